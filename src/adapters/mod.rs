@@ -1,0 +1,30 @@
+//! Adapters run as tasks. They receive jobs (an action's steps) and send back observations
+//! and step outcomes over channels; nobody shares state with the UI.
+
+use crate::engine::{Observation, PlannedStep};
+
+/// An action's steps, to run in order after the request is in the audit log.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: u64,
+    pub steps: Vec<PlannedStep>,
+}
+
+/// What adapters report.
+#[derive(Debug, Clone)]
+pub enum Report {
+    Observed(Observation),
+    StepFinished {
+        id: u64,
+        step: usize,
+        name: String,
+        ok: bool,
+        output: String,
+    },
+    /// All steps ran (ok) or one failed (not ok, with the error).
+    Finished {
+        id: u64,
+        ok: bool,
+        detail: String,
+    },
+}

@@ -1,0 +1,315 @@
+//! `warroom audit export`: JSON lines (one record per line, with hashes) and a markdown
+//! post-mortem draft built by folding the log with the same `apply` as the console.
+
+use super::Record;
+use crate::engine::{self, Action, Event, Outcome, PhaseStatus, State};
+use crate::runbook::{Runbook, fmt_duration};
+use std::fmt::Write;
+
+pub fn jsonl(records: &[Record]) -> String {
+    let mut out = String::new();
+    for r in records {
+        let payload: serde_json::Value = serde_json::from_str(&r.payload)
+            .unwrap_or(serde_json::Value::String(r.payload.clone()));
+        let line = serde_json::json!({
+            "seq": r.seq, "at": r.at, "operator": r.operator, "kind": r.kind,
+            "payload": payload, "prev_hash": r.prev_hash, "hash": r.hash,
+        });
+        out.push_str(&line.to_string());
+        out.push('\n');
+    }
+    out
+}
+
+/// Fold records into the state, as the console does.
+pub fn fold(rb: &Runbook, records: &[Record]) -> Result<State, String> {
+    let mut st = State::new(rb);
+    for r in records {
+        engine::apply(&mut st, rb, r.time()?, &r.event()?);
+    }
+    Ok(st)
+}
+
+fn dur(a: engine::Time, b: engine::Time) -> String {
+    fmt_duration((b - a).to_std().unwrap_or_default())
+}
+
+fn hm(t: engine::Time) -> String {
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+pub fn markdown(rb: &Runbook, records: &[Record]) -> Result<String, String> {
+    let st = fold(rb, records)?;
+    let mut o = String::new();
+    let first = records.first().and_then(|r| r.time().ok());
+    let last = records.last().and_then(|r| r.time().ok());
+    let operators: std::collections::BTreeSet<&str> =
+        records.iter().map(|r| r.operator.as_str()).collect();
+    let _ = writeln!(o, "# Post-mortem draft: {}", rb.name);
+    let _ = writeln!(o);
+    let _ = writeln!(o, "## Summary");
+    let _ = writeln!(o);
+    if let (Some(a), Some(b)) = (first, last) {
+        let _ = writeln!(o, "- Window: {} → {} ({})", hm(a), hm(b), dur(a, b));
+    }
+    let _ = writeln!(
+        o,
+        "- Operators: {}",
+        operators.into_iter().collect::<Vec<_>>().join(", ")
+    );
+    let _ = writeln!(
+        o,
+        "- Mode: {}{}",
+        st.mode,
+        st.scenario
+            .as_ref()
+            .map(|s| format!(" (scenario {s})"))
+            .unwrap_or_default()
+    );
+    let done = st
+        .phases
+        .iter()
+        .filter(|p| p.status == PhaseStatus::Done)
+        .count();
+    let _ = writeln!(o, "- Phases completed: {done} of {}", rb.phases.len());
+    let _ = writeln!(o, "- Rollout reached: {} %", st.rollout_percent(rb));
+    let rollbacks = st
+        .actions
+        .iter()
+        .filter(|a| matches!(a.action, Action::Rollback { .. }))
+        .count();
+    let _ = writeln!(
+        o,
+        "- Operator actions: {} ({} rollback(s), {} blocked attempt(s))",
+        st.actions.len(),
+        rollbacks,
+        st.blocked
+    );
+    let _ = writeln!(o, "- Alerts fired: {}", st.alerts.len());
+    if let Some(r) = records.last() {
+        let _ = writeln!(o, "- Audit head: seq {} hash {}", r.seq, r.hash);
+    }
+    let _ = writeln!(o);
+
+    let _ = writeln!(o, "## Phases");
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "| Phase | Planned | Actual start | Actual end | Took | Status |"
+    );
+    let _ = writeln!(o, "|---|---|---|---|---|---|");
+    for (p, s) in rb.phases.iter().zip(&st.phases) {
+        let took = match (
+            s.started,
+            s.ended.or(if s.status == PhaseStatus::Active {
+                st.now
+            } else {
+                None
+            }),
+        ) {
+            (Some(a), Some(b)) => {
+                let d = (b - a).to_std().unwrap_or_default();
+                let over = if d > p.duration { " (overrun)" } else { "" };
+                format!("{}{over}", fmt_duration(d))
+            }
+            _ => "—".into(),
+        };
+        let _ = writeln!(
+            o,
+            "| {} | Day {}, {} | {} | {} | {} | {} |",
+            p.name,
+            p.day,
+            fmt_duration(p.duration),
+            s.started.map(hm).unwrap_or_else(|| "—".into()),
+            s.ended.map(hm).unwrap_or_else(|| "—".into()),
+            took,
+            match s.status {
+                PhaseStatus::Pending => "not started",
+                PhaseStatus::Active => "in progress",
+                PhaseStatus::Done => "done",
+            }
+        );
+    }
+    let _ = writeln!(o);
+
+    let _ = writeln!(o, "## Timeline of operator actions");
+    let _ = writeln!(o);
+    for r in records {
+        let Ok(ev) = r.event() else { continue };
+        let line = match &ev {
+            Event::SessionStarted { operator, mode, .. } => {
+                format!("session started by {operator} ({mode})")
+            }
+            Event::SessionEnded { operator } => format!("session ended by {operator}"),
+            Event::Decision { go, by, role } => format!(
+                "go/no-go: **{}** signed by {by} for {role}",
+                if *go { "GO" } else { "NO-GO" }
+            ),
+            Event::ActionRequested {
+                id,
+                action,
+                by,
+                checks,
+                evidence,
+                ..
+            } => {
+                let failing: Vec<String> = checks
+                    .iter()
+                    .filter(|c| !c.pass)
+                    .map(|c| format!("{} ({})", c.name, c.evidence))
+                    .collect();
+                let mut s = format!(
+                    "#{id} **{}** requested by {by}; rollout {} %",
+                    action.label(),
+                    evidence.rollout_percent
+                );
+                if !evidence.alerts_firing.is_empty() {
+                    let _ = write!(s, "; alerts firing: {}", evidence.alerts_firing.join(", "));
+                }
+                if failing.is_empty() {
+                    let _ = write!(s, "; all {} checks passed", checks.len());
+                } else {
+                    let _ = write!(s, "; failing checks: {}", failing.join("; "));
+                }
+                s
+            }
+            Event::ActionOverridden { id, reason } => {
+                format!("#{id} gate **overridden**: \"{reason}\"")
+            }
+            Event::ActionBlocked {
+                action, by, checks, ..
+            } => {
+                let failing: Vec<String> = checks
+                    .iter()
+                    .filter(|c| !c.pass)
+                    .map(|c| format!("{} ({})", c.name, c.evidence))
+                    .collect();
+                format!(
+                    "**{}** attempted by {by} and blocked: {}",
+                    action.label(),
+                    failing.join("; ")
+                )
+            }
+            Event::ActionSucceeded { id, detail } => format!("#{id} succeeded: {detail}"),
+            Event::ActionFailed { id, error } => format!("#{id} **failed**: {error}"),
+            Event::ActionOutcomeUnknown { id } => {
+                format!("#{id} outcome unknown after restart — verify")
+            }
+            Event::PhaseStarted { phase } => format!("phase {phase} started"),
+            Event::PhaseCompleted { phase } => format!("phase {phase} completed"),
+            _ => continue,
+        };
+        let _ = writeln!(o, "- {} — {line}", r.at);
+    }
+    let _ = writeln!(o);
+
+    let _ = writeln!(o, "## Alerts");
+    let _ = writeln!(o);
+    if st.alerts.is_empty() {
+        let _ = writeln!(o, "No alert fired.");
+    } else {
+        let _ = writeln!(
+            o,
+            "| Metric | Level | Value | Threshold | Fired | Resolved |"
+        );
+        let _ = writeln!(o, "|---|---|---|---|---|---|");
+        for a in &st.alerts {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} |",
+                a.metric,
+                a.level.as_str(),
+                a.value.map(engine::fmt_num).unwrap_or_else(|| "—".into()),
+                engine::fmt_num(a.threshold),
+                hm(a.fired_at),
+                a.resolved_at
+                    .map(|t| format!("{} (after {})", hm(t), dur(a.fired_at, t)))
+                    .unwrap_or_else(|| "still firing".into())
+            );
+        }
+    }
+    let _ = writeln!(o);
+
+    let _ = writeln!(o, "## Time at each rollout step");
+    let _ = writeln!(o);
+    let steps: Vec<_> = st
+        .actions
+        .iter()
+        .filter_map(|a| match (&a.action, &a.outcome, a.finished_at) {
+            (Action::RolloutStep { percent, .. }, Outcome::Succeeded(_), Some(t)) => {
+                Some((*percent, t))
+            }
+            _ => None,
+        })
+        .collect();
+    if steps.is_empty() {
+        let _ = writeln!(o, "The rollout did not start.");
+    }
+    for (i, (pct, t)) in steps.iter().enumerate() {
+        let end = steps.get(i + 1).map(|s| s.1).or(last).unwrap_or(*t);
+        let _ = writeln!(o, "- {pct} %: from {} for {}", hm(*t), dur(*t, end));
+    }
+    let _ = writeln!(o);
+
+    let _ = writeln!(o, "## Rollbacks");
+    let _ = writeln!(o);
+    let mut any = false;
+    for a in &st.actions {
+        let Action::Rollback { procedure } = &a.action else {
+            continue;
+        };
+        any = true;
+        let target = rb.procedure(procedure).map(|p| p.target);
+        let took = a
+            .finished_at
+            .map(|f| (f - a.requested_at).to_std().unwrap_or_default());
+        let verdict = match (took, target) {
+            (Some(t), Some(g)) if t <= g => "within target",
+            (Some(_), Some(_)) => "**missed target**",
+            _ => "did not finish",
+        };
+        let _ = writeln!(
+            o,
+            "- {} by {} at {}: took {} against a target of {} — {verdict}; outcome: {}",
+            procedure,
+            a.by,
+            hm(a.requested_at),
+            took.map(fmt_duration).unwrap_or_else(|| "—".into()),
+            target.map(fmt_duration).unwrap_or_else(|| "—".into()),
+            match &a.outcome {
+                Outcome::Succeeded(_) => "succeeded".to_string(),
+                Outcome::Failed(e) => format!("failed ({e})"),
+                Outcome::Running => "running".into(),
+                Outcome::Unknown => "unknown".into(),
+            }
+        );
+        if let Some(r) = &a.override_reason {
+            let _ = writeln!(o, "  - override reason: {r}");
+        }
+    }
+    if !any {
+        let _ = writeln!(o, "No rollback.");
+    }
+    let _ = writeln!(o);
+
+    let _ = writeln!(o, "## Success criteria");
+    let _ = writeln!(o);
+    for c in &rb.success_criteria {
+        let verdict = match &c.metric {
+            Some(m) => match st.metrics.get(&m.value).and_then(|s| s.last) {
+                Some(v) => {
+                    let ok = c.below.is_none_or(|b| v < b) && c.above.is_none_or(|a| v > a);
+                    format!(
+                        "{} (last {})",
+                        if ok { "met" } else { "**missed**" },
+                        engine::fmt_num(v)
+                    )
+                }
+                None => "no value recorded".into(),
+            },
+            None => "to be judged by the team".into(),
+        };
+        let _ = writeln!(o, "- [{}] {} — {verdict}", c.group, c.text);
+    }
+    Ok(o)
+}

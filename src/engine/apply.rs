@@ -1,0 +1,327 @@
+//! `apply`: the one function that changes state. Live, replay, resume and export all use it.
+
+use super::event::*;
+use super::state::*;
+use crate::runbook::{Runbook, StepAction};
+
+/// Apply one recorded event at its recorded time.
+pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
+    st.events += 1;
+    if st.now.is_none_or(|n| at > n) {
+        st.now = Some(at);
+    }
+    match ev {
+        Event::SessionStarted {
+            operator,
+            mode,
+            scenario,
+            ..
+        } => {
+            st.operator = operator.clone();
+            st.mode = mode.clone();
+            st.scenario = scenario.clone();
+            st.sessions += 1;
+            if st.session_started.is_none() {
+                st.session_started = Some(at);
+            }
+        }
+        Event::SessionEnded { .. } => {}
+        Event::Observed(o) => observe(st, rb, at, o),
+        Event::ChecklistTicked {
+            checklist,
+            item,
+            by,
+        } => {
+            st.ticks.insert(
+                (checklist.clone(), item.clone()),
+                Tick { by: by.clone(), at },
+            );
+        }
+        Event::ChecklistUnticked {
+            checklist, item, ..
+        } => {
+            st.ticks.remove(&(checklist.clone(), item.clone()));
+        }
+        Event::ActionRequested {
+            id,
+            action,
+            by,
+            checks,
+            steps,
+            ..
+        } => {
+            st.actions.push(ActionRecord {
+                id: *id,
+                action: action.clone(),
+                by: by.clone(),
+                requested_at: at,
+                finished_at: None,
+                checks: checks.clone(),
+                steps: steps.clone(),
+                steps_done: Vec::new(),
+                confirmed: None,
+                override_reason: None,
+                outcome: Outcome::Running,
+            });
+        }
+        Event::ActionConfirmed { id, phrase } => {
+            if let Some(a) = find(st, *id) {
+                a.confirmed = Some(phrase.clone());
+            }
+        }
+        Event::ActionOverridden { id, reason } => {
+            if let Some(a) = find(st, *id) {
+                a.override_reason = Some(reason.clone());
+            }
+        }
+        Event::ActionBlocked { .. } => st.blocked += 1,
+        Event::StepFinished {
+            id,
+            name,
+            ok,
+            output,
+            step,
+        } => {
+            let mut effect = None;
+            if let Some(a) = find(st, *id) {
+                a.steps_done.push((name.clone(), *ok, output.clone()));
+                if *ok {
+                    effect = a.steps.get(*step).map(|s| s.action.clone());
+                }
+            }
+            // A step that succeeded changes what we believe until the next observation says
+            // otherwise, so the screen does not lag behind the action.
+            if let Some(effect) = effect {
+                believe(st, &effect);
+            }
+        }
+        Event::ActionSucceeded { id, .. } => {
+            let action = find(st, *id).map(|a| {
+                a.outcome = Outcome::Succeeded(String::new());
+                a.finished_at = Some(at);
+                a.action.clone()
+            });
+            if let Some(Action::RolloutStep { step, .. }) = action {
+                st.rollout_step = step;
+                st.rollout_step_at = Some(at);
+            }
+            if let (Some(a), Event::ActionSucceeded { detail, .. }) = (find(st, *id), ev) {
+                a.outcome = Outcome::Succeeded(detail.clone());
+            }
+        }
+        Event::ActionFailed { id, error } => {
+            if let Some(a) = find(st, *id) {
+                a.outcome = Outcome::Failed(error.clone());
+                a.finished_at = Some(at);
+            }
+        }
+        Event::ActionOutcomeUnknown { id } => {
+            if let Some(a) = find(st, *id) {
+                a.outcome = Outcome::Unknown;
+            }
+        }
+        Event::Decision { go, by, role } => {
+            st.decision = Some(Decision {
+                go: *go,
+                by: by.clone(),
+                role: role.clone(),
+                at,
+            });
+        }
+        Event::PhaseStarted { phase } => {
+            if let Some(i) = rb.phase_index(phase) {
+                st.phases[i].status = PhaseStatus::Active;
+                st.phases[i].started = Some(at);
+            }
+        }
+        Event::PhaseCompleted { phase } => {
+            if let Some(i) = rb.phase_index(phase) {
+                st.phases[i].status = PhaseStatus::Done;
+                st.phases[i].ended = Some(at);
+            }
+        }
+        Event::AlertFired {
+            metric,
+            level,
+            value,
+            threshold,
+        } => {
+            // A critical supersedes the warning of the same metric.
+            close_alerts(st, metric, at);
+            st.alerts.push(AlertRecord {
+                metric: metric.clone(),
+                level: *level,
+                fired_at: at,
+                value: *value,
+                threshold: *threshold,
+                resolved_at: None,
+            });
+            if let Some(m) = st.metrics.get_mut(metric) {
+                m.firing = *level;
+            }
+        }
+        Event::AlertResolved { metric, level, .. } => {
+            close_alerts(st, metric, at);
+            if let Some(m) = st.metrics.get_mut(metric) {
+                // Resolving a critical may leave the warning of the same metric firing; the
+                // next evaluation fires it again if it still holds.
+                if m.firing == *level {
+                    m.firing = Level::Ok;
+                }
+            }
+        }
+    }
+}
+
+fn find(st: &mut State, id: u64) -> Option<&mut ActionRecord> {
+    st.actions.iter_mut().rev().find(|a| a.id == id)
+}
+
+fn close_alerts(st: &mut State, metric: &str, at: Time) {
+    for a in st.alerts.iter_mut() {
+        if a.metric == metric && a.resolved_at.is_none() {
+            a.resolved_at = Some(at);
+        }
+    }
+}
+
+/// What a successful step implies about the systems.
+fn believe(st: &mut State, effect: &StepAction) {
+    match effect {
+        StepAction::SetFlag(f) => {
+            st.flags.insert(f.flag.clone(), f.value.clone());
+        }
+        StepAction::SwitchPool(p) => {
+            st.pools.active = Some(*p);
+            st.pools.green_weight = Some(match p {
+                crate::runbook::PoolName::Green => 100,
+                crate::runbook::PoolName::Blue => 0,
+            });
+        }
+        StepAction::SetWeights { green } => st.pools.green_weight = Some(*green),
+        _ => {}
+    }
+}
+
+fn observe(st: &mut State, rb: &Runbook, at: Time, o: &Observation) {
+    for (id, v) in &o.metrics {
+        let Some(def) = rb.metric(id) else { continue };
+        let Some(m) = st.metrics.get_mut(id) else {
+            continue;
+        };
+        let v = v.filter(|x| x.is_finite());
+        m.history.push_back(v);
+        while m.history.len() > HISTORY {
+            m.history.pop_front();
+        }
+        m.last = v;
+        m.last_at = Some(at);
+        let level = v.map(|v| level_of(def, v)).unwrap_or(Level::Ok);
+        // A missing value neither starts nor ends a breach: it is unknown, shown as stale.
+        if v.is_some() {
+            if level >= Level::Warning {
+                m.warning_since.get_or_insert(at);
+            } else {
+                m.warning_since = None;
+            }
+            if level >= Level::Critical {
+                m.critical_since.get_or_insert(at);
+            } else {
+                m.critical_since = None;
+            }
+        }
+    }
+    if let Some(p) = &o.pools {
+        let conv = |v: &Vec<ServerObs>| {
+            v.iter()
+                .map(|s| ServerState {
+                    address: s.address.clone(),
+                    healthy: s.healthy,
+                    latency_ms: s.latency_ms,
+                    error: s.error.clone(),
+                })
+                .collect()
+        };
+        if p.active.is_some() {
+            st.pools.active = p.active;
+        }
+        if p.green_weight.is_some() {
+            st.pools.green_weight = p.green_weight;
+        }
+        if !p.blue.is_empty() {
+            st.pools.blue = conv(&p.blue);
+        }
+        if !p.green.is_empty() {
+            st.pools.green = conv(&p.green);
+        }
+        st.pools.observed_at = Some(at);
+    }
+    if let Some(f) = &o.flags {
+        for (k, v) in f {
+            st.flags.insert(k.clone(), v.clone());
+        }
+        st.flags_at = Some(at);
+    }
+    if let Some(m) = &o.migration {
+        st.migration = Some(m.clone());
+    }
+    if let Some(b) = &o.backup {
+        st.backup = Some(b.clone());
+    }
+    // Each observation replaces the error list of the sources it covers.
+    st.source_errors
+        .retain(|src, _| !src.starts_with(&o.source));
+    for e in &o.errors {
+        st.source_errors
+            .insert(e.source.clone(), (e.message.clone(), at));
+    }
+}
+
+/// Alert transitions that are due at `st.now`: an alert fires when its threshold has been
+/// breached for the metric's `for` duration, and resolves when the value is back.
+pub fn alert_transitions(st: &State, rb: &Runbook) -> Vec<Event> {
+    let Some(now) = st.now else { return Vec::new() };
+    let mut out = Vec::new();
+    for def in &rb.metrics {
+        let Some(m) = st.metrics.get(&def.id.value) else {
+            continue;
+        };
+        let held = |since: Option<Time>| {
+            since.is_some_and(|s| (now - s).to_std().unwrap_or_default() >= def.r#for)
+        };
+        let due = if def.critical.is_some() && held(m.critical_since) {
+            Level::Critical
+        } else if def.warning.is_some() && held(m.warning_since) {
+            Level::Warning
+        } else {
+            Level::Ok
+        };
+        if due == m.firing {
+            continue;
+        }
+        // A metric whose source is down keeps its alert as it was: unknown is not resolved.
+        if m.last.is_none() {
+            continue;
+        }
+        if due > m.firing {
+            let threshold = match due {
+                Level::Critical => def.critical.as_ref().map(|t| t.value),
+                _ => def.warning.as_ref().map(|t| t.value),
+            }
+            .unwrap_or(f64::NAN);
+            out.push(Event::AlertFired {
+                metric: def.id.value.clone(),
+                level: due,
+                value: m.last,
+                threshold,
+            });
+        } else {
+            out.push(Event::AlertResolved {
+                metric: def.id.value.clone(),
+                level: m.firing,
+                value: m.last,
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,298 @@
+//! Events: every change of state, as recorded in the audit log. The `kind` tag is the audit
+//! record's kind, so code, screen and log use one name for one thing.
+
+use crate::runbook::{PoolName, StepAction};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub type Time = DateTime<Utc>;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    SessionStarted {
+        operator: String,
+        mode: String,
+        runbook: String,
+        runbook_sha256: String,
+        #[serde(default)]
+        scenario: Option<String>,
+        #[serde(default)]
+        speed: Option<f64>,
+    },
+    SessionEnded {
+        operator: String,
+    },
+    /// What the sources reported: metric values, pools, flags, migrations.
+    Observed(Observation),
+    ChecklistTicked {
+        checklist: String,
+        item: String,
+        by: String,
+    },
+    ChecklistUnticked {
+        checklist: String,
+        item: String,
+        by: String,
+    },
+    /// Intent: written before the action runs, with the gate's checks and the evidence.
+    ActionRequested {
+        id: u64,
+        action: Action,
+        by: String,
+        checks: Vec<Check>,
+        evidence: Evidence,
+        /// What will run, in order.
+        steps: Vec<PlannedStep>,
+    },
+    /// The operator typed the confirmation phrase.
+    ActionConfirmed {
+        id: u64,
+        phrase: String,
+    },
+    /// The operator overrode failing checks, with a reason.
+    ActionOverridden {
+        id: u64,
+        reason: String,
+    },
+    /// The operator tried an action whose gate failed; nothing ran.
+    ActionBlocked {
+        action: Action,
+        by: String,
+        checks: Vec<Check>,
+        evidence: Evidence,
+    },
+    StepFinished {
+        id: u64,
+        step: usize,
+        name: String,
+        ok: bool,
+        output: String,
+    },
+    ActionSucceeded {
+        id: u64,
+        detail: String,
+    },
+    ActionFailed {
+        id: u64,
+        error: String,
+    },
+    /// Found on start: an action was requested but no outcome was recorded.
+    ActionOutcomeUnknown {
+        id: u64,
+    },
+    /// Go/no-go signed.
+    Decision {
+        go: bool,
+        by: String,
+        role: String,
+    },
+    PhaseStarted {
+        phase: String,
+    },
+    PhaseCompleted {
+        phase: String,
+    },
+    AlertFired {
+        metric: String,
+        level: Level,
+        value: Option<f64>,
+        threshold: f64,
+    },
+    AlertResolved {
+        metric: String,
+        level: Level,
+        value: Option<f64>,
+    },
+}
+
+impl Event {
+    /// The audit kind, as stored in the `kind` column.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::SessionStarted { .. } => "session_started",
+            Event::SessionEnded { .. } => "session_ended",
+            Event::Observed(_) => "observed",
+            Event::ChecklistTicked { .. } => "checklist_ticked",
+            Event::ChecklistUnticked { .. } => "checklist_unticked",
+            Event::ActionRequested { .. } => "action_requested",
+            Event::ActionConfirmed { .. } => "action_confirmed",
+            Event::ActionOverridden { .. } => "action_overridden",
+            Event::ActionBlocked { .. } => "action_blocked",
+            Event::StepFinished { .. } => "step_finished",
+            Event::ActionSucceeded { .. } => "action_succeeded",
+            Event::ActionFailed { .. } => "action_failed",
+            Event::ActionOutcomeUnknown { .. } => "action_outcome_unknown",
+            Event::Decision { .. } => "decision",
+            Event::PhaseStarted { .. } => "phase_started",
+            Event::PhaseCompleted { .. } => "phase_completed",
+            Event::AlertFired { .. } => "alert_fired",
+            Event::AlertResolved { .. } => "alert_resolved",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    #[default]
+    Ok,
+    Warning,
+    Critical,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Ok => "ok",
+            Level::Warning => "warning",
+            Level::Critical => "critical",
+        }
+    }
+}
+
+/// An operator action, as the gate sees it and the audit log records it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    /// Move the canary to rollout step `step` (1-based) at `percent`.
+    RolloutStep {
+        step: usize,
+        percent: u32,
+    },
+    /// Complete phase `from` (if any) and start phase `to` (if any).
+    Advance {
+        from: Option<String>,
+        to: Option<String>,
+    },
+    FlipFlag {
+        flag: String,
+        to: serde_json::Value,
+    },
+    SwitchPool {
+        to: PoolName,
+    },
+    Rollback {
+        procedure: String,
+    },
+    GoNoGo {
+        go: bool,
+    },
+}
+
+impl Action {
+    /// A short label for the screen and the post-mortem.
+    pub fn label(&self) -> String {
+        match self {
+            Action::RolloutStep { percent, .. } => format!("rollout to {percent} %"),
+            Action::Advance { from, to } => match (from, to) {
+                (None, Some(t)) => format!("start phase {t}"),
+                (Some(f), Some(t)) => format!("complete {f}, start {t}"),
+                (Some(f), None) => format!("complete {f} (last phase)"),
+                (None, None) => "advance".to_string(),
+            },
+            Action::FlipFlag { flag, to } => format!("set {flag} = {to}"),
+            Action::SwitchPool { to } => format!("switch traffic to {to}"),
+            Action::Rollback { procedure } => format!("rollback {procedure}"),
+            Action::GoNoGo { go } => {
+                if *go {
+                    "sign GO".to_string()
+                } else {
+                    "sign NO-GO".to_string()
+                }
+            }
+        }
+    }
+}
+
+/// One gate check with its evidence (the value and the threshold behind the verdict).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Check {
+    pub name: String,
+    pub pass: bool,
+    pub evidence: String,
+}
+
+/// A step an action will run through an adapter.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PlannedStep {
+    pub name: String,
+    pub action: StepAction,
+}
+
+/// The values behind a decision, snapshotted into the audit record.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Evidence {
+    pub rollout_percent: u32,
+    pub active_pool: Option<PoolName>,
+    pub green_weight: Option<u32>,
+    pub flags: BTreeMap<String, serde_json::Value>,
+    /// Healthy servers of each pool, as `healthy/total`.
+    pub pools: BTreeMap<String, String>,
+    /// Each metric's last value and its state (ok, warning, critical, stale).
+    pub metrics: BTreeMap<String, MetricEvidence>,
+    pub alerts_firing: Vec<String>,
+    pub migration_version: Option<i64>,
+    pub migration_dirty: Option<bool>,
+    pub phase: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MetricEvidence {
+    pub value: Option<f64>,
+    pub state: String,
+}
+
+/// One reading of the sources.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Observation {
+    pub source: String,
+    /// Metric id → value; `None` when the source failed for it.
+    #[serde(default)]
+    pub metrics: BTreeMap<String, Option<f64>>,
+    #[serde(default)]
+    pub pools: Option<PoolsObs>,
+    #[serde(default)]
+    pub flags: Option<BTreeMap<String, serde_json::Value>>,
+    #[serde(default)]
+    pub migration: Option<MigrationObs>,
+    #[serde(default)]
+    pub backup: Option<String>,
+    /// Source failures: `(source, message)`.
+    #[serde(default)]
+    pub errors: Vec<SourceError>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SourceError {
+    pub source: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PoolsObs {
+    pub active: Option<PoolName>,
+    pub green_weight: Option<u32>,
+    #[serde(default)]
+    pub blue: Vec<ServerObs>,
+    #[serde(default)]
+    pub green: Vec<ServerObs>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ServerObs {
+    pub address: String,
+    pub healthy: bool,
+    pub latency_ms: Option<f64>,
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MigrationObs {
+    pub version: Option<i64>,
+    pub dirty: bool,
+    #[serde(default)]
+    pub in_progress: bool,
+}

@@ -1,0 +1,11 @@
+//! The engine: pure functions over the runbook and recorded events. No IO, no wall clock.
+
+mod apply;
+mod event;
+mod gate;
+mod state;
+
+pub use apply::{alert_transitions, apply};
+pub use event::*;
+pub use gate::*;
+pub use state::*;

@@ -1,0 +1,302 @@
+//! The state of a deployment: a fold of events over the runbook. `apply` is the only writer.
+
+use super::event::*;
+use crate::runbook::{Direction, PoolName, Runbook};
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+/// Samples kept per metric for the sparklines.
+pub const HISTORY: usize = 120;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhaseStatus {
+    Pending,
+    Active,
+    Done,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhaseState {
+    pub status: PhaseStatus,
+    pub started: Option<Time>,
+    pub ended: Option<Time>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tick {
+    pub by: String,
+    pub at: Time,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MetricState {
+    pub history: VecDeque<Option<f64>>,
+    pub last: Option<f64>,
+    pub last_at: Option<Time>,
+    /// When the value went beyond the warning and the critical threshold (cleared when back).
+    pub warning_since: Option<Time>,
+    pub critical_since: Option<Time>,
+    /// The alert level that is firing (after its `for` duration).
+    pub firing: Level,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerState {
+    pub address: String,
+    pub healthy: bool,
+    pub latency_ms: Option<f64>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PoolsState {
+    pub active: Option<PoolName>,
+    pub green_weight: Option<u32>,
+    pub blue: Vec<ServerState>,
+    pub green: Vec<ServerState>,
+    pub observed_at: Option<Time>,
+}
+
+impl PoolsState {
+    pub fn servers(&self, p: PoolName) -> &[ServerState] {
+        match p {
+            PoolName::Blue => &self.blue,
+            PoolName::Green => &self.green,
+        }
+    }
+    pub fn healthy(&self, p: PoolName) -> (usize, usize) {
+        let s = self.servers(p);
+        (s.iter().filter(|s| s.healthy).count(), s.len())
+    }
+    /// The share of traffic (percent) that the pool takes.
+    pub fn traffic(&self, p: PoolName) -> Option<u32> {
+        let g = self.green_weight?;
+        Some(match p {
+            PoolName::Green => g,
+            PoolName::Blue => 100 - g.min(100),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertRecord {
+    pub metric: String,
+    pub level: Level,
+    pub fired_at: Time,
+    pub value: Option<f64>,
+    pub threshold: f64,
+    pub resolved_at: Option<Time>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Running,
+    Succeeded(String),
+    Failed(String),
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionRecord {
+    pub id: u64,
+    pub action: Action,
+    pub by: String,
+    pub requested_at: Time,
+    pub finished_at: Option<Time>,
+    pub checks: Vec<Check>,
+    pub steps: Vec<PlannedStep>,
+    pub steps_done: Vec<(String, bool, String)>,
+    pub confirmed: Option<String>,
+    pub override_reason: Option<String>,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub go: bool,
+    pub by: String,
+    pub role: String,
+    pub at: Time,
+}
+
+/// The whole state. Clone is cheap enough for replay snapshots.
+#[derive(Debug, Clone, PartialEq)]
+pub struct State {
+    pub now: Option<Time>,
+    pub session_started: Option<Time>,
+    pub operator: String,
+    pub mode: String,
+    pub scenario: Option<String>,
+    pub sessions: usize,
+    pub phases: Vec<PhaseState>,
+    /// `(checklist id, item id)` → who ticked it and when. Phase checklists use the phase id.
+    pub ticks: BTreeMap<(String, String), Tick>,
+    pub decision: Option<Decision>,
+    /// Rollout steps completed: 0 before the first, `steps.len()` at 100 %.
+    pub rollout_step: usize,
+    pub rollout_step_at: Option<Time>,
+    /// Time spent at each rollout step index (for the post-mortem).
+    pub flags: BTreeMap<String, serde_json::Value>,
+    pub flags_at: Option<Time>,
+    pub pools: PoolsState,
+    pub metrics: BTreeMap<String, MetricState>,
+    pub alerts: Vec<AlertRecord>,
+    pub migration: Option<MigrationObs>,
+    pub backup: Option<String>,
+    pub source_errors: BTreeMap<String, (String, Time)>,
+    pub actions: Vec<ActionRecord>,
+    pub blocked: usize,
+    pub events: u64,
+}
+
+impl State {
+    pub fn new(rb: &Runbook) -> State {
+        State {
+            now: None,
+            session_started: None,
+            operator: String::new(),
+            mode: String::new(),
+            scenario: None,
+            sessions: 0,
+            phases: rb
+                .phases
+                .iter()
+                .map(|_| PhaseState {
+                    status: PhaseStatus::Pending,
+                    started: None,
+                    ended: None,
+                })
+                .collect(),
+            ticks: BTreeMap::new(),
+            decision: None,
+            rollout_step: 0,
+            rollout_step_at: None,
+            flags: rb
+                .flags
+                .iter()
+                .map(|f| (f.id.value.clone(), f.initial.clone()))
+                .collect(),
+            flags_at: None,
+            pools: PoolsState::default(),
+            metrics: rb
+                .metrics
+                .iter()
+                .map(|m| (m.id.value.clone(), MetricState::default()))
+                .collect(),
+            alerts: Vec::new(),
+            migration: None,
+            backup: None,
+            source_errors: BTreeMap::new(),
+            actions: Vec::new(),
+            blocked: 0,
+            events: 0,
+        }
+    }
+
+    /// The phase that is running, if any.
+    pub fn current_phase(&self) -> Option<usize> {
+        self.phases
+            .iter()
+            .position(|p| p.status == PhaseStatus::Active)
+    }
+
+    /// The rollout percent as the rollout flag says it.
+    pub fn rollout_percent(&self, rb: &Runbook) -> u32 {
+        self.flags
+            .get(&rb.rollout.flag.value)
+            .and_then(|v| v.as_u64())
+            .map(|v| v.min(100) as u32)
+            .unwrap_or(0)
+    }
+
+    /// The action that has been requested and has no outcome yet.
+    pub fn running(&self) -> Option<&ActionRecord> {
+        self.actions
+            .iter()
+            .rev()
+            .find(|a| a.outcome == Outcome::Running)
+    }
+
+    pub fn next_action_id(&self) -> u64 {
+        self.actions.last().map(|a| a.id + 1).unwrap_or(1)
+    }
+
+    pub fn ticked(&self, list: &str, item: &str) -> Option<&Tick> {
+        self.ticks.get(&(list.to_string(), item.to_string()))
+    }
+
+    /// The state of a metric now: ok, warning, critical (by value) or stale.
+    pub fn metric_level(&self, rb: &Runbook, id: &str) -> MetricLevel {
+        let (Some(m), Some(st)) = (rb.metric(id), self.metrics.get(id)) else {
+            return MetricLevel::Stale;
+        };
+        if self.is_stale(rb, st) {
+            return MetricLevel::Stale;
+        }
+        match st.last {
+            None => MetricLevel::Stale,
+            Some(v) => match level_of(m, v) {
+                Level::Ok => MetricLevel::Ok,
+                Level::Warning => MetricLevel::Warning,
+                Level::Critical => MetricLevel::Critical,
+            },
+        }
+    }
+
+    /// A value is stale when its source failed or it is older than three intervals.
+    pub fn is_stale(&self, rb: &Runbook, st: &MetricState) -> bool {
+        match (st.last_at, self.now) {
+            (Some(at), Some(now)) => {
+                st.last.is_none()
+                    || (now - at).to_std().unwrap_or_default() > rb.monitoring.interval * 3
+            }
+            _ => true,
+        }
+    }
+
+    pub fn age(&self, at: Option<Time>) -> Option<Duration> {
+        Some((self.now? - at?).to_std().unwrap_or_default())
+    }
+
+    pub fn firing(&self) -> impl Iterator<Item = &AlertRecord> {
+        self.alerts.iter().filter(|a| a.resolved_at.is_none())
+    }
+
+    pub fn critical_firing(&self) -> impl Iterator<Item = &AlertRecord> {
+        self.firing().filter(|a| a.level == Level::Critical)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricLevel {
+    Ok,
+    Warning,
+    Critical,
+    Stale,
+}
+
+impl MetricLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricLevel::Ok => "ok",
+            MetricLevel::Warning => "warning",
+            MetricLevel::Critical => "critical",
+            MetricLevel::Stale => "stale",
+        }
+    }
+}
+
+/// Which threshold a value is beyond.
+pub fn level_of(m: &crate::runbook::Metric, v: f64) -> Level {
+    let beyond = |t: f64| match m.direction {
+        Direction::Above => v > t,
+        Direction::Below => v < t,
+    };
+    if m.critical.as_ref().is_some_and(|c| beyond(c.value)) {
+        Level::Critical
+    } else if m.warning.as_ref().is_some_and(|w| beyond(w.value)) {
+        Level::Warning
+    } else {
+        Level::Ok
+    }
+}

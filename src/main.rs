@@ -1,0 +1,304 @@
+//! The `warroom` command line.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use warroom::audit;
+use warroom::runbook::{self, Severity};
+use warroom::sim::Scenario;
+use warroom::ui::theme::{self, Theme};
+
+const DEFAULT_RUNBOOK: &str = "runbooks/unified-attributes.yaml";
+
+#[derive(Parser)]
+#[command(
+    name = "warroom",
+    version,
+    about = "A war-room console that drives a production rollout from a runbook, with gated actions and a tamper-evident audit log."
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Open the console on the embedded simulated production (for trying, demos and rehearsals).
+    Demo {
+        /// The runbook to drive.
+        #[arg(long, default_value = DEFAULT_RUNBOOK)]
+        runbook: PathBuf,
+        /// The audit log (SQLite). An existing log is resumed. Default: a new file in the user's data dir.
+        #[arg(long)]
+        audit: Option<PathBuf>,
+        /// Who drives (recorded with every event). Default: the OS user.
+        #[arg(long)]
+        operator: Option<String>,
+        /// Simulated seconds per real second.
+        #[arg(long, default_value_t = 30.0)]
+        speed: f64,
+        /// What goes wrong in the simulated production.
+        #[arg(long, value_enum, default_value_t = Scenario::Healthy)]
+        scenario: Scenario,
+        /// A built-in theme name (see `warroom themes`) or a .toml theme file.
+        #[arg(long, default_value = "default")]
+        theme: String,
+    },
+    /// Check runbook files: syntax, types, unknown keys and cross-references.
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// List the built-in themes.
+    Themes,
+    /// Work with audit logs.
+    Audit {
+        #[command(subcommand)]
+        cmd: AuditCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Verify the hash chain and the head. Exit 0 ok, 1 tampered or truncated, 2 not an audit log.
+    Verify {
+        audit: PathBuf,
+        /// The head hash (or its first 8+ hex digits) kept elsewhere, e.g. posted in chat.
+        #[arg(long)]
+        expect_head: Option<String>,
+    },
+    /// Export the log to stdout.
+    Export {
+        audit: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Jsonl)]
+        format: Format,
+        /// The runbook the log was written with (for markdown).
+        #[arg(long, default_value = DEFAULT_RUNBOOK)]
+        runbook: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Jsonl,
+    Markdown,
+}
+
+fn main() -> ExitCode {
+    if let Err(e) = color_eyre::install() {
+        eprintln!("warroom: {e}");
+    }
+    let cli = Cli::parse();
+    match cli.cmd {
+        Cmd::Check { files } => check(&files),
+        Cmd::Themes => {
+            for (name, text) in theme::BUILTIN {
+                match theme::parse(text, name) {
+                    Ok(t) => println!("{:<14} {}", t.name, t.description),
+                    Err(e) => println!("{name:<14} BROKEN: {e}"),
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Cmd::Audit { cmd } => runtime().block_on(audit_cmd(cmd)),
+        Cmd::Demo {
+            runbook,
+            audit,
+            operator,
+            speed,
+            scenario,
+            theme,
+        } => {
+            let loaded = match runbook::load(&runbook) {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let theme = match Theme::load(&theme) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("warroom: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            if !(speed.is_finite() && (0.1..=10_000.0).contains(&speed)) {
+                eprintln!("warroom: --speed must be between 0.1 and 10000");
+                return ExitCode::from(2);
+            }
+            let audit = audit.unwrap_or_else(default_audit_path);
+            let operator = operator.unwrap_or_else(os_user);
+            init_tracing();
+            let opts = warroom::ui::live::DemoOptions {
+                runbook: loaded,
+                audit,
+                operator,
+                theme,
+                speed,
+                scenario,
+            };
+            match runtime().block_on(warroom::ui::live::run_demo(opts)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("warroom: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("warroom: cannot start the async runtime: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::prelude::*;
+    let _ = tui_logger::init_logger(tui_logger::LevelFilter::Info);
+    tui_logger::set_default_level(tui_logger::LevelFilter::Info);
+    let _ = tracing_subscriber::registry()
+        .with(tui_logger::TuiTracingSubscriberLayer)
+        .try_init();
+}
+
+fn os_user() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| "operator".into())
+}
+
+fn default_audit_path() -> PathBuf {
+    let dir = dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("warroom");
+    dir.join(format!(
+        "demo-{}.audit",
+        chrono::Local::now().format("%Y%m%d-%H%M%S")
+    ))
+}
+
+fn check(files: &[PathBuf]) -> ExitCode {
+    let mut failed = false;
+    for f in files {
+        match runbook::load(f) {
+            Ok(l) => {
+                for w in &l.warnings {
+                    println!("{}", w.render(f));
+                }
+                let rb = &l.runbook;
+                let warnings = l
+                    .warnings
+                    .iter()
+                    .filter(|d| d.severity == Severity::Warning)
+                    .count();
+                println!(
+                    "{}: ok — {} phases, rollout {}, {} flags, {} metrics, {} procedures{}",
+                    f.display(),
+                    rb.phases.len(),
+                    rb.rollout
+                        .steps
+                        .iter()
+                        .map(|s| format!("{}%", s.percent.value))
+                        .collect::<Vec<_>>()
+                        .join("→"),
+                    rb.flags.len(),
+                    rb.metrics.len(),
+                    rb.procedures.len(),
+                    if warnings > 0 {
+                        format!(", {warnings} warning(s)")
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+            Err(e) => {
+                failed = true;
+                eprintln!("{e}");
+            }
+        }
+    }
+    if failed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+async fn audit_cmd(cmd: AuditCmd) -> ExitCode {
+    match cmd {
+        AuditCmd::Verify {
+            audit: path,
+            expect_head,
+        } => {
+            let records = match audit::read_all(&path).await {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("warroom: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let sidecar = audit::read_head(&path);
+            match audit::verify(&records, expect_head.as_deref(), sidecar) {
+                audit::Verdict::Ok { records, head } => {
+                    println!("ok {records} records, head {head}");
+                    ExitCode::SUCCESS
+                }
+                audit::Verdict::Bad { seq, problem } => {
+                    println!("{}: TAMPERED at seq {seq}: {problem}", path.display());
+                    ExitCode::from(1)
+                }
+            }
+        }
+        AuditCmd::Export {
+            audit: path,
+            format,
+            runbook,
+        } => {
+            let records = match audit::read_all(&path).await {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("warroom: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            match format {
+                Format::Jsonl => {
+                    print!("{}", audit::export::jsonl(&records));
+                    ExitCode::SUCCESS
+                }
+                Format::Markdown => {
+                    let loaded = match runbook::load(Path::new(&runbook)) {
+                        Ok(l) => l,
+                        Err(e) => {
+                            eprintln!("{e}");
+                            return ExitCode::from(2);
+                        }
+                    };
+                    match audit::export::markdown(&loaded.runbook, &records) {
+                        Ok(md) => {
+                            print!("{md}");
+                            ExitCode::SUCCESS
+                        }
+                        Err(e) => {
+                            eprintln!("warroom: {}: {e}", path.display());
+                            ExitCode::from(2)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

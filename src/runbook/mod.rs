@@ -1,0 +1,277 @@
+//! Runbooks: load a YAML file, check it, and report problems as `FILE:LINE:COL: message`.
+
+mod envexp;
+mod schema;
+mod validate;
+
+pub use envexp::{Expanded, expand, redact};
+pub use schema::*;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The largest runbook we read. A real plan is a few tens of KiB.
+pub const MAX_BYTES: u64 = 4 * 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One finding of `warroom check`, with its place in the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diag {
+    pub severity: Severity,
+    pub line: u64,
+    pub col: u64,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl Diag {
+    pub fn error(at: (u64, u64), message: impl Into<String>) -> Self {
+        Diag {
+            severity: Severity::Error,
+            line: at.0,
+            col: at.1,
+            message: message.into(),
+            hint: None,
+        }
+    }
+    pub fn warning(at: (u64, u64), message: impl Into<String>) -> Self {
+        Diag {
+            severity: Severity::Warning,
+            ..Diag::error(at, message)
+        }
+    }
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+    /// `FILE:LINE:COL: error: message` and, indented, the hint.
+    pub fn render(&self, file: &Path) -> String {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut s = format!(
+            "{}:{}:{}: {sev}: {}",
+            file.display(),
+            self.line,
+            self.col,
+            self.message
+        );
+        if let Some(h) = &self.hint {
+            s.push_str("\n    hint: ");
+            s.push_str(h);
+        }
+        s
+    }
+}
+
+/// Why a runbook could not be loaded.
+#[derive(Debug)]
+pub enum LoadError {
+    /// The file could not be read as a text runbook at all.
+    File { path: PathBuf, message: String },
+    /// The file was read but has errors (and maybe warnings).
+    Invalid { path: PathBuf, diags: Vec<Diag> },
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::File { path, message } => write!(f, "{}: error: {message}", path.display()),
+            LoadError::Invalid { path, diags } => {
+                let errors = diags
+                    .iter()
+                    .filter(|d| d.severity == Severity::Error)
+                    .count();
+                for d in diags {
+                    writeln!(f, "{}", d.render(path))?;
+                }
+                write!(
+                    f,
+                    "{}: {errors} error{} found",
+                    path.display(),
+                    if errors == 1 { "" } else { "s" }
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// A runbook that passed every check, with the warnings found on the way.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub path: PathBuf,
+    pub runbook: Runbook,
+    pub warnings: Vec<Diag>,
+    /// SHA-256 of the file's bytes, recorded in the audit log's session record.
+    pub sha256: String,
+}
+
+/// Read, parse and check a runbook file.
+pub fn load(path: &Path) -> Result<Loaded, LoadError> {
+    let file_err = |message: String| LoadError::File {
+        path: path.to_path_buf(),
+        message,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => file_err(
+            "no such file; give the path of a runbook such as runbooks/unified-attributes.yaml"
+                .into(),
+        ),
+        _ => file_err(format!("cannot read: {e}")),
+    })?;
+    if meta.is_dir() {
+        return Err(file_err(
+            "is a directory; give a runbook file inside it (e.g. runbooks/unified-attributes.yaml)"
+                .into(),
+        ));
+    }
+    if meta.len() > MAX_BYTES {
+        return Err(file_err(format!(
+            "is {} bytes, larger than the {MAX_BYTES}-byte limit for a runbook; is this the right file?",
+            meta.len()
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|e| file_err(format!("cannot read: {e}")))?;
+    parse(path, &bytes)
+}
+
+/// Parse and check runbook bytes (the file at `path` already read).
+pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, LoadError> {
+    let file_err = |message: String| LoadError::File {
+        path: path.to_path_buf(),
+        message,
+    };
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(file_err(
+            "is empty; a runbook needs at least name, pools, flags, rollout, phases and metrics (see runbooks/README.md)".into(),
+        ));
+    }
+    if bytes.contains(&0) {
+        return Err(file_err(
+            "looks binary (it contains NUL bytes); a runbook is a YAML text file".into(),
+        ));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        file_err(format!(
+            "is not UTF-8 (invalid byte at offset {}); save it as UTF-8",
+            e.valid_up_to()
+        ))
+    })?;
+    let runbook: Runbook = match serde_saphyr::from_str(text) {
+        Ok(r) => r,
+        Err(e) => {
+            return Err(LoadError::Invalid {
+                path: path.to_path_buf(),
+                diags: vec![yaml_diag(&e)],
+            });
+        }
+    };
+    let diags = validate::validate(&runbook, &|k| std::env::var(k).ok());
+    if diags.iter().any(|d| d.severity == Severity::Error) {
+        return Err(LoadError::Invalid {
+            path: path.to_path_buf(),
+            diags,
+        });
+    }
+    use sha2::Digest;
+    Ok(Loaded {
+        path: path.to_path_buf(),
+        runbook,
+        warnings: diags,
+        sha256: hex::encode(sha2::Sha256::digest(bytes)),
+    })
+}
+
+fn yaml_diag(e: &serde_saphyr::Error) -> Diag {
+    let (line, col) = e
+        .location()
+        .map(|l| (l.line(), l.column()))
+        .unwrap_or((1, 1));
+    let opts = serde_saphyr::render_options! { snippets: serde_saphyr::SnippetMode::Off };
+    let mut msg = e.render_with_options(opts);
+    // The plain rendering ends with "at line X, column Y"; we print the place up front.
+    for marker in [" at line ", " (used at line ", " (defined at line "] {
+        if let Some(i) = msg.find(marker) {
+            msg.truncate(i);
+        }
+    }
+    let msg = msg.trim().to_string();
+    let hint = if msg.contains("unknown field") {
+        Some("remove the key or fix its spelling; runbooks/README.md lists every key")
+    } else if msg.contains("missing field") {
+        Some("add the key; runbooks/README.md lists the required ones")
+    } else if msg.contains("budget") || msg.contains("alias") || msg.contains("depth") {
+        Some("the file is too deeply nested or expands too many aliases to be a runbook")
+    } else if msg.contains("invalid type") {
+        Some("check the value's type against runbooks/README.md")
+    } else {
+        None
+    };
+    let d = Diag::error((line, col), msg);
+    match hint {
+        Some(h) => d.hint(h),
+        None => d,
+    }
+}
+
+/// Format a duration the way the plan writes them: `4h`, `30m`, `1h30m`, `45s`.
+pub fn fmt_duration(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    let (h, m, sec) = (s / 3600, (s % 3600) / 60, s % 60);
+    let mut out = String::new();
+    if h > 0 {
+        out.push_str(&format!("{h}h"));
+    }
+    if m > 0 {
+        out.push_str(&format!("{m}m"));
+    }
+    if sec > 0 || out.is_empty() {
+        out.push_str(&format!("{sec}s"));
+    }
+    out
+}
+
+impl Runbook {
+    pub fn flag(&self, id: &str) -> Option<&Flag> {
+        self.flags.iter().find(|f| f.id.value == id)
+    }
+    pub fn metric(&self, id: &str) -> Option<&Metric> {
+        self.metrics.iter().find(|m| m.id.value == id)
+    }
+    pub fn phase_index(&self, id: &str) -> Option<usize> {
+        self.phases.iter().position(|p| p.id.value == id)
+    }
+    pub fn procedure(&self, id: &str) -> Option<&Procedure> {
+        self.procedures.iter().find(|p| p.id.value == id)
+    }
+    pub fn checklist(&self, id: &str) -> Option<&Checklist> {
+        self.checklists.iter().find(|c| c.id.value == id)
+    }
+    pub fn team_name(&self, id: &str) -> String {
+        self.teams
+            .iter()
+            .find(|t| t.id.value == id)
+            .map(|t| t.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    }
+    /// The percent of the canary at rollout step `i` (0 = before the first step).
+    pub fn step_percent(&self, i: usize) -> u32 {
+        if i == 0 {
+            0
+        } else {
+            self.rollout
+                .steps
+                .get(i - 1)
+                .map(|s| s.percent.value)
+                .unwrap_or(100)
+        }
+    }
+}

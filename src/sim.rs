@@ -1,0 +1,483 @@
+//! The embedded simulated production: two pools behind a load balancer, a flag API, a
+//! database with migrations and a replica. It is an adapter like any other: it answers jobs
+//! and reports observations over channels, on a clock that may run faster than real time.
+
+use crate::adapters::{Job, Report};
+use crate::clock::Clock;
+use crate::engine::{MigrationObs, Observation, PoolsObs, ServerObs, SourceError, Time};
+use crate::runbook::{PoolName, Runbook, StepAction};
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// The signals a runbook metric can take from the simulator (`sim:` key).
+pub const SIGNALS: &[&str] = &[
+    "request_rate",
+    "error_rate",
+    "blue.error_rate",
+    "green.error_rate",
+    "latency_p50",
+    "latency_p95",
+    "latency_p99",
+    "blue.latency_p95",
+    "green.latency_p95",
+    "active_connections",
+    "db_query_time",
+    "db_pool_usage",
+    "replication_lag",
+    "lock_wait",
+    "listing_rate",
+    "search_success",
+    "attribute_usage",
+    "active_users",
+    "cache_hit_rate",
+    "categories_throughput",
+    "search_throughput",
+    "cpu",
+    "memory",
+    "disk",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenario {
+    /// Everything behaves.
+    Healthy,
+    /// Green's error rate passes the critical threshold once it takes 25 % or more.
+    BadCanary,
+    /// The replica falls behind once the data migration has run.
+    ReplicaLag,
+    /// The flag API fails about a third of reads and writes.
+    FlakyFlags,
+    /// p95 latency climbs on green once it takes traffic.
+    LatencySpike,
+    /// One green server stops answering its health check once the canary starts.
+    ServerDown,
+}
+
+impl Scenario {
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Healthy => "healthy",
+            Scenario::BadCanary => "bad-canary",
+            Scenario::ReplicaLag => "replica-lag",
+            Scenario::FlakyFlags => "flaky-flags",
+            Scenario::LatencySpike => "latency-spike",
+            Scenario::ServerDown => "server-down",
+        }
+    }
+}
+
+/// The simulated systems. Deterministic for a given seed and sequence of calls.
+#[derive(Debug, Clone)]
+pub struct World {
+    scenario: Scenario,
+    rng: u64,
+    flags: BTreeMap<String, serde_json::Value>,
+    /// The bool flag that switches the new code path on (from the rollout's requires_flags).
+    feature_flag: Option<String>,
+    active: PoolName,
+    green_weight: u32,
+    migration: i64,
+    baseline: i64,
+    dirty: bool,
+    migrated_at: Option<Time>,
+    blue: Vec<String>,
+    green: Vec<String>,
+    images: BTreeMap<String, String>,
+    metric_signals: Vec<(String, String)>,
+}
+
+impl World {
+    pub fn new(rb: &Runbook, scenario: Scenario, seed: u64) -> World {
+        let baseline = rb
+            .infrastructure
+            .database
+            .as_ref()
+            .and_then(|d| d.baseline_version)
+            .unwrap_or(0);
+        World {
+            scenario,
+            rng: seed | 1,
+            flags: rb
+                .flags
+                .iter()
+                .map(|f| (f.id.value.clone(), f.initial.clone()))
+                .collect(),
+            feature_flag: rb
+                .rollout
+                .requires_flags
+                .iter()
+                .find(|(_, v)| v.as_bool() == Some(true))
+                .map(|(k, _)| k.clone()),
+            active: rb.pools.active,
+            green_weight: match rb.pools.active {
+                PoolName::Blue => 0,
+                PoolName::Green => 100,
+            },
+            migration: baseline,
+            baseline,
+            dirty: false,
+            migrated_at: None,
+            blue: rb.pools.blue.servers.clone(),
+            green: rb.pools.green.servers.clone(),
+            images: BTreeMap::new(),
+            metric_signals: rb
+                .metrics
+                .iter()
+                .filter_map(|m| {
+                    m.sim
+                        .as_ref()
+                        .map(|s| (m.id.value.clone(), s.value.clone()))
+                })
+                .collect(),
+        }
+    }
+
+    /// Continue from a state rebuilt from the audit log (resume after a restart).
+    pub fn resume(&mut self, st: &crate::engine::State) {
+        for (k, v) in &st.flags {
+            self.flags.insert(k.clone(), v.clone());
+        }
+        if let Some(a) = st.pools.active {
+            self.active = a;
+        }
+        if let Some(g) = st.pools.green_weight {
+            self.green_weight = g;
+        }
+        if let Some(v) = st.migration.as_ref().and_then(|m| m.version) {
+            self.migration = v;
+            if v > self.baseline {
+                self.migrated_at = st.now;
+            }
+        }
+    }
+
+    fn rand(&mut self) -> f64 {
+        // xorshift64*: small, fast, deterministic.
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        (self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Noise around a base value: ±`frac` of it.
+    fn around(&mut self, base: f64, frac: f64) -> f64 {
+        base * (1.0 + frac * (2.0 * self.rand() - 1.0))
+    }
+
+    fn feature_on(&self) -> bool {
+        match &self.feature_flag {
+            Some(f) => self.flags.get(f).and_then(|v| v.as_bool()).unwrap_or(false),
+            None => true,
+        }
+    }
+
+    fn green_down(&self) -> Option<usize> {
+        (self.scenario == Scenario::ServerDown && self.green_weight >= 10 && self.green.len() > 1)
+            .then_some(1)
+    }
+
+    /// One reading of every signal, the pools, the flags and the database.
+    pub fn sample(&mut self, now: Time) -> Observation {
+        let g = self.green_weight as f64 / 100.0;
+        let bad_canary =
+            self.scenario == Scenario::BadCanary && self.feature_on() && self.green_weight >= 25;
+        let slow_green = self.scenario == Scenario::LatencySpike && self.green_weight > 0;
+        let blue_err = self.around(0.12, 0.3);
+        let green_err = self.around(0.10, 0.3)
+            + if bad_canary {
+                self.around(2.4, 0.15)
+            } else {
+                0.0
+            };
+        let blue_p95 = self.around(44.0, 0.08);
+        let green_p95 = self.around(38.0, 0.08)
+            + if slow_green {
+                self.around(85.0, 0.1)
+            } else {
+                0.0
+            };
+        let lag = match (self.scenario, self.migrated_at) {
+            (Scenario::ReplicaLag, Some(at)) => {
+                let mins = (now - at).num_seconds().max(0) as f64 / 60.0;
+                (0.2 + mins * 0.4).min(6.0) + self.around(0.05, 0.5)
+            }
+            _ => self.around(0.08, 0.5),
+        };
+        let p95 = blue_p95 * (1.0 - g) + green_p95 * g;
+        let rate = self.around(1250.0, 0.05);
+        let mut v: BTreeMap<&str, f64> = BTreeMap::new();
+        v.insert("request_rate", rate);
+        v.insert("blue.error_rate", blue_err);
+        v.insert("green.error_rate", green_err);
+        v.insert("error_rate", blue_err * (1.0 - g) + green_err * g);
+        v.insert("blue.latency_p95", blue_p95);
+        v.insert("green.latency_p95", green_p95);
+        v.insert("latency_p95", p95);
+        v.insert("latency_p50", p95 * 0.42);
+        v.insert("latency_p99", p95 * 1.7);
+        v.insert("active_connections", self.around(850.0, 0.06));
+        v.insert("db_query_time", self.around(3.1, 0.15));
+        v.insert("db_pool_usage", self.around(36.0, 0.1));
+        v.insert("replication_lag", lag);
+        v.insert("lock_wait", self.around(1.8, 0.3));
+        v.insert("listing_rate", self.around(42.0, 0.1));
+        v.insert("search_success", self.around(99.3, 0.003));
+        v.insert(
+            "attribute_usage",
+            if self.feature_on() { g * 100.0 } else { 0.0 },
+        );
+        v.insert("active_users", self.around(5200.0, 0.05));
+        v.insert("cache_hit_rate", self.around(78.0, 0.02));
+        v.insert("categories_throughput", self.around(3400.0, 0.05));
+        v.insert("search_throughput", self.around(1236.0, 0.05));
+        v.insert("cpu", self.around(46.0 + 8.0 * g, 0.08));
+        v.insert("memory", self.around(63.0, 0.03));
+        v.insert("disk", self.around(71.0, 0.005));
+        let metrics = self
+            .metric_signals
+            .iter()
+            .map(|(id, sig)| (id.clone(), v.get(sig.as_str()).copied()))
+            .collect();
+
+        let mut errors = Vec::new();
+        let flags = if self.scenario == Scenario::FlakyFlags && self.rand() < 0.33 {
+            errors.push(SourceError {
+                source: "flags".into(),
+                message: "flag API: 503 Service Unavailable".into(),
+            });
+            None
+        } else {
+            Some(self.flags.clone())
+        };
+        let down = self.green_down();
+        let (blue_names, green_names) = (self.blue.clone(), self.green.clone());
+        let mut servers = |names: &[String], pool: PoolName, base: f64| -> Vec<ServerObs> {
+            names
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    let is_down = pool == PoolName::Green && down == Some(i);
+                    ServerObs {
+                        address: a.clone(),
+                        healthy: !is_down,
+                        latency_ms: if is_down {
+                            None
+                        } else {
+                            Some(self.around(base, 0.2))
+                        },
+                        error: is_down.then(|| "health check timed out after 2s".to_string()),
+                    }
+                })
+                .collect()
+        };
+        let blue = servers(&blue_names, PoolName::Blue, 4.0);
+        let green = servers(&green_names, PoolName::Green, 3.5);
+        Observation {
+            source: "sim".into(),
+            metrics,
+            pools: Some(PoolsObs {
+                active: Some(self.active),
+                green_weight: Some(self.green_weight),
+                blue,
+                green,
+            }),
+            flags,
+            migration: Some(MigrationObs {
+                version: Some(self.migration),
+                dirty: self.dirty,
+                in_progress: false,
+            }),
+            backup: Some("full backup 02:00, verified".into()),
+            errors,
+        }
+    }
+
+    /// How long a step takes in the simulated world.
+    pub fn duration(step: &StepAction) -> Duration {
+        Duration::from_secs(match step {
+            StepAction::SwitchPool(_) => 2,
+            StepAction::SetFlag(_) | StepAction::SetWeights { .. } => 1,
+            StepAction::SetImage(_) | StepAction::SetEnv(_) => 5,
+            StepAction::Restart { .. } => 30,
+            StepAction::WaitRollout { .. } => 40,
+            StepAction::Run(_) => 60,
+        })
+    }
+
+    /// Carry out one step; the answer is what the system said.
+    pub fn execute(&mut self, step: &StepAction, now: Time) -> Result<String, String> {
+        match step {
+            StepAction::SwitchPool(p) => {
+                self.active = *p;
+                self.green_weight = if *p == PoolName::Green { 100 } else { 0 };
+                Ok(format!(
+                    "lb: active {p}, weights blue {} / green {}",
+                    100 - self.green_weight,
+                    self.green_weight
+                ))
+            }
+            StepAction::SetWeights { green } => {
+                self.green_weight = (*green).min(100);
+                Ok(format!(
+                    "lb: weights blue {} / green {}",
+                    100 - self.green_weight,
+                    self.green_weight
+                ))
+            }
+            StepAction::SetFlag(f) => {
+                if self.scenario == Scenario::FlakyFlags && self.rand() < 0.33 {
+                    return Err("flag API: 503 Service Unavailable".into());
+                }
+                self.flags.insert(f.flag.clone(), f.value.clone());
+                let back = self.flags.get(&f.flag).cloned().unwrap_or_default();
+                Ok(format!("flag API: ok; read back {} = {back}", f.flag))
+            }
+            StepAction::SetImage(s) => {
+                self.images.insert(s.deployment.clone(), s.image.clone());
+                Ok(format!(
+                    "deployment/{} image {}={}",
+                    s.deployment, s.container, s.image
+                ))
+            }
+            StepAction::SetEnv(s) => {
+                if s.name == "USE_UNIFIED_ATTRIBUTES"
+                    && let Some(f) = &self.feature_flag
+                {
+                    self.flags
+                        .insert(f.clone(), serde_json::Value::Bool(s.value == "true"));
+                }
+                Ok(format!(
+                    "deployment/{} env {}={}",
+                    s.deployment, s.name, s.value
+                ))
+            }
+            StepAction::Restart { deployment } => Ok(format!("deployment/{deployment} restarted")),
+            StepAction::WaitRollout { deployment } => Ok(format!(
+                "deployment \"{deployment}\" successfully rolled out (3/3 updated, ready, available)"
+            )),
+            StepAction::Run(r) => {
+                if let Some(v) = r.expect_migration_version {
+                    let up = v > self.migration;
+                    self.migration = v;
+                    self.dirty = false;
+                    if up && v > self.baseline {
+                        self.migrated_at.get_or_insert(now);
+                    }
+                    if v <= self.baseline {
+                        self.migrated_at = None;
+                    }
+                    Ok(format!(
+                        "$ {}\nexit 0; schema version {v}",
+                        r.argv.join(" ")
+                    ))
+                } else {
+                    Ok(format!("$ {}\nexit 0", r.argv.join(" ")))
+                }
+            }
+        }
+    }
+}
+
+/// The simulator task: samples every `interval` of simulated time and runs jobs one at a time,
+/// each step taking its simulated duration.
+pub async fn run(
+    mut world: World,
+    clock: Clock,
+    interval: Duration,
+    mut jobs: mpsc::Receiver<Job>,
+    out: mpsc::Sender<Report>,
+) {
+    let tick = clock
+        .real_for(Duration::from_secs(1))
+        .clamp(Duration::from_millis(50), Duration::from_millis(500));
+    let mut ticker = tokio::time::interval(tick);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut queue: VecDeque<Job> = VecDeque::new();
+    // The job in progress, the index of its step, and when that step is done.
+    let mut current: Option<(Job, usize, Time)> = None;
+    let mut last_sample: Option<Time> = None;
+    loop {
+        tokio::select! {
+            job = jobs.recv() => match job {
+                Some(j) => queue.push_back(j),
+                None => return,
+            },
+            _ = ticker.tick() => {}
+        }
+        let now = clock.now();
+        loop {
+            if current.is_none() {
+                let Some(job) = queue.pop_front() else { break };
+                if job.steps.is_empty() {
+                    let _ = out
+                        .send(Report::Finished {
+                            id: job.id,
+                            ok: true,
+                            detail: "nothing to run".into(),
+                        })
+                        .await;
+                    continue;
+                }
+                let due = now
+                    + chrono::Duration::from_std(World::duration(&job.steps[0].action))
+                        .unwrap_or_default();
+                current = Some((job, 0, due));
+            }
+            let Some((job, i, due)) = current.take() else {
+                break;
+            };
+            if now < due {
+                current = Some((job, i, due));
+                break;
+            }
+            let step = &job.steps[i];
+            let result = world.execute(&step.action, due);
+            let ok = result.is_ok();
+            let output = match &result {
+                Ok(s) | Err(s) => s.clone(),
+            };
+            if out
+                .send(Report::StepFinished {
+                    id: job.id,
+                    step: i,
+                    name: step.name.clone(),
+                    ok,
+                    output: output.clone(),
+                })
+                .await
+                .is_err()
+            {
+                return;
+            }
+            if !ok {
+                let _ = out
+                    .send(Report::Finished {
+                        id: job.id,
+                        ok: false,
+                        detail: format!("step {} failed: {output}", step.name),
+                    })
+                    .await;
+            } else if i + 1 < job.steps.len() {
+                let next = due
+                    + chrono::Duration::from_std(World::duration(&job.steps[i + 1].action))
+                        .unwrap_or_default();
+                current = Some((job, i + 1, next));
+            } else {
+                let _ = out
+                    .send(Report::Finished {
+                        id: job.id,
+                        ok: true,
+                        detail: format!("{} step(s) done", job.steps.len()),
+                    })
+                    .await;
+            }
+        }
+        if last_sample.is_none_or(|t| (now - t).to_std().unwrap_or_default() >= interval) {
+            last_sample = Some(now);
+            if out.send(Report::Observed(world.sample(now))).await.is_err() {
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,480 @@
+//! UI state and key handling. Pure: a key and the current state give new UI state and
+//! intents (events to write, a job to run); the loop carries the intents out.
+
+use super::keymap::{self, Cmd, Mode};
+use crate::engine::{self, Action, Event, Proposal, State, Submission, Verdict};
+use crate::runbook::{FlagKind, PoolName, Runbook};
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Checklist,
+    Flags,
+    Metrics,
+    Log,
+}
+
+const PANES: [Pane; 4] = [Pane::Checklist, Pane::Flags, Pane::Metrics, Pane::Log];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Reading the preview and checks; Enter confirms (or records a blocked attempt).
+    Review,
+    /// Typing the reason for overriding failed checks.
+    Reason,
+    /// Typing the confirmation phrase.
+    Phrase,
+}
+
+#[derive(Debug, Clone)]
+pub enum Dialog {
+    /// An action's preview, checks and confirmation. The proposal is rebuilt from the live
+    /// state every frame, so the checks shown are always current.
+    Confirm {
+        action: Action,
+        stage: Stage,
+        reason: String,
+        typed: String,
+        error: Option<String>,
+    },
+    /// Pick one of several actions (rollback procedures, go/no-go).
+    Choose {
+        title: String,
+        items: Vec<(String, Action)>,
+        sel: usize,
+    },
+    /// Quit while an action runs?
+    Quit,
+    /// Replay: type a time to jump to.
+    Jump {
+        typed: String,
+        error: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Ui {
+    pub mode: Mode,
+    pub focus: Pane,
+    pub checklist_sel: usize,
+    pub flag_sel: usize,
+    pub metric_scroll: usize,
+    pub log_scroll: usize,
+    pub dialog: Option<Dialog>,
+    pub help: bool,
+    /// A one-line message for the operator (last error, what happened).
+    pub message: Option<String>,
+}
+
+/// What the loop must do after a key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Intent {
+    /// Write these events (in order); then, if the first is an `ActionRequested` with steps,
+    /// run them.
+    Write(Vec<Event>),
+    Quit,
+    /// Replay navigation.
+    Replay(Cmd),
+    JumpTo(String),
+}
+
+impl Ui {
+    pub fn new(mode: Mode) -> Self {
+        Ui {
+            mode,
+            focus: Pane::Checklist,
+            checklist_sel: 0,
+            flag_sel: 0,
+            metric_scroll: 0,
+            log_scroll: 0,
+            dialog: None,
+            help: false,
+            message: None,
+        }
+    }
+
+    pub fn proposal(&self, st: &State, rb: &Runbook) -> Option<Proposal> {
+        match &self.dialog {
+            Some(Dialog::Confirm { action, .. }) => Some(engine::propose(st, rb, action.clone())),
+            _ => None,
+        }
+    }
+
+    fn open(&mut self, st: &State, rb: &Runbook, action: Action) {
+        let p = engine::propose(st, rb, action.clone());
+        let stage = match p.verdict() {
+            Verdict::NeedsConfirmation { .. } => Stage::Phrase,
+            _ => Stage::Review,
+        };
+        self.dialog = Some(Dialog::Confirm {
+            action,
+            stage,
+            reason: String::new(),
+            typed: String::new(),
+            error: None,
+        });
+    }
+
+    /// Handle one key press.
+    pub fn on_key(
+        &mut self,
+        key: KeyEvent,
+        st: &State,
+        rb: &Runbook,
+        operator: &str,
+    ) -> Vec<Intent> {
+        if self.help {
+            if matches!(
+                key.code,
+                KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter
+            ) {
+                self.help = false;
+            }
+            return Vec::new();
+        }
+        if self.dialog.is_some() {
+            return self.on_dialog_key(key, st, rb, operator);
+        }
+        let Some(cmd) = keymap::command(key, self.mode) else {
+            return Vec::new();
+        };
+        self.message = None;
+        match cmd {
+            Cmd::Help => self.help = true,
+            Cmd::Quit => {
+                if self.mode == Mode::Live && st.running().is_some() {
+                    self.dialog = Some(Dialog::Quit);
+                } else {
+                    return vec![Intent::Quit];
+                }
+            }
+            Cmd::FocusNext | Cmd::FocusPrev => {
+                let i = PANES.iter().position(|p| *p == self.focus).unwrap_or(0);
+                let n = PANES.len();
+                let j = if cmd == Cmd::FocusNext {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                };
+                self.focus = PANES[j];
+            }
+            Cmd::Up | Cmd::Down => {
+                let down = cmd == Cmd::Down;
+                let (sel, len) = match self.focus {
+                    Pane::Checklist => (&mut self.checklist_sel, current_items(st, rb).len()),
+                    Pane::Flags => (&mut self.flag_sel, rb.flags.len()),
+                    Pane::Metrics => (&mut self.metric_scroll, rb.metrics.len()),
+                    Pane::Log => (&mut self.log_scroll, usize::MAX),
+                };
+                if down {
+                    if *sel + 1 < len {
+                        *sel += 1;
+                    }
+                } else {
+                    *sel = sel.saturating_sub(1);
+                }
+            }
+            Cmd::Tick => {
+                let items = current_items(st, rb);
+                if let Some((list, item, _)) = items.get(self.checklist_sel) {
+                    let ev = if st.ticked(list, item).is_some() {
+                        Event::ChecklistUnticked {
+                            checklist: list.clone(),
+                            item: item.clone(),
+                            by: operator.to_string(),
+                        }
+                    } else {
+                        Event::ChecklistTicked {
+                            checklist: list.clone(),
+                            item: item.clone(),
+                            by: operator.to_string(),
+                        }
+                    };
+                    return vec![Intent::Write(vec![ev])];
+                }
+                self.message = Some("no checklist item here".into());
+            }
+            Cmd::Advance => match engine::next_advance(st, rb) {
+                Some(a) => self.open(st, rb, a),
+                None => self.message = Some("every phase is done: nothing to advance".into()),
+            },
+            Cmd::Flip => {
+                if let Some(f) = rb.flags.get(self.flag_sel) {
+                    let cur = st.flags.get(&f.id.value);
+                    let to = match f.kind {
+                        FlagKind::Bool => {
+                            serde_json::Value::Bool(!cur.and_then(|v| v.as_bool()).unwrap_or(false))
+                        }
+                        FlagKind::Percent => cur.cloned().unwrap_or(serde_json::json!(0)),
+                    };
+                    self.open(
+                        st,
+                        rb,
+                        Action::FlipFlag {
+                            flag: f.id.value.clone(),
+                            to,
+                        },
+                    );
+                }
+            }
+            Cmd::Rollback => {
+                let items = rb
+                    .procedures
+                    .iter()
+                    .map(|p| {
+                        (
+                            format!(
+                                "{} — target < {}",
+                                p.name,
+                                crate::runbook::fmt_duration(p.target)
+                            ),
+                            Action::Rollback {
+                                procedure: p.id.value.clone(),
+                            },
+                        )
+                    })
+                    .collect::<Vec<_>>();
+                if items.is_empty() {
+                    self.message = Some("the runbook has no rollback procedures".into());
+                } else {
+                    self.dialog = Some(Dialog::Choose {
+                        title: "Rollback — choose a procedure".into(),
+                        items,
+                        sel: 0,
+                    });
+                }
+            }
+            Cmd::GoNoGo => {
+                self.dialog = Some(Dialog::Choose {
+                    title: "Go/no-go decision".into(),
+                    items: vec![
+                        (
+                            "GO — the deployment may start".into(),
+                            Action::GoNoGo { go: true },
+                        ),
+                        (
+                            "NO-GO — the deployment does not start".into(),
+                            Action::GoNoGo { go: false },
+                        ),
+                    ],
+                    sel: 0,
+                });
+            }
+            Cmd::SwitchPool => {
+                let to = st.pools.active.unwrap_or(rb.pools.active).other();
+                self.open(st, rb, Action::SwitchPool { to });
+            }
+            Cmd::JumpTime => {
+                self.dialog = Some(Dialog::Jump {
+                    typed: String::new(),
+                    error: None,
+                })
+            }
+            c => return vec![Intent::Replay(c)],
+        }
+        Vec::new()
+    }
+
+    fn on_dialog_key(
+        &mut self,
+        key: KeyEvent,
+        st: &State,
+        rb: &Runbook,
+        operator: &str,
+    ) -> Vec<Intent> {
+        let Some(dialog) = self.dialog.as_mut() else {
+            return Vec::new();
+        };
+        match dialog {
+            Dialog::Quit => match key.code {
+                KeyCode::Char('y') => return vec![Intent::Quit],
+                _ => self.dialog = None,
+            },
+            Dialog::Jump { typed, .. } => match key.code {
+                KeyCode::Esc => self.dialog = None,
+                KeyCode::Enter => {
+                    let t = typed.clone();
+                    self.dialog = None;
+                    return vec![Intent::JumpTo(t)];
+                }
+                KeyCode::Backspace => {
+                    typed.pop();
+                }
+                KeyCode::Char(c) if typed.len() < 32 => typed.push(c),
+                _ => {}
+            },
+            Dialog::Choose { items, sel, .. } => match key.code {
+                KeyCode::Esc | KeyCode::Char('q') => self.dialog = None,
+                KeyCode::Up | KeyCode::Char('k') => *sel = sel.saturating_sub(1),
+                KeyCode::Down | KeyCode::Char('j') => {
+                    if *sel + 1 < items.len() {
+                        *sel += 1
+                    }
+                }
+                KeyCode::Enter => {
+                    if let Some((_, a)) = items.get(*sel).cloned() {
+                        self.open(st, rb, a);
+                    }
+                }
+                _ => {}
+            },
+            Dialog::Confirm {
+                action,
+                stage,
+                reason,
+                typed,
+                error,
+            } => {
+                let p = engine::propose(st, rb, action.clone());
+                let verdict = p.verdict();
+                match (key.code, *stage) {
+                    (KeyCode::Esc, _) => {
+                        self.dialog = None;
+                        self.message = Some("cancelled: nothing was done".into());
+                    }
+                    (KeyCode::Char('o'), Stage::Review) if verdict == Verdict::Blocked => {
+                        *stage = Stage::Reason
+                    }
+                    (KeyCode::Enter, Stage::Review) => {
+                        if verdict == Verdict::Blocked {
+                            // Record the attempt: the gate said no, and that is evidence too.
+                            let evs = engine::submit(st, rb, &p, operator, &Submission::default());
+                            self.dialog = None;
+                            self.message =
+                                Some("blocked: the attempt is recorded; nothing ran".into());
+                            return evs.map(|e| vec![Intent::Write(e)]).unwrap_or_default();
+                        }
+                        if let Verdict::NeedsConfirmation { .. } = verdict {
+                            *stage = Stage::Phrase;
+                        } else {
+                            return self.finish(st, rb, &p, operator, Submission::default());
+                        }
+                    }
+                    (KeyCode::Enter, Stage::Reason) => {
+                        if reason.trim().is_empty() {
+                            *error =
+                                Some("type the reason for overriding the failed checks".into());
+                        } else if p.phrase.is_some() {
+                            *stage = Stage::Phrase;
+                            *error = None;
+                        } else {
+                            let sub = Submission {
+                                typed: String::new(),
+                                override_reason: Some(reason.clone()),
+                            };
+                            return self.finish(st, rb, &p, operator, sub);
+                        }
+                    }
+                    (KeyCode::Enter, Stage::Phrase) => {
+                        let sub = Submission {
+                            typed: typed.clone(),
+                            override_reason: (verdict == Verdict::Blocked).then(|| reason.clone()),
+                        };
+                        if verdict == Verdict::Blocked && reason.trim().is_empty() {
+                            *stage = Stage::Review;
+                            *error = Some(
+                                "the checks now fail: press o to override with a reason, or Esc"
+                                    .into(),
+                            );
+                            return Vec::new();
+                        }
+                        return self.finish(st, rb, &p, operator, sub);
+                    }
+                    (KeyCode::Backspace, Stage::Reason) => {
+                        reason.pop();
+                    }
+                    (KeyCode::Backspace, Stage::Phrase) => {
+                        typed.pop();
+                    }
+                    (KeyCode::Char(c), Stage::Reason) if reason.len() < 500 => reason.push(c),
+                    (KeyCode::Char(c), Stage::Phrase) if typed.len() < 100 => typed.push(c),
+                    _ => {}
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    fn finish(
+        &mut self,
+        st: &State,
+        rb: &Runbook,
+        p: &Proposal,
+        operator: &str,
+        sub: Submission,
+    ) -> Vec<Intent> {
+        match engine::submit(st, rb, p, operator, &sub) {
+            Ok(evs) => {
+                self.dialog = None;
+                self.message = Some(format!("{}: requested", p.action.label()));
+                vec![Intent::Write(evs)]
+            }
+            Err(e) => {
+                if let Some(Dialog::Confirm { error, .. }) = self.dialog.as_mut() {
+                    *error = Some(e.to_string());
+                }
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// The checklist shown now: before the first phase, the go/no-go checklists; during a phase,
+/// its validation checklist. Items are `(checklist id, item id, text)`; section headers are
+/// not items.
+pub fn current_items(st: &State, rb: &Runbook) -> Vec<(String, String, String)> {
+    let (title, list) = current_checklist(st, rb);
+    let _ = title;
+    list
+}
+
+pub fn current_checklist(st: &State, rb: &Runbook) -> (String, Vec<(String, String, String)>) {
+    let phase = st.current_phase().or_else(|| {
+        st.phases
+            .iter()
+            .rposition(|p| p.status == engine::PhaseStatus::Done)
+    });
+    match phase {
+        Some(i) => {
+            let p = &rb.phases[i];
+            (
+                format!("{} validation", p.name),
+                p.checklist
+                    .iter()
+                    .map(|it| (p.id.value.clone(), it.id.value.clone(), it.text.clone()))
+                    .collect(),
+            )
+        }
+        None => {
+            let ids: Vec<&str> = rb
+                .go_no_go
+                .as_ref()
+                .map(|g| g.requires.iter().map(|r| r.value.as_str()).collect())
+                .unwrap_or_else(|| rb.checklists.iter().map(|c| c.id.value.as_str()).collect());
+            let mut title = String::new();
+            let mut items = Vec::new();
+            for id in ids {
+                if let Some(c) = rb.checklist(id) {
+                    if title.is_empty() {
+                        title = c.name.clone();
+                    }
+                    for s in &c.sections {
+                        for it in &s.items {
+                            items.push((
+                                c.id.value.clone(),
+                                it.id.value.clone(),
+                                format!("{}: {}", s.name, it.text),
+                            ));
+                        }
+                    }
+                }
+            }
+            (title, items)
+        }
+    }
+}
+
+/// The pool that is not active: where `s` would switch to.
+pub fn other_pool(st: &State, rb: &Runbook) -> PoolName {
+    st.pools.active.unwrap_or(rb.pools.active).other()
+}

@@ -1,0 +1,282 @@
+//! The keymap: one table that dispatches keys, fills the key-hint bar and builds the help
+//! overlay, so the three can never disagree.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmd {
+    Tick,
+    Advance,
+    Flip,
+    Rollback,
+    GoNoGo,
+    SwitchPool,
+    FocusNext,
+    FocusPrev,
+    Up,
+    Down,
+    Help,
+    Quit,
+    PlayPause,
+    Faster,
+    Slower,
+    PrevEvent,
+    NextEvent,
+    PrevAction,
+    NextAction,
+    Start,
+    End,
+    JumpTime,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Live,
+    Replay,
+}
+
+pub struct Binding {
+    pub keys: &'static [KeyCode],
+    /// How the key is written in hints and help.
+    pub label: &'static str,
+    pub cmd: Cmd,
+    pub help: &'static str,
+    pub mode: Mode,
+    /// Shown in the one-line hint bar.
+    pub hint: bool,
+}
+
+const fn b(
+    keys: &'static [KeyCode],
+    label: &'static str,
+    cmd: Cmd,
+    help: &'static str,
+    mode: Mode,
+    hint: bool,
+) -> Binding {
+    Binding {
+        keys,
+        label,
+        cmd,
+        help,
+        mode,
+        hint,
+    }
+}
+
+use KeyCode::*;
+use Mode::*;
+
+pub const BINDINGS: &[Binding] = &[
+    b(
+        &[Char(' ')],
+        "Space",
+        Cmd::Tick,
+        "tick / untick the selected checklist item",
+        Live,
+        true,
+    ),
+    b(
+        &[Char('a')],
+        "a",
+        Cmd::Advance,
+        "advance: next rollout step, or complete the phase and start the next",
+        Live,
+        true,
+    ),
+    b(
+        &[Char('f')],
+        "f",
+        Cmd::Flip,
+        "flip the selected flag",
+        Live,
+        true,
+    ),
+    b(
+        &[Char('r')],
+        "r",
+        Cmd::Rollback,
+        "rollback: choose instant, database or feature-flag procedure",
+        Live,
+        true,
+    ),
+    b(
+        &[Char('g')],
+        "g",
+        Cmd::GoNoGo,
+        "go/no-go: sign the decision",
+        Live,
+        true,
+    ),
+    b(
+        &[Char('s')],
+        "s",
+        Cmd::SwitchPool,
+        "switch all traffic to the other pool",
+        Live,
+        true,
+    ),
+    b(
+        &[Tab],
+        "Tab",
+        Cmd::FocusNext,
+        "focus the next pane",
+        Live,
+        true,
+    ),
+    b(
+        &[BackTab],
+        "Shift-Tab",
+        Cmd::FocusPrev,
+        "focus the previous pane",
+        Live,
+        false,
+    ),
+    b(
+        &[Up, Char('k')],
+        "↑/k",
+        Cmd::Up,
+        "move up in the focused pane",
+        Live,
+        false,
+    ),
+    b(
+        &[Down, Char('j')],
+        "↓/j",
+        Cmd::Down,
+        "move down in the focused pane",
+        Live,
+        false,
+    ),
+    b(
+        &[Char(' ')],
+        "Space",
+        Cmd::PlayPause,
+        "play / pause",
+        Replay,
+        true,
+    ),
+    b(
+        &[Char('+'), Char('=')],
+        "+/-",
+        Cmd::Faster,
+        "faster / slower (1x to 1000x)",
+        Replay,
+        true,
+    ),
+    b(&[Char('-')], "-", Cmd::Slower, "slower", Replay, false),
+    b(
+        &[Left],
+        "←/→",
+        Cmd::PrevEvent,
+        "previous / next event",
+        Replay,
+        true,
+    ),
+    b(&[Right], "→", Cmd::NextEvent, "next event", Replay, false),
+    b(
+        &[Char('[')],
+        "[/]",
+        Cmd::PrevAction,
+        "previous / next operator action",
+        Replay,
+        true,
+    ),
+    b(
+        &[Char(']')],
+        "]",
+        Cmd::NextAction,
+        "next operator action",
+        Replay,
+        false,
+    ),
+    b(
+        &[Char('g'), Home],
+        "g/G",
+        Cmd::Start,
+        "start / end of the log",
+        Replay,
+        true,
+    ),
+    b(
+        &[Char('G'), End],
+        "G",
+        Cmd::End,
+        "end of the log",
+        Replay,
+        false,
+    ),
+    b(
+        &[Char('/')],
+        "/",
+        Cmd::JumpTime,
+        "jump to a time (HH:MM or HH:MM:SS)",
+        Replay,
+        true,
+    ),
+    b(
+        &[Tab],
+        "Tab",
+        Cmd::FocusNext,
+        "focus the next pane",
+        Replay,
+        false,
+    ),
+    b(
+        &[Up, Char('k')],
+        "↑/k",
+        Cmd::Up,
+        "move up in the focused pane",
+        Replay,
+        false,
+    ),
+    b(
+        &[Down, Char('j')],
+        "↓/j",
+        Cmd::Down,
+        "move down in the focused pane",
+        Replay,
+        false,
+    ),
+    b(
+        &[Char('?')],
+        "?",
+        Cmd::Help,
+        "show / hide this help",
+        Live,
+        true,
+    ),
+    b(
+        &[Char('?')],
+        "?",
+        Cmd::Help,
+        "show / hide this help",
+        Replay,
+        true,
+    ),
+    b(
+        &[Char('q')],
+        "q",
+        Cmd::Quit,
+        "quit (asks first while an action runs)",
+        Live,
+        true,
+    ),
+    b(&[Char('q')], "q", Cmd::Quit, "quit", Replay, true),
+];
+
+/// The command a key means in a mode: the first matching binding wins.
+pub fn command(key: KeyEvent, mode: Mode) -> Option<Cmd> {
+    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == Char('c') {
+        return Some(Cmd::Quit);
+    }
+    BINDINGS
+        .iter()
+        .filter(|b| b.mode == mode)
+        .find(|b| b.keys.contains(&key.code))
+        .map(|b| b.cmd)
+}
+
+pub fn bindings(mode: Mode) -> impl Iterator<Item = &'static Binding> {
+    BINDINGS.iter().filter(move |b| b.mode == mode)
+}

@@ -1,0 +1,884 @@
+//! Drawing: a pure function of the runbook, the state, the UI state and the theme. It never
+//! awaits and never changes domain state.
+
+use super::app::{Dialog, Pane, Stage, Ui, current_checklist};
+use super::keymap::{self, Mode};
+use super::theme::Theme;
+use crate::engine::{self, Level, MetricLevel, Outcome, PhaseStatus, State, Verdict, fmt_num};
+use crate::runbook::{Direction, PoolName, Runbook, fmt_duration};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
+
+/// What the frame shows besides the state: where the log is, its head, the clock.
+pub struct Chrome<'a> {
+    pub audit: &'a str,
+    pub head: &'a str,
+    /// `SIM ×30`, `LIVE`, `REPLAY 120/480 ×10 ▶`.
+    pub clock: String,
+    /// The log pane's lines; `None` shows the live tracing log (tui-logger).
+    pub log: Option<&'a [String]>,
+}
+
+pub fn render(f: &mut Frame, rb: &Runbook, st: &State, ui: &Ui, th: &Theme, ch: &Chrome) {
+    let area = f.area();
+    f.render_widget(
+        Block::default().style(
+            Style::default()
+                .bg(th.background)
+                .fg(th.get("text").fg.unwrap_or_default()),
+        ),
+        area,
+    );
+    let big = area.height >= 55 && area.width >= 200;
+    let log_h = if big { 14 } else { 7 };
+    let [title, banner, body, log, status, hints] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(10),
+        Constraint::Length(log_h),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    title_bar(f, title, rb, st, th, ui);
+    alert_banner(f, banner, rb, st, th);
+    let left_w = if big {
+        70
+    } else {
+        (area.width * 38 / 100).max(40)
+    };
+    let [left, right] =
+        Layout::horizontal([Constraint::Length(left_w), Constraint::Min(40)]).areas(body);
+    let phases_h = rb.phases.len() as u16 * if big { 2 } else { 1 } + 2;
+    let [phases, checklist] =
+        Layout::vertical([Constraint::Length(phases_h), Constraint::Min(5)]).areas(left);
+    let lower_h = if big { 14 } else { 11 };
+    let [metrics, lower] =
+        Layout::vertical([Constraint::Min(8), Constraint::Length(lower_h)]).areas(right);
+    let [pools, flags] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(lower);
+    phase_pane(f, phases, rb, st, th, big);
+    checklist_pane(f, checklist, rb, st, ui, th, big);
+    metrics_pane(f, metrics, rb, st, ui, th, big);
+    pools_pane(f, pools, rb, st, th, big);
+    flags_pane(f, flags, rb, st, ui, th);
+    log_pane(f, log, ui, th, ch);
+    status_bar(f, status, st, ui, th, ch);
+    hint_bar(f, hints, ui, th);
+    if let Some(d) = &ui.dialog {
+        dialog(f, area, rb, st, ui, d, th);
+    }
+    if ui.help {
+        help(f, area, ui.mode, th);
+    }
+}
+
+fn block<'a>(title: &'a str, focused: bool, th: &Theme) -> Block<'a> {
+    Block::bordered()
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(th.get(if focused { "border.focus" } else { "border" }))
+        .title(Span::styled(format!(" {title} "), th.get("title")))
+}
+
+fn hms(t: Option<engine::Time>) -> String {
+    t.map(|t| t.format("%H:%M:%S").to_string())
+        .unwrap_or_else(|| "--:--:--".into())
+}
+
+fn title_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme, ui: &Ui) {
+    let phase = match st.current_phase() {
+        Some(i) => format!("Phase {}/{} {}", i + 1, rb.phases.len(), rb.phases[i].name),
+        None if st.phases.iter().all(|p| p.status == PhaseStatus::Done) => "All phases done".into(),
+        None => "Not started".into(),
+    };
+    let active = st.pools.active.unwrap_or(rb.pools.active);
+    let mut spans = vec![
+        Span::styled(" WARROOM ", th.get("pool.active")),
+        Span::styled(
+            format!(" {} {} ", rb.name, rb.version.as_deref().unwrap_or("")),
+            th.get("title"),
+        ),
+        Span::styled(
+            format!("· {} ", rb.environment.as_deref().unwrap_or("")),
+            th.get("muted"),
+        ),
+        Span::styled("│ ", th.get("border")),
+        Span::styled(phase, th.get("phase.active")),
+        Span::styled(" │ ", th.get("border")),
+        Span::styled(
+            format!("Rollout {} %", st.rollout_percent(rb)),
+            th.get("title"),
+        ),
+        Span::styled(" │ ", th.get("border")),
+        Span::styled("Active ", th.get("muted")),
+        Span::styled(active.as_str().to_uppercase(), th.get(pool_style(active))),
+    ];
+    if let Some(d) = &st.decision {
+        spans.push(Span::styled(" │ ", th.get("border")));
+        spans.push(Span::styled(
+            if d.go { "GO signed" } else { "NO-GO signed" },
+            th.get(if d.go { "gate.pass" } else { "gate.blocked" }),
+        ));
+    }
+    if ui.mode == Mode::Replay {
+        spans.push(Span::styled(" │ ", th.get("border")));
+        spans.push(Span::styled(" REPLAY ", th.get("replay")));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn pool_style(p: PoolName) -> &'static str {
+    match p {
+        PoolName::Blue => "pool.blue",
+        PoolName::Green => "pool.green",
+    }
+}
+
+fn alert_banner(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme) {
+    let mut spans = Vec::new();
+    let firing: Vec<_> = st.firing().collect();
+    let worst = firing.iter().map(|a| a.level).max().unwrap_or(Level::Ok);
+    let style = th.get(match worst {
+        Level::Critical => "alert.critical",
+        Level::Warning => "alert.warning",
+        Level::Ok => "alert.none",
+    });
+    if firing.is_empty() {
+        spans.push(Span::styled(" ✓ No alerts firing ", style));
+    } else {
+        let mut sorted = firing.clone();
+        sorted.sort_by(|a, b| b.level.cmp(&a.level));
+        for a in sorted {
+            let m = rb.metric(&a.metric);
+            let name = m.map(|m| m.name.as_str()).unwrap_or(&a.metric);
+            let unit = m.map(|m| m.unit.as_str()).unwrap_or("");
+            let cmp = if m.is_some_and(|m| m.direction == Direction::Below) {
+                "<"
+            } else {
+                ">"
+            };
+            let cur = st.metrics.get(&a.metric).and_then(|s| s.last).or(a.value);
+            let since = st
+                .age(Some(a.fired_at))
+                .map(fmt_duration)
+                .unwrap_or_default();
+            spans.push(Span::styled(
+                format!(
+                    " {} {} {} {}{} {cmp} {}{} for {since} ",
+                    if a.level == Level::Critical {
+                        "● CRITICAL"
+                    } else {
+                        "▲ WARNING"
+                    },
+                    name,
+                    "",
+                    cur.map(fmt_num).unwrap_or_else(|| "?".into()),
+                    unit,
+                    fmt_num(a.threshold),
+                    unit
+                ),
+                th.get(if a.level == Level::Critical {
+                    "alert.critical"
+                } else {
+                    "alert.warning"
+                }),
+            ));
+            spans.push(Span::raw(" "));
+        }
+    }
+    if let Some(a) = st.running() {
+        let took = st.age(Some(a.requested_at)).unwrap_or_default();
+        let target = match &a.action {
+            engine::Action::Rollback { procedure } => rb.procedure(procedure).map(|p| p.target),
+            _ => None,
+        };
+        let mm =
+            |d: std::time::Duration| format!("{:02}:{:02}", d.as_secs() / 60, d.as_secs() % 60);
+        let text = match target {
+            Some(t) => format!(
+                " ⏱ {} running {} / target {} ",
+                a.action.label().to_uppercase(),
+                mm(took),
+                fmt_duration(t)
+            ),
+            None => format!(" ⏱ {} running {} ", a.action.label(), mm(took)),
+        };
+        let over = target.is_some_and(|t| took > t);
+        spans.push(Span::styled(
+            text,
+            th.get(if over {
+                "alert.critical"
+            } else {
+                "action.running"
+            }),
+        ));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn phase_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme, big: bool) {
+    let mut lines = Vec::new();
+    for (i, (p, s)) in rb.phases.iter().zip(&st.phases).enumerate() {
+        let (mark, style) = match s.status {
+            PhaseStatus::Pending => ("○", "phase.pending"),
+            PhaseStatus::Active => ("▶", "phase.active"),
+            PhaseStatus::Done => ("✓", "phase.done"),
+        };
+        let took = match (
+            s.started,
+            s.ended.or(if s.status == PhaseStatus::Active {
+                st.now
+            } else {
+                None
+            }),
+        ) {
+            (Some(a), Some(b)) => Some((b - a).to_std().unwrap_or_default()),
+            _ => None,
+        };
+        let over = took.is_some_and(|t| t > p.duration);
+        let actual = match (s.started, took) {
+            (Some(a), Some(t)) => format!("{}→{}", a.format("%H:%M"), fmt_duration(t)),
+            _ => "—".into(),
+        };
+        let name_w = if big { 36 } else { 22 };
+        let name: String = p.name.chars().take(name_w).collect();
+        lines.push(Line::from(vec![
+            Span::styled(format!("{mark} {} ", i + 1), th.get(style)),
+            Span::styled(format!("{name:<name_w$}"), th.get(style)),
+            Span::styled(
+                format!(" D{:<2} {:>3} ", p.day, fmt_duration(p.duration)),
+                th.get("muted"),
+            ),
+            Span::styled(actual, th.get(if over { "phase.overrun" } else { style })),
+            Span::styled(if over { " OVERRUN" } else { "" }, th.get("phase.overrun")),
+        ]));
+        if big {
+            let team = rb.team_name(&p.owner.value);
+            let tasks: Vec<&str> = p.tasks.iter().map(|t| t.as_str()).collect();
+            lines.push(Line::from(Span::styled(
+                format!("     {team}: {}", tasks.join(" · ")),
+                th.get("muted"),
+            )));
+        }
+    }
+    f.render_widget(
+        Paragraph::new(lines).block(block("Phases  planned │ actual", false, th)),
+        area,
+    );
+}
+
+fn checklist_pane(
+    f: &mut Frame,
+    area: Rect,
+    rb: &Runbook,
+    st: &State,
+    ui: &Ui,
+    th: &Theme,
+    big: bool,
+) {
+    let (title, items) = current_checklist(st, rb);
+    let done = items
+        .iter()
+        .filter(|(l, i, _)| st.ticked(l, i).is_some())
+        .count();
+    let title = format!("Checklist — {title} {done}/{}", items.len());
+    let focused = ui.focus == Pane::Checklist;
+    let inner_h = area.height.saturating_sub(2) as usize;
+    let sel = ui.checklist_sel.min(items.len().saturating_sub(1));
+    let offset = sel.saturating_sub(inner_h.saturating_sub(1));
+    let w = area.width.saturating_sub(4) as usize;
+    let mut lines = Vec::new();
+    for (n, (list, item, text)) in items.iter().enumerate().skip(offset).take(inner_h) {
+        let tick = st.ticked(list, item);
+        let who = tick
+            .map(|t| format!(" {} {}", t.by, t.at.format("%H:%M")))
+            .unwrap_or_default();
+        let room = w.saturating_sub(4 + who.chars().count());
+        let text: String = text.chars().take(room).collect();
+        let mut style = th.get(if tick.is_some() { "phase.done" } else { "text" });
+        if focused && n == sel {
+            style = style.patch(th.get("selected"));
+        }
+        let pad = room.saturating_sub(text.chars().count());
+        lines.push(Line::from(vec![
+            Span::styled(if tick.is_some() { "[x] " } else { "[ ] " }, style),
+            Span::styled(format!("{text}{}", " ".repeat(pad)), style),
+            Span::styled(who, th.get("muted")),
+        ]));
+    }
+    if items.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "no checklist for this phase",
+            th.get("muted"),
+        )));
+    }
+    let _ = big;
+    f.render_widget(
+        Paragraph::new(lines).block(block(&title, focused, th)),
+        area,
+    );
+}
+
+const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// A sparkline as text, scaled between the window's minimum and maximum (and the critical
+/// threshold, so a value near it reads high).
+pub fn sparkline(values: &[Option<f64>], width: usize, critical: Option<f64>) -> String {
+    let vals: Vec<Option<f64>> = values.iter().rev().take(width).rev().copied().collect();
+    let known = vals.iter().flatten();
+    let (mut lo, mut hi) = known.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+        (l.min(*v), h.max(*v))
+    });
+    if let Some(c) = critical {
+        hi = hi.max(c);
+        lo = lo.min(c * 0.5);
+    }
+    if !lo.is_finite() || !hi.is_finite() {
+        return " ".repeat(width);
+    }
+    let span = (hi - lo).max(f64::EPSILON);
+    let mut s: String = vals
+        .iter()
+        .map(|v| match v {
+            Some(v) => BARS[(((v - lo) / span) * 7.0).round().clamp(0.0, 7.0) as usize],
+            None => '·',
+        })
+        .collect();
+    while s.chars().count() < width {
+        s.insert(0, ' ');
+    }
+    s
+}
+
+fn metrics_pane(
+    f: &mut Frame,
+    area: Rect,
+    rb: &Runbook,
+    st: &State,
+    ui: &Ui,
+    th: &Theme,
+    big: bool,
+) {
+    let focused = ui.focus == Pane::Metrics;
+    let rows = area.height.saturating_sub(2) as usize;
+    // Stable order, but when the pane is short, metrics that are not ok come first.
+    let mut order: Vec<usize> = (0..rb.metrics.len()).collect();
+    if rows < order.len() {
+        order.sort_by_key(|&i| match st.metric_level(rb, &rb.metrics[i].id.value) {
+            MetricLevel::Critical => 0,
+            MetricLevel::Warning => 1,
+            MetricLevel::Stale => 2,
+            MetricLevel::Ok => 3,
+        });
+    }
+    let name_w = if big { 30 } else { 22 };
+    let w = area.width.saturating_sub(2) as usize;
+    let spark_w = w.saturating_sub(name_w + 12 + 18 + 10).max(4);
+    let mut lines = Vec::new();
+    let skip = ui
+        .metric_scroll
+        .min(order.len().saturating_sub(rows.max(1)));
+    for &i in order.iter().skip(skip).take(rows) {
+        let m = &rb.metrics[i];
+        let ms = st.metrics.get(&m.id.value);
+        let level = st.metric_level(rb, &m.id.value);
+        let style = th.get(match level {
+            MetricLevel::Ok => "metric.ok",
+            MetricLevel::Warning => "metric.warning",
+            MetricLevel::Critical => "metric.critical",
+            MetricLevel::Stale => "metric.stale",
+        });
+        let value = match ms.and_then(|s| s.last) {
+            Some(v) if level != MetricLevel::Stale => format!("{} {}", fmt_num(v), m.unit),
+            _ => {
+                let age = ms
+                    .and_then(|s| st.age(s.last_at))
+                    .map(|a| format!("stale {}", fmt_duration(a)));
+                age.unwrap_or_else(|| "no data".into())
+            }
+        };
+        let cmp = if m.direction == Direction::Below {
+            "<"
+        } else {
+            ">"
+        };
+        let thr = match (&m.warning, &m.critical) {
+            (Some(w), Some(c)) => format!("w{cmp}{} c{cmp}{}", fmt_num(w.value), fmt_num(c.value)),
+            (Some(w), None) => format!("w{cmp}{}", fmt_num(w.value)),
+            (None, Some(c)) => format!("c{cmp}{}", fmt_num(c.value)),
+            (None, None) => String::new(),
+        };
+        let hist: Vec<Option<f64>> = ms
+            .map(|s| s.history.iter().copied().collect())
+            .unwrap_or_default();
+        let spark = sparkline(&hist, spark_w, m.critical.as_ref().map(|c| c.value));
+        let name: String = m.name.chars().take(name_w).collect();
+        lines.push(Line::from(vec![
+            Span::styled(format!("{name:<name_w$}"), th.get("text")),
+            Span::styled(format!("{value:>12} "), style),
+            Span::styled(format!("{thr:<17} "), th.get("muted")),
+            Span::styled(spark, style),
+            Span::styled(format!(" {}", level.as_str().to_uppercase()), style),
+        ]));
+    }
+    let title = format!("Metrics ({} of {})", lines.len(), rb.metrics.len());
+    f.render_widget(
+        Paragraph::new(lines).block(block(&title, focused, th)),
+        area,
+    );
+}
+
+fn pools_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme, big: bool) {
+    let mut lines = Vec::new();
+    let active = st.pools.active.unwrap_or(rb.pools.active);
+    for p in [PoolName::Blue, PoolName::Green] {
+        let (ok, n) = st.pools.healthy(p);
+        let traffic = st
+            .pools
+            .traffic(p)
+            .map(|t| format!("{t:>3} %"))
+            .unwrap_or_else(|| "  ? %".into());
+        let mut head = vec![
+            Span::styled(
+                format!("{:<6}", p.as_str().to_uppercase()),
+                th.get(pool_style(p)),
+            ),
+            Span::styled(format!(" traffic {traffic} "), th.get("text")),
+            Span::styled(
+                format!(" {ok}/{n} healthy "),
+                th.get(if n > 0 && ok == n {
+                    "pool.healthy"
+                } else {
+                    "pool.down"
+                }),
+            ),
+        ];
+        if p == active {
+            head.push(Span::styled(" ACTIVE ", th.get("pool.active")));
+        } else if p == rb.rollout.pool {
+            head.push(Span::styled(" canary", th.get("muted")));
+        }
+        lines.push(Line::from(head));
+        for s in st.pools.servers(p) {
+            let detail = match (&s.error, s.latency_ms) {
+                (Some(e), _) => e.clone(),
+                (None, Some(l)) => format!("{} ms", fmt_num(l)),
+                (None, None) => String::new(),
+            };
+            lines.push(Line::from(vec![
+                Span::styled(
+                    if s.healthy { "  ● " } else { "  ✗ " },
+                    th.get(if s.healthy {
+                        "pool.healthy"
+                    } else {
+                        "pool.down"
+                    }),
+                ),
+                Span::styled(format!("{:<26} ", s.address), th.get("text")),
+                Span::styled(
+                    detail,
+                    th.get(if s.healthy { "muted" } else { "pool.down" }),
+                ),
+            ]));
+        }
+        if st.pools.servers(p).is_empty() {
+            lines.push(Line::from(Span::styled(
+                "  no health reading yet",
+                th.get("metric.stale"),
+            )));
+        }
+    }
+    if big && let Some(rule) = &rb.pools.canary_rule {
+        lines.push(Line::from(Span::styled(
+            format!("canary rule: {rule}"),
+            th.get("muted"),
+        )));
+    }
+    let age = st
+        .age(st.pools.observed_at)
+        .map(|a| format!(" ({} ago)", fmt_duration(a)))
+        .unwrap_or_default();
+    let title = format!("Pools{age}");
+    f.render_widget(Paragraph::new(lines).block(block(&title, false, th)), area);
+}
+
+fn flags_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, th: &Theme) {
+    let focused = ui.focus == Pane::Flags;
+    let mut lines = Vec::new();
+    for (i, fl) in rb.flags.iter().enumerate() {
+        let v = st.flags.get(&fl.id.value);
+        let (text, style) = match v {
+            Some(serde_json::Value::Bool(true)) => ("ON".to_string(), "flag.on"),
+            Some(serde_json::Value::Bool(false)) => ("OFF".to_string(), "flag.off"),
+            Some(x) if x.is_number() => (format!("{x} %"), "flag.on"),
+            Some(x) => (x.to_string(), "text"),
+            None => ("?".into(), "metric.stale"),
+        };
+        let mut name_style = th.get("text");
+        if focused && i == ui.flag_sel {
+            name_style = name_style.patch(th.get("selected"));
+        }
+        lines.push(Line::from(vec![
+            Span::styled(if i == ui.flag_sel { "▸ " } else { "  " }, th.get("key")),
+            Span::styled(format!("{:<30}", fl.id.value), name_style),
+            Span::styled(format!("{text:>5}"), th.get(style)),
+        ]));
+    }
+    if let Some(m) = &st.migration {
+        let v = m
+            .version
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| "none".into());
+        lines.push(Line::from(vec![
+            Span::styled("  migration ", th.get("muted")),
+            Span::styled(v, th.get("text")),
+            Span::styled(
+                if m.dirty { " DIRTY" } else { " clean" },
+                th.get(if m.dirty {
+                    "metric.critical"
+                } else {
+                    "metric.ok"
+                }),
+            ),
+        ]));
+    }
+    if let Some(b) = &st.backup {
+        lines.push(Line::from(Span::styled(
+            format!("  backup: {b}"),
+            th.get("muted"),
+        )));
+    }
+    for (src, (msg, at)) in &st.source_errors {
+        let age = st.age(Some(*at)).map(fmt_duration).unwrap_or_default();
+        lines.push(Line::from(Span::styled(
+            format!("  {src}: {msg} ({age} ago)"),
+            th.get("metric.critical"),
+        )));
+    }
+    let age = st
+        .age(st.flags_at)
+        .map(|a| format!(" ({} ago)", fmt_duration(a)))
+        .unwrap_or_default();
+    let title = format!("Flags{age}");
+    f.render_widget(
+        Paragraph::new(lines).block(block(&title, focused, th)),
+        area,
+    );
+}
+
+fn log_pane(f: &mut Frame, area: Rect, ui: &Ui, th: &Theme, ch: &Chrome) {
+    let focused = ui.focus == Pane::Log;
+    match ch.log {
+        Some(lines) => {
+            let h = area.height.saturating_sub(2) as usize;
+            let end = lines.len().saturating_sub(ui.log_scroll.min(lines.len()));
+            let start = end.saturating_sub(h);
+            let shown: Vec<Line> = lines[start..end]
+                .iter()
+                .map(|l| Line::from(Span::styled(l.clone(), th.get("text"))))
+                .collect();
+            f.render_widget(Paragraph::new(shown).block(block("Log", focused, th)), area);
+        }
+        None => {
+            let w = tui_logger::TuiLoggerWidget::default()
+                .block(block("Log", focused, th))
+                .style(th.get("text"))
+                .style_error(th.get("metric.critical"))
+                .style_warn(th.get("metric.warning"))
+                .style_info(th.get("text"))
+                .output_separator(' ')
+                .output_timestamp(Some("%H:%M:%S".into()))
+                .output_level(None)
+                .output_target(false)
+                .output_file(false)
+                .output_line(false);
+            f.render_widget(w, area);
+        }
+    }
+}
+
+fn status_bar(f: &mut Frame, area: Rect, st: &State, ui: &Ui, th: &Theme, ch: &Chrome) {
+    let mut spans = vec![
+        Span::styled(
+            format!(
+                " operator {} ",
+                if st.operator.is_empty() {
+                    "?"
+                } else {
+                    &st.operator
+                }
+            ),
+            th.get("status"),
+        ),
+        Span::styled(format!("│ audit {} ", ch.audit), th.get("status")),
+        Span::styled(format!("│ head {} ", ch.head), th.get("status")),
+        Span::styled(
+            format!("│ {} {} ", ch.clock, hms(st.now)),
+            th.get(if ui.mode == Mode::Replay {
+                "replay"
+            } else {
+                "status"
+            }),
+        ),
+    ];
+    if let Some(m) = &ui.message {
+        spans.push(Span::styled(format!(" {m}"), th.get("gate.confirm")));
+    }
+    f.render_widget(
+        Paragraph::new(Line::from(spans)).style(th.get("status")),
+        area,
+    );
+}
+
+fn hint_bar(f: &mut Frame, area: Rect, ui: &Ui, th: &Theme) {
+    let mut spans = Vec::new();
+    for b in keymap::bindings(ui.mode).filter(|b| b.hint) {
+        spans.push(Span::styled(format!(" {} ", b.label), th.get("key")));
+        let word = b.help.split([':', ' ']).next().unwrap_or("");
+        spans.push(Span::styled(format!("{word} "), th.get("muted")));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let [r] = Layout::horizontal([Constraint::Length(w.min(area.width))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [r] = Layout::vertical([Constraint::Length(h.min(area.height))])
+        .flex(Flex::Center)
+        .areas(r);
+    r
+}
+
+fn dialog(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, d: &Dialog, th: &Theme) {
+    let w = (area.width * 7 / 10).max(60);
+    let dstyle = th.get("dialog");
+    match d {
+        Dialog::Quit => {
+            let r = centered(area, 60, 5);
+            f.render_widget(Clear, r);
+            let p = Paragraph::new(vec![
+                Line::from("An action is still running. Quit anyway?"),
+                Line::from(Span::styled(
+                    "y quit (the action's outcome is verified on restart) · any other key: stay",
+                    th.get("muted"),
+                )),
+            ])
+            .style(dstyle)
+            .wrap(Wrap { trim: true })
+            .block(block("Quit", true, th));
+            f.render_widget(p, r);
+        }
+        Dialog::Jump { typed, error } => {
+            let r = centered(area, 50, 5);
+            f.render_widget(Clear, r);
+            let mut lines = vec![Line::from(vec![
+                Span::raw("time (HH:MM[:SS]): "),
+                Span::styled(format!("{typed}▏"), th.get("input")),
+            ])];
+            if let Some(e) = error {
+                lines.push(Line::from(Span::styled(e.clone(), th.get("gate.blocked"))));
+            }
+            f.render_widget(
+                Paragraph::new(lines)
+                    .style(dstyle)
+                    .block(block("Jump to", true, th)),
+                r,
+            );
+        }
+        Dialog::Choose { title, items, sel } => {
+            let r = centered(area, w.min(80), items.len() as u16 + 4);
+            f.render_widget(Clear, r);
+            let mut lines: Vec<Line> = items
+                .iter()
+                .enumerate()
+                .map(|(i, (label, _))| {
+                    let s = if i == *sel {
+                        th.get("selected")
+                    } else {
+                        th.get("text")
+                    };
+                    Line::from(Span::styled(
+                        format!("{} {label}", if i == *sel { "▸" } else { " " }),
+                        s,
+                    ))
+                })
+                .collect();
+            lines.push(Line::from(Span::styled(
+                "↑/↓ choose · Enter preview · Esc cancel",
+                th.get("muted"),
+            )));
+            f.render_widget(
+                Paragraph::new(lines)
+                    .style(dstyle)
+                    .block(block(title, true, th)),
+                r,
+            );
+        }
+        Dialog::Confirm {
+            stage,
+            reason,
+            typed,
+            error,
+            ..
+        } => {
+            let Some(p) = ui.proposal(st, rb) else { return };
+            let verdict = p.verdict();
+            let mut lines: Vec<Line> = Vec::new();
+            lines.push(Line::from(Span::styled(
+                "What will be done",
+                th.get("dialog.title"),
+            )));
+            for l in &p.preview {
+                lines.push(Line::from(Span::styled(l.clone(), th.get("text"))));
+            }
+            lines.push(Line::from(""));
+            lines.push(Line::from(Span::styled(
+                "Gate checks",
+                th.get("dialog.title"),
+            )));
+            for c in &p.checks {
+                lines.push(Line::from(vec![
+                    Span::styled(
+                        if c.pass { " ✓ PASS " } else { " ✗ FAIL " },
+                        th.get(if c.pass { "gate.pass" } else { "gate.blocked" }),
+                    ),
+                    Span::styled(format!("{:<34}", c.name), th.get("text")),
+                    Span::styled(c.evidence.clone(), th.get("muted")),
+                ]));
+            }
+            lines.push(Line::from(""));
+            match verdict {
+                Verdict::Blocked => {
+                    let n = p.checks.iter().filter(|c| !c.pass).count();
+                    lines.push(Line::from(Span::styled(
+                        format!("BLOCKED by {n} failing check(s)."),
+                        th.get("gate.blocked"),
+                    )));
+                    if *stage == Stage::Review {
+                        lines.push(Line::from(Span::styled("Enter record the attempt and close · o override with a reason · Esc cancel", th.get("muted"))));
+                    }
+                }
+                Verdict::NeedsConfirmation { .. } => {
+                    lines.push(Line::from(Span::styled(
+                        "Destructive: type the phrase to confirm.",
+                        th.get("gate.confirm"),
+                    )));
+                }
+                Verdict::Allowed => {
+                    lines.push(Line::from(Span::styled(
+                        "All checks pass.",
+                        th.get("gate.pass"),
+                    )));
+                    lines.push(Line::from(Span::styled(
+                        "Enter confirm · Esc cancel",
+                        th.get("muted"),
+                    )));
+                }
+            }
+            if *stage == Stage::Reason || (!reason.is_empty() && *stage == Stage::Phrase) {
+                lines.push(Line::from(vec![
+                    Span::styled("override reason: ", th.get("gate.blocked")),
+                    Span::styled(
+                        format!("{reason}{}", if *stage == Stage::Reason { "▏" } else { "" }),
+                        th.get("input"),
+                    ),
+                ]));
+                if *stage == Stage::Reason {
+                    lines.push(Line::from(Span::styled(
+                        "Enter continue · Esc cancel (the reason is recorded in the audit log)",
+                        th.get("muted"),
+                    )));
+                }
+            }
+            if *stage == Stage::Phrase
+                && let Some(phrase) = &p.phrase
+            {
+                lines.push(Line::from(vec![
+                    Span::styled("type ", th.get("text")),
+                    Span::styled(
+                        format!("{phrase}"),
+                        th.get("key").add_modifier(Modifier::BOLD),
+                    ),
+                    Span::styled(" to confirm: ", th.get("text")),
+                    Span::styled(format!("{typed}▏"), th.get("input")),
+                ]));
+                lines.push(Line::from(Span::styled(
+                    "Enter confirm · Esc cancel",
+                    th.get("muted"),
+                )));
+            }
+            if let Some(e) = error {
+                lines.push(Line::from(Span::styled(e.clone(), th.get("gate.blocked"))));
+            }
+            let h = (lines.len() as u16 + 2).min(area.height);
+            let r = centered(area, w, h);
+            f.render_widget(Clear, r);
+            let title = format!(
+                "{} — {}",
+                p.action.label(),
+                match verdict {
+                    Verdict::Allowed => "allowed",
+                    Verdict::NeedsConfirmation { .. } => "needs confirmation",
+                    Verdict::Blocked => "BLOCKED",
+                }
+            );
+            f.render_widget(
+                Paragraph::new(lines)
+                    .style(dstyle)
+                    .wrap(Wrap { trim: false })
+                    .block(block(&title, true, th)),
+                r,
+            );
+        }
+    }
+}
+
+fn help(f: &mut Frame, area: Rect, mode: Mode, th: &Theme) {
+    let mut lines = Vec::new();
+    for b in keymap::bindings(mode) {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:>10}  ", b.label), th.get("key")),
+            Span::styled(b.help, th.get("text")),
+        ]));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        "In a dialog: type the phrase shown, Enter confirms, Esc cancels.",
+        th.get("muted"),
+    )));
+    lines.push(Line::from(Span::styled(
+        "Press ? or Esc to close.",
+        th.get("muted"),
+    )));
+    let r = centered(area, 84, lines.len() as u16 + 2);
+    f.render_widget(Clear, r);
+    let title = if mode == Mode::Replay {
+        "Keys — replay"
+    } else {
+        "Keys"
+    };
+    f.render_widget(
+        Paragraph::new(lines)
+            .style(th.get("dialog"))
+            .block(block(title, true, th)),
+        r,
+    );
+}
+
+/// Used by the log: what happened to an action, in one word.
+pub fn outcome_word(o: &Outcome) -> &'static str {
+    match o {
+        Outcome::Running => "running",
+        Outcome::Succeeded(_) => "succeeded",
+        Outcome::Failed(_) => "failed",
+        Outcome::Unknown => "outcome unknown — verify",
+    }
+}
