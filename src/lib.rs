@@ -6,5 +6,6 @@ pub mod audit;
 pub mod clock;
 pub mod engine;
 pub mod runbook;
+pub mod session;
 pub mod sim;
 pub mod ui;

@@ -380,104 +380,109 @@ impl World {
 }
 
 /// The simulator task: samples every `interval` of simulated time and runs jobs one at a time,
-/// each step taking its simulated duration.
+/// each step taking its simulated duration. It sleeps until the next thing is due, so a high
+/// speed stays exact.
 pub async fn run(
     mut world: World,
     clock: Clock,
     interval: Duration,
-    mut jobs: mpsc::Receiver<Job>,
-    out: mpsc::Sender<Report>,
+    mut jobs: mpsc::UnboundedReceiver<Job>,
+    out: mpsc::UnboundedSender<Report>,
 ) {
-    let tick = clock
-        .real_for(Duration::from_secs(1))
-        .clamp(Duration::from_millis(50), Duration::from_millis(500));
-    let mut ticker = tokio::time::interval(tick);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut queue: VecDeque<Job> = VecDeque::new();
     // The job in progress, the index of its step, and when that step is done.
     let mut current: Option<(Job, usize, Time)> = None;
-    let mut last_sample: Option<Time> = None;
+    let mut next_sample = clock.now();
+    let step_len =
+        |s: &StepAction| chrono::Duration::from_std(World::duration(s)).unwrap_or_default();
     loop {
+        let now = clock.now();
+        if current.is_none()
+            && let Some(job) = queue.pop_front()
+        {
+            match job.steps.first() {
+                None => {
+                    let _ = out.send(Report::Finished {
+                        id: job.id,
+                        at: now,
+                        ok: true,
+                        detail: "nothing to run".into(),
+                    });
+                }
+                Some(first) => {
+                    let due = now + step_len(&first.action);
+                    current = Some((job, 0, due));
+                }
+            }
+            continue;
+        }
+        if let Some((job, i, due)) = current.take() {
+            if now >= due {
+                let step = &job.steps[i];
+                let result = world.execute(&step.action, due);
+                let ok = result.is_ok();
+                let output = match &result {
+                    Ok(s) | Err(s) => s.clone(),
+                };
+                let sent = out.send(Report::StepFinished {
+                    id: job.id,
+                    at: due,
+                    step: i,
+                    name: step.name.clone(),
+                    ok,
+                    output: output.clone(),
+                });
+                if sent.is_err() {
+                    return;
+                }
+                if !ok {
+                    let _ = out.send(Report::Finished {
+                        id: job.id,
+                        at: due,
+                        ok: false,
+                        detail: format!("step {} failed: {output}", step.name),
+                    });
+                } else if let Some(next) = job.steps.get(i + 1) {
+                    let next_due = due + step_len(&next.action);
+                    current = Some((job, i + 1, next_due));
+                } else {
+                    let _ = out.send(Report::Finished {
+                        id: job.id,
+                        at: due,
+                        ok: true,
+                        detail: format!("{} step(s) done", job.steps.len()),
+                    });
+                }
+                continue;
+            }
+            current = Some((job, i, due));
+        }
+        if now >= next_sample {
+            if out
+                .send(Report::Observed {
+                    at: now,
+                    observation: world.sample(now),
+                })
+                .is_err()
+            {
+                return;
+            }
+            next_sample = now + chrono::Duration::from_std(interval).unwrap_or_default();
+        }
+        let wake = current
+            .as_ref()
+            .map(|c| c.2)
+            .unwrap_or(next_sample)
+            .min(next_sample);
+        let wait = clock
+            .real_for((wake - clock.now()).to_std().unwrap_or_default())
+            .max(Duration::from_millis(1));
         tokio::select! {
             job = jobs.recv() => match job {
                 Some(j) => queue.push_back(j),
                 None => return,
             },
-            _ = ticker.tick() => {}
-        }
-        let now = clock.now();
-        loop {
-            if current.is_none() {
-                let Some(job) = queue.pop_front() else { break };
-                if job.steps.is_empty() {
-                    let _ = out
-                        .send(Report::Finished {
-                            id: job.id,
-                            ok: true,
-                            detail: "nothing to run".into(),
-                        })
-                        .await;
-                    continue;
-                }
-                let due = now
-                    + chrono::Duration::from_std(World::duration(&job.steps[0].action))
-                        .unwrap_or_default();
-                current = Some((job, 0, due));
-            }
-            let Some((job, i, due)) = current.take() else {
-                break;
-            };
-            if now < due {
-                current = Some((job, i, due));
-                break;
-            }
-            let step = &job.steps[i];
-            let result = world.execute(&step.action, due);
-            let ok = result.is_ok();
-            let output = match &result {
-                Ok(s) | Err(s) => s.clone(),
-            };
-            if out
-                .send(Report::StepFinished {
-                    id: job.id,
-                    step: i,
-                    name: step.name.clone(),
-                    ok,
-                    output: output.clone(),
-                })
-                .await
-                .is_err()
-            {
-                return;
-            }
-            if !ok {
-                let _ = out
-                    .send(Report::Finished {
-                        id: job.id,
-                        ok: false,
-                        detail: format!("step {} failed: {output}", step.name),
-                    })
-                    .await;
-            } else if i + 1 < job.steps.len() {
-                let next = due
-                    + chrono::Duration::from_std(World::duration(&job.steps[i + 1].action))
-                        .unwrap_or_default();
-                current = Some((job, i + 1, next));
-            } else {
-                let _ = out
-                    .send(Report::Finished {
-                        id: job.id,
-                        ok: true,
-                        detail: format!("{} step(s) done", job.steps.len()),
-                    })
-                    .await;
-            }
-        }
-        if last_sample.is_none_or(|t| (now - t).to_std().unwrap_or_default() >= interval) {
-            last_sample = Some(now);
-            if out.send(Report::Observed(world.sample(now))).await.is_err() {
-                return;
-            }
+            _ = tokio::time::sleep(wait) => {}
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Adapters run as tasks. They receive jobs (an action's steps) and send back observations
 //! and step outcomes over channels; nobody shares state with the UI.
 
-use crate::engine::{Observation, PlannedStep};
+use crate::engine::{Observation, PlannedStep, Time};
+
+/// Each report carries the source clock's time of what it reports.
 
 /// An action's steps, to run in order after the request is in the audit log.
 #[derive(Debug, Clone)]
@@ -13,9 +15,13 @@ pub struct Job {
 /// What adapters report.
 #[derive(Debug, Clone)]
 pub enum Report {
-    Observed(Observation),
+    Observed {
+        at: Time,
+        observation: Observation,
+    },
     StepFinished {
         id: u64,
+        at: Time,
         step: usize,
         name: String,
         ok: bool,
@@ -24,6 +30,7 @@ pub enum Report {
     /// All steps ran (ok) or one failed (not ok, with the error).
     Finished {
         id: u64,
+        at: Time,
         ok: bool,
         detail: String,
     },

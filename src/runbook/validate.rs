@@ -137,6 +137,12 @@ pub fn validate(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>) -> Vec<Diag>
     let mut checklists = Ids::new("checklist");
     for c in &rb.checklists {
         checklists.add(&c.id, &mut out);
+        if phases.seen.contains_key(c.id.value.as_str()) {
+            out.push(
+                Diag::error(at(&c.id), format!("checklist id `{}` is also a phase id", c.id.value))
+                    .hint(format!("a phase's own checklist is named by the phase id; give this checklist another id, e.g. `{}-checklist`", c.id.value)),
+            );
+        }
         let mut items = Ids::new("checklist item");
         for s in &c.sections {
             for i in &s.items {

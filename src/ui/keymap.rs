@@ -46,6 +46,30 @@ pub struct Binding {
     pub hint: bool,
 }
 
+impl Binding {
+    /// The word shown next to the key in the hint bar.
+    pub fn short(&self) -> &'static str {
+        match self.cmd {
+            Cmd::Tick => "tick",
+            Cmd::Advance => "advance",
+            Cmd::Flip => "flip flag",
+            Cmd::Rollback => "rollback",
+            Cmd::GoNoGo => "go/no-go",
+            Cmd::SwitchPool => "switch pool",
+            Cmd::FocusNext | Cmd::FocusPrev => "focus",
+            Cmd::Up | Cmd::Down => "move",
+            Cmd::Help => "help",
+            Cmd::Quit => "quit",
+            Cmd::PlayPause => "play/pause",
+            Cmd::Faster | Cmd::Slower => "speed",
+            Cmd::PrevEvent | Cmd::NextEvent => "event",
+            Cmd::PrevAction | Cmd::NextAction => "action",
+            Cmd::Start | Cmd::End => "start/end",
+            Cmd::JumpTime => "jump",
+        }
+    }
+}
+
 const fn b(
     keys: &'static [KeyCode],
     label: &'static str,

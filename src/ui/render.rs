@@ -102,7 +102,10 @@ fn title_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme, ui
     let mut spans = vec![
         Span::styled(" WARROOM ", th.get("pool.active")),
         Span::styled(
-            format!(" {} {} ", rb.name, rb.version.as_deref().unwrap_or("")),
+            format!(
+                " {} ",
+                short_name(&rb.name, if area.width >= 200 { 80 } else { 34 })
+            ),
             th.get("title"),
         ),
         Span::styled(
@@ -132,6 +135,26 @@ fn title_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme, ui
         spans.push(Span::styled(" REPLAY ", th.get("replay")));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The runbook's name, cut at a word boundary (or a colon) to fit.
+fn short_name(name: &str, max: usize) -> String {
+    let head = name.split(':').next().unwrap_or(name).trim();
+    if head.chars().count() <= max {
+        return head.to_string();
+    }
+    let mut out = String::new();
+    for w in head.split_whitespace() {
+        if out.chars().count() + w.chars().count() + 1 > max.saturating_sub(1) {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out.push('…');
+    out
 }
 
 fn pool_style(p: PoolName) -> &'static str {
@@ -437,6 +460,7 @@ fn metrics_pane(
 
 fn pools_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme, big: bool) {
     let mut lines = Vec::new();
+    let addr_w = (area.width as usize).saturating_sub(16).clamp(10, 40);
     let active = st.pools.active.unwrap_or(rb.pools.active);
     for p in [PoolName::Blue, PoolName::Green] {
         let (ok, n) = st.pools.healthy(p);
@@ -463,13 +487,13 @@ fn pools_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme, b
         if p == active {
             head.push(Span::styled(" ACTIVE ", th.get("pool.active")));
         } else if p == rb.rollout.pool {
-            head.push(Span::styled(" canary", th.get("muted")));
+            head.push(Span::styled(" CANARY", th.get("muted")));
         }
         lines.push(Line::from(head));
         for s in st.pools.servers(p) {
             let detail = match (&s.error, s.latency_ms) {
                 (Some(e), _) => e.clone(),
-                (None, Some(l)) => format!("{} ms", fmt_num(l)),
+                (None, Some(l)) => format!("{:.0}ms", l),
                 (None, None) => String::new(),
             };
             lines.push(Line::from(vec![
@@ -481,7 +505,13 @@ fn pools_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme, b
                         "pool.down"
                     }),
                 ),
-                Span::styled(format!("{:<26} ", s.address), th.get("text")),
+                Span::styled(
+                    format!(
+                        "{:<addr_w$} ",
+                        s.address.chars().take(addr_w).collect::<String>()
+                    ),
+                    th.get("text"),
+                ),
                 Span::styled(
                     detail,
                     th.get(if s.healthy { "muted" } else { "pool.down" }),
@@ -511,6 +541,7 @@ fn pools_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme, b
 
 fn flags_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, th: &Theme) {
     let focused = ui.focus == Pane::Flags;
+    let name_w = (area.width as usize).saturating_sub(10).clamp(8, 40);
     let mut lines = Vec::new();
     for (i, fl) in rb.flags.iter().enumerate() {
         let v = st.flags.get(&fl.id.value);
@@ -527,7 +558,13 @@ fn flags_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, th: 
         }
         lines.push(Line::from(vec![
             Span::styled(if i == ui.flag_sel { "▸ " } else { "  " }, th.get("key")),
-            Span::styled(format!("{:<30}", fl.id.value), name_style),
+            Span::styled(
+                format!(
+                    "{:<name_w$}",
+                    fl.id.value.chars().take(name_w).collect::<String>()
+                ),
+                name_style,
+            ),
             Span::styled(format!("{text:>5}"), th.get(style)),
         ]));
     }
@@ -594,7 +631,7 @@ fn log_pane(f: &mut Frame, area: Rect, ui: &Ui, th: &Theme, ch: &Chrome) {
                 .style_warn(th.get("metric.warning"))
                 .style_info(th.get("text"))
                 .output_separator(' ')
-                .output_timestamp(Some("%H:%M:%S".into()))
+                .output_timestamp(None)
                 .output_level(None)
                 .output_target(false)
                 .output_file(false)
@@ -641,8 +678,7 @@ fn hint_bar(f: &mut Frame, area: Rect, ui: &Ui, th: &Theme) {
     let mut spans = Vec::new();
     for b in keymap::bindings(ui.mode).filter(|b| b.hint) {
         spans.push(Span::styled(format!(" {} ", b.label), th.get("key")));
-        let word = b.help.split([':', ' ']).next().unwrap_or("");
-        spans.push(Span::styled(format!("{word} "), th.get("muted")));
+        spans.push(Span::styled(format!("{} ", b.short()), th.get("muted")));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -1,0 +1,293 @@
+//! A session: the audit store and the adapters as tasks, and the state rebuilt from what the
+//! store committed. The console drives one; so do the end-to-end tests, without a terminal.
+//!
+//! Events go to the store first; only committed records are applied. Channels are unbounded
+//! so that handling a message never awaits: `next()` is safe to cancel in a `select!`.
+
+use crate::adapters::{Job, Report};
+use crate::audit::{Record, Store};
+use crate::clock::Clock;
+use crate::engine::{self, Event, Outcome, State, Time};
+use crate::runbook::{Loaded, Runbook};
+use crate::sim::{self, Scenario, World};
+use std::path::{Path, PathBuf};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::task::JoinHandle;
+
+/// What woke the session up.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Wake {
+    /// Records were committed and applied.
+    Committed(Vec<Record>),
+    /// An adapter reported; its events are on their way to the store.
+    Reported,
+    /// The store failed to write; nothing of that batch was applied.
+    WriteFailed(String),
+    /// A task stopped.
+    Closed,
+}
+
+pub struct Session {
+    pub rb: Runbook,
+    pub st: State,
+    pub clock: Clock,
+    pub operator: String,
+    pub audit: PathBuf,
+    /// The newest record's hash.
+    pub head: String,
+    /// Lines for the log pane (what happened, in the source clock's time).
+    pub log: Vec<String>,
+    store_tx: UnboundedSender<Vec<(Time, Event)>>,
+    commit_rx: UnboundedReceiver<Result<Vec<Record>, String>>,
+    job_tx: UnboundedSender<Job>,
+    report_rx: UnboundedReceiver<Report>,
+    tasks: Vec<JoinHandle<()>>,
+    store_task: Option<JoinHandle<()>>,
+}
+
+/// Rebuild the state from records with the one `apply`.
+pub fn fold(rb: &Runbook, records: &[Record], path: &Path) -> Result<State, String> {
+    let mut st = State::new(rb);
+    for r in records {
+        let at = r.time().map_err(|e| format!("{}: {e}", path.display()))?;
+        let ev = r.event().map_err(|e| format!("{}: {e}", path.display()))?;
+        engine::apply(&mut st, rb, at, &ev);
+    }
+    Ok(st)
+}
+
+/// Events to write when a session opens: the session record, and a finding for every action
+/// whose outcome was never recorded (a crash between intent and outcome).
+pub fn startup_events(
+    st: &State,
+    operator: &str,
+    mode: &str,
+    loaded: &Loaded,
+    scenario: Option<&str>,
+    speed: Option<f64>,
+) -> Vec<Event> {
+    let mut evs = vec![Event::SessionStarted {
+        operator: operator.to_string(),
+        mode: mode.to_string(),
+        runbook: loaded.path.display().to_string(),
+        runbook_sha256: loaded.sha256.clone(),
+        scenario: scenario.map(|s| s.to_string()),
+        speed,
+    }];
+    for a in &st.actions {
+        if a.outcome == Outcome::Running {
+            evs.push(Event::ActionOutcomeUnknown { id: a.id });
+        }
+    }
+    evs
+}
+
+impl Session {
+    /// Open (or resume) an audit log and start the simulator.
+    pub async fn start_demo(
+        loaded: &Loaded,
+        audit: &Path,
+        operator: &str,
+        speed: f64,
+        scenario: Scenario,
+    ) -> Result<Session, String> {
+        let rb = loaded.runbook.clone();
+        let (store, records) = Store::open(audit, operator).await?;
+        let st = fold(&rb, &records, audit)?;
+        let origin = st.now.unwrap_or_else(chrono::Utc::now);
+        let clock = Clock::new(origin, speed);
+        let mut world = World::new(&rb, scenario, 0x5eed_2026);
+        world.resume(&st);
+
+        let (store_tx, store_rx) = unbounded_channel();
+        let (commit_tx, commit_rx) = unbounded_channel();
+        let store_task = tokio::spawn(store_loop(store, store_rx, commit_tx));
+        let (job_tx, job_rx) = unbounded_channel();
+        let (report_tx, report_rx) = unbounded_channel();
+        let sim_task = tokio::spawn(sim::run(
+            world,
+            clock,
+            rb.monitoring.interval,
+            job_rx,
+            report_tx,
+        ));
+        let head = records.last().map(|r| r.hash.clone()).unwrap_or_default();
+        let mut s = Session {
+            log: records.iter().filter_map(|r| line(&rb, r)).collect(),
+            rb,
+            st,
+            clock,
+            operator: operator.to_string(),
+            audit: audit.to_path_buf(),
+            head,
+            store_tx,
+            commit_rx,
+            job_tx,
+            report_rx,
+            tasks: vec![sim_task],
+            store_task: Some(store_task),
+        };
+        if !records.is_empty() {
+            s.log.push(format!(
+                "resumed from {} ({} records)",
+                audit.display(),
+                records.len()
+            ));
+        }
+        let first = startup_events(
+            &s.st,
+            operator,
+            "demo",
+            loaded,
+            Some(scenario.name()),
+            Some(speed),
+        );
+        s.write(first);
+        Ok(s)
+    }
+
+    /// Send events to the store, stamped with the source clock. They take effect when the
+    /// store has committed them.
+    pub fn write(&mut self, events: Vec<Event>) {
+        let now = self.clock.now();
+        self.write_at(now, events);
+    }
+
+    /// Send events stamped with a given time (an adapter's own reading of the clock); never
+    /// earlier than what is already applied, so the log's time only moves forward.
+    pub fn write_at(&mut self, at: Time, events: Vec<Event>) {
+        if events.is_empty() {
+            return;
+        }
+        let now = self.st.now.map_or(at, |n| n.max(at));
+        if self
+            .store_tx
+            .send(events.into_iter().map(|e| (now, e)).collect())
+            .is_err()
+        {
+            self.log
+                .push("the audit store has stopped: nothing more can be recorded".into());
+        }
+    }
+
+    /// Wait for one report or commit and handle it.
+    pub async fn next(&mut self) -> Wake {
+        tokio::select! {
+            r = self.report_rx.recv() => {
+                let Some(r) = r else { return Wake::Closed };
+                let (at, ev) = match r {
+                    Report::Observed { at, observation } => (at, Event::Observed(observation)),
+                    Report::StepFinished { id, at, step, name, ok, output } => (at, Event::StepFinished { id, step, name, ok, output }),
+                    Report::Finished { id, at, ok: true, detail } => (at, Event::ActionSucceeded { id, detail }),
+                    Report::Finished { id, at, ok: false, detail } => (at, Event::ActionFailed { id, error: detail }),
+                };
+                self.write_at(at, vec![ev]);
+                Wake::Reported
+            }
+            c = self.commit_rx.recv() => match c {
+                None => Wake::Closed,
+                Some(Err(e)) => {
+                    self.log.push(format!("AUDIT WRITE FAILED, nothing applied: {e}"));
+                    tracing::error!("audit write failed, nothing was applied: {e}");
+                    Wake::WriteFailed(e)
+                }
+                Some(Ok(recs)) => {
+                    self.commit(&recs);
+                    Wake::Committed(recs)
+                }
+            },
+        }
+    }
+
+    fn commit(&mut self, recs: &[Record]) {
+        for r in recs {
+            let (Ok(at), Ok(ev)) = (r.time(), r.event()) else {
+                continue;
+            };
+            engine::apply(&mut self.st, &self.rb, at, &ev);
+            if let Some(l) = line(&self.rb, r) {
+                log_event(&ev, &l);
+                self.log.push(l);
+            }
+            if let Event::ActionRequested { id, steps, .. } = &ev
+                && !steps.is_empty()
+            {
+                let _ = self.job_tx.send(Job {
+                    id: *id,
+                    steps: steps.clone(),
+                });
+            }
+        }
+        if self.log.len() > 2000 {
+            self.log.drain(..self.log.len() - 1000);
+        }
+        if let Some(r) = recs.last() {
+            self.head = r.hash.clone();
+        }
+        let alerts = engine::alert_transitions(&self.st, &self.rb);
+        self.write(alerts);
+    }
+
+    /// Record the session's end and wait (a little) for the store to write everything.
+    pub async fn close(mut self) {
+        self.write(vec![Event::SessionEnded {
+            operator: self.operator.clone(),
+        }]);
+        for t in &self.tasks {
+            t.abort();
+        }
+        let Session {
+            store_tx,
+            store_task,
+            mut commit_rx,
+            ..
+        } = self;
+        drop(store_tx);
+        if let Some(t) = store_task {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), t).await;
+        }
+        while let Ok(c) = commit_rx.try_recv() {
+            if let Err(e) = c {
+                eprintln!("warroom: audit write failed: {e}");
+            }
+        }
+    }
+}
+
+/// One log line for a record, stamped with its time.
+fn line(rb: &Runbook, r: &Record) -> Option<String> {
+    let ev = r.event().ok()?;
+    let at = r.time().ok()?;
+    crate::ui::live::describe(rb, &ev).map(|l| format!("{} {l}", at.format("%H:%M:%S")))
+}
+
+fn log_event(ev: &Event, line: &str) {
+    match ev {
+        Event::ActionFailed { .. }
+        | Event::AlertFired {
+            level: engine::Level::Critical,
+            ..
+        } => tracing::error!("{line}"),
+        Event::ActionBlocked { .. }
+        | Event::AlertFired { .. }
+        | Event::ActionOutcomeUnknown { .. }
+        | Event::Observed(_) => tracing::warn!("{line}"),
+        _ => tracing::info!("{line}"),
+    }
+}
+
+/// The audit store task: appends each batch in one transaction and reports what was
+/// committed, in order.
+async fn store_loop(
+    mut store: Store,
+    mut rx: UnboundedReceiver<Vec<(Time, Event)>>,
+    tx: UnboundedSender<Result<Vec<Record>, String>>,
+) {
+    while let Some(batch) = rx.recv().await {
+        let r = store.append(&batch).await;
+        if tx.send(r).is_err() {
+            break;
+        }
+    }
+    store.close().await;
+}

@@ -1,0 +1,112 @@
+//! Helpers for driving a session the way the console does, without a terminal.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use warroom::engine::{self, Action, Event, Outcome, State, Submission, Verdict};
+use warroom::runbook::{self, Loaded};
+use warroom::session::Session;
+
+pub fn seed() -> Loaded {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/unified-attributes.yaml");
+    match runbook::load(&p) {
+        Ok(l) => l,
+        Err(e) => panic!("the seed runbook must load: {e}"),
+    }
+}
+
+pub fn tmp_audit(dir: &tempfile::TempDir, name: &str) -> PathBuf {
+    dir.path().join(name)
+}
+
+/// Handle session wake-ups until `cond` holds; false after `secs`.
+pub async fn until(s: &mut Session, secs: u64, mut cond: impl FnMut(&State) -> bool) -> bool {
+    let end = Instant::now() + Duration::from_secs(secs);
+    while !cond(&s.st) {
+        let left = end.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        let _ = tokio::time::timeout(left, s.next()).await;
+    }
+    true
+}
+
+/// Let every queued write commit.
+pub async fn settle(s: &mut Session) {
+    let n = s.st.events;
+    let _ = until(s, 5, |st| st.events > n).await;
+}
+
+/// Tick every item of a checklist, as the operator would with Space.
+pub async fn tick_all(s: &mut Session, list: &str, items: &[String]) {
+    let by = s.operator.clone();
+    let evs = items
+        .iter()
+        .map(|i| Event::ChecklistTicked {
+            checklist: list.into(),
+            item: i.clone(),
+            by: by.clone(),
+        })
+        .collect();
+    s.write(evs);
+    let want: Vec<String> = items.to_vec();
+    let list = list.to_string();
+    assert!(
+        until(s, 10, |st| want
+            .iter()
+            .all(|i| st.ticked(&list, i).is_some()))
+        .await,
+        "ticks not committed"
+    );
+}
+
+/// Wait until the gate allows `action` (bake times, fresh readings), then submit it with its
+/// phrase and wait for its outcome. Returns the outcome.
+pub async fn act(s: &mut Session, action: Action, wait_secs: u64) -> Outcome {
+    let ok = until(s, wait_secs, |st| {
+        engine::propose(st, &s_rb(st), action.clone()).verdict() != Verdict::Blocked
+    })
+    .await;
+    let p = engine::propose(&s.st, &s.rb, action.clone());
+    assert!(
+        ok,
+        "gate stayed blocked for {action:?}: {:#?}",
+        p.checks.iter().filter(|c| !c.pass).collect::<Vec<_>>()
+    );
+    let typed = p.phrase.clone().unwrap_or_default();
+    let evs = engine::submit(
+        &s.st,
+        &s.rb,
+        &p,
+        &s.operator.clone(),
+        &Submission {
+            typed,
+            override_reason: None,
+        },
+    )
+    .expect("submit");
+    let id = s.st.next_action_id();
+    s.write(evs);
+    assert!(
+        until(s, 60, |st| st
+            .actions
+            .iter()
+            .any(|a| a.id == id && a.outcome != Outcome::Running))
+        .await,
+        "no outcome for {action:?}"
+    );
+    s.st.actions
+        .iter()
+        .find(|a| a.id == id)
+        .map(|a| a.outcome.clone())
+        .unwrap_or(Outcome::Unknown)
+}
+
+// `until` hands us only the state; the runbook is the seed's.
+thread_local! {
+    static RB: runbook::Runbook = seed().runbook;
+}
+fn s_rb(_st: &State) -> runbook::Runbook {
+    RB.with(|r| r.clone())
+}
