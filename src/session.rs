@@ -27,6 +27,17 @@ pub enum Wake {
     Closed,
 }
 
+/// How a session starts: which runbook, log and operator, and what the session record says.
+pub struct Start<'a> {
+    pub loaded: &'a Loaded,
+    pub audit: &'a Path,
+    pub operator: &'a str,
+    /// `demo` or `run`.
+    pub mode: &'a str,
+    pub scenario: Option<&'a str>,
+    pub speed: Option<f64>,
+}
+
 pub struct Session {
     pub rb: Runbook,
     pub st: State,
@@ -91,56 +102,80 @@ impl Session {
         speed: f64,
         scenario: Scenario,
     ) -> Result<Session, String> {
-        let rb = loaded.runbook.clone();
-        let (store, records) = Store::open(audit, operator).await?;
-        let st = fold(&rb, &records, audit)?;
-        let origin = st.now.unwrap_or_else(chrono::Utc::now);
-        let clock = Clock::new(origin, speed);
-        let mut world = World::new(&rb, scenario, 0x5eed_2026);
-        world.resume(&st);
+        let how = Start {
+            loaded,
+            audit,
+            operator,
+            mode: "demo",
+            scenario: Some(scenario.name()),
+            speed: Some(speed),
+        };
+        Session::start(how, |st, jobs, reports| {
+            // Simulated time continues from the last record when a log is resumed.
+            let clock = Clock::new(st.now.unwrap_or_else(chrono::Utc::now), speed);
+            let mut world = World::new(&loaded.runbook, scenario, 0x5eed_2026);
+            world.resume(st);
+            let task = tokio::spawn(sim::run(
+                world,
+                clock,
+                loaded.runbook.monitoring.interval,
+                jobs,
+                reports,
+            ));
+            (clock, vec![task])
+        })
+        .await
+    }
 
+    /// Open (or resume) an audit log and start the adapters `spawn` returns, with the clock
+    /// they run on.
+    pub async fn start(
+        how: Start<'_>,
+        spawn: impl FnOnce(
+            &State,
+            UnboundedReceiver<Job>,
+            UnboundedSender<Report>,
+        ) -> (Clock, Vec<JoinHandle<()>>),
+    ) -> Result<Session, String> {
+        let rb = how.loaded.runbook.clone();
+        let (store, records) = Store::open(how.audit, how.operator).await?;
+        let st = fold(&rb, &records, how.audit)?;
         let (store_tx, store_rx) = unbounded_channel();
         let (commit_tx, commit_rx) = unbounded_channel();
         let store_task = tokio::spawn(store_loop(store, store_rx, commit_tx));
         let (job_tx, job_rx) = unbounded_channel();
         let (report_tx, report_rx) = unbounded_channel();
-        let sim_task = tokio::spawn(sim::run(
-            world,
-            clock,
-            rb.monitoring.interval,
-            job_rx,
-            report_tx,
-        ));
+        let (clock, tasks) = spawn(&st, job_rx, report_tx);
         let head = records.last().map(|r| r.hash.clone()).unwrap_or_default();
         let mut s = Session {
             log: records.iter().filter_map(|r| line(&rb, r)).collect(),
             rb,
             st,
             clock,
-            operator: operator.to_string(),
-            audit: audit.to_path_buf(),
+            operator: how.operator.to_string(),
+            audit: how.audit.to_path_buf(),
             head,
             store_tx,
             commit_rx,
             job_tx,
             report_rx,
-            tasks: vec![sim_task],
+            tasks,
             store_task: Some(store_task),
         };
         if !records.is_empty() {
             s.log.push(format!(
                 "resumed from {} ({} records)",
-                audit.display(),
+                how.audit.display(),
                 records.len()
             ));
         }
         let first = startup_events(
             &s.st,
-            operator,
-            "demo",
-            loaded,
-            Some(scenario.name()),
-            Some(speed),
+            how.operator,
+            how.mode,
+            how.loaded,
+            how.scenario,
+            how.speed,
         );
         s.write(first);
         Ok(s)
