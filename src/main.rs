@@ -1,7 +1,7 @@
 //! The `warroom` command line.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use warroom::audit;
 use warroom::runbook::{self, Severity};
@@ -44,6 +44,19 @@ enum Cmd {
         #[arg(long, default_value = "default")]
         theme: String,
     },
+    /// Replay an audit log on the console, read-only: the war room as it was.
+    Replay {
+        audit: PathBuf,
+        /// Playback speed (1 to 1000).
+        #[arg(long, default_value_t = 10.0)]
+        speed: f64,
+        /// The runbook the log was written with. Default: the one named in the log.
+        #[arg(long)]
+        runbook: Option<PathBuf>,
+        /// A built-in theme name or a .toml theme file.
+        #[arg(long, default_value = "default")]
+        theme: String,
+    },
     /// Check runbook files: syntax, types, unknown keys and cross-references.
     Check {
         #[arg(required = true)]
@@ -72,9 +85,9 @@ enum AuditCmd {
         audit: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Jsonl)]
         format: Format,
-        /// The runbook the log was written with (for markdown).
-        #[arg(long, default_value = DEFAULT_RUNBOOK)]
-        runbook: PathBuf,
+        /// The runbook the log was written with (for markdown). Default: the one named in the log.
+        #[arg(long)]
+        runbook: Option<PathBuf>,
     },
 }
 
@@ -101,6 +114,12 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Cmd::Audit { cmd } => runtime().block_on(audit_cmd(cmd)),
+        Cmd::Replay {
+            audit,
+            speed,
+            runbook,
+            theme,
+        } => runtime().block_on(replay(audit, speed, runbook, theme)),
         Cmd::Demo {
             runbook,
             audit,
@@ -190,6 +209,96 @@ fn default_audit_path() -> PathBuf {
     ))
 }
 
+/// The runbook a log was written with: as given, or as its first session record names it.
+/// Warns when the file changed since.
+fn runbook_for(
+    records: &[audit::Record],
+    given: Option<PathBuf>,
+) -> Result<runbook::Loaded, String> {
+    let first = records.iter().find_map(|r| match r.event() {
+        Ok(warroom::engine::Event::SessionStarted {
+            runbook,
+            runbook_sha256,
+            ..
+        }) => Some((runbook, runbook_sha256)),
+        _ => None,
+    });
+    let path = match (&given, &first) {
+        (Some(p), _) => p.clone(),
+        (None, Some((p, _))) => PathBuf::from(p),
+        (None, None) => PathBuf::from(DEFAULT_RUNBOOK),
+    };
+    let loaded = runbook::load(&path).map_err(|e| e.to_string())?;
+    if let Some((_, sha)) = first
+        && sha != loaded.sha256
+    {
+        eprintln!(
+            "warroom: warning: {} has changed since the log was written (sha256 {} then, {} now)",
+            path.display(),
+            &sha[..12.min(sha.len())],
+            &loaded.sha256[..12]
+        );
+    }
+    Ok(loaded)
+}
+
+async fn replay(path: PathBuf, speed: f64, runbook: Option<PathBuf>, theme: String) -> ExitCode {
+    let records = match audit::read_all(&path).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("warroom: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let audit::Verdict::Bad { seq, problem } =
+        audit::verify(&records, None, audit::read_head(&path))
+    {
+        eprintln!(
+            "warroom: warning: {}: the log does not verify at seq {seq}: {problem}",
+            path.display()
+        );
+    }
+    let loaded = match runbook_for(&records, runbook) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let theme = match Theme::load(&theme) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("warroom: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let head = records
+        .last()
+        .map(|r| r.hash.chars().take(12).collect())
+        .unwrap_or_default();
+    let rp = match warroom::ui::replay::Replay::new(loaded.runbook, &records, speed) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("warroom: {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    match warroom::ui::replay::run_replay(
+        rp,
+        theme,
+        runbook::redact(&path.display().to_string()),
+        head,
+    )
+    .await
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("warroom: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 fn check(files: &[PathBuf]) -> ExitCode {
     let mut failed = false;
     for f in files {
@@ -265,7 +374,7 @@ async fn audit_cmd(cmd: AuditCmd) -> ExitCode {
         AuditCmd::Export {
             audit: path,
             format,
-            runbook,
+            runbook: given,
         } => {
             let records = match audit::read_all(&path).await {
                 Ok(r) => r,
@@ -280,7 +389,7 @@ async fn audit_cmd(cmd: AuditCmd) -> ExitCode {
                     ExitCode::SUCCESS
                 }
                 Format::Markdown => {
-                    let loaded = match runbook::load(Path::new(&runbook)) {
+                    let loaded = match runbook_for(&records, given) {
                         Ok(l) => l,
                         Err(e) => {
                             eprintln!("{e}");

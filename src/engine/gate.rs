@@ -380,13 +380,13 @@ fn metric_check(st: &State, rb: &Runbook, id: &str) -> Check {
     let unit = def.map(|d| d.unit.as_str()).unwrap_or("");
     let crit = def
         .and_then(|d| d.critical.as_ref())
-        .map(|c| format!(" (critical {} {}{unit})", cmp_word(def), fmt_num(c.value)))
+        .map(|c| format!(" (critical {} {} {unit})", cmp_word(def), fmt_num(c.value)))
         .unwrap_or_default();
     Check {
         name: format!("{name} not critical"),
         pass: matches!(level, MetricLevel::Ok | MetricLevel::Warning),
         evidence: match value {
-            Some(v) if level != MetricLevel::Stale => format!("{}{unit}{crit}", fmt_num(v)),
+            Some(v) if level != MetricLevel::Stale => format!("{} {unit}{crit}", fmt_num(v)),
             _ => "no fresh value (stale)".into(),
         },
     }

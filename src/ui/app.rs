@@ -184,6 +184,10 @@ impl Ui {
                             by: operator.to_string(),
                         }
                     } else {
+                        // Ticking moves on to the next item, as one reads down a checklist.
+                        if self.checklist_sel + 1 < items.len() {
+                            self.checklist_sel += 1;
+                        }
                         Event::ChecklistTicked {
                             checklist: list.clone(),
                             item: item.clone(),

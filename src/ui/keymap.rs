@@ -144,18 +144,11 @@ pub const BINDINGS: &[Binding] = &[
         &[Tab],
         "Tab",
         Cmd::FocusNext,
-        "focus the next pane",
+        "focus the next / previous pane",
         Live,
         true,
     ),
-    b(
-        &[BackTab],
-        "Shift-Tab",
-        Cmd::FocusPrev,
-        "focus the previous pane",
-        Live,
-        false,
-    ),
+    b(&[BackTab], "Shift-Tab", Cmd::FocusPrev, "", Live, false),
     b(
         &[Up, Char('k')],
         "↑/k",
@@ -188,7 +181,7 @@ pub const BINDINGS: &[Binding] = &[
         Replay,
         true,
     ),
-    b(&[Char('-')], "-", Cmd::Slower, "slower", Replay, false),
+    b(&[Char('-')], "-", Cmd::Slower, "", Replay, false),
     b(
         &[Left],
         "←/→",
@@ -197,7 +190,7 @@ pub const BINDINGS: &[Binding] = &[
         Replay,
         true,
     ),
-    b(&[Right], "→", Cmd::NextEvent, "next event", Replay, false),
+    b(&[Right], "→", Cmd::NextEvent, "", Replay, false),
     b(
         &[Char('[')],
         "[/]",
@@ -206,14 +199,7 @@ pub const BINDINGS: &[Binding] = &[
         Replay,
         true,
     ),
-    b(
-        &[Char(']')],
-        "]",
-        Cmd::NextAction,
-        "next operator action",
-        Replay,
-        false,
-    ),
+    b(&[Char(']')], "]", Cmd::NextAction, "", Replay, false),
     b(
         &[Char('g'), Home],
         "g/G",
@@ -222,14 +208,7 @@ pub const BINDINGS: &[Binding] = &[
         Replay,
         true,
     ),
-    b(
-        &[Char('G'), End],
-        "G",
-        Cmd::End,
-        "end of the log",
-        Replay,
-        false,
-    ),
+    b(&[Char('G'), End], "G", Cmd::End, "", Replay, false),
     b(
         &[Char('/')],
         "/",
@@ -303,4 +282,10 @@ pub fn command(key: KeyEvent, mode: Mode) -> Option<Cmd> {
 
 pub fn bindings(mode: Mode) -> impl Iterator<Item = &'static Binding> {
     BINDINGS.iter().filter(move |b| b.mode == mode)
+}
+
+/// The bindings the help overlay lists: one line per command pair (a binding whose help is
+/// empty is the second half of the line before).
+pub fn help_lines(mode: Mode) -> impl Iterator<Item = &'static Binding> {
+    bindings(mode).filter(|b| !b.help.is_empty())
 }

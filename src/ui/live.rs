@@ -137,7 +137,7 @@ fn short(h: &str) -> String {
 }
 
 /// Keys come from a thread that blocks on the terminal; the loop never does.
-fn spawn_input() -> mpsc::Receiver<TermEvent> {
+pub fn spawn_input() -> mpsc::Receiver<TermEvent> {
     let (tx, rx) = mpsc::channel(64);
     std::thread::spawn(move || {
         loop {

@@ -4,4 +4,5 @@ pub mod app;
 pub mod keymap;
 pub mod live;
 pub mod render;
+pub mod replay;
 pub mod theme;

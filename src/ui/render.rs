@@ -99,7 +99,11 @@ fn title_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme, ui
         None => "Not started".into(),
     };
     let active = st.pools.active.unwrap_or(rb.pools.active);
-    let mut spans = vec![
+    let mut spans = vec![];
+    if ui.mode == Mode::Replay {
+        spans.push(Span::styled(" REPLAY ", th.get("replay")));
+    }
+    spans.extend([
         Span::styled(" WARROOM ", th.get("pool.active")),
         Span::styled(
             format!(
@@ -122,7 +126,7 @@ fn title_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme, ui
         Span::styled(" │ ", th.get("border")),
         Span::styled("Active ", th.get("muted")),
         Span::styled(active.as_str().to_uppercase(), th.get(pool_style(active))),
-    ];
+    ]);
     if let Some(d) = &st.decision {
         spans.push(Span::styled(" │ ", th.get("border")));
         spans.push(Span::styled(
@@ -130,11 +134,19 @@ fn title_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme, ui
             th.get(if d.go { "gate.pass" } else { "gate.blocked" }),
         ));
     }
-    if ui.mode == Mode::Replay {
-        spans.push(Span::styled(" │ ", th.get("border")));
-        spans.push(Span::styled(" REPLAY ", th.get("replay")));
-    }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// `2h47m`, `29m`, `45s`: a duration in at most two units.
+fn short_duration(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    if s >= 3600 {
+        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
+    } else if s >= 60 {
+        format!("{}m", s / 60)
+    } else {
+        format!("{s}s")
+    }
 }
 
 /// The runbook's name, cut at a word boundary (or a colon) to fit.
@@ -194,7 +206,7 @@ fn alert_banner(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme)
                 .unwrap_or_default();
             spans.push(Span::styled(
                 format!(
-                    " {} {} {} {}{} {cmp} {}{} for {since} ",
+                    " {} {} {} {} {} {cmp} {} {} for {since} ",
                     if a.level == Level::Critical {
                         "● CRITICAL"
                     } else {
@@ -267,10 +279,15 @@ fn phase_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme, b
         };
         let over = took.is_some_and(|t| t > p.duration);
         let actual = match (s.started, took) {
-            (Some(a), Some(t)) => format!("{}→{}", a.format("%H:%M"), fmt_duration(t)),
+            (Some(a), Some(t)) if big => format!("{}→{}", a.format("%H:%M"), fmt_duration(t)),
+            (Some(_), Some(t)) => short_duration(t),
             _ => "—".into(),
         };
-        let name_w = if big { 36 } else { 22 };
+        let name_w = if big {
+            36
+        } else {
+            (area.width as usize).saturating_sub(28).clamp(8, 36)
+        };
         let name: String = p.name.chars().take(name_w).collect();
         lines.push(Line::from(vec![
             Span::styled(format!("{mark} {} ", i + 1), th.get(style)),
@@ -780,13 +797,20 @@ fn dialog(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, d: &Dial
                 "Gate checks",
                 th.get("dialog.title"),
             )));
+            let name_w = p
+                .checks
+                .iter()
+                .map(|c| c.name.chars().count())
+                .max()
+                .unwrap_or(0)
+                + 2;
             for c in &p.checks {
                 lines.push(Line::from(vec![
                     Span::styled(
                         if c.pass { " ✓ PASS " } else { " ✗ FAIL " },
                         th.get(if c.pass { "gate.pass" } else { "gate.blocked" }),
                     ),
-                    Span::styled(format!("{:<34}", c.name), th.get("text")),
+                    Span::styled(format!("{:<name_w$}", c.name), th.get("text")),
                     Span::styled(c.evidence.clone(), th.get("muted")),
                 ]));
             }
@@ -879,7 +903,7 @@ fn dialog(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, d: &Dial
 
 fn help(f: &mut Frame, area: Rect, mode: Mode, th: &Theme) {
     let mut lines = Vec::new();
-    for b in keymap::bindings(mode) {
+    for b in keymap::help_lines(mode) {
         lines.push(Line::from(vec![
             Span::styled(format!("{:>10}  ", b.label), th.get("key")),
             Span::styled(b.help, th.get("text")),
