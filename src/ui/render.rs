@@ -700,6 +700,15 @@ fn hint_bar(f: &mut Frame, area: Rect, ui: &Ui, th: &Theme) {
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
+/// Rows that lines take once wrapped at `width` columns.
+fn wrapped_height(lines: &[Line], width: u16) -> u16 {
+    let w = width.max(1) as usize;
+    lines
+        .iter()
+        .map(|l| l.width().max(1).div_ceil(w) as u16)
+        .sum()
+}
+
 fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let [r] = Layout::horizontal([Constraint::Length(w.min(area.width))])
         .flex(Flex::Center)
@@ -711,7 +720,9 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
 }
 
 fn dialog(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, d: &Dialog, th: &Theme) {
-    let w = (area.width * 7 / 10).max(60);
+    let w = (area.width * 7 / 10)
+        .max(100)
+        .min(area.width.saturating_sub(2));
     let dstyle = th.get("dialog");
     match d {
         Dialog::Quit => {
@@ -784,16 +795,16 @@ fn dialog(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, d: &Dial
         } => {
             let Some(p) = ui.proposal(st, rb) else { return };
             let verdict = p.verdict();
-            let mut lines: Vec<Line> = Vec::new();
-            lines.push(Line::from(Span::styled(
+            let mut head: Vec<Line> = Vec::new();
+            head.push(Line::from(Span::styled(
                 "What will be done",
                 th.get("dialog.title"),
             )));
             for l in &p.preview {
-                lines.push(Line::from(Span::styled(l.clone(), th.get("text"))));
+                head.push(Line::from(Span::styled(l.clone(), th.get("text"))));
             }
-            lines.push(Line::from(""));
-            lines.push(Line::from(Span::styled(
+            head.push(Line::from(""));
+            head.push(Line::from(Span::styled(
                 "Gate checks",
                 th.get("dialog.title"),
             )));
@@ -804,17 +815,18 @@ fn dialog(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, d: &Dial
                 .max()
                 .unwrap_or(0)
                 + 2;
-            for c in &p.checks {
-                lines.push(Line::from(vec![
+            let check_line = |c: &crate::engine::Check| {
+                Line::from(vec![
                     Span::styled(
                         if c.pass { " ✓ PASS " } else { " ✗ FAIL " },
                         th.get(if c.pass { "gate.pass" } else { "gate.blocked" }),
                     ),
                     Span::styled(format!("{:<name_w$}", c.name), th.get("text")),
                     Span::styled(c.evidence.clone(), th.get("muted")),
-                ]));
-            }
-            lines.push(Line::from(""));
+                ])
+            };
+            let all_checks: Vec<Line> = p.checks.iter().map(check_line).collect();
+            let mut lines: Vec<Line> = Vec::new();
             match verdict {
                 Verdict::Blocked => {
                     let n = p.checks.iter().filter(|c| !c.pass).count();
@@ -878,7 +890,46 @@ fn dialog(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, d: &Dial
             if let Some(e) = error {
                 lines.push(Line::from(Span::styled(e.clone(), th.get("gate.blocked"))));
             }
-            let h = (lines.len() as u16 + 2).min(area.height);
+            // Fit the screen: failing checks always show; passing ones fold into one line,
+            // then the preview folds, before anything is cut.
+            let room = area.height.saturating_sub(2) as usize;
+            let tail = lines;
+            let mut checks = all_checks;
+            if head.len() + checks.len() + 1 + tail.len() > room {
+                let passing = p.checks.iter().filter(|c| c.pass).count();
+                checks = p
+                    .checks
+                    .iter()
+                    .filter(|c| !c.pass)
+                    .map(check_line)
+                    .collect();
+                if passing > 0 {
+                    checks.push(Line::from(Span::styled(
+                        format!(" ✓ {passing} more check(s) pass (all shown on a taller screen)"),
+                        th.get("gate.pass"),
+                    )));
+                }
+            }
+            if head.len() + checks.len() + 1 + tail.len() > room {
+                let keep = room
+                    .saturating_sub(checks.len() + 1 + tail.len() + 2)
+                    .max(1);
+                let dropped = head.len().saturating_sub(keep + 2);
+                if dropped > 0 {
+                    let title = head.split_off(head.len() - 1);
+                    head.truncate(keep);
+                    head.push(Line::from(Span::styled(
+                        format!("  … {dropped} more line(s)"),
+                        th.get("muted"),
+                    )));
+                    head.extend(title);
+                }
+            }
+            let mut lines = head;
+            lines.extend(checks);
+            lines.push(Line::from(""));
+            lines.extend(tail);
+            let h = (wrapped_height(&lines, w.saturating_sub(2)) + 2).min(area.height);
             let r = centered(area, w, h);
             f.render_widget(Clear, r);
             let title = format!(

@@ -110,3 +110,4 @@ thread_local! {
 fn s_rb(_st: &State) -> runbook::Runbook {
     RB.with(|r| r.clone())
 }
+pub mod harness;

@@ -1,0 +1,224 @@
+//! Screens and dialogs as a user sees them, at 120x40 (a laptop) and 240x67 (the room's
+//! screen), with the colours that carry meaning checked cell by cell.
+
+mod common;
+use common::harness::Rehearsal;
+use common::seed;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::style::Color;
+use warroom::engine::{self, Action};
+use warroom::sim::Scenario;
+use warroom::ui::app::Ui;
+use warroom::ui::keymap::Mode;
+use warroom::ui::live::describe;
+use warroom::ui::render::{Chrome, render};
+use warroom::ui::theme::Theme;
+
+const SIZES: [(u16, u16); 2] = [(120, 40), (240, 67)];
+
+fn draw(r: &Rehearsal, ui: &Ui, theme: &str, w: u16, h: u16) -> Terminal<TestBackend> {
+    let th = Theme::load(theme).expect("theme");
+    let log: Vec<String> = r
+        .events
+        .iter()
+        .filter_map(|(at, e)| describe(&r.rb, e).map(|l| format!("{} {l}", at.format("%H:%M:%S"))))
+        .collect();
+    let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    let chrome = Chrome {
+        audit: "/var/lib/warroom/unified.audit",
+        head: "3f9a0c1e77b2",
+        clock: if ui.mode == Mode::Replay {
+            "REPLAY 812/2650 ×10 ⏸".into()
+        } else {
+            "SIM ×30".into()
+        },
+        log: Some(&log),
+    };
+    term.draw(|f| render(f, &r.rb, &r.st, ui, &th, &chrome))
+        .expect("draw");
+    term
+}
+
+fn key(c: KeyCode) -> KeyEvent {
+    KeyEvent::new(c, KeyModifiers::NONE)
+}
+
+fn typed(ui: &mut Ui, r: &Rehearsal, s: &str) {
+    for ch in s.chars() {
+        ui.on_key(key(KeyCode::Char(ch)), &r.st, &r.rb, "alice");
+    }
+}
+
+/// The style of the first cell of the first occurrence of `text`.
+fn style_of(buf: &Buffer, text: &str) -> Option<(Color, Color)> {
+    let w = buf.area.width as usize;
+    for y in 0..buf.area.height {
+        let row: String = (0..buf.area.width)
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect();
+        if let Some(byte) = row.find(text) {
+            let x = row[..byte].chars().count().min(w - 1) as u16;
+            let c = &buf[(x, y)];
+            return Some((c.fg, c.bg));
+        }
+    }
+    None
+}
+
+fn reddish(c: Color) -> bool {
+    match c {
+        Color::Rgb(r, g, _) => r > 150 && g < 120,
+        Color::Red | Color::LightRed => true,
+        _ => false,
+    }
+}
+
+fn greenish(c: Color) -> bool {
+    match c {
+        Color::Rgb(r, g, b) => g >= 90 && u16::from(g) > u16::from(r) + 40 && g > b,
+        Color::Green | Color::LightGreen => true,
+        _ => false,
+    }
+}
+
+#[test]
+fn before_the_start() {
+    let mut r = Rehearsal::new(seed().runbook, Scenario::Healthy);
+    r.wait(120);
+    let ui = Ui::new(Mode::Live);
+    for (w, h) in SIZES {
+        insta::assert_snapshot!(
+            format!("start_{w}x{h}"),
+            draw(&r, &ui, "default", w, h).backend()
+        );
+    }
+}
+
+#[test]
+fn bad_canary_at_25_percent_shows_the_critical_alert_and_blocks() {
+    let mut r = Rehearsal::new(seed().runbook, Scenario::BadCanary);
+    r.run_to_phase("green-deployment");
+    r.canary_to(25);
+    assert!(
+        r.st.critical_firing()
+            .any(|a| a.metric == "green_error_rate")
+    );
+    let mut ui = Ui::new(Mode::Live);
+    for (w, h) in SIZES {
+        insta::assert_snapshot!(
+            format!("canary_critical_{w}x{h}"),
+            draw(&r, &ui, "default", w, h).backend()
+        );
+    }
+    // `a` opens the gate dialog: blocked, with each failing check and its evidence.
+    ui.on_key(key(KeyCode::Char('a')), &r.st, &r.rb, "alice");
+    for (w, h) in SIZES {
+        let term = draw(&r, &ui, "default", w, h);
+        insta::assert_snapshot!(format!("advance_blocked_{w}x{h}"), term.backend());
+    }
+    // Critical is never green, in any theme: the banner, the metric's state, the FAIL mark.
+    for theme in ["default", "light", "high-contrast"] {
+        let term = draw(&r, &ui, theme, 240, 67);
+        let buf = term.backend().buffer();
+        let (_, bg) = style_of(buf, "● CRITICAL").expect("critical banner");
+        assert!(
+            reddish(bg),
+            "{theme}: critical banner background {bg:?} is red"
+        );
+        let (fg, _) = style_of(buf, "CRITICAL│")
+            .or_else(|| style_of(buf, "CRITICAL"))
+            .expect("metric state");
+        assert!(
+            !greenish(fg),
+            "{theme}: critical metric is never green ({fg:?})"
+        );
+        let (fg, _) = style_of(buf, "✗ FAIL").expect("failing check");
+        assert!(reddish(fg), "{theme}: a failing check is red ({fg:?})");
+        let (fg, _) = style_of(buf, "✓ PASS").expect("passing check");
+        assert!(greenish(fg), "{theme}: a passing check is green ({fg:?})");
+    }
+}
+
+#[test]
+fn going_to_100_percent_asks_for_the_phrase() {
+    let mut r = Rehearsal::new(seed().runbook, Scenario::Healthy);
+    r.run_to_phase("green-deployment");
+    r.canary_to(50);
+    let mut ui = Ui::new(Mode::Live);
+    ui.on_key(key(KeyCode::Char('a')), &r.st, &r.rb, "alice");
+    typed(&mut ui, &r, "rollout 1");
+    for (w, h) in SIZES {
+        insta::assert_snapshot!(
+            format!("confirm_100_{w}x{h}"),
+            draw(&r, &ui, "default", w, h).backend()
+        );
+    }
+    // A wrong phrase does nothing but say so.
+    let out = ui.on_key(key(KeyCode::Enter), &r.st, &r.rb, "alice");
+    assert!(out.is_empty());
+    let term = draw(&r, &ui, "default", 120, 40);
+    assert!(format!("{}", term.backend()).contains("type `rollout 100` exactly to confirm"));
+}
+
+#[test]
+fn a_running_rollback_shows_its_stopwatch_against_the_target() {
+    let mut r = Rehearsal::new(seed().runbook, Scenario::BadCanary);
+    r.run_to_phase("green-deployment");
+    r.canary_to(25);
+    let id = r.act(
+        Action::Rollback {
+            procedure: "instant".into(),
+        },
+        false,
+    );
+    r.run_steps(id, 1);
+    r.wait(20);
+    let ui = Ui::new(Mode::Live);
+    for (w, h) in SIZES {
+        let term = draw(&r, &ui, "default", w, h);
+        let text = format!("{}", term.backend());
+        assert!(text.contains("ROLLBACK INSTANT running"), "stopwatch shown");
+        assert!(text.contains("target 1m"), "target shown");
+        insta::assert_snapshot!(format!("rollback_running_{w}x{h}"), term.backend());
+    }
+}
+
+#[test]
+fn help_overlay_is_built_from_the_keymap() {
+    let r = Rehearsal::new(seed().runbook, Scenario::Healthy);
+    for mode in [Mode::Live, Mode::Replay] {
+        let mut ui = Ui::new(mode);
+        ui.on_key(key(KeyCode::Char('?')), &r.st, &r.rb, "alice");
+        let term = draw(&r, &ui, "default", 120, 40);
+        let text = format!("{}", term.backend());
+        for b in warroom::ui::keymap::help_lines(mode) {
+            assert!(text.contains(b.help), "help lists `{}`", b.help);
+        }
+        insta::assert_snapshot!(format!("help_{mode:?}_120x40"), term.backend());
+    }
+}
+
+#[test]
+fn every_theme_renders_the_room_screen() {
+    let mut r = Rehearsal::new(seed().runbook, Scenario::BadCanary);
+    r.run_to_phase("green-deployment");
+    r.canary_to(25);
+    let ui = Ui::new(Mode::Replay);
+    for theme in ["light", "high-contrast"] {
+        let term = draw(&r, &ui, theme, 240, 67);
+        let text = format!("{}", term.backend());
+        assert!(text.contains("REPLAY") && text.contains("CRITICAL"));
+        insta::assert_snapshot!(format!("replay_{theme}_240x67"), term.backend());
+    }
+    // In replay no action key is bound: `a` does nothing.
+    let mut ui = Ui::new(Mode::Replay);
+    assert!(
+        ui.on_key(key(KeyCode::Char('a')), &r.st, &r.rb, "alice")
+            .is_empty()
+    );
+    assert!(ui.dialog.is_none());
+    let _ = engine::next_advance(&r.st, &r.rb);
+}
