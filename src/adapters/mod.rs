@@ -3,8 +3,6 @@
 
 use crate::engine::{Observation, PlannedStep, Time};
 
-/// Each report carries the source clock's time of what it reports.
-
 /// An action's steps, to run in order after the request is in the audit log.
 #[derive(Debug, Clone)]
 pub struct Job {
@@ -12,7 +10,7 @@ pub struct Job {
     pub steps: Vec<PlannedStep>,
 }
 
-/// What adapters report.
+/// What adapters report. Each report carries the source clock's time of what it reports.
 #[derive(Debug, Clone)]
 pub enum Report {
     Observed {

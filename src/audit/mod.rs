@@ -341,8 +341,7 @@ pub enum Verdict {
 /// least 8 hex digits) or, without one, against the sidecar file.
 pub fn verify(records: &[Record], expect: Option<&str>, sidecar: Option<(i64, String)>) -> Verdict {
     let mut prev = GENESIS.to_string();
-    let mut want_seq = 1i64;
-    for r in records {
+    for (want_seq, r) in (1i64..).zip(records.iter()) {
         if r.seq != want_seq {
             let problem = if r.seq > want_seq {
                 format!("records {want_seq}..{} are missing (deleted)", r.seq - 1)
@@ -379,7 +378,6 @@ pub fn verify(records: &[Record], expect: Option<&str>, sidecar: Option<(i64, St
             }
         }
         prev = h;
-        want_seq += 1;
     }
     let last = records.last().map(|r| r.seq).unwrap_or(0);
     if let Some(x) = expect {

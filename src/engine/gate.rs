@@ -195,7 +195,7 @@ pub fn propose(st: &State, rb: &Runbook, action: Action) -> Proposal {
                         let p = &rb.phases[i];
                         for s in p.on_start.iter().filter(|s| !s.optional) {
                             steps.push(PlannedStep {
-                                name: s.name.clone(),
+                                name: s.name.value.clone(),
                                 action: s.action(),
                             });
                         }
@@ -203,23 +203,20 @@ pub fn propose(st: &State, rb: &Runbook, action: Action) -> Proposal {
                             phrase = Some(format!("start {}", p.id.value));
                         }
                     }
-                    if from.is_none() && st.phases.iter().all(|p| p.status == PhaseStatus::Pending)
+                    if from.is_none()
+                        && st.phases.iter().all(|p| p.status == PhaseStatus::Pending)
+                        && let Some(g) = &rb.go_no_go
                     {
-                        if let Some(g) = &rb.go_no_go {
-                            checks.push(Check {
-                                name: format!(
-                                    "go/no-go signed GO by {}",
-                                    rb.team_name(&g.by.value)
-                                ),
-                                pass: st.decision.as_ref().is_some_and(|d| d.go),
-                                evidence: match &st.decision {
-                                    Some(d) => {
-                                        format!("{} by {}", if d.go { "GO" } else { "NO-GO" }, d.by)
-                                    }
-                                    None => "not signed (press g)".into(),
-                                },
-                            });
-                        }
+                        checks.push(Check {
+                            name: format!("go/no-go signed GO by {}", rb.team_name(&g.by.value)),
+                            pass: st.decision.as_ref().is_some_and(|d| d.go),
+                            evidence: match &st.decision {
+                                Some(d) => {
+                                    format!("{} by {}", if d.go { "GO" } else { "NO-GO" }, d.by)
+                                }
+                                None => "not signed (press g)".into(),
+                            },
+                        });
                     }
                 }
                 None => preview.push("This is the last phase: the deployment is finished.".into()),
@@ -274,11 +271,11 @@ pub fn propose(st: &State, rb: &Runbook, action: Action) -> Proposal {
                 ));
                 for s in &p.steps {
                     if s.optional {
-                        preview.push(format!("  (optional, not run: {})", s.name));
+                        preview.push(format!("  (optional, not run: {})", s.name.value));
                         continue;
                     }
                     steps.push(PlannedStep {
-                        name: s.name.clone(),
+                        name: s.name.value.clone(),
                         action: s.action(),
                     });
                 }

@@ -204,14 +204,29 @@ fn yaml_diag(e: &serde_saphyr::Error) -> Diag {
         }
     }
     let msg = msg.trim().to_string();
+    // A key missing from the top-level mapping is reported at that mapping's end, which reads
+    // as if the last section lacked it: point at the document instead.
+    let (line, col) = if msg.starts_with("missing field") && col == 1 {
+        (1, 1)
+    } else {
+        (line, col)
+    };
     let hint = if msg.contains("unknown field") {
         Some("remove the key or fix its spelling; runbooks/README.md lists every key")
     } else if msg.contains("missing field") {
         Some("add the key; runbooks/README.md lists the required ones")
-    } else if msg.contains("budget") || msg.contains("alias") || msg.contains("depth") {
+    } else if ["budget", "alias", "depth", "recursion"]
+        .iter()
+        .any(|w| msg.contains(w))
+    {
         Some("the file is too deeply nested or expands too many aliases to be a runbook")
-    } else if msg.contains("invalid type") {
-        Some("check the value's type against runbooks/README.md")
+    } else if msg.starts_with("invalid ")
+        || msg.starts_with("expected ")
+        || msg.contains("invalid type")
+    {
+        Some(
+            "check the value's type against runbooks/README.md (e.g. a number where a number is expected, quotes around text)",
+        )
     } else {
         None
     };

@@ -364,7 +364,7 @@ pub struct Procedure {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProcedureStep {
-    pub name: String,
+    pub name: Spanned<String>,
     /// Skip this step unless the operator asks for it ("restore from backup if needed").
     #[serde(default)]
     pub optional: bool,
@@ -583,17 +583,17 @@ impl Default for Monitoring {
 #[serde(deny_unknown_fields)]
 pub struct Targets {
     #[serde(default)]
-    pub prometheus: Option<String>,
+    pub prometheus: Option<Spanned<String>>,
     #[serde(default)]
-    pub flags: Option<String>,
+    pub flags: Option<Spanned<String>>,
     #[serde(default)]
-    pub load_balancer: Option<String>,
+    pub load_balancer: Option<Spanned<String>>,
     #[serde(default)]
-    pub database: Option<String>,
+    pub database: Option<Spanned<String>>,
     #[serde(default)]
-    pub kubeconfig: Option<String>,
+    pub kubeconfig: Option<Spanned<String>>,
     #[serde(default)]
-    pub namespace: Option<String>,
+    pub namespace: Option<Spanned<String>>,
 }
 
 /// Durations are written as the plan writes them: `30s`, `15m`, `4h`, `1h30m`.

@@ -261,7 +261,7 @@ pub fn validate(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>) -> Vec<Diag>
 
     // Target fields: `${VAR}` unset is a warning here; it is resolved when the runbook runs.
     let t = &rb.targets;
-    let mut fields: Vec<(String, &str)> = [
+    let mut fields: Vec<(String, &str, (u64, u64))> = [
         ("targets.prometheus", &t.prometheus),
         ("targets.flags", &t.flags),
         ("targets.load_balancer", &t.load_balancer),
@@ -270,20 +270,20 @@ pub fn validate(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>) -> Vec<Diag>
         ("targets.namespace", &t.namespace),
     ]
     .into_iter()
-    .filter_map(|(k, v)| v.as_deref().map(|v| (k.to_string(), v)))
+    .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_string(), v.value.as_str(), at(v))))
     .collect();
     for (name, pool) in [("blue", &rb.pools.blue), ("green", &rb.pools.green)] {
         for s in &pool.servers {
-            fields.push((format!("pools.{name}.servers"), s.as_str()));
+            fields.push((format!("pools.{name}.servers"), s.as_str(), (1, 1)));
         }
     }
-    for (key, v) in fields {
+    for (key, v, place) in fields {
         match expand(v, env) {
-            Err(e) => out.push(Diag::error((1, 1), format!("{key}: {e}"))),
+            Err(e) => out.push(Diag::error(place, format!("{key}: {e}"))),
             Ok(e) => {
                 for var in e.unset {
                     out.push(
-                        Diag::warning((1, 1), format!("{key}: ${{{var}}} is not set")).hint(
+                        Diag::warning(place, format!("{key}: ${{{var}}} is not set")).hint(
                             format!(
                                 "set {var} before `warroom run`, or give a default: ${{{var}:-…}}"
                             ),
@@ -306,15 +306,17 @@ fn value_fits(kind: FlagKind, v: &serde_json::Value) -> bool {
 fn check_steps(
     rb: &Runbook,
     owner: &str,
-    place: (u64, u64),
+    _owner_place: (u64, u64),
     steps: &[ProcedureStep],
     out: &mut Vec<Diag>,
 ) {
     for s in steps {
+        let place = at(&s.name);
+        let name = &s.name.value;
         let actions = s.actions();
         if actions.len() != 1 {
             out.push(
-                Diag::error(place, format!("{owner}, step `{}`: has {} actions, needs exactly one", s.name, actions.len()))
+                Diag::error(place, format!("{owner}, step `{}`: has {} actions, needs exactly one", name, actions.len()))
                     .hint("one of: switch_pool, set_flag, set_weights, set_image, set_env, restart, wait_rollout, run"),
             );
         }
@@ -324,10 +326,7 @@ fn check_steps(
                     None => out.push(
                         Diag::error(
                             place,
-                            format!(
-                                "{owner}, step `{}`: names unknown flag `{}`",
-                                s.name, sf.flag
-                            ),
+                            format!("{owner}, step `{}`: names unknown flag `{}`", name, sf.flag),
                         )
                         .hint(format!(
                             "known flags: {}",
@@ -342,21 +341,18 @@ fn check_steps(
                         place,
                         format!(
                             "{owner}, step `{}`: value {} does not fit flag `{}`",
-                            s.name, sf.value, sf.flag
+                            name, sf.value, sf.flag
                         ),
                     )),
                     _ => {}
                 },
                 StepAction::SetWeights { green } if green > 100 => out.push(Diag::error(
                     place,
-                    format!(
-                        "{owner}, step `{}`: set_weights {green} is above 100",
-                        s.name
-                    ),
+                    format!("{owner}, step `{}`: set_weights {green} is above 100", name),
                 )),
                 StepAction::Run(r) if r.argv.is_empty() => out.push(Diag::error(
                     place,
-                    format!("{owner}, step `{}`: run needs a non-empty argv", s.name),
+                    format!("{owner}, step `{}`: run needs a non-empty argv", name),
                 )),
                 _ => {}
             }

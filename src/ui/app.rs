@@ -310,11 +310,7 @@ impl Ui {
             Dialog::Choose { items, sel, .. } => match key.code {
                 KeyCode::Esc | KeyCode::Char('q') => self.dialog = None,
                 KeyCode::Up | KeyCode::Char('k') => *sel = sel.saturating_sub(1),
-                KeyCode::Down | KeyCode::Char('j') => {
-                    if *sel + 1 < items.len() {
-                        *sel += 1
-                    }
-                }
+                KeyCode::Down | KeyCode::Char('j') if *sel + 1 < items.len() => *sel += 1,
                 KeyCode::Enter => {
                     if let Some((_, a)) = items.get(*sel).cloned() {
                         self.open(st, rb, a);

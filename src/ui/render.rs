@@ -189,7 +189,7 @@ fn alert_banner(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme)
         spans.push(Span::styled(" ✓ No alerts firing ", style));
     } else {
         let mut sorted = firing.clone();
-        sorted.sort_by(|a, b| b.level.cmp(&a.level));
+        sorted.sort_by_key(|a| std::cmp::Reverse(a.level));
         for a in sorted {
             let m = rb.metric(&a.metric);
             let name = m.map(|m| m.name.as_str()).unwrap_or(&a.metric);
@@ -876,7 +876,7 @@ fn dialog(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, d: &Dial
                 lines.push(Line::from(vec![
                     Span::styled("type ", th.get("text")),
                     Span::styled(
-                        format!("{phrase}"),
+                        phrase.to_string(),
                         th.get("key").add_modifier(Modifier::BOLD),
                     ),
                     Span::styled(" to confirm: ", th.get("text")),

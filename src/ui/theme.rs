@@ -151,9 +151,10 @@ fn parse_depth(text: &str, origin: &str, depth: usize) -> Result<Theme, String> 
         let Some((_, ptext)) = BUILTIN.iter().find(|(n, _)| n == parent) else {
             return Err(format!("{origin}: inherits unknown theme `{parent}`"));
         };
-        let pf: ThemeFile = toml::from_str(ptext).map_err(|e| format!("{parent}: {e}"))?;
-        palette.extend(pf.palette);
-        specs.extend(pf.styles);
+        // The whole chain: the parent's own parent first, then the parent.
+        let (pp, ps) = resolved(ptext, parent, depth + 1)?;
+        palette.extend(pp);
+        specs.extend(ps);
     }
     palette.extend(f.palette);
     for (k, v) in f.styles {
@@ -203,6 +204,31 @@ fn parse_depth(text: &str, origin: &str, depth: usize) -> Result<Theme, String> 
         background,
         styles,
     })
+}
+
+/// A built-in theme's palette and styles with everything it inherits.
+fn resolved(
+    text: &str,
+    origin: &str,
+    depth: usize,
+) -> Result<(BTreeMap<String, String>, BTreeMap<String, StyleSpec>), String> {
+    let f: ThemeFile = toml::from_str(text).map_err(|e| format!("{origin}: {e}"))?;
+    let mut palette = BTreeMap::new();
+    let mut specs = BTreeMap::new();
+    if let Some(parent) = &f.inherits {
+        if depth > 4 || parent == &f.name {
+            return Err(format!("{origin}: theme inheritance loops at `{parent}`"));
+        }
+        let Some((_, ptext)) = BUILTIN.iter().find(|(n, _)| n == parent) else {
+            return Err(format!("{origin}: inherits unknown theme `{parent}`"));
+        };
+        let (pp, ps) = resolved(ptext, parent, depth + 1)?;
+        palette.extend(pp);
+        specs.extend(ps);
+    }
+    palette.extend(f.palette);
+    specs.extend(f.styles);
+    Ok((palette, specs))
 }
 
 fn parse_color(s: &str) -> Option<Color> {

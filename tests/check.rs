@@ -1,0 +1,844 @@
+//! `warroom check FILE…` on the real binary: every shipped runbook passes; each bad runbook in
+//! tests/fixtures/bad/ fails with exit 2 and a `FILE:LINE:COL: error: …` naming the problem;
+//! files that are not runbooks at all (missing, directory, empty, binary, non-UTF-8, huge,
+//! deeply nested, alias bomb) fail with exit 2 and a clear message, never a panic nor a hang.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// No `warroom check` may take longer than this; the test fails rather than hang.
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Variables the fixtures name in `${…}`; removed from the child's environment.
+const UNSET_VARS: &[&str] = &[
+    "WARROOM_TEST_UNSET_PROMETHEUS_URL",
+    "WARROOM_TEST_UNSET_FLAGS_URL",
+];
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    took: Duration,
+}
+
+impl Run {
+    fn all(&self) -> String {
+        format!(
+            "exit {:?} after {:?}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.took, self.stdout, self.stderr
+        )
+    }
+    fn assert_no_panic(&self) {
+        assert!(
+            !self.stderr.contains("panicked") && !self.stdout.contains("panicked"),
+            "warroom panicked:\n{}",
+            self.all()
+        );
+    }
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Run `warroom check ARGS…` in the crate root, killing it after `TIMEOUT`.
+fn check(args: &[&Path]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_warroom"));
+    cmd.current_dir(root())
+        .arg("check")
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for v in UNSET_VARS {
+        cmd.env_remove(v);
+    }
+    let start = Instant::now();
+    let mut child = cmd.spawn().expect("spawn warroom");
+    // Read both pipes on threads so that a chatty child cannot block on a full pipe.
+    let mut out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
+    let t_out = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = out.read_to_end(&mut s);
+        String::from_utf8_lossy(&s).into_owned()
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = err.read_to_end(&mut s);
+        String::from_utf8_lossy(&s).into_owned()
+    });
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait for warroom") {
+            break st;
+        }
+        if start.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "`warroom check {}` did not finish within {TIMEOUT:?} (hang)",
+                args.iter()
+                    .map(|a| a.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let took = start.elapsed();
+    Run {
+        code: status.code(),
+        stdout: t_out.join().expect("stdout reader"),
+        stderr: t_err.join().expect("stderr reader"),
+        took,
+    }
+}
+
+fn check1(path: &Path) -> Run {
+    check(&[path])
+}
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from("tests/fixtures").join(name)
+}
+
+fn bad(name: &str) -> PathBuf {
+    PathBuf::from("tests/fixtures/bad").join(format!("{name}.yaml"))
+}
+
+/// The diagnostics `FILE:LINE:COL: error: message` (and their hint lines) of a failed check.
+#[derive(Debug)]
+struct Diag {
+    line: u64,
+    col: u64,
+    severity: String,
+    message: String,
+    hint: Option<String>,
+}
+
+fn diags(file: &Path, text: &str) -> Vec<Diag> {
+    let prefix = format!("{}:", file.display());
+    let mut out: Vec<Diag> = Vec::new();
+    for l in text.lines() {
+        if let Some(h) = l.strip_prefix("    hint: ") {
+            if let Some(d) = out.last_mut() {
+                d.hint = Some(h.to_string());
+            }
+            continue;
+        }
+        let Some(rest) = l.strip_prefix(&prefix) else {
+            continue;
+        };
+        let mut parts = rest.splitn(3, ':');
+        let (Some(line), Some(col), Some(tail)) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
+        let (Ok(line), Ok(col)) = (line.parse(), col.parse()) else {
+            continue;
+        };
+        let tail = tail.trim_start();
+        let (severity, message) = tail.split_once(": ").unwrap_or((tail, ""));
+        out.push(Diag {
+            line,
+            col,
+            severity: severity.to_string(),
+            message: message.to_string(),
+            hint: None,
+        });
+    }
+    out
+}
+
+/// Check a bad fixture: exit 2, exactly one error, at `line` (and `col` when given), whose
+/// message holds every piece of `message` and whose hint holds `hint`. Returns the diagnostic.
+fn expect_error(
+    name: &str,
+    line: Option<u64>,
+    col: Option<u64>,
+    message: &[&str],
+    hint: Option<&str>,
+) -> Diag {
+    let file = bad(name);
+    let r = check1(&file);
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(2), "{name}: exit code\n{}", r.all());
+    assert!(
+        r.stdout.trim().is_empty(),
+        "{name}: nothing on stdout\n{}",
+        r.all()
+    );
+    let mut ds = diags(&file, &r.stderr);
+    assert_eq!(
+        ds.len(),
+        1,
+        "{name}: exactly one `FILE:LINE:COL: error: …`\n{}",
+        r.all()
+    );
+    let d = ds.remove(0);
+    assert_eq!(d.severity, "error", "{name}\n{}", r.all());
+    if let Some(line) = line {
+        assert_eq!(d.line, line, "{name}: line\n{}", r.all());
+    }
+    if let Some(col) = col {
+        assert_eq!(d.col, col, "{name}: column\n{}", r.all());
+    }
+    for m in message {
+        assert!(
+            d.message.contains(m),
+            "{name}: message should contain {m:?}\n{}",
+            r.all()
+        );
+    }
+    if let Some(h) = hint {
+        let got = d.hint.as_deref().unwrap_or("");
+        assert!(
+            got.contains(h),
+            "{name}: hint should contain {h:?}\n{}",
+            r.all()
+        );
+    }
+    assert!(
+        r.stderr
+            .contains(&format!("{}: 1 error found", file.display())),
+        "{name}: summary line\n{}",
+        r.all()
+    );
+    d
+}
+
+// ---------------------------------------------------------------------------------------------
+// Valid runbooks.
+
+#[test]
+fn every_shipped_runbook_passes_with_one_summary_line() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("runbooks"))
+        .expect("runbooks/")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .map(|p| {
+            p.strip_prefix(root())
+                .expect("under the root")
+                .to_path_buf()
+        })
+        .collect();
+    files.sort();
+    assert!(
+        files.contains(&PathBuf::from("runbooks/unified-attributes.yaml")),
+        "the seed runbook is shipped: {files:?}"
+    );
+    for f in &files {
+        let r = check1(f);
+        r.assert_no_panic();
+        assert_eq!(r.code, Some(0), "{}\n{}", f.display(), r.all());
+        // Warnings are only for variables the runbook reads from the environment; then
+        // one summary line.
+        let lines: Vec<&str> = r
+            .stdout
+            .lines()
+            .filter(|l| !l.starts_with("    hint:"))
+            .collect();
+        let (summary, warnings) = lines.split_last().expect("output");
+        for w in warnings {
+            assert!(
+                w.contains(": warning: ") && w.contains("is not set"),
+                "{w}\n{}",
+                r.all()
+            );
+        }
+        let lines = [*summary];
+        assert!(
+            lines[0].starts_with(&format!("{}: ok", f.display())),
+            "{}",
+            r.all()
+        );
+        assert!(r.stderr.trim().is_empty(), "{}", r.all());
+    }
+}
+
+#[test]
+fn seed_runbook_summary_counts_what_it_holds() {
+    let f = PathBuf::from("runbooks/unified-attributes.yaml");
+    let r = check1(&f);
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    let line = r.stdout.trim();
+    for part in [
+        "6 phases",
+        "rollout 10%→25%→50%→100%",
+        "4 flags",
+        "3 procedures",
+    ] {
+        assert!(line.contains(part), "{part:?} in {line:?}");
+    }
+}
+
+#[test]
+fn minimal_fixture_passes() {
+    let f = fixture("minimal.yaml");
+    let r = check1(&f);
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    assert_eq!(
+        r.stdout.trim(),
+        format!(
+            "{}: ok — 2 phases, rollout 10%→50%→100%, 2 flags, 2 metrics, 1 procedures",
+            f.display()
+        ),
+        "{}",
+        r.all()
+    );
+}
+
+#[test]
+fn unset_variable_in_targets_is_a_warning_not_an_error() {
+    let f = fixture("unset-var.yaml");
+    let r = check1(&f);
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    let ds = diags(&f, &r.stdout);
+    assert_eq!(ds.len(), 1, "one warning\n{}", r.all());
+    let w = &ds[0];
+    assert_eq!(w.severity, "warning", "{}", r.all());
+    assert!(
+        w.message
+            .contains("targets.prometheus: ${WARROOM_TEST_UNSET_PROMETHEUS_URL} is not set"),
+        "{}",
+        r.all()
+    );
+    assert!(
+        w.hint
+            .as_deref()
+            .is_some_and(|h| h.contains("WARROOM_TEST_UNSET_PROMETHEUS_URL:-")),
+        "the hint suggests a default\n{}",
+        r.all()
+    );
+    // The variable with a default is no warning.
+    assert!(
+        !r.stdout.contains("WARROOM_TEST_UNSET_FLAGS_URL"),
+        "{}",
+        r.all()
+    );
+    let summary = r.stdout.lines().last().unwrap_or("");
+    assert!(
+        summary.starts_with(&format!("{}: ok", f.display())) && summary.ends_with("1 warning(s)"),
+        "{}",
+        r.all()
+    );
+}
+
+#[test]
+
+fn unset_variable_warning_points_at_the_target() {
+    let f = fixture("unset-var.yaml");
+    let r = check1(&f);
+    let ds = diags(&f, &r.stdout);
+    assert_eq!(ds.len(), 1, "{}", r.all());
+    assert_eq!(
+        ds[0].line,
+        70,
+        "the line of targets.prometheus\n{}",
+        r.all()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad runbooks: one mistake each on top of tests/fixtures/minimal.yaml.
+
+#[test]
+fn unknown_key_names_the_key_and_the_known_ones() {
+    expect_error(
+        "unknown-key",
+        Some(33),
+        Some(5),
+        &["unknown field `chekclist`", "checklist"],
+        Some("fix its spelling"),
+    );
+}
+
+#[test]
+fn wrong_type_points_at_the_value() {
+    expect_error("wrong-type", Some(30), Some(10), &["u32"], None);
+}
+
+#[test]
+
+fn wrong_type_has_a_hint() {
+    expect_error(
+        "wrong-type",
+        Some(30),
+        Some(10),
+        &["u32"],
+        Some("check the value's type"),
+    );
+}
+
+#[test]
+fn missing_key_names_the_key() {
+    let d = expect_error(
+        "missing-key",
+        None,
+        None,
+        &["missing field `kind`"],
+        Some("add the key"),
+    );
+    // The flag `pct` without `kind` spans lines 12–13.
+    assert!(
+        (12..=13).contains(&d.line),
+        "the line is within the flag: {d:?}"
+    );
+}
+
+#[test]
+
+fn missing_top_level_key_points_at_the_document() {
+    let d = expect_error(
+        "missing-name",
+        None,
+        None,
+        &["missing field `name`"],
+        Some("add the key"),
+    );
+    assert!(
+        d.line <= 4,
+        "line {} is not where the runbook starts",
+        d.line
+    );
+}
+
+#[test]
+fn invalid_duration_says_how_to_write_one() {
+    expect_error(
+        "bad-duration",
+        Some(24),
+        Some(28),
+        &["`half an hour` is not a duration", "30s, 15m, 4h or 1h30m"],
+        None,
+    );
+}
+
+#[test]
+fn rollout_flag_naming_an_unknown_flag() {
+    expect_error(
+        "rollout-unknown-flag",
+        Some(19),
+        Some(9),
+        &["rollout.flag names unknown flag `pcnt`"],
+        Some("known flags: enabled, pct"),
+    );
+}
+
+#[test]
+fn rollout_gate_naming_an_unknown_metric() {
+    expect_error(
+        "gate-unknown-metric",
+        Some(26),
+        Some(10),
+        &["rollout.gate names unknown metric `error_rat`"],
+        Some("known metrics: cache_hit_rate, error_rate"),
+    );
+}
+
+#[test]
+fn rollout_steps_not_increasing() {
+    expect_error(
+        "steps-not-increasing",
+        Some(24),
+        Some(18),
+        &["rollout step 5 % does not increase on the step before (10 %)"],
+        Some("increasing order"),
+    );
+}
+
+#[test]
+fn rollout_step_above_100() {
+    expect_error(
+        "step-above-100",
+        Some(25),
+        Some(18),
+        &["rollout step percent 150 is outside 1..=100"],
+        None,
+    );
+}
+
+#[test]
+fn warning_beyond_critical_when_higher_is_worse() {
+    expect_error(
+        "warning-beyond-critical-above",
+        Some(52),
+        Some(14),
+        &["metric `error_rate`: warning threshold 2 is beyond its critical threshold 1"],
+        Some("warning must be below critical"),
+    );
+}
+
+#[test]
+fn warning_beyond_critical_when_lower_is_worse() {
+    expect_error(
+        "warning-beyond-critical-below",
+        Some(60),
+        Some(14),
+        &["metric `cache_hit_rate`: warning threshold 60 is beyond its critical threshold 70"],
+        Some("warning must be above critical"),
+    );
+}
+
+#[test]
+fn duplicate_flag_id() {
+    expect_error(
+        "duplicate-flag",
+        Some(18),
+        Some(9),
+        &["duplicate flag id `enabled`"],
+        Some("the first `enabled` is at line 15"),
+    );
+}
+
+#[test]
+fn duplicate_phase_id() {
+    expect_error(
+        "duplicate-phase",
+        Some(40),
+        Some(9),
+        &["duplicate phase id `prepare`"],
+        Some("the first `prepare` is at line 28"),
+    );
+}
+
+#[test]
+fn duplicate_metric_id() {
+    expect_error(
+        "duplicate-metric",
+        Some(62),
+        Some(9),
+        &["duplicate metric id `error_rate`"],
+        Some("the first `error_rate` is at line 48"),
+    );
+}
+
+#[test]
+fn procedure_step_with_two_actions() {
+    expect_error(
+        "step-two-actions",
+        None,
+        None,
+        &[
+            "procedure `flag-off`, step `Disable the feature`",
+            "has 2 actions, needs exactly one",
+        ],
+        Some("set_flag"),
+    );
+}
+
+#[test]
+fn procedure_step_with_no_action() {
+    expect_error(
+        "step-no-action",
+        None,
+        None,
+        &[
+            "procedure `flag-off`, step `Disable the feature`",
+            "has 0 actions, needs exactly one",
+        ],
+        Some("one of: switch_pool, set_flag"),
+    );
+}
+
+#[test]
+fn set_flag_step_naming_an_unknown_flag() {
+    expect_error(
+        "set-flag-unknown",
+        None,
+        None,
+        &[
+            "procedure `flag-off`, step `Disable the feature`",
+            "names unknown flag `enabeld`",
+        ],
+        Some("known flags:"),
+    );
+}
+
+#[test]
+
+fn procedure_step_errors_point_at_the_step() {
+    expect_error("step-two-actions", Some(67), None, &["2 actions"], None);
+    expect_error("step-no-action", Some(67), None, &["0 actions"], None);
+    expect_error(
+        "set-flag-unknown",
+        Some(67),
+        None,
+        &["unknown flag `enabeld`"],
+        None,
+    );
+}
+
+#[test]
+fn checklist_id_equal_to_a_phase_id() {
+    expect_error(
+        "checklist-is-phase",
+        Some(41),
+        Some(9),
+        &["checklist id `prepare` is also a phase id"],
+        Some("`prepare-checklist`"),
+    );
+}
+
+#[test]
+fn unknown_simulator_signal() {
+    expect_error(
+        "unknown-signal",
+        Some(55),
+        Some(10),
+        &["metric `error_rate`: unknown simulator signal `eror_rate`"],
+        Some("signals: request_rate, error_rate"),
+    );
+}
+
+#[test]
+fn phase_owner_naming_an_unknown_team() {
+    expect_error(
+        "unknown-owner",
+        Some(39),
+        Some(12),
+        &["phase `canary` owner names unknown team `opps`"],
+        Some("known teams: ops"),
+    );
+}
+
+#[test]
+fn every_bad_fixture_fails_with_exit_2_and_a_located_error() {
+    let dir = root().join("tests/fixtures/bad");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).expect("tests/fixtures/bad") {
+        let p = e.expect("dir entry").path();
+        if p.extension().is_none_or(|e| e != "yaml") {
+            continue;
+        }
+        let rel = p
+            .strip_prefix(root())
+            .expect("under the root")
+            .to_path_buf();
+        let r = check1(&rel);
+        r.assert_no_panic();
+        assert_eq!(r.code, Some(2), "{}\n{}", rel.display(), r.all());
+        let ds = diags(&rel, &r.stderr);
+        assert!(
+            !ds.is_empty() && ds.iter().all(|d| d.line >= 1 && d.col >= 1),
+            "{}: FILE:LINE:COL: error\n{}",
+            rel.display(),
+            r.all()
+        );
+        n += 1;
+    }
+    assert!(n >= 19, "only {n} bad fixtures");
+}
+
+#[test]
+fn several_files_check_each_and_fail_if_any_fails() {
+    let good = fixture("minimal.yaml");
+    let badf = bad("duplicate-flag");
+    let r = check(&[&good, &badf]);
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(2), "{}", r.all());
+    assert!(
+        r.stdout.starts_with(&format!("{}: ok", good.display())),
+        "{}",
+        r.all()
+    );
+    assert!(
+        r.stderr.starts_with(&format!(
+            "{}:18:9: error: duplicate flag id",
+            badf.display()
+        )),
+        "{}",
+        r.all()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files that are not runbooks at all.
+
+/// Expect exit 2, a message on stderr that names the file and holds `needle`, no panic, and a
+/// quick answer.
+fn expect_file_error(path: &Path, needle: &str) -> Run {
+    let r = check1(path);
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(2), "{}\n{}", path.display(), r.all());
+    assert!(
+        r.stderr.starts_with(&format!("{}:", path.display())),
+        "the message names the file\n{}",
+        r.all()
+    );
+    assert!(
+        r.stderr.contains(needle),
+        "the message should contain {needle:?}\n{}",
+        r.all()
+    );
+    assert!(
+        r.took < Duration::from_secs(10),
+        "took {:?}\n{}",
+        r.took,
+        r.all()
+    );
+    r
+}
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().expect("tempdir")
+}
+
+#[test]
+fn missing_file() {
+    let d = tmp();
+    expect_file_error(
+        &d.path().join("no-such-runbook.yaml"),
+        ": error: no such file",
+    );
+}
+
+#[test]
+fn a_directory() {
+    let d = tmp();
+    expect_file_error(d.path(), ": error: is a directory");
+}
+
+#[test]
+fn an_empty_file() {
+    let d = tmp();
+    let p = d.path().join("empty.yaml");
+    std::fs::write(&p, "").unwrap();
+    expect_file_error(&p, ": error: is empty");
+    let p = d.path().join("blank.yaml");
+    std::fs::write(&p, "  \n\n\t\n").unwrap();
+    expect_file_error(&p, ": error: is empty");
+}
+
+#[test]
+fn a_binary_file() {
+    let d = tmp();
+    let p = d.path().join("runbook.yaml");
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
+    std::fs::write(&p, bytes).unwrap();
+    expect_file_error(&p, ": error: looks binary (it contains NUL bytes)");
+}
+
+#[test]
+fn non_utf8_bytes() {
+    let d = tmp();
+    let p = d.path().join("latin1.yaml");
+    // "name: café" in Latin-1.
+    std::fs::write(&p, b"name: caf\xe9\n").unwrap();
+    expect_file_error(&p, ": error: is not UTF-8 (invalid byte at offset 9)");
+}
+
+#[test]
+fn a_huge_file() {
+    let d = tmp();
+    let p = d.path().join("huge.yaml");
+    let line = format!("# {}\n", "x".repeat(1021));
+    let text = line.repeat(4 * 1024 + 1);
+    assert!(text.len() as u64 > 4 * 1024 * 1024);
+    std::fs::write(&p, &text).unwrap();
+    expect_file_error(&p, "larger than the 4194304-byte limit");
+}
+
+#[test]
+fn a_deeply_nested_file() {
+    let d = tmp();
+    let p = d.path().join("deep.yaml");
+    std::fs::write(&p, format!("{}\n", "[".repeat(10_000))).unwrap();
+    let r = expect_file_error(&p, ": error: ");
+    let ds = diags(&p, &r.stderr);
+    assert_eq!(ds.len(), 1, "{}", r.all());
+    let m = ds[0].message.to_lowercase();
+    assert!(
+        m.contains("recursion") || m.contains("depth") || m.contains("nest"),
+        "says it is too deep\n{}",
+        r.all()
+    );
+    // Closed brackets and nesting inside a value that takes any YAML (a flag's `initial`).
+    let p = d.path().join("deep-closed.yaml");
+    std::fs::write(
+        &p,
+        format!("{}{}\n", "[".repeat(10_000), "]".repeat(10_000)),
+    )
+    .unwrap();
+    expect_file_error(&p, ": error: ");
+    let minimal = std::fs::read_to_string(root().join("tests/fixtures/minimal.yaml")).unwrap();
+    let p = d.path().join("deep-value.yaml");
+    std::fs::write(
+        &p,
+        minimal.replace(
+            "    initial: 0\n",
+            &format!(
+                "    initial: {}{}\n",
+                "[".repeat(10_000),
+                "]".repeat(10_000)
+            ),
+        ),
+    )
+    .unwrap();
+    expect_file_error(&p, ":14:");
+}
+
+#[test]
+
+fn a_deeply_nested_file_has_a_hint() {
+    let d = tmp();
+    let p = d.path().join("deep.yaml");
+    std::fs::write(&p, format!("{}\n", "[".repeat(10_000))).unwrap();
+    let r = expect_file_error(&p, ": error: ");
+    assert!(
+        r.stderr.contains("hint: the file is too deeply nested"),
+        "{}",
+        r.all()
+    );
+}
+
+/// "Billion laughs": nine levels of nine aliases, 9^9 leaves once expanded.
+fn alias_bomb(indent: &str) -> String {
+    let mut s = format!("{indent}a: &a [{}]\n", ["\"lol\""; 9].join(", "));
+    let mut prev = 'a';
+    for c in "bcdefghi".chars() {
+        s.push_str(&format!(
+            "{indent}{c}: &{c} [{}]\n",
+            vec![format!("*{prev}"); 9].join(", ")
+        ));
+        prev = c;
+    }
+    s
+}
+
+#[test]
+fn an_alias_bomb() {
+    let d = tmp();
+    // At the top level: the keys are unknown, but the check must not expand them first.
+    let p = d.path().join("bomb-top.yaml");
+    std::fs::write(&p, format!("{}name: *i\n", alias_bomb(""))).unwrap();
+    expect_file_error(&p, ": error: ");
+    // Inside a key that takes any YAML value (rollout.requires_flags), so it is expanded.
+    let minimal = std::fs::read_to_string(root().join("tests/fixtures/minimal.yaml")).unwrap();
+    let p = d.path().join("bomb.yaml");
+    std::fs::write(
+        &p,
+        minimal.replace(
+            "  gate: [error_rate]\n",
+            &format!(
+                "  gate: [error_rate]\n  requires_flags:\n{}",
+                alias_bomb("    ")
+            ),
+        ),
+    )
+    .unwrap();
+    let r = expect_file_error(&p, ": error: ");
+    assert!(
+        r.stderr
+            .contains("hint: the file is too deeply nested or expands too many aliases"),
+        "{}",
+        r.all()
+    );
+}

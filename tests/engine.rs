@@ -1,0 +1,1216 @@
+//! The engine on its own: the seed runbook, hand-made events at fixed times (time is data), and
+//! the pure functions `apply`, `alert_transitions`, `next_advance`, `propose` and `submit`.
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::path::Path;
+use warroom::engine::{
+    Action, Check, Event, Level, MetricLevel, Observation, Outcome, PhaseStatus, PoolsObs,
+    Proposal, ServerObs, State, Submission, SubmitError, Verdict, alert_transitions, apply,
+    next_advance, propose, submit,
+};
+use warroom::runbook::{self, PoolName, Runbook, StepAction};
+
+type Time = DateTime<Utc>;
+
+const LEAD: &str = "lead";
+
+fn seed() -> Runbook {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/unified-attributes.yaml");
+    match runbook::load(&p) {
+        Ok(l) => l.runbook,
+        Err(e) => panic!("the seed runbook must load: {e}"),
+    }
+}
+
+/// 2025-09-15 09:00:00 UTC plus `s` seconds.
+fn t(s: i64) -> Time {
+    Utc.with_ymd_and_hms(2025, 9, 15, 9, 0, 0).unwrap() + chrono::Duration::seconds(s)
+}
+
+const M: i64 = 60;
+const H: i64 = 3600;
+
+/// A state, its runbook and every event applied so far.
+struct Harness {
+    rb: Runbook,
+    st: State,
+    log: Vec<(Time, Event)>,
+}
+
+impl Harness {
+    fn new() -> Harness {
+        let rb = seed();
+        let st = State::new(&rb);
+        Harness {
+            rb,
+            st,
+            log: Vec::new(),
+        }
+    }
+
+    fn apply(&mut self, at: Time, ev: Event) {
+        apply(&mut self.st, &self.rb, at, &ev);
+        self.log.push((at, ev));
+    }
+
+    fn apply_all(&mut self, at: Time, evs: Vec<Event>) {
+        for e in evs {
+            self.apply(at, e);
+        }
+    }
+
+    fn propose(&self, a: Action) -> Proposal {
+        propose(&self.st, &self.rb, a)
+    }
+
+    fn submit(
+        &self,
+        p: &Proposal,
+        typed: &str,
+        reason: Option<&str>,
+    ) -> Result<Vec<Event>, SubmitError> {
+        submit(
+            &self.st,
+            &self.rb,
+            p,
+            LEAD,
+            &Submission {
+                typed: typed.to_string(),
+                override_reason: reason.map(str::to_string),
+            },
+        )
+    }
+
+    /// Propose `a`, type its phrase, write the events and, as the adapters would, finish every
+    /// step and the action at `at`.
+    fn run(&mut self, at: Time, a: Action) {
+        let p = self.propose(a);
+        assert_ne!(p.verdict(), Verdict::Blocked, "{:#?}", failing(&p));
+        let evs = self
+            .submit(&p, p.phrase.as_deref().unwrap_or(""), None)
+            .expect("submit");
+        let id = evs
+            .iter()
+            .find_map(|e| match e {
+                Event::ActionRequested { id, .. } => Some(*id),
+                _ => None,
+            })
+            .expect("an ActionRequested");
+        let done = evs
+            .iter()
+            .any(|e| matches!(e, Event::ActionSucceeded { .. }));
+        self.apply_all(at, evs);
+        if !done {
+            for (i, s) in p.steps.iter().enumerate() {
+                self.apply(
+                    at,
+                    Event::StepFinished {
+                        id,
+                        step: i,
+                        name: s.name.clone(),
+                        ok: true,
+                        output: String::new(),
+                    },
+                );
+            }
+            self.apply(
+                at,
+                Event::ActionSucceeded {
+                    id,
+                    detail: "done".into(),
+                },
+            );
+        }
+    }
+
+    fn tick(&mut self, at: Time, list: &str, item: &str, by: &str) {
+        self.apply(
+            at,
+            Event::ChecklistTicked {
+                checklist: list.into(),
+                item: item.into(),
+                by: by.into(),
+            },
+        );
+    }
+
+    fn pre_items(&self) -> Vec<String> {
+        self.rb
+            .checklist("pre-deployment-checklist")
+            .expect("the pre-deployment checklist")
+            .sections
+            .iter()
+            .flat_map(|s| s.items.iter().map(|i| i.id.value.clone()))
+            .collect()
+    }
+
+    fn phase_items(&self, phase: &str) -> Vec<String> {
+        let i = self.rb.phase_index(phase).expect("phase");
+        self.rb.phases[i]
+            .checklist
+            .iter()
+            .map(|c| c.id.value.clone())
+            .collect()
+    }
+
+    fn metric(&mut self, at: Time, id: &str, v: Option<f64>) {
+        self.apply(at, observed(&[(id, v)]));
+    }
+
+    /// Apply the alert transitions due now; return them.
+    fn alerts(&mut self, at: Time) -> Vec<Event> {
+        let evs = alert_transitions(&self.st, &self.rb);
+        self.apply_all(at, evs.clone());
+        evs
+    }
+}
+
+fn check<'a>(p: &'a Proposal, name: &str) -> &'a Check {
+    p.checks
+        .iter()
+        .find(|c| c.name.starts_with(name))
+        .unwrap_or_else(|| panic!("no check {name:?} in {:#?}", p.checks))
+}
+
+fn failing(p: &Proposal) -> Vec<&Check> {
+    p.checks.iter().filter(|c| !c.pass).collect()
+}
+
+fn observed(metrics: &[(&str, Option<f64>)]) -> Event {
+    Event::Observed(Observation {
+        source: "sim".into(),
+        metrics: metrics
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect::<BTreeMap<_, _>>(),
+        ..Default::default()
+    })
+}
+
+/// The gate metrics at healthy values.
+fn fresh() -> Event {
+    observed(&[
+        ("error_rate", Some(0.1)),
+        ("green_error_rate", Some(0.1)),
+        ("latency_p95", Some(40.0)),
+        ("replication_lag", Some(0.2)),
+    ])
+}
+
+fn servers(pool: &str, healthy: bool) -> Vec<ServerObs> {
+    (1..=3)
+        .map(|i| ServerObs {
+            address: format!("backend-{pool}-{i}.svetu.rs:3000"),
+            healthy,
+            latency_ms: Some(3.0),
+            error: None,
+        })
+        .collect()
+}
+
+/// Pools healthy (blue active), the feature switched on, the canary at 0 %.
+fn systems(blue_healthy: bool) -> Event {
+    Event::Observed(Observation {
+        source: "sim".into(),
+        pools: Some(PoolsObs {
+            active: Some(PoolName::Blue),
+            green_weight: Some(0),
+            blue: servers("blue", blue_healthy),
+            green: servers("green", true),
+        }),
+        flags: Some(
+            [
+                ("unified_attributes_enabled".to_string(), json!(true)),
+                ("unified_attributes_percentage".to_string(), json!(0)),
+            ]
+            .into_iter()
+            .collect(),
+        ),
+        ..Default::default()
+    })
+}
+
+/// The green deployment phase running, the systems healthy, at `t(0)`.
+fn in_rollout() -> Harness {
+    let mut h = Harness::new();
+    h.apply(
+        t(0),
+        Event::PhaseStarted {
+            phase: "green-deployment".into(),
+        },
+    );
+    h.apply(t(0), systems(true));
+    h.apply(t(0), fresh());
+    h
+}
+
+/// Tick the pre-deployment checklist and sign GO at `t(0)`.
+fn signed_go(h: &mut Harness) {
+    for i in h.pre_items() {
+        h.tick(t(0), "pre-deployment-checklist", &i, LEAD);
+    }
+    h.run(t(0), Action::GoNoGo { go: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Phases, go/no-go and checklists.
+
+#[test]
+fn next_advance_starts_at_phase_one_and_waits_for_go() {
+    let mut h = Harness::new();
+    let a = next_advance(&h.st, &h.rb).expect("something to do");
+    assert_eq!(
+        a,
+        Action::Advance {
+            from: None,
+            to: Some("pre-deployment".into())
+        }
+    );
+    let p = h.propose(a.clone());
+    assert_eq!(p.verdict(), Verdict::Blocked);
+    let go = check(&p, "go/no-go signed GO");
+    assert_eq!(go.name, "go/no-go signed GO by Product Team");
+    assert!(!go.pass);
+    assert_eq!(go.evidence, "not signed (press g)");
+
+    // A NO-GO keeps it blocked and says so.
+    let p = h.propose(Action::GoNoGo { go: false });
+    assert_eq!(p.verdict(), Verdict::Allowed, "{:#?}", p.checks);
+    let evs = h.submit(&p, "", None).expect("sign NO-GO");
+    h.apply_all(t(10), evs);
+    let p = h.propose(a.clone());
+    assert_eq!(p.verdict(), Verdict::Blocked);
+    let go = check(&p, "go/no-go signed GO");
+    assert!(!go.pass);
+    assert_eq!(go.evidence, "NO-GO by lead");
+
+    signed_go(&mut h);
+    let d = h.st.decision.as_ref().expect("a decision");
+    assert!(d.go);
+    assert_eq!((d.by.as_str(), d.role.as_str()), (LEAD, "Product Team"));
+    let p = h.propose(a.clone());
+    let go = check(&p, "go/no-go signed GO");
+    assert!(go.pass);
+    assert_eq!(go.evidence, "GO by lead");
+    assert_eq!(p.verdict(), Verdict::Allowed, "{:#?}", failing(&p));
+
+    h.run(t(60), a);
+    assert_eq!(h.st.current_phase(), Some(0));
+    assert_eq!(h.st.phases[0].status, PhaseStatus::Active);
+    assert_eq!(h.st.phases[0].started, Some(t(60)));
+    assert!(
+        h.st.phases[1..]
+            .iter()
+            .all(|p| p.status == PhaseStatus::Pending)
+    );
+}
+
+#[test]
+fn go_needs_the_pre_deployment_checklist_and_lists_the_open_items() {
+    let mut h = Harness::new();
+    let items = h.pre_items();
+    assert_eq!(items.len(), 16);
+    let p = h.propose(Action::GoNoGo { go: true });
+    assert_eq!(p.verdict(), Verdict::Blocked);
+    let c = check(&p, "checklist pre-deployment-checklist complete");
+    assert!(!c.pass);
+    assert_eq!(
+        c.evidence,
+        format!("0/16 ticked; open: {}", items.join(", "))
+    );
+
+    for i in &items {
+        if i != "support_briefed" && i != "postmortem_template_ready" {
+            h.tick(t(5), "pre-deployment-checklist", i, "qa");
+        }
+    }
+    let p = h.propose(Action::GoNoGo { go: true });
+    assert_eq!(p.verdict(), Verdict::Blocked);
+    assert_eq!(
+        check(&p, "checklist pre-deployment-checklist").evidence,
+        "14/16 ticked; open: support_briefed, postmortem_template_ready"
+    );
+    // Blocked and no reason: the attempt is recorded, nothing is decided.
+    let evs = h.submit(&p, "", None).expect("record the attempt");
+    assert!(matches!(evs.as_slice(), [Event::ActionBlocked { .. }]));
+
+    h.tick(t(6), "pre-deployment-checklist", "support_briefed", "qa");
+    h.tick(
+        t(7),
+        "pre-deployment-checklist",
+        "postmortem_template_ready",
+        "qa",
+    );
+    let p = h.propose(Action::GoNoGo { go: true });
+    let c = check(&p, "checklist pre-deployment-checklist");
+    assert!(c.pass);
+    assert_eq!(c.evidence, "16/16 ticked");
+    assert_eq!(
+        p.verdict(),
+        Verdict::NeedsConfirmation {
+            phrase: "go".into()
+        }
+    );
+    assert_eq!(
+        h.submit(&p, "yes", None),
+        Err(SubmitError::WrongPhrase {
+            expected: "go".into()
+        })
+    );
+    let evs = h.submit(&p, "go", None).expect("sign GO");
+    assert!(
+        matches!(
+            evs.as_slice(),
+            [
+                Event::ActionRequested { id: 1, .. },
+                Event::ActionConfirmed { id: 1, .. },
+                Event::Decision { go: true, .. },
+                Event::ActionSucceeded { id: 1, .. },
+            ]
+        ),
+        "{evs:#?}"
+    );
+    h.apply_all(t(8), evs);
+    assert!(h.st.decision.as_ref().is_some_and(|d| d.go && d.at == t(8)));
+    assert!(h.st.running().is_none());
+}
+
+#[test]
+fn ticking_then_unticking() {
+    let mut h = Harness::new();
+    let list = "pre-deployment-checklist";
+    h.tick(t(10), list, "ci_tests_passing", "alice");
+    let tk = h.st.ticked(list, "ci_tests_passing").expect("ticked");
+    assert_eq!((tk.by.as_str(), tk.at), ("alice", t(10)));
+    let p = h.propose(Action::GoNoGo { go: true });
+    assert!(
+        check(&p, "checklist")
+            .evidence
+            .starts_with("1/16 ticked; open: staging_validated,")
+    );
+
+    h.apply(
+        t(20),
+        Event::ChecklistUnticked {
+            checklist: list.into(),
+            item: "ci_tests_passing".into(),
+            by: "alice".into(),
+        },
+    );
+    assert!(h.st.ticked(list, "ci_tests_passing").is_none());
+    let p = h.propose(Action::GoNoGo { go: true });
+    assert!(
+        check(&p, "checklist")
+            .evidence
+            .starts_with("0/16 ticked; open: ci_tests_passing,")
+    );
+
+    // Ticked again by someone else: the new tick is who and when.
+    h.tick(t(30), list, "ci_tests_passing", "bob");
+    let tk = h.st.ticked(list, "ci_tests_passing").expect("ticked again");
+    assert_eq!((tk.by.as_str(), tk.at), ("bob", t(30)));
+    // A tick of one list is not a tick of another.
+    assert!(h.st.ticked("pre-deployment", "ci_tests_passing").is_none());
+}
+
+#[test]
+fn completing_a_phase_needs_its_checklist() {
+    let mut h = Harness::new();
+    signed_go(&mut h);
+    h.run(t(60), next_advance(&h.st, &h.rb).unwrap());
+    let a = next_advance(&h.st, &h.rb).unwrap();
+    assert_eq!(
+        a,
+        Action::Advance {
+            from: Some("pre-deployment".into()),
+            to: Some("database-migration".into())
+        }
+    );
+    let p = h.propose(a.clone());
+    assert_eq!(p.verdict(), Verdict::Blocked);
+    let c = check(&p, "checklist pre-deployment complete");
+    assert!(!c.pass);
+    assert_eq!(
+        c.evidence,
+        "0/4 ticked; open: staging_tests_pass, backup_verified, monitoring_ready, team_briefed"
+    );
+
+    for i in h.phase_items("pre-deployment") {
+        h.tick(t(2 * H), "pre-deployment", &i, "devops");
+    }
+    let p = h.propose(a.clone());
+    assert_eq!(check(&p, "checklist pre-deployment").evidence, "4/4 ticked");
+    assert_eq!(p.verdict(), Verdict::Allowed, "{:#?}", failing(&p));
+    // The migrations run when the phase starts.
+    assert_eq!(p.steps.len(), 2);
+    assert!(
+        p.steps
+            .iter()
+            .all(|s| matches!(s.action, StepAction::Run(_)))
+    );
+
+    h.run(t(4 * H), a);
+    assert_eq!(h.st.phases[0].status, PhaseStatus::Done);
+    assert_eq!(h.st.phases[0].started, Some(t(60)));
+    assert_eq!(h.st.phases[0].ended, Some(t(4 * H)));
+    assert_eq!(h.st.phases[1].status, PhaseStatus::Active);
+    assert_eq!(h.st.phases[1].started, Some(t(4 * H)));
+    assert_eq!(h.st.current_phase(), Some(1));
+}
+
+#[test]
+fn an_action_without_outcome_stays_running() {
+    let mut h = Harness::new();
+    signed_go(&mut h);
+    h.run(t(60), next_advance(&h.st, &h.rb).unwrap());
+    for i in h.phase_items("pre-deployment") {
+        h.tick(t(120), "pre-deployment", &i, "devops");
+    }
+    let p = h.propose(next_advance(&h.st, &h.rb).unwrap());
+    let evs = h.submit(&p, "", None).expect("submit");
+    // Steps to run: no outcome is written with the request.
+    assert!(!evs.iter().any(|e| matches!(
+        e,
+        Event::ActionSucceeded { .. } | Event::ActionFailed { .. }
+    )));
+    h.apply_all(t(180), evs);
+    let r = h.st.running().expect("the advance is running");
+    assert_eq!(r.id, 3, "#1 signed GO, #2 started phase 1");
+    assert_eq!(r.outcome, Outcome::Running);
+    assert_eq!(r.requested_at, t(180));
+    assert_eq!(r.finished_at, None);
+    assert_eq!(r.steps.len(), 2);
+    assert_eq!(h.st.next_action_id(), 4);
+
+    // Anything else waits for it.
+    let p = h.propose(Action::Rollback {
+        procedure: "feature-flag".into(),
+    });
+    let idle = check(&p, "no other action running");
+    assert!(!idle.pass);
+    assert_eq!(
+        idle.evidence,
+        "#3 complete pre-deployment, start database-migration is running"
+    );
+    assert_eq!(p.verdict(), Verdict::Blocked);
+
+    // A step finishing does not end it; its outcome does.
+    h.apply(
+        t(200),
+        Event::StepFinished {
+            id: 3,
+            step: 0,
+            name: "Apply migration 000034 (schema)".into(),
+            ok: true,
+            output: String::new(),
+        },
+    );
+    assert_eq!(h.st.running().map(|a| a.id), Some(3));
+    h.apply(
+        t(300),
+        Event::ActionFailed {
+            id: 3,
+            error: "migration 000035 failed".into(),
+        },
+    );
+    assert!(h.st.running().is_none());
+    let a = &h.st.actions[2];
+    assert_eq!(a.outcome, Outcome::Failed("migration 000035 failed".into()));
+    assert_eq!(a.finished_at, Some(t(300)));
+    assert_eq!(a.steps_done.len(), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Alerts.
+
+#[test]
+fn an_alert_fires_after_its_for_duration_and_resolves_when_back() {
+    let mut h = Harness::new();
+    let m = h.rb.metric("error_rate").unwrap();
+    assert_eq!(m.r#for, std::time::Duration::from_secs(30));
+    // 0.7 % is beyond the 0.5 % warning, within the 1 % critical.
+    for s in [0, 10, 20] {
+        h.metric(t(s), "error_rate", Some(0.7));
+        assert_eq!(h.alerts(t(s)), vec![], "not held 30s yet at +{s}s");
+    }
+    assert_eq!(h.st.metric_level(&h.rb, "error_rate"), MetricLevel::Warning);
+    h.metric(t(30), "error_rate", Some(0.7));
+    assert_eq!(
+        h.alerts(t(30)),
+        vec![Event::AlertFired {
+            metric: "error_rate".into(),
+            level: Level::Warning,
+            value: Some(0.7),
+            threshold: 0.5,
+        }]
+    );
+    assert_eq!(h.st.firing().count(), 1);
+    assert_eq!(h.st.metrics["error_rate"].firing, Level::Warning);
+    // Held: no second event.
+    h.metric(t(40), "error_rate", Some(0.8));
+    assert_eq!(h.alerts(t(40)), vec![]);
+
+    h.metric(t(50), "error_rate", Some(0.2));
+    assert_eq!(
+        h.alerts(t(50)),
+        vec![Event::AlertResolved {
+            metric: "error_rate".into(),
+            level: Level::Warning,
+            value: Some(0.2),
+        }]
+    );
+    assert_eq!(h.st.firing().count(), 0);
+    let a = &h.st.alerts[0];
+    assert_eq!((a.fired_at, a.resolved_at), (t(30), Some(t(50))));
+
+    // A breach that ends before its `for` never fires.
+    h.metric(t(60), "error_rate", Some(0.9));
+    h.metric(t(80), "error_rate", Some(0.1));
+    h.metric(t(100), "error_rate", Some(0.9));
+    assert_eq!(h.alerts(t(100)), vec![]);
+    h.metric(t(120), "error_rate", Some(0.9));
+    assert_eq!(h.alerts(t(120)), vec![], "the breach restarted at +100s");
+    h.metric(t(130), "error_rate", Some(0.9));
+    assert_eq!(h.alerts(t(130)).len(), 1);
+}
+
+#[test]
+fn a_missing_value_neither_fires_nor_resolves() {
+    let mut h = Harness::new();
+    // Never seen, then missing for a long time: nothing fires.
+    for s in (0..=600).step_by(10) {
+        h.metric(t(s), "error_rate", None);
+        assert_eq!(h.alerts(t(s)), vec![]);
+    }
+    assert_eq!(h.st.metric_level(&h.rb, "error_rate"), MetricLevel::Stale);
+
+    // A breach, then the source fails before the `for` is over: no alert while unknown.
+    h.metric(t(1000), "error_rate", Some(0.7));
+    for s in [1010, 1020, 1030, 1040] {
+        h.metric(t(s), "error_rate", None);
+        assert_eq!(h.alerts(t(s)), vec![], "unknown at +{s}s");
+    }
+    // The value is back and still beyond: the breach counted from its start.
+    h.metric(t(1050), "error_rate", Some(0.7));
+    let evs = h.alerts(t(1050));
+    assert!(
+        matches!(
+            evs.as_slice(),
+            [Event::AlertFired {
+                level: Level::Warning,
+                ..
+            }]
+        ),
+        "{evs:?}"
+    );
+
+    // Firing, then the source fails: the alert stays.
+    for s in [1060, 1070, 1200] {
+        h.metric(t(s), "error_rate", None);
+        assert_eq!(h.alerts(t(s)), vec![], "still firing at +{s}s");
+    }
+    assert_eq!(h.st.firing().count(), 1);
+    assert_eq!(h.st.metric_level(&h.rb, "error_rate"), MetricLevel::Stale);
+    h.metric(t(1210), "error_rate", Some(0.1));
+    assert!(matches!(
+        h.alerts(t(1210)).as_slice(),
+        [Event::AlertResolved {
+            level: Level::Warning,
+            ..
+        }]
+    ));
+    assert_eq!(h.st.firing().count(), 0);
+}
+
+#[test]
+fn a_critical_supersedes_the_warning() {
+    let mut h = Harness::new();
+    for s in [0, 10, 20, 30] {
+        h.metric(t(s), "error_rate", Some(0.7));
+    }
+    assert_eq!(h.alerts(t(30)).len(), 1);
+    for s in [40, 50, 60] {
+        h.metric(t(s), "error_rate", Some(1.5));
+        assert_eq!(h.alerts(t(s)), vec![], "critical not held yet at +{s}s");
+    }
+    assert_eq!(
+        h.st.metric_level(&h.rb, "error_rate"),
+        MetricLevel::Critical
+    );
+    h.metric(t(70), "error_rate", Some(1.5));
+    assert_eq!(
+        h.alerts(t(70)),
+        vec![Event::AlertFired {
+            metric: "error_rate".into(),
+            level: Level::Critical,
+            value: Some(1.5),
+            threshold: 1.0,
+        }]
+    );
+    let firing: Vec<_> = h.st.firing().collect();
+    assert_eq!(firing.len(), 1, "the warning is closed: {firing:?}");
+    assert_eq!(firing[0].level, Level::Critical);
+    assert_eq!(h.st.alerts[0].level, Level::Warning);
+    assert_eq!(h.st.alerts[0].resolved_at, Some(t(70)));
+    assert_eq!(h.st.critical_firing().count(), 1);
+
+    // Back to the warning band: the critical resolves, then the warning (held all along) fires.
+    h.metric(t(80), "error_rate", Some(0.7));
+    assert!(matches!(
+        h.alerts(t(80)).as_slice(),
+        [Event::AlertResolved {
+            level: Level::Critical,
+            ..
+        }]
+    ));
+    assert!(matches!(
+        h.alerts(t(80)).as_slice(),
+        [Event::AlertFired {
+            level: Level::Warning,
+            ..
+        }]
+    ));
+    assert_eq!(h.st.critical_firing().count(), 0);
+    assert_eq!(h.st.firing().count(), 1);
+
+    // A critical firing blocks advancing and names the metric.
+    let mut h = in_rollout();
+    for s in [0, 10, 20, 30] {
+        h.metric(t(s), "green_error_rate", Some(2.0));
+    }
+    h.alerts(t(30));
+    let p = h.propose(next_advance(&h.st, &h.rb).unwrap());
+    assert_eq!(p.verdict(), Verdict::Blocked);
+    let c = check(&p, "no critical alert firing");
+    assert!(!c.pass);
+    assert_eq!(c.evidence, "firing: green_error_rate 2.00");
+    let c = check(&p, "Green error rate not critical");
+    assert!(!c.pass);
+    // The value and the threshold, in the metric's unit (spacing is the screen's business).
+    assert!(
+        c.evidence.starts_with("2.00") && c.evidence.contains("(critical > 1.00"),
+        "{}",
+        c.evidence
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The rollout.
+
+#[test]
+fn a_rollout_step_needs_the_previous_step_baked() {
+    let mut h = in_rollout();
+    let a = next_advance(&h.st, &h.rb).unwrap();
+    assert_eq!(
+        a,
+        Action::RolloutStep {
+            step: 1,
+            percent: 10
+        }
+    );
+    let p = h.propose(a.clone());
+    assert_eq!(p.verdict(), Verdict::Allowed, "{:#?}", failing(&p));
+    assert!(
+        !p.checks.iter().any(|c| c.name.starts_with("bake")),
+        "the first step has nothing to bake"
+    );
+    h.run(t(M), a);
+    assert_eq!(h.st.rollout_step, 1);
+    assert_eq!(h.st.rollout_step_at, Some(t(M)));
+    assert_eq!(h.st.rollout_percent(&h.rb), 10);
+    assert_eq!(h.st.pools.green_weight, Some(10));
+
+    h.apply(t(6 * M), fresh());
+    let a = next_advance(&h.st, &h.rb).unwrap();
+    assert_eq!(
+        a,
+        Action::RolloutStep {
+            step: 2,
+            percent: 25
+        }
+    );
+    let p = h.propose(a.clone());
+    assert_eq!(p.verdict(), Verdict::Blocked);
+    let c = check(&p, "bake at 10 % for 15m");
+    assert!(!c.pass);
+    assert_eq!(c.evidence, "baked 5m of 15m");
+    assert_eq!(failing(&p).len(), 1, "{:#?}", failing(&p));
+
+    h.apply(t(15 * M + 59), fresh());
+    let c = check(&h.propose(a.clone()), "bake at 10 %").clone();
+    assert!(!c.pass);
+    assert_eq!(c.evidence, "baked 14m59s of 15m");
+
+    h.apply(t(16 * M), fresh());
+    let p = h.propose(a.clone());
+    let c = check(&p, "bake at 10 %");
+    assert!(c.pass);
+    assert_eq!(c.evidence, "baked 15m of 15m");
+    assert_eq!(p.verdict(), Verdict::Allowed, "{:#?}", failing(&p));
+}
+
+#[test]
+fn rollout_gate_needs_fresh_metrics_and_the_feature_on() {
+    let mut h = Harness::new();
+    h.apply(
+        t(0),
+        Event::PhaseStarted {
+            phase: "green-deployment".into(),
+        },
+    );
+    let p = h.propose(next_advance(&h.st, &h.rb).unwrap());
+    assert_eq!(p.verdict(), Verdict::Blocked);
+    let c = check(&p, "flag unified_attributes_enabled = true");
+    assert_eq!(
+        (c.pass, c.evidence.as_str()),
+        (false, "unified_attributes_enabled is false")
+    );
+    let c = check(&p, "Error rate not critical");
+    assert_eq!(
+        (c.pass, c.evidence.as_str()),
+        (false, "no fresh value (stale)")
+    );
+    let c = check(&p, "green pool healthy");
+    assert_eq!(
+        (c.pass, c.evidence.as_str()),
+        (false, "no health reading yet")
+    );
+
+    h.apply(t(0), systems(true));
+    h.apply(t(0), fresh());
+    let p = h.propose(next_advance(&h.st, &h.rb).unwrap());
+    assert_eq!(p.verdict(), Verdict::Allowed, "{:#?}", failing(&p));
+    let e = &check(&p, "Error rate not critical").evidence;
+    assert!(
+        e.starts_with("0.10") && e.contains("%") && e.contains("(critical > 1.00"),
+        "{e}"
+    );
+    assert_eq!(check(&p, "green pool healthy").evidence, "3/3 healthy");
+
+    // Older than three monitoring intervals (3 × 10s): stale again.
+    h.apply(t(31), observed(&[("request_rate", Some(100.0))]));
+    let p = h.propose(next_advance(&h.st, &h.rb).unwrap());
+    assert!(!check(&p, "Error rate not critical").pass);
+}
+
+/// The rollout at 50 %, baked since `t(46m)`.
+fn at_fifty() -> Harness {
+    let mut h = in_rollout();
+    h.run(
+        t(M),
+        Action::RolloutStep {
+            step: 1,
+            percent: 10,
+        },
+    );
+    h.apply(t(16 * M), fresh());
+    h.run(
+        t(16 * M),
+        Action::RolloutStep {
+            step: 2,
+            percent: 25,
+        },
+    );
+    h.apply(t(46 * M), fresh());
+    h.run(
+        t(46 * M),
+        Action::RolloutStep {
+            step: 3,
+            percent: 50,
+        },
+    );
+    assert_eq!(h.st.rollout_percent(&h.rb), 50);
+    h
+}
+
+#[test]
+fn rollout_to_100_needs_the_typed_phrase() {
+    let mut h = at_fifty();
+    h.apply(t(H + 46 * M), fresh());
+    let a = next_advance(&h.st, &h.rb).unwrap();
+    assert_eq!(
+        a,
+        Action::RolloutStep {
+            step: 4,
+            percent: 100
+        }
+    );
+    let p = h.propose(a);
+    assert_eq!(check(&p, "bake at 50 % for 1h").evidence, "baked 1h of 1h");
+    assert_eq!(p.phrase.as_deref(), Some("rollout 100"));
+    assert_eq!(
+        p.verdict(),
+        Verdict::NeedsConfirmation {
+            phrase: "rollout 100".into()
+        }
+    );
+    assert!(
+        p.steps
+            .iter()
+            .any(|s| s.action == StepAction::SwitchPool(PoolName::Green)),
+        "{:#?}",
+        p.steps
+    );
+    for wrong in ["", "rollout 50", "rollout100", "ROLLOUT 100", "yes"] {
+        assert_eq!(
+            h.submit(&p, wrong, None),
+            Err(SubmitError::WrongPhrase {
+                expected: "rollout 100".into()
+            }),
+            "typed {wrong:?}"
+        );
+    }
+    let evs = h.submit(&p, " rollout 100 ", None).expect("the phrase");
+    assert!(
+        matches!(
+            evs.as_slice(),
+            [
+                Event::ActionRequested { id: 4, .. },
+                Event::ActionConfirmed { id: 4, phrase }
+            ] if phrase == "rollout 100"
+        ),
+        "{evs:#?}"
+    );
+    h.run(
+        t(2 * H),
+        Action::RolloutStep {
+            step: 4,
+            percent: 100,
+        },
+    );
+    assert_eq!(h.st.rollout_step, 4);
+    assert_eq!(h.st.pools.active, Some(PoolName::Green));
+    assert_eq!(h.st.pools.green_weight, Some(100));
+    // The rollout is done: advance now completes the phase.
+    assert!(matches!(
+        next_advance(&h.st, &h.rb),
+        Some(Action::Advance { from: Some(f), to: Some(t) }) if f == "green-deployment" && t == "finalization"
+    ));
+}
+
+#[test]
+fn a_blocked_action_is_recorded_or_overridden_with_a_reason() {
+    let mut h = in_rollout();
+    h.run(
+        t(M),
+        Action::RolloutStep {
+            step: 1,
+            percent: 10,
+        },
+    );
+    h.apply(t(6 * M), fresh());
+    let p = h.propose(Action::RolloutStep {
+        step: 2,
+        percent: 25,
+    });
+    assert_eq!(p.verdict(), Verdict::Blocked);
+
+    let evs = h.submit(&p, "", None).expect("record the attempt");
+    assert_eq!(evs.len(), 1, "{evs:#?}");
+    match &evs[0] {
+        Event::ActionBlocked {
+            action,
+            by,
+            checks,
+            evidence,
+        } => {
+            assert_eq!(action, &p.action);
+            assert_eq!(by, LEAD);
+            assert_eq!(checks, &p.checks);
+            assert_eq!(evidence.rollout_percent, 10);
+            assert_eq!(evidence.phase.as_deref(), Some("green-deployment"));
+        }
+        e => panic!("not ActionBlocked: {e:?}"),
+    }
+    let actions = h.st.actions.len();
+    h.apply_all(t(6 * M), evs);
+    assert_eq!(h.st.blocked, 1);
+    assert_eq!(
+        h.st.actions.len(),
+        actions,
+        "a blocked attempt runs nothing"
+    );
+    assert_eq!(h.st.rollout_step, 1);
+
+    for blank in ["", "   "] {
+        assert_eq!(
+            h.submit(&p, "", Some(blank)),
+            Err(SubmitError::ReasonRequired)
+        );
+    }
+    let evs = h
+        .submit(&p, "", Some("  QA watched the canary by hand  "))
+        .expect("override");
+    assert!(
+        matches!(
+            evs.as_slice(),
+            [
+                Event::ActionRequested { id: 2, .. },
+                Event::ActionOverridden { id: 2, reason }
+            ] if reason == "QA watched the canary by hand"
+        ),
+        "{evs:#?}"
+    );
+    h.apply_all(t(7 * M), evs);
+    let r = h.st.running().expect("the overridden step runs");
+    assert_eq!(
+        r.override_reason.as_deref(),
+        Some("QA watched the canary by hand")
+    );
+    assert!(
+        r.checks.iter().any(|c| !c.pass),
+        "the failing checks are kept"
+    );
+
+    // Overriding a destructive action still takes its phrase.
+    let mut h = at_fifty();
+    h.apply(t(76 * M), fresh());
+    let p = h.propose(Action::RolloutStep {
+        step: 4,
+        percent: 100,
+    });
+    assert_eq!(p.verdict(), Verdict::Blocked);
+    assert_eq!(check(&p, "bake at 50 %").evidence, "baked 30m of 1h");
+    assert_eq!(
+        h.submit(&p, "", Some("incident: must finish")),
+        Err(SubmitError::WrongPhrase {
+            expected: "rollout 100".into()
+        })
+    );
+    let evs = h
+        .submit(&p, "rollout 100", Some("incident: must finish"))
+        .expect("override with the phrase");
+    assert!(matches!(
+        evs.as_slice(),
+        [
+            Event::ActionRequested { .. },
+            Event::ActionConfirmed { .. },
+            Event::ActionOverridden { .. }
+        ]
+    ));
+    // Without a reason a blocked destructive action is recorded as blocked, phrase or not.
+    assert!(matches!(
+        h.submit(&p, "", None).as_deref(),
+        Ok([Event::ActionBlocked { .. }])
+    ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rollbacks.
+
+#[test]
+fn rollback_always_needs_the_typed_phrase() {
+    let targets = [("instant", 60), ("database", 300), ("feature-flag", 30)];
+    for (healthy, running) in [(true, false), (false, false), (true, true)] {
+        let mut h = in_rollout();
+        h.apply(t(0), systems(healthy));
+        if running {
+            let p = h.propose(Action::RolloutStep {
+                step: 1,
+                percent: 10,
+            });
+            let evs = h.submit(&p, "", None).unwrap();
+            h.apply_all(t(1), evs);
+            assert!(h.st.running().is_some());
+        }
+        assert_eq!(h.rb.procedures.len(), 3);
+        for (id, secs) in targets {
+            let p = h.propose(Action::Rollback {
+                procedure: id.into(),
+            });
+            let phrase = format!("rollback {id}");
+            assert_eq!(p.phrase.as_deref(), Some(phrase.as_str()), "{id}");
+            assert_eq!(p.target, Some(std::time::Duration::from_secs(secs)), "{id}");
+            let blocked = p.verdict() == Verdict::Blocked;
+            if !blocked {
+                assert_eq!(
+                    p.verdict(),
+                    Verdict::NeedsConfirmation {
+                        phrase: phrase.clone()
+                    }
+                );
+            }
+            let want = Err(SubmitError::WrongPhrase {
+                expected: phrase.clone(),
+            });
+            for wrong in ["", "rollback", "yes", "go"] {
+                if blocked {
+                    assert_eq!(h.submit(&p, wrong, Some("site down")), want, "{id}");
+                } else {
+                    assert_eq!(h.submit(&p, wrong, None), want, "{id}");
+                }
+            }
+            let evs = h
+                .submit(&p, &phrase, blocked.then_some("site down"))
+                .expect("the phrase");
+            assert!(
+                matches!(
+                    evs.as_slice(),
+                    [Event::ActionRequested { .. }, Event::ActionConfirmed { phrase: ph, .. }, ..] if *ph == phrase
+                ),
+                "{id}: {evs:#?}"
+            );
+        }
+        // The instant rollback checks the pool it switches to.
+        let p = h.propose(Action::Rollback {
+            procedure: "instant".into(),
+        });
+        assert_eq!(check(&p, "blue pool healthy").pass, healthy);
+    }
+
+    // The optional database step is shown, not run.
+    let h = in_rollout();
+    let p = h.propose(Action::Rollback {
+        procedure: "database".into(),
+    });
+    assert_eq!(p.steps.len(), 3, "{:#?}", p.steps);
+    assert!(
+        p.preview
+            .iter()
+            .any(|l| l.contains("(optional, not run: Restore from backup if needed)"))
+    );
+    // An unknown procedure is blocked, and still asks for the phrase.
+    let p = h.propose(Action::Rollback {
+        procedure: "nope".into(),
+    });
+    assert_eq!(p.verdict(), Verdict::Blocked);
+    assert_eq!(p.phrase.as_deref(), Some("rollback nope"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Determinism.
+
+/// A session's worth of events: sign-off, phases, alerts, a rollout, an override, a rollback.
+fn a_session() -> Harness {
+    let mut h = Harness::new();
+    h.apply(
+        t(0),
+        Event::SessionStarted {
+            operator: LEAD.into(),
+            mode: "demo".into(),
+            runbook: "runbooks/unified-attributes.yaml".into(),
+            runbook_sha256: "00".into(),
+            scenario: Some("healthy".into()),
+            speed: Some(30.0),
+        },
+    );
+    signed_go(&mut h);
+    h.run(t(10), next_advance(&h.st, &h.rb).unwrap());
+    h.apply(t(20), systems(true));
+    for s in (20..200).step_by(10) {
+        let err = if s < 120 { 0.7 } else { 0.1 };
+        h.apply(
+            t(s),
+            observed(&[
+                ("error_rate", Some(err)),
+                ("green_error_rate", Some(0.1)),
+                ("latency_p95", Some(40.0)),
+                ("replication_lag", Some(0.2)),
+            ]),
+        );
+        h.alerts(t(s));
+    }
+    for i in h.phase_items("pre-deployment") {
+        h.tick(t(200), "pre-deployment", &i, "devops");
+    }
+    h.run(t(300), next_advance(&h.st, &h.rb).unwrap());
+    for phase in [
+        "database-migration",
+        "blue-update",
+        "performance-optimizations",
+    ] {
+        h.apply(
+            t(400),
+            Event::PhaseCompleted {
+                phase: phase.into(),
+            },
+        );
+    }
+    h.apply(
+        t(400),
+        Event::PhaseStarted {
+            phase: "green-deployment".into(),
+        },
+    );
+    h.apply(t(400), fresh());
+    h.run(t(400), next_advance(&h.st, &h.rb).unwrap());
+    h.apply(t(500), fresh());
+    let p = h.propose(next_advance(&h.st, &h.rb).unwrap());
+    let evs = h.submit(&p, "", Some("test")).unwrap();
+    h.apply_all(t(500), evs);
+    h.apply(
+        t(600),
+        Event::ActionOutcomeUnknown {
+            id: h.st.running().unwrap().id,
+        },
+    );
+    h.run(
+        t(700),
+        Action::Rollback {
+            procedure: "feature-flag".into(),
+        },
+    );
+    h.apply(
+        t(800),
+        Event::SessionEnded {
+            operator: LEAD.into(),
+        },
+    );
+    h
+}
+
+fn fold(rb: &Runbook, log: &[(Time, Event)]) -> State {
+    let mut st = State::new(rb);
+    for (at, e) in log {
+        apply(&mut st, rb, *at, e);
+    }
+    st
+}
+
+#[test]
+fn apply_is_deterministic() {
+    let h = a_session();
+    assert!(h.log.len() > 60, "{} events", h.log.len());
+    assert!(!h.st.alerts.is_empty(), "{:?}", h.st.alerts);
+    assert_eq!(h.st.actions.len(), 6, "{:#?}", h.st.actions);
+    let a = fold(&h.rb, &h.log);
+    let b = fold(&h.rb, &h.log);
+    assert_eq!(a, b);
+    assert_eq!(a, h.st, "folding the log gives the live state");
+    assert_eq!(a.events, h.log.len() as u64);
+    assert_eq!(a.now, Some(t(800)));
+
+    // Through the audit log's JSON and back: the same state.
+    let json: Vec<(Time, String)> = h
+        .log
+        .iter()
+        .map(|(at, e)| (*at, serde_json::to_string(e).expect("serialize")))
+        .collect();
+    let back: Vec<(Time, Event)> = json
+        .iter()
+        .map(|(at, s)| (*at, serde_json::from_str(s).expect("deserialize")))
+        .collect();
+    assert_eq!(back, h.log);
+    assert_eq!(fold(&h.rb, &back), a);
+
+    // Gates are pure too: the same state, the same proposal.
+    let act = Action::Rollback {
+        procedure: "instant".into(),
+    };
+    assert_eq!(propose(&a, &h.rb, act.clone()), propose(&b, &h.rb, act));
+    assert_eq!(alert_transitions(&a, &h.rb), alert_transitions(&b, &h.rb));
+}
+
+#[test]
+fn time_is_the_events_time() {
+    let mut h = Harness::new();
+    assert_eq!(h.st.now, None);
+    h.metric(t(100), "error_rate", Some(0.1));
+    assert_eq!(h.st.now, Some(t(100)));
+    // An older event does not move the clock back.
+    h.metric(t(50), "error_rate", Some(0.1));
+    assert_eq!(h.st.now, Some(t(100)));
+    assert_eq!(h.st.metrics["error_rate"].last_at, Some(t(50)));
+}
