@@ -44,6 +44,31 @@ enum Cmd {
         #[arg(long, default_value = "default")]
         theme: String,
     },
+    /// Open the console on the real systems named by the runbook's targets.
+    Run {
+        #[arg(long)]
+        runbook: PathBuf,
+        /// The audit log (SQLite). An existing log is resumed. Default: a new file in the user's data dir.
+        #[arg(long)]
+        audit: Option<PathBuf>,
+        /// Who drives (recorded with every event). Default: the OS user.
+        #[arg(long)]
+        operator: Option<String>,
+        /// A built-in theme name or a .toml theme file.
+        #[arg(long, default_value = "default")]
+        theme: String,
+    },
+    /// One reading of every configured system, without the console: for scripts and chat
+    /// bots. Exit 0 healthy, 1 when a critical threshold is crossed, 2 on a configuration error.
+    Status {
+        #[arg(long)]
+        runbook: PathBuf,
+        /// An audit log to take the phase, rollout and alerts from.
+        #[arg(long)]
+        audit: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
+        format: StatusFormat,
+    },
     /// Replay an audit log on the console, read-only: the war room as it was.
     Replay {
         audit: PathBuf,
@@ -92,6 +117,12 @@ enum AuditCmd {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum StatusFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Jsonl,
     Markdown,
@@ -120,6 +151,44 @@ fn main() -> ExitCode {
             runbook,
             theme,
         } => runtime().block_on(replay(audit, speed, runbook, theme)),
+        Cmd::Status {
+            runbook,
+            audit,
+            format,
+        } => runtime().block_on(status(runbook, audit, format)),
+        Cmd::Run {
+            runbook,
+            audit,
+            operator,
+            theme,
+        } => {
+            let loaded = match runbook::load(&runbook) {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let theme = match Theme::load(&theme) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("warroom: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let audit = audit.unwrap_or_else(|| default_audit_path("run"));
+            let operator = operator.unwrap_or_else(os_user);
+            init_tracing();
+            match runtime().block_on(warroom::ui::live::run_real(
+                &loaded, &audit, &operator, &theme,
+            )) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("warroom: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
         Cmd::Demo {
             runbook,
             audit,
@@ -146,7 +215,7 @@ fn main() -> ExitCode {
                 eprintln!("warroom: --speed must be between 0.1 and 10000");
                 return ExitCode::from(2);
             }
-            let audit = audit.unwrap_or_else(default_audit_path);
+            let audit = audit.unwrap_or_else(|| default_audit_path("demo"));
             let operator = operator.unwrap_or_else(os_user);
             init_tracing();
             let opts = warroom::ui::live::DemoOptions {
@@ -199,14 +268,49 @@ fn os_user() -> String {
         .unwrap_or_else(|| "operator".into())
 }
 
-fn default_audit_path() -> PathBuf {
+fn default_audit_path(mode: &str) -> PathBuf {
     let dir = dirs::data_dir()
         .unwrap_or_else(|| PathBuf::from("."))
         .join("warroom");
     dir.join(format!(
-        "demo-{}.audit",
+        "{mode}-{}.audit",
         chrono::Local::now().format("%Y%m%d-%H%M%S")
     ))
+}
+
+async fn status(path: PathBuf, audit: Option<PathBuf>, format: StatusFormat) -> ExitCode {
+    let loaded = match runbook::load(&path) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let rb = &loaded.runbook;
+    let base = match &audit {
+        None => warroom::engine::State::new(rb),
+        Some(a) => {
+            let folded = match audit::read_all(a).await {
+                Ok(records) => audit::export::fold(rb, &records),
+                Err(e) => Err(e),
+            };
+            match folded {
+                Ok(st) => st,
+                Err(e) => {
+                    eprintln!("warroom: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+    };
+    let endpoints = warroom::real::Endpoints::from_env(rb);
+    let report =
+        warroom::status::collect_with(rb, base, &endpoints, warroom::status::TIMEOUT).await;
+    match format {
+        StatusFormat::Json => println!("{:#}", warroom::status::to_json(&report)),
+        StatusFormat::Text => print!("{}", warroom::status::to_text(&report)),
+    }
+    ExitCode::from(warroom::status::exit_code(&report))
 }
 
 /// The runbook a log was written with: as given, or as its first session record names it.

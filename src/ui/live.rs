@@ -163,7 +163,7 @@ pub fn spawn_input() -> mpsc::Receiver<TermEvent> {
 }
 
 pub async fn run_demo(opts: DemoOptions) -> color_eyre::Result<()> {
-    let mut session = Session::start_demo(
+    let session = Session::start_demo(
         &opts.runbook,
         &opts.audit,
         &opts.operator,
@@ -172,8 +172,49 @@ pub async fn run_demo(opts: DemoOptions) -> color_eyre::Result<()> {
     )
     .await
     .map_err(|e| color_eyre::eyre::eyre!(e))?;
-    let audit_label = crate::runbook::redact(&opts.audit.display().to_string());
-    let clock_label = format!("SIM ×{}", opts.speed);
+    run_console(
+        session,
+        &opts.theme,
+        &opts.audit,
+        format!("SIM ×{}", opts.speed),
+    )
+    .await
+}
+
+/// `warroom run`: the console on the real systems the runbook's targets name.
+pub async fn run_real(
+    loaded: &crate::runbook::Loaded,
+    audit: &std::path::Path,
+    operator: &str,
+    theme: &Theme,
+) -> color_eyre::Result<()> {
+    let how = crate::session::Start {
+        loaded,
+        audit,
+        operator,
+        mode: "run",
+        scenario: None,
+        speed: None,
+    };
+    let rb = loaded.runbook.clone();
+    let session = Session::start(how, move |st, jobs, reports| {
+        crate::real::spawn(&rb, st, jobs, reports)
+    })
+    .await
+    .map_err(|e| color_eyre::eyre::eyre!(e))?;
+    run_console(session, theme, audit, "LIVE".into()).await
+}
+
+/// The console loop over a started session.
+pub async fn run_console(
+    mut session: Session,
+    theme: &Theme,
+    audit: &std::path::Path,
+    clock_label: String,
+) -> color_eyre::Result<()> {
+    let opts_theme = theme;
+    let audit_label = crate::runbook::redact(&audit.display().to_string());
+    let operator = session.operator.clone();
     let mut ui = Ui::new(Mode::Live);
     let mut input = spawn_input();
     let mut terminal = ratatui::init();
@@ -188,14 +229,14 @@ pub async fn run_demo(opts: DemoOptions) -> color_eyre::Result<()> {
             log: None,
         };
         if let Err(e) =
-            terminal.draw(|f| render(f, &session.rb, &session.st, &ui, &opts.theme, &chrome))
+            terminal.draw(|f| render(f, &session.rb, &session.st, &ui, opts_theme, &chrome))
         {
             break Err(e.into());
         }
         tokio::select! {
             ev = input.recv() => match ev {
                 Some(TermEvent::Key(k)) if k.kind == KeyEventKind::Press => {
-                    let intents = ui.on_key(k, &session.st, &session.rb, &opts.operator);
+                    let intents = ui.on_key(k, &session.st, &session.rb, &operator);
                     let mut quit = false;
                     for intent in intents {
                         match intent {
@@ -222,7 +263,7 @@ pub async fn run_demo(opts: DemoOptions) -> color_eyre::Result<()> {
     ratatui::restore();
     session.close().await;
     println!("audit log: {audit_label}");
-    if let Some((seq, hash)) = crate::audit::read_head(&opts.audit) {
+    if let Some((seq, hash)) = crate::audit::read_head(audit) {
         println!("head: seq {seq} {hash}");
     }
     result

@@ -206,12 +206,11 @@ fn parse_depth(text: &str, origin: &str, depth: usize) -> Result<Theme, String> 
     })
 }
 
+type Palette = BTreeMap<String, String>;
+type Specs = BTreeMap<String, StyleSpec>;
+
 /// A built-in theme's palette and styles with everything it inherits.
-fn resolved(
-    text: &str,
-    origin: &str,
-    depth: usize,
-) -> Result<(BTreeMap<String, String>, BTreeMap<String, StyleSpec>), String> {
+fn resolved(text: &str, origin: &str, depth: usize) -> Result<(Palette, Specs), String> {
     let f: ThemeFile = toml::from_str(text).map_err(|e| format!("{origin}: {e}"))?;
     let mut palette = BTreeMap::new();
     let mut specs = BTreeMap::new();

@@ -1,0 +1,179 @@
+//! The feature-flag HTTP API: `GET {base}/internal/feature-flags` answers a JSON object of
+//! flag values; `POST` to the same path with a JSON object of changes writes them. Every write
+//! is read back, and a disagreement fails the step.
+
+use super::{Source, base_url, http_client, http_error, json_body};
+use crate::engine::{Observation, SourceError};
+use crate::runbook::redact;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+pub const PATH: &str = "/internal/feature-flags";
+
+pub type Flags = BTreeMap<String, Value>;
+
+#[derive(Clone)]
+pub struct FlagApi {
+    client: reqwest::Client,
+    url: String,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for FlagApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FlagApi")
+            .field("url", &redact(&self.url))
+            .finish()
+    }
+}
+
+impl FlagApi {
+    pub fn new(base: &str, timeout: Duration) -> Result<Self, String> {
+        Ok(FlagApi {
+            client: http_client(timeout)?,
+            url: format!("{}{PATH}", base_url("flags", base)?),
+            timeout,
+        })
+    }
+
+    /// Every flag the API knows, as it says them now.
+    pub async fn read(&self) -> Result<Flags, String> {
+        let resp = self
+            .client
+            .get(&self.url)
+            .timeout(self.timeout)
+            .send()
+            .await
+            .map_err(|e| format!("flag API: {}", http_error(&e, self.timeout)))?;
+        let v = json_body(resp, self.timeout)
+            .await
+            .map_err(|e| format!("flag API: {e}"))?;
+        match v {
+            Value::Object(m) => Ok(m.into_iter().collect()),
+            other => Err(format!(
+                "flag API: expected a JSON object of flags, got {}",
+                kind(&other)
+            )),
+        }
+    }
+
+    /// Write one flag and read it back. `Ok` says what was written and read back; `Err` says
+    /// what failed or disagreed. The flags read back come with either when the read worked.
+    pub async fn write(
+        &self,
+        flag: &str,
+        value: &Value,
+    ) -> Result<(Result<String, String>, Option<Flags>), String> {
+        let body = serde_json::json!({ flag: value });
+        let resp = self
+            .client
+            .post(&self.url)
+            .timeout(self.timeout)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| {
+                format!(
+                    "flag API: write {flag}={value}: {}",
+                    http_error(&e, self.timeout)
+                )
+            })?;
+        let status = resp.status();
+        if !status.is_success() {
+            let text: String = resp
+                .text()
+                .await
+                .unwrap_or_default()
+                .trim()
+                .chars()
+                .take(200)
+                .collect();
+            return Err(redact(
+                format!("flag API: write {flag}={value}: HTTP {status} {text}").trim(),
+            ));
+        }
+        let back = match self.read().await {
+            Ok(b) => b,
+            Err(e) => {
+                return Ok((
+                    Err(format!(
+                        "wrote {flag}={value}, but the read-back failed: {e}"
+                    )),
+                    None,
+                ));
+            }
+        };
+        let out = match back.get(flag) {
+            Some(b) if same(b, value) => Ok(format!(
+                "flag API: wrote {flag}={value}, read back {flag}={b}"
+            )),
+            Some(b) => Err(format!("wrote {flag}={value}, read back {flag}={b}")),
+            None => Err(format!(
+                "wrote {flag}={value}, read back no {flag} (the API does not list it)"
+            )),
+        };
+        Ok((out, Some(back)))
+    }
+}
+
+/// JSON equality, with numbers compared by value (25 and 25.0 agree).
+pub fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        _ => a == b,
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+impl Source for FlagApi {
+    fn name(&self) -> &'static str {
+        "flags"
+    }
+
+    async fn read(&self) -> Observation {
+        match FlagApi::read(self).await {
+            Ok(f) => Observation {
+                source: "flags".into(),
+                flags: Some(f),
+                ..Default::default()
+            },
+            Err(e) => self.failed(e),
+        }
+    }
+
+    fn failed(&self, message: String) -> Observation {
+        Observation {
+            source: "flags".into(),
+            errors: vec![SourceError {
+                source: "flags".into(),
+                message: redact(&message),
+            }],
+            ..Default::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn numbers_agree_by_value() {
+        assert!(same(&json!(25), &json!(25.0)));
+        assert!(!same(&json!(25), &json!("25")));
+        assert!(same(&json!(true), &json!(true)));
+        assert!(!same(&json!(true), &json!(false)));
+    }
+}

@@ -1,0 +1,269 @@
+//! The load balancer's control API: `POST {base}/switch-to-blue` and `/switch-to-green`,
+//! `POST {base}/weights` with `{"green": 25}`, and `GET {base}/status` answering
+//! `{"active": "blue", "weights": {"blue": 90, "green": 10}}`. The active pool and the
+//! weights are read back after every change.
+
+use super::{Source, base_url, get_json, http_client, http_error};
+use crate::engine::{Observation, PoolsObs, SourceError};
+use crate::runbook::{PoolName, redact};
+use serde_json::Value;
+use std::time::Duration;
+
+/// What `GET /status` says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LbStatus {
+    pub active: PoolName,
+    pub blue: f64,
+    pub green: f64,
+}
+
+impl LbStatus {
+    /// Green's share of the traffic in percent (the weights need not add up to 100).
+    pub fn green_percent(&self) -> u32 {
+        let total = self.blue + self.green;
+        if total <= 0.0 {
+            return 0;
+        }
+        ((self.green / total) * 100.0).round().clamp(0.0, 100.0) as u32
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "active {}, weights blue {} / green {}",
+            self.active,
+            num(self.blue),
+            num(self.green)
+        )
+    }
+}
+
+fn num(v: f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v}")
+    }
+}
+
+/// The status as an observation of the pools (active pool and green's weight only).
+pub fn observation(s: &LbStatus) -> Observation {
+    Observation {
+        source: "lb".into(),
+        pools: Some(PoolsObs {
+            active: Some(s.active),
+            green_weight: Some(s.green_percent()),
+            blue: Vec::new(),
+            green: Vec::new(),
+        }),
+        ..Default::default()
+    }
+}
+
+/// Parse `{"active": "blue", "weights": {"blue": 90, "green": 10}}`.
+pub fn parse_status(v: &Value) -> Result<LbStatus, String> {
+    let active = match v.get("active").and_then(Value::as_str) {
+        Some("blue") => PoolName::Blue,
+        Some("green") => PoolName::Green,
+        Some(other) => {
+            return Err(format!(
+                "status names an unknown active pool `{}`",
+                other.chars().take(40).collect::<String>()
+            ));
+        }
+        None => return Err("status without \"active\"".into()),
+    };
+    let w = v
+        .get("weights")
+        .and_then(Value::as_object)
+        .ok_or("status without \"weights\"")?;
+    let weight = |k: &str| -> Result<f64, String> {
+        let x = w
+            .get(k)
+            .and_then(Value::as_f64)
+            .ok_or_else(|| format!("status without a numeric weights.{k}"))?;
+        if x.is_finite() && x >= 0.0 {
+            Ok(x)
+        } else {
+            Err(format!("status has a negative weights.{k}"))
+        }
+    };
+    Ok(LbStatus {
+        active,
+        blue: weight("blue")?,
+        green: weight("green")?,
+    })
+}
+
+type Written = (Result<String, String>, Option<LbStatus>);
+
+#[derive(Clone)]
+pub struct LoadBalancer {
+    client: reqwest::Client,
+    base: String,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for LoadBalancer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadBalancer")
+            .field("base", &redact(&self.base))
+            .finish()
+    }
+}
+
+impl LoadBalancer {
+    pub fn new(base: &str, timeout: Duration) -> Result<Self, String> {
+        Ok(LoadBalancer {
+            client: http_client(timeout)?,
+            base: base_url("lb", base)?,
+            timeout,
+        })
+    }
+
+    pub async fn status(&self) -> Result<LbStatus, String> {
+        let v = get_json(&self.client, &format!("{}/status", self.base), self.timeout)
+            .await
+            .map_err(|e| format!("load balancer: {e}"))?;
+        parse_status(&v).map_err(|e| format!("load balancer: {e}"))
+    }
+
+    async fn post(&self, path: &str, body: Option<Value>, what: &str) -> Result<(), String> {
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .timeout(self.timeout);
+        req = match body {
+            Some(b) => req.json(&b),
+            None => req.header(reqwest::header::CONTENT_LENGTH, "0"),
+        };
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| format!("load balancer: {what}: {}", http_error(&e, self.timeout)))?;
+        let status = resp.status();
+        if !status.is_success() {
+            let text: String = resp
+                .text()
+                .await
+                .unwrap_or_default()
+                .trim()
+                .chars()
+                .take(200)
+                .collect();
+            return Err(redact(
+                format!("load balancer: {what}: HTTP {status} {text}").trim(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Point all traffic at `to`, then read the status back.
+    pub async fn switch(&self, to: PoolName) -> Result<Written, String> {
+        let what = format!("switch to {to}");
+        self.post(&format!("/switch-to-{to}"), None, &what).await?;
+        Ok(match self.status().await {
+            Err(e) => (
+                Err(format!("{what} sent, but the read-back failed: {e}")),
+                None,
+            ),
+            Ok(s) if s.active == to => (
+                Ok(format!(
+                    "load balancer: switched to {to}; read back {}",
+                    s.describe()
+                )),
+                Some(s),
+            ),
+            Ok(s) => (
+                Err(format!(
+                    "switched to {to}, read back {} (the load balancer did not switch)",
+                    s.describe()
+                )),
+                Some(s),
+            ),
+        })
+    }
+
+    /// Send `green` percent of the traffic to green, then read the weights back.
+    pub async fn set_weights(&self, green: u32) -> Result<Written, String> {
+        let green = green.min(100);
+        let what = format!("set weights green {green}");
+        self.post(
+            "/weights",
+            Some(serde_json::json!({ "green": green })),
+            &what,
+        )
+        .await?;
+        Ok(match self.status().await {
+            Err(e) => (
+                Err(format!("{what} sent, but the read-back failed: {e}")),
+                None,
+            ),
+            Ok(s) if s.green == green as f64 || s.green_percent() == green => (
+                Ok(format!(
+                    "load balancer: wrote weights green={green}; read back {}",
+                    s.describe()
+                )),
+                Some(s),
+            ),
+            Ok(s) => (
+                Err(format!(
+                    "wrote weights green={green}, read back {}",
+                    s.describe()
+                )),
+                Some(s),
+            ),
+        })
+    }
+}
+
+impl Source for LoadBalancer {
+    fn name(&self) -> &'static str {
+        "lb"
+    }
+
+    async fn read(&self) -> Observation {
+        match self.status().await {
+            Ok(s) => observation(&s),
+            Err(e) => self.failed(e),
+        }
+    }
+
+    fn failed(&self, message: String) -> Observation {
+        Observation {
+            source: "lb".into(),
+            errors: vec![SourceError {
+                source: "lb".into(),
+                message: redact(&message),
+            }],
+            ..Default::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_the_status() {
+        let s = parse_status(&json!({"active": "blue", "weights": {"blue": 90, "green": 10}}));
+        assert_eq!(
+            s,
+            Ok(LbStatus {
+                active: PoolName::Blue,
+                blue: 90.0,
+                green: 10.0
+            })
+        );
+        assert_eq!(s.map(|s| s.green_percent()), Ok(10));
+        let odd = parse_status(&json!({"active": "green", "weights": {"blue": 1, "green": 3}}));
+        assert_eq!(odd.map(|s| s.green_percent()), Ok(75));
+        assert!(parse_status(&json!({"active": "red", "weights": {}})).is_err());
+        assert!(parse_status(&json!({"active": "blue"})).is_err());
+        assert!(
+            parse_status(&json!({"active": "blue", "weights": {"blue": "x", "green": 1}})).is_err()
+        );
+        assert!(parse_status(&json!([])).is_err());
+    }
+}

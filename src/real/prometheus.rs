@@ -1,0 +1,380 @@
+//! Prometheus: an instant query per metric every interval, and range queries to look back.
+//!
+//! A failing, slow or lying server gives `None` for the metrics it covers and a
+//! `SourceError` (`prometheus` when every query failed, `prometheus:<metric>` for one), so
+//! the engine shows them stale; it never blocks anything else.
+
+use super::{Source, base_url, fmt_secs, http_client, http_error};
+use crate::engine::{Observation, SourceError, Time};
+use crate::runbook::{Runbook, redact};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How many queries are in flight at once.
+const CONCURRENCY: usize = 8;
+
+/// A metric read from Prometheus: its id, PromQL and scale.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricQuery {
+    pub id: String,
+    pub query: String,
+    pub scale: f64,
+}
+
+/// The runbook's metrics that have a `query`.
+pub fn queries(rb: &Runbook) -> Vec<MetricQuery> {
+    rb.metrics
+        .iter()
+        .filter_map(|m| {
+            let q = m.query.as_deref()?.trim();
+            (!q.is_empty()).then(|| MetricQuery {
+                id: m.id.value.clone(),
+                query: q.to_string(),
+                scale: m.scale,
+            })
+        })
+        .collect()
+}
+
+#[derive(Clone)]
+pub struct Prometheus {
+    client: reqwest::Client,
+    base: String,
+    timeout: Duration,
+    queries: Arc<Vec<MetricQuery>>,
+}
+
+impl Prometheus {
+    /// A client for the HTTP API at `base` (e.g. `http://127.0.0.1:9090`); each request is
+    /// bounded by `timeout`.
+    pub fn new(base: &str, timeout: Duration, queries: Vec<MetricQuery>) -> Result<Self, String> {
+        Ok(Prometheus {
+            client: http_client(timeout)?,
+            base: base_url("prometheus", base)?,
+            timeout,
+            queries: Arc::new(queries),
+        })
+    }
+
+    pub fn queries(&self) -> &[MetricQuery] {
+        &self.queries
+    }
+
+    fn url(&self, path: &str, params: &[(&str, String)]) -> Result<reqwest::Url, String> {
+        let mut u = reqwest::Url::parse(&format!("{}{path}", self.base))
+            .map_err(|e| format!("bad URL: {e}"))?;
+        {
+            let mut q = u.query_pairs_mut();
+            for (k, v) in params {
+                q.append_pair(k, v);
+            }
+        }
+        Ok(u)
+    }
+
+    async fn get(&self, url: reqwest::Url) -> Result<Value, String> {
+        let resp = self
+            .client
+            .get(url)
+            .timeout(self.timeout)
+            .send()
+            .await
+            .map_err(|e| http_error(&e, self.timeout))?;
+        let status = resp.status();
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| http_error(&e, self.timeout))?;
+        let json: Option<Value> = serde_json::from_slice(&body).ok();
+        // Prometheus answers errors with a JSON body naming them; use it when there is one.
+        if let Some(j) = &json
+            && j.get("status").and_then(Value::as_str) == Some("error")
+        {
+            let kind = j
+                .get("errorType")
+                .and_then(Value::as_str)
+                .unwrap_or("error");
+            let msg = j.get("error").and_then(Value::as_str).unwrap_or("");
+            return Err(redact(&format!("HTTP {}: {kind}: {msg}", status.as_u16())));
+        }
+        if !status.is_success() {
+            let text: String = String::from_utf8_lossy(&body)
+                .trim()
+                .chars()
+                .take(200)
+                .collect();
+            return Err(redact(format!("HTTP {status} {text}").trim()));
+        }
+        let json = json.ok_or_else(|| "malformed JSON from the server".to_string())?;
+        if json.get("status").and_then(Value::as_str) != Some("success") {
+            return Err("answer without \"status\": \"success\"".into());
+        }
+        json.get("data")
+            .cloned()
+            .ok_or_else(|| "answer without \"data\"".to_string())
+    }
+
+    /// The value of an instant query that returns one series or a scalar.
+    pub async fn instant(&self, query: &str) -> Result<f64, String> {
+        // Ask the server to give up a little before we do, so that its error is the one seen.
+        let server_timeout = format!("{}ms", (self.timeout.as_millis() * 9 / 10).max(100));
+        let url = self.url(
+            "/api/v1/query",
+            &[("query", query.to_string()), ("timeout", server_timeout)],
+        )?;
+        let data = self.get(url).await?;
+        let kind = data.get("resultType").and_then(Value::as_str).unwrap_or("");
+        let result = data.get("result");
+        let sample = match kind {
+            "vector" => {
+                let series = result
+                    .and_then(Value::as_array)
+                    .ok_or("a vector answer without a result list")?;
+                match series.len() {
+                    0 => return Err("no data (the query returned no series)".into()),
+                    1 => series[0].get("value").ok_or("a series without a value")?,
+                    n => {
+                        return Err(format!(
+                            "the query returned {n} series; aggregate it to one (e.g. sum(…))"
+                        ));
+                    }
+                }
+            }
+            "scalar" => result.ok_or("a scalar answer without a result")?,
+            other => {
+                return Err(format!(
+                    "unexpected result type `{other}`; a metric query must return one series or a scalar"
+                ));
+            }
+        };
+        let v = sample_value(sample)?;
+        if !v.is_finite() {
+            return Err(format!("the query returned {}", fmt_value(v)));
+        }
+        Ok(v)
+    }
+
+    /// A range query: the samples of the one series it returns, `(unix seconds, value)`;
+    /// non-finite values are `None`.
+    pub async fn range(
+        &self,
+        query: &str,
+        start: Time,
+        end: Time,
+        step: Duration,
+    ) -> Result<Vec<(f64, Option<f64>)>, String> {
+        let secs = |t: Time| format!("{:.3}", t.timestamp_millis() as f64 / 1000.0);
+        let url = self.url(
+            "/api/v1/query_range",
+            &[
+                ("query", query.to_string()),
+                ("start", secs(start)),
+                ("end", secs(end)),
+                ("step", format!("{}", step.as_secs_f64().max(0.001))),
+            ],
+        )?;
+        let data = self.get(url).await?;
+        if data.get("resultType").and_then(Value::as_str) != Some("matrix") {
+            return Err("a range query must answer a matrix".into());
+        }
+        let series = data
+            .get("result")
+            .and_then(Value::as_array)
+            .ok_or("a matrix answer without a result list")?;
+        let one = match series.len() {
+            0 => return Ok(Vec::new()),
+            1 => &series[0],
+            n => {
+                return Err(format!(
+                    "the query returned {n} series; aggregate it to one"
+                ));
+            }
+        };
+        let values = one
+            .get("values")
+            .and_then(Value::as_array)
+            .ok_or("a series without values")?;
+        values
+            .iter()
+            .map(|s| {
+                let t = s
+                    .get(0)
+                    .and_then(Value::as_f64)
+                    .ok_or("a sample without a time")?;
+                let v = sample_value(s)?;
+                Ok((t, v.is_finite().then_some(v)))
+            })
+            .collect()
+    }
+
+    /// The last `points` samples of each metric, `interval` apart, ending now; for filling
+    /// the sparklines when a session starts. Metrics that fail are left out.
+    pub async fn history(
+        &self,
+        now: Time,
+        interval: Duration,
+        points: usize,
+    ) -> BTreeMap<String, Vec<Option<f64>>> {
+        let span = chrono::Duration::from_std(interval * points.saturating_sub(1) as u32)
+            .unwrap_or_default();
+        let mut out = BTreeMap::new();
+        for q in self.queries.iter() {
+            if let Ok(samples) = self.range(&q.query, now - span, now, interval).await {
+                out.insert(
+                    q.id.clone(),
+                    samples
+                        .into_iter()
+                        .map(|(_, v)| v.map(|v| v * q.scale))
+                        .collect(),
+                );
+            }
+        }
+        out
+    }
+}
+
+/// The value of a sample `[time, "value"]`; Prometheus writes values as strings, also
+/// `"NaN"`, `"+Inf"` and `"-Inf"`.
+pub fn sample_value(sample: &Value) -> Result<f64, String> {
+    let v = sample.get(1).ok_or("a sample without a value")?;
+    match v {
+        Value::String(s) => match s.as_str() {
+            "NaN" => Ok(f64::NAN),
+            "+Inf" | "Inf" => Ok(f64::INFINITY),
+            "-Inf" => Ok(f64::NEG_INFINITY),
+            s => s
+                .parse::<f64>()
+                .map_err(|_| format!("the sample value `{}` is not a number", trunc(s))),
+        },
+        Value::Number(n) => n
+            .as_f64()
+            .ok_or_else(|| "a sample value out of range".into()),
+        other => Err(format!(
+            "the sample value {} is not a number",
+            trunc(&other.to_string())
+        )),
+    }
+}
+
+fn fmt_value(v: f64) -> &'static str {
+    if v.is_nan() {
+        "NaN"
+    } else if v > 0.0 {
+        "+Inf"
+    } else {
+        "-Inf"
+    }
+}
+
+fn trunc(s: &str) -> String {
+    s.chars().take(40).collect()
+}
+
+impl Source for Prometheus {
+    fn name(&self) -> &'static str {
+        "prometheus"
+    }
+
+    async fn read(&self) -> Observation {
+        let sem = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
+        let mut set = tokio::task::JoinSet::new();
+        for (i, q) in self.queries.iter().enumerate() {
+            let me = self.clone();
+            let q = q.clone();
+            let sem = sem.clone();
+            set.spawn(async move {
+                let _permit = sem.acquire().await;
+                (i, me.instant(&q.query).await.map(|v| v * q.scale))
+            });
+        }
+        let mut results: Vec<Option<Result<f64, String>>> = vec![None; self.queries.len()];
+        while let Some(r) = set.join_next().await {
+            if let Ok((i, v)) = r
+                && let Some(slot) = results.get_mut(i)
+            {
+                *slot = Some(v);
+            }
+        }
+        let mut metrics = BTreeMap::new();
+        let mut failures = Vec::new();
+        for (q, r) in self.queries.iter().zip(results) {
+            let r = r.unwrap_or_else(|| Err("the query task failed".into()));
+            match r {
+                Ok(v) => {
+                    metrics.insert(q.id.clone(), Some(v));
+                }
+                Err(e) => {
+                    metrics.insert(q.id.clone(), None);
+                    failures.push((q.id.clone(), e));
+                }
+            }
+        }
+        let errors = if !failures.is_empty() && failures.len() == self.queries.len() {
+            // Every query failed: the server, not the queries. One error says it.
+            let same = failures.iter().all(|(_, e)| *e == failures[0].1);
+            vec![SourceError {
+                source: "prometheus".into(),
+                message: if same {
+                    failures[0].1.clone()
+                } else {
+                    format!("every query failed; {}: {}", failures[0].0, failures[0].1)
+                },
+            }]
+        } else {
+            failures
+                .into_iter()
+                .map(|(id, e)| SourceError {
+                    source: format!("prometheus:{id}"),
+                    message: e,
+                })
+                .collect()
+        };
+        Observation {
+            source: "prometheus".into(),
+            metrics,
+            errors,
+            ..Default::default()
+        }
+    }
+
+    fn failed(&self, message: String) -> Observation {
+        Observation {
+            source: "prometheus".into(),
+            metrics: self.queries.iter().map(|q| (q.id.clone(), None)).collect(),
+            errors: vec![SourceError {
+                source: "prometheus".into(),
+                message: redact(&message),
+            }],
+            ..Default::default()
+        }
+    }
+}
+
+impl std::fmt::Debug for Prometheus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prometheus")
+            .field("base", &redact(&self.base))
+            .field("timeout", &fmt_secs(self.timeout))
+            .field("queries", &self.queries.len())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sample_values_are_strings() {
+        assert_eq!(sample_value(&json!([1.0, "0.25"])), Ok(0.25));
+        assert!(sample_value(&json!([1.0, "NaN"])).is_ok_and(|v| v.is_nan()));
+        assert_eq!(sample_value(&json!([1.0, "+Inf"])), Ok(f64::INFINITY));
+        assert_eq!(sample_value(&json!([1.0, "-Inf"])), Ok(f64::NEG_INFINITY));
+        assert!(sample_value(&json!([1.0, "abc"])).is_err());
+        assert!(sample_value(&json!([1.0])).is_err());
+        assert!(sample_value(&json!([1.0, {"x": 1}])).is_err());
+    }
+}

@@ -1,0 +1,405 @@
+//! The PostgreSQL adapter against a throwaway cluster (initdb in a temp dir, on a free
+//! loopback port, run as the `postgres` user when the tests run as root), with a streaming
+//! replica for replication lag; and, always, against a server that is down, silent or speaks
+//! garbage. The connection URL's password never appears in what the adapter says.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+use support::*;
+use tokio::io::AsyncWriteExt;
+use warroom::engine::MigrationObs;
+use warroom::real::Source;
+use warroom::real::postgres::{LAG_METRIC, Postgres};
+use warroom::real::shell;
+use warroom::runbook::RunStep;
+
+const PASSWORD: &str = "pw-Zx81-secret";
+
+struct Bins {
+    dir: PathBuf,
+}
+
+impl Bins {
+    fn find() -> Option<Bins> {
+        let initdb = find_binary(&[
+            "/usr/lib/postgresql/*/bin/initdb",
+            "/usr/local/pgsql/bin/initdb",
+            "/usr/bin/initdb",
+        ])?;
+        let dir = initdb.parent()?.to_path_buf();
+        dir.join("pg_ctl").is_file().then_some(Bins { dir })
+    }
+    fn bin(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+}
+
+/// Run a PostgreSQL tool as the `postgres` user when we are root (PostgreSQL refuses root).
+fn pg_cmd(bin: &Path, args: &[&str]) -> Command {
+    if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(bin).args(args);
+        c
+    } else {
+        let mut c = Command::new(bin);
+        c.args(args);
+        c
+    }
+}
+
+fn run_ok(mut c: Command, what: &str) {
+    let out = c.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A cluster in a temp dir; stopped (immediate) and removed when dropped.
+struct Cluster {
+    pg_ctl: PathBuf,
+    data: PathBuf,
+    port: u16,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let data = self.data.display().to_string();
+        let _ = pg_cmd(
+            &self.pg_ctl,
+            &["-D", &data, "-m", "immediate", "-w", "stop"],
+        )
+        .output();
+    }
+}
+
+impl Cluster {
+    fn url(&self) -> String {
+        format!(
+            "postgres://postgres:{PASSWORD}@127.0.0.1:{}/postgres?sslmode=disable",
+            self.port
+        )
+    }
+}
+
+fn chown_postgres(p: &Path) {
+    if !is_root() {
+        return;
+    }
+    let out = Command::new("chown")
+        .args(["-R", "postgres:postgres"])
+        .arg(p)
+        .output()
+        .expect("chown");
+    assert!(out.status.success(), "chown the temp dir to postgres");
+}
+
+fn start(bins: &Bins, data: &Path, sock: &Path) -> Cluster {
+    let port = free_port();
+    let d = data.display().to_string();
+    let opts = format!(
+        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+        sock.display()
+    );
+    let log = data.with_extension("log").display().to_string();
+    run_ok(
+        pg_cmd(
+            &bins.bin("pg_ctl"),
+            &["-D", &d, "-o", &opts, "-l", &log, "-w", "-t", "60", "start"],
+        ),
+        "pg_ctl start",
+    );
+    Cluster {
+        pg_ctl: bins.bin("pg_ctl"),
+        data: data.to_path_buf(),
+        port,
+    }
+}
+
+async fn exec(url: &str, sql: &'static str) {
+    let mut c = sqlx::postgres::PgConnection::connect_with_url(url).await;
+    sqlx::query(sql).execute(&mut c).await.expect(sql);
+}
+
+trait ConnectUrl {
+    async fn connect_with_url(url: &str) -> Self;
+}
+impl ConnectUrl for sqlx::postgres::PgConnection {
+    async fn connect_with_url(url: &str) -> Self {
+        use sqlx::Connection;
+        sqlx::postgres::PgConnection::connect(url)
+            .await
+            .expect("connect")
+    }
+}
+
+fn no_password(s: &str) {
+    assert!(!s.contains(PASSWORD), "the password leaked: {s}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrations_locks_and_replication_lag_on_a_real_cluster() {
+    let Some(bins) = Bins::find() else {
+        println!("SKIP: PostgreSQL server binaries not installed (apt-get install postgresql)");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("primary");
+    std::fs::create_dir(&data).expect("mkdir");
+    chown_postgres(dir.path());
+    let d = data.display().to_string();
+    run_ok(
+        pg_cmd(
+            &bins.bin("initdb"),
+            &[
+                "-D",
+                &d,
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+        ),
+        "initdb",
+    );
+    let primary = start(&bins, &data, dir.path());
+    let url = primary.url();
+    let pg = Postgres::new(&url, Duration::from_secs(3), vec![LAG_METRIC.into()]).expect("pool");
+
+    // A fresh database: no migration ever ran; a primary without replicas has no lag reading.
+    assert_eq!(pg.schema_version().await, Ok((None, false)));
+    let o = Source::read(&pg).await;
+    assert_eq!(
+        o.migration,
+        Some(MigrationObs {
+            version: None,
+            dirty: false,
+            in_progress: false
+        })
+    );
+    assert_eq!(o.metrics.get(LAG_METRIC), Some(&None));
+    assert_eq!(o.errors.len(), 1, "{:?}", o.errors);
+    assert_eq!(o.errors[0].source, "postgres:replication");
+    assert!(o.errors[0].message.contains("no replica connected"));
+
+    // golang-migrate's table: empty, then at 35, then dirty.
+    exec(
+        &url,
+        "CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)",
+    )
+    .await;
+    assert_eq!(pg.schema_version().await, Ok((None, false)));
+    exec(&url, "INSERT INTO schema_migrations VALUES (35, false)").await;
+    assert_eq!(pg.schema_version().await, Ok((Some(35), false)));
+
+    // A migration in progress holds an advisory lock in another session.
+    {
+        use sqlx::Connection;
+        let mut holder = sqlx::postgres::PgConnection::connect(&url)
+            .await
+            .expect("connect");
+        sqlx::query("SELECT pg_advisory_lock(4242)")
+            .execute(&mut holder)
+            .await
+            .expect("lock");
+        assert_eq!(pg.migration_in_progress().await, Ok(true));
+        sqlx::query("SELECT pg_advisory_unlock(4242)")
+            .execute(&mut holder)
+            .await
+            .expect("unlock");
+        assert_eq!(pg.migration_in_progress().await, Ok(false));
+    }
+
+    // A run step's expected version is checked against the database afterwards.
+    let step = |argv: Vec<&str>, want: i64| RunStep {
+        argv: argv.into_iter().map(String::from).collect(),
+        env: Default::default(),
+        timeout: Duration::from_secs(20),
+        expect_migration_version: Some(want),
+    };
+    let lookup = |k: &str| (k == "TEST_DATABASE_URL").then(|| url.clone());
+    let psql = bins.bin("psql").display().to_string();
+    let migrate = step(
+        vec![
+            &psql,
+            "${TEST_DATABASE_URL}",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            "UPDATE schema_migrations SET version = 36",
+        ],
+        36,
+    );
+    let out = shell::run(&migrate, &lookup, Some(&pg))
+        .await
+        .expect("migrated");
+    assert!(
+        out.contains("exit 0") && out.contains("schema version 36, as expected"),
+        "{out}"
+    );
+    assert!(out.contains("UPDATE 1"), "{out}");
+    let wrong = step(vec!["true"], 37);
+    let e = shell::run(&wrong, &lookup, Some(&pg))
+        .await
+        .expect_err("wrong version");
+    assert!(
+        e.contains("the schema is at version 36, expected 37"),
+        "{e}"
+    );
+    exec(&url, "UPDATE schema_migrations SET dirty = true").await;
+    let e = shell::run(&step(vec!["true"], 36), &lookup, Some(&pg))
+        .await
+        .expect_err("dirty");
+    assert!(e.contains("version 36 (dirty)"), "{e}");
+    // A failing command's output tail (psql's error) is in the step, the password is not.
+    let bad = step(
+        vec![&psql, "${TEST_DATABASE_URL}", "-c", "SELECT * FROM nope"],
+        36,
+    );
+    let e = shell::run(&bad, &lookup, Some(&pg))
+        .await
+        .expect_err("bad SQL");
+    assert!(e.starts_with("exit 1"), "{e}");
+    assert!(e.contains("relation \"nope\" does not exist"), "{e}");
+    no_password(&e);
+
+    // A streaming replica: lag from both ends.
+    let rdata = dir.path().join("replica");
+    let r = rdata.display().to_string();
+    let port = primary.port.to_string();
+    run_ok(
+        pg_cmd(
+            &bins.bin("pg_basebackup"),
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-U",
+                "postgres",
+                "-D",
+                &r,
+                "-R",
+                "-X",
+                "stream",
+                "--no-sync",
+            ],
+        ),
+        "pg_basebackup",
+    );
+    let replica = start(&bins, &rdata, dir.path());
+    let until = Instant::now() + Duration::from_secs(30);
+    let lag = loop {
+        match pg.replication_lag().await {
+            Ok(l) => break l,
+            Err(e) => {
+                assert!(Instant::now() < until, "the replica never connected: {e}");
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        }
+    };
+    assert!((0.0..5.0).contains(&lag), "primary-side lag {lag}");
+    let rpg = Postgres::new(
+        &replica.url(),
+        Duration::from_secs(3),
+        vec![LAG_METRIC.into()],
+    )
+    .expect("replica pool");
+    exec(&url, "CREATE TABLE after_replica (x int)").await;
+    let until = Instant::now() + Duration::from_secs(30);
+    let rlag = loop {
+        match rpg.replication_lag().await {
+            Ok(l) => break l,
+            Err(e) => {
+                assert!(e.contains("no transaction replayed"), "{e}");
+                assert!(Instant::now() < until, "the replica never replayed: {e}");
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        }
+    };
+    assert!((0.0..30.0).contains(&rlag), "replica-side lag {rlag}");
+    let o = Source::read(&rpg).await;
+    assert!(matches!(o.metrics.get(LAG_METRIC), Some(Some(_))), "{o:?}");
+    assert_eq!(o.migration.and_then(|m| m.version), Some(36));
+
+    // Stopped: one error, no password, nothing known.
+    drop(replica);
+    drop(primary);
+    let o = Source::read(&pg).await;
+    assert_eq!(o.errors.len(), 1, "{:?}", o.errors);
+    assert_eq!(o.errors[0].source, "postgres");
+    no_password(&o.errors[0].message);
+    assert_eq!(o.migration, None);
+}
+
+#[tokio::test]
+async fn a_silent_or_garbled_server_is_a_bounded_error() {
+    // Accepts connections and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = silent.local_addr().expect("addr");
+    let hold = tokio::spawn(async move {
+        let mut keep = Vec::new();
+        while let Ok((s, _)) = silent.accept().await {
+            keep.push(s);
+        }
+    });
+    let pg = Postgres::new(
+        &format!("postgres://app:{PASSWORD}@{addr}/db"),
+        Duration::from_millis(700),
+        vec![LAG_METRIC.into()],
+    )
+    .expect("pool");
+    let started = Instant::now();
+    let o = Source::read(&pg).await;
+    assert!(started.elapsed() < Duration::from_secs(3), "bounded");
+    assert_eq!(o.errors.len(), 1, "{:?}", o.errors);
+    assert!(
+        o.errors[0].message.contains("cannot connect"),
+        "{:?}",
+        o.errors
+    );
+    no_password(&o.errors[0].message);
+    hold.abort();
+
+    // Answers HTTP to the PostgreSQL protocol.
+    let garbage = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = garbage.local_addr().expect("addr");
+    let task = tokio::spawn(async move {
+        while let Ok((mut s, _)) = garbage.accept().await {
+            let _ = s
+                .write_all(b"HTTP/1.1 500 Internal Server Error\r\n\r\n")
+                .await;
+        }
+    });
+    let pg = Postgres::new(
+        &format!("postgres://app:{PASSWORD}@{addr}/db"),
+        Duration::from_millis(700),
+        vec![],
+    )
+    .expect("pool");
+    let o = Source::read(&pg).await;
+    assert_eq!(o.errors.len(), 1, "{:?}", o.errors);
+    no_password(&o.errors[0].message);
+    task.abort();
+
+    let dead = dead_url().await.replace("http://", "");
+    let pg = Postgres::new(
+        &format!("postgres://app:{PASSWORD}@{dead}/db"),
+        Duration::from_millis(700),
+        vec![],
+    )
+    .expect("pool");
+    let e = pg.schema_version().await.expect_err("down");
+    no_password(&e);
+}
