@@ -53,13 +53,24 @@ pub fn render(f: &mut Frame, rb: &Runbook, st: &State, ui: &Ui, th: &Theme, ch: 
     let [left, right] =
         Layout::horizontal([Constraint::Length(left_w), Constraint::Min(40)]).areas(body);
     let phases_h = rb.phases.len() as u16 * if big { 2 } else { 1 } + 2;
-    let [phases, checklist] =
-        Layout::vertical([Constraint::Length(phases_h), Constraint::Min(5)]).areas(left);
-    let lower_h = if big { 14 } else { 11 };
-    let [metrics, lower] =
-        Layout::vertical([Constraint::Min(8), Constraint::Length(lower_h)]).areas(right);
-    let [pools, flags] =
-        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(lower);
+    // Pools sit under the checklist; flags take the right column's width under the metrics.
+    let pools_h = 2
+        * (1 + rb
+            .pools
+            .blue
+            .servers
+            .len()
+            .max(rb.pools.green.servers.len()) as u16)
+        + if big { 3 } else { 2 };
+    let [phases, checklist, pools] = Layout::vertical([
+        Constraint::Length(phases_h),
+        Constraint::Min(5),
+        Constraint::Length(pools_h),
+    ])
+    .areas(left);
+    let flags_h = rb.flags.len() as u16 + if big { 6 } else { 5 };
+    let [metrics, flags] =
+        Layout::vertical([Constraint::Min(8), Constraint::Length(flags_h)]).areas(right);
     phase_pane(f, phases, rb, st, th, big);
     checklist_pane(f, checklist, rb, st, ui, th, big);
     metrics_pane(f, metrics, rb, st, ui, th, big);
@@ -491,7 +502,7 @@ fn pools_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme, b
                 format!("{:<6}", p.as_str().to_uppercase()),
                 th.get(pool_style(p)),
             ),
-            Span::styled(format!(" traffic {traffic} "), th.get("text")),
+            Span::styled(format!(" {traffic} "), th.get("text")),
             Span::styled(
                 format!(" {ok}/{n} healthy "),
                 th.get(if n > 0 && ok == n {
@@ -552,7 +563,7 @@ fn pools_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme, b
         .age(st.pools.observed_at)
         .map(|a| format!(" ({} ago)", fmt_duration(a)))
         .unwrap_or_default();
-    let title = format!("Pools{age}");
+    let title = format!("Pools  traffic · health{age}");
     f.render_widget(Paragraph::new(lines).block(block(&title, false, th)), area);
 }
 
