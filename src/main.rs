@@ -290,7 +290,7 @@ async fn status(path: PathBuf, audit: Option<PathBuf>, format: StatusFormat) -> 
     let base = match &audit {
         None => warroom::engine::State::new(rb),
         Some(a) => {
-            let folded = match audit::read_all(a).await {
+            let folded = match audit::read_all(a) {
                 Ok(records) => audit::export::fold(rb, &records),
                 Err(e) => Err(e),
             };
@@ -347,7 +347,7 @@ fn runbook_for(
 }
 
 async fn replay(path: PathBuf, speed: f64, runbook: Option<PathBuf>, theme: String) -> ExitCode {
-    let records = match audit::read_all(&path).await {
+    let records = match audit::read_all(&path) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("warroom: {e}");
@@ -455,32 +455,26 @@ async fn audit_cmd(cmd: AuditCmd) -> ExitCode {
         AuditCmd::Verify {
             audit: path,
             expect_head,
-        } => {
-            let records = match audit::read_all(&path).await {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("warroom: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            let sidecar = audit::read_head(&path);
-            match audit::verify(&records, expect_head.as_deref(), sidecar) {
-                audit::Verdict::Ok { records, head } => {
-                    println!("ok {records} records, head {head}");
-                    ExitCode::SUCCESS
-                }
-                audit::Verdict::Bad { seq, problem } => {
-                    println!("{}: TAMPERED at seq {seq}: {problem}", path.display());
-                    ExitCode::from(1)
-                }
+        } => match audit::verify_file(&path, expect_head.as_deref()) {
+            Err(e) => {
+                eprintln!("warroom: {e}");
+                ExitCode::from(2)
             }
-        }
+            Ok(audit::Verdict::Ok { records, head }) => {
+                println!("ok {records} records, head {head}");
+                ExitCode::SUCCESS
+            }
+            Ok(audit::Verdict::Bad { seq, problem }) => {
+                println!("{}: TAMPERED at seq {seq}: {problem}", path.display());
+                ExitCode::from(1)
+            }
+        },
         AuditCmd::Export {
             audit: path,
             format,
             runbook: given,
         } => {
-            let records = match audit::read_all(&path).await {
+            let records = match audit::read_all(&path) {
                 Ok(r) => r,
                 Err(e) => {
                     eprintln!("warroom: {e}");

@@ -45,7 +45,7 @@ async fn attacker(path: &Path) -> SqliteConnection {
 }
 
 async fn verdict(path: &Path, expect: Option<&str>) -> Verdict {
-    let records = audit::read_all(path).await.expect("read");
+    let records = audit::read_all(path).expect("read");
     audit::verify(&records, expect, audit::read_head(path))
 }
 
@@ -245,7 +245,7 @@ async fn resume_after_a_crash_between_intent_and_outcome() {
     // The same chain continues.
     let before = s.st.events;
     s.close().await;
-    let records = audit::read_all(&p).await.expect("read");
+    let records = audit::read_all(&p).expect("read");
     assert!(records.len() as u64 > before);
     assert!(matches!(
         audit::verify(&records, None, audit::read_head(&p)),
@@ -279,7 +279,7 @@ async fn replay_rebuilds_the_live_state_and_export_tells_the_story() {
     let (mut store, _) = Store::open(&p, "alice").await.expect("open");
     store.append(&r.events).await.expect("append");
     store.close().await;
-    let records = audit::read_all(&p).await.expect("read");
+    let records = audit::read_all(&p).expect("read");
 
     // Replay equivalence: the folded log equals the state the console had.
     let folded = audit::export::fold(&loaded.runbook, &records).expect("fold");

@@ -263,7 +263,7 @@ async fn flag_flip_and_pool_switch_through_the_gates_with_read_back_in_the_audit
     s.close().await;
 
     // The audit log: both actions with their read-back, and the disagreement.
-    let records = audit::read_all(&audit_path).await.expect("read audit");
+    let records = audit::read_all(&audit_path).expect("read audit");
     let steps: Vec<(bool, String)> = records
         .iter()
         .filter_map(|r| match r.event() {

@@ -73,7 +73,7 @@ async fn whole_rollout_zero_to_hundred_is_recorded() {
     let live = s.st.clone();
     s.close().await;
 
-    let records = audit::read_all(&path).await.expect("read");
+    let records = audit::read_all(&path).expect("read");
     assert!(matches!(
         audit::verify(&records, None, audit::read_head(&path)),
         audit::Verdict::Ok { .. }
@@ -228,7 +228,7 @@ async fn bad_canary_trips_a_critical_alert_that_blocks_advancing() {
     );
     s.close().await;
 
-    let records = audit::read_all(&path).await.expect("read");
+    let records = audit::read_all(&path).expect("read");
     let kinds: Vec<&str> = records.iter().map(|r| r.kind.as_str()).collect();
     assert!(
         kinds.contains(&"alert_fired")
