@@ -45,6 +45,7 @@ fn bench(c: &mut Criterion) {
                     head: "3f9a0c1e77b2",
                     clock: "SIM ×30".into(),
                     log: Some(&log),
+                    now: None,
                 };
                 term.draw(|f| render(f, black_box(&r.rb), black_box(&r.st), &ui, &th, &chrome))
                     .expect("draw");

@@ -36,6 +36,7 @@ fn draw(r: &Rehearsal, ui: &Ui, theme: &str, w: u16, h: u16) -> Terminal<TestBac
             "SIM ×30".into()
         },
         log: Some(&log),
+        now: None,
     };
     term.draw(|f| render(f, &r.rb, &r.st, ui, &th, &chrome))
         .expect("draw");

@@ -136,6 +136,8 @@ pub struct Store {
     operator: String,
     last_seq: i64,
     last_hash: String,
+    /// The `synchronous` setting in force on the connection.
+    synchronous_full: bool,
 }
 
 impl Store {
@@ -172,6 +174,7 @@ impl Store {
                 operator: clean(operator),
                 last_seq,
                 last_hash,
+                synchronous_full: true,
             },
             records,
         ))
@@ -187,6 +190,24 @@ impl Store {
 
     /// Append events in one transaction; returns the records as stored.
     pub async fn append(&mut self, events: &[(Time, Event)]) -> Result<Vec<Record>, String> {
+        // Operator actions, decisions and alerts are synced to disk before they take effect
+        // (synchronous=FULL). A batch of plain readings is committed to the WAL without its own
+        // fsync (synchronous=NORMAL): it survives a crash of warroom, and the next FULL commit
+        // makes it durable against power loss too. Readings arrive several times a second in a
+        // fast demo; this keeps the console's idle cost low.
+        let full = events.iter().any(|(_, e)| !matches!(e, Event::Observed(_)));
+        if full != self.synchronous_full {
+            let pragma = if full {
+                "PRAGMA synchronous = FULL"
+            } else {
+                "PRAGMA synchronous = NORMAL"
+            };
+            sqlx::query(pragma)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| format!("{}: {e}", self.path.display()))?;
+            self.synchronous_full = full;
+        }
         let mut tx = self.pool.begin().await.map_err(|e| e.to_string())?;
         let mut out = Vec::with_capacity(events.len());
         let (mut seq, mut prev) = (self.last_seq, self.last_hash.clone());

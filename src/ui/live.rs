@@ -218,24 +218,33 @@ pub async fn run_console(
     let mut ui = Ui::new(Mode::Live);
     let mut input = spawn_input();
     let mut terminal = ratatui::init();
-    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    // Readings, the clock and stopwatches are drawn on the tick; keys, actions, alerts and
+    // failures redraw at once. Frames stay cheap however fast the source clock runs.
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut dirty = true;
     let result: color_eyre::Result<()> = loop {
-        let head = short(&session.head);
-        let chrome = Chrome {
-            audit: &audit_label,
-            head: &head,
-            clock: clock_label.clone(),
-            log: None,
-        };
-        if let Err(e) =
-            terminal.draw(|f| render(f, &session.rb, &session.st, &ui, opts_theme, &chrome))
-        {
-            break Err(e.into());
+        if !std::mem::take(&mut dirty) {
+            // Nothing changed since the last frame.
+        } else {
+            let head = short(&session.head);
+            let chrome = Chrome {
+                audit: &audit_label,
+                head: &head,
+                clock: clock_label.clone(),
+                log: None,
+                now: Some(session.clock.now()),
+            };
+            if let Err(e) =
+                terminal.draw(|f| render(f, &session.rb, &session.st, &ui, opts_theme, &chrome))
+            {
+                break Err(e.into());
+            }
         }
         tokio::select! {
             ev = input.recv() => match ev {
                 Some(TermEvent::Key(k)) if k.kind == KeyEventKind::Press => {
+                    dirty = true;
                     let intents = ui.on_key(k, &session.st, &session.rb, &operator);
                     let mut quit = false;
                     for intent in intents {
@@ -249,15 +258,22 @@ pub async fn run_console(
                         break Ok(());
                     }
                 }
-                Some(_) => {}
+                // A resize (or anything else from the terminal) redraws.
+                Some(_) => dirty = true,
                 None => break Ok(()),
             },
             w = session.next() => match w {
-                Wake::WriteFailed(e) => ui.message = Some(format!("AUDIT WRITE FAILED: {e}")),
+                Wake::WriteFailed(e) => {
+                    ui.message = Some(format!("AUDIT WRITE FAILED: {e}"));
+                    dirty = true;
+                }
                 Wake::Closed => break Err(color_eyre::eyre::eyre!("a background task stopped")),
-                Wake::Committed(_) | Wake::Reported => {}
+                Wake::Committed(recs) => {
+                    dirty |= recs.iter().any(|r| r.kind != "observed");
+                }
+                Wake::Reported => {}
             },
-            _ = tick.tick() => {}
+            _ = tick.tick() => dirty = true,
         }
     };
     ratatui::restore();

@@ -20,6 +20,8 @@ pub struct Chrome<'a> {
     pub clock: String,
     /// The log pane's lines; `None` shows the live tracing log (tui-logger).
     pub log: Option<&'a [String]>,
+    /// The source clock now (live); `None` shows the time of the last event (replay).
+    pub now: Option<crate::engine::Time>,
 }
 
 pub fn render(f: &mut Frame, rb: &Runbook, st: &State, ui: &Ui, th: &Theme, ch: &Chrome) {
@@ -54,13 +56,12 @@ pub fn render(f: &mut Frame, rb: &Runbook, st: &State, ui: &Ui, th: &Theme, ch: 
         Layout::horizontal([Constraint::Length(left_w), Constraint::Min(40)]).areas(body);
     let phases_h = rb.phases.len() as u16 * if big { 2 } else { 1 } + 2;
     // Pools sit under the checklist; flags take the right column's width under the metrics.
+    // Room for every server the runbook names or the sources report (a `${VAR}` list in the
+    // runbook expands to several).
+    let servers = |n: usize, seen: usize| n.max(seen) as u16;
     let pools_h = 2
-        * (1 + rb
-            .pools
-            .blue
-            .servers
-            .len()
-            .max(rb.pools.green.servers.len()) as u16)
+        + servers(rb.pools.blue.servers.len(), st.pools.blue.len())
+        + servers(rb.pools.green.servers.len(), st.pools.green.len())
         + if big { 3 } else { 2 };
     let [phases, checklist, pools] = Layout::vertical([
         Constraint::Length(phases_h),
@@ -449,10 +450,16 @@ fn metrics_pane(
         let value = match ms.and_then(|s| s.last) {
             Some(v) if level != MetricLevel::Stale => format!("{} {}", fmt_num(v), m.unit),
             _ => {
-                let age = ms
-                    .and_then(|s| st.age(s.last_at))
-                    .map(|a| format!("stale {}", fmt_duration(a)));
-                age.unwrap_or_else(|| "no data".into())
+                // Read recently but without a value (source error, NaN): say so rather than
+                // show a fresh-looking age.
+                match ms {
+                    Some(s) if s.last.is_none() && s.last_at.is_some() => "no value".into(),
+                    Some(s) => st
+                        .age(s.last_at)
+                        .map(|a| format!("stale {}", fmt_duration(a)))
+                        .unwrap_or_else(|| "no data".into()),
+                    None => "no data".into(),
+                }
             }
         };
         let cmp = if m.direction == Direction::Below {
@@ -685,7 +692,7 @@ fn status_bar(f: &mut Frame, area: Rect, st: &State, ui: &Ui, th: &Theme, ch: &C
         Span::styled(format!("│ audit {} ", ch.audit), th.get("status")),
         Span::styled(format!("│ head {} ", ch.head), th.get("status")),
         Span::styled(
-            format!("│ {} {} ", ch.clock, hms(st.now)),
+            format!("│ {} {} ", ch.clock, hms(ch.now.or(st.now))),
             th.get(if ui.mode == Mode::Replay {
                 "replay"
             } else {

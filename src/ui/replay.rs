@@ -233,6 +233,7 @@ pub async fn run_replay(
             head: &head,
             clock: rp.clock_label(),
             log: Some(&lines),
+            now: None,
         };
         if let Err(e) = terminal.draw(|f| render(f, &rp.rb, &rp.st, &ui, &theme, &chrome)) {
             break Err(e.into());
