@@ -414,7 +414,7 @@ pub fn to_text(r: &StatusReport) -> String {
     for p in &r.pools {
         let healthy = p.servers.iter().filter(|s| s.healthy).count();
         line(format!(
-            "  {:<6}{:<8}weight {:<5}{}",
+            "  {:<6}{:<8}weight {:<7}{}",
             p.name.as_str(),
             match p.active {
                 Some(true) => "ACTIVE",
