@@ -162,17 +162,10 @@ fn main() -> ExitCode {
             operator,
             theme,
         } => {
-            let loaded = match runbook::load(&runbook) {
-                Ok(l) => l,
+            let (loaded, theme) = match runbook_and_theme(&runbook, &theme) {
+                Ok(x) => x,
                 Err(e) => {
                     eprintln!("{e}");
-                    return ExitCode::from(2);
-                }
-            };
-            let theme = match Theme::load(&theme) {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!("warroom: {e}");
                     return ExitCode::from(2);
                 }
             };
@@ -197,17 +190,10 @@ fn main() -> ExitCode {
             scenario,
             theme,
         } => {
-            let loaded = match runbook::load(&runbook) {
-                Ok(l) => l,
+            let (loaded, theme) = match runbook_and_theme(&runbook, &theme) {
+                Ok(x) => x,
                 Err(e) => {
                     eprintln!("{e}");
-                    return ExitCode::from(2);
-                }
-            };
-            let theme = match Theme::load(&theme) {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!("warroom: {e}");
                     return ExitCode::from(2);
                 }
             };
@@ -235,6 +221,16 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// The runbook and the theme a console opens with; the error is ready to print.
+fn runbook_and_theme(
+    runbook: &std::path::Path,
+    theme: &str,
+) -> Result<(runbook::Loaded, Theme), String> {
+    let loaded = runbook::load(runbook).map_err(|e| e.to_string())?;
+    let theme = Theme::load(theme).map_err(|e| format!("warroom: {e}"))?;
+    Ok((loaded, theme))
 }
 
 fn runtime() -> tokio::runtime::Runtime {

@@ -98,21 +98,13 @@ pub fn markdown(rb: &Runbook, records: &[Record]) -> Result<String, String> {
         "| Phase | Planned | Actual start | Actual end | Took | Status |"
     );
     let _ = writeln!(o, "|---|---|---|---|---|---|");
-    for (p, s) in rb.phases.iter().zip(&st.phases) {
-        let took = match (
-            s.started,
-            s.ended.or(if s.status == PhaseStatus::Active {
-                st.now
-            } else {
-                None
-            }),
-        ) {
-            (Some(a), Some(b)) => {
-                let d = (b - a).to_std().unwrap_or_default();
+    for (i, (p, s)) in rb.phases.iter().zip(&st.phases).enumerate() {
+        let took = match st.phase_took(i) {
+            Some(d) => {
                 let over = if d > p.duration { " (overrun)" } else { "" };
                 format!("{}{over}", fmt_duration(d))
             }
-            _ => "—".into(),
+            None => "—".into(),
         };
         let _ = writeln!(
             o,

@@ -527,6 +527,18 @@ fn open_bulk(path: &Path) -> Result<rusqlite::Connection, String> {
     Ok(c)
 }
 
+fn bulk_record(r: &rusqlite::Row) -> rusqlite::Result<Record> {
+    Ok(Record {
+        seq: r.get(0)?,
+        at: r.get(1)?,
+        operator: r.get(2)?,
+        kind: r.get(3)?,
+        payload: r.get(4)?,
+        prev_hash: r.get(5)?,
+        hash: r.get(6)?,
+    })
+}
+
 const SELECT_ALL: &str =
     "SELECT seq, at, operator, kind, payload, prev_hash, hash FROM audit ORDER BY seq";
 
@@ -571,17 +583,7 @@ pub fn verify_file(path: &Path, expect: Option<&str>) -> Result<Verdict, String>
         loop {
             match rows.next() {
                 Ok(Some(r)) => {
-                    let rec = (|| {
-                        Ok::<_, rusqlite::Error>(Record {
-                            seq: r.get(0)?,
-                            at: r.get(1)?,
-                            operator: r.get(2)?,
-                            kind: r.get(3)?,
-                            payload: r.get(4)?,
-                            prev_hash: r.get(5)?,
-                            hash: r.get(6)?,
-                        })
-                    })();
+                    let rec = bulk_record(r);
                     match rec {
                         Ok(rec) => batch.push(rec),
                         Err(e) => {
@@ -623,18 +625,6 @@ pub fn read_all(path: &Path) -> Result<Vec<Record>, String> {
     let c = open_bulk(path)?;
     let err = |e: rusqlite::Error| format!("{}: cannot read audit log: {e}", path.display());
     let mut stmt = c.prepare(SELECT_ALL).map_err(err)?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok(Record {
-                seq: r.get(0)?,
-                at: r.get(1)?,
-                operator: r.get(2)?,
-                kind: r.get(3)?,
-                payload: r.get(4)?,
-                prev_hash: r.get(5)?,
-                hash: r.get(6)?,
-            })
-        })
-        .map_err(err)?;
+    let rows = stmt.query_map([], bulk_record).map_err(err)?;
     rows.map(|r| r.map_err(err)).collect()
 }

@@ -258,6 +258,16 @@ impl State {
         Some((self.now? - at?).to_std().unwrap_or_default())
     }
 
+    /// How long phase `i` took, or has taken so far while it runs.
+    pub fn phase_took(&self, i: usize) -> Option<Duration> {
+        let p = self.phases.get(i)?;
+        let end = match p.status {
+            PhaseStatus::Active => self.now,
+            _ => p.ended,
+        };
+        Some((end? - p.started?).to_std().unwrap_or_default())
+    }
+
     pub fn firing(&self) -> impl Iterator<Item = &AlertRecord> {
         self.alerts.iter().filter(|a| a.resolved_at.is_none())
     }

@@ -278,17 +278,7 @@ fn phase_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme, b
             PhaseStatus::Active => ("▶", "phase.active"),
             PhaseStatus::Done => ("✓", "phase.done"),
         };
-        let took = match (
-            s.started,
-            s.ended.or(if s.status == PhaseStatus::Active {
-                st.now
-            } else {
-                None
-            }),
-        ) {
-            (Some(a), Some(b)) => Some((b - a).to_std().unwrap_or_default()),
-            _ => None,
-        };
+        let took = st.phase_took(i);
         let over = took.is_some_and(|t| t > p.duration);
         let actual = match (s.started, took) {
             (Some(a), Some(t)) if big => format!("{}→{}", a.format("%H:%M"), fmt_duration(t)),

@@ -142,20 +142,10 @@ fn parse_depth(text: &str, origin: &str, depth: usize) -> Result<Theme, String> 
             .unwrap_or_default();
         format!("{origin}{place}: invalid theme: {}", e.message())
     })?;
-    let mut palette = BTreeMap::new();
-    let mut specs: BTreeMap<String, StyleSpec> = BTreeMap::new();
-    if let Some(parent) = &f.inherits {
-        if depth > 4 || parent == &f.name {
-            return Err(format!("{origin}: theme inheritance loops at `{parent}`"));
-        }
-        let Some((_, ptext)) = BUILTIN.iter().find(|(n, _)| n == parent) else {
-            return Err(format!("{origin}: inherits unknown theme `{parent}`"));
-        };
-        // The whole chain: the parent's own parent first, then the parent.
-        let (pp, ps) = resolved(ptext, parent, depth + 1)?;
-        palette.extend(pp);
-        specs.extend(ps);
-    }
+    let (mut palette, mut specs) = match &f.inherits {
+        Some(parent) => inherited(parent, &f.name, origin, depth)?,
+        None => Default::default(),
+    };
     palette.extend(f.palette);
     for (k, v) in f.styles {
         if !NAMES.contains(&k.as_str()) {
@@ -209,22 +199,29 @@ fn parse_depth(text: &str, origin: &str, depth: usize) -> Result<Theme, String> 
 type Palette = BTreeMap<String, String>;
 type Specs = BTreeMap<String, StyleSpec>;
 
+/// The palette and styles of built-in theme `parent`, with everything it inherits in turn.
+fn inherited(
+    parent: &str,
+    name: &str,
+    origin: &str,
+    depth: usize,
+) -> Result<(Palette, Specs), String> {
+    if depth > 4 || parent == name {
+        return Err(format!("{origin}: theme inheritance loops at `{parent}`"));
+    }
+    let Some((_, ptext)) = BUILTIN.iter().find(|(n, _)| *n == parent) else {
+        return Err(format!("{origin}: inherits unknown theme `{parent}`"));
+    };
+    resolved(ptext, parent, depth + 1)
+}
+
 /// A built-in theme's palette and styles with everything it inherits.
 fn resolved(text: &str, origin: &str, depth: usize) -> Result<(Palette, Specs), String> {
     let f: ThemeFile = toml::from_str(text).map_err(|e| format!("{origin}: {e}"))?;
-    let mut palette = BTreeMap::new();
-    let mut specs = BTreeMap::new();
-    if let Some(parent) = &f.inherits {
-        if depth > 4 || parent == &f.name {
-            return Err(format!("{origin}: theme inheritance loops at `{parent}`"));
-        }
-        let Some((_, ptext)) = BUILTIN.iter().find(|(n, _)| n == parent) else {
-            return Err(format!("{origin}: inherits unknown theme `{parent}`"));
-        };
-        let (pp, ps) = resolved(ptext, parent, depth + 1)?;
-        palette.extend(pp);
-        specs.extend(ps);
-    }
+    let (mut palette, mut specs) = match &f.inherits {
+        Some(parent) => inherited(parent, &f.name, origin, depth)?,
+        None => Default::default(),
+    };
     palette.extend(f.palette);
     specs.extend(f.styles);
     Ok((palette, specs))

@@ -1,0 +1,141 @@
+//! The real binary in a real terminal (tmux): a `kill -9` mid-session loses nothing that was
+//! shown, the log resumes, and quitting gives the terminal back as it was.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn tmux(args: &[&str]) -> String {
+    match Command::new("tmux").args(args).output() {
+        Ok(o) => String::from_utf8_lossy(&o.stdout).into_owned(),
+        Err(_) => String::new(),
+    }
+}
+
+fn screen(s: &str) -> String {
+    tmux(&["capture-pane", "-p", "-t", s])
+}
+
+fn wait_for(s: &str, what: &str, secs: u64) -> bool {
+    let end = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < end {
+        if screen(s).contains(what) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+struct Session(String);
+impl Drop for Session {
+    fn drop(&mut self) {
+        tmux(&["kill-session", "-t", &self.0]);
+    }
+}
+
+fn start(name: &str, cmd: &str) -> Session {
+    let out = Command::new("tmux")
+        .args([
+            "new-session",
+            "-d",
+            "-s",
+            name,
+            "-x",
+            "120",
+            "-y",
+            "40",
+            cmd,
+        ])
+        .status();
+    assert!(out.is_ok_and(|s| s.success()), "tmux starts");
+    Session(name.to_string())
+}
+
+#[test]
+fn kill_9_loses_nothing_shown_and_quit_restores_the_terminal() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        println!("SKIP: tmux not installed; the terminal test needs it");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_warroom");
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let audit = dir.path().join("t.audit");
+    let a = audit.display().to_string();
+    let tag = std::process::id();
+
+    // `exec`: the pane's process is warroom itself, so we can kill -9 it.
+    let s1 = start(
+        &format!("wr-kill-{tag}"),
+        &format!("cd {root} && exec {bin} demo --audit {a} --operator tess --speed 1"),
+    );
+    assert!(
+        wait_for(&s1.0, "WARROOM", 20),
+        "first screen:\n{}",
+        screen(&s1.0)
+    );
+    for _ in 0..3 {
+        tmux(&["send-keys", "-t", &s1.0, " "]);
+    }
+    assert!(
+        wait_for(&s1.0, "3/16", 10),
+        "three ticks shown:\n{}",
+        screen(&s1.0)
+    );
+    let pid = tmux(&["display-message", "-p", "-t", &s1.0, "#{pane_pid}"]);
+    let killed = Command::new("kill").args(["-9", pid.trim()]).status();
+    assert!(killed.is_ok_and(|s| s.success()), "kill -9 {pid}");
+    std::thread::sleep(Duration::from_millis(300));
+
+    let out = Command::new(bin)
+        .args(["audit", "verify"])
+        .arg(&audit)
+        .output()
+        .expect("verify");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let jsonl = Command::new(bin)
+        .args(["audit", "export"])
+        .arg(&audit)
+        .output()
+        .expect("export");
+    let ticks = String::from_utf8_lossy(&jsonl.stdout)
+        .matches("\"kind\":\"checklist_ticked\"")
+        .count()
+        / 2;
+    assert_eq!(ticks, 3, "every tick shown on screen is in the log");
+
+    // Resume: the same three ticks are back on screen; then quit with q.
+    let s2 = start(
+        &format!("wr-resume-{tag}"),
+        &format!(
+            "cd {root} && {bin} demo --audit {a} --operator tess --speed 1; stty -a | grep -o -- '-\\?icanon' | head -1; echo EXITED=$?; sleep 30"
+        ),
+    );
+    assert!(
+        wait_for(&s2.0, "3/16", 20),
+        "resumed screen:\n{}",
+        screen(&s2.0)
+    );
+    tmux(&["send-keys", "-t", &s2.0, "q"]);
+    assert!(wait_for(&s2.0, "EXITED=0", 20), "quit:\n{}", screen(&s2.0));
+    let after = screen(&s2.0);
+    assert!(
+        !after.contains("WARROOM"),
+        "the alternate screen is gone:\n{after}"
+    );
+    assert!(
+        after.contains("audit log:") && after.contains("head: seq"),
+        "{after}"
+    );
+    assert!(
+        after.lines().any(|l| l.trim() == "icanon"),
+        "the terminal is back in canonical mode:\n{after}"
+    );
+    assert!(Path::new(&format!("{a}.head")).exists());
+}
