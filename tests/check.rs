@@ -842,3 +842,19 @@ fn an_alias_bomb() {
         r.all()
     );
 }
+
+#[test]
+fn an_sql_check_that_writes_is_refused() {
+    let line = std::fs::read_to_string(bad("sql-writes"))
+        .expect("fixture")
+        .lines()
+        .position(|l| l.contains("sql: \"DELETE"))
+        .map(|i| i as u64 + 1);
+    expect_error(
+        "sql-writes",
+        line,
+        None,
+        &["`sql` must be a read-only query"],
+        Some("read-only transaction"),
+    );
+}

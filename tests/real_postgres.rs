@@ -189,6 +189,58 @@ async fn migrations_locks_and_replication_lag_on_a_real_cluster() {
     assert_eq!(o.errors[0].source, "postgres:replication");
     assert!(o.errors[0].message.contains("no replica connected"));
 
+    // A runbook's SQL check ("no data loss"): legacy and unified row counts, in a read-only
+    // transaction. Equal counts read 0; a missing row reads 1; a check that writes is refused.
+    exec(&url, "CREATE TABLE legacy_attributes (id int)").await;
+    exec(&url, "CREATE TABLE unified_attributes (id int)").await;
+    exec(
+        &url,
+        "INSERT INTO legacy_attributes SELECT generate_series(1, 5)",
+    )
+    .await;
+    exec(
+        &url,
+        "INSERT INTO unified_attributes SELECT generate_series(1, 5)",
+    )
+    .await;
+    let diff = "SELECT abs((SELECT count(*) FROM legacy_attributes) - (SELECT count(*) FROM unified_attributes))";
+    // A write hidden in a function call: only the read-only transaction stops it.
+    exec(&url, "CREATE SEQUENCE attr_seq").await;
+    let writes = "SELECT nextval('attr_seq')";
+    let pgc = Postgres::new(&url, Duration::from_secs(3), vec![])
+        .expect("pool")
+        .with_checks(vec![
+            ("rows_missing".into(), diff.into()),
+            ("sneaky".into(), writes.into()),
+        ]);
+    let o = Source::read(&pgc).await;
+    assert_eq!(o.metrics.get("rows_missing"), Some(&Some(0.0)));
+    assert_eq!(o.metrics.get("sneaky"), Some(&None));
+    let refused = o
+        .errors
+        .iter()
+        .find(|e| e.source == "postgres:check:sneaky")
+        .expect("the writing check fails");
+    assert!(refused.message.contains("read-only"), "{}", refused.message);
+    exec(&url, "DELETE FROM unified_attributes WHERE id = 3").await;
+    let o = Source::read(&pgc).await;
+    assert_eq!(o.metrics.get("rows_missing"), Some(&Some(1.0)));
+    assert_eq!(
+        pgc.check("SELECT is_called::int FROM attr_seq").await,
+        Ok(0.0),
+        "the sequence never moved"
+    );
+    let cte = pgc
+        .check("WITH d AS (DELETE FROM legacy_attributes RETURNING 1) SELECT count(*) FROM d")
+        .await;
+    assert!(cte.is_err(), "{cte:?}");
+    assert_eq!(
+        pgc.check("SELECT count(*) FROM legacy_attributes").await,
+        Ok(5.0),
+        "no check deleted anything"
+    );
+    assert!(pgc.check("SELECT NULL::int").await.is_err());
+
     // golang-migrate's table: empty, then at 35, then dirty.
     exec(
         &url,

@@ -306,7 +306,9 @@ impl Sources {
             }
         };
         let postgres = match &ep.database {
-            Some(url) => match postgres::Postgres::new(url, timeout, postgres::metric_ids(rb)) {
+            Some(url) => match postgres::Postgres::new(url, timeout, postgres::metric_ids(rb))
+                .map(|p| p.with_checks(postgres::sql_checks(rb)))
+            {
                 Ok(p) => Some(p),
                 Err(e) => {
                     missing("postgres", e);

@@ -31,12 +31,26 @@ pub fn metric_ids(rb: &Runbook) -> Vec<String> {
         .collect()
 }
 
+/// The runbook's SQL checks: metrics with `sql`, as `(metric id, query)`.
+pub fn sql_checks(rb: &Runbook) -> Vec<(String, String)> {
+    rb.metrics
+        .iter()
+        .filter_map(|m| {
+            m.sql
+                .as_ref()
+                .map(|q| (m.id.value.clone(), q.value.clone()))
+        })
+        .collect()
+}
+
 /// One reading of the database.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DbReading {
     pub migration: Result<MigrationObs, String>,
     /// Seconds.
     pub lag: Result<f64, String>,
+    /// Each SQL check's value: `(metric id, value or error)`.
+    pub checks: Vec<(String, Result<f64, String>)>,
 }
 
 #[derive(Clone)]
@@ -46,6 +60,8 @@ pub struct Postgres {
     /// golang-migrate's table, quoted (`"schema_migrations"`, or `x-migrations-table`).
     table: String,
     metrics: Arc<Vec<String>>,
+    /// SQL checks: `(metric id, query)`.
+    checks: Arc<Vec<(String, String)>>,
 }
 
 impl std::fmt::Debug for Postgres {
@@ -124,6 +140,7 @@ impl Postgres {
             timeout,
             table,
             metrics: Arc::new(metrics),
+            checks: Arc::new(Vec::new()),
         })
     }
 
@@ -261,11 +278,64 @@ impl Postgres {
         if let Some(e) = down {
             return DbReading {
                 migration: Err(e.clone()),
-                lag: Err(e),
+                lag: Err(e.clone()),
+                checks: self
+                    .checks
+                    .iter()
+                    .map(|(id, _)| (id.clone(), Err(e.clone())))
+                    .collect(),
             };
         }
         let (migration, lag) = tokio::join!(self.migration(), self.replication_lag());
-        DbReading { migration, lag }
+        let mut checks = Vec::with_capacity(self.checks.len());
+        for (id, q) in self.checks.iter() {
+            checks.push((id.clone(), self.check(q).await));
+        }
+        DbReading {
+            migration,
+            lag,
+            checks,
+        }
+    }
+
+    /// With SQL checks (metrics with `sql`) to run at every reading.
+    pub fn with_checks(mut self, checks: Vec<(String, String)>) -> Self {
+        self.checks = Arc::new(checks);
+        self
+    }
+
+    /// Run one SQL check in a read-only transaction; its one value as a number.
+    pub async fn check(&self, query: &str) -> Result<f64, String> {
+        let run = async {
+            let mut tx = self
+                .pool
+                .begin()
+                .await
+                .map_err(|e| self.err("cannot begin", e))?;
+            sqlx::query("SET TRANSACTION READ ONLY")
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| self.err("cannot make the check read-only", e))?;
+            // The runbook's query, as a scalar subquery cast to a number.
+            let wrapped = format!(
+                "SELECT (({}))::double precision",
+                query.trim().trim_end_matches(';')
+            );
+            let v: Option<f64> = sqlx::query_scalar(sqlx::AssertSqlSafe(wrapped))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| self.err("check failed", e))?;
+            let _ = tx.rollback().await;
+            v.filter(|v| v.is_finite())
+                .ok_or_else(|| "the check returned no number (NULL)".to_string())
+        };
+        match tokio::time::timeout(self.timeout, run).await {
+            Ok(r) => r,
+            Err(_) => Err(format!(
+                "check did not answer within {}",
+                fmt_secs(self.timeout)
+            )),
+        }
     }
 
     pub fn observation(&self, r: &DbReading) -> Observation {
@@ -292,13 +362,27 @@ impl Postgres {
                 });
             }
         }
+        if !connect_failed {
+            for (id, v) in &r.checks {
+                if let Err(e) = v {
+                    errors.push(SourceError {
+                        source: format!("postgres:check:{id}"),
+                        message: e.clone(),
+                    });
+                }
+            }
+        }
+        let mut metrics: std::collections::BTreeMap<String, Option<f64>> = self
+            .metrics
+            .iter()
+            .map(|id| (id.clone(), r.lag.as_ref().ok().copied()))
+            .collect();
+        for (id, v) in &r.checks {
+            metrics.insert(id.clone(), v.as_ref().ok().copied());
+        }
         Observation {
             source: "postgres".into(),
-            metrics: self
-                .metrics
-                .iter()
-                .map(|id| (id.clone(), r.lag.as_ref().ok().copied()))
-                .collect(),
+            metrics,
             migration: r.migration.as_ref().ok().cloned(),
             errors,
             ..Default::default()
@@ -319,7 +403,12 @@ impl Source for Postgres {
     fn failed(&self, message: String) -> Observation {
         Observation {
             source: "postgres".into(),
-            metrics: self.metrics.iter().map(|id| (id.clone(), None)).collect(),
+            metrics: self
+                .metrics
+                .iter()
+                .chain(self.checks.iter().map(|(id, _)| id))
+                .map(|id| (id.clone(), None))
+                .collect(),
             errors: vec![SourceError {
                 source: "postgres".into(),
                 message: redact(&message),

@@ -322,6 +322,11 @@ pub struct Metric {
     /// The PromQL expression for this metric (`warroom run`).
     #[serde(default)]
     pub query: Option<String>,
+    /// A read-only SQL query on `targets.database` that returns one number (`warroom run`),
+    /// e.g. the difference of two row counts for "no data loss". Run in a read-only
+    /// transaction.
+    #[serde(default)]
+    pub sql: Option<Spanned<String>>,
     /// Multiply the query's value by this (e.g. 100 for a ratio shown in %).
     #[serde(default = "one")]
     pub scale: f64,

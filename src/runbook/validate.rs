@@ -102,6 +102,30 @@ pub fn validate(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>) -> Vec<Diag>
                 ));
             }
         }
+        if let Some(sql) = &m.sql {
+            if m.query.is_some() {
+                out.push(
+                    Diag::error(
+                        at(sql),
+                        format!("metric `{}` has both `query` and `sql`", m.id.value),
+                    )
+                    .hint("a metric has one source: PromQL (`query`) or SQL (`sql`)"),
+                );
+            }
+            let head = sql.value.trim_start().to_ascii_lowercase();
+            if !(head.starts_with("select") || head.starts_with("with")) {
+                out.push(
+                    Diag::error(
+                        at(sql),
+                        format!(
+                            "metric `{}`: `sql` must be a read-only query (SELECT or WITH)",
+                            m.id.value
+                        ),
+                    )
+                    .hint("checks only read; it also runs in a read-only transaction"),
+                );
+            }
+        }
         if let Some(sig) = &m.sim
             && !crate::sim::SIGNALS.contains(&sig.value.as_str())
         {

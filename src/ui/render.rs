@@ -240,6 +240,22 @@ fn alert_banner(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme)
             spans.push(Span::raw(" "));
         }
     }
+    // Found on start: an action that was requested but whose outcome was never recorded.
+    // It stays on the banner until the next action is requested.
+    if let Some(a) = st
+        .actions
+        .last()
+        .filter(|a| a.outcome == crate::engine::Outcome::Unknown)
+    {
+        spans.push(Span::styled(
+            format!(
+                " ⚠ #{} {}: outcome unknown — verify ",
+                a.id,
+                a.action.label()
+            ),
+            th.get("alert.warning"),
+        ));
+    }
     if let Some(a) = st.running() {
         let took = st.age(Some(a.requested_at)).unwrap_or_default();
         let target = match &a.action {
