@@ -290,6 +290,7 @@ impl World {
             }),
             backup: Some("full backup 02:00, verified".into()),
             errors,
+            history: BTreeMap::new(),
         }
     }
 

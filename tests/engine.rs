@@ -1214,3 +1214,30 @@ fn time_is_the_events_time() {
     assert_eq!(h.st.now, Some(t(100)));
     assert_eq!(h.st.metrics["error_rate"].last_at, Some(t(50)));
 }
+
+#[test]
+fn history_from_a_range_query_fills_the_sparkline_in_front_without_a_current_value() {
+    let mut h = Harness::new();
+    let one = |v: f64| Observation {
+        source: "prometheus".into(),
+        metrics: BTreeMap::from([("error_rate".to_string(), Some(v))]),
+        ..Default::default()
+    };
+    h.apply(t(100), Event::Observed(one(0.3)));
+    let past = Observation {
+        source: "prometheus:history".into(),
+        history: BTreeMap::from([(
+            "error_rate".to_string(),
+            vec![Some(0.1), None, Some(f64::NAN), Some(0.2)],
+        )]),
+        ..Default::default()
+    };
+    h.apply(t(101), Event::Observed(past));
+    let m = &h.st.metrics["error_rate"];
+    assert_eq!(
+        m.history.iter().copied().collect::<Vec<_>>(),
+        vec![Some(0.1), None, None, Some(0.2), Some(0.3)]
+    );
+    assert_eq!(m.last, Some(0.3), "history sets no current value");
+    assert_eq!(m.last_at, Some(t(100)));
+}

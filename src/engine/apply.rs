@@ -204,6 +204,17 @@ fn believe(st: &mut State, effect: &StepAction) {
 }
 
 fn observe(st: &mut State, rb: &Runbook, at: Time, o: &Observation) {
+    for (id, past) in &o.history {
+        if let Some(m) = st.metrics.get_mut(id) {
+            // Older than anything read since the session started: in front.
+            for v in past.iter().rev() {
+                m.history.push_front(v.filter(|x| x.is_finite()));
+            }
+            while m.history.len() > HISTORY {
+                m.history.pop_front();
+            }
+        }
+    }
     for (id, v) in &o.metrics {
         let Some(def) = rb.metric(id) else { continue };
         let Some(m) = st.metrics.get_mut(id) else {

@@ -262,6 +262,10 @@ pub struct Observation {
     /// Source failures: `(source, message)`.
     #[serde(default)]
     pub errors: Vec<SourceError>,
+    /// Earlier samples, oldest first, that fill a metric's sparkline when a session starts
+    /// (from a Prometheus range query). They set no current value.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub history: BTreeMap<String, Vec<Option<f64>>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -373,6 +373,25 @@ pub fn spawn_with(
         });
     }
     if let Some(p) = sources.prometheus.clone() {
+        // Fill the sparklines from a range query at start, on its own task so that a slow
+        // Prometheus delays neither the first readings nor anything else.
+        let (hp, out) = (p.clone(), reports.clone());
+        tasks.push(tokio::spawn(async move {
+            let fetch = hp.history(clock.now(), interval, crate::engine::HISTORY);
+            if let Ok(history) = tokio::time::timeout(Duration::from_secs(15), fetch).await
+                && !history.is_empty()
+            {
+                let observation = Observation {
+                    source: "prometheus:history".into(),
+                    history,
+                    ..Default::default()
+                };
+                let _ = out.send(Report::Observed {
+                    at: clock.now(),
+                    observation,
+                });
+            }
+        }));
         tasks.push(tokio::spawn(poll(
             Arc::new(p),
             clock,
