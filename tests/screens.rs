@@ -223,3 +223,20 @@ fn every_theme_renders_the_room_screen() {
     assert!(ui.dialog.is_none());
     let _ = engine::next_advance(&r.st, &r.rb);
 }
+
+#[test]
+fn after_a_phase_change_space_ticks_the_new_checklists_first_open_item() {
+    let mut r = Rehearsal::new(seed().runbook, Scenario::Healthy);
+    let mut ui = Ui::new(Mode::Live);
+    // The operator was at the end of the 16-item pre-deployment checklist.
+    ui.on_key(key(KeyCode::Down), &r.st, &r.rb, "alice");
+    ui.checklist_sel = 15;
+    r.run_to_phase("database-migration");
+    let out = ui.on_key(key(KeyCode::Char(' ')), &r.st, &r.rb, "alice");
+    let first = r.rb.phases[1].checklist[0].id.value.clone();
+    assert!(
+        matches!(out.as_slice(), [warroom::ui::app::Intent::Write(evs)]
+            if matches!(&evs[..], [engine::Event::ChecklistTicked { checklist, item, .. }] if checklist == "database-migration" && *item == first)),
+        "{out:?}"
+    );
+}

@@ -64,6 +64,9 @@ pub struct Ui {
     pub help: bool,
     /// A one-line message for the operator (last error, what happened).
     pub message: Option<String>,
+    /// The checklist the cursor belongs to; when another is shown, the cursor moves to its
+    /// first open item.
+    pub checklist_title: String,
 }
 
 /// What the loop must do after a key.
@@ -90,6 +93,7 @@ impl Ui {
             dialog: None,
             help: false,
             message: None,
+            checklist_title: String::new(),
         }
     }
 
@@ -115,6 +119,18 @@ impl Ui {
         });
     }
 
+    /// Keep the checklist cursor on the checklist that is shown.
+    fn follow_checklist(&mut self, st: &State, rb: &Runbook) {
+        let (title, items) = current_checklist(st, rb);
+        if title != self.checklist_title {
+            self.checklist_sel = items
+                .iter()
+                .position(|(l, i, _)| st.ticked(l, i).is_none())
+                .unwrap_or(0);
+            self.checklist_title = title;
+        }
+    }
+
     /// Handle one key press.
     pub fn on_key(
         &mut self,
@@ -123,6 +139,7 @@ impl Ui {
         rb: &Runbook,
         operator: &str,
     ) -> Vec<Intent> {
+        self.follow_checklist(st, rb);
         if self.help {
             if matches!(
                 key.code,

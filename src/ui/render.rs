@@ -297,7 +297,7 @@ fn phase_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme, b
         let took = st.phase_took(i);
         let over = took.is_some_and(|t| t > p.duration);
         let actual = match (s.started, took) {
-            (Some(a), Some(t)) if big => format!("{}→{}", a.format("%H:%M"), fmt_duration(t)),
+            (Some(a), Some(t)) if big => format!("{}→{}", a.format("%H:%M"), short_duration(t)),
             (Some(_), Some(t)) => short_duration(t),
             _ => "—".into(),
         };
@@ -341,15 +341,24 @@ fn checklist_pane(
     th: &Theme,
     big: bool,
 ) {
-    let (title, items) = current_checklist(st, rb);
+    let (list_title, items) = current_checklist(st, rb);
     let done = items
         .iter()
         .filter(|(l, i, _)| st.ticked(l, i).is_some())
         .count();
-    let title = format!("Checklist — {title} {done}/{}", items.len());
+    let title = format!("Checklist — {list_title} {done}/{}", items.len());
     let focused = ui.focus == Pane::Checklist;
     let inner_h = area.height.saturating_sub(2) as usize;
-    let sel = ui.checklist_sel.min(items.len().saturating_sub(1));
+    // A checklist the cursor has not been on yet starts at its first open item (as the next
+    // key will find it).
+    let sel = if list_title != ui.checklist_title {
+        items
+            .iter()
+            .position(|(l, i, _)| st.ticked(l, i).is_none())
+            .unwrap_or(0)
+    } else {
+        ui.checklist_sel.min(items.len().saturating_sub(1))
+    };
     let offset = sel.saturating_sub(inner_h.saturating_sub(1));
     let w = area.width.saturating_sub(4) as usize;
     let mut lines = Vec::new();
