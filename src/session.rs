@@ -21,6 +21,8 @@ pub enum Wake {
     Committed(Vec<Record>),
     /// An adapter reported; its events are on their way to the store.
     Reported,
+    /// A dry run answered: `(preview id, lines)`.
+    Previewed(u64, Vec<String>),
     /// The store failed to write; nothing of that batch was applied.
     WriteFailed(String),
     /// A task stopped.
@@ -54,6 +56,7 @@ pub struct Session {
     report_rx: UnboundedReceiver<Report>,
     tasks: Vec<JoinHandle<()>>,
     store_task: Option<JoinHandle<()>>,
+    previews: u64,
 }
 
 /// Rebuild the state from records with the one `apply`.
@@ -161,6 +164,7 @@ impl Session {
             report_rx,
             tasks,
             store_task: Some(store_task),
+            previews: 0,
         };
         if !records.is_empty() {
             s.log.push(format!(
@@ -205,16 +209,33 @@ impl Session {
         }
     }
 
+    /// Ask the adapters what `steps` would do (a dry run); the answer comes back as
+    /// `Wake::Previewed` with the id returned here.
+    pub fn preview(&mut self, steps: Vec<crate::engine::PlannedStep>) -> u64 {
+        self.previews += 1;
+        let id = self.previews;
+        let _ = self.job_tx.send(Job {
+            id,
+            steps,
+            preview: true,
+        });
+        id
+    }
+
     /// Wait for one report or commit and handle it.
     pub async fn next(&mut self) -> Wake {
         tokio::select! {
             r = self.report_rx.recv() => {
                 let Some(r) = r else { return Wake::Closed };
+                if let Report::Previewed { id, lines } = r {
+                    return Wake::Previewed(id, lines);
+                }
                 let (at, ev) = match r {
                     Report::Observed { at, observation } => (at, Event::Observed(observation)),
                     Report::StepFinished { id, at, step, name, ok, output } => (at, Event::StepFinished { id, step, name, ok, output }),
                     Report::Finished { id, at, ok: true, detail } => (at, Event::ActionSucceeded { id, detail }),
                     Report::Finished { id, at, ok: false, detail } => (at, Event::ActionFailed { id, error: detail }),
+                    Report::Previewed { .. } => return Wake::Reported,
                 };
                 self.write_at(at, vec![ev]);
                 Wake::Reported
@@ -250,6 +271,7 @@ impl Session {
                 let _ = self.job_tx.send(Job {
                     id: *id,
                     steps: steps.clone(),
+                    preview: false,
                 });
             }
         }

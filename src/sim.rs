@@ -480,6 +480,21 @@ pub async fn run(
             .max(Duration::from_millis(1));
         tokio::select! {
             job = jobs.recv() => match job {
+                // A dry run: the steps on a copy of the world, answered at once.
+                Some(j) if j.preview => {
+                    let mut copy = world.clone();
+                    let now = clock.now();
+                    let lines = j
+                        .steps
+                        .iter()
+                        .map(|s| match copy.execute(&s.action, now) {
+                            Ok(o) | Err(o) => format!("{}: {} (simulated dry run)", s.name, o.lines().last().unwrap_or("")),
+                        })
+                        .collect();
+                    if out.send(Report::Previewed { id: j.id, lines }).is_err() {
+                        return;
+                    }
+                }
                 Some(j) => queue.push_back(j),
                 None => return,
             },

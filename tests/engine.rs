@@ -79,6 +79,7 @@ impl Harness {
             &Submission {
                 typed: typed.to_string(),
                 override_reason: reason.map(str::to_string),
+                ..Default::default()
             },
         )
     }

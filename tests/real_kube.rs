@@ -423,3 +423,61 @@ async fn no_kubeconfig_is_not_configured() {
         .expect_err("missing file");
     assert!(e.contains("missing-kubeconfig"), "{e}");
 }
+
+#[tokio::test]
+async fn the_executor_answers_a_preview_with_a_server_side_dry_run() {
+    let f = fixture().await;
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/unified-attributes.yaml");
+    let rb = warroom::runbook::load(&path).expect("seed").runbook;
+    let (job_tx, job_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (rep_tx, mut rep_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (_clock, tasks) = warroom::real::spawn_with(&rb, f.ep.clone(), job_rx, rep_tx);
+    let steps = vec![
+        warroom::engine::PlannedStep {
+            name: "Deploy to green".into(),
+            action: StepAction::SetImage(SetImage {
+                deployment: "backend-green".into(),
+                container: "backend".into(),
+                image: "backend:v2.0.0".into(),
+            }),
+        },
+        warroom::engine::PlannedStep {
+            name: "Switch to blue".into(),
+            action: StepAction::SwitchPool(warroom::runbook::PoolName::Blue),
+        },
+    ];
+    job_tx
+        .send(warroom::adapters::Job {
+            id: 9,
+            steps,
+            preview: true,
+        })
+        .expect("send");
+    let lines = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(r) = rep_rx.recv().await {
+            if let warroom::adapters::Report::Previewed { id: 9, lines } = r {
+                return lines;
+            }
+        }
+        Vec::new()
+    })
+    .await
+    .expect("answered in time");
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].starts_with("Deploy to green: ")
+            && lines[0].contains("backend:v1.0.0 → backend:v2.0.0")
+            && lines[0].contains("dry run"),
+        "{lines:?}"
+    );
+    assert!(lines[1].contains("no dry run for this step"), "{lines:?}");
+    assert_eq!(
+        image(&f, "backend-green"),
+        json!("backend:v1.0.0"),
+        "nothing changed"
+    );
+    for t in tasks {
+        t.abort();
+    }
+}

@@ -52,6 +52,7 @@ async fn act(s: &mut Session, action: Action) -> Outcome {
         &Submission {
             typed: p.phrase.clone().unwrap_or_default(),
             override_reason: None,
+            ..Default::default()
         },
     )
     .expect("submit");
@@ -364,6 +365,7 @@ async fn steps_on_unconfigured_systems_fail_and_a_dead_flag_api_blocks_the_flip(
         &Submission {
             typed: p.phrase.clone().unwrap_or_default(),
             override_reason: Some("drill".into()),
+            ..Default::default()
         },
     )
     .expect("submit");

@@ -236,3 +236,54 @@ async fn bad_canary_trips_a_critical_alert_that_blocks_advancing() {
             && kinds.contains(&"action_blocked")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_says_what_would_change_and_changes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = tmp_audit(&dir, "dry.audit");
+    let mut s = Session::start_demo(&seed(), &path, "alice", 100.0, Scenario::Healthy)
+        .await
+        .expect("start");
+    let p = engine::propose(
+        &s.st,
+        &s.rb,
+        Action::FlipFlag {
+            flag: "unified_attributes_enabled".into(),
+            to: serde_json::json!(true),
+        },
+    );
+    let id = s.preview(p.steps.clone());
+    let mut lines = None;
+    for _ in 0..100 {
+        if let Ok(warroom::session::Wake::Previewed(got, l)) =
+            tokio::time::timeout(std::time::Duration::from_secs(5), s.next()).await
+            && got == id
+        {
+            lines = Some(l);
+            break;
+        }
+    }
+    let lines = lines.expect("the dry run answered");
+    assert_eq!(lines.len(), 1);
+    assert!(
+        lines[0].contains("read back unified_attributes_enabled = true")
+            && lines[0].contains("dry run"),
+        "{lines:?}"
+    );
+    // Nothing changed: the next reading still has the feature off.
+    let n = s.st.events;
+    assert!(until(&mut s, 10, |st| st.events > n + 2).await);
+    assert_eq!(
+        s.st.flags.get("unified_attributes_enabled"),
+        Some(&serde_json::json!(false))
+    );
+    // What the dialog showed is recorded with the request.
+    let sub = engine::Submission {
+        typed: p.phrase.clone().unwrap_or_default(),
+        preview: lines.clone(),
+        ..Default::default()
+    };
+    let evs = engine::submit(&s.st, &s.rb, &p, "alice", &sub).expect("submit");
+    assert!(matches!(&evs[0], engine::Event::ActionRequested { preview, .. } if *preview == lines));
+    s.close().await;
+}

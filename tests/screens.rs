@@ -151,6 +151,14 @@ fn going_to_100_percent_asks_for_the_phrase() {
     let mut ui = Ui::new(Mode::Live);
     ui.on_key(key(KeyCode::Char('a')), &r.st, &r.rb, "alice");
     typed(&mut ui, &r, "rollout 1");
+    // The dry run the systems answered is shown (and would be recorded with the request).
+    assert!(ui.wants_preview(&r.st, &r.rb).is_some());
+    ui.preview_asked(7);
+    ui.previewed(
+        7,
+        vec!["set unified_attributes_percentage = 100: flag API: ok (simulated dry run)".into()],
+    );
+    assert!(ui.wants_preview(&r.st, &r.rb).is_none(), "asked once");
     for (w, h) in SIZES {
         insta::assert_snapshot!(
             format!("confirm_100_{w}x{h}"),

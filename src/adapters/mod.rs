@@ -8,6 +8,9 @@ use crate::engine::{Observation, PlannedStep, Time};
 pub struct Job {
     pub id: u64,
     pub steps: Vec<PlannedStep>,
+    /// Only say what the steps would do (a server-side dry run) and change nothing; answered
+    /// with `Report::Previewed`.
+    pub preview: bool,
 }
 
 /// What adapters report. Each report carries the source clock's time of what it reports.
@@ -24,6 +27,11 @@ pub enum Report {
         name: String,
         ok: bool,
         output: String,
+    },
+    /// What a preview job's steps would do, one line each.
+    Previewed {
+        id: u64,
+        lines: Vec<String>,
     },
     /// All steps ran (ok) or one failed (not ok, with the error).
     Finished {

@@ -45,6 +45,9 @@ pub enum Event {
         evidence: Evidence,
         /// What will run, in order.
         steps: Vec<PlannedStep>,
+        /// What a dry run said the steps would change, as the dialog showed it.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        preview: Vec<String>,
     },
     /// The operator typed the confirmation phrase.
     ActionConfirmed {

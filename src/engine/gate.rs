@@ -489,6 +489,8 @@ pub fn evidence(st: &State, rb: &Runbook) -> Evidence {
 pub struct Submission {
     pub typed: String,
     pub override_reason: Option<String>,
+    /// The dry run the dialog showed, recorded with the request.
+    pub preview: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -552,6 +554,7 @@ pub fn submit(
         checks: p.checks.clone(),
         evidence,
         steps: p.steps.clone(),
+        preview: sub.preview.clone(),
     }];
     if let Some(phrase) = &p.phrase {
         out.push(Event::ActionConfirmed {

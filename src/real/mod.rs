@@ -499,6 +499,34 @@ impl Executor {
 
     /// Run one job; false when nobody listens any more.
     async fn job(&mut self, job: Job) -> bool {
+        if job.preview {
+            let mut lines = Vec::with_capacity(job.steps.len());
+            for s in &job.steps {
+                let line = match self.kube().await {
+                    Ok(k) => match k.preview(&s.action).await {
+                        Some(Ok(o)) => o,
+                        Some(Err(e)) => format!("dry run failed: {e}"),
+                        None => "no dry run for this step (not a Kubernetes write)".into(),
+                    },
+                    Err(_)
+                        if !matches!(
+                            s.action,
+                            StepAction::SetImage(_)
+                                | StepAction::SetEnv(_)
+                                | StepAction::Restart { .. }
+                        ) =>
+                    {
+                        "no dry run for this step (not a Kubernetes write)".into()
+                    }
+                    Err(e) => format!("no dry run: {e}"),
+                };
+                lines.push(format!("{}: {}", s.name.clone(), redact(&line)));
+            }
+            return self
+                .out
+                .send(Report::Previewed { id: job.id, lines })
+                .is_ok();
+        }
         if job.steps.is_empty() {
             return self
                 .out

@@ -26,6 +26,14 @@ pub enum Stage {
     Phrase,
 }
 
+/// A dialog's dry run: what the systems say the steps would change.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DryRun {
+    NotAsked,
+    Waiting(u64),
+    Answered(Vec<String>),
+}
+
 #[derive(Debug, Clone)]
 pub enum Dialog {
     /// An action's preview, checks and confirmation. The proposal is rebuilt from the live
@@ -36,6 +44,7 @@ pub enum Dialog {
         reason: String,
         typed: String,
         error: Option<String>,
+        dry_run: DryRun,
     },
     /// Pick one of several actions (rollback procedures, go/no-go).
     Choose {
@@ -97,6 +106,50 @@ impl Ui {
         }
     }
 
+    /// The steps to dry-run for the open dialog, if it has steps and has not asked yet.
+    pub fn wants_preview(
+        &self,
+        st: &State,
+        rb: &Runbook,
+    ) -> Option<Vec<crate::engine::PlannedStep>> {
+        match &self.dialog {
+            Some(Dialog::Confirm {
+                action,
+                dry_run: DryRun::NotAsked,
+                ..
+            }) => {
+                let steps = engine::propose(st, rb, action.clone()).steps;
+                (!steps.is_empty()).then_some(steps)
+            }
+            _ => None,
+        }
+    }
+
+    pub fn preview_asked(&mut self, id: u64) {
+        if let Some(Dialog::Confirm { dry_run, .. }) = self.dialog.as_mut() {
+            *dry_run = DryRun::Waiting(id);
+        }
+    }
+
+    /// A dry run answered; kept only if it is the one the open dialog asked for.
+    pub fn previewed(&mut self, id: u64, lines: Vec<String>) {
+        if let Some(Dialog::Confirm { dry_run, .. }) = self.dialog.as_mut()
+            && *dry_run == DryRun::Waiting(id)
+        {
+            *dry_run = DryRun::Answered(lines);
+        }
+    }
+
+    fn dry_run_lines(&self) -> Vec<String> {
+        match &self.dialog {
+            Some(Dialog::Confirm {
+                dry_run: DryRun::Answered(l),
+                ..
+            }) => l.clone(),
+            _ => Vec::new(),
+        }
+    }
+
     pub fn proposal(&self, st: &State, rb: &Runbook) -> Option<Proposal> {
         match &self.dialog {
             Some(Dialog::Confirm { action, .. }) => Some(engine::propose(st, rb, action.clone())),
@@ -116,6 +169,7 @@ impl Ui {
             reason: String::new(),
             typed: String::new(),
             error: None,
+            dry_run: DryRun::NotAsked,
         });
     }
 
@@ -303,6 +357,7 @@ impl Ui {
         rb: &Runbook,
         operator: &str,
     ) -> Vec<Intent> {
+        let preview = self.dry_run_lines();
         let Some(dialog) = self.dialog.as_mut() else {
             return Vec::new();
         };
@@ -341,6 +396,7 @@ impl Ui {
                 reason,
                 typed,
                 error,
+                ..
             } => {
                 let p = engine::propose(st, rb, action.clone());
                 let verdict = p.verdict();
@@ -364,7 +420,11 @@ impl Ui {
                         if let Verdict::NeedsConfirmation { .. } = verdict {
                             *stage = Stage::Phrase;
                         } else {
-                            return self.finish(st, rb, &p, operator, Submission::default());
+                            let sub = Submission {
+                                preview,
+                                ..Default::default()
+                            };
+                            return self.finish(st, rb, &p, operator, sub);
                         }
                     }
                     (KeyCode::Enter, Stage::Reason) => {
@@ -378,6 +438,7 @@ impl Ui {
                             let sub = Submission {
                                 typed: String::new(),
                                 override_reason: Some(reason.clone()),
+                                preview,
                             };
                             return self.finish(st, rb, &p, operator, sub);
                         }
@@ -386,6 +447,7 @@ impl Ui {
                         let sub = Submission {
                             typed: typed.clone(),
                             override_reason: (verdict == Verdict::Blocked).then(|| reason.clone()),
+                            preview,
                         };
                         if verdict == Verdict::Blocked && reason.trim().is_empty() {
                             *stage = Stage::Review;

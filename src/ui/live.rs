@@ -257,6 +257,11 @@ pub async fn run_console(
                     if quit {
                         break Ok(());
                     }
+                    // A dialog that just opened asks the systems for a dry run.
+                    if let Some(steps) = ui.wants_preview(&session.st, &session.rb) {
+                        let id = session.preview(steps);
+                        ui.preview_asked(id);
+                    }
                 }
                 // A resize (or anything else from the terminal) redraws.
                 Some(_) => dirty = true,
@@ -268,6 +273,10 @@ pub async fn run_console(
                     dirty = true;
                 }
                 Wake::Closed => break Err(color_eyre::eyre::eyre!("a background task stopped")),
+                Wake::Previewed(id, lines) => {
+                    ui.previewed(id, lines);
+                    dirty = true;
+                }
                 Wake::Committed(recs) => {
                     dirty |= recs.iter().any(|r| r.kind != "observed");
                 }

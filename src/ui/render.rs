@@ -836,6 +836,24 @@ fn dialog(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, d: &Dial
             for l in &p.preview {
                 head.push(Line::from(Span::styled(l.clone(), th.get("text"))));
             }
+            if let Dialog::Confirm { dry_run, .. } = d {
+                match dry_run {
+                    super::app::DryRun::NotAsked => {}
+                    super::app::DryRun::Waiting(_) => head.push(Line::from(Span::styled(
+                        "Dry run: asking the systems…",
+                        th.get("muted"),
+                    ))),
+                    super::app::DryRun::Answered(lines) => {
+                        head.push(Line::from(Span::styled(
+                            "Dry run (nothing was changed)",
+                            th.get("dialog.title"),
+                        )));
+                        for l in lines {
+                            head.push(Line::from(Span::styled(format!("  {l}"), th.get("text"))));
+                        }
+                    }
+                }
+            }
             head.push(Line::from(""));
             head.push(Line::from(Span::styled(
                 "Gate checks",

@@ -88,6 +88,7 @@ impl Rehearsal {
             &Submission {
                 typed,
                 override_reason: reason,
+                ..Default::default()
             },
         )
         .expect("submit");

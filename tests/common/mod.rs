@@ -83,6 +83,7 @@ pub async fn act(s: &mut Session, action: Action, wait_secs: u64) -> Outcome {
         &Submission {
             typed,
             override_reason: None,
+            ..Default::default()
         },
     )
     .expect("submit");
