@@ -139,6 +139,10 @@ pub struct Pools {
     /// How a request is routed to the canary pool, as the load balancer says it.
     #[serde(default)]
     pub canary_rule: Option<String>,
+    /// A Kubernetes Service whose selector points at the active pool (`warroom run`): switching
+    /// pools patches its selector to the pool's `labels`.
+    #[serde(default)]
+    pub service: Option<String>,
 }
 
 fn default_active() -> PoolName {
@@ -157,13 +161,20 @@ impl Pools {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Pool {
-    /// `host:port` of each server; `${VAR}` expands to a comma-separated list.
+    /// `host:port` of each server; `${VAR}` expands to a comma-separated list. May be empty
+    /// when the pool has a `deployment` (its pods are then its servers).
+    #[serde(default)]
     pub servers: Vec<String>,
     #[serde(default = "default_health_path")]
     pub health_path: String,
-    /// The Kubernetes Deployment behind this pool, if any.
+    /// The Kubernetes Deployment behind this pool, if any. Without `servers`, the pool's
+    /// health is its pods' readiness, watched through the Kubernetes API.
     #[serde(default)]
     pub deployment: Option<String>,
+    /// The labels that select this pool's pods (e.g. `{app: backend, color: green}`): the
+    /// Service selector when switching to it, and the pod selector for its health.
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 fn default_health_path() -> String {

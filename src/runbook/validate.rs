@@ -278,8 +278,11 @@ pub fn validate(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>) -> Vec<Diag>
         }
     }
     for (name, pool) in [("blue", &rb.pools.blue), ("green", &rb.pools.green)] {
-        if pool.servers.is_empty() {
-            out.push(Diag::error((1, 1), format!("pools.{name} has no servers")));
+        if pool.servers.is_empty() && pool.deployment.is_none() {
+            out.push(
+                Diag::error((1, 1), format!("pools.{name} has no servers and no deployment"))
+                    .hint("list the servers (host:port, health checked over HTTP) or name the pool's Kubernetes deployment"),
+            );
         }
     }
 
