@@ -162,7 +162,8 @@ impl Store {
                     .map_err(|e| format!("{}: cannot create audit log: {e}", path.display()))?;
             }
         }
-        let records = load_records(&pool, path).await?;
+        // Existing records are read with the bulk reader (the same one verify uses).
+        let records = if existed { read_all(path)? } else { Vec::new() };
         let (last_seq, last_hash) = records
             .last()
             .map(|r| (r.seq, r.hash.clone()))
@@ -299,34 +300,6 @@ async fn check_format(pool: &SqlitePool, path: &Path) -> Result<(), String> {
         Some(r) if r.try_get::<String, _>(0).ok().as_deref() == Some(FORMAT) => Ok(()),
         _ => Err(not_ours()),
     }
-}
-
-async fn load_records(pool: &SqlitePool, path: &Path) -> Result<Vec<Record>, String> {
-    let rows = sqlx::query(
-        "SELECT seq, at, operator, kind, payload, prev_hash, hash FROM audit ORDER BY seq",
-    )
-    .fetch_all(pool)
-    .await
-    .map_err(|e| format!("{}: cannot read audit log: {e}", path.display()))?;
-    rows.iter()
-        .map(|r| row_record(r).map_err(|e| format!("{}: {e}", path.display())))
-        .collect()
-}
-
-fn row_record(r: &sqlx::sqlite::SqliteRow) -> Result<Record, String> {
-    let get = |i: usize| {
-        r.try_get::<String, _>(i)
-            .map_err(|e| format!("bad column {i}: {e}"))
-    };
-    Ok(Record {
-        seq: r.try_get(0).map_err(|e| format!("bad seq: {e}"))?,
-        at: get(1)?,
-        operator: get(2)?,
-        kind: get(3)?,
-        payload: get(4)?,
-        prev_hash: get(5)?,
-        hash: get(6)?,
-    })
 }
 
 /// The verdict of `warroom audit verify`.
