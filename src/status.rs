@@ -133,25 +133,37 @@ pub async fn collect_with(
     };
     let kube = async {
         if !ep.kube_configured() {
-            return Some(real::not_configured("kube"));
+            return vec![real::not_configured("kube")];
         }
         let deployments: Vec<String> = [&rb.pools.blue, &rb.pools.green]
             .iter()
             .filter_map(|p| p.deployment.clone())
             .collect();
         match real::kube::Kube::connect(ep, timeout).await {
-            Err(e) => Some(Observation {
+            Err(e) => vec![Observation {
                 source: "kube".into(),
                 errors: vec![SourceError {
                     source: "kube".into(),
                     message: e,
                 }],
                 ..Default::default()
-            }),
-            Ok(_) if deployments.is_empty() => None,
+            }],
             Ok(k) => {
-                let src = real::kube::KubeSource::new(k, deployments);
-                Some(real::read_within(&src, limit).await)
+                let mut out = Vec::new();
+                // Pools without servers: their pods' readiness, read once. (After the
+                // deployments' reading, which would otherwise clear its errors.)
+                let pools = real::pods::pod_pools(rb, &ep.blue, &ep.green);
+                let pods = if pools.is_empty() {
+                    None
+                } else {
+                    Some(real::pods::read_once(&k, &pools, limit).await)
+                };
+                if !deployments.is_empty() {
+                    let src = real::kube::KubeSource::new(k, deployments);
+                    out.push(real::read_within(&src, limit).await);
+                }
+                out.extend(pods);
+                out
             }
         }
     };
@@ -161,7 +173,8 @@ pub async fn collect_with(
         lag = l;
         observations.push(o);
     }
-    observations.extend([prom, flags, lb, health, kube].into_iter().flatten());
+    observations.extend([prom, flags, lb, health].into_iter().flatten());
+    observations.extend(kube);
 
     // With a lag metric read from Prometheus instead, its value is the lag.
     if lag.is_none() {

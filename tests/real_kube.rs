@@ -1,7 +1,9 @@
 //! The Kubernetes adapter through the real kube client, with a kubeconfig pointing at a
 //! loopback server that speaks the subset used: apps/v1 Deployments get and patch
 //! (strategic merge, `dryRun=All`), with a rollout that progresses, one that exceeds its
-//! deadline, and faults (down, slow, 500, malformed JSON, a server that ignores writes).
+//! deadline, and faults (down, slow, 500, malformed JSON, a server that ignores writes);
+//! core/v1 Services get and patch (switching a selector blue ↔ green); core/v1 Pods list and
+//! watch (JSON-lines events since a resource version), for pool health from pod readiness.
 
 mod support;
 
@@ -28,6 +30,156 @@ enum Mode {
 struct Cluster {
     deployments: BTreeMap<String, Value>,
     patches: Vec<(String, String)>,
+    services: BTreeMap<String, Value>,
+    service_patches: Vec<(String, String)>,
+    pods: BTreeMap<String, Value>,
+    /// The cluster's resource version: bumped by every pod change.
+    rv: u64,
+}
+
+impl Cluster {
+    /// Add or change a pod: ready, or not with a container waiting for `reason`.
+    fn set_pod(&mut self, name: &str, color: &str, ready: bool, reason: Option<&str>) {
+        self.rv += 1;
+        let mut statuses = json!([{"name": "backend", "ready": ready, "restartCount": 0,
+            "image": "backend:v1.0.0", "imageID": "", "state": {"running": {}}}]);
+        if let Some(r) = reason {
+            statuses[0]["state"] = json!({"waiting": {"reason": r,
+                "message": "back-off 10s restarting failed container=backend"}});
+            statuses[0]["restartCount"] = json!(3);
+        }
+        let mut ready_cond =
+            json!({"type": "Ready", "status": if ready { "True" } else { "False" }});
+        if !ready {
+            ready_cond["reason"] = json!("ContainersNotReady");
+        }
+        self.pods.insert(
+            name.into(),
+            json!({
+                "apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": name, "namespace": "prod",
+                    "resourceVersion": self.rv.to_string(),
+                    "labels": {"app": "backend", "color": color}},
+                "spec": {"containers": [{"name": "backend", "image": "backend:v1.0.0"}]},
+                "status": {"phase": "Running", "conditions": [ready_cond],
+                    "containerStatuses": statuses}
+            }),
+        );
+    }
+}
+
+fn service(name: &str) -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": name, "namespace": "prod", "resourceVersion": "1"},
+        "spec": {"selector": {"app": "backend", "color": "blue"},
+                 "ports": [{"port": 80, "targetPort": 8080}]}
+    })
+}
+
+/// `a%3Db%2Cc%3Dd` → `a=b,c=d`.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Ok(v) =
+                u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("-"), 16)
+        {
+            out.push(v);
+            i += 3;
+        } else {
+            out.push(if b[i] == b'+' { b' ' } else { b[i] });
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn query_param(q: &str, key: &str) -> Option<String> {
+    q.split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| percent_decode(v))
+}
+
+fn selects(selector: &str, pod: &Value) -> bool {
+    selector
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .all(|kv| match kv.split_once('=') {
+            Some((k, v)) => pod["metadata"]["labels"][k] == json!(v),
+            None => false,
+        })
+}
+
+/// core/v1 Pods: a list, or a watch answering the changes since `resourceVersion` as
+/// JSON lines (then ending, so the watcher watches again), or after a pause when none.
+fn pods_request(r: &Req, c: &Cluster) -> Resp {
+    let selector = query_param(&r.query, "labelSelector").unwrap_or_default();
+    let matching = c.pods.values().filter(|p| selects(&selector, p));
+    if query_param(&r.query, "watch").as_deref() == Some("true") {
+        let since: u64 = query_param(&r.query, "resourceVersion")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let mut body = String::new();
+        for p in matching {
+            let rv: u64 = p["metadata"]["resourceVersion"]
+                .as_str()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            if rv > since {
+                body.push_str(&json!({"type": "MODIFIED", "object": p}).to_string());
+                body.push('\n');
+            }
+        }
+        let resp = Resp {
+            status: 200,
+            content_type: "application/json",
+            delay: Duration::ZERO,
+            body: body.clone().into_bytes(),
+        };
+        return if body.is_empty() {
+            resp.after(Duration::from_millis(150))
+        } else {
+            resp
+        };
+    }
+    let items: Vec<Value> = matching.cloned().collect();
+    Resp::json(
+        200,
+        json!({"apiVersion": "v1", "kind": "PodList",
+               "metadata": {"resourceVersion": c.rv.to_string()}, "items": items}),
+    )
+}
+
+/// core/v1 Services: get and patch (strategic merge, `dryRun=All`).
+fn services_request(r: &Req, m: Mode, c: &mut Cluster, name: String) -> Resp {
+    let Some(current) = c.services.get(&name).cloned() else {
+        return status(404, "NotFound", &format!("services \"{name}\" not found"));
+    };
+    match r.method.as_str() {
+        "GET" => Resp::json(200, current),
+        "PATCH" => {
+            let ct = r.header("content-type").unwrap_or_default().to_string();
+            if ct != "application/strategic-merge-patch+json" {
+                return status(415, "UnsupportedMediaType", &ct);
+            }
+            c.service_patches.push((name.clone(), r.query.clone()));
+            if m == Mode::IgnoreWrites {
+                return Resp::json(200, current);
+            }
+            let mut s = current;
+            merge(&mut s, &r.json());
+            if !r.query.contains("dryRun=All") {
+                c.services.insert(name, s.clone());
+            }
+            Resp::json(200, s)
+        }
+        other => status(405, "MethodNotAllowed", other),
+    }
 }
 
 fn deployment(name: &str) -> Value {
@@ -106,6 +258,13 @@ async fn api_server(mode: Arc<Mutex<Mode>>, cluster: Arc<Mutex<Cluster>>) -> Ser
             Mode::Slow => return Resp::json(200, json!({})).after(Duration::from_secs(3)),
             Mode::Malformed => return Resp::malformed(),
             _ => {}
+        }
+        if r.path == "/api/v1/namespaces/prod/pods" {
+            return pods_request(&r, &cluster.lock().expect("cluster"));
+        }
+        if let Some(name) = r.path.strip_prefix("/api/v1/namespaces/prod/services/") {
+            let mut c = cluster.lock().expect("cluster");
+            return services_request(&r, m, &mut c, name.to_string());
         }
         let Some(name) = r
             .path
@@ -201,6 +360,11 @@ async fn fixture() -> Fixture {
             .deployments
             .insert(n.into(), deployment(n));
     }
+    cluster
+        .lock()
+        .expect("cluster")
+        .services
+        .insert("backend".into(), service("backend"));
     let srv = api_server(mode.clone(), cluster.clone()).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let ep = Endpoints {
@@ -480,4 +644,557 @@ async fn the_executor_answers_a_preview_with_a_server_side_dry_run() {
     for t in tasks {
         t.abort();
     }
+}
+
+fn labels(color: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("app".to_string(), "backend".to_string()),
+        ("color".to_string(), color.to_string()),
+    ])
+}
+
+fn selector_of(f: &Fixture) -> Value {
+    f.cluster.lock().expect("cluster").services["backend"]["spec"]["selector"].clone()
+}
+
+/// The seed runbook with its pools behind a Service and labelled pods; `pods`: no servers,
+/// so that their health comes from the pods.
+fn lab_runbook(pods: bool) -> warroom::runbook::Runbook {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/unified-attributes.yaml");
+    let mut rb = warroom::runbook::load(&path).expect("seed").runbook;
+    rb.pools.service = Some("backend".into());
+    rb.pools.blue.labels = labels("blue");
+    rb.pools.green.labels = labels("green");
+    rb.pools.blue.deployment = Some("backend-blue".into());
+    rb.pools.green.deployment = Some("backend-green".into());
+    if pods {
+        rb.pools.blue.servers.clear();
+        rb.pools.green.servers.clear();
+    }
+    rb.monitoring.interval = Duration::from_millis(300);
+    rb
+}
+
+#[tokio::test]
+async fn switch_service_selector_green_then_blue_with_read_back() {
+    let f = fixture().await;
+    let k = client(&f).await;
+
+    let out = k
+        .switch_service("backend", &labels("green"), false)
+        .await
+        .expect("switch to green");
+    assert_eq!(
+        out,
+        "service/backend: selector app=backend,color=blue → app=backend,color=green (read back)"
+    );
+    assert_eq!(selector_of(&f), json!({"app": "backend", "color": "green"}));
+    let out = k
+        .switch_service("backend", &labels("blue"), false)
+        .await
+        .expect("switch to blue");
+    assert!(
+        out.ends_with("→ app=backend,color=blue (read back)"),
+        "{out}"
+    );
+    assert_eq!(selector_of(&f), json!({"app": "backend", "color": "blue"}));
+    {
+        let c = f.cluster.lock().expect("cluster");
+        assert_eq!(c.service_patches.len(), 2);
+        assert!(c.service_patches[0].1.contains("fieldManager=warroom"));
+        assert!(!c.service_patches[0].1.contains("dryRun"));
+    }
+
+    // A selector key the pool's labels lack is removed, not left behind by the merge.
+    f.cluster
+        .lock()
+        .expect("cluster")
+        .services
+        .get_mut("backend")
+        .expect("svc")["spec"]["selector"]["track"] = json!("stable");
+    k.switch_service("backend", &labels("green"), false)
+        .await
+        .expect("switch");
+    assert_eq!(selector_of(&f), json!({"app": "backend", "color": "green"}));
+
+    // A dry run says what would change and changes nothing.
+    let out = k
+        .switch_service("backend", &labels("blue"), true)
+        .await
+        .expect("dry run");
+    assert!(
+        out.contains("color=green → app=backend,color=blue") && out.contains("dry run"),
+        "{out}"
+    );
+    assert_eq!(selector_of(&f), json!({"app": "backend", "color": "green"}));
+    assert!(
+        f.cluster.lock().expect("cluster").service_patches[3]
+            .1
+            .contains("dryRun=All")
+    );
+
+    // A server that ignores the write: the read-back disagrees and the switch fails.
+    *f.mode.lock().expect("mode") = Mode::IgnoreWrites;
+    let e = k
+        .switch_service("backend", &labels("blue"), false)
+        .await
+        .expect_err("ignored");
+    assert_eq!(
+        e,
+        "set service/backend selector app=backend,color=blue, read back selector app=backend,color=green"
+    );
+    // Unknown Service, no labels.
+    *f.mode.lock().expect("mode") = Mode::Ok;
+    let e = k
+        .switch_service("frontend", &labels("blue"), false)
+        .await
+        .expect_err("no such service");
+    assert!(e.contains("404") && e.contains("not found"), "{e}");
+    let e = k
+        .switch_service("backend", &BTreeMap::new(), false)
+        .await
+        .expect_err("no labels");
+    assert!(e.contains("no labels"), "{e}");
+}
+
+async fn run_job(
+    tx: &tokio::sync::mpsc::UnboundedSender<warroom::adapters::Job>,
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<warroom::adapters::Report>,
+    id: u64,
+    action: StepAction,
+    preview: bool,
+) -> Vec<(bool, String)> {
+    tx.send(warroom::adapters::Job {
+        id,
+        steps: vec![warroom::engine::PlannedStep {
+            name: "Switch".into(),
+            action,
+        }],
+        preview,
+    })
+    .expect("send");
+    tokio::time::timeout(Duration::from_secs(10), async {
+        let mut steps = Vec::new();
+        while let Some(r) = rx.recv().await {
+            match r {
+                warroom::adapters::Report::StepFinished {
+                    id: i, ok, output, ..
+                } if i == id => steps.push((ok, output)),
+                warroom::adapters::Report::Finished { id: i, .. } if i == id => return steps,
+                warroom::adapters::Report::Previewed { id: i, lines } if i == id => {
+                    return lines.into_iter().map(|l| (true, l)).collect();
+                }
+                _ => {}
+            }
+        }
+        steps
+    })
+    .await
+    .expect("answered in time")
+}
+
+#[tokio::test]
+async fn the_executor_switches_the_service_and_previews_it() {
+    use warroom::runbook::PoolName;
+    let f = fixture().await;
+    let rb = lab_runbook(false);
+    let (job_tx, job_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (rep_tx, mut rep_rx) = tokio::sync::mpsc::unbounded_channel();
+    // No load balancer: the Service alone is switched.
+    let (_clock, tasks) = warroom::real::spawn_with(&rb, f.ep.clone(), job_rx, rep_tx);
+
+    let lines = run_job(
+        &job_tx,
+        &mut rep_rx,
+        1,
+        StepAction::SwitchPool(PoolName::Green),
+        true,
+    )
+    .await;
+    assert_eq!(lines.len(), 1);
+    assert!(
+        lines[0].1.contains("color=blue → app=backend,color=green")
+            && lines[0].1.contains("dry run"),
+        "{lines:?}"
+    );
+    assert_eq!(selector_of(&f), json!({"app": "backend", "color": "blue"}));
+
+    let steps = run_job(
+        &job_tx,
+        &mut rep_rx,
+        2,
+        StepAction::SwitchPool(PoolName::Green),
+        false,
+    )
+    .await;
+    assert_eq!(steps.len(), 1);
+    assert!(
+        steps[0].0 && steps[0].1.contains("(read back)"),
+        "{steps:?}"
+    );
+    assert_eq!(selector_of(&f), json!({"app": "backend", "color": "green"}));
+    let steps = run_job(
+        &job_tx,
+        &mut rep_rx,
+        3,
+        StepAction::SwitchPool(PoolName::Blue),
+        false,
+    )
+    .await;
+    assert!(steps[0].0, "{steps:?}");
+    assert_eq!(selector_of(&f), json!({"app": "backend", "color": "blue"}));
+
+    *f.mode.lock().expect("mode") = Mode::IgnoreWrites;
+    let steps = run_job(
+        &job_tx,
+        &mut rep_rx,
+        4,
+        StepAction::SwitchPool(PoolName::Green),
+        false,
+    )
+    .await;
+    assert!(
+        !steps[0].0
+            && steps[0]
+                .1
+                .contains("read back selector app=backend,color=blue"),
+        "{steps:?}"
+    );
+    for t in tasks {
+        t.abort();
+    }
+}
+
+#[tokio::test]
+async fn the_executor_switches_the_load_balancer_then_the_service() {
+    use warroom::runbook::PoolName;
+    let f = fixture().await;
+    let active = Arc::new(Mutex::new("blue".to_string()));
+    let a = active.clone();
+    let lb = Server::start(move |r| {
+        let mut act = a.lock().expect("lb");
+        match (r.method.as_str(), r.path.as_str()) {
+            ("POST", "/switch-to-green") => *act = "green".into(),
+            ("POST", "/switch-to-blue") => *act = "blue".into(),
+            ("GET", "/status") => {}
+            _ => return Resp::json(404, json!({})),
+        }
+        let green = if *act == "green" { 100 } else { 0 };
+        Resp::json(
+            200,
+            json!({"active": *act, "weights": {"blue": 100 - green, "green": green}}),
+        )
+    })
+    .await;
+    let rb = lab_runbook(false);
+    let mut ep = f.ep.clone();
+    ep.load_balancer = Some(lb.url());
+    let (job_tx, job_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (rep_tx, mut rep_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (_clock, tasks) = warroom::real::spawn_with(&rb, ep, job_rx, rep_tx);
+    let steps = run_job(
+        &job_tx,
+        &mut rep_rx,
+        1,
+        StepAction::SwitchPool(PoolName::Green),
+        false,
+    )
+    .await;
+    assert!(steps[0].0, "{steps:?}");
+    let out = &steps[0].1;
+    let (lb_at, svc_at) = (
+        out.find("load balancer: switched to green"),
+        out.find("service/backend: selector"),
+    );
+    assert!(
+        matches!((lb_at, svc_at), (Some(l), Some(s)) if l < s),
+        "both, LB first: {out}"
+    );
+    assert_eq!(*active.lock().expect("lb"), "green");
+    assert_eq!(selector_of(&f), json!({"app": "backend", "color": "green"}));
+    for t in tasks {
+        t.abort();
+    }
+}
+
+/// The next pod-watch observation that `pred` accepts, within 10 s.
+async fn pods_obs(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<warroom::adapters::Report>,
+    pred: impl Fn(&warroom::engine::Observation) -> bool,
+) -> warroom::engine::Observation {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(r) = rx.recv().await {
+            if let warroom::adapters::Report::Observed { observation, .. } = r
+                && observation.source == "kube:pods"
+                && pred(&observation)
+            {
+                return Some(observation);
+            }
+        }
+        None
+    })
+    .await
+    .expect("observed in time")
+    .expect("reports still flowing")
+}
+
+fn green_pods(o: &warroom::engine::Observation) -> Vec<(String, bool, Option<String>)> {
+    o.pools
+        .as_ref()
+        .map(|p| {
+            p.green
+                .iter()
+                .map(|s| (s.address.clone(), s.healthy, s.error.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn pool_health_follows_the_pods_by_watch() {
+    let f = fixture().await;
+    {
+        let mut c = f.cluster.lock().expect("cluster");
+        c.set_pod("backend-green-a", "green", true, None);
+        c.set_pod("backend-green-b", "green", true, None);
+        c.set_pod("backend-blue-a", "blue", true, None);
+    }
+    let rb = lab_runbook(true);
+    let (_job_tx, job_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (rep_tx, mut rep_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (_clock, tasks) = warroom::real::spawn_with(&rb, f.ep.clone(), job_rx, rep_tx);
+
+    // Both pods listed and ready: 2/2 healthy, no latency (not an HTTP check).
+    let o = pods_obs(&mut rep_rx, |o| {
+        green_pods(o).len() == 2 && o.pools.as_ref().is_some_and(|p| !p.blue.is_empty())
+    })
+    .await;
+    assert!(green_pods(&o).iter().all(|(_, ok, _)| *ok), "{o:?}");
+    let p = o.pools.as_ref().expect("pools");
+    assert!(p.active.is_none() && p.green_weight.is_none());
+    assert!(p.green.iter().all(|s| s.latency_ms.is_none()));
+    // Each pool's own pods: blue's watch lists blue's.
+    assert_eq!(p.blue.len(), 1, "{o:?}");
+    assert_eq!(p.blue[0].address, "backend-blue-a");
+
+    // One pod crash-loops: the watch brings it, unhealthy with its reason.
+    f.cluster.lock().expect("cluster").set_pod(
+        "backend-green-b",
+        "green",
+        false,
+        Some("CrashLoopBackOff"),
+    );
+    let o = pods_obs(&mut rep_rx, |o| {
+        green_pods(o)
+            .iter()
+            .any(|(n, ok, _)| n == "backend-green-b" && !ok)
+    })
+    .await;
+    let pods = green_pods(&o);
+    assert_eq!(pods.len(), 2);
+    assert_eq!(pods[0], ("backend-green-a".to_string(), true, None));
+    let why = pods[1].2.clone().unwrap_or_default();
+    assert!(why.starts_with("CrashLoopBackOff"), "{why}");
+    assert!(o.errors.is_empty(), "{o:?}");
+
+    // The API server fails: a kube:pods source error, no panic, and the watch goes on.
+    *f.mode.lock().expect("mode") = Mode::Fail;
+    let o = pods_obs(&mut rep_rx, |o| !o.errors.is_empty()).await;
+    assert_eq!(o.errors[0].source, "kube:pods");
+    assert!(o.errors[0].message.contains("500"), "{o:?}");
+    assert!(tasks.iter().all(|t| !t.is_finished()), "no task ended");
+    // The kube poller repeats the watch's error, so that its readings do not hide it.
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(r) = rep_rx.recv().await {
+            if let warroom::adapters::Report::Observed { observation, .. } = r
+                && observation.source == "kube"
+                && observation.errors.iter().any(|e| e.source == "kube:pods")
+            {
+                return;
+            }
+        }
+    })
+    .await
+    .expect("the kube poller carries the pod error");
+
+    // Back up: the watcher retries (default backoff) and the error clears.
+    *f.mode.lock().expect("mode") = Mode::Ok;
+    f.cluster
+        .lock()
+        .expect("cluster")
+        .set_pod("backend-green-b", "green", true, None);
+    let o = pods_obs(&mut rep_rx, |o| {
+        o.errors.is_empty()
+            && green_pods(o).iter().all(|(_, ok, _)| *ok)
+            && green_pods(o).len() == 2
+    })
+    .await;
+    assert!(o.errors.is_empty());
+    for t in tasks {
+        t.abort();
+    }
+}
+
+#[tokio::test]
+async fn pools_with_servers_keep_their_http_checks() {
+    let f = fixture().await;
+    f.cluster
+        .lock()
+        .expect("cluster")
+        .set_pod("backend-green-a", "green", true, None);
+    let health = Server::start(|_| Resp::text(200, "ok")).await;
+    let rb = lab_runbook(true);
+    let mut ep = f.ep.clone();
+    // Blue lists a server: HTTP checks for blue, pods for green only.
+    ep.blue = vec![health.host_port()];
+    let (_job_tx, job_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (rep_tx, mut rep_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (_clock, tasks) = warroom::real::spawn_with(&rb, ep, job_rx, rep_tx);
+    let o = pods_obs(&mut rep_rx, |o| green_pods(o).len() == 1).await;
+    assert!(o.pools.as_ref().expect("pools").blue.is_empty(), "{o:?}");
+    let mut saw_health = false;
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        while let Some(r) = rep_rx.recv().await {
+            if let warroom::adapters::Report::Observed { observation, .. } = r
+                && let Some(p) = &observation.pools
+            {
+                match observation.source.as_str() {
+                    "health" => {
+                        assert!(p.green.is_empty(), "{observation:?}");
+                        saw_health |= p.blue.len() == 1 && p.blue[0].healthy;
+                    }
+                    "kube:pods" => assert!(p.blue.is_empty(), "{observation:?}"),
+                    _ => {}
+                }
+            }
+        }
+    })
+    .await;
+    assert!(saw_health, "blue's HTTP check ran");
+    for t in tasks {
+        t.abort();
+    }
+}
+
+fn pod_value(v: Value) -> k8s_openapi::api::core::v1::Pod {
+    match serde_json::from_value(v) {
+        Ok(p) => p,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[test]
+fn a_pod_is_a_healthy_server_when_ready() {
+    let ok = pod_value(
+        json!({"metadata": {"name": "g-1"}, "status": {"phase": "Running",
+        "conditions": [{"type": "Ready", "status": "True"}]}}),
+    );
+    let s = warroom::real::pods::pod_server(&ok);
+    assert!(s.healthy && s.error.is_none() && s.address == "g-1");
+    let crash = pod_value(
+        json!({"metadata": {"name": "g-2"}, "status": {"phase": "Running",
+        "conditions": [{"type": "Ready", "status": "False", "reason": "ContainersNotReady"}],
+        "containerStatuses": [{"name": "backend", "ready": false, "restartCount": 5, "image": "b",
+            "imageID": "", "state": {"waiting": {"reason": "CrashLoopBackOff",
+            "message": "back-off 5m0s restarting failed container"}}}]}}),
+    );
+    let s = warroom::real::pods::pod_server(&crash);
+    assert!(!s.healthy);
+    assert_eq!(
+        s.error.as_deref(),
+        Some("CrashLoopBackOff: back-off 5m0s restarting failed container")
+    );
+    let pending = pod_value(json!({"metadata": {"name": "g-3"}, "status": {"phase": "Pending"}}));
+    assert_eq!(
+        warroom::real::pods::pod_server(&pending).error.as_deref(),
+        Some("Pending")
+    );
+    let bare = pod_value(
+        json!({"metadata": {"name": "g-4"}, "status": {"phase": "Running",
+        "conditions": [{"type": "Ready", "status": "False"}]}}),
+    );
+    assert_eq!(
+        warroom::real::pods::pod_server(&bare).error.as_deref(),
+        Some("not ready")
+    );
+}
+
+#[tokio::test]
+async fn pods_read_once_for_status() {
+    use warroom::real::pods::{PodPool, read_once};
+    use warroom::runbook::PoolName;
+    let f = fixture().await;
+    {
+        let mut c = f.cluster.lock().expect("cluster");
+        c.set_pod("backend-green-a", "green", true, None);
+        c.set_pod("backend-green-b", "green", false, Some("CrashLoopBackOff"));
+        c.set_pod("backend-blue-a", "blue", true, None);
+    }
+    let k = client(&f).await;
+    let pools = vec![PodPool {
+        pool: PoolName::Green,
+        selector: "app=backend,color=green".into(),
+    }];
+    let o = read_once(&k, &pools, Duration::from_secs(2)).await;
+    assert!(o.errors.is_empty(), "{o:?}");
+    let p = o.pools.expect("pools");
+    assert!(p.blue.is_empty());
+    assert_eq!(p.green.len(), 2);
+    assert!(p.green[0].healthy && !p.green[1].healthy);
+    *f.mode.lock().expect("mode") = Mode::Fail;
+    let o = read_once(&k, &pools, Duration::from_secs(2)).await;
+    assert_eq!(o.errors.len(), 1);
+    assert!(
+        o.errors[0]
+            .message
+            .starts_with("green: list pods: HTTP 500"),
+        "{o:?}"
+    );
+}
+
+#[tokio::test]
+async fn status_reports_the_pods_of_a_pool_without_servers() {
+    let f = fixture().await;
+    {
+        let mut c = f.cluster.lock().expect("cluster");
+        c.set_pod("backend-green-a", "green", true, None);
+        c.set_pod("backend-green-b", "green", false, Some("CrashLoopBackOff"));
+    }
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/unified-attributes.yaml");
+    let mut rb = warroom::runbook::load(&path).expect("seed").runbook;
+    // Green lists no servers: its health is its pods'.
+    rb.pools.green.servers.clear();
+    rb.pools.green.labels = [
+        ("app".to_string(), "backend".to_string()),
+        ("color".to_string(), "green".to_string()),
+    ]
+    .into();
+    let ep = f.ep.clone();
+    let st = warroom::engine::State::new(&rb);
+    let report = warroom::status::collect_with(&rb, st, &ep, Duration::from_secs(2)).await;
+    let green = report
+        .pools
+        .iter()
+        .find(|p| p.name == warroom::runbook::PoolName::Green)
+        .expect("green");
+    let names: Vec<(&str, bool)> = green
+        .servers
+        .iter()
+        .map(|s| (s.address.as_str(), s.healthy))
+        .collect();
+    assert_eq!(
+        names,
+        vec![("backend-green-a", true), ("backend-green-b", false)],
+        "{report:?}"
+    );
+    assert!(
+        green.servers[1]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("CrashLoopBackOff"))
+    );
+    let j = warroom::status::to_json(&report);
+    assert_eq!(j["pools"]["green"]["servers"][1]["healthy"], json!(false));
 }

@@ -11,12 +11,18 @@
 
 use super::{Endpoints, NOT_CONFIGURED, Source, fmt_secs};
 use crate::engine::{Observation, SourceError};
-use crate::runbook::{StepAction, redact};
+use crate::runbook::{PoolName, StepAction, redact};
 use ::kube::api::{Api, Patch, PatchParams};
 use ::kube::config::{KubeConfigOptions, Kubeconfig};
 use ::kube::{Client, Config};
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Service;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// How long a watch request may stay open (`timeoutSeconds`) before the watcher renews it.
+pub const WATCH_SECONDS: u32 = 60;
 
 pub const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
 const FIELD_MANAGER: &str = "warroom";
@@ -27,6 +33,42 @@ pub struct Kube {
     namespace: String,
     timeout: Duration,
     poll_every: Duration,
+    service: Option<ServiceTarget>,
+}
+
+/// The Service whose selector points at the active pool, and each pool's labels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceTarget {
+    pub name: String,
+    pub blue: BTreeMap<String, String>,
+    pub green: BTreeMap<String, String>,
+}
+
+impl ServiceTarget {
+    pub fn labels(&self, pool: PoolName) -> &BTreeMap<String, String> {
+        match pool {
+            PoolName::Blue => &self.blue,
+            PoolName::Green => &self.green,
+        }
+    }
+}
+
+/// `app=backend,color=green`, or `(none)`.
+pub fn fmt_selector(sel: &BTreeMap<String, String>) -> String {
+    if sel.is_empty() {
+        return "(none)".into();
+    }
+    sel.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn selector(s: &Service) -> BTreeMap<String, String> {
+    s.spec
+        .as_ref()
+        .and_then(|sp| sp.selector.clone())
+        .unwrap_or_default()
 }
 
 impl std::fmt::Debug for Kube {
@@ -101,7 +143,7 @@ pub fn rollout_state(d: &Deployment) -> Rollout {
     ))
 }
 
-fn kube_error(what: &str, e: ::kube::Error) -> String {
+pub(crate) fn kube_error(what: &str, e: ::kube::Error) -> String {
     let msg = match e {
         ::kube::Error::Api(s) => {
             let mut m = format!("HTTP {}", s.code);
@@ -185,6 +227,26 @@ impl Kube {
     /// A client from the endpoints' kubeconfig files (merged, current context) or the
     /// in-cluster service account. Every request is bounded by `timeout`.
     pub async fn connect(ep: &Endpoints, timeout: Duration) -> Result<Kube, String> {
+        Kube::connect_with(ep, timeout, timeout).await
+    }
+
+    /// A client for long-running watches: requests connect within `timeout`, but a watch may
+    /// stay quiet for up to [`WATCH_SECONDS`]; a connection silent for longer than that (plus
+    /// `timeout`) is dead, and the watcher reconnects.
+    pub async fn connect_for_watch(ep: &Endpoints, timeout: Duration) -> Result<Kube, String> {
+        Kube::connect_with(
+            ep,
+            timeout,
+            Duration::from_secs(WATCH_SECONDS as u64 + 5) + timeout,
+        )
+        .await
+    }
+
+    async fn connect_with(
+        ep: &Endpoints,
+        timeout: Duration,
+        read_timeout: Duration,
+    ) -> Result<Kube, String> {
         let mut config = if !ep.kubeconfig.is_empty() {
             let mut merged: Option<Kubeconfig> = None;
             for p in &ep.kubeconfig {
@@ -211,7 +273,7 @@ impl Kube {
             return Err(NOT_CONFIGURED.into());
         };
         config.connect_timeout = Some(timeout);
-        config.read_timeout = Some(timeout);
+        config.read_timeout = Some(read_timeout);
         config.write_timeout = Some(timeout);
         config.reset_reader_on_write = true;
         config.default_retry = false;
@@ -225,7 +287,18 @@ impl Kube {
             namespace,
             timeout,
             poll_every: Duration::from_secs(2),
+            service: None,
         })
+    }
+
+    /// The Service that `SwitchPool` steps (and their previews) repoint.
+    pub fn with_service(mut self, service: Option<ServiceTarget>) -> Kube {
+        self.service = service;
+        self
+    }
+
+    pub fn service(&self) -> Option<&ServiceTarget> {
+        self.service.as_ref()
     }
 
     /// How often `wait_rollout` reads the Deployment (2 s by default).
@@ -437,8 +510,84 @@ impl Kube {
                     .await
             }
             StepAction::Restart { deployment } => self.restart(deployment, true).await,
+            StepAction::SwitchPool(p) => {
+                let svc = self.service.as_ref()?;
+                self.switch_service(&svc.name, svc.labels(*p), true).await
+            }
             _ => return None,
         })
+    }
+
+    pub(crate) fn pods(&self) -> Api<k8s_openapi::api::core::v1::Pod> {
+        Api::namespaced(self.client.clone(), &self.namespace)
+    }
+
+    fn services(&self) -> Api<Service> {
+        Api::namespaced(self.client.clone(), &self.namespace)
+    }
+
+    pub async fn get_service(&self, name: &str) -> Result<Service, String> {
+        self.bounded(&format!("get service/{name}"), self.services().get(name))
+            .await
+    }
+
+    /// Point a Service at a pool: a strategic-merge patch of `spec.selector` to `labels`
+    /// (keys that the selector has and `labels` lacks are removed), then the Service read back.
+    /// A dry run (`dryRun=All`) changes nothing and is judged on the patch's answer.
+    pub async fn switch_service(
+        &self,
+        name: &str,
+        labels: &BTreeMap<String, String>,
+        dry_run: bool,
+    ) -> Result<String, String> {
+        if labels.is_empty() {
+            return Err(format!(
+                "service/{name}: the pool has no labels to select its pods"
+            ));
+        }
+        let before = selector(&self.get_service(name).await?);
+        let mut sel = serde_json::Map::new();
+        for k in before.keys().filter(|k| !labels.contains_key(*k)) {
+            sel.insert(k.clone(), serde_json::Value::Null);
+        }
+        for (k, v) in labels {
+            sel.insert(k.clone(), serde_json::Value::String(v.clone()));
+        }
+        let body = serde_json::json!({"spec": {"selector": sel}});
+        let params = PatchParams {
+            dry_run,
+            field_manager: Some(FIELD_MANAGER.into()),
+            ..Default::default()
+        };
+        let patched = self
+            .bounded(
+                &format!("patch service/{name}"),
+                self.services()
+                    .patch(name, &params, &Patch::Strategic(body)),
+            )
+            .await?;
+        let after = if dry_run {
+            selector(&patched)
+        } else {
+            selector(&self.get_service(name).await?)
+        };
+        if &after != labels {
+            return Err(format!(
+                "set service/{name} selector {}, read back selector {}",
+                fmt_selector(labels),
+                fmt_selector(&after)
+            ));
+        }
+        Ok(format!(
+            "service/{name}: selector {} → {}{}",
+            fmt_selector(&before),
+            fmt_selector(&after),
+            if dry_run {
+                " (dry run: nothing changed)"
+            } else {
+                " (read back)"
+            }
+        ))
     }
 }
 
@@ -451,11 +600,35 @@ fn round(d: Duration) -> Duration {
 pub struct KubeSource {
     kube: Kube,
     deployments: Vec<String>,
+    pod_errors: Option<Arc<Mutex<Option<String>>>>,
 }
 
 impl KubeSource {
     pub fn new(kube: Kube, deployments: Vec<String>) -> KubeSource {
-        KubeSource { kube, deployments }
+        KubeSource {
+            kube,
+            deployments,
+            pod_errors: None,
+        }
+    }
+
+    /// Carry the pod watch's current error (see [`super::pods::PodErrors`]): each reading of
+    /// this source replaces every `kube*` error, so it repeats the watch's.
+    pub fn with_pod_errors(mut self, errors: super::pods::PodErrors) -> KubeSource {
+        self.pod_errors = Some(errors);
+        self
+    }
+
+    fn pod_error(&self) -> Option<SourceError> {
+        let shared = self.pod_errors.as_ref()?;
+        let message = match shared.lock() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }?;
+        Some(SourceError {
+            source: super::pods::SOURCE.into(),
+            message,
+        })
     }
 }
 
@@ -482,6 +655,7 @@ impl Source for KubeSource {
                 }),
             }
         }
+        errors.extend(self.pod_error());
         Observation {
             source: "kube".into(),
             errors,
@@ -490,12 +664,14 @@ impl Source for KubeSource {
     }
 
     fn failed(&self, message: String) -> Observation {
+        let mut errors = vec![SourceError {
+            source: "kube".into(),
+            message: redact(&message),
+        }];
+        errors.extend(self.pod_error());
         Observation {
             source: "kube".into(),
-            errors: vec![SourceError {
-                source: "kube".into(),
-                message: redact(&message),
-            }],
+            errors,
             ..Default::default()
         }
     }

@@ -13,6 +13,7 @@ pub mod flags;
 pub mod health;
 pub mod kube;
 pub mod lb;
+pub mod pods;
 pub mod postgres;
 pub mod prometheus;
 pub mod shell;
@@ -294,7 +295,10 @@ impl Sources {
             }
         };
         let health = if ep.blue.is_empty() && ep.green.is_empty() {
-            missing("health", "no pool servers after expansion".into());
+            // Pools whose pods are watched need no HTTP checks.
+            if !(ep.kube_configured() && pods::pod_pools(rb, &ep.blue, &ep.green).len() == 2) {
+                missing("health", "no pool servers after expansion".into());
+            }
             None
         } else {
             match health::Health::new(ep, timeout) {
@@ -436,6 +440,7 @@ pub fn spawn_with(
         lb: sources.lb,
         postgres: sources.postgres,
         kube: None,
+        service: service_target(rb),
         ep: ep.clone(),
         clock,
         out: reports.clone(),
@@ -443,6 +448,7 @@ pub fn spawn_with(
     tasks.push(tokio::spawn(exec.run(jobs)));
     if ep.kube_configured() {
         let deps = deployments(rb);
+        let pod_pools = pods::pod_pools(rb, &ep.blue, &ep.green);
         let out = reports;
         tasks.push(tokio::spawn(async move {
             let kube = match kube::Kube::connect(&ep, timeout).await {
@@ -462,8 +468,32 @@ pub fn spawn_with(
                     return;
                 }
             };
-            let src = kube::KubeSource::new(kube, deps);
-            poll(Arc::new(src), clock, interval, out).await;
+            let pod_errors = pods::PodErrors::default();
+            let src = kube::KubeSource::new(kube, deps).with_pod_errors(pod_errors.clone());
+            let watch = async {
+                if pod_pools.is_empty() {
+                    return;
+                }
+                match kube::Kube::connect_for_watch(&ep, timeout).await {
+                    Ok(k) => {
+                        pods::watch(k, pod_pools, interval, clock, out.clone(), pod_errors).await
+                    }
+                    Err(e) => {
+                        let _ = out.send(Report::Observed {
+                            at: clock.now(),
+                            observation: Observation {
+                                source: pods::SOURCE.into(),
+                                errors: vec![SourceError {
+                                    source: pods::SOURCE.into(),
+                                    message: e,
+                                }],
+                                ..Default::default()
+                            },
+                        });
+                    }
+                }
+            };
+            tokio::join!(poll(Arc::new(src), clock, interval, out.clone()), watch);
         }));
     }
     (clock, tasks)
@@ -477,12 +507,26 @@ fn deployments(rb: &Runbook) -> Vec<String> {
         .collect()
 }
 
+/// The Service that switching pools repoints, with each pool's labels (`pools.service`).
+fn service_target(rb: &Runbook) -> Option<kube::ServiceTarget> {
+    let name = rb.pools.service.clone()?.trim().to_string();
+    if name.is_empty() {
+        return None;
+    }
+    Some(kube::ServiceTarget {
+        name,
+        blue: rb.pools.blue.labels.clone(),
+        green: rb.pools.green.labels.clone(),
+    })
+}
+
 /// Runs jobs one at a time, each step through its adapter.
 struct Executor {
     flags: Option<flags::FlagApi>,
     lb: Option<lb::LoadBalancer>,
     postgres: Option<postgres::Postgres>,
     kube: Option<Result<kube::Kube, String>>,
+    service: Option<kube::ServiceTarget>,
     ep: Endpoints,
     clock: Clock,
     out: UnboundedSender<Report>,
@@ -501,6 +545,7 @@ impl Executor {
     async fn job(&mut self, job: Job) -> bool {
         if job.preview {
             let mut lines = Vec::with_capacity(job.steps.len());
+            let has_service = self.service.is_some();
             for s in &job.steps {
                 let line = match self.kube().await {
                     Ok(k) => match k.preview(&s.action).await {
@@ -509,12 +554,12 @@ impl Executor {
                         None => "no dry run for this step (not a Kubernetes write)".into(),
                     },
                     Err(_)
-                        if !matches!(
+                        if !(matches!(
                             s.action,
                             StepAction::SetImage(_)
                                 | StepAction::SetEnv(_)
                                 | StepAction::Restart { .. }
-                        ) =>
+                        ) || matches!(s.action, StepAction::SwitchPool(_)) && has_service) =>
                     {
                         "no dry run for this step (not a Kubernetes write)".into()
                     }
@@ -590,7 +635,12 @@ impl Executor {
             return Err(format!("kube: {NOT_CONFIGURED}"));
         }
         if self.kube.is_none() {
-            self.kube = Some(kube::Kube::connect(&self.ep, WRITE_TIMEOUT).await);
+            let service = self.service.clone();
+            self.kube = Some(
+                kube::Kube::connect(&self.ep, WRITE_TIMEOUT)
+                    .await
+                    .map(|k| k.with_service(service)),
+            );
         }
         match &self.kube {
             Some(Ok(k)) => Ok(k),
@@ -616,14 +666,33 @@ impl Executor {
                 out
             }
             StepAction::SwitchPool(p) => {
-                let Some(lb) = &self.lb else {
+                let service = self.service.clone().filter(|_| self.ep.kube_configured());
+                if self.lb.is_none() && service.is_none() {
                     return Err(format!("lb: {NOT_CONFIGURED}"));
-                };
-                let (out, back) = lb.switch(*p).await?;
-                if let Some(b) = back {
-                    self.observed(lb::observation(&b));
                 }
-                out
+                // The load balancer first, then the Service; the step reports both.
+                let mut done = Vec::new();
+                if let Some(lb) = &self.lb {
+                    let (out, back) = lb.switch(*p).await?;
+                    if let Some(b) = back {
+                        self.observed(lb::observation(&b));
+                    }
+                    done.push(out?);
+                }
+                if let Some(svc) = service {
+                    let r = match self.kube().await {
+                        Ok(k) => k.switch_service(&svc.name, svc.labels(*p), false).await,
+                        Err(e) => Err(e),
+                    };
+                    match r {
+                        Ok(o) => done.push(o),
+                        Err(e) => {
+                            done.push(e);
+                            return Err(done.join("; "));
+                        }
+                    }
+                }
+                Ok(done.join("; "))
             }
             StepAction::SetWeights { green } => {
                 let Some(lb) = &self.lb else {
