@@ -1198,3 +1198,54 @@ async fn status_reports_the_pods_of_a_pool_without_servers() {
     let j = warroom::status::to_json(&report);
     assert_eq!(j["pools"]["green"]["servers"][1]["healthy"], json!(false));
 }
+
+#[tokio::test]
+async fn without_a_flag_api_a_flag_is_set_as_its_env_var_on_the_deployments() {
+    let f = fixture().await;
+    let rb = lab_runbook(false);
+    let (job_tx, job_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (rep_tx, mut rep_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (_clock, tasks) = warroom::real::spawn_with(&rb, f.ep.clone(), job_rx, rep_tx);
+    let steps = run_job(
+        &job_tx,
+        &mut rep_rx,
+        1,
+        StepAction::SetFlag(warroom::runbook::SetFlag {
+            flag: "unified_attributes_enabled".into(),
+            value: json!(false),
+        }),
+        false,
+    )
+    .await;
+    assert_eq!(steps.len(), 1);
+    assert!(steps[0].0, "{steps:?}");
+    for d in ["backend-blue", "backend-green"] {
+        assert!(
+            steps[0].1.contains(&format!(
+                "deployment/{d}: container backend env USE_UNIFIED_ATTRIBUTES true → false"
+            )),
+            "{steps:?}"
+        );
+        let env = f.cluster.lock().expect("cluster").deployments[d]["spec"]["template"]["spec"]["containers"][0]["env"].clone();
+        assert!(env.to_string().contains("\"value\":\"false\""), "{env}");
+    }
+    // A flag with no env twin still needs the flag API.
+    let steps = run_job(
+        &job_tx,
+        &mut rep_rx,
+        2,
+        StepAction::SetFlag(warroom::runbook::SetFlag {
+            flag: "no_such_flag".into(),
+            value: json!(true),
+        }),
+        false,
+    )
+    .await;
+    assert!(
+        !steps[0].0 && steps[0].1.contains("flags: not configured"),
+        "{steps:?}"
+    );
+    for t in tasks {
+        t.abort();
+    }
+}

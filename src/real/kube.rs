@@ -409,6 +409,20 @@ impl Kube {
         ))
     }
 
+    /// `kubectl set env deployment/NAME VAR=VALUE`: every container of the Deployment.
+    pub async fn set_env_all(&self, name: &str, var: &str, value: &str) -> Result<String, String> {
+        let d = self.get(name).await?;
+        let names = container_names(&d);
+        if names.is_empty() {
+            return Err(format!("deployment/{name} has no containers"));
+        }
+        let mut out = Vec::new();
+        for c in names {
+            out.push(self.set_env(name, &c, var, value, false).await?);
+        }
+        Ok(out.join("; "))
+    }
+
     /// `kubectl set env deployment/NAME -c CONTAINER VAR=VALUE`.
     pub async fn set_env(
         &self,

@@ -436,6 +436,12 @@ pub fn spawn_with(
         )));
     }
     let exec = Executor {
+        flag_env: rb
+            .flags
+            .iter()
+            .filter_map(|f| f.env.clone().map(|e| (f.id.value.clone(), e)))
+            .collect(),
+        deployments: deployments(rb),
         flags: sources.flags,
         lb: sources.lb,
         postgres: sources.postgres,
@@ -522,6 +528,10 @@ fn service_target(rb: &Runbook) -> Option<kube::ServiceTarget> {
 
 /// Runs jobs one at a time, each step through its adapter.
 struct Executor {
+    /// Flags with an environment-variable twin, and the Deployments that carry it: where a
+    /// flag is set when there is no flag API.
+    flag_env: std::collections::BTreeMap<String, String>,
+    deployments: Vec<String>,
     flags: Option<flags::FlagApi>,
     lb: Option<lb::LoadBalancer>,
     postgres: Option<postgres::Postgres>,
@@ -653,7 +663,27 @@ impl Executor {
         match action {
             StepAction::SetFlag(f) => {
                 let Some(api) = &self.flags else {
-                    return Err(format!("flags: {NOT_CONFIGURED}"));
+                    // No flag API: a flag that lives as an environment variable on the
+                    // Deployments is set there (`kubectl set env`), each read back.
+                    let Some(var) = self.flag_env.get(&f.flag).cloned() else {
+                        return Err(format!("flags: {NOT_CONFIGURED}"));
+                    };
+                    if !self.ep.kube_configured() || self.deployments.is_empty() {
+                        return Err(format!(
+                            "flags: {NOT_CONFIGURED}, and {var} has no Deployment to be set on (kube: {NOT_CONFIGURED})"
+                        ));
+                    }
+                    let value = match &f.value {
+                        serde_json::Value::String(s) => s.clone(),
+                        v => v.to_string(),
+                    };
+                    let deployments = self.deployments.clone();
+                    let k = self.kube().await?;
+                    let mut done = Vec::new();
+                    for d in &deployments {
+                        done.push(k.set_env_all(d, &var, &value).await?);
+                    }
+                    return Ok(done.join("; "));
                 };
                 let (out, back) = api.write(&f.flag, &f.value).await?;
                 if let Some(back) = back {
