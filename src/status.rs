@@ -294,7 +294,7 @@ pub fn report(
     let mut errors: Vec<SourceError> = st
         .source_errors
         .iter()
-        .map(|(source, (message, _))| SourceError {
+        .map(|(source, (message, _, _))| SourceError {
             source: source.clone(),
             message: redact(message),
         })

@@ -1242,3 +1242,26 @@ fn history_from_a_range_query_fills_the_sparkline_in_front_without_a_current_val
     assert_eq!(m.last, Some(0.3), "history sets no current value");
     assert_eq!(m.last_at, Some(t(100)));
 }
+
+#[test]
+fn a_source_error_clears_when_the_source_that_reported_it_reads_again() {
+    // The simulator reports the flag API failing (flaky-flags); its next good reading clears it.
+    let mut h = Harness::new();
+    let bad = Observation {
+        source: "sim".into(),
+        errors: vec![warroom::engine::SourceError {
+            source: "flags".into(),
+            message: "503".into(),
+        }],
+        ..Default::default()
+    };
+    h.apply(t(10), Event::Observed(bad));
+    h.apply(
+        t(20),
+        Event::Observed(Observation {
+            source: "sim".into(),
+            ..Default::default()
+        }),
+    );
+    assert!(h.st.source_errors.is_empty(), "{:?}", h.st.source_errors);
+}

@@ -280,11 +280,12 @@ fn observe(st: &mut State, rb: &Runbook, at: Time, o: &Observation) {
         st.backup = Some(b.clone());
     }
     // Each observation replaces the error list of the sources it covers.
-    st.source_errors
-        .retain(|src, _| !src.starts_with(&o.source));
+    // Each reading replaces the errors that its own source reported before (the simulator
+    // reports `flags` errors, Prometheus `prometheus:<metric>` ones); others stay.
+    st.source_errors.retain(|_, (_, _, by)| *by != o.source);
     for e in &o.errors {
         st.source_errors
-            .insert(e.source.clone(), (e.message.clone(), at));
+            .insert(e.source.clone(), (e.message.clone(), at, o.source.clone()));
     }
 }
 

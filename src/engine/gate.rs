@@ -428,7 +428,7 @@ fn source_check(st: &State, source: &str) -> Check {
         name: format!("{source} API answering"),
         pass: err.is_none(),
         evidence: match err {
-            Some((_, (msg, _))) => msg.clone(),
+            Some((_, (msg, _, _))) => msg.clone(),
             None => "ok at last reading".into(),
         },
     }

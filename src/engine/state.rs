@@ -143,7 +143,8 @@ pub struct State {
     pub alerts: Vec<AlertRecord>,
     pub migration: Option<MigrationObs>,
     pub backup: Option<String>,
-    pub source_errors: BTreeMap<String, (String, Time)>,
+    /// Failing sources: name → (message, since, the observation source that reported it).
+    pub source_errors: BTreeMap<String, (String, Time, String)>,
     pub actions: Vec<ActionRecord>,
     pub blocked: usize,
     pub events: u64,

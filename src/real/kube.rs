@@ -18,7 +18,6 @@ use ::kube::{Client, Config};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Service;
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How long a watch request may stay open (`timeoutSeconds`) before the watcher renews it.
@@ -614,35 +613,11 @@ fn round(d: Duration) -> Duration {
 pub struct KubeSource {
     kube: Kube,
     deployments: Vec<String>,
-    pod_errors: Option<Arc<Mutex<Option<String>>>>,
 }
 
 impl KubeSource {
     pub fn new(kube: Kube, deployments: Vec<String>) -> KubeSource {
-        KubeSource {
-            kube,
-            deployments,
-            pod_errors: None,
-        }
-    }
-
-    /// Carry the pod watch's current error (see [`super::pods::PodErrors`]): each reading of
-    /// this source replaces every `kube*` error, so it repeats the watch's.
-    pub fn with_pod_errors(mut self, errors: super::pods::PodErrors) -> KubeSource {
-        self.pod_errors = Some(errors);
-        self
-    }
-
-    fn pod_error(&self) -> Option<SourceError> {
-        let shared = self.pod_errors.as_ref()?;
-        let message = match shared.lock() {
-            Ok(g) => g.clone(),
-            Err(p) => p.into_inner().clone(),
-        }?;
-        Some(SourceError {
-            source: super::pods::SOURCE.into(),
-            message,
-        })
+        KubeSource { kube, deployments }
     }
 }
 
@@ -669,7 +644,6 @@ impl Source for KubeSource {
                 }),
             }
         }
-        errors.extend(self.pod_error());
         Observation {
             source: "kube".into(),
             errors,
@@ -678,11 +652,10 @@ impl Source for KubeSource {
     }
 
     fn failed(&self, message: String) -> Observation {
-        let mut errors = vec![SourceError {
+        let errors = vec![SourceError {
             source: "kube".into(),
             message: redact(&message),
         }];
-        errors.extend(self.pod_error());
         Observation {
             source: "kube".into(),
             errors,

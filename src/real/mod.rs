@@ -474,16 +474,13 @@ pub fn spawn_with(
                     return;
                 }
             };
-            let pod_errors = pods::PodErrors::default();
-            let src = kube::KubeSource::new(kube, deps).with_pod_errors(pod_errors.clone());
+            let src = kube::KubeSource::new(kube, deps);
             let watch = async {
                 if pod_pools.is_empty() {
                     return;
                 }
                 match kube::Kube::connect_for_watch(&ep, timeout).await {
-                    Ok(k) => {
-                        pods::watch(k, pod_pools, interval, clock, out.clone(), pod_errors).await
-                    }
+                    Ok(k) => pods::watch(k, pod_pools, interval, clock, out.clone()).await,
                     Err(e) => {
                         let _ = out.send(Report::Observed {
                             at: clock.now(),

@@ -16,16 +16,11 @@ use ::kube::runtime::WatchStreamExt;
 use ::kube::runtime::watcher;
 use k8s_openapi::api::core::v1::Pod;
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 
 /// The source name of the pod watch and of its errors.
 pub const SOURCE: &str = "kube:pods";
-
-/// The latest pod-watch error, shared with the `kube` poller so that its readings (which
-/// replace every `kube*` error) keep it listed.
-pub type PodErrors = Arc<Mutex<Option<String>>>;
 
 /// A pool whose health comes from its pods.
 #[derive(Debug, Clone, PartialEq)]
@@ -232,7 +227,6 @@ pub async fn watch(
     every: Duration,
     clock: Clock,
     out: UnboundedSender<Report>,
-    shared: PodErrors,
 ) {
     let mut probe = tokio::time::interval(every.max(Duration::from_millis(100)));
     probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -294,10 +288,6 @@ pub async fn watch(
                 message: message.clone(),
             }]
         };
-        match shared.lock() {
-            Ok(mut g) => *g = (!message.is_empty()).then_some(message),
-            Err(p) => *p.into_inner() = (!message.is_empty()).then_some(message),
-        }
         let observation = Observation {
             source: SOURCE.into(),
             pools: Some(PoolsObs {

@@ -642,7 +642,7 @@ fn flags_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, th: 
             th.get("muted"),
         )));
     }
-    for (src, (msg, at)) in &st.source_errors {
+    for (src, (msg, at, _)) in &st.source_errors {
         let age = st.age(Some(*at)).map(fmt_duration).unwrap_or_default();
         lines.push(Line::from(Span::styled(
             format!("  {src}: {msg} ({age} ago)"),
