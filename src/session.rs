@@ -59,17 +59,6 @@ pub struct Session {
     previews: u64,
 }
 
-/// Rebuild the state from records with the one `apply`.
-pub fn fold(rb: &Runbook, records: &[Record], path: &Path) -> Result<State, String> {
-    let mut st = State::new(rb);
-    for r in records {
-        let at = r.time().map_err(|e| format!("{}: {e}", path.display()))?;
-        let ev = r.event().map_err(|e| format!("{}: {e}", path.display()))?;
-        engine::apply(&mut st, rb, at, &ev);
-    }
-    Ok(st)
-}
-
 /// Events to write when a session opens: the session record, and a finding for every action
 /// whose outcome was never recorded (a crash between intent and outcome).
 pub fn startup_events(
@@ -142,7 +131,8 @@ impl Session {
     ) -> Result<Session, String> {
         let rb = how.loaded.runbook.clone();
         let (store, records) = Store::open(how.audit, how.operator).await?;
-        let st = fold(&rb, &records, how.audit)?;
+        let st = crate::audit::export::fold(&rb, &records)
+            .map_err(|e| format!("{}: {e}", how.audit.display()))?;
         let (store_tx, store_rx) = unbounded_channel();
         let (commit_tx, commit_rx) = unbounded_channel();
         let store_task = tokio::spawn(store_loop(store, store_rx, commit_tx));
@@ -227,15 +217,12 @@ impl Session {
         tokio::select! {
             r = self.report_rx.recv() => {
                 let Some(r) = r else { return Wake::Closed };
-                if let Report::Previewed { id, lines } = r {
-                    return Wake::Previewed(id, lines);
-                }
                 let (at, ev) = match r {
+                    Report::Previewed { id, lines } => return Wake::Previewed(id, lines),
                     Report::Observed { at, observation } => (at, Event::Observed(observation)),
                     Report::StepFinished { id, at, step, name, ok, output } => (at, Event::StepFinished { id, step, name, ok, output }),
                     Report::Finished { id, at, ok: true, detail } => (at, Event::ActionSucceeded { id, detail }),
                     Report::Finished { id, at, ok: false, detail } => (at, Event::ActionFailed { id, error: detail }),
-                    Report::Previewed { .. } => return Wake::Reported,
                 };
                 self.write_at(at, vec![ev]);
                 Wake::Reported
@@ -315,7 +302,7 @@ impl Session {
 fn line(rb: &Runbook, r: &Record) -> Option<String> {
     let ev = r.event().ok()?;
     let at = r.time().ok()?;
-    crate::ui::live::describe(rb, &ev).map(|l| format!("{} {l}", at.format("%H:%M:%S")))
+    engine::log_line(rb, at, &ev)
 }
 
 fn log_event(ev: &Event, line: &str) {

@@ -9,11 +9,11 @@ use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::Color;
+use warroom::engine::describe;
 use warroom::engine::{self, Action};
 use warroom::sim::Scenario;
 use warroom::ui::app::Ui;
 use warroom::ui::keymap::Mode;
-use warroom::ui::live::describe;
 use warroom::ui::render::{Chrome, render};
 use warroom::ui::theme::Theme;
 

@@ -95,18 +95,15 @@ pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
                 believe(st, &effect);
             }
         }
-        Event::ActionSucceeded { id, .. } => {
+        Event::ActionSucceeded { id, detail } => {
             let action = find(st, *id).map(|a| {
-                a.outcome = Outcome::Succeeded(String::new());
+                a.outcome = Outcome::Succeeded(detail.clone());
                 a.finished_at = Some(at);
                 a.action.clone()
             });
             if let Some(Action::RolloutStep { step, .. }) = action {
                 st.rollout_step = step;
                 st.rollout_step_at = Some(at);
-            }
-            if let (Some(a), Event::ActionSucceeded { detail, .. }) = (find(st, *id), ev) {
-                a.outcome = Outcome::Succeeded(detail.clone());
             }
         }
         Event::ActionFailed { id, error } => {

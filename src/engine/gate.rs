@@ -171,7 +171,7 @@ pub fn propose(st: &State, rb: &Runbook, action: Action) -> Proposal {
         }
         Action::Advance { from, to } => {
             if let Some(f) = from {
-                preview.push(format!("Complete phase {}.", phase_name(rb, f)));
+                preview.push(format!("Complete phase {}.", rb.phase_name(f)));
                 if let Some(i) = rb.phase_index(f) {
                     checks.push(checklist_check(
                         st,
@@ -190,7 +190,7 @@ pub fn propose(st: &State, rb: &Runbook, action: Action) -> Proposal {
             }
             match to {
                 Some(t) => {
-                    preview.push(format!("Start phase {}.", phase_name(rb, t)));
+                    preview.push(format!("Start phase {}.", rb.phase_name(t)));
                     if let Some(i) = rb.phase_index(t) {
                         let p = &rb.phases[i];
                         for s in p.on_start.iter().filter(|s| !s.optional) {
@@ -338,12 +338,6 @@ pub fn propose(st: &State, rb: &Runbook, action: Action) -> Proposal {
         preview,
         target,
     }
-}
-
-fn phase_name(rb: &Runbook, id: &str) -> String {
-    rb.phase_index(id)
-        .map(|i| rb.phases[i].name.clone())
-        .unwrap_or_else(|| id.to_string())
 }
 
 fn checklist_check<'a>(st: &State, list: &str, items: impl Iterator<Item = &'a str>) -> Check {

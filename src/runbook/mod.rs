@@ -264,6 +264,12 @@ impl Runbook {
     pub fn phase_index(&self, id: &str) -> Option<usize> {
         self.phases.iter().position(|p| p.id.value == id)
     }
+    /// A phase's name, or its id when there is no such phase.
+    pub fn phase_name(&self, id: &str) -> String {
+        self.phase_index(id)
+            .map(|i| self.phases[i].name.clone())
+            .unwrap_or_else(|| id.to_string())
+    }
     pub fn procedure(&self, id: &str) -> Option<&Procedure> {
         self.procedures.iter().find(|p| p.id.value == id)
     }

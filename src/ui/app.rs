@@ -3,7 +3,7 @@
 
 use super::keymap::{self, Cmd, Mode};
 use crate::engine::{self, Action, Event, Proposal, State, Submission, Verdict};
-use crate::runbook::{FlagKind, PoolName, Runbook};
+use crate::runbook::{FlagKind, Runbook};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -502,9 +502,7 @@ impl Ui {
 /// its validation checklist. Items are `(checklist id, item id, text)`; section headers are
 /// not items.
 pub fn current_items(st: &State, rb: &Runbook) -> Vec<(String, String, String)> {
-    let (title, list) = current_checklist(st, rb);
-    let _ = title;
-    list
+    current_checklist(st, rb).1
 }
 
 pub fn current_checklist(st: &State, rb: &Runbook) -> (String, Vec<(String, String, String)>) {
@@ -551,9 +549,4 @@ pub fn current_checklist(st: &State, rb: &Runbook) -> (String, Vec<(String, Stri
             (title, items)
         }
     }
-}
-
-/// The pool that is not active: where `s` would switch to.
-pub fn other_pool(st: &State, rb: &Runbook) -> PoolName {
-    st.pools.active.unwrap_or(rb.pools.active).other()
 }

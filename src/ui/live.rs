@@ -5,8 +5,6 @@ use super::app::{Intent, Ui};
 use super::keymap::Mode;
 use super::render::{Chrome, render};
 use super::theme::Theme;
-use crate::engine::{self, Event};
-use crate::runbook::Runbook;
 use crate::session::{Session, Wake};
 use crate::sim::Scenario;
 use ratatui::crossterm::event::{self as cevent, Event as TermEvent, KeyEventKind};
@@ -21,115 +19,6 @@ pub struct DemoOptions {
     pub theme: Theme,
     pub speed: f64,
     pub scenario: Scenario,
-}
-
-/// One line for the log pane and the tracing log.
-pub fn describe(rb: &Runbook, ev: &Event) -> Option<String> {
-    Some(match ev {
-        Event::SessionStarted {
-            operator,
-            mode,
-            scenario,
-            ..
-        } => format!(
-            "session started by {operator} ({mode}{})",
-            scenario
-                .as_ref()
-                .map(|s| format!(", scenario {s}"))
-                .unwrap_or_default()
-        ),
-        Event::SessionEnded { operator } => format!("session ended by {operator}"),
-        Event::Observed(o) => {
-            if o.errors.is_empty() {
-                return None;
-            }
-            o.errors
-                .iter()
-                .map(|e| format!("{}: {}", e.source, e.message))
-                .collect::<Vec<_>>()
-                .join("; ")
-        }
-        Event::ChecklistTicked {
-            checklist,
-            item,
-            by,
-        } => format!("{by} ticked {checklist}/{item}"),
-        Event::ChecklistUnticked {
-            checklist,
-            item,
-            by,
-        } => format!("{by} unticked {checklist}/{item}"),
-        Event::ActionRequested {
-            id,
-            action,
-            by,
-            checks,
-            ..
-        } => {
-            let failing = checks.iter().filter(|c| !c.pass).count();
-            format!(
-                "#{id} {} requested by {by} ({} checks, {failing} failing)",
-                action.label(),
-                checks.len()
-            )
-        }
-        Event::ActionConfirmed { id, phrase } => format!("#{id} confirmed: typed \"{phrase}\""),
-        Event::ActionOverridden { id, reason } => format!("#{id} OVERRIDE: {reason}"),
-        Event::ActionBlocked {
-            action, by, checks, ..
-        } => {
-            let failing: Vec<&str> = checks
-                .iter()
-                .filter(|c| !c.pass)
-                .map(|c| c.name.as_str())
-                .collect();
-            format!("BLOCKED {} ({by}): {}", action.label(), failing.join(", "))
-        }
-        Event::StepFinished {
-            id,
-            name,
-            ok,
-            output,
-            ..
-        } => {
-            format!(
-                "#{id} {} {name}: {}",
-                if *ok { "✓" } else { "✗" },
-                output.lines().last().unwrap_or("")
-            )
-        }
-        Event::ActionSucceeded { id, detail } => format!("#{id} succeeded: {detail}"),
-        Event::ActionFailed { id, error } => format!("#{id} FAILED: {error}"),
-        Event::ActionOutcomeUnknown { id } => {
-            format!("#{id} outcome unknown — verify (no outcome recorded before the restart)")
-        }
-        Event::Decision { go, by, role } => format!(
-            "go/no-go: {} signed by {by} for {role}",
-            if *go { "GO" } else { "NO-GO" }
-        ),
-        Event::PhaseStarted { phase } => format!("phase {} started", phase_name(rb, phase)),
-        Event::PhaseCompleted { phase } => format!("phase {} completed", phase_name(rb, phase)),
-        Event::AlertFired {
-            metric,
-            level,
-            value,
-            threshold,
-        } => format!(
-            "ALERT {} {metric} = {} (threshold {})",
-            level.as_str().to_uppercase(),
-            value.map(engine::fmt_num).unwrap_or_else(|| "?".into()),
-            engine::fmt_num(*threshold)
-        ),
-        Event::AlertResolved { metric, level, .. } => {
-            format!("resolved {} {metric}", level.as_str())
-        }
-    })
-}
-
-fn phase_name(rb: &Runbook, id: &str) -> String {
-    rb.phase_index(id)
-        .map(|i| rb.phases[i].name.clone())
-        .unwrap_or_else(|| id.to_string())
 }
 
 fn short(h: &str) -> String {
@@ -212,7 +101,6 @@ pub async fn run_console(
     audit: &std::path::Path,
     clock_label: String,
 ) -> color_eyre::Result<()> {
-    let opts_theme = theme;
     let audit_label = crate::runbook::redact(&audit.display().to_string());
     let operator = session.operator.clone();
     let mut ui = Ui::new(Mode::Live);
@@ -224,9 +112,8 @@ pub async fn run_console(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
     let result: color_eyre::Result<()> = loop {
-        if !std::mem::take(&mut dirty) {
-            // Nothing changed since the last frame.
-        } else {
+        // Draw only when something changed since the last frame.
+        if std::mem::take(&mut dirty) {
             let head = short(&session.head);
             let chrome = Chrome {
                 audit: &audit_label,
@@ -236,7 +123,7 @@ pub async fn run_console(
                 now: Some(session.clock.now()),
             };
             if let Err(e) =
-                terminal.draw(|f| render(f, &session.rb, &session.st, &ui, opts_theme, &chrome))
+                terminal.draw(|f| render(f, &session.rb, &session.st, &ui, theme, &chrome))
             {
                 break Err(e.into());
             }

@@ -4,7 +4,7 @@
 use super::app::{Dialog, Pane, Stage, Ui, current_checklist};
 use super::keymap::{self, Mode};
 use super::theme::Theme;
-use crate::engine::{self, Level, MetricLevel, Outcome, PhaseStatus, State, Verdict, fmt_num};
+use crate::engine::{self, Level, MetricLevel, PhaseStatus, State, Verdict, fmt_num};
 use crate::runbook::{Direction, PoolName, Runbook, fmt_duration};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
@@ -73,7 +73,7 @@ pub fn render(f: &mut Frame, rb: &Runbook, st: &State, ui: &Ui, th: &Theme, ch: 
     let [metrics, flags] =
         Layout::vertical([Constraint::Min(8), Constraint::Length(flags_h)]).areas(right);
     phase_pane(f, phases, rb, st, th, big);
-    checklist_pane(f, checklist, rb, st, ui, th, big);
+    checklist_pane(f, checklist, rb, st, ui, th);
     metrics_pane(f, metrics, rb, st, ui, th, big);
     pools_pane(f, pools, rb, st, th, big);
     flags_pane(f, flags, rb, st, ui, th);
@@ -332,15 +332,7 @@ fn phase_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme, b
     );
 }
 
-fn checklist_pane(
-    f: &mut Frame,
-    area: Rect,
-    rb: &Runbook,
-    st: &State,
-    ui: &Ui,
-    th: &Theme,
-    big: bool,
-) {
+fn checklist_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, th: &Theme) {
     let (list_title, items) = current_checklist(st, rb);
     let done = items
         .iter()
@@ -386,7 +378,6 @@ fn checklist_pane(
             th.get("muted"),
         )));
     }
-    let _ = big;
     f.render_widget(
         Paragraph::new(lines).block(block(&title, focused, th)),
         area,
@@ -1033,14 +1024,4 @@ fn help(f: &mut Frame, area: Rect, mode: Mode, th: &Theme) {
             .block(block(title, true, th)),
         r,
     );
-}
-
-/// Used by the log: what happened to an action, in one word.
-pub fn outcome_word(o: &Outcome) -> &'static str {
-    match o {
-        Outcome::Running => "running",
-        Outcome::Succeeded(_) => "succeeded",
-        Outcome::Failed(_) => "failed",
-        Outcome::Unknown => "outcome unknown — verify",
-    }
 }

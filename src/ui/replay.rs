@@ -60,8 +60,8 @@ impl Replay {
         let mut lines = Vec::new();
         for (i, (at, ev)) in events.iter().enumerate() {
             engine::apply(&mut st, &rb, *at, ev);
-            if let Some(l) = super::live::describe(&rb, ev) {
-                lines.push((i, format!("{} {l}", at.format("%H:%M:%S"))));
+            if let Some(l) = engine::log_line(&rb, *at, ev) {
+                lines.push((i, l));
             }
             if (i + 1) % SNAPSHOT_EVERY == 0 {
                 snapshots.push(st.clone());
