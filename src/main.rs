@@ -128,13 +128,41 @@ enum Format {
     Markdown,
 }
 
+/// Why a command stopped: the message to print and the exit code (2: configuration or input,
+/// 1: the console or a system failed).
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    /// Bad input: a runbook's own report (it names the file), exit 2.
+    fn input(message: impl Into<String>) -> Failure {
+        Failure {
+            code: 2,
+            message: message.into(),
+        }
+    }
+    /// Bad input reported by warroom, exit 2.
+    fn config(e: impl std::fmt::Display) -> Failure {
+        Failure::input(format!("warroom: {e}"))
+    }
+    /// The command failed while running, exit 1.
+    fn run(e: impl std::fmt::Display) -> Failure {
+        Failure {
+            code: 1,
+            message: format!("warroom: {e}"),
+        }
+    }
+}
+
 fn main() -> ExitCode {
     if let Err(e) = color_eyre::install() {
         eprintln!("warroom: {e}");
     }
     let cli = Cli::parse();
-    match cli.cmd {
-        Cmd::Check { files } => check(&files),
+    let done = match cli.cmd {
+        Cmd::Check { files } => Ok(check(&files)),
         Cmd::Themes => {
             for (name, text) in theme::BUILTIN {
                 match theme::parse(text, name) {
@@ -142,46 +170,26 @@ fn main() -> ExitCode {
                     Err(e) => println!("{name:<14} BROKEN: {e}"),
                 }
             }
-            ExitCode::SUCCESS
+            Ok(ExitCode::SUCCESS)
         }
-        Cmd::Audit { cmd } => runtime().block_on(audit_cmd(cmd)),
+        Cmd::Audit { cmd } => audit_cmd(cmd),
         Cmd::Replay {
             audit,
             speed,
             runbook,
             theme,
-        } => runtime().block_on(replay(audit, speed, runbook, theme)),
+        } => replay(audit, speed, runbook, theme),
         Cmd::Status {
             runbook,
             audit,
             format,
-        } => runtime().block_on(status(runbook, audit, format)),
+        } => status(runbook, audit, format),
         Cmd::Run {
             runbook,
             audit,
             operator,
             theme,
-        } => {
-            let (loaded, theme) = match runbook_and_theme(&runbook, &theme) {
-                Ok(x) => x,
-                Err(e) => {
-                    eprintln!("{e}");
-                    return ExitCode::from(2);
-                }
-            };
-            let audit = audit.unwrap_or_else(|| default_audit_path("run"));
-            let operator = operator.unwrap_or_else(os_user);
-            init_tracing();
-            match runtime().block_on(warroom::ui::live::run_real(
-                &loaded, &audit, &operator, &theme,
-            )) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("warroom: {e}");
-                    ExitCode::from(1)
-                }
-            }
-        }
+        } => run(&runbook, audit, operator, &theme),
         Cmd::Demo {
             runbook,
             audit,
@@ -189,47 +197,73 @@ fn main() -> ExitCode {
             speed,
             scenario,
             theme,
-        } => {
-            let (loaded, theme) = match runbook_and_theme(&runbook, &theme) {
-                Ok(x) => x,
-                Err(e) => {
-                    eprintln!("{e}");
-                    return ExitCode::from(2);
-                }
-            };
-            if !(speed.is_finite() && (0.1..=10_000.0).contains(&speed)) {
-                eprintln!("warroom: --speed must be between 0.1 and 10000");
-                return ExitCode::from(2);
-            }
-            let audit = audit.unwrap_or_else(|| default_audit_path("demo"));
-            let operator = operator.unwrap_or_else(os_user);
-            init_tracing();
-            let opts = warroom::ui::live::DemoOptions {
-                runbook: loaded,
-                audit,
-                operator,
-                theme,
-                speed,
-                scenario,
-            };
-            match runtime().block_on(warroom::ui::live::run_demo(opts)) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("warroom: {e}");
-                    ExitCode::from(1)
-                }
-            }
+        } => demo(&runbook, audit, operator, speed, scenario, &theme),
+    };
+    match done {
+        Ok(code) => code,
+        Err(f) => {
+            eprintln!("{}", f.message);
+            ExitCode::from(f.code)
         }
     }
+}
+
+/// `warroom run`: the console on the real systems.
+fn run(
+    runbook: &std::path::Path,
+    audit: Option<PathBuf>,
+    operator: Option<String>,
+    theme: &str,
+) -> Result<ExitCode, Failure> {
+    let (loaded, theme) = runbook_and_theme(runbook, theme)?;
+    let audit = audit.unwrap_or_else(|| default_audit_path("run"));
+    let operator = operator.unwrap_or_else(os_user);
+    init_tracing();
+    runtime()
+        .block_on(warroom::ui::live::run_real(
+            &loaded, &audit, &operator, &theme,
+        ))
+        .map_err(Failure::run)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `warroom demo`: the console on the simulator.
+fn demo(
+    runbook: &std::path::Path,
+    audit: Option<PathBuf>,
+    operator: Option<String>,
+    speed: f64,
+    scenario: Scenario,
+    theme: &str,
+) -> Result<ExitCode, Failure> {
+    let (loaded, theme) = runbook_and_theme(runbook, theme)?;
+    if !(speed.is_finite() && (0.1..=10_000.0).contains(&speed)) {
+        return Err(Failure::config("--speed must be between 0.1 and 10000"));
+    }
+    let audit = audit.unwrap_or_else(|| default_audit_path("demo"));
+    let operator = operator.unwrap_or_else(os_user);
+    init_tracing();
+    let opts = warroom::ui::live::DemoOptions {
+        runbook: loaded,
+        audit,
+        operator,
+        theme,
+        speed,
+        scenario,
+    };
+    runtime()
+        .block_on(warroom::ui::live::run_demo(opts))
+        .map_err(Failure::run)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The runbook and the theme a console opens with; the error is ready to print.
 fn runbook_and_theme(
     runbook: &std::path::Path,
     theme: &str,
-) -> Result<(runbook::Loaded, Theme), String> {
-    let loaded = runbook::load(runbook).map_err(|e| e.to_string())?;
-    let theme = Theme::load(theme).map_err(|e| format!("warroom: {e}"))?;
+) -> Result<(runbook::Loaded, Theme), Failure> {
+    let loaded = runbook::load(runbook).map_err(|e| Failure::input(e.to_string()))?;
+    let theme = Theme::load(theme).map_err(Failure::config)?;
     Ok((loaded, theme))
 }
 
@@ -274,39 +308,27 @@ fn default_audit_path(mode: &str) -> PathBuf {
     ))
 }
 
-async fn status(path: PathBuf, audit: Option<PathBuf>, format: StatusFormat) -> ExitCode {
-    let loaded = match runbook::load(&path) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-    };
+fn status(
+    path: PathBuf,
+    audit: Option<PathBuf>,
+    format: StatusFormat,
+) -> Result<ExitCode, Failure> {
+    let loaded = runbook::load(&path).map_err(|e| Failure::input(e.to_string()))?;
     let rb = &loaded.runbook;
     let base = match &audit {
         None => warroom::engine::State::new(rb),
-        Some(a) => {
-            let folded = match audit::read_all(a) {
-                Ok(records) => audit::export::fold(rb, &records),
-                Err(e) => Err(e),
-            };
-            match folded {
-                Ok(st) => st,
-                Err(e) => {
-                    eprintln!("warroom: {e}");
-                    return ExitCode::from(2);
-                }
-            }
-        }
+        Some(a) => audit::read_all(a)
+            .and_then(|records| audit::export::fold(rb, &records))
+            .map_err(Failure::config)?,
     };
     let endpoints = warroom::real::Endpoints::from_env(rb);
-    let report =
-        warroom::status::collect_with(rb, base, &endpoints, warroom::status::TIMEOUT).await;
+    let collect = warroom::status::collect_with(rb, base, &endpoints, warroom::status::TIMEOUT);
+    let report = runtime().block_on(collect);
     match format {
         StatusFormat::Json => println!("{:#}", warroom::status::to_json(&report)),
         StatusFormat::Text => print!("{}", warroom::status::to_text(&report)),
     }
-    ExitCode::from(warroom::status::exit_code(&report))
+    Ok(ExitCode::from(warroom::status::exit_code(&report)))
 }
 
 /// The runbook a log was written with: as given, or as its first session record names it.
@@ -342,14 +364,13 @@ fn runbook_for(
     Ok(loaded)
 }
 
-async fn replay(path: PathBuf, speed: f64, runbook: Option<PathBuf>, theme: String) -> ExitCode {
-    let records = match audit::read_all(&path) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("warroom: {e}");
-            return ExitCode::from(2);
-        }
-    };
+fn replay(
+    path: PathBuf,
+    speed: f64,
+    runbook: Option<PathBuf>,
+    theme: String,
+) -> Result<ExitCode, Failure> {
+    let records = audit::read_all(&path).map_err(Failure::config)?;
     if let audit::Verdict::Bad { seq, problem } =
         audit::verify(&records, None, audit::read_head(&path))
     {
@@ -358,45 +379,19 @@ async fn replay(path: PathBuf, speed: f64, runbook: Option<PathBuf>, theme: Stri
             path.display()
         );
     }
-    let loaded = match runbook_for(&records, runbook) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-    };
-    let theme = match Theme::load(&theme) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("warroom: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    let loaded = runbook_for(&records, runbook).map_err(Failure::input)?;
+    let theme = Theme::load(&theme).map_err(Failure::config)?;
     let head = records
         .last()
         .map(|r| r.hash.chars().take(12).collect())
         .unwrap_or_default();
-    let rp = match warroom::ui::replay::Replay::new(loaded.runbook, &records, speed) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("warroom: {}: {e}", path.display());
-            return ExitCode::from(2);
-        }
-    };
-    match warroom::ui::replay::run_replay(
-        rp,
-        theme,
-        runbook::redact(&path.display().to_string()),
-        head,
-    )
-    .await
-    {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("warroom: {e}");
-            ExitCode::from(1)
-        }
-    }
+    let rp = warroom::ui::replay::Replay::new(loaded.runbook, &records, speed)
+        .map_err(|e| Failure::config(format!("{}: {e}", path.display())))?;
+    let label = runbook::redact(&path.display().to_string());
+    runtime()
+        .block_on(warroom::ui::replay::run_replay(rp, theme, label, head))
+        .map_err(Failure::run)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check(files: &[PathBuf]) -> ExitCode {
@@ -446,23 +441,19 @@ fn check(files: &[PathBuf]) -> ExitCode {
     }
 }
 
-async fn audit_cmd(cmd: AuditCmd) -> ExitCode {
+fn audit_cmd(cmd: AuditCmd) -> Result<ExitCode, Failure> {
     match cmd {
         AuditCmd::Verify {
             audit: path,
             expect_head,
-        } => match audit::verify_file(&path, expect_head.as_deref()) {
-            Err(e) => {
-                eprintln!("warroom: {e}");
-                ExitCode::from(2)
-            }
-            Ok(audit::Verdict::Ok { records, head }) => {
+        } => match audit::verify_file(&path, expect_head.as_deref()).map_err(Failure::config)? {
+            audit::Verdict::Ok { records, head } => {
                 println!("ok {records} records, head {head}");
-                ExitCode::SUCCESS
+                Ok(ExitCode::SUCCESS)
             }
-            Ok(audit::Verdict::Bad { seq, problem }) => {
+            audit::Verdict::Bad { seq, problem } => {
                 println!("{}: TAMPERED at seq {seq}: {problem}", path.display());
-                ExitCode::from(1)
+                Ok(ExitCode::from(1))
             }
         },
         AuditCmd::Export {
@@ -470,38 +461,17 @@ async fn audit_cmd(cmd: AuditCmd) -> ExitCode {
             format,
             runbook: given,
         } => {
-            let records = match audit::read_all(&path) {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("warroom: {e}");
-                    return ExitCode::from(2);
-                }
-            };
+            let records = audit::read_all(&path).map_err(Failure::config)?;
             match format {
-                Format::Jsonl => {
-                    print!("{}", audit::export::jsonl(&records));
-                    ExitCode::SUCCESS
-                }
+                Format::Jsonl => print!("{}", audit::export::jsonl(&records)),
                 Format::Markdown => {
-                    let loaded = match runbook_for(&records, given) {
-                        Ok(l) => l,
-                        Err(e) => {
-                            eprintln!("{e}");
-                            return ExitCode::from(2);
-                        }
-                    };
-                    match audit::export::markdown(&loaded.runbook, &records) {
-                        Ok(md) => {
-                            print!("{md}");
-                            ExitCode::SUCCESS
-                        }
-                        Err(e) => {
-                            eprintln!("warroom: {}: {e}", path.display());
-                            ExitCode::from(2)
-                        }
-                    }
+                    let loaded = runbook_for(&records, given).map_err(Failure::input)?;
+                    let md = audit::export::markdown(&loaded.runbook, &records)
+                        .map_err(|e| Failure::config(format!("{}: {e}", path.display())))?;
+                    print!("{md}");
                 }
             }
+            Ok(ExitCode::SUCCESS)
         }
     }
 }
