@@ -407,6 +407,19 @@ impl Verifier {
         true
     }
 
+    /// `push` a stored record.
+    pub fn push_record(&mut self, r: &Record) -> bool {
+        self.push(
+            r.seq,
+            &r.at,
+            &r.operator,
+            &r.kind,
+            &r.payload,
+            &r.prev_hash,
+            &r.hash,
+        )
+    }
+
     pub fn finish(self) -> Verdict {
         if let Some((seq, problem)) = self.bad {
             return Verdict::Bad { seq, problem };
@@ -456,15 +469,7 @@ impl Verifier {
 pub fn verify(records: &[Record], expect: Option<&str>, sidecar: Option<(i64, String)>) -> Verdict {
     let mut v = Verifier::new(expect, sidecar);
     for r in records {
-        if !v.push(
-            r.seq,
-            &r.at,
-            &r.operator,
-            &r.kind,
-            &r.payload,
-            &r.prev_hash,
-            &r.hash,
-        ) {
+        if !v.push_record(r) {
             break;
         }
     }
@@ -536,15 +541,7 @@ pub fn verify_file(path: &Path, expect: Option<&str>) -> Result<Verdict, String>
         let checker = sc.spawn(move || {
             for batch in rx {
                 for r in &batch {
-                    if !v.push(
-                        r.seq,
-                        &r.at,
-                        &r.operator,
-                        &r.kind,
-                        &r.payload,
-                        &r.prev_hash,
-                        &r.hash,
-                    ) {
+                    if !v.push_record(r) {
                         return v; // dropping rx stops the reader
                     }
                 }

@@ -3,7 +3,7 @@
 //! is read back, and a disagreement fails the step.
 
 use super::{Source, base_url, http_client, http_error, json_body};
-use crate::engine::{Observation, SourceError};
+use crate::engine::Observation;
 use crate::runbook::redact;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -153,14 +153,7 @@ impl Source for FlagApi {
     }
 
     fn failed(&self, message: String) -> Observation {
-        Observation {
-            source: "flags".into(),
-            errors: vec![SourceError {
-                source: "flags".into(),
-                message: redact(&message),
-            }],
-            ..Default::default()
-        }
+        super::failure("flags", &message)
     }
 }
 

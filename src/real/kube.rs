@@ -652,15 +652,7 @@ impl Source for KubeSource {
     }
 
     fn failed(&self, message: String) -> Observation {
-        let errors = vec![SourceError {
-            source: "kube".into(),
-            message: redact(&message),
-        }];
-        Observation {
-            source: "kube".into(),
-            errors,
-            ..Default::default()
-        }
+        super::failure("kube", &message)
     }
 }
 

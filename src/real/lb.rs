@@ -4,7 +4,7 @@
 //! weights are read back after every change.
 
 use super::{Source, base_url, get_json, http_client, http_error};
-use crate::engine::{Observation, PoolsObs, SourceError};
+use crate::engine::{Observation, PoolsObs};
 use crate::runbook::{PoolName, redact};
 use serde_json::Value;
 use std::time::Duration;
@@ -229,14 +229,7 @@ impl Source for LoadBalancer {
     }
 
     fn failed(&self, message: String) -> Observation {
-        Observation {
-            source: "lb".into(),
-            errors: vec![SourceError {
-                source: "lb".into(),
-                message: redact(&message),
-            }],
-            ..Default::default()
-        }
+        super::failure("lb", &message)
     }
 }
 

@@ -189,11 +189,16 @@ pub async fn read_within<S: Source>(src: &S, limit: Duration) -> Observation {
 
 /// A source that is named in the runbook but has no target: reported once.
 pub fn not_configured(source: &str) -> Observation {
+    failure(source, NOT_CONFIGURED)
+}
+
+/// A reading of `source` that failed: its one error, with any secret redacted.
+pub fn failure(source: &str, message: &str) -> Observation {
     Observation {
         source: source.into(),
         errors: vec![SourceError {
             source: source.into(),
-            message: NOT_CONFIGURED.into(),
+            message: redact(message),
         }],
         ..Default::default()
     }

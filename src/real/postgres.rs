@@ -409,11 +409,7 @@ impl Source for Postgres {
                 .chain(self.checks.iter().map(|(id, _)| id))
                 .map(|id| (id.clone(), None))
                 .collect(),
-            errors: vec![SourceError {
-                source: "postgres".into(),
-                message: redact(&message),
-            }],
-            ..Default::default()
+            ..super::failure("postgres", &message)
         }
     }
 }

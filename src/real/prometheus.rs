@@ -341,13 +341,8 @@ impl Source for Prometheus {
 
     fn failed(&self, message: String) -> Observation {
         Observation {
-            source: "prometheus".into(),
             metrics: self.queries.iter().map(|q| (q.id.clone(), None)).collect(),
-            errors: vec![SourceError {
-                source: "prometheus".into(),
-                message: redact(&message),
-            }],
-            ..Default::default()
+            ..super::failure("prometheus", &message)
         }
     }
 }
