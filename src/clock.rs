@@ -1,8 +1,10 @@
 //! The source clock: real time, or simulated time running `speed` times faster. The engine
-//! never reads a clock; the app stamps events with this one.
+//! never reads a clock; the app stamps events with this one. It runs on tokio's clock, so a
+//! test that pauses tokio's time (`tokio::time::pause`) drives it: hours of bake pass in an
+//! instant, and nothing depends on how fast the machine is.
 
 use crate::engine::Time;
-use std::time::Instant;
+use tokio::time::Instant;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {

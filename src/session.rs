@@ -1,8 +1,11 @@
 //! A session: the audit store and the adapters as tasks, and the state rebuilt from what the
 //! store committed. The console drives one; so do the end-to-end tests, without a terminal.
 //!
-//! Events go to the store first; only committed records are applied. Channels are unbounded
-//! so that handling a message never awaits: `next()` is safe to cancel in a `select!`.
+//! Events go to the store first; only committed records are applied to `st`, the state on
+//! screen. Decisions that depend on what is already on its way to the store (alert
+//! transitions, action ids, the auto-abort countdown) are taken on `ahead`: the committed
+//! state with every queued batch applied. Channels are unbounded so that handling a message
+//! never awaits: `next()` is safe to cancel in a `select!`.
 
 use crate::adapters::{Job, Report};
 use crate::audit::{Record, Store};
@@ -42,7 +45,13 @@ pub struct Start<'a> {
 
 pub struct Session {
     pub rb: Runbook,
+    /// What the store has committed: what the screen shows.
     pub st: State,
+    /// `st` with every batch still on its way to the store applied: what decisions are
+    /// taken on, so that nothing is decided twice.
+    pub ahead: State,
+    /// Batches sent to the store and not yet committed, oldest first.
+    pending: std::collections::VecDeque<Vec<(Time, Event)>>,
     pub clock: Clock,
     pub operator: String,
     pub audit: PathBuf,
@@ -143,6 +152,8 @@ impl Session {
         let mut s = Session {
             log: records.iter().filter_map(|r| line(&rb, r)).collect(),
             rb,
+            ahead: st.clone(),
+            pending: Default::default(),
             st,
             clock,
             operator: how.operator.to_string(),
@@ -183,20 +194,70 @@ impl Session {
     }
 
     /// Send events stamped with a given time (an adapter's own reading of the clock); never
-    /// earlier than what is already applied, so the log's time only moves forward.
+    /// earlier than what is already applied, so the log's time only moves forward. The
+    /// alert and auto-abort transitions they make due go with them.
     pub fn write_at(&mut self, at: Time, events: Vec<Event>) {
         if events.is_empty() {
             return;
         }
-        let now = self.st.now.map_or(at, |n| n.max(at));
-        if self
-            .store_tx
-            .send(events.into_iter().map(|e| (now, e)).collect())
-            .is_err()
-        {
+        let now = self.ahead.now.map_or(at, |n| n.max(at));
+        let mut batch: Vec<(Time, Event)> = Vec::with_capacity(events.len());
+        for e in events {
+            engine::apply(&mut self.ahead, &self.rb, now, &e);
+            batch.push((now, e));
+        }
+        // Transitions are decided on everything already queued, so none is written twice.
+        for _ in 0..4 {
+            let mut due = engine::alert_transitions(&self.ahead, &self.rb);
+            due.extend(engine::abort_transitions(&self.ahead, &self.rb));
+            if due.is_empty() {
+                break;
+            }
+            for e in due {
+                engine::apply(&mut self.ahead, &self.rb, now, &e);
+                batch.push((now, e));
+            }
+        }
+        if self.store_tx.send(batch.clone()).is_err() {
             self.log
                 .push("the audit store has stopped: nothing more can be recorded".into());
+            self.ahead = self.st.clone();
+            return;
         }
+        self.pending.push_back(batch);
+    }
+
+    /// Record a reading: when the source answered exactly what it answered last time, only
+    /// that (a small record) is stored.
+    pub fn observe_at(&mut self, at: Time, o: crate::engine::Observation) {
+        let same = o.history.is_empty()
+            && !o.unchanged
+            && self.ahead.last_reading.get(&o.source) == Some(&o);
+        let o = if same {
+            crate::engine::Observation::unchanged(&o.source)
+        } else {
+            o
+        };
+        self.write_at(at, vec![Event::Observed(o)]);
+    }
+
+    /// Events due now on the source clock without any new reading (an auto-abort countdown
+    /// that ran out).
+    pub fn due(&mut self) {
+        let now = self.clock.now();
+        let mut probe = self.ahead.clone();
+        probe.now = Some(probe.now.map_or(now, |n| n.max(now)));
+        let due = engine::abort_transitions(&probe, &self.rb);
+        if !due.is_empty() {
+            self.write_at(now, due);
+        }
+    }
+
+    /// When `due` has something to do next, on the real clock.
+    fn next_due(&self) -> Option<std::time::Duration> {
+        let deadline = self.ahead.abort.as_ref()?.deadline;
+        let left = (deadline - self.clock.now()).to_std().unwrap_or_default();
+        Some(self.clock.real_for(left))
     }
 
     /// Ask the adapters what `steps` would do (a dry run); the answer comes back as
@@ -204,22 +265,26 @@ impl Session {
     pub fn preview(&mut self, steps: Vec<crate::engine::PlannedStep>) -> u64 {
         self.previews += 1;
         let id = self.previews;
-        let _ = self.job_tx.send(Job {
-            id,
-            steps,
-            preview: true,
-        });
+        let _ = self.job_tx.send(Job::Preview { id, steps });
         id
     }
 
     /// Wait for one report or commit and handle it.
     pub async fn next(&mut self) -> Wake {
+        let due = self.next_due();
         tokio::select! {
+            _ = tokio::time::sleep(due.unwrap_or_default()), if due.is_some() => {
+                self.due();
+                Wake::Reported
+            }
             r = self.report_rx.recv() => {
                 let Some(r) = r else { return Wake::Closed };
                 let (at, ev) = match r {
                     Report::Previewed { id, lines } => return Wake::Previewed(id, lines),
-                    Report::Observed { at, observation } => (at, Event::Observed(observation)),
+                    Report::Observed { at, observation } => {
+                        self.observe_at(at, observation);
+                        return Wake::Reported;
+                    }
                     Report::StepFinished { id, at, step, name, ok, output } => (at, Event::StepFinished { id, step, name, ok, output }),
                     Report::Finished { id, at, ok: true, detail } => (at, Event::ActionSucceeded { id, detail }),
                     Report::Finished { id, at, ok: false, detail } => (at, Event::ActionFailed { id, error: detail }),
@@ -232,14 +297,28 @@ impl Session {
                 Some(Err(e)) => {
                     self.log.push(format!("AUDIT WRITE FAILED, nothing applied: {e}"));
                     tracing::error!("audit write failed, nothing was applied: {e}");
+                    // That batch will never be applied: what is ahead is rebuilt without it.
+                    self.pending.pop_front();
+                    self.rebuild_ahead();
                     Wake::WriteFailed(e)
                 }
                 Some(Ok(recs)) => {
+                    self.pending.pop_front();
                     self.commit(&recs);
                     Wake::Committed(recs)
                 }
             },
         }
+    }
+
+    fn rebuild_ahead(&mut self) {
+        let mut ahead = self.st.clone();
+        for batch in &self.pending {
+            for (at, e) in batch {
+                engine::apply(&mut ahead, &self.rb, *at, e);
+            }
+        }
+        self.ahead = ahead;
     }
 
     fn commit(&mut self, recs: &[Record]) {
@@ -252,14 +331,18 @@ impl Session {
                 log_event(&ev, &l);
                 self.log.push(l);
             }
-            if let Event::ActionRequested { id, steps, .. } = &ev
-                && !steps.is_empty()
-            {
-                let _ = self.job_tx.send(Job {
-                    id: *id,
-                    steps: steps.clone(),
-                    preview: false,
-                });
+            // Effects follow their committed intent.
+            match &ev {
+                Event::ActionCancelled { id, .. } => {
+                    let _ = self.job_tx.send(Job::Cancel { id: *id });
+                }
+                Event::ActionRequested { id, steps, .. } if !steps.is_empty() => {
+                    let _ = self.job_tx.send(Job::Run {
+                        id: *id,
+                        steps: steps.clone(),
+                    });
+                }
+                _ => {}
             }
         }
         if self.log.len() > 2000 {
@@ -268,8 +351,10 @@ impl Session {
         if let Some(r) = recs.last() {
             self.head = r.hash.clone();
         }
-        let alerts = engine::alert_transitions(&self.st, &self.rb);
-        self.write(alerts);
+        if self.pending.is_empty() {
+            // Nothing in flight: what is ahead is exactly what is committed.
+            self.ahead = self.st.clone();
+        }
     }
 
     /// Record the session's end and wait (a little) for the store to write everything.

@@ -4,7 +4,9 @@
 
 use crate::adapters::{Job, Report};
 use crate::clock::Clock;
-use crate::engine::{MigrationObs, Observation, PoolsObs, ServerObs, SourceError, Time};
+use crate::engine::{
+    MigrationObs, Observation, PlannedStep, PoolsObs, ServerObs, SourceError, Time,
+};
 use crate::runbook::{PoolName, Runbook, StepAction};
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
@@ -85,6 +87,8 @@ pub struct World {
     green: Vec<String>,
     images: BTreeMap<String, String>,
     metric_signals: Vec<(String, String)>,
+    /// Environment-variable twin → flag id.
+    flag_env: BTreeMap<String, String>,
 }
 
 impl World {
@@ -121,6 +125,11 @@ impl World {
             blue: rb.pools.blue.servers.clone(),
             green: rb.pools.green.servers.clone(),
             images: BTreeMap::new(),
+            flag_env: rb
+                .flags
+                .iter()
+                .filter_map(|f| f.env.clone().map(|e| (e, f.id.value.clone())))
+                .collect(),
             metric_signals: rb
                 .metrics
                 .iter()
@@ -281,6 +290,7 @@ impl World {
                 green_weight: Some(self.green_weight),
                 blue,
                 green,
+                complete: vec![PoolName::Blue, PoolName::Green],
             }),
             flags,
             migration: Some(MigrationObs {
@@ -291,6 +301,7 @@ impl World {
             backup: Some("full backup 02:00, verified".into()),
             errors,
             history: BTreeMap::new(),
+            unchanged: false,
         }
     }
 
@@ -342,11 +353,17 @@ impl World {
                 ))
             }
             StepAction::SetEnv(s) => {
-                if s.name == "USE_UNIFIED_ATTRIBUTES"
-                    && let Some(f) = &self.feature_flag
-                {
-                    self.flags
-                        .insert(f.clone(), serde_json::Value::Bool(s.value == "true"));
+                // A flag's environment-variable twin sets the flag (the runbook says which).
+                if let Some(flag) = self.flag_env.get(&s.name).cloned() {
+                    let v = match self.flags.get(&flag) {
+                        Some(serde_json::Value::Bool(_)) => serde_json::Value::Bool(matches!(
+                            s.value.trim(),
+                            "true" | "1" | "on" | "yes"
+                        )),
+                        _ => serde_json::from_str(&s.value)
+                            .unwrap_or_else(|_| serde_json::Value::String(s.value.clone())),
+                    };
+                    self.flags.insert(flag, v);
                 }
                 Ok(format!(
                     "deployment/{} env {}={}",
@@ -390,21 +407,21 @@ pub async fn run(
     mut jobs: mpsc::UnboundedReceiver<Job>,
     out: mpsc::UnboundedSender<Report>,
 ) {
-    let mut queue: VecDeque<Job> = VecDeque::new();
+    let mut queue: VecDeque<(u64, Vec<PlannedStep>)> = VecDeque::new();
     // The job in progress, the index of its step, and when that step is done.
-    let mut current: Option<(Job, usize, Time)> = None;
+    let mut current: Option<((u64, Vec<PlannedStep>), usize, Time)> = None;
     let mut next_sample = clock.now();
     let step_len =
         |s: &StepAction| chrono::Duration::from_std(World::duration(s)).unwrap_or_default();
     loop {
         let now = clock.now();
         if current.is_none()
-            && let Some(job) = queue.pop_front()
+            && let Some((id, steps)) = queue.pop_front()
         {
-            match job.steps.first() {
+            match steps.first() {
                 None => {
                     let _ = out.send(Report::Finished {
-                        id: job.id,
+                        id,
                         at: now,
                         ok: true,
                         detail: "nothing to run".into(),
@@ -412,21 +429,25 @@ pub async fn run(
                 }
                 Some(first) => {
                     let due = now + step_len(&first.action);
-                    current = Some((job, 0, due));
+                    current = Some(((id, steps), 0, due));
                 }
             }
             continue;
         }
         if let Some((job, i, due)) = current.take() {
             if now >= due {
-                let step = &job.steps[i];
+                let (id, steps) = &job;
+                let id = *id;
+                let Some(step) = steps.get(i) else {
+                    continue;
+                };
                 let result = world.execute(&step.action, due);
                 let ok = result.is_ok();
                 let output = match &result {
                     Ok(s) | Err(s) => s.clone(),
                 };
                 let sent = out.send(Report::StepFinished {
-                    id: job.id,
+                    id,
                     at: due,
                     step: i,
                     name: step.name.clone(),
@@ -438,20 +459,20 @@ pub async fn run(
                 }
                 if !ok {
                     let _ = out.send(Report::Finished {
-                        id: job.id,
+                        id,
                         at: due,
                         ok: false,
                         detail: format!("step {} failed: {output}", step.name),
                     });
-                } else if let Some(next) = job.steps.get(i + 1) {
+                } else if let Some(next) = steps.get(i + 1) {
                     let next_due = due + step_len(&next.action);
                     current = Some((job, i + 1, next_due));
                 } else {
                     let _ = out.send(Report::Finished {
-                        id: job.id,
+                        id,
                         at: due,
                         ok: true,
-                        detail: format!("{} step(s) done", job.steps.len()),
+                        detail: format!("{} step(s) done", steps.len()),
                     });
                 }
                 continue;
@@ -481,21 +502,27 @@ pub async fn run(
         tokio::select! {
             job = jobs.recv() => match job {
                 // A dry run: the steps on a copy of the world, answered at once.
-                Some(j) if j.preview => {
+                Some(Job::Preview { id, steps }) => {
                     let mut copy = world.clone();
                     let now = clock.now();
-                    let lines = j
-                        .steps
+                    let lines = steps
                         .iter()
                         .map(|s| match copy.execute(&s.action, now) {
                             Ok(o) | Err(o) => format!("{}: {} (simulated dry run)", s.name, o.lines().last().unwrap_or("")),
                         })
                         .collect();
-                    if out.send(Report::Previewed { id: j.id, lines }).is_err() {
+                    if out.send(Report::Previewed { id, lines }).is_err() {
                         return;
                     }
                 }
-                Some(j) => queue.push_back(j),
+                Some(Job::Run { id, steps }) => queue.push_back((id, steps)),
+                // The step in progress is abandoned: it never takes effect.
+                Some(Job::Cancel { id }) => {
+                    if current.as_ref().is_some_and(|((c, _), _, _)| *c == id) {
+                        current = None;
+                    }
+                    queue.retain(|(q, _)| *q != id);
+                }
                 None => return,
             },
             _ = tokio::time::sleep(wait) => {}

@@ -551,8 +551,7 @@ mod tests {
                 pools: Some(PoolsObs {
                     active: Some(PoolName::Blue),
                     green_weight: Some(10),
-                    blue: vec![],
-                    green: vec![],
+                    ..Default::default()
                 }),
                 ..Default::default()
             },

@@ -190,14 +190,22 @@ fn observed(metrics: &[(&str, Option<f64>)]) -> Event {
     })
 }
 
-/// The gate metrics at healthy values.
+/// The gate metrics at healthy values, and a fresh reading of the pools (healthy).
 fn fresh() -> Event {
-    observed(&[
+    let Event::Observed(mut o) = observed(&[
         ("error_rate", Some(0.1)),
         ("green_error_rate", Some(0.1)),
         ("latency_p95", Some(40.0)),
         ("replication_lag", Some(0.2)),
-    ])
+    ]) else {
+        unreachable!("observed() makes an observation")
+    };
+    o.pools = Some(PoolsObs {
+        blue: servers("blue", true),
+        green: servers("green", true),
+        ..Default::default()
+    });
+    Event::Observed(o)
 }
 
 fn servers(pool: &str, healthy: bool) -> Vec<ServerObs> {
@@ -220,6 +228,7 @@ fn systems(blue_healthy: bool) -> Event {
             green_weight: Some(0),
             blue: servers("blue", blue_healthy),
             green: servers("green", true),
+            complete: vec![PoolName::Blue, PoolName::Green],
         }),
         flags: Some(
             [
@@ -279,13 +288,25 @@ fn next_advance_starts_at_phase_one_and_waits_for_go() {
     // A NO-GO keeps it blocked and says so.
     let p = h.propose(Action::GoNoGo { go: false });
     assert_eq!(p.verdict(), Verdict::Allowed, "{:#?}", p.checks);
-    let evs = h.submit(&p, "", None).expect("sign NO-GO");
+    assert!(p.reason_required, "a NO-GO asks for its reason");
+    assert_eq!(h.submit(&p, "", None), Err(SubmitError::ReasonRequired));
+    let evs = submit(
+        &h.st,
+        &h.rb,
+        &p,
+        LEAD,
+        &Submission {
+            reason: Some("staging soak not finished".into()),
+            ..Default::default()
+        },
+    )
+    .expect("sign NO-GO");
     h.apply_all(t(10), evs);
     let p = h.propose(a.clone());
     assert_eq!(p.verdict(), Verdict::Blocked);
     let go = check(&p, "go/no-go signed GO");
     assert!(!go.pass);
-    assert_eq!(go.evidence, "NO-GO by lead");
+    assert_eq!(go.evidence, "NO-GO by lead: staging soak not finished");
 
     signed_go(&mut h);
     let d = h.st.decision.as_ref().expect("a decision");
@@ -485,9 +506,10 @@ fn an_action_without_outcome_stays_running() {
     assert_eq!(r.steps.len(), 2);
     assert_eq!(h.st.next_action_id(), 4);
 
-    // Anything else waits for it.
-    let p = h.propose(Action::Rollback {
-        procedure: "feature-flag".into(),
+    // Anything else waits for it (but a rollback, which takes over).
+    let p = h.propose(Action::FlipFlag {
+        flag: "dual_write_enabled".into(),
+        to: json!(false),
     });
     let idle = check(&p, "no other action running");
     assert!(!idle.pass);
@@ -686,7 +708,7 @@ fn a_critical_supersedes_the_warning() {
     assert_eq!(p.verdict(), Verdict::Blocked);
     let c = check(&p, "no critical alert firing");
     assert!(!c.pass);
-    assert_eq!(c.evidence, "firing: green_error_rate 2.00");
+    assert_eq!(c.evidence, "firing: green_error_rate 2.00 %");
     let c = check(&p, "Green error rate not critical");
     assert!(!c.pass);
     // The value and the threshold, in the metric's unit (spacing is the screen's business).
@@ -935,22 +957,35 @@ fn a_blocked_action_is_recorded_or_overridden_with_a_reason() {
     );
     assert_eq!(h.st.rollout_step, 1);
 
-    for blank in ["", "   "] {
+    // Overriding takes its own phrase, then a reason in words.
+    assert_eq!(
+        h.submit(&p, "", Some("QA watched the canary by hand")),
+        Err(SubmitError::WrongPhrase {
+            expected: "override rollout 25".into()
+        })
+    );
+    for poor in ["", "   ", "x", "ok", "a b c"] {
         assert_eq!(
-            h.submit(&p, "", Some(blank)),
-            Err(SubmitError::ReasonRequired)
+            h.submit(&p, "override rollout 25", Some(poor)),
+            Err(SubmitError::ReasonRequired),
+            "{poor:?}"
         );
     }
     let evs = h
-        .submit(&p, "", Some("  QA watched the canary by hand  "))
+        .submit(
+            &p,
+            "override rollout 25",
+            Some("  QA watched the canary by hand  "),
+        )
         .expect("override");
     assert!(
         matches!(
             evs.as_slice(),
             [
                 Event::ActionRequested { id: 2, .. },
+                Event::ActionConfirmed { id: 2, phrase: confirmed },
                 Event::ActionOverridden { id: 2, reason }
-            ] if reason == "QA watched the canary by hand"
+            ] if reason == "QA watched the canary by hand" && confirmed == "override rollout 25"
         ),
         "{evs:#?}"
     );
@@ -975,13 +1010,13 @@ fn a_blocked_action_is_recorded_or_overridden_with_a_reason() {
     assert_eq!(p.verdict(), Verdict::Blocked);
     assert_eq!(check(&p, "bake at 50 %").evidence, "baked 30m of 1h");
     assert_eq!(
-        h.submit(&p, "", Some("incident: must finish")),
+        h.submit(&p, "rollout 100", Some("incident: must finish")),
         Err(SubmitError::WrongPhrase {
-            expected: "rollout 100".into()
+            expected: "override rollout 100".into()
         })
     );
     let evs = h
-        .submit(&p, "rollout 100", Some("incident: must finish"))
+        .submit(&p, "override rollout 100", Some("incident: must finish"))
         .expect("override with the phrase");
     assert!(matches!(
         evs.as_slice(),
@@ -1033,23 +1068,39 @@ fn rollback_always_needs_the_typed_phrase() {
                     }
                 );
             }
+            let typed = if blocked {
+                format!("override {phrase}")
+            } else {
+                phrase.clone()
+            };
             let want = Err(SubmitError::WrongPhrase {
-                expected: phrase.clone(),
+                expected: typed.clone(),
             });
             for wrong in ["", "rollback", "yes", "go"] {
                 if blocked {
-                    assert_eq!(h.submit(&p, wrong, Some("site down")), want, "{id}");
+                    assert_eq!(h.submit(&p, wrong, Some("site is down")), want, "{id}");
                 } else {
                     assert_eq!(h.submit(&p, wrong, None), want, "{id}");
                 }
             }
             let evs = h
-                .submit(&p, &phrase, blocked.then_some("site down"))
+                .submit(&p, &typed, blocked.then_some("site is down"))
                 .expect("the phrase");
+            // A rollback takes over from a running action: that one is cancelled first.
+            let cancels = h.st.running().is_some();
+            let rest = if cancels {
+                assert!(
+                    matches!(evs.first(), Some(Event::ActionCancelled { .. })),
+                    "{id}: {evs:#?}"
+                );
+                &evs[1..]
+            } else {
+                &evs[..]
+            };
             assert!(
                 matches!(
-                    evs.as_slice(),
-                    [Event::ActionRequested { .. }, Event::ActionConfirmed { phrase: ph, .. }, ..] if *ph == phrase
+                    rest,
+                    [Event::ActionRequested { .. }, Event::ActionConfirmed { phrase: ph, .. }, ..] if *ph == typed
                 ),
                 "{id}: {evs:#?}"
             );
@@ -1139,7 +1190,9 @@ fn a_session() -> Harness {
     h.run(t(400), next_advance(&h.st, &h.rb).unwrap());
     h.apply(t(500), fresh());
     let p = h.propose(next_advance(&h.st, &h.rb).unwrap());
-    let evs = h.submit(&p, "", Some("test")).unwrap();
+    let evs = h
+        .submit(&p, &p.override_phrase(), Some("test of the override path"))
+        .unwrap();
     h.apply_all(t(500), evs);
     h.apply(
         t(600),

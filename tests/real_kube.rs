@@ -612,11 +612,7 @@ async fn the_executor_answers_a_preview_with_a_server_side_dry_run() {
         },
     ];
     job_tx
-        .send(warroom::adapters::Job {
-            id: 9,
-            steps,
-            preview: true,
-        })
+        .send(warroom::adapters::Job::Preview { id: 9, steps })
         .expect("send");
     let lines = tokio::time::timeout(Duration::from_secs(10), async {
         while let Some(r) = rep_rx.recv().await {
@@ -765,13 +761,14 @@ async fn run_job(
     action: StepAction,
     preview: bool,
 ) -> Vec<(bool, String)> {
-    tx.send(warroom::adapters::Job {
-        id,
-        steps: vec![warroom::engine::PlannedStep {
-            name: "Switch".into(),
-            action,
-        }],
-        preview,
+    let steps = vec![warroom::engine::PlannedStep {
+        name: "Switch".into(),
+        action,
+    }];
+    tx.send(if preview {
+        warroom::adapters::Job::Preview { id, steps }
+    } else {
+        warroom::adapters::Job::Run { id, steps }
     })
     .expect("send");
     tokio::time::timeout(Duration::from_secs(10), async {

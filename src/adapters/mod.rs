@@ -3,18 +3,24 @@
 
 use crate::engine::{Observation, PlannedStep, Time};
 
-/// An action's steps, to run in order after the request is in the audit log.
+/// What the session asks of the adapter that carries out actions.
 #[derive(Debug, Clone)]
-pub struct Job {
-    pub id: u64,
-    pub steps: Vec<PlannedStep>,
+pub enum Job {
+    /// An action's steps, to run in order after the request is in the audit log.
+    Run { id: u64, steps: Vec<PlannedStep> },
     /// Only say what the steps would do (a server-side dry run) and change nothing; answered
-    /// with `Report::Previewed`.
-    pub preview: bool,
+    /// with `Report::Previewed`, at once, even while an action runs.
+    Preview { id: u64, steps: Vec<PlannedStep> },
+    /// Stop action `id` where it is (a rollback took over): the step in progress is
+    /// abandoned (a command's process group is killed) and nothing more of it runs.
+    Cancel { id: u64 },
 }
 
 /// What adapters report. Each report carries the source clock's time of what it reports.
 #[derive(Debug, Clone)]
+// Readings are the common case: they travel by value through one channel, and boxing them
+// would only add an allocation to each.
+#[allow(clippy::large_enum_variant)]
 pub enum Report {
     Observed {
         at: Time,

@@ -72,7 +72,12 @@ pub fn markdown(rb: &Runbook, records: &[Record]) -> Result<String, String> {
         .filter(|p| p.status == PhaseStatus::Done)
         .count();
     let _ = writeln!(o, "- Phases completed: {done} of {}", rb.phases.len());
-    let _ = writeln!(o, "- Rollout reached: {} %", st.rollout_percent(rb));
+    let _ = writeln!(
+        o,
+        "- Rollout reached: {} % (at the end: {} %)",
+        st.rollout_max,
+        st.traffic_share(rb)
+    );
     let rollbacks = st
         .actions
         .iter()
@@ -133,9 +138,19 @@ pub fn markdown(rb: &Runbook, records: &[Record]) -> Result<String, String> {
                 format!("session started by {operator} ({mode})")
             }
             Event::SessionEnded { operator } => format!("session ended by {operator}"),
-            Event::Decision { go, by, role } => format!(
-                "go/no-go: **{}** signed by {by} for {role}",
-                if *go { "GO" } else { "NO-GO" }
+            Event::Decision {
+                go,
+                by,
+                role,
+                reason,
+                ..
+            } => format!(
+                "go/no-go: **{}** signed by {by} for {role}{}",
+                if *go { "GO" } else { "NO-GO" },
+                reason
+                    .as_ref()
+                    .map(|r| format!(": \"{r}\""))
+                    .unwrap_or_default()
             ),
             Event::ActionRequested {
                 id,
@@ -189,6 +204,15 @@ pub fn markdown(rb: &Runbook, records: &[Record]) -> Result<String, String> {
             }
             Event::PhaseStarted { phase } => format!("phase {phase} started"),
             Event::PhaseCompleted { phase } => format!("phase {phase} completed"),
+            Event::ActionCancelled { .. }
+            | Event::DecisionWithdrawn { .. }
+            | Event::AbortArmed { .. }
+            | Event::AbortCancelled { .. }
+            | Event::AbortExpired { .. }
+            | Event::ServerDown { .. } => match crate::engine::describe(rb, &ev) {
+                Some(l) => l,
+                None => continue,
+            },
             _ => continue,
         };
         let _ = writeln!(o, "- {} — {line}", r.at);
@@ -272,6 +296,7 @@ pub fn markdown(rb: &Runbook, records: &[Record]) -> Result<String, String> {
                 Outcome::Succeeded(_) => "succeeded".to_string(),
                 Outcome::Failed(e) => format!("failed ({e})"),
                 Outcome::Running => "running".into(),
+                Outcome::Cancelled(e) => format!("cancelled ({e})"),
                 Outcome::Unknown => "unknown".into(),
             }
         );

@@ -122,8 +122,13 @@ async fn connect(path: &Path, read_only: bool) -> Result<SqlitePool, String> {
         .read_only(read_only)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full);
+    // One connection, owned by the one store task: acquiring it never waits on another user,
+    // so it needs neither a ping nor a deadline of its own (tokio's clock may be paused in
+    // tests, and a deadline on it would then fire while SQLite works).
     SqlitePoolOptions::new()
         .max_connections(1)
+        .test_before_acquire(false)
+        .acquire_timeout(std::time::Duration::from_secs(365 * 24 * 3600))
         .connect_with(opts)
         .await
         .map_err(|e| format!("{}: cannot open audit log: {e}", path.display()))

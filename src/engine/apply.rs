@@ -2,7 +2,7 @@
 
 use super::event::*;
 use super::state::*;
-use crate::runbook::{Runbook, StepAction};
+use crate::runbook::{PoolName, Runbook, StepAction};
 
 /// Apply one recorded event at its recorded time.
 pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
@@ -26,7 +26,17 @@ pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
             }
         }
         Event::SessionEnded { .. } => {}
-        Event::Observed(o) => observe(st, rb, at, o),
+        Event::Observed(o) if o.unchanged => {
+            if let Some(last) = st.last_reading.get(&o.source).cloned() {
+                observe(st, rb, at, &last);
+            }
+        }
+        Event::Observed(o) => {
+            observe(st, rb, at, o);
+            if o.history.is_empty() {
+                st.last_reading.insert(o.source.clone(), o.clone());
+            }
+        }
         Event::ChecklistTicked {
             checklist,
             item,
@@ -48,6 +58,7 @@ pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
             by,
             checks,
             steps,
+            reason,
             ..
         } => {
             st.actions.push(ActionRecord {
@@ -61,8 +72,22 @@ pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
                 steps_done: Vec::new(),
                 confirmed: None,
                 override_reason: None,
+                reason: reason.clone(),
                 outcome: Outcome::Running,
+                acknowledged: false,
             });
+            if let Action::Rollback { .. } = action {
+                // A rollback undoes the canary: the next step starts again from the first,
+                // and a countdown that was running has done its job.
+                if st.rollout_step > 0 || st.traffic_share(rb) > 0 {
+                    st.rearm = true;
+                }
+                st.rollout_step = 0;
+                st.rollout_step_at = None;
+                if let Some(c) = st.abort.take() {
+                    st.abort_latched.insert(c.rule, at);
+                }
+            }
         }
         Event::ActionConfirmed { id, phrase } => {
             if let Some(a) = find(st, *id) {
@@ -99,11 +124,24 @@ pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
             let action = find(st, *id).map(|a| {
                 a.outcome = Outcome::Succeeded(detail.clone());
                 a.finished_at = Some(at);
-                a.action.clone()
+                (a.action.clone(), a.steps.clone())
             });
-            if let Some(Action::RolloutStep { step, .. }) = action {
-                st.rollout_step = step;
-                st.rollout_step_at = Some(at);
+            match action {
+                Some((Action::RolloutStep { step, percent }, _)) => {
+                    st.rollout_max = st.rollout_max.max(percent);
+                    st.rollout_step = step;
+                    st.rollout_step_at = Some(at);
+                    st.rearm = false;
+                }
+                Some((Action::RetryPhase { phase, .. } | Action::SkipStep { phase, .. }, _)) => {
+                    if let Some(i) = rb.phase_index(&phase) {
+                        st.phases[i].failed = None;
+                    }
+                }
+                Some((Action::Rollback { .. }, steps)) => {
+                    reopen_migration_phase(st, rb, *id, &steps)
+                }
+                _ => {}
             }
         }
         Event::ActionFailed { id, error } => {
@@ -111,24 +149,88 @@ pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
                 a.outcome = Outcome::Failed(error.clone());
                 a.finished_at = Some(at);
             }
+            phase_step_failed(st, rb, *id, error);
+        }
+        Event::ActionCancelled { id, reason, .. } => {
+            if let Some(a) = find(st, *id) {
+                a.outcome = Outcome::Cancelled(reason.clone());
+                a.finished_at = Some(at);
+            }
+            phase_step_failed(st, rb, *id, &format!("cancelled: {reason}"));
         }
         Event::ActionOutcomeUnknown { id } => {
             if let Some(a) = find(st, *id) {
                 a.outcome = Outcome::Unknown;
             }
+            phase_step_failed(st, rb, *id, "outcome unknown after a restart: verify");
         }
-        Event::Decision { go, by, role } => {
+        Event::Decision {
+            go,
+            by,
+            role,
+            reason,
+        } => {
             st.decision = Some(Decision {
                 go: *go,
                 by: by.clone(),
                 role: role.clone(),
                 at,
+                reason: reason.clone(),
+                withdrawn: None,
             });
+        }
+        Event::DecisionWithdrawn { reason, .. } => {
+            if let Some(d) = st.decision.as_mut() {
+                d.withdrawn = Some(reason.clone());
+            }
+        }
+        Event::AbortArmed {
+            rule,
+            procedure,
+            cause,
+            countdown_secs,
+        } => {
+            st.abort = Some(Countdown {
+                rule: *rule,
+                procedure: procedure.clone(),
+                cause: cause.clone(),
+                armed_at: at,
+                deadline: at + chrono::Duration::seconds(*countdown_secs as i64),
+            });
+        }
+        Event::AbortCancelled { rule, .. } | Event::AbortExpired { rule } => {
+            if st.abort.as_ref().is_some_and(|c| c.rule == *rule) {
+                st.abort = None;
+            }
+            st.abort_latched.insert(*rule, at);
+        }
+        Event::RollbackAcknowledged { id, .. } => {
+            if let Some(a) = find(st, *id) {
+                a.acknowledged = true;
+            }
+        }
+        Event::ServerDown {
+            pool,
+            address,
+            error,
+        } => {
+            st.servers_down.insert(
+                address.clone(),
+                ServerDown {
+                    pool: *pool,
+                    since: at,
+                    error: error.clone(),
+                },
+            );
+        }
+        Event::ServerUp { address, .. } => {
+            st.servers_down.remove(address);
         }
         Event::PhaseStarted { phase } => {
             if let Some(i) = rb.phase_index(phase) {
                 st.phases[i].status = PhaseStatus::Active;
                 st.phases[i].started = Some(at);
+                st.phases[i].failed = None;
             }
         }
         Event::PhaseCompleted { phase } => {
@@ -174,6 +276,79 @@ fn find(st: &mut State, id: u64) -> Option<&mut ActionRecord> {
     st.actions.iter_mut().rev().find(|a| a.id == id)
 }
 
+/// An action that runs a phase's steps did not finish: the phase is failed at the step that
+/// failed (or was running), until it is retried or skipped.
+fn phase_step_failed(st: &mut State, rb: &Runbook, id: u64, error: &str) {
+    let Some(a) = st.actions.iter().rev().find(|a| a.id == id) else {
+        return;
+    };
+    if a.steps.is_empty() {
+        return;
+    }
+    let (phase, offset) = match &a.action {
+        Action::Advance { to: Some(t), .. } => (t.clone(), 0),
+        Action::RetryPhase { phase, from } => (phase.clone(), *from),
+        Action::SkipStep { phase, step } => (phase.clone(), step + 1),
+        _ => return,
+    };
+    let at = a
+        .steps_done
+        .iter()
+        .position(|(_, ok, _)| !ok)
+        .unwrap_or(a.steps_done.len());
+    let name = a.steps.get(at).map(|s| s.name.clone()).unwrap_or_default();
+    if let Some(i) = rb.phase_index(&phase) {
+        st.phases[i].failed = Some(PhaseFailure {
+            step: offset + at,
+            name,
+            error: error.to_string(),
+        });
+    }
+}
+
+/// A rollback that took the database back below a phase's migration re-opens that phase:
+/// it runs again, and completing it needs the migration's version again. Phases after it go
+/// back to pending.
+fn reopen_migration_phase(st: &mut State, rb: &Runbook, id: u64, steps: &[PlannedStep]) {
+    let Some(down_to) = steps
+        .iter()
+        .filter_map(|s| match &s.action {
+            StepAction::Run(r) => r.expect_migration_version,
+            _ => None,
+        })
+        .min()
+    else {
+        return;
+    };
+    let Some(i) = rb.phases.iter().position(|p| {
+        p.on_start.iter().any(|s| {
+            matches!(s.action(), StepAction::Run(r) if r.expect_migration_version.is_some_and(|v| v > down_to))
+        })
+    }) else {
+        return;
+    };
+    if st.phases[i].status == PhaseStatus::Pending {
+        return;
+    }
+    st.phases[i].status = PhaseStatus::Active;
+    st.phases[i].ended = None;
+    st.phases[i].failed = Some(PhaseFailure {
+        step: 0,
+        name: "migrations".into(),
+        error: format!(
+            "re-opened by rollback #{id}: the database is back at version {down_to}; run the phase's steps again (R)"
+        ),
+    });
+    for p in st.phases.iter_mut().skip(i + 1) {
+        *p = PhaseState {
+            status: PhaseStatus::Pending,
+            started: None,
+            ended: None,
+            failed: None,
+        };
+    }
+}
+
 fn close_alerts(st: &mut State, metric: &str, at: Time) {
     for a in st.alerts.iter_mut() {
         if a.metric == metric && a.resolved_at.is_none() {
@@ -196,6 +371,16 @@ fn believe(st: &mut State, effect: &StepAction) {
             });
         }
         StepAction::SetWeights { green } => st.pools.green_weight = Some(*green),
+        // A migration step succeeds only at its expected version.
+        StepAction::Run(r) => {
+            if let Some(v) = r.expect_migration_version {
+                st.migration = Some(MigrationObs {
+                    version: Some(v),
+                    dirty: false,
+                    in_progress: false,
+                });
+            }
+        }
         _ => {}
     }
 }
@@ -256,10 +441,10 @@ fn observe(st: &mut State, rb: &Runbook, at: Time, o: &Observation) {
         if p.green_weight.is_some() {
             st.pools.green_weight = p.green_weight;
         }
-        if !p.blue.is_empty() {
+        if p.complete.contains(&PoolName::Blue) || !p.blue.is_empty() {
             st.pools.blue = conv(&p.blue);
         }
-        if !p.green.is_empty() {
+        if p.complete.contains(&PoolName::Green) || !p.green.is_empty() {
             st.pools.green = conv(&p.green);
         }
         st.pools.observed_at = Some(at);
@@ -287,10 +472,11 @@ fn observe(st: &mut State, rb: &Runbook, at: Time, o: &Observation) {
 }
 
 /// Alert transitions that are due at `st.now`: an alert fires when its threshold has been
-/// breached for the metric's `for` duration, and resolves when the value is back.
+/// breached for the metric's `for` duration, and resolves when the value is back; a server
+/// that stops answering its health check is down until it answers again.
 pub fn alert_transitions(st: &State, rb: &Runbook) -> Vec<Event> {
     let Some(now) = st.now else { return Vec::new() };
-    let mut out = Vec::new();
+    let mut out = server_transitions(st);
     for def in &rb.metrics {
         let Some(m) = st.metrics.get(&def.id.value) else {
             continue;
@@ -330,6 +516,32 @@ pub fn alert_transitions(st: &State, rb: &Runbook) -> Vec<Event> {
                 level: m.firing,
                 value: m.last,
             });
+        }
+    }
+    out
+}
+
+/// Servers that went down or came back since the last transition.
+fn server_transitions(st: &State) -> Vec<Event> {
+    let mut out = Vec::new();
+    for pool in [PoolName::Blue, PoolName::Green] {
+        for s in st.pools.servers(pool) {
+            let down = st.servers_down.contains_key(&s.address);
+            if !s.healthy && !down {
+                out.push(Event::ServerDown {
+                    pool,
+                    address: s.address.clone(),
+                    error: s
+                        .error
+                        .clone()
+                        .unwrap_or_else(|| "health check failed".into()),
+                });
+            } else if s.healthy && down {
+                out.push(Event::ServerUp {
+                    pool,
+                    address: s.address.clone(),
+                });
+            }
         }
     }
     out

@@ -61,15 +61,19 @@ pub fn describe(rb: &Runbook, ev: &Event) -> Option<String> {
         }
         Event::ActionConfirmed { id, phrase } => format!("#{id} confirmed: typed \"{phrase}\""),
         Event::ActionOverridden { id, reason } => format!("#{id} OVERRIDE: {reason}"),
+        Event::ActionCancelled { id, by, reason } => {
+            format!("#{id} CANCELLED by {by}: {reason}")
+        }
         Event::ActionBlocked {
             action, by, checks, ..
         } => {
-            let failing: Vec<&str> = checks
+            // Each failing check with what was found, not only what was wanted.
+            let failing: Vec<String> = checks
                 .iter()
                 .filter(|c| !c.pass)
-                .map(|c| c.name.as_str())
+                .map(|c| format!("{} failed ({})", c.name, c.evidence))
                 .collect();
-            format!("BLOCKED {} ({by}): {}", action.label(), failing.join(", "))
+            format!("BLOCKED {} ({by}): {}", action.label(), failing.join("; "))
         }
         Event::StepFinished {
             id,
@@ -89,10 +93,39 @@ pub fn describe(rb: &Runbook, ev: &Event) -> Option<String> {
         Event::ActionOutcomeUnknown { id } => {
             format!("#{id} outcome unknown — verify (no outcome recorded before the restart)")
         }
-        Event::Decision { go, by, role } => format!(
-            "go/no-go: {} signed by {by} for {role}",
-            if *go { "GO" } else { "NO-GO" }
+        Event::Decision {
+            go,
+            by,
+            role,
+            reason,
+        } => format!(
+            "go/no-go: {} signed by {by} for {role}{}",
+            if *go { "GO" } else { "NO-GO" },
+            reason
+                .as_ref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default()
         ),
+        Event::DecisionWithdrawn { reason, .. } => format!("GO WITHDRAWN: {reason}"),
+        Event::AbortArmed {
+            procedure,
+            cause,
+            countdown_secs,
+            ..
+        } => format!(
+            "AUTO-ABORT armed: rollback {procedure} in {countdown_secs}s unless cancelled ({cause})"
+        ),
+        Event::AbortCancelled { by, reason, .. } => {
+            format!("auto-abort cancelled by {by}: {reason}")
+        }
+        Event::AbortExpired { .. } => "AUTO-ABORT countdown ran out: the rollback starts".into(),
+        Event::RollbackAcknowledged { id, by } => format!("#{id} result acknowledged by {by}"),
+        Event::ServerDown {
+            pool,
+            address,
+            error,
+        } => format!("SERVER DOWN {address} ({pool}): {error}"),
+        Event::ServerUp { pool, address } => format!("server {address} ({pool}) answers again"),
         Event::PhaseStarted { phase } => format!("phase {} started", rb.phase_name(phase)),
         Event::PhaseCompleted { phase } => format!("phase {} completed", rb.phase_name(phase)),
         Event::AlertFired {

@@ -48,6 +48,9 @@ pub enum Event {
         /// What a dry run said the steps would change, as the dialog showed it.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         preview: Vec<String>,
+        /// The operator's reason, for actions that ask for one (skipping a failed step).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
     /// The operator typed the confirmation phrase.
     ActionConfirmed {
@@ -57,6 +60,13 @@ pub enum Event {
     /// The operator overrode failing checks, with a reason.
     ActionOverridden {
         id: u64,
+        reason: String,
+    },
+    /// A running action was stopped before it finished (a rollback took over); the steps
+    /// recorded before this are what was done.
+    ActionCancelled {
+        id: u64,
+        by: String,
         reason: String,
     },
     /// The operator tried an action whose gate failed; nothing ran.
@@ -90,6 +100,49 @@ pub enum Event {
         go: bool,
         by: String,
         role: String,
+        /// Why (a NO-GO asks for one).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// The GO no longer holds: an item of a checklist it was signed on was unticked.
+    DecisionWithdrawn {
+        by: String,
+        reason: String,
+    },
+    /// An auto-abort rule's condition held: its procedure runs when the countdown ends,
+    /// unless the lead cancels it.
+    AbortArmed {
+        rule: usize,
+        procedure: String,
+        /// What triggered it, in words (metric, value, threshold).
+        cause: String,
+        countdown_secs: u64,
+    },
+    /// The lead stopped the countdown, with a reason.
+    AbortCancelled {
+        rule: usize,
+        by: String,
+        reason: String,
+    },
+    /// The countdown ran out: the procedure's request follows.
+    AbortExpired {
+        rule: usize,
+    },
+    /// The lead saw how a rollback ended (clears its result from the banner).
+    RollbackAcknowledged {
+        id: u64,
+        by: String,
+    },
+    /// A pool server stopped answering its health check.
+    ServerDown {
+        pool: PoolName,
+        address: String,
+        error: String,
+    },
+    /// A server that was down answers again.
+    ServerUp {
+        pool: PoolName,
+        address: String,
     },
     PhaseStarted {
         phase: String,
@@ -122,12 +175,20 @@ impl Event {
             Event::ActionRequested { .. } => "action_requested",
             Event::ActionConfirmed { .. } => "action_confirmed",
             Event::ActionOverridden { .. } => "action_overridden",
+            Event::ActionCancelled { .. } => "action_cancelled",
             Event::ActionBlocked { .. } => "action_blocked",
             Event::StepFinished { .. } => "step_finished",
             Event::ActionSucceeded { .. } => "action_succeeded",
             Event::ActionFailed { .. } => "action_failed",
             Event::ActionOutcomeUnknown { .. } => "action_outcome_unknown",
             Event::Decision { .. } => "decision",
+            Event::DecisionWithdrawn { .. } => "decision_withdrawn",
+            Event::AbortArmed { .. } => "abort_armed",
+            Event::AbortCancelled { .. } => "abort_cancelled",
+            Event::AbortExpired { .. } => "abort_expired",
+            Event::RollbackAcknowledged { .. } => "rollback_acknowledged",
+            Event::ServerDown { .. } => "server_down",
+            Event::ServerUp { .. } => "server_up",
             Event::PhaseStarted { .. } => "phase_started",
             Event::PhaseCompleted { .. } => "phase_completed",
             Event::AlertFired { .. } => "alert_fired",
@@ -182,6 +243,16 @@ pub enum Action {
     GoNoGo {
         go: bool,
     },
+    /// Run a failed phase's steps again, from step `from` (0-based, of its planned steps).
+    RetryPhase {
+        phase: String,
+        from: usize,
+    },
+    /// Skip a failed phase's step `step` (with a reason) and run the ones after it.
+    SkipStep {
+        phase: String,
+        step: usize,
+    },
 }
 
 impl Action {
@@ -205,6 +276,25 @@ impl Action {
                     "sign NO-GO".to_string()
                 }
             }
+            Action::RetryPhase { phase, from } => {
+                format!("retry {phase} from step {}", from + 1)
+            }
+            Action::SkipStep { phase, step } => format!("skip step {} of {phase}", step + 1),
+        }
+    }
+
+    /// The word an override phrase names the action by: `override <word>`.
+    pub fn word(&self) -> String {
+        match self {
+            Action::RolloutStep { percent, .. } => format!("rollout {percent}"),
+            Action::Advance { .. } => "advance".into(),
+            Action::FlipFlag { flag, .. } => format!("flip {flag}"),
+            Action::SwitchPool { to } => format!("switch {to}"),
+            Action::Rollback { procedure } => format!("rollback {procedure}"),
+            Action::GoNoGo { go: true } => "go".into(),
+            Action::GoNoGo { go: false } => "no-go".into(),
+            Action::RetryPhase { phase, .. } => format!("retry {phase}"),
+            Action::SkipStep { phase, .. } => format!("skip {phase}"),
         }
     }
 }
@@ -215,6 +305,25 @@ pub struct Check {
     pub name: String,
     pub pass: bool,
     pub evidence: String,
+    /// What kind of check this is (`no_critical_alert`, `bake`, `go_signed` …): the name a
+    /// runbook's `no_override` uses. Empty in logs written before it existed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub key: String,
+    /// False when no override may pass this check while it fails.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub overridable: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// A step an action will run through an adapter.
@@ -269,6 +378,21 @@ pub struct Observation {
     /// (from a Prometheus range query). They set no current value.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub history: BTreeMap<String, Vec<Option<f64>>>,
+    /// The source answered exactly what it answered last time: its last reading holds again,
+    /// now. (Unchanged readings are not stored twice.)
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub unchanged: bool,
+}
+
+impl Observation {
+    /// The same reading, told again.
+    pub fn unchanged(source: &str) -> Observation {
+        Observation {
+            source: source.to_string(),
+            unchanged: true,
+            ..Default::default()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -277,7 +401,7 @@ pub struct SourceError {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct PoolsObs {
     pub active: Option<PoolName>,
     pub green_weight: Option<u32>,
@@ -285,6 +409,11 @@ pub struct PoolsObs {
     pub blue: Vec<ServerObs>,
     #[serde(default)]
     pub green: Vec<ServerObs>,
+    /// The pools whose server list is a whole reading: for them an empty list means the pool
+    /// has no servers (all its pods went away). For the others (a load balancer's reading,
+    /// older logs) an empty list means the source does not report servers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub complete: Vec<PoolName>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

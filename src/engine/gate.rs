@@ -3,7 +3,7 @@
 
 use super::event::*;
 use super::state::*;
-use crate::runbook::{FlagKind, PoolName, Runbook, StepAction};
+use crate::runbook::{FlagKind, PoolName, Runbook, StepAction, fmt_duration};
 use std::time::Duration;
 
 /// What the dialog shows and the audit record stores.
@@ -18,6 +18,8 @@ pub struct Proposal {
     pub preview: Vec<String>,
     /// The time the action must finish within (rollbacks).
     pub target: Option<Duration>,
+    /// The action asks for the operator's reason (a NO-GO, skipping a failed step).
+    pub reason_required: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +30,16 @@ pub enum Verdict {
 }
 
 impl Proposal {
+    /// Whether every failing check may be overridden.
+    pub fn overridable(&self) -> bool {
+        self.checks.iter().all(|c| c.pass || c.overridable)
+    }
+
+    /// What to type to override failing checks: `override <action>`.
+    pub fn override_phrase(&self) -> String {
+        format!("override {}", self.action.word())
+    }
+
     pub fn verdict(&self) -> Verdict {
         if self.checks.iter().any(|c| !c.pass) {
             Verdict::Blocked
@@ -77,6 +89,172 @@ pub fn next_advance(st: &State, rb: &Runbook) -> Option<Action> {
     }
 }
 
+/// A check of kind `key` (see `runbook::CHECK_KEYS`).
+fn check(key: &str, name: impl Into<String>, pass: bool, evidence: impl Into<String>) -> Check {
+    Check {
+        name: name.into(),
+        pass,
+        evidence: evidence.into(),
+        key: key.into(),
+        overridable: true,
+    }
+}
+
+/// A check that no override may ever pass: what it guards cannot be wished away (another
+/// action running, a procedure that does not exist).
+fn hard(mut c: Check) -> Check {
+    c.overridable = false;
+    c
+}
+
+/// The kind of an action, as a runbook's `no_override` names it.
+pub fn action_kind(a: &Action) -> &'static str {
+    match a {
+        Action::RolloutStep { .. } => "rollout",
+        Action::Advance { .. } => "advance",
+        Action::FlipFlag { .. } => "flip",
+        Action::SwitchPool { .. } => "switch",
+        Action::Rollback { .. } => "rollback",
+        Action::GoNoGo { .. } => "go",
+        Action::RetryPhase { .. } => "retry",
+        Action::SkipStep { .. } => "skip",
+    }
+}
+
+/// The steps a phase runs when it starts (its planned steps; optional ones are not run).
+pub fn phase_steps(rb: &Runbook, phase: &str) -> Vec<PlannedStep> {
+    rb.phase_index(phase)
+        .map(|i| {
+            rb.phases[i]
+                .on_start
+                .iter()
+                .filter(|s| !s.optional)
+                .map(|s| PlannedStep {
+                    name: s.name.value.clone(),
+                    action: s.action(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Where a step moves traffic: the pool that gains it.
+fn traffic_to(step: &StepAction, rb: &Runbook) -> Option<PoolName> {
+    match step {
+        StepAction::SwitchPool(p) => Some(*p),
+        StepAction::SetWeights { green } => Some(if *green > 0 {
+            PoolName::Green
+        } else {
+            PoolName::Blue
+        }),
+        StepAction::SetFlag(f) if f.flag == rb.rollout.flag.value => {
+            Some(if crate::engine::percent_of(&f.value).unwrap_or(0) > 0 {
+                rb.rollout.pool
+            } else {
+                rb.rollout.pool.other()
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The checks every move of traffic passes, whichever key asked for it (a rollout step, a
+/// switch, a phase that switches): the pool that gains traffic is healthy by a fresh reading
+/// and, when it is the rollout's pool, its gate metrics are not critical and no critical alert
+/// is firing.
+fn traffic_checks(st: &State, rb: &Runbook, to: PoolName) -> Vec<Check> {
+    let mut checks = vec![pool_check(st, rb, to)];
+    if to == rb.rollout.pool {
+        for m in &rb.rollout.gate {
+            checks.push(metric_check(st, rb, &m.value));
+        }
+        checks.push(no_critical(st, rb));
+    }
+    checks
+}
+
+/// The systems that can carry out a step, in order of preference: a capability, not a source
+/// name. Flags are set through the flag API, or on the pools' Deployments when the flag has an
+/// environment-variable twin; traffic moves through the load balancer, or a Service selector.
+pub fn routes(step: &StepAction, rb: &Runbook) -> Option<(&'static str, Vec<&'static str>)> {
+    let deployments = rb.pools.blue.deployment.is_some() || rb.pools.green.deployment.is_some();
+    Some(match step {
+        StepAction::SetFlag(f) => {
+            let mut r = vec!["flags"];
+            if deployments && rb.flag(&f.flag).is_some_and(|x| x.env.is_some()) {
+                r.push("kube");
+            }
+            ("flags can be set", r)
+        }
+        StepAction::SwitchPool(_) => {
+            let mut r = vec!["lb"];
+            if rb.pools.service.is_some() {
+                r.push("kube");
+            }
+            ("traffic can be switched", r)
+        }
+        StepAction::SetWeights { .. } => ("traffic can be split", vec!["lb"]),
+        StepAction::SetImage(_)
+        | StepAction::SetEnv(_)
+        | StepAction::Restart { .. }
+        | StepAction::WaitRollout { .. } => ("Kubernetes answering", vec!["kube"]),
+        StepAction::Run(_) => return None,
+    })
+}
+
+/// The error a source reported last, if it is failing.
+fn source_error<'a>(st: &'a State, source: &str) -> Option<&'a str> {
+    st.source_errors
+        .iter()
+        .find(|(k, _)| {
+            k.as_str() == source
+                || k.strip_prefix(source)
+                    .is_some_and(|rest| rest.starts_with(':'))
+        })
+        .map(|(_, (msg, _, _))| msg.as_str())
+}
+
+/// One check per capability the steps need: passes when one of its routes is answering.
+fn route_checks(st: &State, rb: &Runbook, steps: &[PlannedStep]) -> Vec<Check> {
+    let mut out: Vec<Check> = Vec::new();
+    for s in steps {
+        let Some((name, routes)) = routes(&s.action, rb) else {
+            continue;
+        };
+        if out.iter().any(|c| c.name == name) {
+            continue;
+        }
+        let via = routes.iter().find(|r| source_error(st, r).is_none());
+        out.push(check(
+            "route",
+            name,
+            via.is_some(),
+            match via {
+                Some(r) => format!("through {r}"),
+                None => routes
+                    .iter()
+                    .map(|r| format!("{r}: {}", source_error(st, r).unwrap_or("?")))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            },
+        ));
+    }
+    out
+}
+
+fn idle_check(st: &State) -> Check {
+    let running = st.running();
+    hard(check(
+        "idle",
+        "no other action running",
+        running.is_none(),
+        match running {
+            Some(a) => format!("#{} {} is running", a.id, a.action.label()),
+            None => "idle".to_string(),
+        },
+    ))
+}
+
 /// Build the proposal for an action: its checks, steps and confirmation.
 pub fn propose(st: &State, rb: &Runbook, action: Action) -> Proposal {
     let mut checks = Vec::new();
@@ -84,19 +262,17 @@ pub fn propose(st: &State, rb: &Runbook, action: Action) -> Proposal {
     let mut preview = Vec::new();
     let mut phrase = None;
     let mut target = None;
-    let running = st.running();
-    let idle_check = Check {
-        name: "no other action running".into(),
-        pass: running.is_none(),
-        evidence: match running {
-            Some(a) => format!("#{} {} is running", a.id, a.action.label()),
-            None => "idle".into(),
-        },
-    };
+    let mut reason_required = false;
     match &action {
         Action::RolloutStep { step, percent } => {
             let ro = &rb.rollout;
             let pool = ro.pool;
+            if st.rearm && *step == 1 {
+                preview.push(format!(
+                    "Re-arm the canary after the rollback: start again at {percent} %, with a fresh bake."
+                ));
+                phrase = Some(format!("rearm {percent}"));
+            }
             preview.push(format!(
                 "Set flag {} to {percent} % and send {percent} % of traffic to {pool}.",
                 ro.flag.value
@@ -126,48 +302,44 @@ pub fn propose(st: &State, rb: &Runbook, action: Action) -> Proposal {
                 });
             }
             let cur = st.current_phase().map(|i| rb.phases[i].id.value.as_str());
-            checks.push(Check {
-                name: format!("phase {} active", ro.phase.value),
-                pass: cur == Some(ro.phase.value.as_str()),
-                evidence: format!("current phase: {}", cur.unwrap_or("none")),
-            });
+            checks.push(check(
+                "phase_active",
+                format!("phase {} active", ro.phase.value),
+                cur == Some(ro.phase.value.as_str()),
+                format!("current phase: {}", cur.unwrap_or("none")),
+            ));
             if *step > 1
                 && let Some(prev) = ro.steps.get(step - 2)
             {
                 let baked = st.age(st.rollout_step_at).unwrap_or_default();
-                checks.push(Check {
-                    name: format!(
+                checks.push(check(
+                    "bake",
+                    format!(
                         "bake at {} % for {}",
                         prev.percent.value,
-                        crate::runbook::fmt_duration(prev.bake)
+                        fmt_duration(prev.bake)
                     ),
-                    pass: baked >= prev.bake,
-                    evidence: format!(
+                    baked >= prev.bake,
+                    format!(
                         "baked {} of {}",
-                        crate::runbook::fmt_duration(baked),
-                        crate::runbook::fmt_duration(prev.bake)
+                        fmt_duration(baked),
+                        fmt_duration(prev.bake)
                     ),
-                });
+                ));
             }
             for (flag, want) in &ro.requires_flags {
                 let have = st.flags.get(flag);
-                checks.push(Check {
-                    name: format!("flag {flag} = {want}"),
-                    pass: have == Some(want),
-                    evidence: format!(
+                checks.push(check(
+                    "flag",
+                    format!("flag {flag} = {want}"),
+                    have == Some(want),
+                    format!(
                         "{flag} is {}",
                         have.map(|v| v.to_string())
                             .unwrap_or_else(|| "unknown".into())
                     ),
-                });
+                ));
             }
-            for m in &ro.gate {
-                checks.push(metric_check(st, rb, &m.value));
-            }
-            checks.push(pool_check(st, pool));
-            checks.push(source_check(st, "flags"));
-            checks.push(no_critical(st));
-            checks.push(idle_check);
         }
         Action::Advance { from, to } => {
             if let Some(f) = from {
@@ -178,51 +350,85 @@ pub fn propose(st: &State, rb: &Runbook, action: Action) -> Proposal {
                         f,
                         rb.phases[i].checklist.iter().map(|x| x.id.value.as_str()),
                     ));
+                    let failed = st.phases[i].failed.as_ref();
+                    checks.push(hard(check(
+                        "phase_steps",
+                        "the phase's steps succeeded",
+                        failed.is_none(),
+                        match failed {
+                            Some(x) => format!(
+                                "step {} ({}) failed: {} — retry it or skip it (R)",
+                                x.step + 1,
+                                x.name,
+                                x.error
+                            ),
+                            None => "all done".to_string(),
+                        },
+                    )));
+                    if let Some(v) = migration_target(rb, f) {
+                        let have = st.migration.as_ref().and_then(|m| m.version);
+                        let dirty = st.migration.as_ref().is_some_and(|m| m.dirty);
+                        checks.push(check(
+                            "migration_version",
+                            format!("database at migration {v}"),
+                            have.is_some_and(|h| h >= v) && !dirty,
+                            match have {
+                                Some(h) => {
+                                    format!("version {h}{}", if dirty { ", dirty" } else { "" })
+                                }
+                                None => "version unknown (no reading)".to_string(),
+                            },
+                        ));
+                    }
                 }
                 if *f == rb.rollout.phase.value {
                     let done = st.rollout_step >= rb.rollout.steps.len();
-                    checks.push(Check {
-                        name: "rollout complete".into(),
-                        pass: done,
-                        evidence: format!("rollout at {} %", st.rollout_percent(rb)),
-                    });
+                    checks.push(check(
+                        "rollout_complete",
+                        "rollout complete",
+                        done,
+                        format!("rollout at {} %", st.traffic_share(rb)),
+                    ));
                 }
             }
             match to {
                 Some(t) => {
                     preview.push(format!("Start phase {}.", rb.phase_name(t)));
-                    if let Some(i) = rb.phase_index(t) {
-                        let p = &rb.phases[i];
-                        for s in p.on_start.iter().filter(|s| !s.optional) {
-                            steps.push(PlannedStep {
-                                name: s.name.value.clone(),
-                                action: s.action(),
-                            });
-                        }
-                        if p.confirm {
-                            phrase = Some(format!("start {}", p.id.value));
-                        }
+                    steps = phase_steps(rb, t);
+                    if let Some(i) = rb.phase_index(t)
+                        && rb.phases[i].confirm
+                    {
+                        phrase = Some(format!("start {t}"));
                     }
                     if from.is_none()
                         && st.phases.iter().all(|p| p.status == PhaseStatus::Pending)
                         && let Some(g) = &rb.go_no_go
                     {
-                        checks.push(Check {
-                            name: format!("go/no-go signed GO by {}", rb.team_name(&g.by.value)),
-                            pass: st.decision.as_ref().is_some_and(|d| d.go),
-                            evidence: match &st.decision {
-                                Some(d) => {
-                                    format!("{} by {}", if d.go { "GO" } else { "NO-GO" }, d.by)
-                                }
+                        checks.push(check(
+                            "go_signed",
+                            format!("go/no-go signed GO by {}", rb.team_name(&g.by.value)),
+                            st.decision.as_ref().is_some_and(|d| d.is_go()),
+                            match &st.decision {
+                                Some(d) => match (&d.withdrawn, d.go) {
+                                    (Some(w), _) => format!("GO by {} withdrawn: {w}", d.by),
+                                    (None, true) => format!("GO by {}", d.by),
+                                    (None, false) => format!(
+                                        "NO-GO by {}{}",
+                                        d.by,
+                                        d.reason
+                                            .as_ref()
+                                            .map(|r| format!(": {r}"))
+                                            .unwrap_or_default()
+                                    ),
+                                },
                                 None => "not signed (press g)".into(),
                             },
-                        });
+                        ));
                     }
                 }
                 None => preview.push("This is the last phase: the deployment is finished.".into()),
             }
-            checks.push(no_critical(st));
-            checks.push(idle_check);
+            checks.push(no_critical(st, rb));
         }
         Action::FlipFlag { flag, to } => {
             preview.push(format!("Set flag {flag} to {to} and read it back."));
@@ -235,18 +441,17 @@ pub fn propose(st: &State, rb: &Runbook, action: Action) -> Proposal {
             });
             if let Some(f) = rb.flag(flag) {
                 if f.kind == FlagKind::Percent {
-                    checks.push(Check {
-                        name: "a bool flag".into(),
-                        pass: false,
-                        evidence: format!("{flag} is a percent flag: it moves with advance (a)"),
-                    });
+                    checks.push(hard(check(
+                        "flag",
+                        "a bool flag",
+                        false,
+                        format!("{flag} is a percent flag: it moves with advance (a)"),
+                    )));
                 }
                 if f.confirm {
                     phrase = Some(format!("set {flag} {to}"));
                 }
             }
-            checks.push(source_check(st, "flags"));
-            checks.push(idle_check);
         }
         Action::SwitchPool { to } => {
             preview.push(format!(
@@ -256,9 +461,6 @@ pub fn propose(st: &State, rb: &Runbook, action: Action) -> Proposal {
                 name: format!("switch traffic to {to}"),
                 action: StepAction::SwitchPool(*to),
             });
-            checks.push(pool_check(st, *to));
-            checks.push(source_check(st, "lb"));
-            checks.push(idle_check);
             phrase = Some(format!("switch to {to}"));
         }
         Action::Rollback { procedure } => {
@@ -267,7 +469,7 @@ pub fn propose(st: &State, rb: &Runbook, action: Action) -> Proposal {
                 preview.push(format!(
                     "{} — target under {}.",
                     p.name,
-                    crate::runbook::fmt_duration(p.target)
+                    fmt_duration(p.target)
                 ));
                 for s in &p.steps {
                     if s.optional {
@@ -281,25 +483,28 @@ pub fn propose(st: &State, rb: &Runbook, action: Action) -> Proposal {
                 }
                 for s in &steps {
                     if let StepAction::SwitchPool(pool) = s.action {
-                        checks.push(pool_check(st, pool));
+                        checks.push(pool_check(st, rb, pool));
                     }
                 }
+                if let Some(a) = st.running() {
+                    preview.push(format!(
+                        "Cancels #{} {} (running): it stops where it is.",
+                        a.id,
+                        a.action.label()
+                    ));
+                }
             } else {
-                checks.push(Check {
-                    name: "procedure exists".into(),
-                    pass: false,
-                    evidence: format!("no procedure `{procedure}` in the runbook"),
-                });
+                checks.push(hard(check(
+                    "procedure",
+                    "procedure exists",
+                    false,
+                    format!("no procedure `{procedure}` in the runbook"),
+                )));
             }
-            checks.push(idle_check);
             phrase = Some(format!("rollback {procedure}"));
         }
         Action::GoNoGo { go } => {
-            let role = rb
-                .go_no_go
-                .as_ref()
-                .map(|g| rb.team_name(&g.by.value))
-                .unwrap_or_else(|| "Product".into());
+            let role = decision_role(rb);
             if *go {
                 preview.push(format!("Record the {role} decision: GO."));
                 if let Some(g) = &rb.go_no_go {
@@ -315,13 +520,81 @@ pub fn propose(st: &State, rb: &Runbook, action: Action) -> Proposal {
                         }
                     }
                 }
-                checks.push(no_critical(st));
+                checks.push(no_critical(st, rb));
                 phrase = Some("go".into());
             } else {
                 preview.push(format!(
                     "Record the {role} decision: NO-GO. The deployment does not start."
                 ));
+                reason_required = true;
             }
+        }
+        Action::RetryPhase { phase, from } | Action::SkipStep { phase, step: from } => {
+            let skip = matches!(action, Action::SkipStep { .. });
+            let all = phase_steps(rb, phase);
+            let failed = rb
+                .phase_index(phase)
+                .and_then(|i| st.phases[i].failed.clone());
+            checks.push(hard(check(
+                "phase_steps",
+                format!("phase {} has a failed step", rb.phase_name(phase)),
+                failed.is_some(),
+                match &failed {
+                    Some(f) => format!("step {} ({}): {}", f.step + 1, f.name, f.error),
+                    None => "nothing failed".to_string(),
+                },
+            )));
+            let first = if skip { from + 1 } else { *from };
+            if skip {
+                preview.push(format!(
+                    "Skip step {} ({}) with a reason, and run the steps after it.",
+                    from + 1,
+                    all.get(*from).map(|s| s.name.as_str()).unwrap_or("?")
+                ));
+                reason_required = true;
+            } else {
+                preview.push(format!(
+                    "Run the phase's steps again from step {}.",
+                    from + 1
+                ));
+            }
+            steps = all.into_iter().skip(first).collect();
+            if steps.is_empty() {
+                preview.push("No steps after it: the phase is clear.".into());
+            }
+        }
+    }
+    // Every action that moves traffic passes the same traffic checks, except a rollback,
+    // which must never be held back by the state it is there to undo.
+    if !matches!(action, Action::Rollback { .. }) {
+        let mut seen = Vec::new();
+        for s in &steps {
+            if let Some(to) = traffic_to(&s.action, rb)
+                && !seen.contains(&to)
+            {
+                seen.push(to);
+                for c in traffic_checks(st, rb, to) {
+                    if !checks.iter().any(|x| x.name == c.name) {
+                        checks.push(c);
+                    }
+                }
+            }
+        }
+        checks.extend(route_checks(st, rb, &steps));
+        checks.push(idle_check(st));
+    }
+    let kind = action_kind(&action);
+    let percent = match &action {
+        Action::RolloutStep { percent, .. } => Some(*percent),
+        _ => None,
+    };
+    for c in checks.iter_mut() {
+        if rb.no_override.iter().any(|n| {
+            n.check.value == c.key
+                && n.action.as_ref().is_none_or(|a| a.value == kind)
+                && n.percent.is_none_or(|p| percent.is_some_and(|x| x >= p))
+        }) {
+            c.overridable = false;
         }
     }
     preview.extend(
@@ -337,7 +610,29 @@ pub fn propose(st: &State, rb: &Runbook, action: Action) -> Proposal {
         steps,
         preview,
         target,
+        reason_required,
     }
+}
+
+/// The role that signs the go/no-go.
+fn decision_role(rb: &Runbook) -> String {
+    rb.go_no_go
+        .as_ref()
+        .map(|g| rb.team_name(&g.by.value))
+        .unwrap_or_else(|| "Product".into())
+}
+
+/// The migration version a phase's steps bring the database to, if it runs migrations.
+pub fn migration_target(rb: &Runbook, phase: &str) -> Option<i64> {
+    let i = rb.phase_index(phase)?;
+    rb.phases[i]
+        .on_start
+        .iter()
+        .filter_map(|s| match s.action() {
+            StepAction::Run(r) => r.expect_migration_version,
+            _ => None,
+        })
+        .max()
 }
 
 fn checklist_check<'a>(st: &State, list: &str, items: impl Iterator<Item = &'a str>) -> Check {
@@ -347,10 +642,11 @@ fn checklist_check<'a>(st: &State, list: &str, items: impl Iterator<Item = &'a s
         .copied()
         .filter(|i| st.ticked(list, i).is_none())
         .collect();
-    Check {
-        name: format!("checklist {list} complete"),
-        pass: missing.is_empty(),
-        evidence: if missing.is_empty() {
+    check(
+        "checklist",
+        format!("checklist {list} complete"),
+        missing.is_empty(),
+        if missing.is_empty() {
             format!("{}/{} ticked", items.len(), items.len())
         } else {
             format!(
@@ -360,7 +656,7 @@ fn checklist_check<'a>(st: &State, list: &str, items: impl Iterator<Item = &'a s
                 missing.join(", ")
             )
         },
-    }
+    )
 }
 
 fn metric_check(st: &State, rb: &Runbook, id: &str) -> Check {
@@ -373,14 +669,15 @@ fn metric_check(st: &State, rb: &Runbook, id: &str) -> Check {
         .and_then(|d| d.critical.as_ref())
         .map(|c| format!(" (critical {} {} {unit})", cmp_word(def), fmt_num(c.value)))
         .unwrap_or_default();
-    Check {
-        name: format!("{name} not critical"),
-        pass: matches!(level, MetricLevel::Ok | MetricLevel::Warning),
-        evidence: match value {
+    check(
+        "metric",
+        format!("{name} not critical"),
+        matches!(level, MetricLevel::Ok | MetricLevel::Warning),
+        match value {
             Some(v) if level != MetricLevel::Stale => format!("{} {unit}{crit}", fmt_num(v)),
             _ => "no fresh value (stale)".into(),
         },
-    }
+    )
 }
 
 fn cmp_word(def: Option<&crate::runbook::Metric>) -> &'static str {
@@ -400,54 +697,59 @@ pub fn fmt_num(v: f64) -> String {
     }
 }
 
-fn pool_check(st: &State, pool: PoolName) -> Check {
+/// A pool is healthy when a fresh reading lists servers and every one answers.
+fn pool_check(st: &State, rb: &Runbook, pool: PoolName) -> Check {
     let (ok, n) = st.pools.healthy(pool);
-    Check {
-        name: format!("{pool} pool healthy"),
-        pass: n > 0 && ok == n,
-        evidence: if n == 0 {
-            "no health reading yet".into()
-        } else {
-            format!("{ok}/{n} healthy")
+    let fresh = st.pools_fresh(rb);
+    let age = st
+        .age(st.pools.observed_at)
+        .map(|a| format!(", read {} ago (stale)", fmt_duration(a)))
+        .unwrap_or_default();
+    check(
+        "pool_healthy",
+        format!("{pool} pool healthy"),
+        fresh && n > 0 && ok == n,
+        match (st.pools.observed_at, fresh) {
+            (None, _) => "no health reading yet".to_string(),
+            (Some(_), true) => format!("{ok}/{n} healthy"),
+            (Some(_), false) => format!("{ok}/{n} healthy{age}"),
         },
-    }
+    )
 }
 
-fn source_check(st: &State, source: &str) -> Check {
-    let err = st
-        .source_errors
-        .iter()
-        .find(|(k, _)| k.as_str() == source || k.starts_with(&format!("{source}:")));
-    Check {
-        name: format!("{source} API answering"),
-        pass: err.is_none(),
-        evidence: match err {
-            Some((_, (msg, _, _))) => msg.clone(),
-            None => "ok at last reading".into(),
-        },
-    }
-}
-
-fn no_critical(st: &State) -> Check {
+/// No critical alert firing: each with the metric's value now, not at firing.
+fn no_critical(st: &State, rb: &Runbook) -> Check {
     let firing: Vec<String> = st
         .critical_firing()
-        .map(|a| format!("{} {}", a.metric, a.value.map(fmt_num).unwrap_or_default()))
+        .map(|a| {
+            let now = st.metrics.get(&a.metric).and_then(|m| m.last).or(a.value);
+            let unit = rb.metric(&a.metric).map(|m| m.unit.as_str()).unwrap_or("");
+            format!(
+                "{} {}{}{unit}",
+                a.metric,
+                now.map(fmt_num).unwrap_or_else(|| "?".into()),
+                if unit.is_empty() { "" } else { " " }
+            )
+            .trim_end()
+            .to_string()
+        })
         .collect();
-    Check {
-        name: "no critical alert firing".into(),
-        pass: firing.is_empty(),
-        evidence: if firing.is_empty() {
+    check(
+        "no_critical_alert",
+        "no critical alert firing",
+        firing.is_empty(),
+        if firing.is_empty() {
             "none firing".into()
         } else {
             format!("firing: {}", firing.join(", "))
         },
-    }
+    )
 }
 
 /// The values behind a decision.
 pub fn evidence(st: &State, rb: &Runbook) -> Evidence {
     Evidence {
-        rollout_percent: st.rollout_percent(rb),
+        rollout_percent: st.traffic_share(rb),
         active_pool: st.pools.active,
         green_weight: st.pools.green_weight,
         flags: st.flags.clone(),
@@ -481,16 +783,27 @@ pub fn evidence(st: &State, rb: &Runbook) -> Evidence {
 /// What the operator submitted in the dialog.
 #[derive(Debug, Clone, Default)]
 pub struct Submission {
+    /// The phrase typed: the confirmation phrase, or the override phrase when overriding.
     pub typed: String,
+    /// Overriding failing checks: the reason (real words).
     pub override_reason: Option<String>,
+    /// The reason an action asks for (a NO-GO, skipping a failed step).
+    pub reason: Option<String>,
     /// The dry run the dialog showed, recorded with the request.
     pub preview: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum SubmitError {
-    WrongPhrase { expected: String },
+    WrongPhrase {
+        expected: String,
+    },
+    /// A reason must be a few real words, not a letter or two.
     ReasonRequired,
+    /// A failing check that no override may pass.
+    NotOverridable {
+        checks: Vec<String>,
+    },
 }
 
 impl std::fmt::Display for SubmitError {
@@ -499,9 +812,26 @@ impl std::fmt::Display for SubmitError {
             SubmitError::WrongPhrase { expected } => {
                 write!(f, "type `{expected}` exactly to confirm")
             }
-            SubmitError::ReasonRequired => write!(f, "a blocked action needs a reason to override"),
+            SubmitError::ReasonRequired => write!(
+                f,
+                "give a reason in words (at least two words), e.g. \"error rate is a known false positive\""
+            ),
+            SubmitError::NotOverridable { checks } => {
+                write!(f, "no override may pass: {}", checks.join(", "))
+            }
         }
     }
+}
+
+/// A reason made of real words: at least two words of two or more letters, and more than a
+/// handful of letters in all.
+pub fn is_reason(s: &str) -> bool {
+    let words = s
+        .split_whitespace()
+        .filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 2)
+        .count();
+    let letters = s.chars().filter(|c| c.is_alphabetic()).count();
+    words >= 2 && letters >= 6
 }
 
 /// Turn the operator's decision into events, in the order they are written. Returns the events
@@ -515,33 +845,62 @@ pub fn submit(
     sub: &Submission,
 ) -> Result<Vec<Event>, SubmitError> {
     let verdict = p.verdict();
-    if let Some(expected) = &p.phrase
+    let evidence = evidence(st, rb);
+    let overriding = verdict == Verdict::Blocked && sub.override_reason.is_some();
+    if verdict == Verdict::Blocked && !overriding {
+        // The gate said no; the attempt is evidence too. Nothing runs.
+        return Ok(vec![Event::ActionBlocked {
+            action: p.action.clone(),
+            by: by.to_string(),
+            checks: p.checks.clone(),
+            evidence,
+        }]);
+    }
+    if overriding {
+        let hard: Vec<String> = p
+            .checks
+            .iter()
+            .filter(|c| !c.pass && !c.overridable)
+            .map(|c| c.name.clone())
+            .collect();
+        if !hard.is_empty() {
+            return Err(SubmitError::NotOverridable { checks: hard });
+        }
+        let expected = p.override_phrase();
+        if sub.typed.trim() != expected {
+            return Err(SubmitError::WrongPhrase { expected });
+        }
+        if !sub.override_reason.as_deref().is_some_and(is_reason) {
+            return Err(SubmitError::ReasonRequired);
+        }
+    } else if let Some(expected) = &p.phrase
         && sub.typed.trim() != expected
     {
-        // Recording an attempt on a blocked action needs no phrase.
-        if !(verdict == Verdict::Blocked && sub.override_reason.is_none()) {
-            return Err(SubmitError::WrongPhrase {
-                expected: expected.clone(),
-            });
-        }
+        return Err(SubmitError::WrongPhrase {
+            expected: expected.clone(),
+        });
     }
-    let evidence = evidence(st, rb);
-    if verdict == Verdict::Blocked {
-        match &sub.override_reason {
-            Some(r) if !r.trim().is_empty() => {}
-            Some(_) => return Err(SubmitError::ReasonRequired),
-            None => {
-                return Ok(vec![Event::ActionBlocked {
-                    action: p.action.clone(),
-                    by: by.to_string(),
-                    checks: p.checks.clone(),
-                    evidence,
-                }]);
-            }
+    let reason = if p.reason_required {
+        match sub.reason.as_deref().map(str::trim) {
+            Some(r) if is_reason(r) => Some(r.to_string()),
+            _ => return Err(SubmitError::ReasonRequired),
         }
-    }
+    } else {
+        None
+    };
     let id = st.next_action_id();
-    let mut out = vec![Event::ActionRequested {
+    let mut out = Vec::new();
+    // A rollback takes over from whatever runs: that action is cancelled first.
+    if let Action::Rollback { procedure } = &p.action
+        && let Some(running) = st.running()
+    {
+        out.push(Event::ActionCancelled {
+            id: running.id,
+            by: by.to_string(),
+            reason: format!("rollback {procedure} (#{id}) took over"),
+        });
+    }
+    out.push(Event::ActionRequested {
         id,
         action: p.action.clone(),
         by: by.to_string(),
@@ -549,33 +908,36 @@ pub fn submit(
         evidence,
         steps: p.steps.clone(),
         preview: sub.preview.clone(),
-    }];
-    if let Some(phrase) = &p.phrase {
+        reason: reason.clone(),
+    });
+    if overriding {
+        out.push(Event::ActionConfirmed {
+            id,
+            phrase: p.override_phrase(),
+        });
+        out.push(Event::ActionOverridden {
+            id,
+            reason: sub
+                .override_reason
+                .as_deref()
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
+        });
+    } else if let Some(phrase) = &p.phrase {
         out.push(Event::ActionConfirmed {
             id,
             phrase: phrase.clone(),
         });
     }
-    if verdict == Verdict::Blocked
-        && let Some(r) = &sub.override_reason
-    {
-        out.push(Event::ActionOverridden {
-            id,
-            reason: r.trim().to_string(),
-        });
-    }
     // Changes that touch no external system take effect with the request.
     match &p.action {
         Action::GoNoGo { go } => {
-            let role = rb
-                .go_no_go
-                .as_ref()
-                .map(|g| rb.team_name(&g.by.value))
-                .unwrap_or_else(|| "Product".into());
             out.push(Event::Decision {
                 go: *go,
                 by: by.to_string(),
-                role,
+                role: decision_role(rb),
+                reason,
             });
         }
         Action::Advance { from, to } => {
@@ -595,4 +957,33 @@ pub fn submit(
         });
     }
     Ok(out)
+}
+
+/// Ticking or unticking a checklist item. Unticking an item of a checklist that a GO was
+/// signed on, before the deployment started, withdraws the GO.
+pub fn tick(st: &State, rb: &Runbook, list: &str, item: &str, by: &str) -> Vec<Event> {
+    if st.ticked(list, item).is_none() {
+        return vec![Event::ChecklistTicked {
+            checklist: list.to_string(),
+            item: item.to_string(),
+            by: by.to_string(),
+        }];
+    }
+    let mut out = vec![Event::ChecklistUnticked {
+        checklist: list.to_string(),
+        item: item.to_string(),
+        by: by.to_string(),
+    }];
+    let signed_on = rb
+        .go_no_go
+        .as_ref()
+        .is_some_and(|g| g.requires.iter().any(|r| r.value == list));
+    let started = st.phases.iter().any(|p| p.status != PhaseStatus::Pending);
+    if signed_on && !started && st.decision.as_ref().is_some_and(|d| d.is_go()) {
+        out.push(Event::DecisionWithdrawn {
+            by: by.to_string(),
+            reason: format!("{list}/{item} unticked by {by}"),
+        });
+    }
+    out
 }

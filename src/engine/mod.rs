@@ -1,11 +1,13 @@
 //! The engine: pure functions over the runbook and recorded events. No IO, no wall clock.
 
+mod abort;
 mod apply;
 mod describe;
 mod event;
 mod gate;
 mod state;
 
+pub use abort::{AUTO_ABORT, abort_cause, abort_transitions, cancel_abort};
 pub use apply::{alert_transitions, apply};
 pub use describe::{describe, log_line};
 pub use event::*;

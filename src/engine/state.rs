@@ -20,6 +20,35 @@ pub struct PhaseState {
     pub status: PhaseStatus,
     pub started: Option<Time>,
     pub ended: Option<Time>,
+    /// A step the phase runs failed (or never finished): the phase cannot be completed until
+    /// the step is retried or skipped.
+    pub failed: Option<PhaseFailure>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhaseFailure {
+    /// The step's index among the phase's planned steps.
+    pub step: usize,
+    pub name: String,
+    pub error: String,
+}
+
+/// An auto-abort countdown on the banner.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Countdown {
+    pub rule: usize,
+    pub procedure: String,
+    pub cause: String,
+    pub armed_at: Time,
+    pub deadline: Time,
+}
+
+/// A pool server that stopped answering.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerDown {
+    pub pool: PoolName,
+    pub since: Time,
+    pub error: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -93,6 +122,8 @@ pub enum Outcome {
     Running,
     Succeeded(String),
     Failed(String),
+    /// Stopped before it finished (a rollback took over).
+    Cancelled(String),
     Unknown,
 }
 
@@ -108,7 +139,11 @@ pub struct ActionRecord {
     pub steps_done: Vec<(String, bool, String)>,
     pub confirmed: Option<String>,
     pub override_reason: Option<String>,
+    /// The operator's reason, for actions that ask for one.
+    pub reason: Option<String>,
     pub outcome: Outcome,
+    /// The lead saw how it ended (rollbacks stay on the banner until then).
+    pub acknowledged: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -117,6 +152,16 @@ pub struct Decision {
     pub by: String,
     pub role: String,
     pub at: Time,
+    pub reason: Option<String>,
+    /// Why a GO no longer holds (an item it was signed on was unticked).
+    pub withdrawn: Option<String>,
+}
+
+impl Decision {
+    /// A GO that still holds.
+    pub fn is_go(&self) -> bool {
+        self.go && self.withdrawn.is_none()
+    }
 }
 
 /// The whole state. Clone is cheap enough for replay snapshots.
@@ -135,6 +180,19 @@ pub struct State {
     /// Rollout steps completed: 0 before the first, `steps.len()` at 100 %.
     pub rollout_step: usize,
     pub rollout_step_at: Option<Time>,
+    /// A rollback undid the canary: the next rollout step re-arms it from the first step.
+    pub rearm: bool,
+    /// The highest rollout step's percent that succeeded.
+    pub rollout_max: u32,
+    /// The auto-abort countdown running now.
+    pub abort: Option<Countdown>,
+    /// Auto-abort rules that fired or were cancelled, and when: such a rule arms again only
+    /// on an alert that fired after that.
+    pub abort_latched: BTreeMap<usize, Time>,
+    /// Servers that stopped answering: address → since when and why.
+    pub servers_down: BTreeMap<String, ServerDown>,
+    /// Each source's last reading, which an `unchanged` reading repeats.
+    pub last_reading: BTreeMap<String, Observation>,
     /// Time spent at each rollout step index (for the post-mortem).
     pub flags: BTreeMap<String, serde_json::Value>,
     pub flags_at: Option<Time>,
@@ -166,12 +224,19 @@ impl State {
                     status: PhaseStatus::Pending,
                     started: None,
                     ended: None,
+                    failed: None,
                 })
                 .collect(),
             ticks: BTreeMap::new(),
             decision: None,
             rollout_step: 0,
             rollout_step_at: None,
+            rearm: false,
+            rollout_max: 0,
+            abort: None,
+            abort_latched: Default::default(),
+            servers_down: BTreeMap::new(),
+            last_reading: BTreeMap::new(),
             flags: rb
                 .flags
                 .iter()
@@ -201,13 +266,26 @@ impl State {
             .position(|p| p.status == PhaseStatus::Active)
     }
 
-    /// The rollout percent as the rollout flag says it.
+    /// The rollout percent as the rollout flag says it (`10`, `10.0` and `"10"` alike).
     pub fn rollout_percent(&self, rb: &Runbook) -> u32 {
         self.flags
             .get(&rb.rollout.flag.value)
-            .and_then(|v| v.as_u64())
-            .map(|v| v.min(100) as u32)
+            .and_then(percent_of)
             .unwrap_or(0)
+    }
+
+    /// The share of traffic the rollout's pool takes: what the load balancer reports (or a
+    /// step's read-back), else the rollout flag.
+    pub fn traffic_share(&self, rb: &Runbook) -> u32 {
+        self.pools
+            .traffic(rb.rollout.pool)
+            .unwrap_or_else(|| self.rollout_percent(rb))
+    }
+
+    /// Whether the pools' reading is recent (three monitoring intervals).
+    pub fn pools_fresh(&self, rb: &Runbook) -> bool {
+        self.age(self.pools.observed_at)
+            .is_some_and(|a| a <= rb.monitoring.interval * 3)
     }
 
     /// The action that has been requested and has no outcome yet.
@@ -269,6 +347,15 @@ impl State {
         Some((end? - p.started?).to_std().unwrap_or_default())
     }
 
+    /// The last rollback, once it has ended, until the lead acknowledges how it ended.
+    pub fn unacknowledged_rollback(&self) -> Option<&ActionRecord> {
+        self.actions
+            .iter()
+            .rev()
+            .find(|a| matches!(a.action, Action::Rollback { .. }))
+            .filter(|a| a.outcome != Outcome::Running && !a.acknowledged)
+    }
+
     pub fn firing(&self) -> impl Iterator<Item = &AlertRecord> {
         self.alerts.iter().filter(|a| a.resolved_at.is_none())
     }
@@ -295,6 +382,16 @@ impl MetricLevel {
             MetricLevel::Stale => "stale",
         }
     }
+}
+
+/// A percentage as a flag API may send it: `10`, `10.0`, `"10"`.
+pub fn percent_of(v: &serde_json::Value) -> Option<u32> {
+    let f = match v {
+        serde_json::Value::Number(n) => n.as_f64()?,
+        serde_json::Value::String(s) => s.trim().trim_end_matches('%').trim().parse().ok()?,
+        _ => return None,
+    };
+    (f.is_finite() && f >= 0.0).then(|| f.round().min(100.0) as u32)
 }
 
 /// Which threshold a value is beyond.

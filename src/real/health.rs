@@ -145,6 +145,7 @@ impl Source for Health {
                 green_weight: None,
                 blue,
                 green,
+                complete: Vec::new(),
             }),
             ..Default::default()
         }
@@ -164,6 +165,7 @@ impl Source for Health {
                 green_weight: None,
                 blue: down(&self.blue),
                 green: down(&self.green),
+                complete: Vec::new(),
             }),
             errors: vec![SourceError {
                 source: "health".into(),

@@ -54,6 +54,7 @@ pub fn observation(s: &LbStatus) -> Observation {
             green_weight: Some(s.green_percent()),
             blue: Vec::new(),
             green: Vec::new(),
+            complete: Vec::new(),
         }),
         ..Default::default()
     }

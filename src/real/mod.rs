@@ -450,7 +450,7 @@ pub fn spawn_with(
         flags: sources.flags,
         lb: sources.lb,
         postgres: sources.postgres,
-        kube: None,
+        kube: tokio::sync::OnceCell::new(),
         service: service_target(rb),
         ep: ep.clone(),
         clock,
@@ -528,7 +528,9 @@ fn service_target(rb: &Runbook) -> Option<kube::ServiceTarget> {
     })
 }
 
-/// Runs jobs one at a time, each step through its adapter.
+/// Runs actions one at a time, each step through its adapter; answers dry runs at once,
+/// even while an action runs; drops the running action when it is cancelled (a rollback took
+/// over), which kills a running command's process group.
 struct Executor {
     /// Flags with an environment-variable twin, and the Deployments that carry it: where a
     /// flag is set when there is no flag API.
@@ -537,72 +539,103 @@ struct Executor {
     flags: Option<flags::FlagApi>,
     lb: Option<lb::LoadBalancer>,
     postgres: Option<postgres::Postgres>,
-    kube: Option<Result<kube::Kube, String>>,
+    kube: tokio::sync::OnceCell<Result<kube::Kube, String>>,
     service: Option<kube::ServiceTarget>,
     ep: Endpoints,
     clock: Clock,
     out: UnboundedSender<Report>,
 }
 
+type Running = std::pin::Pin<Box<dyn Future<Output = bool> + Send>>;
+
 impl Executor {
-    async fn run(mut self, mut jobs: UnboundedReceiver<Job>) {
-        while let Some(job) = jobs.recv().await {
-            if !self.job(job).await {
-                return;
+    async fn run(self, mut jobs: UnboundedReceiver<Job>) {
+        let this = Arc::new(self);
+        let mut queue: std::collections::VecDeque<(u64, Vec<crate::engine::PlannedStep>)> =
+            Default::default();
+        // The action in progress. Dropping it stops it where it is.
+        let mut current: Option<(u64, Running)> = None;
+        loop {
+            if current.is_none()
+                && let Some((id, steps)) = queue.pop_front()
+            {
+                let me = this.clone();
+                current = Some((id, Box::pin(async move { me.job(id, steps).await })));
+            }
+            tokio::select! {
+                job = jobs.recv() => match job {
+                    None => return,
+                    Some(Job::Run { id, steps }) => queue.push_back((id, steps)),
+                    Some(Job::Preview { id, steps }) => {
+                        // Dry runs only read: answered on their own task.
+                        let me = this.clone();
+                        tokio::spawn(async move { me.preview(id, steps).await });
+                    }
+                    Some(Job::Cancel { id }) => {
+                        if current.as_ref().is_some_and(|(c, _)| *c == id) {
+                            current = None;
+                        }
+                        queue.retain(|(q, _)| *q != id);
+                    }
+                },
+                alive = async { match current.as_mut() { Some((_, f)) => f.await, None => std::future::pending().await } } => {
+                    current = None;
+                    if !alive {
+                        return;
+                    }
+                }
             }
         }
     }
 
-    /// Run one job; false when nobody listens any more.
-    async fn job(&mut self, job: Job) -> bool {
-        if job.preview {
-            let mut lines = Vec::with_capacity(job.steps.len());
-            let has_service = self.service.is_some();
-            for s in &job.steps {
-                let line = match self.kube().await {
-                    Ok(k) => match k.preview(&s.action).await {
-                        Some(Ok(o)) => o,
-                        Some(Err(e)) => format!("dry run failed: {e}"),
-                        None => "no dry run for this step (not a Kubernetes write)".into(),
-                    },
-                    Err(_)
-                        if !(matches!(
-                            s.action,
-                            StepAction::SetImage(_)
-                                | StepAction::SetEnv(_)
-                                | StepAction::Restart { .. }
-                        ) || matches!(s.action, StepAction::SwitchPool(_)) && has_service) =>
-                    {
-                        "no dry run for this step (not a Kubernetes write)".into()
-                    }
-                    Err(e) => format!("no dry run: {e}"),
-                };
-                lines.push(format!("{}: {}", s.name.clone(), redact(&line)));
-            }
-            return self
-                .out
-                .send(Report::Previewed { id: job.id, lines })
-                .is_ok();
+    async fn preview(&self, id: u64, steps: Vec<crate::engine::PlannedStep>) -> bool {
+        let mut lines = Vec::with_capacity(steps.len());
+        let has_service = self.service.is_some();
+        for s in &steps {
+            let line = match self.kube().await {
+                Ok(k) => match k.preview(&s.action).await {
+                    Some(Ok(o)) => o,
+                    Some(Err(e)) => format!("dry run failed: {e}"),
+                    None => "no dry run for this step (not a Kubernetes write)".into(),
+                },
+                Err(_)
+                    if !(matches!(
+                        s.action,
+                        StepAction::SetImage(_)
+                            | StepAction::SetEnv(_)
+                            | StepAction::Restart { .. }
+                    ) || matches!(s.action, StepAction::SwitchPool(_)) && has_service) =>
+                {
+                    "no dry run for this step (not a Kubernetes write)".into()
+                }
+                Err(e) => format!("no dry run: {e}"),
+            };
+            lines.push(format!("{}: {}", s.name.clone(), redact(&line)));
         }
-        if job.steps.is_empty() {
+        self.out.send(Report::Previewed { id, lines }).is_ok()
+    }
+
+    /// Run one action's steps; false when nobody listens any more.
+    async fn job(&self, id: u64, steps: Vec<crate::engine::PlannedStep>) -> bool {
+        if steps.is_empty() {
             return self
                 .out
                 .send(Report::Finished {
-                    id: job.id,
+                    id,
                     at: self.clock.now(),
                     ok: true,
                     detail: "nothing to run".into(),
                 })
                 .is_ok();
         }
-        for (i, step) in job.steps.iter().enumerate() {
+        for (i, step) in steps.iter().enumerate() {
             let result = self.step(&step.action).await;
             let ok = result.is_ok();
             let output = redact(match &result {
                 Ok(s) | Err(s) => s,
             });
             let sent = self.out.send(Report::StepFinished {
-                id: job.id,
+                id,
                 at: self.clock.now(),
                 step: i,
                 name: step.name.clone(),
@@ -616,7 +649,7 @@ impl Executor {
                 return self
                     .out
                     .send(Report::Finished {
-                        id: job.id,
+                        id,
                         at: self.clock.now(),
                         ok: false,
                         detail: format!("step {} failed: {output}", step.name),
@@ -626,10 +659,10 @@ impl Executor {
         }
         self.out
             .send(Report::Finished {
-                id: job.id,
+                id,
                 at: self.clock.now(),
                 ok: true,
-                detail: format!("{} step(s) done", job.steps.len()),
+                detail: format!("{} step(s) done", steps.len()),
             })
             .is_ok()
     }
@@ -642,26 +675,22 @@ impl Executor {
         });
     }
 
-    async fn kube(&mut self) -> Result<&kube::Kube, String> {
+    async fn kube(&self) -> Result<&kube::Kube, String> {
         if !self.ep.kube_configured() {
             return Err(format!("kube: {NOT_CONFIGURED}"));
         }
-        if self.kube.is_none() {
-            let service = self.service.clone();
-            self.kube = Some(
+        let k = self
+            .kube
+            .get_or_init(|| async {
                 kube::Kube::connect(&self.ep, WRITE_TIMEOUT)
                     .await
-                    .map(|k| k.with_service(service)),
-            );
-        }
-        match &self.kube {
-            Some(Ok(k)) => Ok(k),
-            Some(Err(e)) => Err(format!("kube: {e}")),
-            None => Err(format!("kube: {NOT_CONFIGURED}")),
-        }
+                    .map(|k| k.with_service(self.service.clone()))
+            })
+            .await;
+        k.as_ref().map_err(|e| format!("kube: {e}"))
     }
 
-    async fn step(&mut self, action: &StepAction) -> Result<String, String> {
+    async fn step(&self, action: &StepAction) -> Result<String, String> {
         match action {
             StepAction::SetFlag(f) => {
                 let Some(api) = &self.flags else {

@@ -295,6 +295,13 @@ pub async fn watch(
                 green_weight: None,
                 blue: state[0].servers(),
                 green: state[1].servers(),
+                // A synced watch's list is whole: no pods means no servers.
+                complete: [PoolName::Blue, PoolName::Green]
+                    .into_iter()
+                    .zip(&state)
+                    .filter(|(_, s)| s.watched && s.synced)
+                    .map(|(p, _)| p)
+                    .collect(),
             }),
             errors,
             ..Default::default()
@@ -316,6 +323,7 @@ pub async fn watch(
 pub async fn read_once(kube: &Kube, pools: &[PodPool], limit: Duration) -> Observation {
     let api: Api<Pod> = kube.pods();
     let mut lists: [Vec<ServerObs>; 2] = [Vec::new(), Vec::new()];
+    let mut complete_lists = Vec::new();
     let mut errors = Vec::new();
     for p in pools {
         let lp = ListParams::default().labels(&p.selector);
@@ -324,7 +332,10 @@ pub async fn read_once(kube: &Kube, pools: &[PodPool], limit: Duration) -> Obser
             PoolName::Green => 1,
         };
         match tokio::time::timeout(limit, api.list(&lp)).await {
-            Ok(Ok(list)) => lists[i] = list.items.iter().map(pod_server).collect(),
+            Ok(Ok(list)) => {
+                lists[i] = list.items.iter().map(pod_server).collect();
+                complete_lists.push(p.pool);
+            }
             Ok(Err(e)) => errors.push(format!("{}: {}", p.pool, kube_error("list pods", e))),
             Err(_) => errors.push(format!(
                 "{}: list pods: no answer within {}",
@@ -341,6 +352,7 @@ pub async fn read_once(kube: &Kube, pools: &[PodPool], limit: Duration) -> Obser
             green_weight: None,
             blue,
             green,
+            complete: complete_lists,
         }),
         errors: if errors.is_empty() {
             Vec::new()

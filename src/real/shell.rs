@@ -164,6 +164,9 @@ pub async fn exec(
         .spawn()
         .map_err(|e| scrub.scrub(&format!("cannot start `{prog}`: {e}")))?;
     let pid = child.id();
+    // Until the command has exited, dropping this future (a rollback cancelled the action,
+    // the console exits) kills the command's whole process group.
+    let mut group = GroupGuard(pid);
     let (tx, mut rx) = mpsc::unbounded_channel::<String>();
     let mut readers = Vec::new();
     if let Some(out) = child.stdout.take() {
@@ -191,9 +194,13 @@ pub async fn exec(
                 Some(l) => keep(l, &mut tail),
                 None => open = false,
             },
-            st = child.wait() => break (st.ok(), false),
+            st = child.wait() => {
+                group.0 = None;
+                break (st.ok(), false)
+            }
             _ = &mut deadline => {
                 kill_group(pid).await;
+                group.0 = None;
                 let _ = child.start_kill();
                 let st = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
                 break (st.ok().and_then(|s| s.ok()), true);
@@ -218,6 +225,24 @@ pub async fn exec(
         elapsed: started.elapsed(),
         tail: tail.into(),
     })
+}
+
+/// Kills a command's process group when dropped, unless the command has exited.
+struct GroupGuard(Option<u32>);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(pid) = self.0.and_then(|p| i32::try_from(p).ok())
+            && pid > 0
+        {
+            // SAFETY: kill(2) with a negative pid signals that process group; no memory is
+            // shared. The group is the one the command leads (`process_group(0)`).
+            unsafe {
+                libc::kill(-pid, libc::SIGKILL);
+            }
+        }
+    }
 }
 
 /// Kill the command's process group (it may have started children of its own).

@@ -201,6 +201,66 @@ pub fn validate(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>) -> Vec<Diag>
         );
     }
 
+    for n in &rb.no_override {
+        if !CHECK_KEYS.iter().any(|(k, _)| *k == n.check.value) {
+            out.push(
+                Diag::error(
+                    at(&n.check),
+                    format!("no_override names unknown check `{}`", n.check.value),
+                )
+                .hint(format!(
+                    "checks: {}",
+                    CHECK_KEYS
+                        .iter()
+                        .map(|(k, _)| *k)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            );
+        }
+        if let Some(a) = &n.action
+            && !ACTION_KINDS.contains(&a.value.as_str())
+        {
+            out.push(
+                Diag::error(
+                    at(a),
+                    format!("no_override names unknown action `{}`", a.value),
+                )
+                .hint(format!("actions: {}", ACTION_KINDS.join(", "))),
+            );
+        }
+    }
+    for (i, r) in rb.abort_on.iter().enumerate() {
+        let what = format!("abort_on[{}]", i + 1);
+        if r.metrics.is_empty() {
+            out.push(
+                Diag::error(at(&r.procedure), format!("{what} names no metrics"))
+                    .hint("e.g. metrics: [error_rate]"),
+            );
+        }
+        for m in &r.metrics {
+            metrics.check_ref(m, &format!("{what}.metrics"), &mut out);
+        }
+        for p in &r.phases {
+            phases.check_ref(p, &format!("{what}.phases"), &mut out);
+        }
+        procedures.check_ref(&r.procedure, &format!("{what}.procedure"), &mut out);
+        if r.countdown.is_zero() {
+            out.push(
+                Diag::error(at(&r.procedure), format!("{what}: countdown is zero"))
+                    .hint("the lead needs time to read and cancel it: e.g. countdown: 60s"),
+            );
+        }
+        for p in &r.percents {
+            if !rb.rollout.steps.iter().any(|s| s.percent.value == *p) {
+                out.push(Diag::error(
+                    at(&r.procedure),
+                    format!("{what}.percents: {p} % is not a rollout step"),
+                ));
+            }
+        }
+    }
+
     // The rollout.
     let ro = &rb.rollout;
     flags.check_ref(&ro.flag, "rollout.flag", &mut out);

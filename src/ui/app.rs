@@ -2,9 +2,9 @@
 //! intents (events to write, a job to run); the loop carries the intents out.
 
 use super::keymap::{self, Cmd, Mode};
-use crate::engine::{self, Action, Event, Proposal, State, Submission, Verdict};
+use crate::engine::{self, Action, Event, Proposal, State, Submission, SubmitError, Verdict};
 use crate::runbook::{FlagKind, Runbook};
-use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -18,12 +18,24 @@ const PANES: [Pane; 4] = [Pane::Checklist, Pane::Flags, Pane::Metrics, Pane::Log
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
-    /// Reading the preview and checks; Enter confirms (or records a blocked attempt).
+    /// Reading the preview and checks; Enter confirms (or records a blocked attempt). No text
+    /// field: letters do nothing here.
     Review,
-    /// Typing the reason for overriding failed checks.
-    Reason,
+    /// Typing the override phrase (`override <action>`), after Ctrl-O on a blocked action.
+    Override,
+    /// Typing the reason for overriding the failed checks.
+    OverrideReason,
     /// Typing the confirmation phrase.
     Phrase,
+    /// Typing the reason the action asks for (a NO-GO, skipping a failed step).
+    Reason,
+}
+
+impl Stage {
+    /// Whether the stage has a text field (printable keys go there and nowhere else).
+    pub fn has_field(self) -> bool {
+        self != Stage::Review
+    }
 }
 
 /// A dialog's dry run: what the systems say the steps would change.
@@ -45,6 +57,13 @@ pub enum Dialog {
         typed: String,
         error: Option<String>,
         dry_run: DryRun,
+        /// The verdict when the dialog last looked: a change clears what was typed.
+        blocked: bool,
+    },
+    /// Cancel the auto-abort countdown: type the reason.
+    CancelAbort {
+        reason: String,
+        error: Option<String>,
     },
     /// Pick one of several actions (rollback procedures, go/no-go).
     Choose {
@@ -159,18 +178,46 @@ impl Ui {
 
     fn open(&mut self, st: &State, rb: &Runbook, action: Action) {
         let p = engine::propose(st, rb, action.clone());
-        let stage = match p.verdict() {
-            Verdict::NeedsConfirmation { .. } => Stage::Phrase,
-            _ => Stage::Review,
-        };
+        let verdict = p.verdict();
         self.dialog = Some(Dialog::Confirm {
             action,
-            stage,
+            stage: first_stage(&p),
             reason: String::new(),
             typed: String::new(),
             error: None,
             dry_run: DryRun::NotAsked,
+            blocked: verdict == Verdict::Blocked,
         });
+    }
+
+    /// Follow the state: a dialog whose verdict changed (blocked ↔ allowed) clears what was
+    /// typed and says so, so that nothing typed for one verdict is taken for the other.
+    pub fn sync(&mut self, st: &State, rb: &Runbook) {
+        let Some(Dialog::Confirm {
+            action,
+            stage,
+            reason,
+            typed,
+            error,
+            blocked,
+            ..
+        }) = self.dialog.as_mut()
+        else {
+            return;
+        };
+        let p = engine::propose(st, rb, action.clone());
+        let now_blocked = p.verdict() == Verdict::Blocked;
+        if now_blocked != *blocked {
+            *blocked = now_blocked;
+            typed.clear();
+            reason.clear();
+            *stage = first_stage(&p);
+            *error = Some(if now_blocked {
+                "the checks changed: now BLOCKED — what you typed was cleared".into()
+            } else {
+                "the checks changed: now allowed — what you typed was cleared".into()
+            });
+        }
     }
 
     /// Keep the checklist cursor on the checklist that is shown.
@@ -194,6 +241,7 @@ impl Ui {
         operator: &str,
     ) -> Vec<Intent> {
         self.follow_checklist(st, rb);
+        self.sync(st, rb);
         if self.help {
             if matches!(
                 key.code,
@@ -248,24 +296,11 @@ impl Ui {
             Cmd::Tick => {
                 let items = current_items(st, rb);
                 if let Some((list, item, _)) = items.get(self.checklist_sel) {
-                    let ev = if st.ticked(list, item).is_some() {
-                        Event::ChecklistUnticked {
-                            checklist: list.clone(),
-                            item: item.clone(),
-                            by: operator.to_string(),
-                        }
-                    } else {
-                        // Ticking moves on to the next item, as one reads down a checklist.
-                        if self.checklist_sel + 1 < items.len() {
-                            self.checklist_sel += 1;
-                        }
-                        Event::ChecklistTicked {
-                            checklist: list.clone(),
-                            item: item.clone(),
-                            by: operator.to_string(),
-                        }
-                    };
-                    return vec![Intent::Write(vec![ev])];
+                    // Ticking moves on to the next item, as one reads down a checklist.
+                    if st.ticked(list, item).is_none() && self.checklist_sel + 1 < items.len() {
+                        self.checklist_sel += 1;
+                    }
+                    return vec![Intent::Write(engine::tick(st, rb, list, item, operator))];
                 }
                 self.message = Some("no checklist item here".into());
             }
@@ -339,6 +374,58 @@ impl Ui {
                 let to = st.pools.active.unwrap_or(rb.pools.active).other();
                 self.open(st, rb, Action::SwitchPool { to });
             }
+            Cmd::Retry => {
+                let failed = st.current_phase().and_then(|i| {
+                    st.phases[i]
+                        .failed
+                        .clone()
+                        .map(|f| (rb.phases[i].id.value.clone(), f))
+                });
+                match failed {
+                    Some((phase, f)) => {
+                        self.dialog = Some(Dialog::Choose {
+                            title: format!("Step {} ({}) failed", f.step + 1, f.name),
+                            items: vec![
+                                (
+                                    format!("Retry from step {}", f.step + 1),
+                                    Action::RetryPhase {
+                                        phase: phase.clone(),
+                                        from: f.step,
+                                    },
+                                ),
+                                (
+                                    format!("Skip step {} (give a reason)", f.step + 1),
+                                    Action::SkipStep {
+                                        phase,
+                                        step: f.step,
+                                    },
+                                ),
+                            ],
+                            sel: 0,
+                        })
+                    }
+                    None => self.message = Some("no failed step to retry or skip".into()),
+                }
+            }
+            Cmd::CancelAbort => {
+                if st.abort.is_some() {
+                    self.dialog = Some(Dialog::CancelAbort {
+                        reason: String::new(),
+                        error: None,
+                    });
+                } else {
+                    self.message = Some("no auto-abort countdown is running".into());
+                }
+            }
+            Cmd::Acknowledge => match st.unacknowledged_rollback() {
+                Some(a) => {
+                    return vec![Intent::Write(vec![Event::RollbackAcknowledged {
+                        id: a.id,
+                        by: operator.to_string(),
+                    }])];
+                }
+                None => self.message = Some("no rollback result to acknowledge".into()),
+            },
             Cmd::JumpTime => {
                 self.dialog = Some(Dialog::Jump {
                     typed: String::new(),
@@ -376,7 +463,7 @@ impl Ui {
                 KeyCode::Backspace => {
                     typed.pop();
                 }
-                KeyCode::Char(c) if typed.len() < 32 => typed.push(c),
+                KeyCode::Char(c) if printable(&key) && typed.chars().count() < 32 => typed.push(c),
                 _ => {}
             },
             Dialog::Choose { items, sel, .. } => match key.code {
@@ -390,6 +477,25 @@ impl Ui {
                 }
                 _ => {}
             },
+            Dialog::CancelAbort { reason, error } => match key.code {
+                KeyCode::Esc => self.dialog = None,
+                KeyCode::Enter => {
+                    if !engine::is_reason(reason) {
+                        *error = Some(SubmitError::ReasonRequired.to_string());
+                    } else {
+                        let ev = engine::cancel_abort(st, operator, reason);
+                        self.dialog = None;
+                        return ev.map(|e| vec![Intent::Write(vec![e])]).unwrap_or_default();
+                    }
+                }
+                KeyCode::Backspace => {
+                    reason.pop();
+                }
+                KeyCode::Char(c) if printable(&key) && reason.chars().count() < 300 => {
+                    reason.push(c)
+                }
+                _ => {}
+            },
             Dialog::Confirm {
                 action,
                 stage,
@@ -400,13 +506,27 @@ impl Ui {
             } => {
                 let p = engine::propose(st, rb, action.clone());
                 let verdict = p.verdict();
+                let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
                 match (key.code, *stage) {
                     (KeyCode::Esc, _) => {
                         self.dialog = None;
                         self.message = Some("cancelled: nothing was done".into());
                     }
-                    (KeyCode::Char('o'), Stage::Review) if verdict == Verdict::Blocked => {
-                        *stage = Stage::Reason
+                    // Overriding starts with a key that no phrase contains.
+                    (KeyCode::Char('o'), Stage::Review) if ctrl && verdict == Verdict::Blocked => {
+                        if p.overridable() {
+                            *stage = Stage::Override;
+                            typed.clear();
+                            *error = None;
+                        } else {
+                            let hard: Vec<&str> = p
+                                .checks
+                                .iter()
+                                .filter(|c| !c.pass && !c.overridable)
+                                .map(|c| c.name.as_str())
+                                .collect();
+                            *error = Some(format!("no override may pass: {}", hard.join(", ")));
+                        }
                     }
                     (KeyCode::Enter, Stage::Review) => {
                         if verdict == Verdict::Blocked {
@@ -417,9 +537,8 @@ impl Ui {
                                 Some("blocked: the attempt is recorded; nothing ran".into());
                             return evs.map(|e| vec![Intent::Write(e)]).unwrap_or_default();
                         }
-                        if let Verdict::NeedsConfirmation { .. } = verdict {
-                            *stage = Stage::Phrase;
-                        } else {
+                        *stage = first_stage(&p);
+                        if *stage == Stage::Review {
                             let sub = Submission {
                                 preview,
                                 ..Default::default()
@@ -427,46 +546,73 @@ impl Ui {
                             return self.finish(st, rb, &p, operator, sub);
                         }
                     }
-                    (KeyCode::Enter, Stage::Reason) => {
-                        if reason.trim().is_empty() {
-                            *error =
-                                Some("type the reason for overriding the failed checks".into());
-                        } else if p.phrase.is_some() {
-                            *stage = Stage::Phrase;
+                    (KeyCode::Enter, Stage::Override) => {
+                        if typed.trim() == p.override_phrase() {
+                            *stage = Stage::OverrideReason;
                             *error = None;
                         } else {
+                            *error = Some(format!("type `{}` to override", p.override_phrase()));
+                        }
+                    }
+                    (KeyCode::Enter, Stage::OverrideReason) => {
+                        if !engine::is_reason(reason) {
+                            *error = Some(SubmitError::ReasonRequired.to_string());
+                        } else {
                             let sub = Submission {
-                                typed: String::new(),
+                                typed: p.override_phrase(),
                                 override_reason: Some(reason.clone()),
                                 preview,
+                                ..Default::default()
                             };
                             return self.finish(st, rb, &p, operator, sub);
                         }
                     }
                     (KeyCode::Enter, Stage::Phrase) => {
+                        if p.reason_required && p.phrase.as_deref() == Some(typed.trim()) {
+                            *stage = Stage::Reason;
+                            *error = None;
+                        } else {
+                            let sub = Submission {
+                                typed: typed.clone(),
+                                preview,
+                                ..Default::default()
+                            };
+                            return self.finish(st, rb, &p, operator, sub);
+                        }
+                    }
+                    (KeyCode::Enter, Stage::Reason) => {
                         let sub = Submission {
                             typed: typed.clone(),
-                            override_reason: (verdict == Verdict::Blocked).then(|| reason.clone()),
+                            reason: Some(reason.clone()),
                             preview,
+                            ..Default::default()
                         };
-                        if verdict == Verdict::Blocked && reason.trim().is_empty() {
-                            *stage = Stage::Review;
-                            *error = Some(
-                                "the checks now fail: press o to override with a reason, or Esc"
-                                    .into(),
-                            );
-                            return Vec::new();
-                        }
                         return self.finish(st, rb, &p, operator, sub);
                     }
-                    (KeyCode::Backspace, Stage::Reason) => {
+                    (KeyCode::Backspace, Stage::OverrideReason | Stage::Reason) => {
                         reason.pop();
                     }
-                    (KeyCode::Backspace, Stage::Phrase) => {
+                    (KeyCode::Backspace, Stage::Override | Stage::Phrase) => {
                         typed.pop();
                     }
-                    (KeyCode::Char(c), Stage::Reason) if reason.len() < 500 => reason.push(c),
-                    (KeyCode::Char(c), Stage::Phrase) if typed.len() < 100 => typed.push(c),
+                    (KeyCode::Char(c), Stage::OverrideReason | Stage::Reason)
+                        if printable(&key) && reason.chars().count() < 500 =>
+                    {
+                        reason.push(c)
+                    }
+                    (KeyCode::Char(c), Stage::Override | Stage::Phrase)
+                        if printable(&key) && typed.chars().count() < 100 =>
+                    {
+                        typed.push(c)
+                    }
+                    // No text field here: a letter is not a command.
+                    (KeyCode::Char(_), Stage::Review) if !ctrl => {
+                        *error = Some(if verdict == Verdict::Blocked {
+                            "Enter records the attempt · Ctrl-O overrides · Esc cancels".into()
+                        } else {
+                            "Enter confirms · Esc cancels".into()
+                        });
+                    }
                     _ => {}
                 }
             }
@@ -496,6 +642,22 @@ impl Ui {
             }
         }
     }
+}
+
+/// The first stage of an action's dialog: the override path starts from Review.
+fn first_stage(p: &Proposal) -> Stage {
+    match p.verdict() {
+        Verdict::Blocked => Stage::Review,
+        Verdict::NeedsConfirmation { .. } => Stage::Phrase,
+        Verdict::Allowed if p.reason_required => Stage::Reason,
+        Verdict::Allowed => Stage::Review,
+    }
+}
+
+/// A key that types a character (no Ctrl or Alt).
+fn printable(key: &KeyEvent) -> bool {
+    !key.modifiers
+        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
 }
 
 /// The checklist shown now: before the first phase, the go/no-go checklists; during a phase,

@@ -132,7 +132,8 @@ pub async fn run_console(
             ev = input.recv() => match ev {
                 Some(TermEvent::Key(k)) if k.kind == KeyEventKind::Press => {
                     dirty = true;
-                    let intents = ui.on_key(k, &session.st, &session.rb, &operator);
+                    // Decisions are taken on what is already on its way to the store too.
+                    let intents = ui.on_key(k, &session.ahead, &session.rb, &operator);
                     let mut quit = false;
                     for intent in intents {
                         match intent {
@@ -145,7 +146,7 @@ pub async fn run_console(
                         break Ok(());
                     }
                     // A dialog that just opened asks the systems for a dry run.
-                    if let Some(steps) = ui.wants_preview(&session.st, &session.rb) {
+                    if let Some(steps) = ui.wants_preview(&session.ahead, &session.rb) {
                         let id = session.preview(steps);
                         ui.preview_asked(id);
                     }
@@ -166,6 +167,8 @@ pub async fn run_console(
                 }
                 Wake::Committed(recs) => {
                     dirty |= recs.iter().any(|r| r.kind != "observed");
+                    // A dialog whose verdict changed clears what was typed, and says so.
+                    ui.sync(&session.st, &session.rb);
                 }
                 Wake::Reported => {}
             },

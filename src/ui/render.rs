@@ -36,8 +36,10 @@ pub fn render(f: &mut Frame, rb: &Runbook, st: &State, ui: &Ui, th: &Theme, ch: 
     );
     let big = area.height >= 55 && area.width >= 200;
     let log_h = if big { 14 } else { 7 };
-    let [title, banner, body, log, status, hints] = Layout::vertical([
+    let urgent = emergency(rb, st, th);
+    let [title, urgent_area, banner, body, log, status, hints] = Layout::vertical([
         Constraint::Length(1),
+        Constraint::Length(u16::from(urgent.is_some())),
         Constraint::Length(1),
         Constraint::Min(10),
         Constraint::Length(log_h),
@@ -46,6 +48,9 @@ pub fn render(f: &mut Frame, rb: &Runbook, st: &State, ui: &Ui, th: &Theme, ch: 
     ])
     .areas(area);
     title_bar(f, title, rb, st, th, ui);
+    if let Some(line) = urgent {
+        f.render_widget(Paragraph::new(line), urgent_area);
+    }
     alert_banner(f, banner, rb, st, th);
     let left_w = if big {
         70
@@ -132,7 +137,7 @@ fn title_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme, ui
         Span::styled(phase, th.get("phase.active")),
         Span::styled(" │ ", th.get("border")),
         Span::styled(
-            format!("Rollout {} %", st.rollout_percent(rb)),
+            format!("Rollout {} %", st.traffic_share(rb)),
             th.get("title"),
         ),
         Span::styled(" │ ", th.get("border")),
@@ -142,8 +147,16 @@ fn title_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme, ui
     if let Some(d) = &st.decision {
         spans.push(Span::styled(" │ ", th.get("border")));
         spans.push(Span::styled(
-            if d.go { "GO signed" } else { "NO-GO signed" },
-            th.get(if d.go { "gate.pass" } else { "gate.blocked" }),
+            match (d.go, d.withdrawn.is_some()) {
+                (true, false) => "GO signed",
+                (true, true) => "GO WITHDRAWN",
+                (false, _) => "NO-GO signed",
+            },
+            th.get(if d.is_go() {
+                "gate.pass"
+            } else {
+                "gate.blocked"
+            }),
         ));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
@@ -256,34 +269,110 @@ fn alert_banner(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme)
             th.get("alert.warning"),
         ));
     }
-    if let Some(a) = st.running() {
-        let took = st.age(Some(a.requested_at)).unwrap_or_default();
-        let target = match &a.action {
-            engine::Action::Rollback { procedure } => rb.procedure(procedure).map(|p| p.target),
-            _ => None,
-        };
-        let mm =
-            |d: std::time::Duration| format!("{:02}:{:02}", d.as_secs() / 60, d.as_secs() % 60);
-        let text = match target {
-            Some(t) => format!(
-                " ⏱ {} running {} / target {} ",
-                a.action.label().to_uppercase(),
-                mm(took),
-                fmt_duration(t)
-            ),
-            None => format!(" ⏱ {} running {} ", a.action.label(), mm(took)),
-        };
-        let over = target.is_some_and(|t| took > t);
+    for (addr, d) in st
+        .servers_down
+        .iter()
+        .filter(|(a, d)| st.pools.servers(d.pool).iter().any(|s| &s.address == *a))
+    {
         spans.push(Span::styled(
-            text,
-            th.get(if over {
-                "alert.critical"
-            } else {
-                "action.running"
-            }),
+            format!(" ▲ SERVER DOWN {addr} ({}): {} ", d.pool, d.error),
+            th.get("alert.warning"),
+        ));
+    }
+    if let Some(i) = st.current_phase()
+        && let Some(fail) = &st.phases[i].failed
+    {
+        spans.push(Span::styled(
+            format!(
+                " ✗ PHASE FAILED at step {} ({}): retry or skip (R) ",
+                fail.step + 1,
+                fail.name
+            ),
+            th.get("alert.critical"),
         ));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// `m:ss`: a stopwatch reading.
+fn mmss(d: std::time::Duration) -> String {
+    format!("{}:{:02}", d.as_secs() / 60, d.as_secs() % 60)
+}
+
+/// The emergency line above the alerts: an auto-abort countdown, a running rollback's
+/// stopwatch, or how the last rollback ended until the lead acknowledges it. `None` when there
+/// is nothing of the kind.
+pub fn emergency(rb: &Runbook, st: &State, th: &Theme) -> Option<Line<'static>> {
+    if let Some(c) = &st.abort {
+        let left = (c.deadline - st.now?).to_std().unwrap_or_default();
+        return Some(Line::from(vec![
+            Span::styled(
+                format!(" ⚠ AUTO-ABORT in {} ", mmss(left)),
+                th.get("alert.critical").add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(
+                format!(" rollback {} will run — {} ", c.procedure, c.cause),
+                th.get("alert.critical"),
+            ),
+            Span::styled(" c cancel (with a reason) ", th.get("key")),
+        ]));
+    }
+    if let Some(a) = st.running()
+        && let engine::Action::Rollback { procedure } = &a.action
+    {
+        let took = st.age(Some(a.requested_at)).unwrap_or_default();
+        let target = rb.procedure(procedure).map(|p| p.target);
+        let over = target.is_some_and(|t| took > t);
+        return Some(Line::from(Span::styled(
+            format!(
+                " ⏱ ROLLBACK {} running {}{}{} ",
+                procedure.to_uppercase(),
+                mmss(took),
+                target
+                    .map(|t| format!(" / target {}", mmss(t)))
+                    .unwrap_or_default(),
+                if over { " — OVER TARGET" } else { "" }
+            ),
+            th.get(if over {
+                "alert.warning"
+            } else {
+                "action.running"
+            }),
+        )));
+    }
+    let a = st.unacknowledged_rollback()?;
+    let engine::Action::Rollback { procedure } = &a.action else {
+        return None;
+    };
+    let took = (a.finished_at? - a.requested_at)
+        .to_std()
+        .unwrap_or_default();
+    let target = rb.procedure(procedure).map(|p| p.target);
+    let within = target.is_none_or(|t| took <= t);
+    let (word, ok) = match &a.outcome {
+        engine::Outcome::Succeeded(_) => ("rolled back in", true),
+        engine::Outcome::Failed(_) => ("rollback FAILED after", false),
+        engine::Outcome::Cancelled(_) => ("rollback CANCELLED after", false),
+        _ => ("rollback outcome unknown after", false),
+    };
+    let mark = if ok && within { "✓" } else { "✗" };
+    Some(Line::from(vec![
+        Span::styled(
+            format!(
+                " {mark} {procedure}: {word} {}{} {mark} ",
+                mmss(took),
+                target
+                    .map(|t| format!(" / target {}", mmss(t)))
+                    .unwrap_or_default()
+            ),
+            th.get(if ok && within {
+                "gate.pass"
+            } else {
+                "alert.critical"
+            }),
+        ),
+        Span::styled(" x acknowledge ", th.get("key")),
+    ]))
 }
 
 fn phase_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme, big: bool) {
@@ -868,76 +957,84 @@ fn dialog(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, d: &Dial
                 ])
             };
             let all_checks: Vec<Line> = p.checks.iter().map(check_line).collect();
-            let mut lines: Vec<Line> = Vec::new();
+            // The verdict, the field and the keys: always drawn, at the dialog's foot.
+            let mut tail: Vec<Line> = vec![Line::from("")];
+            let field = |label: String, text: &str| {
+                Line::from(vec![
+                    Span::styled(label, th.get("text")),
+                    Span::styled(format!("{text}▏"), th.get("input")),
+                ])
+            };
+            let keys = |s: &str| Line::from(Span::styled(s.to_string(), th.get("muted")));
             match verdict {
                 Verdict::Blocked => {
                     let n = p.checks.iter().filter(|c| !c.pass).count();
-                    lines.push(Line::from(Span::styled(
+                    tail.push(Line::from(Span::styled(
                         format!("BLOCKED by {n} failing check(s)."),
                         th.get("gate.blocked"),
                     )));
-                    if *stage == Stage::Review {
-                        lines.push(Line::from(Span::styled("Enter record the attempt and close · o override with a reason · Esc cancel", th.get("muted"))));
+                }
+                Verdict::NeedsConfirmation { .. } => tail.push(Line::from(Span::styled(
+                    "Destructive: type the phrase to confirm.",
+                    th.get("gate.confirm"),
+                ))),
+                Verdict::Allowed => tail.push(Line::from(Span::styled(
+                    "All checks pass.",
+                    th.get("gate.pass"),
+                ))),
+            }
+            match stage {
+                Stage::Review if verdict == Verdict::Blocked => {
+                    if p.overridable() {
+                        tail.push(keys(
+                            "Enter record the attempt and close · Ctrl-o override · Esc cancel",
+                        ));
+                    } else {
+                        tail.push(keys("Enter record the attempt and close · Esc cancel · no override may pass a check marked so by the runbook"));
                     }
                 }
-                Verdict::NeedsConfirmation { .. } => {
-                    lines.push(Line::from(Span::styled(
-                        "Destructive: type the phrase to confirm.",
-                        th.get("gate.confirm"),
-                    )));
+                Stage::Review => tail.push(keys("Enter confirm · Esc cancel")),
+                Stage::Override => {
+                    tail.push(field(
+                        format!("type `{}` to override: ", p.override_phrase()),
+                        typed,
+                    ));
+                    tail.push(keys("Enter continue to the reason · Esc cancel"));
                 }
-                Verdict::Allowed => {
-                    lines.push(Line::from(Span::styled(
-                        "All checks pass.",
-                        th.get("gate.pass"),
-                    )));
-                    lines.push(Line::from(Span::styled(
-                        "Enter confirm · Esc cancel",
-                        th.get("muted"),
-                    )));
+                Stage::OverrideReason => {
+                    tail.push(field("override reason (words): ".into(), reason));
+                    tail.push(keys("Enter override and run · Esc cancel · the reason is recorded in the audit log"));
                 }
-            }
-            if *stage == Stage::Reason || (!reason.is_empty() && *stage == Stage::Phrase) {
-                lines.push(Line::from(vec![
-                    Span::styled("override reason: ", th.get("gate.blocked")),
-                    Span::styled(
-                        format!("{reason}{}", if *stage == Stage::Reason { "▏" } else { "" }),
-                        th.get("input"),
-                    ),
-                ]));
-                if *stage == Stage::Reason {
-                    lines.push(Line::from(Span::styled(
-                        "Enter continue · Esc cancel (the reason is recorded in the audit log)",
-                        th.get("muted"),
-                    )));
+                Stage::Phrase => {
+                    tail.push(field(
+                        format!(
+                            "type `{}` to confirm: ",
+                            p.phrase.clone().unwrap_or_default()
+                        ),
+                        typed,
+                    ));
+                    tail.push(keys("Enter confirm · Esc cancel"));
                 }
-            }
-            if *stage == Stage::Phrase
-                && let Some(phrase) = &p.phrase
-            {
-                lines.push(Line::from(vec![
-                    Span::styled("type ", th.get("text")),
-                    Span::styled(
-                        phrase.to_string(),
-                        th.get("key").add_modifier(Modifier::BOLD),
-                    ),
-                    Span::styled(" to confirm: ", th.get("text")),
-                    Span::styled(format!("{typed}▏"), th.get("input")),
-                ]));
-                lines.push(Line::from(Span::styled(
-                    "Enter confirm · Esc cancel",
-                    th.get("muted"),
-                )));
+                Stage::Reason => {
+                    tail.push(field("reason (words): ".into(), reason));
+                    tail.push(keys(
+                        "Enter confirm · Esc cancel · the reason is recorded in the audit log",
+                    ));
+                }
             }
             if let Some(e) = error {
-                lines.push(Line::from(Span::styled(e.clone(), th.get("gate.blocked"))));
+                tail.push(Line::from(Span::styled(e.clone(), th.get("gate.blocked"))));
             }
-            // Fit the screen: failing checks always show; passing ones fold into one line,
-            // then the preview folds, before anything is cut.
-            let room = area.height.saturating_sub(2) as usize;
-            let tail = lines;
+            let inner_w = w.saturating_sub(2);
+            let tail_h = wrapped_height(&tail, inner_w);
+            // The body fits what is left: failing checks always show; passing ones fold into
+            // one line, then the preview folds.
+            let room = (area.height.saturating_sub(2 + tail_h)) as usize;
             let mut checks = all_checks;
-            if head.len() + checks.len() + 1 + tail.len() > room {
+            let body_h = |head: &[Line], checks: &[Line]| {
+                wrapped_height(head, inner_w) as usize + wrapped_height(checks, inner_w) as usize
+            };
+            if body_h(&head, &checks) > room {
                 let passing = p.checks.iter().filter(|c| c.pass).count();
                 checks = p
                     .checks
@@ -952,26 +1049,28 @@ fn dialog(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, d: &Dial
                     )));
                 }
             }
-            if head.len() + checks.len() + 1 + tail.len() > room {
-                let keep = room
-                    .saturating_sub(checks.len() + 1 + tail.len() + 2)
-                    .max(1);
-                let dropped = head.len().saturating_sub(keep + 2);
+            if body_h(&head, &checks) > room {
+                // Fold the preview from its end; the checks' title stays.
+                let title = head.pop();
+                let checks_h = wrapped_height(&checks, inner_w) as usize;
+                let budget = room.saturating_sub(checks_h + 2);
+                let mut dropped = 0;
+                while wrapped_height(&head, inner_w) as usize > budget && head.len() > 1 {
+                    head.pop();
+                    dropped += 1;
+                }
                 if dropped > 0 {
-                    let title = head.split_off(head.len() - 1);
-                    head.truncate(keep);
                     head.push(Line::from(Span::styled(
-                        format!("  … {dropped} more line(s)"),
+                        format!("  … {dropped} more line(s) on a taller screen"),
                         th.get("muted"),
                     )));
-                    head.extend(title);
                 }
+                head.extend(title);
             }
-            let mut lines = head;
-            lines.extend(checks);
-            lines.push(Line::from(""));
-            lines.extend(tail);
-            let h = (wrapped_height(&lines, w.saturating_sub(2)) + 2).min(area.height);
+            let mut body = head;
+            body.extend(checks);
+            let want = body_h(&body, &[]) as u16 + tail_h + 2;
+            let h = want.min(area.height);
             let r = centered(area, w, h);
             f.render_widget(Clear, r);
             let title = format!(
@@ -983,11 +1082,54 @@ fn dialog(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, d: &Dial
                     Verdict::Blocked => "BLOCKED",
                 }
             );
+            let outer = block(&title, true, th).style(dstyle);
+            let inner = outer.inner(r);
+            f.render_widget(outer, r);
+            let [top, foot] =
+                Layout::vertical([Constraint::Min(0), Constraint::Length(tail_h)]).areas(inner);
+            f.render_widget(
+                Paragraph::new(body)
+                    .style(dstyle)
+                    .wrap(Wrap { trim: false }),
+                top,
+            );
+            f.render_widget(
+                Paragraph::new(tail)
+                    .style(dstyle)
+                    .wrap(Wrap { trim: false }),
+                foot,
+            );
+        }
+        Dialog::CancelAbort { reason, error } => {
+            let Some(c) = &st.abort else { return };
+            let mut lines = vec![
+                Line::from(Span::styled(
+                    format!(
+                        "Auto-abort will run rollback {} — {}.",
+                        c.procedure, c.cause
+                    ),
+                    th.get("alert.critical"),
+                )),
+                Line::from(vec![
+                    Span::styled("why cancel it (words): ", th.get("text")),
+                    Span::styled(format!("{reason}▏"), th.get("input")),
+                ]),
+                Line::from(Span::styled(
+                    "Enter cancel the countdown (recorded) · Esc keep it running",
+                    th.get("muted"),
+                )),
+            ];
+            if let Some(e) = error {
+                lines.push(Line::from(Span::styled(e.clone(), th.get("gate.blocked"))));
+            }
+            let h = wrapped_height(&lines, w.min(90).saturating_sub(2)) + 2;
+            let r = centered(area, w.min(90), h);
+            f.render_widget(Clear, r);
             f.render_widget(
                 Paragraph::new(lines)
                     .style(dstyle)
                     .wrap(Wrap { trim: false })
-                    .block(block(&title, true, th)),
+                    .block(block("Cancel auto-abort", true, th)),
                 r,
             );
         }
@@ -1003,10 +1145,29 @@ fn help(f: &mut Frame, area: Rect, mode: Mode, th: &Theme) {
         ]));
     }
     lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(
-        "In a dialog: type the phrase shown, Enter confirms, Esc cancels.",
-        th.get("muted"),
-    )));
+    if mode == Mode::Live {
+        for (k, what) in [
+            (
+                "Enter",
+                "in a dialog: confirm (on a blocked action: record the attempt)",
+            ),
+            (
+                "Ctrl-o",
+                "in a blocked dialog: override (type `override …`, then a reason)",
+            ),
+            ("Esc", "close a dialog: nothing is done"),
+        ] {
+            lines.push(Line::from(vec![
+                Span::styled(format!("{k:>10}  "), th.get("key")),
+                Span::styled(what, th.get("text")),
+            ]));
+        }
+        lines.push(Line::from(""));
+        lines.push(Line::from(Span::styled(
+            "In a dialog, letters only type into its field: no letter is a command there.",
+            th.get("muted"),
+        )));
+    }
     lines.push(Line::from(Span::styled(
         "Press ? or Esc to close.",
         th.get("muted"),

@@ -41,6 +41,8 @@ fn is_operator_action(ev: &Event) -> bool {
             | Event::ChecklistTicked { .. }
             | Event::ChecklistUnticked { .. }
             | Event::Decision { .. }
+            | Event::AbortCancelled { .. }
+            | Event::RollbackAcknowledged { .. }
     )
 }
 

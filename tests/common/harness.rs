@@ -75,11 +75,17 @@ impl Rehearsal {
         }
     }
 
-    /// Submit an action (typing its phrase) and, if `finish`, run all its steps.
+    /// Submit an action (typing its phrase) and, if `finish`, run all its steps. The gate must
+    /// allow it: the rehearsal never overrides on its own.
     pub fn act(&mut self, action: Action, finish: bool) -> u64 {
         let p = engine::propose(&self.st, &self.rb, action);
+        assert!(
+            p.verdict() != engine::Verdict::Blocked,
+            "the rehearsal hit a blocked gate for {}: {:#?}",
+            p.action.label(),
+            p.checks.iter().filter(|c| !c.pass).collect::<Vec<_>>()
+        );
         let typed = p.phrase.clone().unwrap_or_default();
-        let reason = (p.verdict() == engine::Verdict::Blocked).then(|| "rehearsal".to_string());
         let evs = engine::submit(
             &self.st,
             &self.rb,
@@ -87,7 +93,6 @@ impl Rehearsal {
             "alice",
             &Submission {
                 typed,
-                override_reason: reason,
                 ..Default::default()
             },
         )

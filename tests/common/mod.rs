@@ -111,4 +111,5 @@ thread_local! {
 fn s_rb(_st: &State) -> runbook::Runbook {
     RB.with(|r| r.clone())
 }
+pub mod console;
 pub mod harness;
