@@ -1,5 +1,7 @@
 //! The real binary in a real terminal (tmux): a `kill -9` mid-session loses nothing that was
-//! shown, the log resumes, and quitting gives the terminal back as it was.
+//! shown, the log resumes, and quitting gives the terminal back as it was, with exit status 0.
+
+mod support;
 
 use std::path::Path;
 use std::process::Command;
@@ -54,8 +56,7 @@ fn start(name: &str, cmd: &str) -> Session {
 
 #[test]
 fn kill_9_loses_nothing_shown_and_quit_restores_the_terminal() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        println!("SKIP: tmux not installed; the terminal test needs it");
+    if support::require("tmux", support::on_path("tmux")).is_none() {
         return;
     }
     let bin = env!("CARGO_BIN_EXE_warroom");
@@ -110,11 +111,14 @@ fn kill_9_loses_nothing_shown_and_quit_restores_the_terminal() {
         / 2;
     assert_eq!(ticks, 3, "every tick shown on screen is in the log");
 
-    // Resume: the same three ticks are back on screen; then quit with q.
+    // Resume: the same three ticks are back on screen; then quit with q: warroom itself
+    // exits 0 and the terminal is restored.
+    let status = dir.path().join("status");
     let s2 = start(
         &format!("wr-resume-{tag}"),
         &format!(
-            "cd {root} && {bin} demo --audit {a} --operator tess --speed 1; stty -a | grep -o -- '-\\?icanon' | head -1; echo EXITED=$?; sleep 30"
+            "cd {root} && {bin} demo --audit {a} --operator tess --speed 1; echo EXIT=$? > {}; stty -a | grep -o -- '-\\?icanon' | head -1; echo EXITED; sleep 30",
+            status.display()
         ),
     );
     assert!(
@@ -123,7 +127,13 @@ fn kill_9_loses_nothing_shown_and_quit_restores_the_terminal() {
         screen(&s2.0)
     );
     tmux(&["send-keys", "-t", &s2.0, "q"]);
-    assert!(wait_for(&s2.0, "EXITED=0", 20), "quit:\n{}", screen(&s2.0));
+    assert!(wait_for(&s2.0, "EXITED", 20), "quit:\n{}", screen(&s2.0));
+    assert_eq!(
+        std::fs::read_to_string(&status).ok().as_deref(),
+        Some("EXIT=0\n"),
+        "warroom's own exit status after q:\n{}",
+        screen(&s2.0)
+    );
     let after = screen(&s2.0);
     assert!(
         !after.contains("WARROOM"),
