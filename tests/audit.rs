@@ -3,6 +3,7 @@
 //! rebuild what happened with the same `apply`.
 
 mod common;
+mod support;
 use common::harness::Rehearsal;
 use common::*;
 use sqlx::sqlite::SqliteConnectOptions;
@@ -329,4 +330,57 @@ async fn replay_rebuilds_the_live_state_and_export_tells_the_story() {
         assert_eq!(v["hash"], rec.hash.as_str());
         assert_eq!(v["payload"]["kind"], rec.kind.as_str());
     }
+}
+
+/// Resuming a log keeps every SQLite lock the writer holds: another process that reads the
+/// log while the console runs (the sqlite3 shell here, as an operator might) cannot take the
+/// live write-ahead log away, so every record committed after that read is in the file for
+/// whoever opens it next, and would survive a crash.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_during_a_resumed_session_loses_no_committed_record() {
+    let Some(sqlite3) = support::require("the sqlite3 shell", support::on_path("sqlite3")) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("resumed.audit");
+    write_log(&p).await;
+    let loaded = seed();
+    let mut s = Session::start_demo(&loaded, &p, "bob", 1000.0, Scenario::Healthy)
+        .await
+        .expect("resume");
+    settle(&mut s).await;
+    let read = Command::new(&sqlite3)
+        .arg(&p)
+        .arg("SELECT count(*) FROM audit")
+        .output()
+        .expect("sqlite3");
+    assert!(read.status.success(), "{read:?}");
+    s.write(vec![Event::ChecklistTicked {
+        checklist: "pre-flight".into(),
+        item: "after-the-read".into(),
+        by: "bob".into(),
+    }]);
+    let n = s.st.events;
+    assert!(until(&mut s, 10, |st| st.events > n).await, "committed");
+    let head = s.head.clone();
+    // Another process opens the file: the newest committed record is there, and the chain
+    // and the head file agree.
+    let bin = env!("CARGO_BIN_EXE_warroom");
+    let out = Command::new(bin)
+        .args(["audit", "verify", "--expect-head", &head])
+        .arg(&p)
+        .output()
+        .expect("verify");
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    let out = Command::new(bin)
+        .args(["audit", "verify"])
+        .arg(&p)
+        .output()
+        .expect("verify");
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    s.close().await;
 }

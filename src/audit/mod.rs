@@ -5,8 +5,8 @@ pub mod export;
 
 use crate::engine::{Event, Time};
 use sha2::{Digest, Sha256};
+use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
 use std::path::{Path, PathBuf};
 
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -90,29 +90,28 @@ fn write_head(audit: &Path, seq: i64, hash: &str) -> std::io::Result<()> {
     std::fs::rename(&tmp, &p)
 }
 
-/// Check that a file is an SQLite database before handing it to SQLite.
-fn looks_like_sqlite(path: &Path) -> Result<bool, String> {
-    use std::io::Read;
-    let mut f = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => return Err(format!("{}: cannot open: {e}", path.display())),
-    };
-    if f.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-        return Err(format!(
+/// Whether a log exists and holds something, found with `stat` alone. The database file is
+/// never opened except by SQLite: on Linux, closing any descriptor of a file drops every
+/// POSIX lock this process holds on it, SQLite's included, and without them another process
+/// (the sqlite3 shell, say) can checkpoint and delete the live write-ahead log under a
+/// running console. Whether the file is an SQLite database is SQLite's to say.
+fn exists_nonempty(path: &Path) -> Result<bool, String> {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(format!("{}: cannot open: {e}", path.display())),
+        Ok(m) if m.is_dir() => Err(format!(
             "{}: is a directory, not an audit log",
             path.display()
-        ));
-    }
-    let mut magic = [0u8; 16];
-    match f.read(&mut magic) {
-        Ok(0) => Ok(false),
-        Ok(16) if &magic == b"SQLite format 3\0" => Ok(true),
-        _ => Err(format!(
-            "{}: is not a warroom audit log (not an SQLite file); give the path of a file written by `warroom demo --audit` or `warroom run --audit`",
-            path.display()
         )),
+        Ok(m) => Ok(m.len() > 0),
     }
+}
+
+fn not_sqlite(path: &Path) -> String {
+    format!(
+        "{}: is not a warroom audit log (not an SQLite file); give the path of a file written by `warroom demo --audit` or `warroom run --audit`",
+        path.display()
+    )
 }
 
 async fn connect(path: &Path, read_only: bool) -> Result<SqlitePool, String> {
@@ -144,17 +143,24 @@ impl Store {
     /// Open (or create) an audit log for appending, returning the store and the records it
     /// already holds.
     pub async fn open(path: &Path, operator: &str) -> Result<(Store, Vec<Record>), String> {
-        let existed = looks_like_sqlite(path)?;
+        if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+            return Err(format!(
+                "{}: is a directory, not an audit log",
+                path.display()
+            ));
+        }
         if let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()
         {
             std::fs::create_dir_all(dir)
                 .map_err(|e| format!("{}: cannot create directory: {e}", dir.display()))?;
         }
+        let existed = exists_nonempty(path)?;
+        // Existing records are read through SQLite with the bulk reader (the same one verify
+        // uses), before the writer connects.
+        let records = if existed { read_all(path)? } else { Vec::new() };
         let pool = connect(path, false).await?;
-        if existed {
-            check_format(&pool, path).await?;
-        } else {
+        if !existed {
             for &stmt in SCHEMA {
                 sqlx::query(stmt)
                     .execute(&pool)
@@ -162,8 +168,6 @@ impl Store {
                     .map_err(|e| format!("{}: cannot create audit log: {e}", path.display()))?;
             }
         }
-        // Existing records are read with the bulk reader (the same one verify uses).
-        let records = if existed { read_all(path)? } else { Vec::new() };
         let (last_seq, last_hash) = records
             .last()
             .map(|r| (r.seq, r.hash.clone()))
@@ -284,23 +288,6 @@ const SCHEMA: &[&str] = &[
     "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
 ];
-
-async fn check_format(pool: &SqlitePool, path: &Path) -> Result<(), String> {
-    let not_ours = || {
-        format!(
-            "{}: is an SQLite file but not a warroom audit log (no `{FORMAT}` format marker)",
-            path.display()
-        )
-    };
-    let row = sqlx::query("SELECT value FROM meta WHERE key = 'format'")
-        .fetch_optional(pool)
-        .await
-        .map_err(|_| not_ours())?;
-    match row {
-        Some(r) if r.try_get::<String, _>(0).ok().as_deref() == Some(FORMAT) => Ok(()),
-        _ => Err(not_ours()),
-    }
-}
 
 /// The verdict of `warroom audit verify`.
 #[derive(Debug, Clone, PartialEq)]
@@ -480,7 +467,7 @@ pub fn verify(records: &[Record], expect: Option<&str>, sidecar: Option<(i64, St
 /// which makes a million-record read take seconds; rusqlite reads the same file, through the
 /// same linked SQLite, about three times faster and can lend rows without copying them.
 fn open_bulk(path: &Path) -> Result<rusqlite::Connection, String> {
-    if !looks_like_sqlite(path)? {
+    if !exists_nonempty(path)? {
         return Err(format!(
             "{}: no such audit log (or it is empty)",
             path.display()
@@ -488,21 +475,21 @@ fn open_bulk(path: &Path) -> Result<rusqlite::Connection, String> {
     }
     let c = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| format!("{}: cannot open audit log: {e}", path.display()))?;
-    let not_ours = || {
-        format!(
+    let format = c.query_row("SELECT value FROM meta WHERE key = 'format'", [], |r| {
+        r.get::<_, String>(0)
+    });
+    match format {
+        Ok(f) if f == FORMAT => Ok(c),
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::NotADatabase =>
+        {
+            Err(not_sqlite(path))
+        }
+        _ => Err(format!(
             "{}: is an SQLite file but not a warroom audit log (no `{FORMAT}` format marker)",
             path.display()
-        )
-    };
-    let format: Option<String> = c
-        .query_row("SELECT value FROM meta WHERE key = 'format'", [], |r| {
-            r.get(0)
-        })
-        .map_err(|_| not_ours())?;
-    if format.as_deref() != Some(FORMAT) {
-        return Err(not_ours());
+        )),
     }
-    Ok(c)
 }
 
 fn bulk_record(r: &rusqlite::Row) -> rusqlite::Result<Record> {
