@@ -392,11 +392,13 @@ pub fn exit_code(r: &StatusReport) -> u8 {
     u8::from(critical)
 }
 
-/// A few lines for a terminal or a chat message.
+/// A few lines for a terminal or a chat message. Every line passes through
+/// [`crate::text::clean`]: what a server, the runbook or the log says can neither add a line
+/// nor carry a control, bidi or zero-width character.
 pub fn to_text(r: &StatusReport) -> String {
     let mut out = String::new();
     let mut line = |s: String| {
-        out.push_str(&s);
+        out.push_str(&crate::text::clean(&s));
         out.push('\n');
     };
     line(format!(
@@ -601,5 +603,35 @@ mod tests {
         let r = report(&rb, State::new(&rb), obs, Some(0.2), chrono::Utc::now());
         assert_eq!(exit_code(&r), 0);
         assert_eq!(to_json(&r)["replication_lag_seconds"], 0.2);
+    }
+
+    #[test]
+    fn text_output_carries_no_control_bidi_or_zero_width_character() {
+        let rb = seed();
+        let evil = "ok\u{1b}[2J\u{1b}]0;pwned\u{7}\nFAKE LINE\u{202E}gnp.exe\u{200B}\u{2066}";
+        let health = Observation {
+            source: "health".into(),
+            pools: Some(PoolsObs {
+                active: None,
+                green_weight: None,
+                blue: vec![],
+                green: vec![ServerObs {
+                    address: "10.0.0.2:80".into(),
+                    healthy: false,
+                    latency_ms: None,
+                    error: Some(evil.into()),
+                }],
+            }),
+            ..Default::default()
+        };
+        let obs = vec![health, real::failure("postgres", evil)];
+        let r = report(&rb, State::new(&rb), obs, None, chrono::Utc::now());
+        let text = to_text(&r);
+        assert!(
+            !text.chars().any(|c| c != '\n' && crate::text::is_unsafe(c)),
+            "{text:?}"
+        );
+        assert!(!text.lines().any(|l| l.starts_with("FAKE")), "{text}");
+        assert!(text.contains("ok[2J]0;pwned FAKE LINEgnp.exe"), "{text}");
     }
 }

@@ -384,3 +384,70 @@ async fn a_reader_during_a_resumed_session_loses_no_committed_record() {
     assert_eq!(out.status.code(), Some(0), "{said}");
     s.close().await;
 }
+
+fn warroom(args: &[&str], audit: &Path) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .arg(audit)
+        .output()
+        .expect("run warroom");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_markdown_export_carries_no_control_bidi_or_zero_width_character() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("evil.audit");
+    let evil = "boom\u{1b}[2J\u{1b}]0;owned\u{7}\n## Injected heading\r\n- forged\u{202e}txt\u{2066}\u{200b}\u{feff}";
+    let (mut store, _) = Store::open(&p, "alice").await.expect("open");
+    let t = chrono::Utc::now();
+    store
+        .append(&[
+            (
+                t,
+                Event::SessionStarted {
+                    operator: evil.into(),
+                    mode: "demo".into(),
+                    runbook: "runbooks/unified-attributes.yaml".into(),
+                    runbook_sha256: "0".repeat(64),
+                    scenario: None,
+                    speed: None,
+                },
+            ),
+            (
+                t,
+                Event::ActionFailed {
+                    id: 1,
+                    error: evil.into(),
+                },
+            ),
+            (
+                t,
+                Event::Decision {
+                    go: true,
+                    by: evil.into(),
+                    role: evil.into(),
+                },
+            ),
+        ])
+        .await
+        .expect("append");
+    store.close().await;
+    let (code, md, err) = warroom(&["audit", "export", "--format", "markdown"], &p);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        !md.chars().any(|c| c != '\n' && warroom::text::is_unsafe(c)),
+        "{md:?}"
+    );
+    assert!(!md.lines().any(|l| l.starts_with("## Injected")), "{md}");
+    assert!(!md.lines().any(|l| l.starts_with("- forged")), "{md}");
+    assert!(
+        md.contains("boom[2J]0;owned ## Injected heading  - forgedtxt"),
+        "{md}"
+    );
+}
