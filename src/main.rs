@@ -43,6 +43,10 @@ enum Cmd {
         /// A built-in theme name (see `warroom themes`) or a .toml theme file.
         #[arg(long, default_value = "default")]
         theme: String,
+        /// Resume a log that does not verify, knowingly: its head file is moved aside and the
+        /// session record says so. Without it such a log is refused.
+        #[arg(long)]
+        continue_unverified: bool,
     },
     /// Open the console on the real systems named by the runbook's targets.
     Run {
@@ -57,6 +61,10 @@ enum Cmd {
         /// A built-in theme name or a .toml theme file.
         #[arg(long, default_value = "default")]
         theme: String,
+        /// Resume a log that does not verify, knowingly: its head file is moved aside and the
+        /// session record says so. Without it such a log is refused.
+        #[arg(long)]
+        continue_unverified: bool,
     },
     /// One reading of every configured system, without the console: for scripts and chat
     /// bots. Exit 0 healthy, 1 when a critical threshold is crossed, 2 on a configuration error.
@@ -105,7 +113,8 @@ enum AuditCmd {
         #[arg(long)]
         expect_head: Option<String>,
     },
-    /// Export the log to stdout.
+    /// Export the log to stdout. A log that does not verify is exported with a warning on
+    /// the first line.
     Export {
         audit: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Jsonl)]
@@ -189,7 +198,8 @@ fn main() -> ExitCode {
             audit,
             operator,
             theme,
-        } => run(&runbook, audit, operator, &theme),
+            continue_unverified,
+        } => run(&runbook, audit, operator, &theme, continue_unverified),
         Cmd::Demo {
             runbook,
             audit,
@@ -197,7 +207,16 @@ fn main() -> ExitCode {
             speed,
             scenario,
             theme,
-        } => demo(&runbook, audit, operator, speed, scenario, &theme),
+            continue_unverified,
+        } => demo(
+            &runbook,
+            audit,
+            operator,
+            speed,
+            scenario,
+            &theme,
+            continue_unverified,
+        ),
     };
     match done {
         Ok(code) => code,
@@ -214,10 +233,12 @@ fn run(
     audit: Option<PathBuf>,
     operator: Option<String>,
     theme: &str,
+    continue_unverified: bool,
 ) -> Result<ExitCode, Failure> {
     let (loaded, theme) = runbook_and_theme(runbook, theme)?;
     let audit = audit.unwrap_or_else(|| default_audit_path("run"));
     let operator = operator.unwrap_or_else(os_user);
+    prepare_resume(&audit, continue_unverified)?;
     init_tracing();
     runtime()
         .block_on(warroom::ui::live::run_real(
@@ -235,6 +256,7 @@ fn demo(
     speed: f64,
     scenario: Scenario,
     theme: &str,
+    continue_unverified: bool,
 ) -> Result<ExitCode, Failure> {
     let (loaded, theme) = runbook_and_theme(runbook, theme)?;
     if !(speed.is_finite() && (0.1..=10_000.0).contains(&speed)) {
@@ -242,6 +264,7 @@ fn demo(
     }
     let audit = audit.unwrap_or_else(|| default_audit_path("demo"));
     let operator = operator.unwrap_or_else(os_user);
+    prepare_resume(&audit, continue_unverified)?;
     init_tracing();
     let opts = warroom::ui::live::DemoOptions {
         runbook: loaded,
@@ -255,6 +278,17 @@ fn demo(
         .block_on(warroom::ui::live::run_demo(opts))
         .map_err(Failure::run)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Before a console opens an existing log: refuse one that another console holds, and one
+/// that does not verify unless `--continue-unverified` (which moves its head file aside).
+/// Says what it did on stderr, where it stays visible after the console closes.
+fn prepare_resume(audit: &std::path::Path, continue_unverified: bool) -> Result<(), Failure> {
+    let notes = audit::prepare_resume(audit, continue_unverified).map_err(Failure::config)?;
+    for n in notes {
+        eprintln!("warroom: {n}");
+    }
+    Ok(())
 }
 
 /// The runbook and the theme a console opens with; the error is ready to print.
@@ -462,12 +496,28 @@ fn audit_cmd(cmd: AuditCmd) -> Result<ExitCode, Failure> {
             runbook: given,
         } => {
             let records = audit::read_all(&path).map_err(Failure::config)?;
+            // A log that does not verify is still exported (it is evidence), but says so first.
+            let warning = match audit::verify(&records, None, audit::read_head(&path)) {
+                audit::Verdict::Ok { .. } => None,
+                audit::Verdict::Bad { seq, problem } => Some(format!(
+                    "WARNING: this audit log does not verify: at seq {seq}: {problem}"
+                )),
+            };
             match format {
-                Format::Jsonl => print!("{}", audit::export::jsonl(&records)),
+                Format::Jsonl => {
+                    if let Some(w) = &warning {
+                        println!("{}", serde_json::json!({ "warning": w }));
+                    }
+                    print!("{}", audit::export::jsonl(&records));
+                }
                 Format::Markdown => {
                     let loaded = runbook_for(&records, given).map_err(Failure::input)?;
                     let md = audit::export::markdown(&loaded.runbook, &records)
                         .map_err(|e| Failure::config(format!("{}: {e}", path.display())))?;
+                    if let Some(w) = &warning {
+                        println!("> **{}**", warroom::text::clean(w));
+                        println!();
+                    }
                     print!("{md}");
                 }
             }

@@ -399,6 +399,148 @@ fn warroom(args: &[&str], audit: &Path) -> (Option<i32>, String, String) {
     )
 }
 
+/// A log whose last record was removed: the head file says so.
+async fn truncated_log(path: &Path) {
+    write_log(path).await;
+    let mut c = attacker(path).await;
+    exec(
+        &mut c,
+        "DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit)",
+    )
+    .await;
+    c.close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_that_does_not_verify_is_refused_unless_continued_knowingly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("cut.audit");
+    truncated_log(&p).await;
+    let head_before = std::fs::read_to_string(audit::head_path(&p)).expect("head");
+    let n = audit::read_all(&p).expect("read").len();
+
+    // The console refuses, with verify's message, and touches nothing.
+    let (code, _, err) = warroom(&["demo", "--operator", "bob", "--audit"], &p);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("does not verify") && err.contains("truncated"),
+        "{err}"
+    );
+    assert!(err.contains("--continue-unverified"), "{err}");
+    assert_eq!(audit::read_all(&p).expect("read").len(), n);
+    assert_eq!(
+        std::fs::read_to_string(audit::head_path(&p)).ok(),
+        Some(head_before.clone())
+    );
+    // So does the store itself, for any caller.
+    let loaded = seed();
+    let e = Session::start_demo(&loaded, &p, "bob", 1000.0, Scenario::Healthy)
+        .await
+        .err()
+        .expect("refused");
+    assert!(e.contains("does not verify"), "{e}");
+
+    // Continued knowingly: the head file is moved aside, not rewritten, and the session
+    // record says what verify said.
+    let said = audit::prepare_resume(&p, true).expect("continue");
+    let aside: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("ls")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|f| f.display().to_string().contains(".head.unverified-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    assert_eq!(std::fs::read_to_string(&aside[0]).ok(), Some(head_before));
+    assert!(
+        said.iter()
+            .any(|l| l.contains(&aside[0].display().to_string())),
+        "{said:?}"
+    );
+    let mut s = Session::start_demo(&loaded, &p, "bob", 1000.0, Scenario::Healthy)
+        .await
+        .expect("continued");
+    settle(&mut s).await;
+    s.close().await;
+    let records = audit::read_all(&p).expect("read");
+    let started = records
+        .iter()
+        .rev()
+        .find(|r| r.kind == "session_started")
+        .expect("session record");
+    match started.event().expect("event") {
+        Event::SessionStarted {
+            continued_unverified: Some(note),
+            ..
+        } => assert!(
+            note.contains("truncated") && note.contains(".head.unverified-"),
+            "{note}"
+        ),
+        e => panic!("not recorded: {e:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_console_on_one_log_is_refused_with_who_holds_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("shared.audit");
+    let loaded = seed();
+    let s = Session::start_demo(&loaded, &p, "alice", 1000.0, Scenario::Healthy)
+        .await
+        .expect("first console");
+    let (code, _, err) = warroom(&["demo", "--operator", "carol", "--audit"], &p);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("open in another console")
+            && err.contains("operator alice")
+            && err.contains(&format!("pid {}", std::process::id()))
+            && err.contains("since 20"),
+        "{err}"
+    );
+    let e = Store::open(&p, "carol").await.err().expect("refused");
+    assert!(e.contains("operator alice"), "{e}");
+    s.close().await;
+    // Once the first console has closed, the log is free.
+    let (store, _) = Store::open(&p, "carol").await.expect("free again");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn export_warns_on_the_first_line_when_the_log_does_not_verify() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = dir.path().join("good.audit");
+    write_log(&good).await;
+    let (code, out, _) = warroom(&["audit", "export"], &good);
+    assert_eq!(code, Some(0));
+    let first: serde_json::Value =
+        serde_json::from_str(out.lines().next().expect("a line")).expect("json");
+    assert_eq!(first["seq"], 1, "no warning on a good log");
+    let (_, md, _) = warroom(&["audit", "export", "--format", "markdown"], &good);
+    assert!(md.starts_with("# Post-mortem draft"), "{md}");
+
+    let bad = dir.path().join("cut.audit");
+    truncated_log(&bad).await;
+    let (code, out, _) = warroom(&["audit", "export"], &bad);
+    assert_eq!(code, Some(0), "still exported: it is evidence");
+    let first: serde_json::Value =
+        serde_json::from_str(out.lines().next().expect("a line")).expect("json");
+    let w = first["warning"].as_str().expect("a warning object first");
+    assert!(
+        w.contains("does not verify") && w.contains("truncated"),
+        "{w}"
+    );
+    assert_eq!(
+        out.lines().nth(1).map(|l| l.contains("\"seq\":1")),
+        Some(true)
+    );
+    let (_, md, _) = warroom(&["audit", "export", "--format", "markdown"], &bad);
+    let first = md.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("> ") && first.contains("does not verify"),
+        "{md}"
+    );
+    assert!(md.contains("# Post-mortem draft"));
+}
+
 #[tokio::test]
 async fn the_markdown_export_carries_no_control_bidi_or_zero_width_character() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -417,6 +559,7 @@ async fn the_markdown_export_carries_no_control_bidi_or_zero_width_character() {
                     runbook_sha256: "0".repeat(64),
                     scenario: None,
                     speed: None,
+                    continued_unverified: None,
                 },
             ),
             (
