@@ -67,7 +67,8 @@ enum Cmd {
         continue_unverified: bool,
     },
     /// One reading of every configured system, without the console: for scripts and chat
-    /// bots. Exit 0 healthy, 1 when a critical threshold is crossed, 2 on a configuration error.
+    /// bots. Exit 0 healthy, 1 when a critical threshold is crossed or what the rollout gate
+    /// needs cannot be read, 2 on a configuration error.
     Status {
         #[arg(long)]
         runbook: PathBuf,
@@ -106,10 +107,12 @@ enum Cmd {
 
 #[derive(Subcommand)]
 enum AuditCmd {
-    /// Verify the hash chain and the head. Exit 0 ok, 1 tampered or truncated, 2 not an audit log.
+    /// Verify the hash chain and the head. Exit 0 ok, 1 tampered or truncated, 2 not an audit
+    /// log or not a head after --expect-head.
     Verify {
         audit: PathBuf,
-        /// The head hash (or its first 8+ hex digits) kept elsewhere, e.g. posted in chat.
+        /// The head kept elsewhere, e.g. posted in chat: its hash (or the first 8+ hex digits),
+        /// or the head file's `SEQ HASH`.
         #[arg(long)]
         expect_head: Option<String>,
     },
@@ -404,6 +407,9 @@ fn replay(
     runbook: Option<PathBuf>,
     theme: String,
 ) -> Result<ExitCode, Failure> {
+    if !(speed.is_finite() && (1.0..=1000.0).contains(&speed)) {
+        return Err(Failure::config("--speed must be between 1 and 1000"));
+    }
     let records = audit::read_all(&path).map_err(Failure::config)?;
     if let audit::Verdict::Bad { seq, problem } =
         audit::verify(&records, None, audit::read_head(&path))
@@ -480,16 +486,14 @@ fn audit_cmd(cmd: AuditCmd) -> Result<ExitCode, Failure> {
         AuditCmd::Verify {
             audit: path,
             expect_head,
-        } => match audit::verify_file(&path, expect_head.as_deref()).map_err(Failure::config)? {
-            audit::Verdict::Ok { records, head } => {
-                println!("ok {records} records, head {head}");
-                Ok(ExitCode::SUCCESS)
-            }
-            audit::Verdict::Bad { seq, problem } => {
-                println!("{}: TAMPERED at seq {seq}: {problem}", path.display());
-                Ok(ExitCode::from(1))
-            }
-        },
+        } => {
+            let expect = expect_head
+                .as_deref()
+                .map(audit::parse_expected_head)
+                .transpose()
+                .map_err(Failure::config)?;
+            verify(&path, expect.as_deref())
+        }
         AuditCmd::Export {
             audit: path,
             format,
@@ -522,6 +526,20 @@ fn audit_cmd(cmd: AuditCmd) -> Result<ExitCode, Failure> {
                 }
             }
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `warroom audit verify`: exit 0 ok, 1 tampered or truncated.
+fn verify(path: &std::path::Path, expect: Option<&str>) -> Result<ExitCode, Failure> {
+    match audit::verify_file(path, expect).map_err(Failure::config)? {
+        audit::Verdict::Ok { records, head } => {
+            println!("ok {records} records, head {head}");
+            Ok(ExitCode::SUCCESS)
+        }
+        audit::Verdict::Bad { seq, problem } => {
+            println!("{}: TAMPERED at seq {seq}: {problem}", path.display());
+            Ok(ExitCode::from(1))
         }
     }
 }

@@ -542,6 +542,62 @@ async fn export_warns_on_the_first_line_when_the_log_does_not_verify() {
 }
 
 #[tokio::test]
+async fn expect_head_is_checked_before_the_log_and_takes_the_head_files_format() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("a.audit");
+    write_log(&p).await;
+    for bad in ["zzzzzzzz", "3f9a", "", "1 2 3", "seq xyz"] {
+        let (code, _, err) = warroom(&["audit", "verify", "--expect-head", bad], &p);
+        assert_eq!(code, Some(2), "{bad:?}: {err}");
+        assert!(err.contains("--expect-head"), "{err}");
+    }
+    // Checked before the log is read: a missing log still names the bad head.
+    let (code, _, err) = warroom(
+        &["audit", "verify", "--expect-head", "nothex!"],
+        &dir.path().join("missing.audit"),
+    );
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--expect-head"), "{err}");
+    // What the head file holds, as it holds it.
+    let head = std::fs::read_to_string(audit::head_path(&p)).expect("head file");
+    let (code, out, err) = warroom(&["audit", "verify", "--expect-head", head.trim()], &p);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let (seq, hash) = audit::read_head(&p).expect("head");
+    let (code, out, _) = warroom(
+        &[
+            "audit",
+            "verify",
+            "--expect-head",
+            &format!("{seq} {}", &hash[..12]),
+        ],
+        &p,
+    );
+    assert_eq!(code, Some(0), "{out}");
+    let (code, _, _) = warroom(
+        &[
+            "audit",
+            "verify",
+            "--expect-head",
+            &format!("{seq} {}", "0".repeat(12)),
+        ],
+        &p,
+    );
+    assert_eq!(code, Some(1), "a head that is not in the log");
+}
+
+#[tokio::test]
+async fn replay_refuses_out_of_range_speeds_as_demo_does() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("a.audit");
+    write_log(&p).await;
+    for speed in ["NaN", "0", "-1", "0.5", "1001", "inf", "-inf"] {
+        let (code, _, err) = warroom(&["replay", &format!("--speed={speed}")], &p);
+        assert_eq!(code, Some(2), "--speed {speed}: {err}");
+        assert!(err.contains("--speed must be between 1 and 1000"), "{err}");
+    }
+}
+
+#[tokio::test]
 async fn the_markdown_export_carries_no_control_bidi_or_zero_width_character() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path().join("evil.audit");

@@ -312,6 +312,26 @@ fn clean(s: &str) -> String {
     }
 }
 
+/// `--expect-head` as given: a hash (or its first 8+ hex digits), or the head file's own
+/// `SEQ HASH`. Returns the hash, lowercase.
+pub fn parse_expected_head(given: &str) -> Result<String, String> {
+    let words: Vec<&str> = given.split_whitespace().collect();
+    let hash = match words.as_slice() {
+        [h] => Some(*h),
+        [seq, h] if seq.parse::<u64>().is_ok() => Some(*h),
+        _ => None,
+    };
+    match hash {
+        Some(h) if (8..=64).contains(&h.len()) && h.chars().all(|c| c.is_ascii_hexdigit()) => {
+            Ok(h.to_ascii_lowercase())
+        }
+        _ => Err(format!(
+            "--expect-head `{}` is not a head: give its hash (at least 8 hex digits) or the head file's `SEQ HASH`",
+            crate::text::clean(given)
+        )),
+    }
+}
+
 const SCHEMA: &[&str] = &[
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "INSERT INTO meta (key, value) VALUES ('format', 'warroom-audit-1')",
