@@ -238,9 +238,9 @@ fn run(
     theme: &str,
     continue_unverified: bool,
 ) -> Result<ExitCode, Failure> {
+    let operator = operator_name(operator)?;
     let (loaded, theme) = runbook_and_theme(runbook, theme)?;
     let audit = audit.unwrap_or_else(|| default_audit_path("run"));
-    let operator = operator.unwrap_or_else(os_user);
     prepare_resume(&audit, continue_unverified)?;
     init_tracing();
     runtime()
@@ -261,12 +261,12 @@ fn demo(
     theme: &str,
     continue_unverified: bool,
 ) -> Result<ExitCode, Failure> {
+    let operator = operator_name(operator)?;
     let (loaded, theme) = runbook_and_theme(runbook, theme)?;
     if !(speed.is_finite() && (0.1..=10_000.0).contains(&speed)) {
         return Err(Failure::config("--speed must be between 0.1 and 10000"));
     }
     let audit = audit.unwrap_or_else(|| default_audit_path("demo"));
-    let operator = operator.unwrap_or_else(os_user);
     prepare_resume(&audit, continue_unverified)?;
     init_tracing();
     let opts = warroom::ui::live::DemoOptions {
@@ -281,6 +281,13 @@ fn demo(
         .block_on(warroom::ui::live::run_demo(opts))
         .map_err(Failure::run)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The operator as recorded: `--operator` (or the OS user) without control, bidi or
+/// zero-width characters; an empty or over-long name is a usage error.
+fn operator_name(given: Option<String>) -> Result<String, Failure> {
+    let raw = given.unwrap_or_else(os_user);
+    audit::operator_name(&raw).map_err(|e| Failure::config(format!("--operator: {e}")))
 }
 
 /// Before a console opens an existing log: refuse one that another console holds, and one
@@ -394,8 +401,8 @@ fn runbook_for(
         eprintln!(
             "warroom: warning: {} has changed since the log was written (sha256 {} then, {} now)",
             path.display(),
-            &sha[..12.min(sha.len())],
-            &loaded.sha256[..12]
+            sha.chars().take(12).collect::<String>(),
+            loaded.sha256.chars().take(12).collect::<String>()
         );
     }
     Ok(loaded)

@@ -598,6 +598,34 @@ async fn replay_refuses_out_of_range_speeds_as_demo_does() {
 }
 
 #[tokio::test]
+async fn operator_names_are_bounded_and_cleaned() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("op.audit");
+    let long = "a".repeat(65);
+    for bad in [long.as_str(), "\u{1b}\u{202e} \u{200b}"] {
+        let (code, _, err) = warroom(&["demo", "--operator", bad, "--audit"], &p);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains("--operator"), "{err}");
+        assert!(!p.exists(), "nothing was created");
+    }
+    let (mut store, _) = Store::open(&p, "ali\u{1b}[31mce\u{202e}\u{200b}")
+        .await
+        .expect("open");
+    let recs = store
+        .append(&[(
+            chrono::Utc::now(),
+            Event::SessionEnded {
+                operator: "x".into(),
+            },
+        )])
+        .await
+        .expect("append");
+    store.close().await;
+    assert_eq!(recs[0].operator, "ali[31mce");
+    assert!(Store::open(&p, &"b".repeat(65)).await.is_err());
+}
+
+#[tokio::test]
 async fn the_markdown_export_carries_no_control_bidi_or_zero_width_character() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path().join("evil.audit");

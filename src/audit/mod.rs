@@ -149,7 +149,7 @@ impl Store {
     /// already holds. Refused when another console holds the log, and when the log does not
     /// verify unless [`prepare_resume`] was told to continue it.
     pub async fn open(path: &Path, operator: &str) -> Result<(Store, Vec<Record>), String> {
-        let operator = clean(operator);
+        let operator = operator_name(operator)?;
         if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
             return Err(format!(
                 "{}: is a directory, not an audit log",
@@ -302,13 +302,22 @@ impl Store {
     }
 }
 
-/// Operator names go into the hash encoding and on screen: no control characters.
-fn clean(s: &str) -> String {
-    let s: String = s.chars().filter(|c| !c.is_control()).collect();
-    if s.trim().is_empty() {
-        "unknown".into()
+/// The longest operator name, in characters.
+pub const OPERATOR_MAX: usize = 64;
+
+/// An operator's name as recorded (it goes into the hash encoding and on every screen):
+/// without control, bidi or zero-width characters, trimmed, 1 to [`OPERATOR_MAX`] characters.
+pub fn operator_name(raw: &str) -> Result<String, String> {
+    let name = crate::text::clean(raw).trim().to_string();
+    let n = name.chars().count();
+    if n == 0 {
+        Err("the operator's name is empty".into())
+    } else if n > OPERATOR_MAX {
+        Err(format!(
+            "the operator's name is {n} characters long; at most {OPERATOR_MAX}"
+        ))
     } else {
-        s.trim().to_string()
+        Ok(name)
     }
 }
 
