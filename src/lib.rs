@@ -10,4 +10,5 @@ pub mod runbook;
 pub mod session;
 pub mod sim;
 pub mod status;
+pub mod text;
 pub mod ui;

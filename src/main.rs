@@ -43,6 +43,10 @@ enum Cmd {
         /// A built-in theme name (see `warroom themes`) or a .toml theme file.
         #[arg(long, default_value = "default")]
         theme: String,
+        /// Resume a log that does not verify, knowingly: its head file is moved aside and the
+        /// session record says so. Without it such a log is refused.
+        #[arg(long)]
+        continue_unverified: bool,
     },
     /// Open the console on the real systems named by the runbook's targets.
     Run {
@@ -57,9 +61,14 @@ enum Cmd {
         /// A built-in theme name or a .toml theme file.
         #[arg(long, default_value = "default")]
         theme: String,
+        /// Resume a log that does not verify, knowingly: its head file is moved aside and the
+        /// session record says so. Without it such a log is refused.
+        #[arg(long)]
+        continue_unverified: bool,
     },
     /// One reading of every configured system, without the console: for scripts and chat
-    /// bots. Exit 0 healthy, 1 when a critical threshold is crossed, 2 on a configuration error.
+    /// bots. Exit 0 healthy, 1 when a critical threshold is crossed or what the rollout gate
+    /// needs cannot be read, 2 on a configuration error.
     Status {
         #[arg(long)]
         runbook: PathBuf,
@@ -98,14 +107,17 @@ enum Cmd {
 
 #[derive(Subcommand)]
 enum AuditCmd {
-    /// Verify the hash chain and the head. Exit 0 ok, 1 tampered or truncated, 2 not an audit log.
+    /// Verify the hash chain and the head. Exit 0 ok, 1 tampered or truncated, 2 not an audit
+    /// log or not a head after --expect-head.
     Verify {
         audit: PathBuf,
-        /// The head hash (or its first 8+ hex digits) kept elsewhere, e.g. posted in chat.
+        /// The head kept elsewhere, e.g. posted in chat: its hash (or the first 8+ hex digits),
+        /// or the head file's `SEQ HASH`.
         #[arg(long)]
         expect_head: Option<String>,
     },
-    /// Export the log to stdout.
+    /// Export the log to stdout. A log that does not verify is exported with a warning on
+    /// the first line.
     Export {
         audit: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Jsonl)]
@@ -189,7 +201,8 @@ fn main() -> ExitCode {
             audit,
             operator,
             theme,
-        } => run(&runbook, audit, operator, &theme),
+            continue_unverified,
+        } => run(&runbook, audit, operator, &theme, continue_unverified),
         Cmd::Demo {
             runbook,
             audit,
@@ -197,7 +210,16 @@ fn main() -> ExitCode {
             speed,
             scenario,
             theme,
-        } => demo(&runbook, audit, operator, speed, scenario, &theme),
+            continue_unverified,
+        } => demo(
+            &runbook,
+            audit,
+            operator,
+            speed,
+            scenario,
+            &theme,
+            continue_unverified,
+        ),
     };
     match done {
         Ok(code) => code,
@@ -214,10 +236,12 @@ fn run(
     audit: Option<PathBuf>,
     operator: Option<String>,
     theme: &str,
+    continue_unverified: bool,
 ) -> Result<ExitCode, Failure> {
+    let operator = operator_name(operator)?;
     let (loaded, theme) = runbook_and_theme(runbook, theme)?;
     let audit = audit.unwrap_or_else(|| default_audit_path("run"));
-    let operator = operator.unwrap_or_else(os_user);
+    prepare_resume(&audit, continue_unverified)?;
     init_tracing();
     runtime()
         .block_on(warroom::ui::live::run_real(
@@ -235,13 +259,15 @@ fn demo(
     speed: f64,
     scenario: Scenario,
     theme: &str,
+    continue_unverified: bool,
 ) -> Result<ExitCode, Failure> {
+    let operator = operator_name(operator)?;
     let (loaded, theme) = runbook_and_theme(runbook, theme)?;
     if !(speed.is_finite() && (0.1..=10_000.0).contains(&speed)) {
         return Err(Failure::config("--speed must be between 0.1 and 10000"));
     }
     let audit = audit.unwrap_or_else(|| default_audit_path("demo"));
-    let operator = operator.unwrap_or_else(os_user);
+    prepare_resume(&audit, continue_unverified)?;
     init_tracing();
     let opts = warroom::ui::live::DemoOptions {
         runbook: loaded,
@@ -255,6 +281,24 @@ fn demo(
         .block_on(warroom::ui::live::run_demo(opts))
         .map_err(Failure::run)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The operator as recorded: `--operator` (or the OS user) without control, bidi or
+/// zero-width characters; an empty or over-long name is a usage error.
+fn operator_name(given: Option<String>) -> Result<String, Failure> {
+    let raw = given.unwrap_or_else(os_user);
+    audit::operator_name(&raw).map_err(|e| Failure::config(format!("--operator: {e}")))
+}
+
+/// Before a console opens an existing log: refuse one that another console holds, and one
+/// that does not verify unless `--continue-unverified` (which moves its head file aside).
+/// Says what it did on stderr, where it stays visible after the console closes.
+fn prepare_resume(audit: &std::path::Path, continue_unverified: bool) -> Result<(), Failure> {
+    let notes = audit::prepare_resume(audit, continue_unverified).map_err(Failure::config)?;
+    for n in notes {
+        eprintln!("warroom: {n}");
+    }
+    Ok(())
 }
 
 /// The runbook and the theme a console opens with; the error is ready to print.
@@ -357,8 +401,8 @@ fn runbook_for(
         eprintln!(
             "warroom: warning: {} has changed since the log was written (sha256 {} then, {} now)",
             path.display(),
-            &sha[..12.min(sha.len())],
-            &loaded.sha256[..12]
+            sha.chars().take(12).collect::<String>(),
+            loaded.sha256.chars().take(12).collect::<String>()
         );
     }
     Ok(loaded)
@@ -370,6 +414,9 @@ fn replay(
     runbook: Option<PathBuf>,
     theme: String,
 ) -> Result<ExitCode, Failure> {
+    if !(speed.is_finite() && (1.0..=1000.0).contains(&speed)) {
+        return Err(Failure::config("--speed must be between 1 and 1000"));
+    }
     let records = audit::read_all(&path).map_err(Failure::config)?;
     if let audit::Verdict::Bad { seq, problem } =
         audit::verify(&records, None, audit::read_head(&path))
@@ -446,32 +493,60 @@ fn audit_cmd(cmd: AuditCmd) -> Result<ExitCode, Failure> {
         AuditCmd::Verify {
             audit: path,
             expect_head,
-        } => match audit::verify_file(&path, expect_head.as_deref()).map_err(Failure::config)? {
-            audit::Verdict::Ok { records, head } => {
-                println!("ok {records} records, head {head}");
-                Ok(ExitCode::SUCCESS)
-            }
-            audit::Verdict::Bad { seq, problem } => {
-                println!("{}: TAMPERED at seq {seq}: {problem}", path.display());
-                Ok(ExitCode::from(1))
-            }
-        },
+        } => {
+            let expect = expect_head
+                .as_deref()
+                .map(audit::parse_expected_head)
+                .transpose()
+                .map_err(Failure::config)?;
+            verify(&path, expect.as_deref())
+        }
         AuditCmd::Export {
             audit: path,
             format,
             runbook: given,
         } => {
             let records = audit::read_all(&path).map_err(Failure::config)?;
+            // A log that does not verify is still exported (it is evidence), but says so first.
+            let warning = match audit::verify(&records, None, audit::read_head(&path)) {
+                audit::Verdict::Ok { .. } => None,
+                audit::Verdict::Bad { seq, problem } => Some(format!(
+                    "WARNING: this audit log does not verify: at seq {seq}: {problem}"
+                )),
+            };
             match format {
-                Format::Jsonl => print!("{}", audit::export::jsonl(&records)),
+                Format::Jsonl => {
+                    if let Some(w) = &warning {
+                        println!("{}", serde_json::json!({ "warning": w }));
+                    }
+                    print!("{}", audit::export::jsonl(&records));
+                }
                 Format::Markdown => {
                     let loaded = runbook_for(&records, given).map_err(Failure::input)?;
                     let md = audit::export::markdown(&loaded.runbook, &records)
                         .map_err(|e| Failure::config(format!("{}: {e}", path.display())))?;
+                    if let Some(w) = &warning {
+                        println!("> **{}**", warroom::text::clean(w));
+                        println!();
+                    }
                     print!("{md}");
                 }
             }
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `warroom audit verify`: exit 0 ok, 1 tampered or truncated.
+fn verify(path: &std::path::Path, expect: Option<&str>) -> Result<ExitCode, Failure> {
+    match audit::verify_file(path, expect).map_err(Failure::config)? {
+        audit::Verdict::Ok { records, head } => {
+            println!("ok {records} records, head {head}");
+            Ok(ExitCode::SUCCESS)
+        }
+        audit::Verdict::Bad { seq, problem } => {
+            println!("{}: TAMPERED at seq {seq}: {problem}", path.display());
+            Ok(ExitCode::from(1))
         }
     }
 }

@@ -85,6 +85,7 @@ pub fn startup_events(
         runbook_sha256: loaded.sha256.clone(),
         scenario: scenario.map(|s| s.to_string()),
         speed,
+        continued_unverified: None,
     }];
     for a in &st.actions {
         if a.outcome == Outcome::Running {

@@ -4,7 +4,9 @@
 //! The reading is folded into the engine's state like any observation, so metric states
 //! (ok, warning, critical, stale) are the ones the console would show. `exit_code` is 0 when
 //! healthy and 1 when a metric is critical (or a critical alert is firing in the audit log
-//! the state was rebuilt from); a configuration error (2) is the caller's to report.
+//! the state was rebuilt from) or when what the rollout gate needs cannot be read (its
+//! metrics, the flags, the load balancer, the canary pool's health): unknown is not healthy.
+//! A configuration error (2) is the caller's to report.
 
 use crate::engine::{
     self, Event, Level, MetricLevel, MigrationObs, Observation, ServerObs, SourceError, State,
@@ -65,6 +67,8 @@ pub struct StatusReport {
     pub replication_lag_seconds: Option<f64>,
     /// Sources that failed or are not configured.
     pub errors: Vec<SourceError>,
+    /// What the rollout gate needs and this reading could not give, in words.
+    pub unreadable: Vec<String>,
 }
 
 /// One round of every source the runbook's targets configure (from the environment).
@@ -300,6 +304,7 @@ pub fn report(
         })
         .collect();
     errors.sort_by(|a, b| a.source.cmp(&b.source));
+    let unreadable = gate_unreadable(rb, &st, &errors);
     StatusReport {
         runbook: rb.name.clone(),
         at: now,
@@ -312,7 +317,43 @@ pub fn report(
         migration: st.migration.clone(),
         replication_lag_seconds,
         errors,
+        unreadable,
     }
+}
+
+/// What the rollout gate reads that this reading could not: each metric it names (a fresh
+/// value), the flag source, the load balancer (when the runbook has one) and the health of
+/// the pool the canary goes to.
+fn gate_unreadable(rb: &Runbook, st: &State, errors: &[SourceError]) -> Vec<String> {
+    let failed = |source: &str| {
+        errors
+            .iter()
+            .find(|e| e.source == source || e.source.starts_with(&format!("{source}:")))
+            .map(|e| e.message.clone())
+    };
+    let mut out = Vec::new();
+    for m in &rb.rollout.gate {
+        if st.metric_level(rb, &m.value) == MetricLevel::Stale {
+            out.push(format!("metric {} (no fresh value)", m.value));
+        }
+    }
+    match failed("flags") {
+        Some(e) => out.push(format!("flags ({e})")),
+        None if st.flags_at.is_none() => out.push("flags (never read)".into()),
+        None => {}
+    }
+    if rb.targets.load_balancer.is_some() {
+        match failed("lb") {
+            Some(e) => out.push(format!("load balancer ({e})")),
+            None if st.pools.active.is_none() => out.push("load balancer (never read)".into()),
+            None => {}
+        }
+    }
+    let pool = rb.rollout.pool;
+    if st.pools.healthy(pool).1 == 0 {
+        out.push(format!("{pool} pool health (no reading)"));
+    }
+    out
 }
 
 fn num(v: Option<f64>) -> Value {
@@ -382,21 +423,25 @@ pub fn to_json(r: &StatusReport) -> Value {
         },
         "replication_lag_seconds": num(r.replication_lag_seconds.map(round3)),
         "errors": r.errors.iter().map(|e| json!({"source": e.source, "message": e.message})).collect::<Vec<_>>(),
+        "unreadable": r.unreadable,
     })
 }
 
-/// 0 when healthy, 1 when a metric is critical or a critical alert fires.
+/// 0 when healthy; 1 when a metric is critical, a critical alert fires, or what the rollout
+/// gate needs cannot be read.
 pub fn exit_code(r: &StatusReport) -> u8 {
     let critical = r.metrics.iter().any(|m| m.state == MetricLevel::Critical)
         || r.alerts.iter().any(|a| a.level == Level::Critical);
-    u8::from(critical)
+    u8::from(critical || !r.unreadable.is_empty())
 }
 
-/// A few lines for a terminal or a chat message.
+/// A few lines for a terminal or a chat message. Every line passes through
+/// [`crate::text::clean`]: what a server, the runbook or the log says can neither add a line
+/// nor carry a control, bidi or zero-width character.
 pub fn to_text(r: &StatusReport) -> String {
     let mut out = String::new();
     let mut line = |s: String| {
-        out.push_str(&s);
+        out.push_str(&crate::text::clean(&s));
         out.push('\n');
     };
     line(format!(
@@ -511,6 +556,12 @@ pub fn to_text(r: &StatusReport) -> String {
             .map(|l| format!("{} s", fmt_num(l)))
             .unwrap_or_else(|| "unknown".into())
     ));
+    if !r.unreadable.is_empty() {
+        line(format!(
+            "GATE UNKNOWN: cannot read {}",
+            r.unreadable.join(", ")
+        ));
+    }
     if !r.errors.is_empty() {
         line("sources:".into());
         for e in &r.errors {
@@ -587,18 +638,140 @@ mod tests {
         assert!(t.contains("kube: not configured"), "{t}");
     }
 
+    /// Every reading the rollout gate needs, healthy.
+    fn healthy(rb: &Runbook) -> Vec<Observation> {
+        let metrics = rb
+            .rollout
+            .gate
+            .iter()
+            .map(|m| (m.value.clone(), Some(0.1)))
+            .collect();
+        let server = |a: &str| ServerObs {
+            address: a.into(),
+            healthy: true,
+            latency_ms: Some(1.0),
+            error: None,
+        };
+        vec![
+            Observation {
+                source: "prometheus".into(),
+                metrics,
+                ..Default::default()
+            },
+            Observation {
+                source: "flags".into(),
+                flags: Some(
+                    rb.flags
+                        .iter()
+                        .map(|f| (f.id.value.clone(), f.initial.clone()))
+                        .collect(),
+                ),
+                ..Default::default()
+            },
+            Observation {
+                source: "lb".into(),
+                pools: Some(PoolsObs {
+                    active: Some(PoolName::Blue),
+                    green_weight: Some(0),
+                    blue: vec![],
+                    green: vec![],
+                    complete: Vec::new(),
+                }),
+                ..Default::default()
+            },
+            Observation {
+                source: "health".into(),
+                pools: Some(PoolsObs {
+                    active: None,
+                    green_weight: None,
+                    blue: vec![server("10.0.0.1:80")],
+                    green: vec![server("10.0.0.2:80")],
+                    complete: Vec::new(),
+                }),
+                ..Default::default()
+            },
+        ]
+    }
+
     #[test]
     fn healthy_readings_exit_0() {
         let rb = seed();
-        let obs = vec![Observation {
-            source: "prometheus".into(),
-            metrics: [("error_rate".to_string(), Some(0.1))]
-                .into_iter()
-                .collect(),
-            ..Default::default()
-        }];
-        let r = report(&rb, State::new(&rb), obs, Some(0.2), chrono::Utc::now());
-        assert_eq!(exit_code(&r), 0);
+        let r = report(
+            &rb,
+            State::new(&rb),
+            healthy(&rb),
+            Some(0.2),
+            chrono::Utc::now(),
+        );
+        assert_eq!(exit_code(&r), 0, "{:#}", to_json(&r));
         assert_eq!(to_json(&r)["replication_lag_seconds"], 0.2);
+        assert!(!to_text(&r).contains("GATE UNKNOWN"), "{}", to_text(&r));
+    }
+
+    #[test]
+    fn a_gate_source_that_cannot_be_read_exits_1() {
+        let rb = seed();
+        let all = healthy(&rb);
+        for (i, what) in [
+            (0, "metric"),
+            (1, "flags"),
+            (2, "load balancer"),
+            (3, "pool health"),
+        ] {
+            let mut obs = all.clone();
+            let source = obs[i].source.clone();
+            obs[i] = real::failure(&source, "cannot connect: Connection refused");
+            let r = report(&rb, State::new(&rb), obs, Some(0.2), chrono::Utc::now());
+            assert_eq!(exit_code(&r), 1, "{what}: {:#}", to_json(&r));
+            assert!(
+                r.unreadable.iter().any(|u| u.contains(what)),
+                "{what}: {:?}",
+                r.unreadable
+            );
+            assert!(
+                to_text(&r).contains("GATE UNKNOWN: cannot read"),
+                "{}",
+                to_text(&r)
+            );
+        }
+        // Nothing configured at all: unknown, not healthy.
+        let none = vec![
+            real::not_configured("prometheus"),
+            real::not_configured("flags"),
+            real::not_configured("lb"),
+        ];
+        let r = report(&rb, State::new(&rb), none, None, chrono::Utc::now());
+        assert_eq!(exit_code(&r), 1);
+    }
+
+    #[test]
+    fn text_output_carries_no_control_bidi_or_zero_width_character() {
+        let rb = seed();
+        let evil = "ok\u{1b}[2J\u{1b}]0;pwned\u{7}\nFAKE LINE\u{202E}gnp.exe\u{200B}\u{2066}";
+        let health = Observation {
+            source: "health".into(),
+            pools: Some(PoolsObs {
+                active: None,
+                green_weight: None,
+                blue: vec![],
+                green: vec![ServerObs {
+                    address: "10.0.0.2:80".into(),
+                    healthy: false,
+                    latency_ms: None,
+                    error: Some(evil.into()),
+                }],
+                complete: Vec::new(),
+            }),
+            ..Default::default()
+        };
+        let obs = vec![health, real::failure("postgres", evil)];
+        let r = report(&rb, State::new(&rb), obs, None, chrono::Utc::now());
+        let text = to_text(&r);
+        assert!(
+            !text.chars().any(|c| c != '\n' && crate::text::is_unsafe(c)),
+            "{text:?}"
+        );
+        assert!(!text.lines().any(|l| l.starts_with("FAKE")), "{text}");
+        assert!(text.contains("ok[2J]0;pwned FAKE LINEgnp.exe"), "{text}");
     }
 }

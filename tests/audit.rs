@@ -3,6 +3,7 @@
 //! rebuild what happened with the same `apply`.
 
 mod common;
+mod support;
 use common::harness::Rehearsal;
 use common::*;
 use sqlx::sqlite::SqliteConnectOptions;
@@ -329,4 +330,352 @@ async fn replay_rebuilds_the_live_state_and_export_tells_the_story() {
         assert_eq!(v["hash"], rec.hash.as_str());
         assert_eq!(v["payload"]["kind"], rec.kind.as_str());
     }
+}
+
+/// Resuming a log keeps every SQLite lock the writer holds: another process that reads the
+/// log while the console runs (the sqlite3 shell here, as an operator might) cannot take the
+/// live write-ahead log away, so every record committed after that read is in the file for
+/// whoever opens it next, and would survive a crash.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_during_a_resumed_session_loses_no_committed_record() {
+    let Some(sqlite3) = support::require("the sqlite3 shell", support::on_path("sqlite3")) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("resumed.audit");
+    write_log(&p).await;
+    let loaded = seed();
+    let mut s = Session::start_demo(&loaded, &p, "bob", 1000.0, Scenario::Healthy)
+        .await
+        .expect("resume");
+    settle(&mut s).await;
+    let read = Command::new(&sqlite3)
+        .arg(&p)
+        .arg("SELECT count(*) FROM audit")
+        .output()
+        .expect("sqlite3");
+    assert!(read.status.success(), "{read:?}");
+    s.write(vec![Event::ChecklistTicked {
+        checklist: "pre-flight".into(),
+        item: "after-the-read".into(),
+        by: "bob".into(),
+    }]);
+    let n = s.st.events;
+    assert!(until(&mut s, 10, |st| st.events > n).await, "committed");
+    let head = s.head.clone();
+    // Another process opens the file: the newest committed record is there, and the chain
+    // and the head file agree.
+    let bin = env!("CARGO_BIN_EXE_warroom");
+    let out = Command::new(bin)
+        .args(["audit", "verify", "--expect-head", &head])
+        .arg(&p)
+        .output()
+        .expect("verify");
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    let out = Command::new(bin)
+        .args(["audit", "verify"])
+        .arg(&p)
+        .output()
+        .expect("verify");
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    s.close().await;
+}
+
+fn warroom(args: &[&str], audit: &Path) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .arg(audit)
+        .output()
+        .expect("run warroom");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A log whose last record was removed: the head file says so.
+async fn truncated_log(path: &Path) {
+    write_log(path).await;
+    let mut c = attacker(path).await;
+    exec(
+        &mut c,
+        "DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit)",
+    )
+    .await;
+    c.close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_that_does_not_verify_is_refused_unless_continued_knowingly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("cut.audit");
+    truncated_log(&p).await;
+    let head_before = std::fs::read_to_string(audit::head_path(&p)).expect("head");
+    let n = audit::read_all(&p).expect("read").len();
+
+    // The console refuses, with verify's message, and touches nothing.
+    let (code, _, err) = warroom(&["demo", "--operator", "bob", "--audit"], &p);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("does not verify") && err.contains("truncated"),
+        "{err}"
+    );
+    assert!(err.contains("--continue-unverified"), "{err}");
+    assert_eq!(audit::read_all(&p).expect("read").len(), n);
+    assert_eq!(
+        std::fs::read_to_string(audit::head_path(&p)).ok(),
+        Some(head_before.clone())
+    );
+    // So does the store itself, for any caller.
+    let loaded = seed();
+    let e = Session::start_demo(&loaded, &p, "bob", 1000.0, Scenario::Healthy)
+        .await
+        .err()
+        .expect("refused");
+    assert!(e.contains("does not verify"), "{e}");
+
+    // Continued knowingly: the head file is moved aside, not rewritten, and the session
+    // record says what verify said.
+    let said = audit::prepare_resume(&p, true).expect("continue");
+    let aside: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("ls")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|f| f.display().to_string().contains(".head.unverified-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    assert_eq!(std::fs::read_to_string(&aside[0]).ok(), Some(head_before));
+    assert!(
+        said.iter()
+            .any(|l| l.contains(&aside[0].display().to_string())),
+        "{said:?}"
+    );
+    let mut s = Session::start_demo(&loaded, &p, "bob", 1000.0, Scenario::Healthy)
+        .await
+        .expect("continued");
+    settle(&mut s).await;
+    s.close().await;
+    let records = audit::read_all(&p).expect("read");
+    let started = records
+        .iter()
+        .rev()
+        .find(|r| r.kind == "session_started")
+        .expect("session record");
+    match started.event().expect("event") {
+        Event::SessionStarted {
+            continued_unverified: Some(note),
+            ..
+        } => assert!(
+            note.contains("truncated") && note.contains(".head.unverified-"),
+            "{note}"
+        ),
+        e => panic!("not recorded: {e:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_console_on_one_log_is_refused_with_who_holds_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("shared.audit");
+    let loaded = seed();
+    let s = Session::start_demo(&loaded, &p, "alice", 1000.0, Scenario::Healthy)
+        .await
+        .expect("first console");
+    let (code, _, err) = warroom(&["demo", "--operator", "carol", "--audit"], &p);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("open in another console")
+            && err.contains("operator alice")
+            && err.contains(&format!("pid {}", std::process::id()))
+            && err.contains("since 20"),
+        "{err}"
+    );
+    let e = Store::open(&p, "carol").await.err().expect("refused");
+    assert!(e.contains("operator alice"), "{e}");
+    s.close().await;
+    // Once the first console has closed, the log is free.
+    let (store, _) = Store::open(&p, "carol").await.expect("free again");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn export_warns_on_the_first_line_when_the_log_does_not_verify() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = dir.path().join("good.audit");
+    write_log(&good).await;
+    let (code, out, _) = warroom(&["audit", "export"], &good);
+    assert_eq!(code, Some(0));
+    let first: serde_json::Value =
+        serde_json::from_str(out.lines().next().expect("a line")).expect("json");
+    assert_eq!(first["seq"], 1, "no warning on a good log");
+    let (_, md, _) = warroom(&["audit", "export", "--format", "markdown"], &good);
+    assert!(md.starts_with("# Post-mortem draft"), "{md}");
+
+    let bad = dir.path().join("cut.audit");
+    truncated_log(&bad).await;
+    let (code, out, _) = warroom(&["audit", "export"], &bad);
+    assert_eq!(code, Some(0), "still exported: it is evidence");
+    let first: serde_json::Value =
+        serde_json::from_str(out.lines().next().expect("a line")).expect("json");
+    let w = first["warning"].as_str().expect("a warning object first");
+    assert!(
+        w.contains("does not verify") && w.contains("truncated"),
+        "{w}"
+    );
+    assert_eq!(
+        out.lines().nth(1).map(|l| l.contains("\"seq\":1")),
+        Some(true)
+    );
+    let (_, md, _) = warroom(&["audit", "export", "--format", "markdown"], &bad);
+    let first = md.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("> ") && first.contains("does not verify"),
+        "{md}"
+    );
+    assert!(md.contains("# Post-mortem draft"));
+}
+
+#[tokio::test]
+async fn expect_head_is_checked_before_the_log_and_takes_the_head_files_format() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("a.audit");
+    write_log(&p).await;
+    for bad in ["zzzzzzzz", "3f9a", "", "1 2 3", "seq xyz"] {
+        let (code, _, err) = warroom(&["audit", "verify", "--expect-head", bad], &p);
+        assert_eq!(code, Some(2), "{bad:?}: {err}");
+        assert!(err.contains("--expect-head"), "{err}");
+    }
+    // Checked before the log is read: a missing log still names the bad head.
+    let (code, _, err) = warroom(
+        &["audit", "verify", "--expect-head", "nothex!"],
+        &dir.path().join("missing.audit"),
+    );
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--expect-head"), "{err}");
+    // What the head file holds, as it holds it.
+    let head = std::fs::read_to_string(audit::head_path(&p)).expect("head file");
+    let (code, out, err) = warroom(&["audit", "verify", "--expect-head", head.trim()], &p);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let (seq, hash) = audit::read_head(&p).expect("head");
+    let (code, out, _) = warroom(
+        &[
+            "audit",
+            "verify",
+            "--expect-head",
+            &format!("{seq} {}", &hash[..12]),
+        ],
+        &p,
+    );
+    assert_eq!(code, Some(0), "{out}");
+    let (code, _, _) = warroom(
+        &[
+            "audit",
+            "verify",
+            "--expect-head",
+            &format!("{seq} {}", "0".repeat(12)),
+        ],
+        &p,
+    );
+    assert_eq!(code, Some(1), "a head that is not in the log");
+}
+
+#[tokio::test]
+async fn replay_refuses_out_of_range_speeds_as_demo_does() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("a.audit");
+    write_log(&p).await;
+    for speed in ["NaN", "0", "-1", "0.5", "1001", "inf", "-inf"] {
+        let (code, _, err) = warroom(&["replay", &format!("--speed={speed}")], &p);
+        assert_eq!(code, Some(2), "--speed {speed}: {err}");
+        assert!(err.contains("--speed must be between 1 and 1000"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn operator_names_are_bounded_and_cleaned() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("op.audit");
+    let long = "a".repeat(65);
+    for bad in [long.as_str(), "\u{1b}\u{202e} \u{200b}"] {
+        let (code, _, err) = warroom(&["demo", "--operator", bad, "--audit"], &p);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains("--operator"), "{err}");
+        assert!(!p.exists(), "nothing was created");
+    }
+    let (mut store, _) = Store::open(&p, "ali\u{1b}[31mce\u{202e}\u{200b}")
+        .await
+        .expect("open");
+    let recs = store
+        .append(&[(
+            chrono::Utc::now(),
+            Event::SessionEnded {
+                operator: "x".into(),
+            },
+        )])
+        .await
+        .expect("append");
+    store.close().await;
+    assert_eq!(recs[0].operator, "ali[31mce");
+    assert!(Store::open(&p, &"b".repeat(65)).await.is_err());
+}
+
+#[tokio::test]
+async fn the_markdown_export_carries_no_control_bidi_or_zero_width_character() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("evil.audit");
+    let evil = "boom\u{1b}[2J\u{1b}]0;owned\u{7}\n## Injected heading\r\n- forged\u{202e}txt\u{2066}\u{200b}\u{feff}";
+    let (mut store, _) = Store::open(&p, "alice").await.expect("open");
+    let t = chrono::Utc::now();
+    store
+        .append(&[
+            (
+                t,
+                Event::SessionStarted {
+                    operator: evil.into(),
+                    mode: "demo".into(),
+                    runbook: "runbooks/unified-attributes.yaml".into(),
+                    runbook_sha256: "0".repeat(64),
+                    scenario: None,
+                    speed: None,
+                    continued_unverified: None,
+                },
+            ),
+            (
+                t,
+                Event::ActionFailed {
+                    id: 1,
+                    error: evil.into(),
+                },
+            ),
+            (
+                t,
+                Event::Decision {
+                    go: true,
+                    by: evil.into(),
+                    role: evil.into(),
+                    reason: None,
+                },
+            ),
+        ])
+        .await
+        .expect("append");
+    store.close().await;
+    let (code, md, err) = warroom(&["audit", "export", "--format", "markdown"], &p);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        !md.chars().any(|c| c != '\n' && warroom::text::is_unsafe(c)),
+        "{md:?}"
+    );
+    assert!(!md.lines().any(|l| l.starts_with("## Injected")), "{md}");
+    assert!(!md.lines().any(|l| l.starts_with("- forged")), "{md}");
+    assert!(
+        md.contains("boom[2J]0;owned ## Injected heading  - forgedtxt"),
+        "{md}"
+    );
 }

@@ -1146,6 +1146,7 @@ fn a_session() -> Harness {
             runbook_sha256: "00".into(),
             scenario: Some("healthy".into()),
             speed: Some(30.0),
+            continued_unverified: None,
         },
     );
     signed_go(&mut h);

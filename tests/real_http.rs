@@ -18,6 +18,23 @@ use warroom::runbook::PoolName;
 
 const T: Duration = Duration::from_millis(600);
 
+/// The flags of runbooks/local-lab.yaml.
+fn flags() -> Vec<warroom::runbook::Flag> {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/local-lab.yaml");
+    match warroom::runbook::load(&p) {
+        Ok(l) => l.runbook.flags,
+        Err(e) => panic!("runbooks/local-lab.yaml must load: {e}"),
+    }
+}
+
+/// A JSON object of `n` bytes or more: the flags plus a long string.
+fn huge_flags(n: usize) -> Resp {
+    Resp::json(
+        200,
+        json!({"unified_attributes_enabled": true, "padding": "x".repeat(n)}),
+    )
+}
+
 #[derive(Clone, Copy, PartialEq)]
 enum Mode {
     Ok,
@@ -68,7 +85,7 @@ async fn flag_server(mode: Arc<Mutex<Mode>>) -> (Server, Arc<Mutex<BTreeMap<Stri
 async fn flags_are_read_written_and_read_back() {
     let mode = Arc::new(Mutex::new(Mode::Ok));
     let (srv, state) = flag_server(mode.clone()).await;
-    let api = FlagApi::new(&srv.url(), T).expect("client");
+    let api = FlagApi::new(&srv.url(), T, &flags()).expect("client");
 
     let read = api.read().await.expect("read");
     assert_eq!(read.get("unified_attributes_enabled"), Some(&json!(false)));
@@ -111,7 +128,7 @@ async fn flags_are_read_written_and_read_back() {
 async fn flag_faults_are_errors() {
     let mode = Arc::new(Mutex::new(Mode::Fail));
     let (srv, _) = flag_server(mode.clone()).await;
-    let api = FlagApi::new(&srv.url(), T).expect("client");
+    let api = FlagApi::new(&srv.url(), T, &flags()).expect("client");
 
     let o = Source::read(&api).await;
     assert_eq!(o.flags, None);
@@ -137,7 +154,7 @@ async fn flag_faults_are_errors() {
         "the timeout held"
     );
 
-    let down = FlagApi::new(&dead_url().await, T).expect("client");
+    let down = FlagApi::new(&dead_url().await, T, &flags()).expect("client");
     let e = down.read().await.expect_err("down");
     assert!(e.contains("cannot connect"), "{e}");
     let e = down
@@ -326,4 +343,88 @@ async fn health_checks_run_concurrently_with_status_latency_and_timeout() {
         "{:?}",
         green[2]
     );
+}
+
+#[tokio::test]
+async fn replies_over_1_mib_are_refused_by_every_http_source() {
+    let big = Server::start(|r| match r.path.as_str() {
+        "/status" => Resp::json(
+            200,
+            json!({"active": "blue", "weights": {"blue": 100, "green": 0}, "padding": "x".repeat(2 << 20)}),
+        ),
+        "/switch-to-green" => Resp::text(500, &"e".repeat(2 << 20)),
+        "/health" => Resp::text(200, &"ok".repeat(1 << 20)),
+        _ => huge_flags(2 << 20),
+    })
+    .await;
+    let api = FlagApi::new(&big.url(), T, &flags()).expect("client");
+    let o = Source::read(&api).await;
+    assert_eq!(o.flags, None);
+    assert!(
+        o.errors[0].message.contains("reply larger than 1 MiB"),
+        "{:?}",
+        o.errors
+    );
+    let lb = LoadBalancer::new(&big.url(), T).expect("client");
+    let o = Source::read(&lb).await;
+    assert_eq!(o.pools, None);
+    assert!(
+        o.errors[0].message.contains("reply larger than 1 MiB"),
+        "{:?}",
+        o.errors
+    );
+    let e = lb.switch(PoolName::Green).await.expect_err("500");
+    assert!(
+        e.contains("HTTP 500") && e.contains("reply larger than 1 MiB"),
+        "{e}"
+    );
+    let ep = Endpoints {
+        blue: vec![big.host_port()],
+        blue_health_path: "/health".into(),
+        ..Default::default()
+    };
+    let (blue, _) = Health::new(&ep, T).expect("client").check_all().await;
+    assert!(!blue[0].healthy);
+    assert_eq!(blue[0].error.as_deref(), Some("reply larger than 1 MiB"));
+
+    // Just under the cap is read.
+    let fits = Server::start(|_| huge_flags(1_000_000)).await;
+    let api = FlagApi::new(&fits.url(), T, &flags()).expect("client");
+    assert_eq!(
+        api.read()
+            .await
+            .expect("read")
+            .get("unified_attributes_enabled"),
+        Some(&json!(true))
+    );
+}
+
+#[tokio::test]
+async fn only_the_runbooks_flags_are_kept_and_a_percent_reads_as_a_number() {
+    for spelled in [json!(10.0), json!("10"), json!(10)] {
+        let answer = json!({
+            "unified_attributes_enabled": true,
+            "unified_attributes_percentage": spelled,
+            "some_other_teams_flag": "x",
+            "\u{202e}evil": 1,
+        });
+        let srv = Server::start(move |_| Resp::json(200, answer.clone())).await;
+        let api = FlagApi::new(&srv.url(), T, &flags()).expect("client");
+        let o = Source::read(&api).await;
+        let got = o.flags.expect("flags");
+        assert_eq!(
+            got.keys().map(String::as_str).collect::<Vec<_>>(),
+            [
+                "unified_attributes_enabled",
+                "unified_attributes_percentage"
+            ],
+            "{spelled}"
+        );
+        assert_eq!(got["unified_attributes_percentage"], json!(10), "{spelled}");
+        assert_eq!(
+            got["unified_attributes_percentage"].as_u64(),
+            Some(10),
+            "the engine reads it as 10"
+        );
+    }
 }

@@ -144,8 +144,10 @@ fn no_password(s: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrations_locks_and_replication_lag_on_a_real_cluster() {
-    let Some(bins) = Bins::find() else {
-        println!("SKIP: PostgreSQL server binaries not installed (apt-get install postgresql)");
+    let Some(bins) = require(
+        "the PostgreSQL server binaries (apt-get install postgresql)",
+        Bins::find(),
+    ) else {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");

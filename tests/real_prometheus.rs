@@ -82,8 +82,10 @@ async fn start_prometheus(bin: &std::path::Path, target: &str) -> PromProcess {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_prometheus_scrapes_the_test_exporter() {
-    let Some(bin) = find_binary(&["/usr/bin/prometheus", "/usr/local/bin/prometheus"]) else {
-        println!("SKIP: prometheus not installed (apt-get install prometheus)");
+    let Some(bin) = require(
+        "prometheus (apt-get install prometheus)",
+        find_binary(&["/usr/bin/prometheus", "/usr/local/bin/prometheus"]),
+    ) else {
         return;
     };
     // The exporter: every scrape adds 99 good and 1 failed request on green, 100 good on blue,

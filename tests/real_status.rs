@@ -128,16 +128,76 @@ async fn status_reports_every_source_and_exits_1_on_a_critical_metric() {
     assert!(text.contains("1/2 healthy"), "{text}");
 }
 
+/// local-lab with a rollout gate that needs no database (its replication lag is read from
+/// PostgreSQL, which these tests do not start).
+fn local_lab_without_db_gate(dir: &tempfile::TempDir) -> Loaded {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/local-lab.yaml");
+    let text = std::fs::read_to_string(&p).expect("read local-lab");
+    let gate = "gate: [error_rate, green_error_rate, latency_p95, replication_lag]";
+    assert!(text.contains(gate), "the local-lab gate changed");
+    let copy = dir.path().join("local-lab.yaml");
+    std::fs::write(
+        &copy,
+        text.replace(gate, "gate: [error_rate, green_error_rate, latency_p95]"),
+    )
+    .expect("write");
+    runbook::load(&copy).unwrap_or_else(|e| panic!("{e}"))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthy_sources_exit_0() {
     let prom = prometheus("0.001").await;
-    let env = BTreeMap::from([("WARROOM_PROMETHEUS_URL".to_string(), prom.url())]);
-    let loaded = local_lab();
+    let flags = Server::start(|_| {
+        Resp::json(
+            200,
+            json!({"unified_attributes_enabled": true, "unified_attributes_percentage": 10}),
+        )
+    })
+    .await;
+    let lb = Server::start(|_| {
+        Resp::json(
+            200,
+            json!({"active": "blue", "weights": {"blue": 90, "green": 10}}),
+        )
+    })
+    .await;
+    let healthy = Server::start(|_| Resp::text(200, "ok")).await;
+    let env = BTreeMap::from([
+        ("WARROOM_PROMETHEUS_URL".to_string(), prom.url()),
+        ("WARROOM_FLAGS_URL".to_string(), flags.url()),
+        ("WARROOM_LB_URL".to_string(), lb.url()),
+        ("WARROOM_BLUE_SERVERS".to_string(), healthy.host_port()),
+        ("WARROOM_GREEN_SERVERS".to_string(), healthy.host_port()),
+    ]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let loaded = local_lab_without_db_gate(&dir);
     let rb = &loaded.runbook;
     let ep = Endpoints::resolve(rb, &|k| env.get(k).cloned());
     let r = status::collect_with(rb, State::new(rb), &ep, Duration::from_secs(2)).await;
     assert_eq!(status::exit_code(&r), 0, "{:#}", status::to_json(&r));
     assert_eq!(status::to_json(&r)["metrics"]["error_rate"]["state"], "ok");
+    assert_eq!(status::to_json(&r)["rollout_percent"], 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_prometheus_up_is_not_healthy() {
+    // The metrics are fine, but the flags, the load balancer and the pools cannot be read:
+    // the rollout gate cannot be judged, and status says so with exit 1.
+    let prom = prometheus("0.001").await;
+    let env = BTreeMap::from([("WARROOM_PROMETHEUS_URL".to_string(), prom.url())]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let loaded = local_lab_without_db_gate(&dir);
+    let rb = &loaded.runbook;
+    let ep = Endpoints::resolve(rb, &|k| env.get(k).cloned());
+    let r = status::collect_with(rb, State::new(rb), &ep, Duration::from_secs(2)).await;
+    assert_eq!(status::exit_code(&r), 1, "{:#}", status::to_json(&r));
+    let text = status::to_text(&r);
+    assert!(
+        text.contains("GATE UNKNOWN: cannot read flags")
+            && text.contains("load balancer")
+            && text.contains("green pool health"),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -172,7 +232,11 @@ async fn every_source_down_or_slow_is_reported_within_the_timeout() {
         started.elapsed()
     );
     let j = status::to_json(&r);
-    assert_eq!(status::exit_code(&r), 0, "unknown is not critical");
+    assert_eq!(
+        status::exit_code(&r),
+        1,
+        "everything down: the rollout gate cannot be judged"
+    );
     assert!(
         j["metrics"]
             .as_object()

@@ -1,5 +1,8 @@
 //! The real binary in a real terminal (tmux): a `kill -9` mid-session loses nothing that was
-//! shown, the log resumes, and quitting gives the terminal back as it was.
+//! shown, even after another process read the log while it was resumed; the log resumes, and
+//! quitting gives the terminal back as it was, with exit status 0.
+
+mod support;
 
 use std::path::Path;
 use std::process::Command;
@@ -54,10 +57,12 @@ fn start(name: &str, cmd: &str) -> Session {
 
 #[test]
 fn kill_9_loses_nothing_shown_and_quit_restores_the_terminal() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        println!("SKIP: tmux not installed; the terminal test needs it");
+    let Some(_) = support::require("tmux", support::on_path("tmux")) else {
         return;
-    }
+    };
+    let Some(sqlite3) = support::require("the sqlite3 shell", support::on_path("sqlite3")) else {
+        return;
+    };
     let bin = env!("CARGO_BIN_EXE_warroom");
     let root = env!("CARGO_MANIFEST_DIR");
     let dir = tempfile::tempdir().expect("tempdir");
@@ -83,48 +88,65 @@ fn kill_9_loses_nothing_shown_and_quit_restores_the_terminal() {
         "three ticks shown:\n{}",
         screen(&s1.0)
     );
-    let pid = tmux(&["display-message", "-p", "-t", &s1.0, "#{pane_pid}"]);
-    let killed = Command::new("kill").args(["-9", pid.trim()]).status();
-    assert!(killed.is_ok_and(|s| s.success()), "kill -9 {pid}");
-    std::thread::sleep(Duration::from_millis(300));
-
-    let out = Command::new(bin)
-        .args(["audit", "verify"])
-        .arg(&audit)
-        .output()
-        .expect("verify");
     assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
+        kill_9(&s1.0, &audit),
+        3,
+        "every tick shown on screen is in the log"
     );
-    let jsonl = Command::new(bin)
-        .args(["audit", "export"])
-        .arg(&audit)
-        .output()
-        .expect("export");
-    let ticks = String::from_utf8_lossy(&jsonl.stdout)
-        .matches("\"kind\":\"checklist_ticked\"")
-        .count()
-        / 2;
-    assert_eq!(ticks, 3, "every tick shown on screen is in the log");
 
-    // Resume: the same three ticks are back on screen; then quit with q.
+    // Resume, and while it runs another process reads the log (as an operator with the
+    // sqlite3 shell would): resuming must keep every SQLite lock, or that reader takes the
+    // live write-ahead log away and what is committed next is lost at the next crash.
     let s2 = start(
         &format!("wr-resume-{tag}"),
-        &format!(
-            "cd {root} && {bin} demo --audit {a} --operator tess --speed 1; stty -a | grep -o -- '-\\?icanon' | head -1; echo EXITED=$?; sleep 30"
-        ),
+        &format!("cd {root} && exec {bin} demo --audit {a} --operator tess --speed 1"),
     );
     assert!(
         wait_for(&s2.0, "3/16", 20),
         "resumed screen:\n{}",
         screen(&s2.0)
     );
-    tmux(&["send-keys", "-t", &s2.0, "q"]);
-    assert!(wait_for(&s2.0, "EXITED=0", 20), "quit:\n{}", screen(&s2.0));
-    let after = screen(&s2.0);
+    let read = Command::new(&sqlite3)
+        .arg(&audit)
+        .arg("SELECT count(*) FROM audit")
+        .output()
+        .expect("sqlite3");
+    assert!(read.status.success(), "{read:?}");
+    tmux(&["send-keys", "-t", &s2.0, " "]);
+    assert!(
+        wait_for(&s2.0, "4/16", 10),
+        "the fourth tick shown:\n{}",
+        screen(&s2.0)
+    );
+    assert_eq!(
+        kill_9(&s2.0, &audit),
+        4,
+        "the tick shown after the read is in the log"
+    );
+
+    // Resume again, then quit with q: warroom itself exits 0 and the terminal is restored.
+    let status = dir.path().join("status");
+    let s3 = start(
+        &format!("wr-quit-{tag}"),
+        &format!(
+            "cd {root} && {bin} demo --audit {a} --operator tess --speed 1; echo EXIT=$? > {}; stty -a | grep -o -- '-\\?icanon' | head -1; echo EXITED; sleep 30",
+            status.display()
+        ),
+    );
+    assert!(
+        wait_for(&s3.0, "4/16", 20),
+        "resumed screen:\n{}",
+        screen(&s3.0)
+    );
+    tmux(&["send-keys", "-t", &s3.0, "q"]);
+    assert!(wait_for(&s3.0, "EXITED", 20), "quit:\n{}", screen(&s3.0));
+    assert_eq!(
+        std::fs::read_to_string(&status).ok().as_deref(),
+        Some("EXIT=0\n"),
+        "warroom's own exit status after q:\n{}",
+        screen(&s3.0)
+    );
+    let after = screen(&s3.0);
     assert!(
         !after.contains("WARROOM"),
         "the alternate screen is gone:\n{after}"
@@ -138,4 +160,34 @@ fn kill_9_loses_nothing_shown_and_quit_restores_the_terminal() {
         "the terminal is back in canonical mode:\n{after}"
     );
     assert!(Path::new(&format!("{a}.head")).exists());
+}
+
+/// `kill -9` warroom in a pane (whose process is warroom itself), then check the log from
+/// outside: it verifies, and the number of ticks in it.
+fn kill_9(pane: &str, audit: &Path) -> usize {
+    let bin = env!("CARGO_BIN_EXE_warroom");
+    let pid = tmux(&["display-message", "-p", "-t", pane, "#{pane_pid}"]);
+    let killed = Command::new("kill").args(["-9", pid.trim()]).status();
+    assert!(killed.is_ok_and(|s| s.success()), "kill -9 {pid}");
+    std::thread::sleep(Duration::from_millis(300));
+    let out = Command::new(bin)
+        .args(["audit", "verify"])
+        .arg(audit)
+        .output()
+        .expect("verify");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let jsonl = Command::new(bin)
+        .args(["audit", "export"])
+        .arg(audit)
+        .output()
+        .expect("export");
+    String::from_utf8_lossy(&jsonl.stdout)
+        .matches("\"kind\":\"checklist_ticked\"")
+        .count()
+        / 2
 }

@@ -6,6 +6,19 @@ use crate::engine::{self, Action, Event, Outcome, PhaseStatus, State};
 use crate::runbook::{Runbook, fmt_duration};
 use std::fmt::Write;
 
+/// One line of the markdown, through [`crate::text::clean`]: what the log or the runbook
+/// says can neither add a line (a heading, a forged record) nor carry a control, bidi or
+/// zero-width character.
+macro_rules! md {
+    ($o:expr) => {
+        $o.push('\n')
+    };
+    ($o:expr, $($arg:tt)*) => {{
+        $o.push_str(&crate::text::clean(&format!($($arg)*)));
+        $o.push('\n');
+    }};
+}
+
 pub fn jsonl(records: &[Record]) -> String {
     let mut out = String::new();
     for r in records {
@@ -45,19 +58,19 @@ pub fn markdown(rb: &Runbook, records: &[Record]) -> Result<String, String> {
     let last = records.last().and_then(|r| r.time().ok());
     let operators: std::collections::BTreeSet<&str> =
         records.iter().map(|r| r.operator.as_str()).collect();
-    let _ = writeln!(o, "# Post-mortem draft: {}", rb.name);
-    let _ = writeln!(o);
-    let _ = writeln!(o, "## Summary");
-    let _ = writeln!(o);
+    md!(o, "# Post-mortem draft: {}", rb.name);
+    md!(o);
+    md!(o, "## Summary");
+    md!(o);
     if let (Some(a), Some(b)) = (first, last) {
-        let _ = writeln!(o, "- Window: {} → {} ({})", hm(a), hm(b), dur(a, b));
+        md!(o, "- Window: {} → {} ({})", hm(a), hm(b), dur(a, b));
     }
-    let _ = writeln!(
+    md!(
         o,
         "- Operators: {}",
         operators.into_iter().collect::<Vec<_>>().join(", ")
     );
-    let _ = writeln!(
+    md!(
         o,
         "- Mode: {}{}",
         st.mode,
@@ -71,8 +84,8 @@ pub fn markdown(rb: &Runbook, records: &[Record]) -> Result<String, String> {
         .iter()
         .filter(|p| p.status == PhaseStatus::Done)
         .count();
-    let _ = writeln!(o, "- Phases completed: {done} of {}", rb.phases.len());
-    let _ = writeln!(
+    md!(o, "- Phases completed: {done} of {}", rb.phases.len());
+    md!(
         o,
         "- Rollout reached: {} % (at the end: {} %)",
         st.rollout_max,
@@ -83,26 +96,26 @@ pub fn markdown(rb: &Runbook, records: &[Record]) -> Result<String, String> {
         .iter()
         .filter(|a| matches!(a.action, Action::Rollback { .. }))
         .count();
-    let _ = writeln!(
+    md!(
         o,
         "- Operator actions: {} ({} rollback(s), {} blocked attempt(s))",
         st.actions.len(),
         rollbacks,
         st.blocked
     );
-    let _ = writeln!(o, "- Alerts fired: {}", st.alerts.len());
+    md!(o, "- Alerts fired: {}", st.alerts.len());
     if let Some(r) = records.last() {
-        let _ = writeln!(o, "- Audit head: seq {} hash {}", r.seq, r.hash);
+        md!(o, "- Audit head: seq {} hash {}", r.seq, r.hash);
     }
-    let _ = writeln!(o);
+    md!(o);
 
-    let _ = writeln!(o, "## Phases");
-    let _ = writeln!(o);
-    let _ = writeln!(
+    md!(o, "## Phases");
+    md!(o);
+    md!(
         o,
         "| Phase | Planned | Actual start | Actual end | Took | Status |"
     );
-    let _ = writeln!(o, "|---|---|---|---|---|---|");
+    md!(o, "|---|---|---|---|---|---|");
     for (i, (p, s)) in rb.phases.iter().zip(&st.phases).enumerate() {
         let took = match st.phase_took(i) {
             Some(d) => {
@@ -111,7 +124,7 @@ pub fn markdown(rb: &Runbook, records: &[Record]) -> Result<String, String> {
             }
             None => "—".into(),
         };
-        let _ = writeln!(
+        md!(
             o,
             "| {} | Day {}, {} | {} | {} | {} | {} |",
             p.name,
@@ -127,10 +140,10 @@ pub fn markdown(rb: &Runbook, records: &[Record]) -> Result<String, String> {
             }
         );
     }
-    let _ = writeln!(o);
+    md!(o);
 
-    let _ = writeln!(o, "## Timeline of operator actions");
-    let _ = writeln!(o);
+    md!(o, "## Timeline of operator actions");
+    md!(o);
     for r in records {
         let Ok(ev) = r.event() else { continue };
         let line = match &ev {
@@ -215,22 +228,22 @@ pub fn markdown(rb: &Runbook, records: &[Record]) -> Result<String, String> {
             },
             _ => continue,
         };
-        let _ = writeln!(o, "- {} — {line}", r.at);
+        md!(o, "- {} — {line}", r.at);
     }
-    let _ = writeln!(o);
+    md!(o);
 
-    let _ = writeln!(o, "## Alerts");
-    let _ = writeln!(o);
+    md!(o, "## Alerts");
+    md!(o);
     if st.alerts.is_empty() {
-        let _ = writeln!(o, "No alert fired.");
+        md!(o, "No alert fired.");
     } else {
-        let _ = writeln!(
+        md!(
             o,
             "| Metric | Level | Value | Threshold | Fired | Resolved |"
         );
-        let _ = writeln!(o, "|---|---|---|---|---|---|");
+        md!(o, "|---|---|---|---|---|---|");
         for a in &st.alerts {
-            let _ = writeln!(
+            md!(
                 o,
                 "| {} | {} | {} | {} | {} | {} |",
                 a.metric,
@@ -244,10 +257,10 @@ pub fn markdown(rb: &Runbook, records: &[Record]) -> Result<String, String> {
             );
         }
     }
-    let _ = writeln!(o);
+    md!(o);
 
-    let _ = writeln!(o, "## Time at each rollout step");
-    let _ = writeln!(o);
+    md!(o, "## Time at each rollout step");
+    md!(o);
     let steps: Vec<_> = st
         .actions
         .iter()
@@ -259,16 +272,16 @@ pub fn markdown(rb: &Runbook, records: &[Record]) -> Result<String, String> {
         })
         .collect();
     if steps.is_empty() {
-        let _ = writeln!(o, "The rollout did not start.");
+        md!(o, "The rollout did not start.");
     }
     for (i, (pct, t)) in steps.iter().enumerate() {
         let end = steps.get(i + 1).map(|s| s.1).or(last).unwrap_or(*t);
-        let _ = writeln!(o, "- {pct} %: from {} for {}", hm(*t), dur(*t, end));
+        md!(o, "- {pct} %: from {} for {}", hm(*t), dur(*t, end));
     }
-    let _ = writeln!(o);
+    md!(o);
 
-    let _ = writeln!(o, "## Rollbacks");
-    let _ = writeln!(o);
+    md!(o, "## Rollbacks");
+    md!(o);
     let mut any = false;
     for a in &st.actions {
         let Action::Rollback { procedure } = &a.action else {
@@ -284,7 +297,7 @@ pub fn markdown(rb: &Runbook, records: &[Record]) -> Result<String, String> {
             (Some(_), Some(_)) => "**missed target**",
             _ => "did not finish",
         };
-        let _ = writeln!(
+        md!(
             o,
             "- {} by {} at {}: took {} against a target of {} — {verdict}; outcome: {}",
             procedure,
@@ -301,16 +314,16 @@ pub fn markdown(rb: &Runbook, records: &[Record]) -> Result<String, String> {
             }
         );
         if let Some(r) = &a.override_reason {
-            let _ = writeln!(o, "  - override reason: {r}");
+            md!(o, "  - override reason: {r}");
         }
     }
     if !any {
-        let _ = writeln!(o, "No rollback.");
+        md!(o, "No rollback.");
     }
-    let _ = writeln!(o);
+    md!(o);
 
-    let _ = writeln!(o, "## Success criteria");
-    let _ = writeln!(o);
+    md!(o, "## Success criteria");
+    md!(o);
     for c in &rb.success_criteria {
         let verdict = match &c.metric {
             Some(m) => match st.metrics.get(&m.value).and_then(|s| s.last) {
@@ -326,7 +339,7 @@ pub fn markdown(rb: &Runbook, records: &[Record]) -> Result<String, String> {
             },
             None => "to be judged by the team".into(),
         };
-        let _ = writeln!(o, "- [{}] {} — {verdict}", c.group, c.text);
+        md!(o, "- [{}] {} — {verdict}", c.group, c.text);
     }
     Ok(o)
 }

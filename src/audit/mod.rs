@@ -5,8 +5,8 @@ pub mod export;
 
 use crate::engine::{Event, Time};
 use sha2::{Digest, Sha256};
+use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
 use std::path::{Path, PathBuf};
 
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -90,29 +90,28 @@ fn write_head(audit: &Path, seq: i64, hash: &str) -> std::io::Result<()> {
     std::fs::rename(&tmp, &p)
 }
 
-/// Check that a file is an SQLite database before handing it to SQLite.
-fn looks_like_sqlite(path: &Path) -> Result<bool, String> {
-    use std::io::Read;
-    let mut f = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => return Err(format!("{}: cannot open: {e}", path.display())),
-    };
-    if f.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-        return Err(format!(
+/// Whether a log exists and holds something, found with `stat` alone. The database file is
+/// never opened except by SQLite: on Linux, closing any descriptor of a file drops every
+/// POSIX lock this process holds on it, SQLite's included, and without them another process
+/// (the sqlite3 shell, say) can checkpoint and delete the live write-ahead log under a
+/// running console. Whether the file is an SQLite database is SQLite's to say.
+fn exists_nonempty(path: &Path) -> Result<bool, String> {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(format!("{}: cannot open: {e}", path.display())),
+        Ok(m) if m.is_dir() => Err(format!(
             "{}: is a directory, not an audit log",
             path.display()
-        ));
-    }
-    let mut magic = [0u8; 16];
-    match f.read(&mut magic) {
-        Ok(0) => Ok(false),
-        Ok(16) if &magic == b"SQLite format 3\0" => Ok(true),
-        _ => Err(format!(
-            "{}: is not a warroom audit log (not an SQLite file); give the path of a file written by `warroom demo --audit` or `warroom run --audit`",
-            path.display()
         )),
+        Ok(m) => Ok(m.len() > 0),
     }
+}
+
+fn not_sqlite(path: &Path) -> String {
+    format!(
+        "{}: is not a warroom audit log (not an SQLite file); give the path of a file written by `warroom demo --audit` or `warroom run --audit`",
+        path.display()
+    )
 }
 
 async fn connect(path: &Path, read_only: bool) -> Result<SqlitePool, String> {
@@ -143,23 +142,45 @@ pub struct Store {
     last_hash: String,
     /// The `synchronous` setting in force on the connection.
     synchronous_full: bool,
+    /// For a log continued with `--continue-unverified`: what verify said, until the session
+    /// record that carries it (`continued_unverified`) is written.
+    continued_unverified: Option<String>,
+    /// `AUDIT.lock`, locked for as long as the store lives: one console per log.
+    _lock: std::fs::File,
 }
 
 impl Store {
     /// Open (or create) an audit log for appending, returning the store and the records it
-    /// already holds.
+    /// already holds. Refused when another console holds the log, and when the log does not
+    /// verify unless [`prepare_resume`] was told to continue it.
     pub async fn open(path: &Path, operator: &str) -> Result<(Store, Vec<Record>), String> {
-        let existed = looks_like_sqlite(path)?;
+        let operator = operator_name(operator)?;
+        if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+            return Err(format!(
+                "{}: is a directory, not an audit log",
+                path.display()
+            ));
+        }
         if let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()
         {
             std::fs::create_dir_all(dir)
                 .map_err(|e| format!("{}: cannot create directory: {e}", dir.display()))?;
         }
+        let lock = lock(path, &operator)?;
+        let existed = exists_nonempty(path)?;
+        // Existing records are read through SQLite with the bulk reader (the same one verify
+        // uses), before the writer connects.
+        let records = if existed { read_all(path)? } else { Vec::new() };
+        let continued_unverified = take_continue_unverified(path);
+        if existed
+            && continued_unverified.is_none()
+            && let Verdict::Bad { seq, problem } = verify(&records, None, read_head(path))
+        {
+            return Err(refusal(path, seq, &problem));
+        }
         let pool = connect(path, false).await?;
-        if existed {
-            check_format(&pool, path).await?;
-        } else {
+        if !existed {
             for &stmt in SCHEMA {
                 sqlx::query(stmt)
                     .execute(&pool)
@@ -167,8 +188,6 @@ impl Store {
                     .map_err(|e| format!("{}: cannot create audit log: {e}", path.display()))?;
             }
         }
-        // Existing records are read with the bulk reader (the same one verify uses).
-        let records = if existed { read_all(path)? } else { Vec::new() };
         let (last_seq, last_hash) = records
             .last()
             .map(|r| (r.seq, r.hash.clone()))
@@ -177,10 +196,12 @@ impl Store {
             Store {
                 pool,
                 path: path.to_path_buf(),
-                operator: clean(operator),
+                operator,
                 last_seq,
                 last_hash,
                 synchronous_full: true,
+                continued_unverified,
+                _lock: lock,
             },
             records,
         ))
@@ -217,7 +238,26 @@ impl Store {
         let mut tx = self.pool.begin().await.map_err(|e| e.to_string())?;
         let mut out = Vec::with_capacity(events.len());
         let (mut seq, mut prev) = (self.last_seq, self.last_hash.clone());
+        let mut stamped = false;
         for (at, ev) in events {
+            // The first session record on a log continued unverified says so.
+            let with_note;
+            let ev = match (ev, &self.continued_unverified) {
+                (Event::SessionStarted { .. }, Some(note)) if !stamped => {
+                    let mut e = ev.clone();
+                    if let Event::SessionStarted {
+                        continued_unverified,
+                        ..
+                    } = &mut e
+                    {
+                        *continued_unverified = Some(note.clone());
+                    }
+                    stamped = true;
+                    with_note = e;
+                    &with_note
+                }
+                _ => ev,
+            };
             seq += 1;
             let at = fmt_time(*at);
             let kind = ev.kind();
@@ -250,6 +290,9 @@ impl Store {
             .map_err(|e| format!("{}: commit failed: {e}", self.path.display()))?;
         self.last_seq = seq;
         self.last_hash = prev;
+        if stamped {
+            self.continued_unverified = None;
+        }
         write_head(&self.path, self.last_seq, &self.last_hash).map_err(|e| {
             format!(
                 "{}: cannot write head: {e}",
@@ -264,13 +307,42 @@ impl Store {
     }
 }
 
-/// Operator names go into the hash encoding and on screen: no control characters.
-fn clean(s: &str) -> String {
-    let s: String = s.chars().filter(|c| !c.is_control()).collect();
-    if s.trim().is_empty() {
-        "unknown".into()
+/// The longest operator name, in characters.
+pub const OPERATOR_MAX: usize = 64;
+
+/// An operator's name as recorded (it goes into the hash encoding and on every screen):
+/// without control, bidi or zero-width characters, trimmed, 1 to [`OPERATOR_MAX`] characters.
+pub fn operator_name(raw: &str) -> Result<String, String> {
+    let name = crate::text::clean(raw).trim().to_string();
+    let n = name.chars().count();
+    if n == 0 {
+        Err("the operator's name is empty".into())
+    } else if n > OPERATOR_MAX {
+        Err(format!(
+            "the operator's name is {n} characters long; at most {OPERATOR_MAX}"
+        ))
     } else {
-        s.trim().to_string()
+        Ok(name)
+    }
+}
+
+/// `--expect-head` as given: a hash (or its first 8+ hex digits), or the head file's own
+/// `SEQ HASH`. Returns the hash, lowercase.
+pub fn parse_expected_head(given: &str) -> Result<String, String> {
+    let words: Vec<&str> = given.split_whitespace().collect();
+    let hash = match words.as_slice() {
+        [h] => Some(*h),
+        [seq, h] if seq.parse::<u64>().is_ok() => Some(*h),
+        _ => None,
+    };
+    match hash {
+        Some(h) if (8..=64).contains(&h.len()) && h.chars().all(|c| c.is_ascii_hexdigit()) => {
+            Ok(h.to_ascii_lowercase())
+        }
+        _ => Err(format!(
+            "--expect-head `{}` is not a head: give its hash (at least 8 hex digits) or the head file's `SEQ HASH`",
+            crate::text::clean(given)
+        )),
     }
 }
 
@@ -289,23 +361,6 @@ const SCHEMA: &[&str] = &[
     "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
 ];
-
-async fn check_format(pool: &SqlitePool, path: &Path) -> Result<(), String> {
-    let not_ours = || {
-        format!(
-            "{}: is an SQLite file but not a warroom audit log (no `{FORMAT}` format marker)",
-            path.display()
-        )
-    };
-    let row = sqlx::query("SELECT value FROM meta WHERE key = 'format'")
-        .fetch_optional(pool)
-        .await
-        .map_err(|_| not_ours())?;
-    match row {
-        Some(r) if r.try_get::<String, _>(0).ok().as_deref() == Some(FORMAT) => Ok(()),
-        _ => Err(not_ours()),
-    }
-}
 
 /// The verdict of `warroom audit verify`.
 #[derive(Debug, Clone, PartialEq)]
@@ -485,7 +540,7 @@ pub fn verify(records: &[Record], expect: Option<&str>, sidecar: Option<(i64, St
 /// which makes a million-record read take seconds; rusqlite reads the same file, through the
 /// same linked SQLite, about three times faster and can lend rows without copying them.
 fn open_bulk(path: &Path) -> Result<rusqlite::Connection, String> {
-    if !looks_like_sqlite(path)? {
+    if !exists_nonempty(path)? {
         return Err(format!(
             "{}: no such audit log (or it is empty)",
             path.display()
@@ -493,21 +548,21 @@ fn open_bulk(path: &Path) -> Result<rusqlite::Connection, String> {
     }
     let c = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| format!("{}: cannot open audit log: {e}", path.display()))?;
-    let not_ours = || {
-        format!(
+    let format = c.query_row("SELECT value FROM meta WHERE key = 'format'", [], |r| {
+        r.get::<_, String>(0)
+    });
+    match format {
+        Ok(f) if f == FORMAT => Ok(c),
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::NotADatabase =>
+        {
+            Err(not_sqlite(path))
+        }
+        _ => Err(format!(
             "{}: is an SQLite file but not a warroom audit log (no `{FORMAT}` format marker)",
             path.display()
-        )
-    };
-    let format: Option<String> = c
-        .query_row("SELECT value FROM meta WHERE key = 'format'", [], |r| {
-            r.get(0)
-        })
-        .map_err(|_| not_ours())?;
-    if format.as_deref() != Some(FORMAT) {
-        return Err(not_ours());
+        )),
     }
-    Ok(c)
 }
 
 fn bulk_record(r: &rusqlite::Row) -> rusqlite::Result<Record> {
@@ -602,4 +657,137 @@ pub fn read_all(path: &Path) -> Result<Vec<Record>, String> {
     let mut stmt = c.prepare(SELECT_ALL).map_err(err)?;
     let rows = stmt.query_map([], bulk_record).map_err(err)?;
     rows.map(|r| r.map_err(err)).collect()
+}
+
+/// The lock file beside a log (`AUDIT.lock`): held by the console that has the log open, and
+/// saying who that is. The database file itself is never locked or opened outside SQLite.
+pub fn lock_path(audit: &Path) -> PathBuf {
+    let mut s = audit.as_os_str().to_owned();
+    s.push(".lock");
+    PathBuf::from(s)
+}
+
+/// Take the log's lock for this process and write who holds it; refused (naming the holder)
+/// when another console has it.
+fn lock(audit: &Path, operator: &str) -> Result<std::fs::File, String> {
+    use std::io::Write;
+    let p = lock_path(audit);
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&p)
+        .map_err(|e| format!("{}: cannot open: {e}", p.display()))?;
+    match f.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => return Err(in_use(audit, &mut f)),
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(format!("{}: cannot lock: {e}", p.display()));
+        }
+    }
+    let holder = format!(
+        "operator: {operator}\npid: {}\nsince: {}\n",
+        std::process::id(),
+        fmt_time(chrono::Utc::now())
+    );
+    f.set_len(0)
+        .and_then(|()| f.write_all(holder.as_bytes()))
+        .map_err(|e| format!("{}: cannot write: {e}", p.display()))?;
+    Ok(f)
+}
+
+/// "… is open in another console: operator alice, pid 4242, since …", from the lock file.
+fn in_use(audit: &Path, f: &mut std::fs::File) -> String {
+    use std::io::Read;
+    let mut text = String::new();
+    let _ = f.take(4096).read_to_string(&mut text);
+    let field = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(|v| crate::text::clean(v.trim()).into_owned())
+            .unwrap_or_else(|| "unknown".into())
+    };
+    format!(
+        "{}: is open in another console: operator {}, pid {}, since {}",
+        audit.display(),
+        field("operator:"),
+        field("pid:"),
+        field("since:")
+    )
+}
+
+/// Why a log that does not verify is not continued.
+fn refusal(audit: &Path, seq: i64, problem: &str) -> String {
+    format!(
+        "{}: the log does not verify: at seq {seq}: {problem}. It is not continued: check it with `warroom audit verify`, or continue it knowingly with --continue-unverified (recorded in the session record)",
+        audit.display()
+    )
+}
+
+/// Logs this process was told to continue although they do not verify, with what verify
+/// said: taken by the next [`Store::open`] of that log.
+static CONTINUE_UNVERIFIED: std::sync::Mutex<Vec<(PathBuf, String)>> =
+    std::sync::Mutex::new(Vec::new());
+
+fn log_key(audit: &Path) -> PathBuf {
+    std::fs::canonicalize(audit).unwrap_or_else(|_| audit.to_path_buf())
+}
+
+fn take_continue_unverified(audit: &Path) -> Option<String> {
+    let key = log_key(audit);
+    let mut list = CONTINUE_UNVERIFIED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let i = list.iter().position(|(p, _)| *p == key)?;
+    Some(list.swap_remove(i).1)
+}
+
+/// Before a console opens `audit` (`warroom demo` and `run`): refused when another console
+/// holds the log, and when it does not verify, unless `continue_unverified`: then the head
+/// file (the evidence of a truncation) is moved aside, never rewritten, and the next
+/// [`Store::open`] of the log continues it, recording what verify said in the session record.
+/// Returns what was done, for the operator to read.
+pub fn prepare_resume(audit: &Path, continue_unverified: bool) -> Result<Vec<String>, String> {
+    if let Ok(mut f) = std::fs::File::open(lock_path(audit))
+        && let Err(std::fs::TryLockError::WouldBlock) = f.try_lock()
+    {
+        return Err(in_use(audit, &mut f));
+    }
+    if !exists_nonempty(audit)? {
+        return Ok(Vec::new());
+    }
+    let (seq, problem) = match verify_file(audit, None)? {
+        Verdict::Ok { .. } => return Ok(Vec::new()),
+        Verdict::Bad { seq, problem } => (seq, problem),
+    };
+    if !continue_unverified {
+        return Err(refusal(audit, seq, &problem));
+    }
+    let mut note = format!("at seq {seq}: {problem}");
+    let mut said = vec![format!(
+        "{}: the log does not verify: {note}; continuing it as asked (--continue-unverified)",
+        audit.display()
+    )];
+    let head = head_path(audit);
+    if head.exists() {
+        let mut aside = head.as_os_str().to_owned();
+        aside.push(format!(
+            ".unverified-{}",
+            chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ")
+        ));
+        let aside = PathBuf::from(aside);
+        std::fs::rename(&head, &aside)
+            .map_err(|e| format!("{}: cannot move the head file aside: {e}", head.display()))?;
+        said.push(format!(
+            "moved the head file aside to {} (it is evidence; a new head file starts)",
+            aside.display()
+        ));
+        note.push_str(&format!("; head file moved aside to {}", aside.display()));
+    }
+    CONTINUE_UNVERIFIED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((log_key(audit), note));
+    Ok(said)
 }

@@ -20,6 +20,10 @@ pub enum Event {
         scenario: Option<String>,
         #[serde(default)]
         speed: Option<f64>,
+        /// The log did not verify and was continued knowingly (`--continue-unverified`):
+        /// what verify said, and where the old head file went.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        continued_unverified: Option<String>,
     },
     SessionEnded {
         operator: String,

@@ -1,10 +1,14 @@
 //! The feature-flag HTTP API: `GET {base}/internal/feature-flags` answers a JSON object of
 //! flag values; `POST` to the same path with a JSON object of changes writes them. Every write
 //! is read back, and a disagreement fails the step.
+//!
+//! Only the runbook's own flags are kept from an answer (an API may list thousands, and each
+//! reading is recorded), and a percent flag reads as a whole number however the API spells
+//! it (`10`, `10.0`, `"10"`).
 
-use super::{Source, base_url, http_client, http_error, json_body};
+use super::{Source, base_url, http_client, http_error, json_body, reply_text};
 use crate::engine::Observation;
-use crate::runbook::redact;
+use crate::runbook::{Flag, FlagKind, redact};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -18,6 +22,8 @@ pub struct FlagApi {
     client: reqwest::Client,
     url: String,
     timeout: Duration,
+    /// The runbook's flags: the only ones kept from an answer.
+    kinds: std::sync::Arc<BTreeMap<String, FlagKind>>,
 }
 
 impl std::fmt::Debug for FlagApi {
@@ -29,15 +35,19 @@ impl std::fmt::Debug for FlagApi {
 }
 
 impl FlagApi {
-    pub fn new(base: &str, timeout: Duration) -> Result<Self, String> {
+    /// A client for the API at `base` that keeps the runbook's `flags` from its answers.
+    pub fn new(base: &str, timeout: Duration, flags: &[Flag]) -> Result<Self, String> {
         Ok(FlagApi {
             client: http_client(timeout)?,
             url: format!("{}{PATH}", base_url("flags", base)?),
             timeout,
+            kinds: std::sync::Arc::new(
+                flags.iter().map(|f| (f.id.value.clone(), f.kind)).collect(),
+            ),
         })
     }
 
-    /// Every flag the API knows, as it says them now.
+    /// The runbook's flags as the API says them now (flags it does not list are absent).
     pub async fn read(&self) -> Result<Flags, String> {
         let resp = self
             .client
@@ -50,7 +60,17 @@ impl FlagApi {
             .await
             .map_err(|e| format!("flag API: {e}"))?;
         match v {
-            Value::Object(m) => Ok(m.into_iter().collect()),
+            Value::Object(m) => Ok(m
+                .into_iter()
+                .filter_map(|(k, v)| {
+                    let kind = self.kinds.get(&k)?;
+                    let v = match kind {
+                        FlagKind::Percent => percent(v),
+                        FlagKind::Bool => v,
+                    };
+                    Some((k, v))
+                })
+                .collect()),
             other => Err(format!(
                 "flag API: expected a JSON object of flags, got {}",
                 kind(&other)
@@ -81,14 +101,7 @@ impl FlagApi {
             })?;
         let status = resp.status();
         if !status.is_success() {
-            let text: String = resp
-                .text()
-                .await
-                .unwrap_or_default()
-                .trim()
-                .chars()
-                .take(200)
-                .collect();
+            let text = reply_text(resp, self.timeout).await;
             return Err(redact(
                 format!("flag API: write {flag}={value}: HTTP {status} {text}").trim(),
             ));
@@ -114,6 +127,20 @@ impl FlagApi {
             )),
         };
         Ok((out, Some(back)))
+    }
+}
+
+/// A percent as a whole number when the API spells it `10.0` or `"10"`; anything else as it
+/// came (the screen then shows what the API said).
+fn percent(v: Value) -> Value {
+    let n = match &v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    match n {
+        Some(x) if x.fract() == 0.0 && (0.0..=100.0).contains(&x) => Value::from(x as u64),
+        _ => v,
     }
 }
 
@@ -161,6 +188,17 @@ impl Source for FlagApi {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_percent_reads_as_a_whole_number() {
+        assert_eq!(percent(json!(10.0)), json!(10));
+        assert_eq!(percent(json!("10")), json!(10));
+        assert_eq!(percent(json!(" 25 ")), json!(25));
+        assert_eq!(percent(json!(10)), json!(10));
+        assert_eq!(percent(json!(10.5)), json!(10.5));
+        assert_eq!(percent(json!("ten")), json!("ten"));
+        assert_eq!(percent(json!(true)), json!(true));
+    }
 
     #[test]
     fn numbers_agree_by_value() {

@@ -1,7 +1,7 @@
 //! Pool health: an HTTP GET of each server's health path, all at once, each bounded by a
 //! timeout. A server is healthy when it answers 2xx in time.
 
-use super::{Endpoints, Source, fmt_secs, http_client, http_error};
+use super::{Endpoints, Source, body_capped, fmt_secs, http_client, http_error};
 use crate::engine::{Observation, PoolsObs, ServerObs, SourceError};
 use crate::runbook::redact;
 use std::time::{Duration, Instant};
@@ -68,10 +68,12 @@ impl Health {
         match r {
             Ok(resp) if resp.status().is_success() => {
                 // Drain the (small) body so the connection can be reused; a slow body is a
-                // slow server.
-                let body =
-                    tokio::time::timeout(timeout.saturating_sub(started.elapsed()), resp.bytes())
-                        .await;
+                // slow server, and a huge one a broken one.
+                let body = tokio::time::timeout(
+                    timeout.saturating_sub(started.elapsed()),
+                    body_capped(resp, timeout),
+                )
+                .await;
                 match body {
                     Ok(Ok(_)) => ServerObs {
                         address: address.to_string(),
@@ -79,7 +81,7 @@ impl Health {
                         latency_ms: Some(started.elapsed().as_secs_f64() * 1000.0),
                         error: None,
                     },
-                    Ok(Err(e)) => unhealthy(address, Some(latency), http_error(&e, timeout)),
+                    Ok(Err(e)) => unhealthy(address, Some(latency), e),
                     Err(_) => unhealthy(
                         address,
                         None,

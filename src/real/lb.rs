@@ -3,7 +3,7 @@
 //! `{"active": "blue", "weights": {"blue": 90, "green": 10}}`. The active pool and the
 //! weights are read back after every change.
 
-use super::{Source, base_url, get_json, http_client, http_error};
+use super::{Source, base_url, get_json, http_client, http_error, reply_text};
 use crate::engine::{Observation, PoolsObs};
 use crate::runbook::{PoolName, redact};
 use serde_json::Value;
@@ -143,14 +143,7 @@ impl LoadBalancer {
             .map_err(|e| format!("load balancer: {what}: {}", http_error(&e, self.timeout)))?;
         let status = resp.status();
         if !status.is_success() {
-            let text: String = resp
-                .text()
-                .await
-                .unwrap_or_default()
-                .trim()
-                .chars()
-                .take(200)
-                .collect();
+            let text = reply_text(resp, self.timeout).await;
             return Err(redact(
                 format!("load balancer: {what}: HTTP {status} {text}").trim(),
             ));

@@ -274,7 +274,7 @@ impl Sources {
             }
         };
         let flags = match &ep.flags {
-            Some(url) => match flags::FlagApi::new(url, timeout) {
+            Some(url) => match flags::FlagApi::new(url, timeout, &rb.flags) {
                 Ok(f) => Some(f),
                 Err(e) => {
                     missing("flags", e);
@@ -890,23 +890,58 @@ pub(crate) async fn get_json(
     json_body(resp, timeout).await
 }
 
+/// The most any HTTP source may answer. Replies are read up to this and no further: a server
+/// that answers more is an error, not a reason to fill memory (or the audit log).
+pub const MAX_REPLY: usize = 1 << 20;
+
+/// The error for a reply over [`MAX_REPLY`].
+pub const TOO_LARGE: &str = "reply larger than 1 MiB";
+
+/// The body of a response, at most [`MAX_REPLY`] bytes.
+pub(crate) async fn body_capped(
+    mut resp: reqwest::Response,
+    timeout: Duration,
+) -> Result<Vec<u8>, String> {
+    if resp.content_length().is_some_and(|n| n > MAX_REPLY as u64) {
+        return Err(TOO_LARGE.into());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| http_error(&e, timeout))? {
+        if body.len() + chunk.len() > MAX_REPLY {
+            return Err(TOO_LARGE.into());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// The start of an error reply's body, for a message (the caller redacts it).
+pub(crate) async fn reply_text(resp: reqwest::Response, timeout: Duration) -> String {
+    match body_capped(resp, timeout).await {
+        Ok(body) => String::from_utf8_lossy(&body)
+            .trim()
+            .chars()
+            .take(200)
+            .collect(),
+        Err(e) => format!("({e})"),
+    }
+}
+
 /// The JSON body of a response, or an error naming the HTTP status.
 pub(crate) async fn json_body(
     resp: reqwest::Response,
     timeout: Duration,
 ) -> Result<serde_json::Value, String> {
     let status = resp.status();
-    let body = resp.bytes().await.map_err(|e| http_error(&e, timeout))?;
     if !status.is_success() {
-        let text = String::from_utf8_lossy(&body);
-        let text = text.trim();
-        let text: String = text.chars().take(200).collect();
+        let text = reply_text(resp, timeout).await;
         return Err(redact(&if text.is_empty() {
             format!("HTTP {status}")
         } else {
             format!("HTTP {status}: {text}")
         }));
     }
+    let body = body_capped(resp, timeout).await?;
     serde_json::from_slice(&body).map_err(|e| format!("malformed JSON from the server: {e}"))
 }
 

@@ -4,7 +4,7 @@
 //! `SourceError` (`prometheus` when every query failed, `prometheus:<metric>` for one), so
 //! the engine shows them stale; it never blocks anything else.
 
-use super::{Source, base_url, fmt_secs, http_client, http_error};
+use super::{Source, base_url, body_capped, fmt_secs, http_client, http_error};
 use crate::engine::{Observation, SourceError, Time};
 use crate::runbook::{Runbook, redact};
 use serde_json::Value;
@@ -83,10 +83,7 @@ impl Prometheus {
             .await
             .map_err(|e| http_error(&e, self.timeout))?;
         let status = resp.status();
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| http_error(&e, self.timeout))?;
+        let body = body_capped(resp, self.timeout).await?;
         let json: Option<Value> = serde_json::from_slice(&body).ok();
         // Prometheus answers errors with a JSON body naming them; use it when there is one.
         if let Some(j) = &json

@@ -55,24 +55,46 @@ pub fn expand(s: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Expand
     Ok(Expanded { value: out, unset })
 }
 
+/// The part of a URL after `scheme://` with the credentials masked. A password may hold
+/// characters that end the authority for a URL parser (`/`, `?`, `#`, `@`, `%`, `:`): when
+/// the URL has an `@` and its authority an `@` or a `:`, all up to the last `@` is taken for
+/// the user and password (erring on the side of hiding too much).
+fn mask_userinfo(url: &str) -> std::borrow::Cow<'_, str> {
+    let Some(at) = url.rfind('@') else {
+        return url.into();
+    };
+    let authority = &url[..url.find(['/', '?', '#']).unwrap_or(url.len())];
+    // `host:port/…?q=a@b` is masked too: a password may start with digits.
+    if !authority.contains(['@', ':']) {
+        return url.into();
+    }
+    let userinfo = &url[..at];
+    let masked = match userinfo.find(':') {
+        Some(c) => format!("{}:***", &userinfo[..c]),
+        None => "***".to_string(),
+    };
+    format!("{masked}{}", &url[at..]).into()
+}
+
 /// Hide the password of a URL (`postgres://user:secret@host/db` → `postgres://user:***@host/db`)
 /// and the values of query parameters that look like secrets. Everything that is shown or
 /// recorded goes through this.
 pub fn redact(s: &str) -> String {
-    let mut out = s.to_string();
-    if let Some(scheme_end) = out.find("://") {
-        let auth_start = scheme_end + 3;
-        let rest = &out[auth_start..];
-        let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        if let Some(at) = rest[..host_end].rfind('@') {
-            let userinfo = &rest[..at];
-            let redacted = match userinfo.find(':') {
-                Some(c) => format!("{}:***", &userinfo[..c]),
-                None => "***".to_string(),
-            };
-            out = format!("{}{}{}", &out[..auth_start], redacted, &rest[at..]);
-        }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    // Every URL in the text, each up to the next space or quote.
+    while let Some(i) = rest.find("://") {
+        let auth_start = i + 3;
+        out.push_str(&rest[..auth_start]);
+        rest = &rest[auth_start..];
+        let end = rest
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '<' | '>'))
+            .unwrap_or(rest.len());
+        let (url, tail) = rest.split_at(end);
+        out.push_str(&mask_userinfo(url));
+        rest = tail;
     }
+    out.push_str(rest);
     for key in [
         "password=",
         "token=",
@@ -136,5 +158,47 @@ mod tests {
             "http://h/x?token=***&y=1"
         );
         assert_eq!(redact("http://h:9090/api"), "http://h:9090/api");
+    }
+
+    #[test]
+    fn redacts_passwords_that_url_parsers_split() {
+        for (url, user) in [
+            ("postgres://u:p@ss/w#rd?x@host/db", "u"),
+            ("postgres://u:p/ss@host:5432/db", "u"),
+            ("postgres://u:p#ss@host/db", "u"),
+            ("postgres://u:p?ss@host/db?sslmode=disable", "u"),
+            ("postgres://u:p%40ss@host/db", "u"),
+            ("postgres://u:p:ss@host/db", "u"),
+            ("postgres://u:12#34@host/db", "u"),
+            ("postgres://u:/@#?%:@host/db", "u"),
+            ("https://tok@en/#?@host/x", ""),
+        ] {
+            let r = redact(&format!("cannot connect to {url}: refused"));
+            let masked = if user.is_empty() {
+                "***".to_string()
+            } else {
+                format!("{user}:***")
+            };
+            assert!(r.contains(&format!("://{masked}@host")), "{url} gave {r}");
+            assert!(r.ends_with(": refused"), "{url} gave {r}");
+            for secret in [
+                "p@ss", "ss/w", "w#rd", "p/ss", "p#ss", "p?ss", "p%40", "p:ss", "12#34", "tok",
+                "en/#",
+            ] {
+                if url.contains(secret) {
+                    assert!(!r.contains(secret), "{secret} leaked from {url}: {r}");
+                }
+            }
+        }
+        // Two URLs in one message: both masked. An address with a port and no credentials
+        // stays as it is.
+        assert_eq!(
+            redact("a postgres://u:x/y@h1/db b https://v:z#w@h2/"),
+            "a postgres://u:***@h1/db b https://v:***@h2/"
+        );
+        assert_eq!(
+            redact("http://127.0.0.1:9090/api/v1/query"),
+            "http://127.0.0.1:9090/api/v1/query"
+        );
     }
 }

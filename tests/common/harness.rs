@@ -37,6 +37,7 @@ impl Rehearsal {
             runbook_sha256: "0".repeat(64),
             scenario: Some(scenario.name().into()),
             speed: Some(30.0),
+            continued_unverified: None,
         });
         r
     }

@@ -245,6 +245,29 @@ pub fn find_binary(candidates: &[&str]) -> Option<PathBuf> {
     None
 }
 
+/// A system program a real-system test needs (PostgreSQL, Prometheus, tmux, sqlite3), as
+/// found. Without it the test is skipped (it says so), unless `WARROOM_REQUIRE_REAL=1` is set
+/// (as `.ci/run` does): then a missing program fails the test instead of skipping it silently.
+#[track_caller]
+pub fn require<T>(what: &str, found: Option<T>) -> Option<T> {
+    if found.is_some() {
+        return found;
+    }
+    if std::env::var("WARROOM_REQUIRE_REAL").is_ok_and(|v| v == "1") {
+        panic!("WARROOM_REQUIRE_REAL=1, but {what} is not installed: this test cannot run");
+    }
+    println!("SKIP: {what} not installed; the test that needs it is skipped");
+    None
+}
+
+/// A program on the PATH, by name.
+pub fn on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
 /// Whether this process runs as root (tests then run servers as another user).
 pub fn is_root() -> bool {
     std::process::Command::new("id")
