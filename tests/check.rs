@@ -678,12 +678,6 @@ fn expect_file_error(path: &Path, needle: &str) -> Run {
         "the message should contain {needle:?}\n{}",
         r.all()
     );
-    assert!(
-        r.took < Duration::from_secs(10),
-        "took {:?}\n{}",
-        r.took,
-        r.all()
-    );
     r
 }
 

@@ -8,7 +8,7 @@ mod support;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::*;
 use warroom::real::flags::FlagApi;
 use warroom::real::health::Health;
@@ -146,13 +146,8 @@ async fn flag_faults_are_errors() {
     assert!(e.contains("malformed JSON"), "{e}");
 
     *mode.lock().expect("mode") = Mode::Slow;
-    let started = Instant::now();
     let e = api.read().await.expect_err("slow");
-    assert!(e.contains("timed out"), "{e}");
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "the timeout held"
-    );
+    assert!(e.contains("timed out after"), "the timeout held: {e}");
 
     let down = FlagApi::new(&dead_url().await, T, &flags()).expect("client");
     let e = down.read().await.expect_err("down");
@@ -269,14 +264,8 @@ async fn load_balancer_faults_are_errors() {
     );
 
     *mode.lock().expect("mode") = Mode::Slow;
-    let started = Instant::now();
-    assert!(
-        lb.set_weights(10)
-            .await
-            .expect_err("slow")
-            .contains("timed out")
-    );
-    assert!(started.elapsed() < Duration::from_secs(2));
+    let e = lb.set_weights(10).await.expect_err("slow");
+    assert!(e.contains("timed out after"), "the timeout held: {e}");
 
     let down = LoadBalancer::new(&dead_url().await, T).expect("client");
     let o = Source::read(&down).await;
@@ -297,14 +286,26 @@ async fn a_status_that_lies_about_its_shape_is_an_error() {
 
 #[tokio::test]
 async fn health_checks_run_concurrently_with_status_latency_and_timeout() {
-    let ok = Server::start(|r| {
-        assert_eq!(r.path, "/health");
-        Resp::json(200, json!({"status": "ok"})).after(Duration::from_millis(300))
-    })
+    let gauge = Arc::new(Gauge::default());
+    let ok = Server::start_gauged(
+        |r| {
+            assert_eq!(r.path, "/health");
+            Resp::json(200, json!({"status": "ok"})).after(Duration::from_millis(300))
+        },
+        gauge.clone(),
+    )
     .await;
-    let ok2 = Server::start(|_| Resp::text(200, "ok").after(Duration::from_millis(300))).await;
+    let ok2 = Server::start_gauged(
+        |_| Resp::text(200, "ok").after(Duration::from_millis(300)),
+        gauge.clone(),
+    )
+    .await;
     let failing = Server::start(|_| Resp::text(500, "db down")).await;
-    let slow = Server::start(|_| Resp::text(200, "late").after(Duration::from_secs(3))).await;
+    let slow = Server::start_gauged(
+        |_| Resp::text(200, "late").after(Duration::from_secs(3)),
+        gauge.clone(),
+    )
+    .await;
     let down = dead_url().await.trim_start_matches("http://").to_string();
 
     let ep = Endpoints {
@@ -315,11 +316,9 @@ async fn health_checks_run_concurrently_with_status_latency_and_timeout() {
         ..Default::default()
     };
     let h = Health::new(&ep, T).expect("client");
-    let started = Instant::now();
     let (blue, green) = h.check_all().await;
-    let took = started.elapsed();
-    // Two 300 ms answers and a 600 ms timeout, all at once: well under their sum.
-    assert!(took < Duration::from_millis(1200), "took {took:?}");
+    // The checks are sent at once: the three slow servers had their requests together.
+    assert_eq!(gauge.max(), 3, "the health checks ran one after another");
 
     assert!(blue.iter().all(|s| s.healthy && s.error.is_none()));
     assert!(

@@ -280,12 +280,7 @@ async fn prometheus_faults_make_metrics_unknown_with_an_error() {
         (Fault::Lying, "unexpected result type `matrix`"),
     ] {
         *fault.lock().expect("fault") = f;
-        let started = Instant::now();
         let o = Source::read(&p).await;
-        assert!(
-            started.elapsed() < Duration::from_secs(2),
-            "bounded by the timeout"
-        );
         assert!(o.metrics.values().all(|v| v.is_none()), "{o:?}");
         assert_eq!(
             o.errors.len(),
@@ -309,21 +304,23 @@ async fn prometheus_faults_make_metrics_unknown_with_an_error() {
 
 #[tokio::test]
 async fn fifty_queries_are_read_concurrently() {
-    let srv = Server::start(|_| {
-        Resp::json(
-            200,
-            json!({"status": "success", "data": {"resultType": "scalar", "result": [1.0, "2"]}}),
-        )
-        .after(Duration::from_millis(100))
-    })
+    let gauge = Arc::new(Gauge::default());
+    let srv = Server::start_gauged(
+        |_| {
+            Resp::json(
+                200,
+                json!({"status": "success", "data": {"resultType": "scalar", "result": [1.0, "2"]}}),
+            )
+            .after(Duration::from_millis(100))
+        },
+        gauge.clone(),
+    )
     .await;
     let queries = (0..50).map(|i| q(&format!("m{i}"), "x", 1.0)).collect();
     let p = Prometheus::new(&srv.url(), Duration::from_secs(2), queries).expect("client");
-    let started = Instant::now();
     let o = Source::read(&p).await;
-    let took = started.elapsed();
     assert_eq!(o.metrics.len(), 50);
     assert!(o.metrics.values().all(|v| *v == Some(2.0)));
-    // 50 × 100 ms one after another would be 5 s; 8 at a time is under a second.
-    assert!(took < Duration::from_millis(2500), "took {took:?}");
+    // Several queries in flight at once, not one after another.
+    assert!(gauge.max() > 1, "one query at a time");
 }

@@ -74,13 +74,7 @@ async fn a_command_past_its_timeout_is_killed_with_its_children() {
         pidfile.display()
     );
     let s = step(&["sh", "-c", &script], &[], Duration::from_millis(700));
-    let started = Instant::now();
     let e = shell::run(&s, &env, None).await.expect_err("timed out");
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
     assert!(e.starts_with("killed after the 700ms timeout"), "{e}");
     assert!(e.contains("started"), "{e}");
     let pid = std::fs::read_to_string(&pidfile)

@@ -74,6 +74,28 @@ impl Resp {
 
 type Handler = Arc<dyn Fn(Req) -> Resp + Send + Sync>;
 
+/// Requests being answered at once, across the servers that share it: shows that a client
+/// sent its requests concurrently, without timing anything.
+#[derive(Debug, Default)]
+pub struct Gauge {
+    now: std::sync::atomic::AtomicUsize,
+    max: std::sync::atomic::AtomicUsize,
+}
+
+impl Gauge {
+    pub fn max(&self) -> usize {
+        self.max.load(std::sync::atomic::Ordering::SeqCst)
+    }
+    fn enter(&self) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let n = self.now.fetch_add(1, SeqCst) + 1;
+        self.max.fetch_max(n, SeqCst);
+    }
+    fn leave(&self) {
+        self.now.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 /// A server on 127.0.0.1 with a free port; stopped when dropped.
 pub struct Server {
     pub addr: SocketAddr,
@@ -88,6 +110,14 @@ impl Drop for Server {
 
 impl Server {
     pub async fn start(handler: impl Fn(Req) -> Resp + Send + Sync + 'static) -> Server {
+        Server::start_gauged(handler, Arc::new(Gauge::default())).await
+    }
+
+    /// A server whose requests in flight count on `gauge`.
+    pub async fn start_gauged(
+        handler: impl Fn(Req) -> Resp + Send + Sync + 'static,
+        gauge: Arc<Gauge>,
+    ) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a loopback port");
@@ -100,8 +130,9 @@ impl Server {
                     return;
                 };
                 let h = handler.clone();
+                let g = gauge.clone();
                 conns.spawn(async move {
-                    let _ = serve(sock, h).await;
+                    let _ = serve(sock, h, &g).await;
                 });
                 while conns.try_join_next().is_some() {}
             }
@@ -119,7 +150,7 @@ impl Server {
     }
 }
 
-async fn serve(mut sock: TcpStream, h: Handler) -> std::io::Result<()> {
+async fn serve(mut sock: TcpStream, h: Handler, gauge: &Gauge) -> std::io::Result<()> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let head_end = loop {
@@ -171,9 +202,11 @@ async fn serve(mut sock: TcpStream, h: Handler) -> std::io::Result<()> {
         headers,
         body,
     });
+    gauge.enter();
     if !resp.delay.is_zero() {
         tokio::time::sleep(resp.delay).await;
     }
+    gauge.leave();
     let head = format!(
         "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         resp.status,
