@@ -248,3 +248,53 @@ fn after_a_phase_change_space_ticks_the_new_checklists_first_open_item() {
         "{out:?}"
     );
 }
+
+#[test]
+fn no_control_bidi_or_zero_width_character_from_a_server_reaches_the_screen() {
+    let mut r = Rehearsal::new(seed().runbook, Scenario::Healthy);
+    r.wait(30);
+    let evil = "backend\u{202E}txt.exe\u{1b}[2J\u{200B}\u{7}";
+    let server = |healthy: bool| warroom::engine::ServerObs {
+        address: format!("{evil}:3000"),
+        healthy,
+        latency_ms: None,
+        error: (!healthy).then(|| format!("refused: {evil}")),
+    };
+    r.event(warroom::engine::Event::Observed(
+        warroom::engine::Observation {
+            source: "health".into(),
+            pools: Some(warroom::engine::PoolsObs {
+                blue: vec![server(true)],
+                green: vec![server(false)],
+                complete: vec![
+                    warroom::runbook::PoolName::Blue,
+                    warroom::runbook::PoolName::Green,
+                ],
+                ..Default::default()
+            }),
+            flags: Some(
+                [(
+                    "dual_write_enabled".to_string(),
+                    serde_json::json!(format!("on{evil}")),
+                )]
+                .into(),
+            ),
+            errors: vec![warroom::engine::SourceError {
+                source: "flags".into(),
+                message: format!("503 {evil}"),
+            }],
+            ..Default::default()
+        },
+    ));
+    let ui = Ui::new(Mode::Live);
+    for (w, h) in SIZES {
+        let term = draw(&r, &ui, "default", w, h);
+        let text = format!("{}", term.backend());
+        let bad: Vec<char> = text
+            .chars()
+            .filter(|c| *c != '\n' && warroom::text::is_unsafe(*c))
+            .collect();
+        assert!(bad.is_empty(), "{w}x{h}: {bad:?}");
+        assert!(text.contains("SERVER DOWN"), "{w}x{h}");
+    }
+}

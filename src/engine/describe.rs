@@ -9,8 +9,13 @@ pub fn log_line(rb: &Runbook, at: Time, ev: &Event) -> Option<String> {
     describe(rb, ev).map(|l| format!("{} {l}", at.format("%H:%M:%S")))
 }
 
-/// One line for the log pane and the tracing log.
+/// One line for the log pane and the tracing log, without any character from elsewhere that
+/// could steer a terminal or hide text (`text::clean`).
 pub fn describe(rb: &Runbook, ev: &Event) -> Option<String> {
+    words(rb, ev).map(|l| crate::text::clean(&l).into_owned())
+}
+
+fn words(rb: &Runbook, ev: &Event) -> Option<String> {
     Some(match ev {
         Event::SessionStarted {
             operator,

@@ -6,6 +6,7 @@ use super::keymap::{self, Mode};
 use super::theme::Theme;
 use crate::engine::{self, Level, MetricLevel, PhaseStatus, State, Verdict, fmt_num};
 use crate::runbook::{Direction, PoolName, Runbook, fmt_duration};
+use crate::text::clean;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::{Modifier, Style};
@@ -275,7 +276,12 @@ fn alert_banner(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme)
         .filter(|(a, d)| st.pools.servers(d.pool).iter().any(|s| &s.address == *a))
     {
         spans.push(Span::styled(
-            format!(" ▲ SERVER DOWN {addr} ({}): {} ", d.pool, d.error),
+            format!(
+                " ▲ SERVER DOWN {} ({}): {} ",
+                clean(addr),
+                d.pool,
+                clean(&d.error)
+            ),
             th.get("alert.warning"),
         ));
     }
@@ -622,7 +628,7 @@ fn pools_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme, b
         lines.push(Line::from(head));
         for s in st.pools.servers(p) {
             let detail = match (&s.error, s.latency_ms) {
-                (Some(e), _) => e.clone(),
+                (Some(e), _) => clean(e).into_owned(),
                 (None, Some(l)) => format!("{:.0}ms", l),
                 (None, None) => String::new(),
             };
@@ -638,7 +644,7 @@ fn pools_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme, b
                 Span::styled(
                     format!(
                         "{:<addr_w$} ",
-                        s.address.chars().take(addr_w).collect::<String>()
+                        clean(&s.address).chars().take(addr_w).collect::<String>()
                     ),
                     th.get("text"),
                 ),
@@ -679,7 +685,7 @@ fn flags_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, th: 
             Some(serde_json::Value::Bool(true)) => ("ON".to_string(), "flag.on"),
             Some(serde_json::Value::Bool(false)) => ("OFF".to_string(), "flag.off"),
             Some(x) if x.is_number() => (format!("{x} %"), "flag.on"),
-            Some(x) => (x.to_string(), "text"),
+            Some(x) => (clean(&x.to_string()).into_owned(), "text"),
             None => ("?".into(), "metric.stale"),
         };
         let mut name_style = th.get("text");
@@ -914,7 +920,10 @@ fn dialog(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, d: &Dial
                 th.get("dialog.title"),
             )));
             for l in &p.preview {
-                head.push(Line::from(Span::styled(l.clone(), th.get("text"))));
+                head.push(Line::from(Span::styled(
+                    clean(l).into_owned(),
+                    th.get("text"),
+                )));
             }
             if let Dialog::Confirm { dry_run, .. } = d {
                 match dry_run {
@@ -929,7 +938,10 @@ fn dialog(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, d: &Dial
                             th.get("dialog.title"),
                         )));
                         for l in lines {
-                            head.push(Line::from(Span::styled(format!("  {l}"), th.get("text"))));
+                            head.push(Line::from(Span::styled(
+                                format!("  {}", clean(l)),
+                                th.get("text"),
+                            )));
                         }
                     }
                 }
@@ -953,7 +965,7 @@ fn dialog(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, d: &Dial
                         th.get(if c.pass { "gate.pass" } else { "gate.blocked" }),
                     ),
                     Span::styled(format!("{:<name_w$}", c.name), th.get("text")),
-                    Span::styled(c.evidence.clone(), th.get("muted")),
+                    Span::styled(clean(&c.evidence).into_owned(), th.get("muted")),
                 ])
             };
             let all_checks: Vec<Line> = p.checks.iter().map(check_line).collect();
