@@ -852,3 +852,25 @@ fn an_sql_check_that_writes_is_refused() {
         Some("read-only transaction"),
     );
 }
+
+#[test]
+fn no_override_naming_an_unknown_check() {
+    expect_error(
+        "no-override-unknown-check",
+        Some(69),
+        Some(14),
+        &["no_override names unknown check `critical_alert`"],
+        Some("no_critical_alert"),
+    );
+}
+
+#[test]
+fn abort_on_with_a_zero_countdown() {
+    expect_error(
+        "abort-zero-countdown",
+        Some(70),
+        Some(16),
+        &["abort_on[1]: countdown is zero"],
+        Some("the lead needs time"),
+    );
+}
