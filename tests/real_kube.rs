@@ -5,6 +5,7 @@
 //! core/v1 Services get and patch (switching a selector blue ↔ green); core/v1 Pods list and
 //! watch (JSON-lines events since a resource version), for pool health from pod readiness.
 
+mod common;
 mod support;
 
 use serde_json::{Value, json};
@@ -33,11 +34,22 @@ struct Cluster {
     services: BTreeMap<String, Value>,
     service_patches: Vec<(String, String)>,
     pods: BTreeMap<String, Value>,
+    /// Pods deleted, as the watch reports them (each with the version of its deletion).
+    deleted: Vec<Value>,
     /// The cluster's resource version: bumped by every pod change.
     rv: u64,
 }
 
 impl Cluster {
+    /// Delete a pod: the watch reports it `DELETED`.
+    fn remove_pod(&mut self, name: &str) {
+        self.rv += 1;
+        if let Some(mut p) = self.pods.remove(name) {
+            p["metadata"]["resourceVersion"] = json!(self.rv.to_string());
+            self.deleted.push(p);
+        }
+    }
+
     /// Add or change a pod: ready, or not with a container waiting for `reason`.
     fn set_pod(&mut self, name: &str, color: &str, ready: bool, reason: Option<&str>) {
         self.rv += 1;
@@ -132,6 +144,16 @@ fn pods_request(r: &Req, c: &Cluster) -> Resp {
                 .unwrap_or(0);
             if rv > since {
                 body.push_str(&json!({"type": "MODIFIED", "object": p}).to_string());
+                body.push('\n');
+            }
+        }
+        for p in c.deleted.iter().filter(|p| selects(&selector, p)) {
+            let rv: u64 = p["metadata"]["resourceVersion"]
+                .as_str()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            if rv > since {
+                body.push_str(&json!({"type": "DELETED", "object": p}).to_string());
                 body.push('\n');
             }
         }
@@ -1246,4 +1268,95 @@ async fn without_a_flag_api_a_flag_is_set_as_its_env_var_on_the_deployments() {
     for t in tasks {
         t.abort();
     }
+}
+
+/// The gates ask for capabilities, not source names: with no flag API and no load balancer, a
+/// flag with an env twin is set on the Deployments and traffic moves by the Service selector —
+/// both through the dialog and its gate, end to end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_flag_api_or_load_balancer_the_gates_pass_through_kubernetes() {
+    use ratatui::crossterm::event::KeyCode;
+    let f = fixture().await;
+    {
+        let mut c = f.cluster.lock().expect("cluster");
+        c.set_pod("backend-green-a", "green", true, None);
+        c.set_pod("backend-blue-a", "blue", true, None);
+    }
+    let mut rb = lab_runbook(true);
+    // No Prometheus here: the switch's metric checks would be unknown.
+    rb.rollout.gate.clear();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let loaded = warroom::runbook::Loaded {
+        path: dir.path().join("lab.yaml"),
+        runbook: rb,
+        warnings: Vec::new(),
+        sha256: "0".repeat(64),
+    };
+    let mut c =
+        common::console::Console::real(&loaded, &dir.path().join("k.audit"), f.ep.clone()).await;
+    assert!(
+        c.until(20, |s, _| s.st.pools.healthy(warroom::runbook::PoolName::Green) == (1, 1)
+            && s.st.source_errors.contains_key("flags")
+            && s.st.source_errors.contains_key("lb"))
+            .await,
+        "pods read, flag API and load balancer not configured: {:?}",
+        c.s.st.source_errors
+    );
+    // Flip the feature flag: the route is its env twin on the Deployments.
+    let i = c
+        .s
+        .rb
+        .flags
+        .iter()
+        .position(|x| x.id.value == "unified_attributes_enabled")
+        .expect("the flag");
+    c.ui.flag_sel = i;
+    c.press(KeyCode::Char('f'));
+    let p = c.ui.proposal(&c.s.st, &c.s.rb).expect("the flip dialog");
+    let route = p
+        .checks
+        .iter()
+        .find(|x| x.key == "route")
+        .expect("a route check");
+    assert!(route.pass && route.evidence == "through kube", "{route:?}");
+    if let Some(ph) = &p.phrase {
+        c.type_str(ph);
+    }
+    c.press(KeyCode::Enter);
+    assert!(c.ui.dialog.is_none(), "{:?}", c.dialog_error());
+    assert!(c.idle(20).await);
+    assert!(
+        matches!(
+            c.s.st.actions.last().map(|a| &a.outcome),
+            Some(warroom::engine::Outcome::Succeeded(_))
+        ),
+        "{:?}",
+        c.s.st.actions.last()
+    );
+    // Switch all traffic to green: the route is the Service selector.
+    c.press(KeyCode::Char('s'));
+    let p = c.ui.proposal(&c.s.st, &c.s.rb).expect("the switch dialog");
+    assert_ne!(
+        p.verdict(),
+        warroom::engine::Verdict::Blocked,
+        "{:#?}",
+        p.checks.iter().filter(|x| !x.pass).collect::<Vec<_>>()
+    );
+    assert!(
+        p.checks
+            .iter()
+            .any(|x| x.key == "route" && x.pass && x.evidence == "through kube")
+    );
+    c.type_str("switch to green");
+    c.press(KeyCode::Enter);
+    assert!(c.idle(20).await);
+    assert_eq!(selector_of(&f)["color"], "green");
+    // The pods of green all go away: the pool reads 0/0, not its last list.
+    f.cluster.lock().expect("cluster").remove_pod("backend-green-a");
+    assert!(
+        c.until(20, |s, _| s.st.pools.healthy(warroom::runbook::PoolName::Green) == (0, 0))
+            .await,
+        "{:?}",
+        c.s.st.pools.green
+    );
 }
