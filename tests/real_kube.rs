@@ -1295,7 +1295,11 @@ async fn without_flag_api_or_load_balancer_the_gates_pass_through_kubernetes() {
     let mut c =
         common::console::Console::real(&loaded, &dir.path().join("k.audit"), f.ep.clone()).await;
     assert!(
-        c.until(20, |s, _| s.st.pools.healthy(warroom::runbook::PoolName::Green) == (1, 1)
+        c.until(20, |s, _| s
+            .st
+            .pools
+            .healthy(warroom::runbook::PoolName::Green)
+            == (1, 1)
             && s.st.source_errors.contains_key("flags")
             && s.st.source_errors.contains_key("lb"))
             .await,
@@ -1303,13 +1307,12 @@ async fn without_flag_api_or_load_balancer_the_gates_pass_through_kubernetes() {
         c.s.st.source_errors
     );
     // Flip the feature flag: the route is its env twin on the Deployments.
-    let i = c
-        .s
-        .rb
-        .flags
-        .iter()
-        .position(|x| x.id.value == "unified_attributes_enabled")
-        .expect("the flag");
+    let i =
+        c.s.rb
+            .flags
+            .iter()
+            .position(|x| x.id.value == "unified_attributes_enabled")
+            .expect("the flag");
     c.ui.flag_sel = i;
     c.press(KeyCode::Char('f'));
     let p = c.ui.proposal(&c.s.st, &c.s.rb).expect("the flip dialog");
@@ -1352,9 +1355,16 @@ async fn without_flag_api_or_load_balancer_the_gates_pass_through_kubernetes() {
     assert!(c.idle(20).await);
     assert_eq!(selector_of(&f)["color"], "green");
     // The pods of green all go away: the pool reads 0/0, not its last list.
-    f.cluster.lock().expect("cluster").remove_pod("backend-green-a");
+    f.cluster
+        .lock()
+        .expect("cluster")
+        .remove_pod("backend-green-a");
     assert!(
-        c.until(20, |s, _| s.st.pools.healthy(warroom::runbook::PoolName::Green) == (0, 0))
+        c.until(20, |s, _| s
+            .st
+            .pools
+            .healthy(warroom::runbook::PoolName::Green)
+            == (0, 0))
             .await,
         "{:?}",
         c.s.st.pools.green

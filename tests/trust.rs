@@ -54,6 +54,13 @@ async fn typing_into_a_blocked_dialog_never_overrides() {
     assert_eq!(c.s.st.rollout_step, 1, "nothing moved");
     assert_eq!(overrides(&c), 0);
     assert_eq!(c.s.st.blocked, 1, "the attempt is recorded as blocked");
+    // The log says what failed and what was found.
+    assert!(
+        c.s.log.iter().any(|l| l.contains("BLOCKED rollout to 25 %")
+            && l.contains("bake at 10 % for 15m failed (baked")),
+        "{:#?}",
+        &c.s.log[c.s.log.len().saturating_sub(3)..]
+    );
 }
 
 #[tokio::test]
@@ -491,4 +498,102 @@ fn theme() -> warroom::ui::theme::Theme {
         Ok(t) => t,
         Err(e) => panic!("the default theme: {e}"),
     }
+}
+
+#[tokio::test]
+async fn a_reading_that_did_not_change_is_not_stored_again() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut c = Console::demo(&audit(&dir), Scenario::Healthy, SPEED).await;
+    let flags: std::collections::BTreeMap<String, serde_json::Value> =
+        [("dual_write_enabled".to_string(), serde_json::json!(true))].into();
+    let reading = || warroom::engine::Observation {
+        source: "flag-api".into(),
+        flags: Some(flags.clone()),
+        ..Default::default()
+    };
+    let now = c.s.clock.now();
+    c.s.observe_at(now, reading());
+    c.s.observe_at(now, reading());
+    c.settle().await;
+    let stored: Vec<bool> = c
+        .events()
+        .iter()
+        .filter_map(|e| match e {
+            Event::Observed(o) if o.source == "flag-api" => Some(o.unchanged),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(stored, vec![false, true], "the repeat is a small marker");
+    // The marker still says the source answered: the flags' reading is fresh.
+    assert!(c.s.st.flags_at.is_some());
+}
+
+/// The simulator on tokio's paused clock: a step takes its simulated time, and a cancelled
+/// step never takes effect. No store, so nothing runs on real time.
+#[tokio::test(start_paused = true)]
+async fn the_simulator_runs_on_a_clock_tests_can_pause_and_drops_a_cancelled_step() {
+    use warroom::adapters::{Job, Report};
+    use warroom::engine::PlannedStep;
+    use warroom::runbook::StepAction;
+    let rb = common::seed().runbook;
+    let start = chrono::Utc::now();
+    let clock = warroom::clock::Clock::new(start, 1.0);
+    let world = warroom::sim::World::new(&rb, Scenario::Healthy, 7);
+    let (job_tx, job_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (rep_tx, mut rep_rx) = tokio::sync::mpsc::unbounded_channel();
+    let task = tokio::spawn(warroom::sim::run(
+        world,
+        clock,
+        rb.monitoring.interval,
+        job_rx,
+        rep_tx,
+    ));
+    let step = |action| PlannedStep {
+        name: "step".into(),
+        action,
+    };
+    job_tx
+        .send(Job::Run {
+            id: 1,
+            steps: vec![step(StepAction::WaitRollout {
+                deployment: "backend-green".into(),
+            })],
+        })
+        .expect("send");
+    let finished_at = loop {
+        match rep_rx.recv().await.expect("a report") {
+            Report::Finished { id: 1, at, ok, .. } => {
+                assert!(ok);
+                break at;
+            }
+            _ => continue,
+        }
+    };
+    let took = (finished_at - start).to_std().expect("later");
+    assert!(took >= std::time::Duration::from_secs(40), "{took:?}");
+    // A switch that is cancelled before it is due never happens.
+    job_tx
+        .send(Job::Run {
+            id: 2,
+            steps: vec![step(StepAction::SwitchPool(PoolName::Green))],
+        })
+        .expect("send");
+    job_tx.send(Job::Cancel { id: 2 }).expect("send");
+    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+    let mut active = None;
+    while let Ok(r) = rep_rx.try_recv() {
+        match r {
+            Report::StepFinished { id: 2, .. } | Report::Finished { id: 2, .. } => {
+                panic!("the cancelled step ran")
+            }
+            Report::Observed { observation, .. } => {
+                if let Some(p) = observation.pools {
+                    active = p.active;
+                }
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(active, Some(PoolName::Blue), "traffic never moved");
+    task.abort();
 }

@@ -801,6 +801,14 @@ fn status_bar(f: &mut Frame, area: Rect, st: &State, ui: &Ui, th: &Theme, ch: &C
             }),
         ),
     ];
+    if let Some(i) = st.current_phase()
+        && st.phases[i].failed.is_some()
+    {
+        spans.push(Span::styled(
+            " ✗ PHASE FAILED: R retry/skip ",
+            th.get("alert.critical"),
+        ));
+    }
     if let Some(m) = &ui.message {
         spans.push(Span::styled(format!(" {m}"), th.get("gate.confirm")));
     }
