@@ -119,7 +119,11 @@ pub fn markdown(rb: &Runbook, records: &[Record]) -> Result<String, String> {
     for (i, (p, s)) in rb.phases.iter().zip(&st.phases).enumerate() {
         let took = match st.phase_took(i) {
             Some(d) => {
-                let over = if d > p.duration { " (overrun)" } else { "" };
+                let over = if engine::phase_overrun(&st, rb, i) {
+                    " (overrun)"
+                } else {
+                    ""
+                };
                 format!("{}{over}", fmt_duration(d))
             }
             None => "—".into(),
@@ -288,13 +292,12 @@ pub fn markdown(rb: &Runbook, records: &[Record]) -> Result<String, String> {
             continue;
         };
         any = true;
-        let target = rb.procedure(procedure).map(|p| p.target);
-        let took = a
-            .finished_at
-            .map(|f| (f - a.requested_at).to_std().unwrap_or_default());
-        let verdict = match (took, target) {
-            (Some(t), Some(g)) if t <= g => "within target",
-            (Some(_), Some(_)) => "**missed target**",
+        let timing = engine::rollback_timing(&st, rb, a);
+        let target = timing.and_then(|t| t.target);
+        let took = timing.filter(|t| t.finished).map(|t| t.took);
+        let verdict = match timing {
+            Some(t) if t.finished && t.target.is_some() && !t.over_target() => "within target",
+            Some(t) if t.finished && t.target.is_some() => "**missed target**",
             _ => "did not finish",
         };
         md!(
@@ -326,9 +329,8 @@ pub fn markdown(rb: &Runbook, records: &[Record]) -> Result<String, String> {
     md!(o);
     for c in &rb.success_criteria {
         let verdict = match &c.metric {
-            Some(m) => match st.metrics.get(&m.value).and_then(|s| s.last) {
-                Some(v) => {
-                    let ok = c.below.is_none_or(|b| v < b) && c.above.is_none_or(|a| v > a);
+            Some(_) => match engine::criterion_met(&st, c) {
+                Some((ok, v)) => {
                     format!(
                         "{} (last {})",
                         if ok { "met" } else { "**missed**" },

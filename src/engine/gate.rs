@@ -708,7 +708,7 @@ fn pool_check(st: &State, rb: &Runbook, pool: PoolName) -> Check {
     check(
         "pool_healthy",
         format!("{pool} pool healthy"),
-        fresh && n > 0 && ok == n,
+        fresh && super::pool_healthy(st, pool),
         match (st.pools.observed_at, fresh) {
             (None, _) => "no health reading yet".to_string(),
             (Some(_), true) => format!("{ok}/{n} healthy"),

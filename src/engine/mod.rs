@@ -5,6 +5,7 @@ mod apply;
 mod describe;
 mod event;
 mod gate;
+mod rules;
 mod state;
 
 pub use abort::{AUTO_ABORT, abort_cause, abort_transitions, cancel_abort};
@@ -12,4 +13,5 @@ pub use apply::{alert_transitions, apply};
 pub use describe::{describe, log_line};
 pub use event::*;
 pub use gate::*;
+pub use rules::*;
 pub use state::*;

@@ -325,10 +325,9 @@ pub fn emergency(rb: &Runbook, st: &State, th: &Theme) -> Option<Line<'static>> 
     }
     if let Some(a) = st.running()
         && let engine::Action::Rollback { procedure } = &a.action
+        && let Some(timing) = engine::rollback_timing(st, rb, a)
     {
-        let took = st.age(Some(a.requested_at)).unwrap_or_default();
-        let target = rb.procedure(procedure).map(|p| p.target);
-        let over = target.is_some_and(|t| took > t);
+        let (took, target, over) = (timing.took, timing.target, timing.over_target());
         return Some(Line::from(Span::styled(
             format!(
                 " ⏱ ROLLBACK {} running {}{}{} ",
@@ -350,11 +349,8 @@ pub fn emergency(rb: &Runbook, st: &State, th: &Theme) -> Option<Line<'static>> 
     let engine::Action::Rollback { procedure } = &a.action else {
         return None;
     };
-    let took = (a.finished_at? - a.requested_at)
-        .to_std()
-        .unwrap_or_default();
-    let target = rb.procedure(procedure).map(|p| p.target);
-    let within = target.is_none_or(|t| took <= t);
+    let timing = engine::rollback_timing(st, rb, a)?;
+    let (took, target, within) = (timing.took, timing.target, !timing.over_target());
     let (word, ok) = match &a.outcome {
         engine::Outcome::Succeeded(_) => ("rolled back in", true),
         engine::Outcome::Failed(_) => ("rollback FAILED after", false),
@@ -390,7 +386,7 @@ fn phase_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme, b
             PhaseStatus::Done => ("✓", "phase.done"),
         };
         let took = st.phase_took(i);
-        let over = took.is_some_and(|t| t > p.duration);
+        let over = engine::phase_overrun(st, rb, i);
         let actual = match (s.started, took) {
             (Some(a), Some(t)) if big => format!("{}→{}", a.format("%H:%M"), short_duration(t)),
             (Some(_), Some(t)) => short_duration(t),
@@ -613,7 +609,7 @@ fn pools_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme, b
             Span::styled(format!(" {traffic} "), th.get("text")),
             Span::styled(
                 format!(" {ok}/{n} healthy "),
-                th.get(if n > 0 && ok == n {
+                th.get(if engine::pool_healthy(st, p) {
                     "pool.healthy"
                 } else {
                     "pool.down"
