@@ -8,7 +8,7 @@ use warroom::runbook::{self, Severity};
 use warroom::sim::Scenario;
 use warroom::ui::theme::{self, Theme};
 
-const DEFAULT_RUNBOOK: &str = "runbooks/unified-attributes.yaml";
+const DEFAULT_RUNBOOK: &str = runbook::BUILTIN_PATH;
 
 #[derive(Parser)]
 #[command(
@@ -25,7 +25,8 @@ struct Cli {
 enum Cmd {
     /// Open the console on the embedded simulated production (for trying, demos and rehearsals).
     Demo {
-        /// The runbook to drive.
+        /// The runbook to drive. Default: runbooks/unified-attributes.yaml here, else the copy
+        /// built into warroom.
         #[arg(long, default_value = DEFAULT_RUNBOOK)]
         runbook: PathBuf,
         /// The audit log (SQLite). An existing log is resumed. Default: a new file in the user's data dir.
@@ -95,6 +96,12 @@ enum Cmd {
     Check {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Write a commented starter runbook that passes `check`, to edit into your own plan.
+    Init {
+        /// Where to write it (never over an existing file).
+        #[arg(default_value = "runbook.yaml")]
+        file: PathBuf,
     },
     /// List the built-in themes.
     Themes,
@@ -175,6 +182,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let done = match cli.cmd {
         Cmd::Check { files } => Ok(check(&files)),
+        Cmd::Init { file } => init(&file),
         Cmd::Themes => {
             for (name, text) in theme::BUILTIN {
                 match theme::parse(text, name) {
@@ -306,7 +314,7 @@ fn runbook_and_theme(
     runbook: &std::path::Path,
     theme: &str,
 ) -> Result<(runbook::Loaded, Theme), Failure> {
-    let loaded = runbook::load(runbook).map_err(|e| Failure::input(e.to_string()))?;
+    let loaded = runbook::load_or_builtin(runbook).map_err(|e| Failure::input(e.to_string()))?;
     let theme = Theme::load(theme).map_err(Failure::config)?;
     Ok((loaded, theme))
 }
@@ -334,12 +342,68 @@ fn init_tracing() {
         .try_init();
 }
 
+fn init(file: &std::path::Path) -> Result<ExitCode, Failure> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(file)
+        .map_err(|e| {
+            Failure::input(if e.kind() == std::io::ErrorKind::AlreadyExists {
+                format!(
+                    "{}: already exists; give another name (warroom init FILE) or remove it",
+                    file.display()
+                )
+            } else {
+                format!("{}: cannot write: {e}", file.display())
+            })
+        })?;
+    f.write_all(runbook::STARTER.as_bytes())
+        .map_err(|e| Failure::input(format!("{}: cannot write: {e}", file.display())))?;
+    println!(
+        "wrote {} — edit it, then `warroom check {0}` and `warroom demo --runbook {0}`",
+        file.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 fn os_user() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("USERNAME"))
         .ok()
         .filter(|u| !u.trim().is_empty())
+        .or_else(login_name)
         .unwrap_or_else(|| "operator".into())
+}
+
+/// The name of the user this process runs as, from the user database (when `$USER` is empty,
+/// as under some service managers and containers).
+fn login_name() -> Option<String> {
+    #[cfg(unix)]
+    {
+        let mut buf = vec![0u8; 4096];
+        // SAFETY: getpwuid_r writes into `pwd` and `buf` (whose length we pass) and sets
+        // `result` to `&pwd` on success; `pw_name` then points into `buf`, which outlives its
+        // use here.
+        unsafe {
+            let mut pwd: libc::passwd = std::mem::zeroed();
+            let mut result: *mut libc::passwd = std::ptr::null_mut();
+            let rc = libc::getpwuid_r(
+                libc::getuid(),
+                &mut pwd,
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                &mut result,
+            );
+            if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
+                return None;
+            }
+            let name = std::ffi::CStr::from_ptr(pwd.pw_name).to_string_lossy();
+            Some(name.trim().to_string()).filter(|n| !n.is_empty())
+        }
+    }
+    #[cfg(not(unix))]
+    None
 }
 
 fn default_audit_path(mode: &str) -> PathBuf {
@@ -394,7 +458,7 @@ fn runbook_for(
         (None, Some((p, _))) => PathBuf::from(p),
         (None, None) => PathBuf::from(DEFAULT_RUNBOOK),
     };
-    let loaded = runbook::load(&path).map_err(|e| e.to_string())?;
+    let loaded = runbook::load_or_builtin(&path).map_err(|e| e.to_string())?;
     if let Some((_, sha)) = first
         && sha != loaded.sha256
     {

@@ -114,6 +114,23 @@ pub struct Loaded {
     pub sha256: String,
 }
 
+/// The plan warroom ships with, built into the binary so that `warroom demo` works from any
+/// directory: used when its path (relative, as the demo's default names it) is not there.
+pub const BUILTIN_PATH: &str = "runbooks/unified-attributes.yaml";
+const BUILTIN: &str = include_str!("../../runbooks/unified-attributes.yaml");
+
+/// The commented starter runbook `warroom init` writes.
+pub const STARTER: &str = include_str!("../../runbooks/starter.yaml");
+
+/// The file at `path`; the built-in plan when `path` is the built-in's own relative path and
+/// no such file is here.
+pub fn load_or_builtin(path: &Path) -> Result<Loaded, LoadError> {
+    if path == Path::new(BUILTIN_PATH) && !path.exists() {
+        return parse(path, BUILTIN.as_bytes());
+    }
+    load(path)
+}
+
 /// Read, parse and check a runbook file.
 pub fn load(path: &Path) -> Result<Loaded, LoadError> {
     let file_err = |message: String| LoadError::File {

@@ -105,7 +105,9 @@ pub async fn run_console(
     let operator = session.operator.clone();
     let mut ui = Ui::new(Mode::Live);
     let mut input = spawn_input();
-    let mut terminal = ratatui::init();
+    let mut terminal = ratatui::try_init().map_err(|e| {
+        color_eyre::eyre::eyre!("warroom needs a terminal (stdin and stdout on a TTY): {e}")
+    })?;
     // Readings, the clock and stopwatches are drawn on the tick; keys, actions, alerts and
     // failures redraw at once. Frames stay cheap however fast the source clock runs.
     let mut tick = tokio::time::interval(Duration::from_secs(1));
