@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use warroom::audit;
 use warroom::runbook::{self, Severity};
+use warroom::session::Session;
 use warroom::sim::Scenario;
 use warroom::ui::theme::{self, Theme};
 
@@ -252,9 +253,12 @@ fn run(
     prepare_resume(&audit, continue_unverified)?;
     init_tracing();
     runtime()
-        .block_on(warroom::ui::live::run_real(
-            &loaded, &audit, &operator, &theme,
-        ))
+        .block_on(async {
+            let session = Session::start_run(&loaded, &audit, &operator)
+                .await
+                .map_err(|e| color_eyre::eyre::eyre!(e))?;
+            warroom::ui::live::run_console(session, &theme, &audit, "LIVE".into()).await
+        })
         .map_err(Failure::run)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -277,16 +281,14 @@ fn demo(
     let audit = audit.unwrap_or_else(|| default_audit_path("demo"));
     prepare_resume(&audit, continue_unverified)?;
     init_tracing();
-    let opts = warroom::ui::live::DemoOptions {
-        runbook: loaded,
-        audit,
-        operator,
-        theme,
-        speed,
-        scenario,
-    };
     runtime()
-        .block_on(warroom::ui::live::run_demo(opts))
+        .block_on(async {
+            let session = Session::start_demo(&loaded, &audit, &operator, speed, scenario)
+                .await
+                .map_err(|e| color_eyre::eyre::eyre!(e))?;
+            let label = format!("SIM ×{speed}");
+            warroom::ui::live::run_console(session, &theme, &audit, label).await
+        })
         .map_err(Failure::run)?;
     Ok(ExitCode::SUCCESS)
 }

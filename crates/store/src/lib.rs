@@ -3,6 +3,9 @@
 
 pub mod export;
 
+// The core's modules, by the names the code has always used.
+use warroom_core::{engine, runbook, text};
+
 use crate::engine::{Event, Time};
 use sha2::{Digest, Sha256};
 use sqlx::SqlitePool;

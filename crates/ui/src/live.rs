@@ -6,20 +6,9 @@ use super::keymap::Mode;
 use super::render::{Chrome, render};
 use super::theme::Theme;
 use crate::session::{Session, Wake};
-use crate::sim::Scenario;
 use ratatui::crossterm::event::{self as cevent, Event as TermEvent, KeyEventKind};
-use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::mpsc;
-
-pub struct DemoOptions {
-    pub runbook: crate::runbook::Loaded,
-    pub audit: PathBuf,
-    pub operator: String,
-    pub theme: Theme,
-    pub speed: f64,
-    pub scenario: Scenario,
-}
 
 fn short(h: &str) -> String {
     h.chars().take(12).collect()
@@ -49,49 +38,6 @@ pub fn spawn_input() -> mpsc::Receiver<TermEvent> {
         }
     });
     rx
-}
-
-pub async fn run_demo(opts: DemoOptions) -> color_eyre::Result<()> {
-    let session = Session::start_demo(
-        &opts.runbook,
-        &opts.audit,
-        &opts.operator,
-        opts.speed,
-        opts.scenario,
-    )
-    .await
-    .map_err(|e| color_eyre::eyre::eyre!(e))?;
-    run_console(
-        session,
-        &opts.theme,
-        &opts.audit,
-        format!("SIM ×{}", opts.speed),
-    )
-    .await
-}
-
-/// `warroom run`: the console on the real systems the runbook's targets name.
-pub async fn run_real(
-    loaded: &crate::runbook::Loaded,
-    audit: &std::path::Path,
-    operator: &str,
-    theme: &Theme,
-) -> color_eyre::Result<()> {
-    let how = crate::session::Start {
-        loaded,
-        audit,
-        operator,
-        mode: "run",
-        scenario: None,
-        speed: None,
-    };
-    let rb = loaded.runbook.clone();
-    let session = Session::start(how, move |st, jobs, reports| {
-        crate::real::spawn(&rb, st, jobs, reports)
-    })
-    .await
-    .map_err(|e| color_eyre::eyre::eyre!(e))?;
-    run_console(session, theme, audit, "LIVE".into()).await
 }
 
 /// The console loop over a started session.

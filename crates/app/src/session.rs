@@ -129,6 +129,28 @@ impl Session {
         .await
     }
 
+    /// Open (or resume) an audit log and start the real systems the runbook's targets name
+    /// (`warroom run`), on the real clock.
+    pub async fn start_run(
+        loaded: &Loaded,
+        audit: &Path,
+        operator: &str,
+    ) -> Result<Session, String> {
+        let how = Start {
+            loaded,
+            audit,
+            operator,
+            mode: "run",
+            scenario: None,
+            speed: None,
+        };
+        let rb = loaded.runbook.clone();
+        Session::start(how, move |st, jobs, reports| {
+            crate::real::spawn(&rb, st, jobs, reports)
+        })
+        .await
+    }
+
     /// Open (or resume) an audit log and start the adapters `spawn` returns, with the clock
     /// they run on.
     pub async fn start(

@@ -117,10 +117,10 @@ pub struct Loaded {
 /// The plan warroom ships with, built into the binary so that `warroom demo` works from any
 /// directory: used when its path (relative, as the demo's default names it) is not there.
 pub const BUILTIN_PATH: &str = "runbooks/unified-attributes.yaml";
-const BUILTIN: &str = include_str!("../../runbooks/unified-attributes.yaml");
+const BUILTIN: &str = include_str!("../../../../runbooks/unified-attributes.yaml");
 
 /// The commented starter runbook `warroom init` writes.
-pub const STARTER: &str = include_str!("../../runbooks/starter.yaml");
+pub const STARTER: &str = include_str!("../../../../runbooks/starter.yaml");
 
 /// The file at `path`; the built-in plan when `path` is the built-in's own relative path and
 /// no such file is here.

@@ -12,33 +12,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-/// The signals a runbook metric can take from the simulator (`sim:` key).
-pub const SIGNALS: &[&str] = &[
-    "request_rate",
-    "error_rate",
-    "blue.error_rate",
-    "green.error_rate",
-    "latency_p50",
-    "latency_p95",
-    "latency_p99",
-    "blue.latency_p95",
-    "green.latency_p95",
-    "active_connections",
-    "db_query_time",
-    "db_pool_usage",
-    "replication_lag",
-    "lock_wait",
-    "listing_rate",
-    "search_success",
-    "attribute_usage",
-    "active_users",
-    "cache_hit_rate",
-    "categories_throughput",
-    "search_throughput",
-    "cpu",
-    "memory",
-    "disk",
-];
+pub use warroom_core::sim_signals::SIGNALS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Scenario {

@@ -578,7 +578,8 @@ mod tests {
     use std::path::Path;
 
     fn seed() -> Runbook {
-        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/unified-attributes.yaml");
+        let p =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../runbooks/unified-attributes.yaml");
         match crate::runbook::load(&p) {
             Ok(l) => l.runbook,
             Err(e) => panic!("{e}"),

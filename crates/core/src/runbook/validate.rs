@@ -127,7 +127,7 @@ pub fn validate(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>) -> Vec<Diag>
             }
         }
         if let Some(sig) = &m.sim
-            && !crate::sim::SIGNALS.contains(&sig.value.as_str())
+            && !crate::sim_signals::SIGNALS.contains(&sig.value.as_str())
         {
             out.push(
                 Diag::error(
@@ -137,7 +137,10 @@ pub fn validate(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>) -> Vec<Diag>
                         m.id.value, sig.value
                     ),
                 )
-                .hint(format!("signals: {}", crate::sim::SIGNALS.join(", "))),
+                .hint(format!(
+                    "signals: {}",
+                    crate::sim_signals::SIGNALS.join(", ")
+                )),
             );
         }
     }

@@ -8,11 +8,11 @@ use std::path::Path;
 
 /// The themes shipped inside the binary (the files in themes/).
 pub const BUILTIN: &[(&str, &str)] = &[
-    ("default", include_str!("../../themes/default.toml")),
-    ("light", include_str!("../../themes/light.toml")),
+    ("default", include_str!("../../../themes/default.toml")),
+    ("light", include_str!("../../../themes/light.toml")),
     (
         "high-contrast",
-        include_str!("../../themes/high-contrast.toml"),
+        include_str!("../../../themes/high-contrast.toml"),
     ),
 ];
 
