@@ -298,3 +298,46 @@ fn no_control_bidi_or_zero_width_character_from_a_server_reaches_the_screen() {
         assert!(text.contains("SERVER DOWN"), "{w}x{h}");
     }
 }
+
+/// At 80x24 the header keeps the traffic share, the active pool and the go/no-go (the plan's
+/// name gives way first), and the auto-abort line keeps its key.
+#[test]
+fn a_small_screen_keeps_the_header_and_the_emergency_line_whole() {
+    let mut r = Rehearsal::new(seed().runbook, Scenario::BadCanary);
+    r.run_to_phase("green-deployment");
+    r.canary_to(25);
+    // Green critical long enough for the seed's auto-abort rule.
+    r.wait(180);
+    for e in engine::abort_transitions(&r.st, &r.rb) {
+        r.event(e);
+    }
+    assert!(r.st.abort.is_some(), "the countdown runs");
+    let ui = Ui::new(Mode::Live);
+    let term = draw(&r, &ui, "default", 80, 24);
+    let text = format!("{}", term.backend());
+    assert!(text.contains("Rollout 25 %"), "{text}");
+    assert!(text.contains("Active BLUE"), "{text}");
+    assert!(text.contains("GO signed"), "{text}");
+    assert!(
+        text.contains("AUTO-ABORT in") && text.contains("c cancel"),
+        "{text}"
+    );
+    insta::assert_snapshot!("abort_countdown_80x24", term.backend());
+    // After the rollback: 0 % and BLUE, still on the header.
+    let id = r.act(
+        Action::Rollback {
+            procedure: "instant".into(),
+        },
+        true,
+    );
+    let _ = id;
+    r.wait(20);
+    let term = draw(&r, &ui, "default", 80, 24);
+    let text = format!("{}", term.backend());
+    assert!(
+        text.contains("Rollout 0 %") && text.contains("Active BLUE"),
+        "{text}"
+    );
+    assert!(text.contains("x acknowledge"), "{text}");
+    insta::assert_snapshot!("rolled_back_80x24", term.backend());
+}

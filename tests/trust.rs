@@ -394,6 +394,11 @@ async fn auto_abort_counts_down_and_runs_the_rollback() {
     assert!(c.until(600, |s, _| s.st.abort.is_some()).await, "armed");
     let armed = c.s.st.abort.clone().expect("countdown");
     assert_eq!(armed.procedure, "instant");
+    // The lead opens the cancel dialog and hesitates: when the countdown runs out the dialog
+    // closes (it must not keep taking keys with nothing on screen).
+    c.press(KeyCode::Char('c'));
+    assert!(matches!(c.ui.dialog, Some(Dialog::CancelAbort { .. })));
+    c.type_str("let me th");
     // Left alone, the procedure runs at zero, as if confirmed, and finishes within target.
     assert!(
         c.until(600, |s, _| s.st.actions.iter().any(
@@ -402,6 +407,10 @@ async fn auto_abort_counts_down_and_runs_the_rollback() {
         .await
     );
     assert!(c.idle(600).await);
+    assert!(
+        c.ui.dialog.is_none(),
+        "the cancel dialog closed with the countdown"
+    );
     let a =
         c.s.st
             .actions
@@ -411,6 +420,7 @@ async fn auto_abort_counts_down_and_runs_the_rollback() {
             .expect("the rollback")
             .clone();
     assert_eq!(a.by, warroom::engine::AUTO_ABORT);
+    assert_eq!(a.confirmed, None, "nobody typed a phrase for it");
     assert!(
         matches!(a.outcome, Outcome::Succeeded(_)),
         "{:?}",

@@ -193,6 +193,13 @@ impl Ui {
     /// Follow the state: a dialog whose verdict changed (blocked ↔ allowed) clears what was
     /// typed and says so, so that nothing typed for one verdict is taken for the other.
     pub fn sync(&mut self, st: &State, rb: &Runbook) {
+        // A countdown that ended (ran out, stood down, or a rollback took over) leaves nothing
+        // to cancel: its dialog closes rather than keep taking keys.
+        if matches!(self.dialog, Some(Dialog::CancelAbort { .. })) && st.abort.is_none() {
+            self.dialog = None;
+            self.message = Some("the auto-abort countdown ended: nothing to cancel".into());
+            return;
+        }
         let Some(Dialog::Confirm {
             action,
             stage,

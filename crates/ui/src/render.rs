@@ -36,7 +36,14 @@ pub fn render(f: &mut Frame, rb: &Runbook, st: &State, ui: &Ui, th: &Theme, ch: 
         area,
     );
     let big = area.height >= 55 && area.width >= 200;
-    let log_h = if big { 14 } else { 7 };
+    // A short screen gives the log fewer rows before anything else loses one.
+    let log_h = if big {
+        14
+    } else if area.height < 30 {
+        4
+    } else {
+        7
+    };
     let urgent = emergency(rb, st, th);
     let [title, urgent_area, banner, body, log, status, hints] = Layout::vertical([
         Constraint::Length(1),
@@ -111,43 +118,23 @@ fn hms(t: Option<engine::Time>) -> String {
 }
 
 fn title_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme, ui: &Ui) {
-    let phase = match st.current_phase() {
-        Some(i) => format!("Phase {}/{} {}", i + 1, rb.phases.len(), rb.phases[i].name),
-        None if st.phases.iter().all(|p| p.status == PhaseStatus::Done) => "All phases done".into(),
-        None => "Not started".into(),
-    };
     let active = st.pools.active.unwrap_or(rb.pools.active);
-    let mut spans = vec![];
-    if ui.mode == Mode::Replay {
-        spans.push(Span::styled(" REPLAY ", th.get("replay")));
-    }
-    spans.extend([
-        Span::styled(" WARROOM ", th.get("pool.active")),
-        Span::styled(
-            format!(
-                " {} ",
-                short_name(&rb.name, if area.width >= 200 { 80 } else { 34 })
-            ),
-            th.get("title"),
-        ),
-        Span::styled(
-            format!("· {} ", rb.environment.as_deref().unwrap_or("")),
-            th.get("muted"),
-        ),
-        Span::styled("│ ", th.get("border")),
-        Span::styled(phase, th.get("phase.active")),
-        Span::styled(" │ ", th.get("border")),
+    let sep = || Span::styled(" │ ", th.get("border"));
+    // What must always show, in order: the traffic share, the active pool, the go/no-go.
+    // The phase and then the plan's name get what room is left.
+    let mut tail = vec![
+        sep(),
         Span::styled(
             format!("Rollout {} %", st.traffic_share(rb)),
             th.get("title"),
         ),
-        Span::styled(" │ ", th.get("border")),
+        sep(),
         Span::styled("Active ", th.get("muted")),
         Span::styled(active.as_str().to_uppercase(), th.get(pool_style(active))),
-    ]);
+    ];
     if let Some(d) = &st.decision {
-        spans.push(Span::styled(" │ ", th.get("border")));
-        spans.push(Span::styled(
+        tail.push(sep());
+        tail.push(Span::styled(
             match (d.go, d.withdrawn.is_some()) {
                 (true, false) => "GO signed",
                 (true, true) => "GO WITHDRAWN",
@@ -160,6 +147,44 @@ fn title_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme, ui
             }),
         ));
     }
+    let mut head = vec![];
+    if ui.mode == Mode::Replay {
+        head.push(Span::styled(" REPLAY ", th.get("replay")));
+    }
+    head.push(Span::styled(" WARROOM ", th.get("pool.active")));
+    let used = |spans: &[Span]| spans.iter().map(|s| s.width()).sum::<usize>();
+    let room = (area.width as usize).saturating_sub(used(&head) + used(&tail));
+    let (phase, phase_short) = match st.current_phase() {
+        Some(i) => (
+            format!("Phase {}/{} {}", i + 1, rb.phases.len(), rb.phases[i].name),
+            format!("Phase {}/{}", i + 1, rb.phases.len()),
+        ),
+        None if st.phases.iter().all(|p| p.status == PhaseStatus::Done) => {
+            ("All phases done".to_string(), "Done".to_string())
+        }
+        None => ("Not started".to_string(), "Not started".to_string()),
+    };
+    let phase_w = phase.chars().count() + 3;
+    let mut middle = Vec::new();
+    if room >= phase_w + 12 {
+        // The plan's name, shortened to what is left after the phase.
+        let name_w = (room - phase_w - 3).min(if area.width >= 200 { 80 } else { 40 });
+        middle.push(Span::styled(
+            format!(" {} ", short_name(&rb.name, name_w)),
+            th.get("title"),
+        ));
+        middle.push(sep());
+        middle.push(Span::styled(phase, th.get("phase.active")));
+    } else if room >= phase_w {
+        middle.push(sep());
+        middle.push(Span::styled(phase, th.get("phase.active")));
+    } else if room >= phase_short.chars().count() + 3 {
+        middle.push(sep());
+        middle.push(Span::styled(phase_short, th.get("phase.active")));
+    }
+    let mut spans = head;
+    spans.extend(middle);
+    spans.extend(tail);
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
@@ -311,16 +336,18 @@ fn mmss(d: std::time::Duration) -> String {
 pub fn emergency(rb: &Runbook, st: &State, th: &Theme) -> Option<Line<'static>> {
     if let Some(c) = &st.abort {
         let left = (c.deadline - st.now?).to_std().unwrap_or_default();
+        // The key comes before the cause: on a narrow screen the cause is what is cut.
         return Some(Line::from(vec![
             Span::styled(
                 format!(" ⚠ AUTO-ABORT in {} ", mmss(left)),
                 th.get("alert.critical").add_modifier(Modifier::BOLD),
             ),
             Span::styled(
-                format!(" rollback {} will run — {} ", c.procedure, c.cause),
+                format!(" rollback {} ", c.procedure),
                 th.get("alert.critical"),
             ),
-            Span::styled(" c cancel (with a reason) ", th.get("key")),
+            Span::styled(" c cancel ", th.get("key")),
+            Span::styled(format!(" {} ", clean(&c.cause)), th.get("alert.critical")),
         ]));
     }
     if let Some(a) = st.running()

@@ -94,7 +94,11 @@ pub fn abort_transitions(st: &State, rb: &Runbook) -> Vec<Event> {
             ..Default::default()
         };
         match submit(st, rb, &p, AUTO_ABORT, &sub) {
-            Ok(evs) => out.extend(evs),
+            // Nobody typed anything: the expiry above is the confirmation.
+            Ok(evs) => out.extend(
+                evs.into_iter()
+                    .filter(|e| !matches!(e, Event::ActionConfirmed { .. })),
+            ),
             // A check no override may pass: the attempt is recorded, nothing runs.
             Err(_) => out
                 .extend(submit(st, rb, &p, AUTO_ABORT, &Submission::default()).unwrap_or_default()),

@@ -890,6 +890,17 @@ pub fn submit(
     };
     let id = st.next_action_id();
     let mut out = Vec::new();
+    // A rollback by hand ends an auto-abort countdown: the lead did what it would have done.
+    if let Action::Rollback { procedure } = &p.action
+        && let Some(c) = &st.abort
+        && by != super::AUTO_ABORT
+    {
+        out.push(Event::AbortCancelled {
+            rule: c.rule,
+            by: by.to_string(),
+            reason: format!("rollback {procedure} (#{id}) requested by hand"),
+        });
+    }
     // A rollback takes over from whatever runs: that action is cancelled first.
     if let Action::Rollback { procedure } = &p.action
         && let Some(running) = st.running()
