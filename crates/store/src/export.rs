@@ -265,22 +265,24 @@ pub fn markdown(rb: &Runbook, records: &[Record]) -> Result<String, String> {
 
     md!(o, "## Time at each rollout step");
     md!(o);
-    let steps: Vec<_> = st
-        .actions
-        .iter()
-        .filter_map(|a| match (&a.action, &a.outcome, a.finished_at) {
-            (Action::RolloutStep { percent, .. }, Outcome::Succeeded(_), Some(t)) => {
-                Some((*percent, t))
-            }
-            _ => None,
-        })
-        .collect();
-    if steps.is_empty() {
+    let periods = engine::rollout_periods(&st);
+    if periods.is_empty() {
         md!(o, "The rollout did not start.");
     }
-    for (i, (pct, t)) in steps.iter().enumerate() {
-        let end = steps.get(i + 1).map(|s| s.1).or(last).unwrap_or(*t);
-        md!(o, "- {pct} %: from {} for {}", hm(*t), dur(*t, end));
+    for p in &periods {
+        let end = p.until.or(last).unwrap_or(p.from);
+        let by = p
+            .ended_by
+            .as_ref()
+            .map(|r| format!(", ended by rollback {r}"))
+            .unwrap_or_default();
+        md!(
+            o,
+            "- {} %: from {} for {}{by}",
+            p.percent,
+            hm(p.from),
+            dur(p.from, end)
+        );
     }
     md!(o);
 

@@ -195,6 +195,11 @@ impl Ui {
     pub fn sync(&mut self, st: &State, rb: &Runbook) {
         // A countdown that ended (ran out, stood down, or a rollback took over) leaves nothing
         // to cancel: its dialog closes rather than keep taking keys.
+        if matches!(self.dialog, Some(Dialog::Quit)) && st.running().is_none() {
+            self.dialog = None;
+            self.message = Some("the action finished: q quits".into());
+            return;
+        }
         if matches!(self.dialog, Some(Dialog::CancelAbort { .. })) && st.abort.is_none() {
             self.dialog = None;
             self.message = Some("the auto-abort countdown ended: nothing to cancel".into());

@@ -111,3 +111,43 @@ pub fn current_checklist(st: &State, rb: &Runbook) -> (String, Vec<(String, Stri
         }
     }
 }
+
+/// A stretch of time at one rollout step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RolloutPeriod {
+    pub percent: u32,
+    pub from: Time,
+    /// When the next step succeeded or a rollback began; `None` while it lasts.
+    pub until: Option<Time>,
+    /// The rollback procedure that ended it, if one did.
+    pub ended_by: Option<String>,
+}
+
+/// Each stretch at a rollout step, in order: from the step's success to the next step's
+/// success, or to the rollback that undid it.
+pub fn rollout_periods(st: &State) -> Vec<RolloutPeriod> {
+    let mut out: Vec<RolloutPeriod> = Vec::new();
+    for a in &st.actions {
+        match (&a.action, &a.outcome, a.finished_at) {
+            (Action::RolloutStep { percent, .. }, Outcome::Succeeded(_), Some(t)) => {
+                if let Some(p) = out.last_mut().filter(|p| p.until.is_none()) {
+                    p.until = Some(t);
+                }
+                out.push(RolloutPeriod {
+                    percent: *percent,
+                    from: t,
+                    until: None,
+                    ended_by: None,
+                });
+            }
+            (Action::Rollback { procedure }, _, _) => {
+                if let Some(p) = out.last_mut().filter(|p| p.until.is_none()) {
+                    p.until = Some(a.requested_at);
+                    p.ended_by = Some(procedure.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
