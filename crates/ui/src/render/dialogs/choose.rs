@@ -1,0 +1,40 @@
+//! Choose one of several actions (rollback procedures, go/no-go, retry or skip).
+
+use crate::render::prelude::*;
+
+pub(crate) fn draw(f: &mut Frame, area: Rect, d: &Dialog, th: &Theme) {
+    let w = (area.width * 7 / 10)
+        .max(100)
+        .min(area.width.saturating_sub(2));
+    let dstyle = th.get("dialog");
+    let Dialog::Choose { title, items, sel } = d else {
+        return;
+    };
+    let r = centered(area, w.min(80), items.len() as u16 + 4);
+    f.render_widget(Clear, r);
+    let mut lines: Vec<Line> = items
+        .iter()
+        .enumerate()
+        .map(|(i, (label, _))| {
+            let s = if i == *sel {
+                th.get("selected")
+            } else {
+                th.get("text")
+            };
+            Line::from(Span::styled(
+                format!("{} {label}", if i == *sel { "▸" } else { " " }),
+                s,
+            ))
+        })
+        .collect();
+    lines.push(Line::from(Span::styled(
+        "↑/↓ choose · Enter preview · Esc cancel",
+        th.get("muted"),
+    )));
+    f.render_widget(
+        Paragraph::new(lines)
+            .style(dstyle)
+            .block(block(title, true, th)),
+        r,
+    );
+}

@@ -1,0 +1,229 @@
+//! An action's dialog: what will be done, the gate checks with their evidence, the dry run, and at its foot the verdict, the field and the keys.
+
+use crate::render::prelude::*;
+
+pub(crate) fn draw(
+    f: &mut Frame,
+    area: Rect,
+    rb: &Runbook,
+    st: &State,
+    ui: &Ui,
+    d: &Dialog,
+    th: &Theme,
+) {
+    let w = (area.width * 7 / 10)
+        .max(100)
+        .min(area.width.saturating_sub(2));
+    let dstyle = th.get("dialog");
+    let Dialog::Confirm {
+        stage,
+        reason,
+        typed,
+        error,
+        ..
+    } = d
+    else {
+        return;
+    };
+    let Some(p) = ui.proposal(st, rb) else { return };
+    let verdict = p.verdict();
+    let mut head: Vec<Line> = Vec::new();
+    head.push(Line::from(Span::styled(
+        "What will be done",
+        th.get("dialog.title"),
+    )));
+    for l in &p.preview {
+        head.push(Line::from(Span::styled(
+            clean(l).into_owned(),
+            th.get("text"),
+        )));
+    }
+    if let Dialog::Confirm { dry_run, .. } = d {
+        match dry_run {
+            crate::app::DryRun::NotAsked => {}
+            crate::app::DryRun::Waiting(_) => head.push(Line::from(Span::styled(
+                "Dry run: asking the systems…",
+                th.get("muted"),
+            ))),
+            crate::app::DryRun::Answered(lines) => {
+                head.push(Line::from(Span::styled(
+                    "Dry run (nothing was changed)",
+                    th.get("dialog.title"),
+                )));
+                for l in lines {
+                    head.push(Line::from(Span::styled(
+                        format!("  {}", clean(l)),
+                        th.get("text"),
+                    )));
+                }
+            }
+        }
+    }
+    head.push(Line::from(""));
+    head.push(Line::from(Span::styled(
+        "Gate checks",
+        th.get("dialog.title"),
+    )));
+    let name_w = p
+        .checks
+        .iter()
+        .map(|c| c.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        + 2;
+    let check_line = |c: &crate::engine::Check| {
+        Line::from(vec![
+            Span::styled(
+                if c.pass { " ✓ PASS " } else { " ✗ FAIL " },
+                th.get(if c.pass { "gate.pass" } else { "gate.blocked" }),
+            ),
+            Span::styled(format!("{:<name_w$}", c.name), th.get("text")),
+            Span::styled(clean(&c.evidence).into_owned(), th.get("muted")),
+        ])
+    };
+    let all_checks: Vec<Line> = p.checks.iter().map(check_line).collect();
+    // The verdict, the field and the keys: always drawn, at the dialog's foot.
+    let mut tail: Vec<Line> = vec![Line::from("")];
+    let field = |label: String, text: &str| {
+        Line::from(vec![
+            Span::styled(label, th.get("text")),
+            Span::styled(format!("{text}▏"), th.get("input")),
+        ])
+    };
+    let keys = |s: &str| Line::from(Span::styled(s.to_string(), th.get("muted")));
+    match verdict {
+        Verdict::Blocked => {
+            let n = p.checks.iter().filter(|c| !c.pass).count();
+            tail.push(Line::from(Span::styled(
+                format!("BLOCKED by {n} failing check(s)."),
+                th.get("gate.blocked"),
+            )));
+        }
+        Verdict::NeedsConfirmation { .. } => tail.push(Line::from(Span::styled(
+            "Destructive: type the phrase to confirm.",
+            th.get("gate.confirm"),
+        ))),
+        Verdict::Allowed => tail.push(Line::from(Span::styled(
+            "All checks pass.",
+            th.get("gate.pass"),
+        ))),
+    }
+    match stage {
+        Stage::Review if verdict == Verdict::Blocked => {
+            if p.overridable() {
+                tail.push(keys(
+                    "Enter record the attempt and close · Ctrl-o override · Esc cancel",
+                ));
+            } else {
+                tail.push(keys("Enter record the attempt and close · Esc cancel · no override may pass a check marked so by the runbook"));
+            }
+        }
+        Stage::Review => tail.push(keys("Enter confirm · Esc cancel")),
+        Stage::Override => {
+            tail.push(field(
+                format!("type `{}` to override: ", p.override_phrase()),
+                typed,
+            ));
+            tail.push(keys("Enter continue to the reason · Esc cancel"));
+        }
+        Stage::OverrideReason => {
+            tail.push(field("override reason (words): ".into(), reason));
+            tail.push(keys(
+                "Enter override and run · Esc cancel · the reason is recorded in the audit log",
+            ));
+        }
+        Stage::Phrase => {
+            tail.push(field(
+                format!(
+                    "type `{}` to confirm: ",
+                    p.phrase.clone().unwrap_or_default()
+                ),
+                typed,
+            ));
+            tail.push(keys("Enter confirm · Esc cancel"));
+        }
+        Stage::Reason => {
+            tail.push(field("reason (words): ".into(), reason));
+            tail.push(keys(
+                "Enter confirm · Esc cancel · the reason is recorded in the audit log",
+            ));
+        }
+    }
+    if let Some(e) = error {
+        tail.push(Line::from(Span::styled(e.clone(), th.get("gate.blocked"))));
+    }
+    let inner_w = w.saturating_sub(2);
+    let tail_h = wrapped_height(&tail, inner_w);
+    // The body fits what is left: failing checks always show; passing ones fold into
+    // one line, then the preview folds.
+    let room = (area.height.saturating_sub(2 + tail_h)) as usize;
+    let mut checks = all_checks;
+    let body_h = |head: &[Line], checks: &[Line]| {
+        wrapped_height(head, inner_w) as usize + wrapped_height(checks, inner_w) as usize
+    };
+    if body_h(&head, &checks) > room {
+        let passing = p.checks.iter().filter(|c| c.pass).count();
+        checks = p
+            .checks
+            .iter()
+            .filter(|c| !c.pass)
+            .map(check_line)
+            .collect();
+        if passing > 0 {
+            checks.push(Line::from(Span::styled(
+                format!(" ✓ {passing} more check(s) pass (all shown on a taller screen)"),
+                th.get("gate.pass"),
+            )));
+        }
+    }
+    if body_h(&head, &checks) > room {
+        // Fold the preview from its end; the checks' title stays.
+        let title = head.pop();
+        let checks_h = wrapped_height(&checks, inner_w) as usize;
+        let budget = room.saturating_sub(checks_h + 2);
+        let mut dropped = 0;
+        while wrapped_height(&head, inner_w) as usize > budget && head.len() > 1 {
+            head.pop();
+            dropped += 1;
+        }
+        if dropped > 0 {
+            head.push(Line::from(Span::styled(
+                format!("  … {dropped} more line(s) on a taller screen"),
+                th.get("muted"),
+            )));
+        }
+        head.extend(title);
+    }
+    let mut body = head;
+    body.extend(checks);
+    let want = body_h(&body, &[]) as u16 + tail_h + 2;
+    let h = want.min(area.height);
+    let r = centered(area, w, h);
+    f.render_widget(Clear, r);
+    let title = format!(
+        "{} — {}",
+        p.action.label(),
+        match verdict {
+            Verdict::Allowed => "allowed",
+            Verdict::NeedsConfirmation { .. } => "needs confirmation",
+            Verdict::Blocked => "BLOCKED",
+        }
+    );
+    let outer = block(&title, true, th).style(dstyle);
+    let inner = outer.inner(r);
+    f.render_widget(outer, r);
+    let [top, foot] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(tail_h)]).areas(inner);
+    f.render_widget(
+        Paragraph::new(body)
+            .style(dstyle)
+            .wrap(Wrap { trim: false }),
+        top,
+    );
+    f.render_widget(
+        Paragraph::new(tail)
+            .style(dstyle)
+            .wrap(Wrap { trim: false }),
+        foot,
+    );
+}

@@ -1,0 +1,54 @@
+//! The help overlay: built from the keymap, as the hint bar and dispatch are.
+
+use crate::render::prelude::*;
+
+pub(crate) fn help(f: &mut Frame, area: Rect, mode: Mode, th: &Theme) {
+    let mut lines = Vec::new();
+    for b in keymap::help_lines(mode) {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:>10}  ", b.label), th.get("key")),
+            Span::styled(b.help, th.get("text")),
+        ]));
+    }
+    lines.push(Line::from(""));
+    if mode == Mode::Live {
+        for (k, what) in [
+            (
+                "Enter",
+                "in a dialog: confirm (on a blocked action: record the attempt)",
+            ),
+            (
+                "Ctrl-o",
+                "in a blocked dialog: override (type `override …`, then a reason)",
+            ),
+            ("Esc", "close a dialog: nothing is done"),
+        ] {
+            lines.push(Line::from(vec![
+                Span::styled(format!("{k:>10}  "), th.get("key")),
+                Span::styled(what, th.get("text")),
+            ]));
+        }
+        lines.push(Line::from(""));
+        lines.push(Line::from(Span::styled(
+            "In a dialog, letters only type into its field: no letter is a command there.",
+            th.get("muted"),
+        )));
+    }
+    lines.push(Line::from(Span::styled(
+        "Press ? or Esc to close.",
+        th.get("muted"),
+    )));
+    let r = centered(area, 84, lines.len() as u16 + 2);
+    f.render_widget(Clear, r);
+    let title = if mode == Mode::Replay {
+        "Keys — replay"
+    } else {
+        "Keys"
+    };
+    f.render_widget(
+        Paragraph::new(lines)
+            .style(th.get("dialog"))
+            .block(block(title, true, th)),
+        r,
+    );
+}

@@ -1,0 +1,141 @@
+//! Drawing: a pure function of the runbook, the state, the UI state and the theme. It never
+//! awaits and never changes domain state.
+//!
+//! One file per pane (`panes/`) and per dialog (`dialogs/`), the help overlay, and one
+//! formatting module (`fmt`) for times, durations, names and sparklines.
+
+mod dialogs;
+mod fmt;
+mod help;
+mod panes;
+mod prelude;
+
+pub use fmt::sparkline;
+pub use panes::banner::emergency;
+
+use prelude::*;
+
+/// What the frame shows besides the state: where the log is, its head, the clock.
+pub struct Chrome<'a> {
+    pub audit: &'a str,
+    pub head: &'a str,
+    /// `SIM ×30`, `LIVE`, `REPLAY 120/480 ×10 ▶`.
+    pub clock: String,
+    /// The log pane's lines; `None` shows the live tracing log (tui-logger).
+    pub log: Option<&'a [String]>,
+    /// The source clock now (live); `None` shows the time of the last event (replay).
+    pub now: Option<crate::engine::Time>,
+}
+
+pub fn render(f: &mut Frame, rb: &Runbook, st: &State, ui: &Ui, th: &Theme, ch: &Chrome) {
+    let area = f.area();
+    f.render_widget(
+        Block::default().style(
+            Style::default()
+                .bg(th.background)
+                .fg(th.get("text").fg.unwrap_or_default()),
+        ),
+        area,
+    );
+    let big = area.height >= 55 && area.width >= 200;
+    // A short screen gives the log fewer rows before anything else loses one.
+    let log_h = if big {
+        14
+    } else if area.height < 30 {
+        4
+    } else {
+        7
+    };
+    let urgent = panes::banner::emergency(rb, st, th);
+    let [title, urgent_area, banner, body, log, status, hints] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(u16::from(urgent.is_some())),
+        Constraint::Length(1),
+        Constraint::Min(10),
+        Constraint::Length(log_h),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    panes::header::title_bar(f, title, rb, st, th, ui);
+    if let Some(line) = urgent {
+        f.render_widget(Paragraph::new(line), urgent_area);
+    }
+    panes::banner::alert_banner(f, banner, rb, st, th);
+    let left_w = if big {
+        70
+    } else {
+        (area.width * 38 / 100).max(40)
+    };
+    let [left, right] =
+        Layout::horizontal([Constraint::Length(left_w), Constraint::Min(40)]).areas(body);
+    let phases_h = rb.phases.len() as u16 * if big { 2 } else { 1 } + 2;
+    // Pools sit under the checklist; flags take the right column's width under the metrics.
+    // Room for every server the runbook names or the sources report (a `${VAR}` list in the
+    // runbook expands to several).
+    let servers = |n: usize, seen: usize| n.max(seen) as u16;
+    let pools_h = 2
+        + servers(rb.pools.blue.servers.len(), st.pools.blue.len())
+        + servers(rb.pools.green.servers.len(), st.pools.green.len())
+        + if big { 3 } else { 2 };
+    let [phases, checklist, pools] = Layout::vertical([
+        Constraint::Length(phases_h),
+        Constraint::Min(5),
+        Constraint::Length(pools_h),
+    ])
+    .areas(left);
+    let flags_h = rb.flags.len() as u16 + if big { 6 } else { 5 };
+    let [metrics, flags] =
+        Layout::vertical([Constraint::Min(8), Constraint::Length(flags_h)]).areas(right);
+    panes::phases::phase_pane(f, phases, rb, st, th, big);
+    panes::checklist::checklist_pane(f, checklist, rb, st, ui, th);
+    panes::metrics::metrics_pane(f, metrics, rb, st, ui, th, big);
+    panes::pools::pools_pane(f, pools, rb, st, th, big);
+    panes::flags::flags_pane(f, flags, rb, st, ui, th);
+    panes::log::log_pane(f, log, ui, th, ch);
+    panes::status::status_bar(f, status, st, ui, th, ch);
+    panes::status::hint_bar(f, hints, ui, th);
+    if let Some(d) = &ui.dialog {
+        dialogs::draw(f, area, rb, st, ui, d, th);
+    }
+    if ui.help {
+        help::help(f, area, ui.mode, th);
+    }
+}
+
+pub(crate) fn block<'a>(title: &'a str, focused: bool, th: &Theme) -> Block<'a> {
+    Block::bordered()
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(th.get(if focused { "border.focus" } else { "border" }))
+        .title(Span::styled(format!(" {title} "), th.get("title")))
+}
+
+pub(crate) fn pool_style(p: PoolName) -> &'static str {
+    match p {
+        PoolName::Blue => "pool.blue",
+        PoolName::Green => "pool.green",
+    }
+}
+
+/// Rows that lines take once wrapped at `width` columns.
+pub(crate) fn wrapped_height(lines: &[Line], width: u16) -> u16 {
+    let w = width.max(1) as usize;
+    lines
+        .iter()
+        .map(|l| l.width().max(1).div_ceil(w) as u16)
+        .sum()
+}
+
+pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let [r] = Layout::horizontal([Constraint::Length(w.min(area.width))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [r] = Layout::vertical([Constraint::Length(h.min(area.height))])
+        .flex(Flex::Center)
+        .areas(r);
+    r
+}

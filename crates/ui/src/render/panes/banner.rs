@@ -1,0 +1,175 @@
+//! The emergency line (auto-abort countdown, rollback stopwatch and result) and the alert banner.
+
+use crate::render::prelude::*;
+
+pub(crate) fn alert_banner(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme) {
+    let mut spans = Vec::new();
+    let firing: Vec<_> = st.firing().collect();
+    let worst = firing.iter().map(|a| a.level).max().unwrap_or(Level::Ok);
+    let style = th.get(match worst {
+        Level::Critical => "alert.critical",
+        Level::Warning => "alert.warning",
+        Level::Ok => "alert.none",
+    });
+    if firing.is_empty() {
+        spans.push(Span::styled(" ✓ No alerts firing ", style));
+    } else {
+        let mut sorted = firing.clone();
+        sorted.sort_by_key(|a| std::cmp::Reverse(a.level));
+        for a in sorted {
+            let m = rb.metric(&a.metric);
+            let name = m.map(|m| m.name.as_str()).unwrap_or(&a.metric);
+            let unit = m.map(|m| m.unit.as_str()).unwrap_or("");
+            let cmp = if m.is_some_and(|m| m.direction == Direction::Below) {
+                "<"
+            } else {
+                ">"
+            };
+            let cur = st.metrics.get(&a.metric).and_then(|s| s.last).or(a.value);
+            let since = st
+                .age(Some(a.fired_at))
+                .map(fmt_duration)
+                .unwrap_or_default();
+            spans.push(Span::styled(
+                format!(
+                    " {} {} {} {} {} {cmp} {} {} for {since} ",
+                    if a.level == Level::Critical {
+                        "● CRITICAL"
+                    } else {
+                        "▲ WARNING"
+                    },
+                    name,
+                    "",
+                    cur.map(fmt_num).unwrap_or_else(|| "?".into()),
+                    unit,
+                    fmt_num(a.threshold),
+                    unit
+                ),
+                th.get(if a.level == Level::Critical {
+                    "alert.critical"
+                } else {
+                    "alert.warning"
+                }),
+            ));
+            spans.push(Span::raw(" "));
+        }
+    }
+    // Found on start: an action that was requested but whose outcome was never recorded.
+    // It stays on the banner until the next action is requested.
+    if let Some(a) = st
+        .actions
+        .last()
+        .filter(|a| a.outcome == crate::engine::Outcome::Unknown)
+    {
+        spans.push(Span::styled(
+            format!(
+                " ⚠ #{} {}: outcome unknown — verify ",
+                a.id,
+                a.action.label()
+            ),
+            th.get("alert.warning"),
+        ));
+    }
+    for (addr, d) in st
+        .servers_down
+        .iter()
+        .filter(|(a, d)| st.pools.servers(d.pool).iter().any(|s| &s.address == *a))
+    {
+        spans.push(Span::styled(
+            format!(
+                " ▲ SERVER DOWN {} ({}): {} ",
+                clean(addr),
+                d.pool,
+                clean(&d.error)
+            ),
+            th.get("alert.warning"),
+        ));
+    }
+    if let Some(i) = st.current_phase()
+        && let Some(fail) = &st.phases[i].failed
+    {
+        spans.push(Span::styled(
+            format!(
+                " ✗ PHASE FAILED at step {} ({}): retry or skip (R) ",
+                fail.step + 1,
+                fail.name
+            ),
+            th.get("alert.critical"),
+        ));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The emergency line above the alerts: an auto-abort countdown, a running rollback's
+/// stopwatch, or how the last rollback ended until the lead acknowledges it. `None` when there
+/// is nothing of the kind.
+pub fn emergency(rb: &Runbook, st: &State, th: &Theme) -> Option<Line<'static>> {
+    if let Some(c) = &st.abort {
+        let left = (c.deadline - st.now?).to_std().unwrap_or_default();
+        // The key comes before the cause: on a narrow screen the cause is what is cut.
+        return Some(Line::from(vec![
+            Span::styled(
+                format!(" ⚠ AUTO-ABORT in {} ", mmss(left)),
+                th.get("alert.critical").add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(
+                format!(" rollback {} ", c.procedure),
+                th.get("alert.critical"),
+            ),
+            Span::styled(" c cancel ", th.get("key")),
+            Span::styled(format!(" {} ", clean(&c.cause)), th.get("alert.critical")),
+        ]));
+    }
+    if let Some(a) = st.running()
+        && let engine::Action::Rollback { procedure } = &a.action
+        && let Some(timing) = engine::rollback_timing(st, rb, a)
+    {
+        let (took, target, over) = (timing.took, timing.target, timing.over_target());
+        return Some(Line::from(Span::styled(
+            format!(
+                " ⏱ ROLLBACK {} running {}{}{} ",
+                procedure.to_uppercase(),
+                mmss(took),
+                target
+                    .map(|t| format!(" / target {}", mmss(t)))
+                    .unwrap_or_default(),
+                if over { " — OVER TARGET" } else { "" }
+            ),
+            th.get(if over {
+                "alert.warning"
+            } else {
+                "action.running"
+            }),
+        )));
+    }
+    let a = st.unacknowledged_rollback()?;
+    let engine::Action::Rollback { procedure } = &a.action else {
+        return None;
+    };
+    let timing = engine::rollback_timing(st, rb, a)?;
+    let (took, target, within) = (timing.took, timing.target, !timing.over_target());
+    let (word, ok) = match &a.outcome {
+        engine::Outcome::Succeeded(_) => ("rolled back in", true),
+        engine::Outcome::Failed(_) => ("rollback FAILED after", false),
+        engine::Outcome::Cancelled(_) => ("rollback CANCELLED after", false),
+        _ => ("rollback outcome unknown after", false),
+    };
+    let mark = if ok && within { "✓" } else { "✗" };
+    Some(Line::from(vec![
+        Span::styled(
+            format!(
+                " {mark} {procedure}: {word} {}{} {mark} ",
+                mmss(took),
+                target
+                    .map(|t| format!(" / target {}", mmss(t)))
+                    .unwrap_or_default()
+            ),
+            th.get(if ok && within {
+                "gate.pass"
+            } else {
+                "alert.critical"
+            }),
+        ),
+        Span::styled(" x acknowledge ", th.get("key")),
+    ]))
+}

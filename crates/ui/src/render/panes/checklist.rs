@@ -1,0 +1,62 @@
+//! The checklist shown now, with who ticked what.
+
+use crate::render::prelude::*;
+
+pub(crate) fn checklist_pane(
+    f: &mut Frame,
+    area: Rect,
+    rb: &Runbook,
+    st: &State,
+    ui: &Ui,
+    th: &Theme,
+) {
+    let (list_title, items) = current_checklist(st, rb);
+    let done = items
+        .iter()
+        .filter(|(l, i, _)| st.ticked(l, i).is_some())
+        .count();
+    let title = format!("Checklist — {list_title} {done}/{}", items.len());
+    let focused = ui.focus == Pane::Checklist;
+    let inner_h = area.height.saturating_sub(2) as usize;
+    // A checklist the cursor has not been on yet starts at its first open item (as the next
+    // key will find it).
+    let sel = if list_title != ui.checklist_title {
+        items
+            .iter()
+            .position(|(l, i, _)| st.ticked(l, i).is_none())
+            .unwrap_or(0)
+    } else {
+        ui.checklist_sel.min(items.len().saturating_sub(1))
+    };
+    let offset = sel.saturating_sub(inner_h.saturating_sub(1));
+    let w = area.width.saturating_sub(4) as usize;
+    let mut lines = Vec::new();
+    for (n, (list, item, text)) in items.iter().enumerate().skip(offset).take(inner_h) {
+        let tick = st.ticked(list, item);
+        let who = tick
+            .map(|t| format!(" {} {}", t.by, t.at.format("%H:%M")))
+            .unwrap_or_default();
+        let room = w.saturating_sub(4 + who.chars().count());
+        let text: String = text.chars().take(room).collect();
+        let mut style = th.get(if tick.is_some() { "phase.done" } else { "text" });
+        if focused && n == sel {
+            style = style.patch(th.get("selected"));
+        }
+        let pad = room.saturating_sub(text.chars().count());
+        lines.push(Line::from(vec![
+            Span::styled(if tick.is_some() { "[x] " } else { "[ ] " }, style),
+            Span::styled(format!("{text}{}", " ".repeat(pad)), style),
+            Span::styled(who, th.get("muted")),
+        ]));
+    }
+    if items.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "no checklist for this phase",
+            th.get("muted"),
+        )));
+    }
+    f.render_widget(
+        Paragraph::new(lines).block(block(&title, focused, th)),
+        area,
+    );
+}

@@ -1,0 +1,74 @@
+//! The flags, the migration and the backup.
+
+use crate::render::prelude::*;
+
+pub(crate) fn flags_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, th: &Theme) {
+    let focused = ui.focus == Pane::Flags;
+    let name_w = (area.width as usize).saturating_sub(10).clamp(8, 40);
+    let mut lines = Vec::new();
+    for (i, fl) in rb.flags.iter().enumerate() {
+        let v = st.flags.get(&fl.id.value);
+        let (text, style) = match v {
+            Some(serde_json::Value::Bool(true)) => ("ON".to_string(), "flag.on"),
+            Some(serde_json::Value::Bool(false)) => ("OFF".to_string(), "flag.off"),
+            Some(x) if x.is_number() => (format!("{x} %"), "flag.on"),
+            Some(x) => (clean(&x.to_string()).into_owned(), "text"),
+            None => ("?".into(), "metric.stale"),
+        };
+        let mut name_style = th.get("text");
+        if focused && i == ui.flag_sel {
+            name_style = name_style.patch(th.get("selected"));
+        }
+        lines.push(Line::from(vec![
+            Span::styled(if i == ui.flag_sel { "▸ " } else { "  " }, th.get("key")),
+            Span::styled(
+                format!(
+                    "{:<name_w$}",
+                    fl.id.value.chars().take(name_w).collect::<String>()
+                ),
+                name_style,
+            ),
+            Span::styled(format!("{text:>5}"), th.get(style)),
+        ]));
+    }
+    if let Some(m) = &st.migration {
+        let v = m
+            .version
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| "none".into());
+        lines.push(Line::from(vec![
+            Span::styled("  migration ", th.get("muted")),
+            Span::styled(v, th.get("text")),
+            Span::styled(
+                if m.dirty { " DIRTY" } else { " clean" },
+                th.get(if m.dirty {
+                    "metric.critical"
+                } else {
+                    "metric.ok"
+                }),
+            ),
+        ]));
+    }
+    if let Some(b) = &st.backup {
+        lines.push(Line::from(Span::styled(
+            format!("  backup: {b}"),
+            th.get("muted"),
+        )));
+    }
+    for (src, (msg, at, _)) in &st.source_errors {
+        let age = st.age(Some(*at)).map(fmt_duration).unwrap_or_default();
+        lines.push(Line::from(Span::styled(
+            format!("  {src}: {msg} ({age} ago)"),
+            th.get("metric.critical"),
+        )));
+    }
+    let age = st
+        .age(st.flags_at)
+        .map(|a| format!(" ({} ago)", fmt_duration(a)))
+        .unwrap_or_default();
+    let title = format!("Flags{age}");
+    f.render_widget(
+        Paragraph::new(lines).block(block(&title, focused, th)),
+        area,
+    );
+}

@@ -1,0 +1,87 @@
+//! Metrics against their thresholds, with sparklines and state words.
+
+use crate::render::prelude::*;
+
+pub(crate) fn metrics_pane(
+    f: &mut Frame,
+    area: Rect,
+    rb: &Runbook,
+    st: &State,
+    ui: &Ui,
+    th: &Theme,
+    big: bool,
+) {
+    let focused = ui.focus == Pane::Metrics;
+    let rows = area.height.saturating_sub(2) as usize;
+    // Stable order, but when the pane is short, metrics that are not ok come first.
+    let mut order: Vec<usize> = (0..rb.metrics.len()).collect();
+    if rows < order.len() {
+        order.sort_by_key(|&i| match st.metric_level(rb, &rb.metrics[i].id.value) {
+            MetricLevel::Critical => 0,
+            MetricLevel::Warning => 1,
+            MetricLevel::Stale => 2,
+            MetricLevel::Ok => 3,
+        });
+    }
+    let name_w = if big { 30 } else { 22 };
+    let w = area.width.saturating_sub(2) as usize;
+    let spark_w = w.saturating_sub(name_w + 12 + 18 + 10).max(4);
+    let mut lines = Vec::new();
+    let skip = ui
+        .metric_scroll
+        .min(order.len().saturating_sub(rows.max(1)));
+    for &i in order.iter().skip(skip).take(rows) {
+        let m = &rb.metrics[i];
+        let ms = st.metrics.get(&m.id.value);
+        let level = st.metric_level(rb, &m.id.value);
+        let style = th.get(match level {
+            MetricLevel::Ok => "metric.ok",
+            MetricLevel::Warning => "metric.warning",
+            MetricLevel::Critical => "metric.critical",
+            MetricLevel::Stale => "metric.stale",
+        });
+        let value = match ms.and_then(|s| s.last) {
+            Some(v) if level != MetricLevel::Stale => format!("{} {}", fmt_num(v), m.unit),
+            _ => {
+                // Read recently but without a value (source error, NaN): say so rather than
+                // show a fresh-looking age.
+                match ms {
+                    Some(s) if s.last.is_none() && s.last_at.is_some() => "no value".into(),
+                    Some(s) => st
+                        .age(s.last_at)
+                        .map(|a| format!("stale {}", fmt_duration(a)))
+                        .unwrap_or_else(|| "no data".into()),
+                    None => "no data".into(),
+                }
+            }
+        };
+        let cmp = if m.direction == Direction::Below {
+            "<"
+        } else {
+            ">"
+        };
+        let thr = match (&m.warning, &m.critical) {
+            (Some(w), Some(c)) => format!("w{cmp}{} c{cmp}{}", fmt_num(w.value), fmt_num(c.value)),
+            (Some(w), None) => format!("w{cmp}{}", fmt_num(w.value)),
+            (None, Some(c)) => format!("c{cmp}{}", fmt_num(c.value)),
+            (None, None) => String::new(),
+        };
+        let hist: Vec<Option<f64>> = ms
+            .map(|s| s.history.iter().copied().collect())
+            .unwrap_or_default();
+        let spark = sparkline(&hist, spark_w, m.critical.as_ref().map(|c| c.value));
+        let name: String = m.name.chars().take(name_w).collect();
+        lines.push(Line::from(vec![
+            Span::styled(format!("{name:<name_w$}"), th.get("text")),
+            Span::styled(format!("{value:>12} "), style),
+            Span::styled(format!("{thr:<17} "), th.get("muted")),
+            Span::styled(spark, style),
+            Span::styled(format!(" {}", level.as_str().to_uppercase()), style),
+        ]));
+    }
+    let title = format!("Metrics ({} of {})", lines.len(), rb.metrics.len());
+    f.render_widget(
+        Paragraph::new(lines).block(block(&title, focused, th)),
+        area,
+    );
+}

@@ -1,0 +1,56 @@
+//! The phase timeline: planned against actual.
+
+use crate::render::prelude::*;
+
+pub(crate) fn phase_pane(
+    f: &mut Frame,
+    area: Rect,
+    rb: &Runbook,
+    st: &State,
+    th: &Theme,
+    big: bool,
+) {
+    let mut lines = Vec::new();
+    for (i, (p, s)) in rb.phases.iter().zip(&st.phases).enumerate() {
+        let (mark, style) = match s.status {
+            PhaseStatus::Pending => ("○", "phase.pending"),
+            PhaseStatus::Active => ("▶", "phase.active"),
+            PhaseStatus::Done => ("✓", "phase.done"),
+        };
+        let took = st.phase_took(i);
+        let over = engine::phase_overrun(st, rb, i);
+        let actual = match (s.started, took) {
+            (Some(a), Some(t)) if big => format!("{}→{}", a.format("%H:%M"), short_duration(t)),
+            (Some(_), Some(t)) => short_duration(t),
+            _ => "—".into(),
+        };
+        let name_w = if big {
+            36
+        } else {
+            (area.width as usize).saturating_sub(28).clamp(8, 36)
+        };
+        let name: String = p.name.chars().take(name_w).collect();
+        lines.push(Line::from(vec![
+            Span::styled(format!("{mark} {} ", i + 1), th.get(style)),
+            Span::styled(format!("{name:<name_w$}"), th.get(style)),
+            Span::styled(
+                format!(" D{:<2} {:>3} ", p.day, fmt_duration(p.duration)),
+                th.get("muted"),
+            ),
+            Span::styled(actual, th.get(if over { "phase.overrun" } else { style })),
+            Span::styled(if over { " OVERRUN" } else { "" }, th.get("phase.overrun")),
+        ]));
+        if big {
+            let team = rb.team_name(&p.owner.value);
+            let tasks: Vec<&str> = p.tasks.iter().map(|t| t.as_str()).collect();
+            lines.push(Line::from(Span::styled(
+                format!("     {team}: {}", tasks.join(" · ")),
+                th.get("muted"),
+            )));
+        }
+    }
+    f.render_widget(
+        Paragraph::new(lines).block(block("Phases  planned │ actual", false, th)),
+        area,
+    );
+}
