@@ -1319,3 +1319,37 @@ fn a_source_error_clears_when_the_source_that_reported_it_reads_again() {
     );
     assert!(h.st.source_errors.is_empty(), "{:?}", h.st.source_errors);
 }
+
+#[test]
+fn the_next_move_follows_the_plan_from_the_gates() {
+    let mut h = Harness::new();
+    let n = warroom::engine::next_move(&h.st, &h.rb);
+    assert_eq!((n.text.as_str(), n.key), ("tick 16 items", Some("Space")));
+    for i in h.pre_items() {
+        h.tick(t(0), "pre-deployment-checklist", &i, LEAD);
+    }
+    let n = warroom::engine::next_move(&h.st, &h.rb);
+    assert_eq!((n.text.as_str(), n.key), ("sign GO", Some("g")));
+    h.run(t(0), Action::GoNoGo { go: true });
+    let n = warroom::engine::next_move(&h.st, &h.rb);
+    assert_eq!(n.key, Some("a"), "{n:?}");
+    assert!(n.text.starts_with("start phase"), "{n:?}");
+
+    // In the canary: the bake says when; a critical alert says what blocks.
+    let mut h = in_rollout();
+    h.run(
+        t(0),
+        Action::FlipFlag {
+            flag: "unified_attributes_enabled".into(),
+            to: json!(true),
+        },
+    );
+    h.apply(t(0), fresh());
+    let n = warroom::engine::next_move(&h.st, &h.rb);
+    assert_eq!((n.text.as_str(), n.key), ("go to 10 %", Some("a")), "{n:?}");
+    h.run(t(60), next_advance(&h.st, &h.rb).expect("step"));
+    h.apply(t(5 * 60), fresh());
+    let n = warroom::engine::next_move(&h.st, &h.rb);
+    assert_eq!(n.text, "25 % possible in 11m", "{n:?}");
+    assert_eq!(n.key, None);
+}

@@ -94,7 +94,7 @@ pub fn render(f: &mut Frame, rb: &Runbook, st: &State, ui: &Ui, th: &Theme, ch: 
     panes::flags::flags_pane(f, flags, rb, st, ui, th);
     panes::log::log_pane(f, log, ui, th, ch);
     panes::status::status_bar(f, status, st, ui, th, ch);
-    panes::status::hint_bar(f, hints, ui, th);
+    panes::status::hint_bar(f, hints, rb, st, ui, th);
     if let Some(d) = &ui.dialog {
         dialogs::draw(f, area, rb, st, ui, d, th);
     }

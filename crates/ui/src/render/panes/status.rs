@@ -43,9 +43,39 @@ pub(crate) fn status_bar(f: &mut Frame, area: Rect, st: &State, ui: &Ui, th: &Th
     );
 }
 
-pub(crate) fn hint_bar(f: &mut Frame, area: Rect, ui: &Ui, th: &Theme) {
+pub(crate) fn hint_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, th: &Theme) {
     let mut spans = Vec::new();
-    for b in keymap::bindings(ui.mode).filter(|b| b.hint) {
+    if ui.mode == Mode::Live {
+        // What to do next, first: the engine says it, from the same gates as the dialogs.
+        let n = engine::next_move(st, rb);
+        spans.push(Span::styled(" NEXT ", th.get("gate.confirm")));
+        spans.push(Span::styled(
+            format!(" {} ", clean(&n.text)),
+            th.get("text"),
+        ));
+        if let Some(k) = n.key {
+            spans.push(Span::styled(format!("({k}) "), th.get("key")));
+        }
+        spans.push(Span::styled("│", th.get("border")));
+    }
+    // The keys, as many as fit; help and quit always stay (they come last in the table).
+    let hints: Vec<_> = keymap::bindings(ui.mode).filter(|b| b.hint).collect();
+    let width = |b: &keymap::Binding| b.label.chars().count() + b.short().chars().count() + 3;
+    let keep = hints
+        .iter()
+        .filter(|b| matches!(b.cmd, keymap::Cmd::Help | keymap::Cmd::Quit))
+        .map(|b| width(b))
+        .sum::<usize>();
+    let mut room =
+        (area.width as usize).saturating_sub(spans.iter().map(|s| s.width()).sum::<usize>() + keep);
+    for b in hints {
+        let always = matches!(b.cmd, keymap::Cmd::Help | keymap::Cmd::Quit);
+        if !always {
+            if width(b) > room {
+                continue;
+            }
+            room -= width(b);
+        }
         spans.push(Span::styled(format!(" {} ", b.label), th.get("key")));
         spans.push(Span::styled(format!("{} ", b.short()), th.get("muted")));
     }
