@@ -169,9 +169,14 @@ pub(crate) fn draw(
             .filter(|c| !c.pass)
             .map(check_line)
             .collect();
+        let failing = checks.len();
         if passing > 0 {
             checks.push(Line::from(Span::styled(
-                format!(" ✓ {passing} more check(s) pass (all shown on a taller screen)"),
+                if failing == 0 {
+                    format!(" ✓ all {passing} checks pass (listed on a taller screen)")
+                } else {
+                    format!(" ✓ {passing} more check(s) pass (listed on a taller screen)")
+                },
                 th.get("gate.pass"),
             )));
         }
