@@ -896,6 +896,14 @@ fn load_balancer_key_of_another_kind_is_an_error() {
 }
 
 #[test]
+fn load_balancer_http_mapping_passes() {
+    let f = fixture("lb-http.yaml");
+    let r = check1(&f);
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(0), "{}", r.all());
+}
+
+#[test]
 fn load_balancer_nginx_mapping_passes() {
     let f = fixture("lb-nginx.yaml");
     let r = check1(&f);

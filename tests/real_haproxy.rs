@@ -371,3 +371,47 @@ async fn haproxy_socket_gone_fails_the_step_and_changes_nothing() {
     let o = b.read().await;
     assert!(o.pools.is_none() && !o.errors.is_empty(), "{o:?}");
 }
+
+/// A socket that accepts and never answers (a hung HAProxy): the step times out with a clear
+/// message instead of waiting, and nothing is written to the map file.
+#[tokio::test]
+async fn haproxy_hung_socket_times_out_the_step() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sock = dir.path().join("hung.sock");
+    let map = dir.path().join("canary.map");
+    std::fs::write(&map, "canary 10\n").expect("map");
+    let listener = tokio::net::UnixListener::bind(&sock).expect("bind");
+    let hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = listener.accept().await {
+            held.push(s);
+        }
+    });
+    let b = warroom::real::haproxy::Haproxy::new(
+        warroom::real::haproxy::Config {
+            socket: sock,
+            map: map.display().to_string(),
+            map_key: "canary".into(),
+            blue_backend: "blue".into(),
+            green_backend: "green".into(),
+            state_file: None,
+        },
+        Duration::from_millis(300),
+    );
+    let (r, obs) = b.set_share(25, "canary 25%").await;
+    let e = r.expect_err("a hung socket fails the step");
+    assert!(
+        e.contains("no answer within 300ms") && e.contains("nothing changed"),
+        "{e}"
+    );
+    assert!(obs.is_none());
+    assert_eq!(std::fs::read_to_string(&map).expect("map"), "canary 10\n");
+    let o = b.read().await;
+    assert!(
+        o.errors
+            .iter()
+            .any(|e| e.message.contains("no answer within")),
+        "{o:?}"
+    );
+    hold.abort();
+}

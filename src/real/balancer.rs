@@ -171,3 +171,38 @@ impl Source for Balancer {
         super::failure("lb", &message)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::real::Endpoints;
+
+    fn endpoints(fixture: &str) -> Endpoints {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(fixture);
+        let rb = crate::runbook::load(&path).expect("fixture loads").runbook;
+        Endpoints::resolve(&rb, &|k| {
+            (k == "WARROOM_LB_URL").then(|| "http://lb:1".into())
+        })
+    }
+
+    #[test]
+    fn the_http_mapping_is_the_old_url() {
+        let ep = endpoints("lb-http.yaml");
+        assert_eq!(ep.load_balancer.as_deref(), Some("http://lb:1"));
+        assert!(ep.balancer.is_none());
+    }
+
+    #[test]
+    fn nginx_takes_the_runbook_argv_and_defaults_the_rest() {
+        let ep = endpoints("lb-nginx.yaml");
+        let Some(LbConfig::Nginx(c)) = ep.balancer else {
+            panic!("nginx: {:?}", ep.balancer);
+        };
+        assert_eq!(c.reload, ["nginx", "-p", "/srv/lab", "-s", "reload"]);
+        assert_eq!(c.test, ["nginx", "-t", "-c", "/etc/nginx/nginx.conf"]);
+        assert_eq!(c.version_url.as_deref(), Some("http://127.0.0.1:8080/"));
+        assert!(ep.load_balancer.is_none());
+    }
+}
