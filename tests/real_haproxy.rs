@@ -415,3 +415,49 @@ async fn haproxy_hung_socket_times_out_the_step() {
     );
     hold.abort();
 }
+
+/// `warroom status` reports the pools as HAProxy sees them: green's share from the map, each
+/// server, and what each backend really served (its session counter).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn haproxy_status_reports_the_share_and_the_split_as_served() {
+    let Some(mut lab) = Lab::start().await else {
+        return;
+    };
+    let (r, _) = lab.balancer().set_weights(25).await.expect("sent");
+    assert!(r.is_ok(), "{r:?}");
+    let counts = count_pools(&lab.url(), REQUESTS, None).await;
+    assert_share(counts, 25);
+    let rb = runbook();
+    let report = warroom::status::collect_with(
+        &rb,
+        warroom::engine::State::new(&rb),
+        &lab.endpoints(),
+        Duration::from_secs(3),
+    )
+    .await;
+    let json = warroom::status::to_json(&report);
+    let pools = &json["pools"];
+    assert_eq!(pools["green"]["weight"], 25, "{json}");
+    assert_eq!(pools["blue"]["weight"], 75, "{json}");
+    // The health checks use their own connections, not the frontend's: the counters are
+    // exactly the requests sent through the balancer.
+    assert_eq!(
+        pools["blue"]["served_since_start"], counts.0 as u64,
+        "{json}"
+    );
+    assert_eq!(
+        pools["green"]["served_since_start"], counts.1 as u64,
+        "{json}"
+    );
+    assert_eq!(
+        pools["green"]["servers"].as_array().map(Vec::len),
+        Some(3),
+        "{json}"
+    );
+    assert!(
+        warroom::status::to_text(&report).contains("since the load balancer started"),
+        "{}",
+        warroom::status::to_text(&report)
+    );
+    lab.stop().await;
+}
