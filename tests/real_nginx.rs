@@ -360,3 +360,31 @@ async fn nginx_a_server_taken_down_is_seen_down_by_the_pools_health() {
         t.abort();
     }
 }
+
+/// A reload that hangs makes the step fail within its bound, with a clear message, and the
+/// old file is put back: the configuration nginx serves and the file agree.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nginx_slow_reload_times_out_the_step() {
+    let Some(lab) = Lab::start().await else {
+        return;
+    };
+    let mut ep = lab.endpoints();
+    let Some(warroom::real::balancer::LbConfig::Nginx(cfg)) = ep.balancer.as_mut() else {
+        panic!("an nginx balancer from the runbook");
+    };
+    cfg.reload = vec!["sleep".into(), "30".into()];
+    let n = warroom::real::nginx::Nginx::new(cfg.clone(), Duration::from_secs(2))
+        .with_write_timeout(Duration::from_millis(500));
+    let before = std::fs::read_to_string(lab.include()).expect("include");
+    let (r, _) = n.set_share(25, "canary 25%").await;
+    let e = r.expect_err("a hung reload fails the step");
+    assert!(
+        e.contains("reload") && e.contains("did not finish within 500ms"),
+        "{e}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(lab.include()).expect("include"),
+        before
+    );
+    assert_share(count_pools(&lab.url(), 100, None).await, 0);
+}

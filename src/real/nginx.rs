@@ -38,6 +38,8 @@ pub struct Split {
 pub struct Nginx {
     cfg: Config,
     timeout: Duration,
+    /// How long the test, the reload and the wait for the new version may each take.
+    write_timeout: Duration,
     client: Option<reqwest::Client>,
 }
 
@@ -150,8 +152,15 @@ impl Nginx {
         Nginx {
             cfg,
             timeout,
+            write_timeout: super::WRITE_TIMEOUT,
             client,
         }
+    }
+
+    /// Bound the test, the reload and the wait for the new version by `t` (default 10 s).
+    pub fn with_write_timeout(mut self, t: Duration) -> Self {
+        self.write_timeout = t;
+        self
     }
 
     fn include(&self) -> String {
@@ -175,11 +184,11 @@ impl Nginx {
         cmd.args(args)
             .stdin(std::process::Stdio::null())
             .kill_on_drop(true);
-        match tokio::time::timeout(self.timeout, cmd.output()).await {
+        match tokio::time::timeout(self.write_timeout, cmd.output()).await {
             Err(_) => Err(format!(
                 "nginx: {what} (`{}`) did not finish within {}",
                 safe(&argv.join(" ")),
-                fmt_secs(self.timeout)
+                fmt_secs(self.write_timeout)
             )),
             Ok(Err(e)) => Err(format!("nginx: cannot run {what} `{}`: {e}", safe(prog))),
             Ok(Ok(o)) if o.status.success() => Ok(()),
@@ -262,12 +271,14 @@ impl Nginx {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         };
-        tokio::time::timeout(self.timeout, wait).await.map_err(|_| {
-            format!(
-                "nginx: reloaded, but version {version} was not serving within {}",
-                fmt_secs(self.timeout)
-            )
-        })
+        tokio::time::timeout(self.write_timeout, wait)
+            .await
+            .map_err(|_| {
+                format!(
+                    "nginx: reloaded, but version {version} was not serving within {}",
+                    fmt_secs(self.write_timeout)
+                )
+            })
     }
 
     /// Rewrite the included file for `green` percent, test, reload, wait for it to serve.
