@@ -461,3 +461,29 @@ async fn haproxy_status_reports_the_share_and_the_split_as_served() {
     );
     lab.stop().await;
 }
+
+/// A map without the key yet: the first change adds it (`add map`), saved and read back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn haproxy_a_missing_map_key_is_added() {
+    let Some(mut lab) = Lab::start().await else {
+        return;
+    };
+    let warroom::real::balancer::Balancer::Haproxy(h) = lab.balancer() else {
+        panic!("a haproxy balancer");
+    };
+    let map = lab.map().display().to_string();
+    let out = h
+        .command(&format!("del map {map} canary"))
+        .await
+        .expect("del");
+    assert!(out.trim().is_empty(), "{out}");
+    std::fs::write(lab.map(), "").expect("empty map file");
+    let (r, _) = h.set_share(10, "canary 10%").await;
+    assert!(
+        r.as_ref().is_ok_and(|o| o.contains("read back 10")),
+        "{r:?}"
+    );
+    assert_eq!(map_file(&lab), "canary 10\n");
+    assert_share(count_pools(&lab.url(), REQUESTS, None).await, 10);
+    lab.stop().await;
+}

@@ -287,7 +287,7 @@ impl Haproxy {
             Ok(a) => a,
             Err(e) => return (Err(format!("{what}: nothing changed: {e}")), None),
         };
-        if answer.contains("not found") || answer.contains("Unknown") && !answer.contains("map") {
+        if answer.contains("entry not found") {
             // The key is not in the map yet.
             answer = match self.command(&format!("add map {map} {key} {green}")).await {
                 Ok(a) => a,

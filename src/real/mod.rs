@@ -625,10 +625,16 @@ impl Executor {
                 StepAction::SwitchPool(PoolName::Green) => Some(100),
                 _ => None,
             };
-            if let (Some(g), Some(lb)) = (share, &self.lb)
-                && let Some(p) = lb.preview(g).await
+            let lb_line = match (share, &self.lb) {
+                (Some(g), Some(lb)) => lb.preview(g).await,
+                _ => None,
+            };
+            // A switch also repoints the Service, when there is one: show both.
+            let service_too = has_service && matches!(s.action, StepAction::SwitchPool(_));
+            if let Some(p) = &lb_line
+                && !service_too
             {
-                lines.push(format!("{}: {}", s.name.clone(), redact(&p)));
+                lines.push(format!("{}: {}", s.name.clone(), redact(p)));
                 continue;
             }
             let line = match self.kube().await {
@@ -648,6 +654,10 @@ impl Executor {
                     "no dry run for this step (not a Kubernetes write)".into()
                 }
                 Err(e) => format!("no dry run: {e}"),
+            };
+            let line = match lb_line {
+                Some(p) => format!("{p}; {line}"),
+                None => line,
             };
             lines.push(format!("{}: {}", s.name.clone(), redact(&line)));
         }
