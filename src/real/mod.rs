@@ -66,6 +66,10 @@ impl std::fmt::Debug for Endpoints {
             .field("prometheus", &self.prometheus.as_deref().map(redact))
             .field("flags", &self.flags.as_deref().map(redact))
             .field("load_balancer", &self.load_balancer.as_deref().map(redact))
+            .field(
+                "balancer",
+                &self.balancer.as_ref().map(|b| redact(&format!("{b:?}"))),
+            )
             .field("database", &self.database.as_deref().map(redact))
             .field("kubeconfig", &self.kubeconfig)
             .field("in_cluster", &self.in_cluster)

@@ -253,7 +253,6 @@ impl Nginx {
         }
         let wait = async {
             let mut in_a_row = 0;
-            let mut last = None;
             loop {
                 match self.serving().await {
                     Ok(Some(v)) if v == version => {
@@ -262,12 +261,9 @@ impl Nginx {
                             return format!("serving version {version}");
                         }
                     }
-                    other => {
-                        in_a_row = 0;
-                        last = Some(other);
-                    }
+                    // An old worker's answer, or none yet: start counting again.
+                    _ => in_a_row = 0,
                 }
-                let _ = &last;
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         };
