@@ -397,7 +397,8 @@ async fn haproxy_hung_socket_times_out_the_step() {
             state_file: None,
         },
         Duration::from_millis(300),
-    );
+    )
+    .with_write_timeout(Duration::from_millis(300));
     let (r, obs) = b.set_share(25, "canary 25%").await;
     let e = r.expect_err("a hung socket fails the step");
     assert!(

@@ -86,7 +86,10 @@ struct Memory {
 #[derive(Clone)]
 pub struct Haproxy {
     cfg: Config,
+    /// Each command of a reading.
     timeout: Duration,
+    /// Each command of a change (and its read-back).
+    write_timeout: Duration,
     memory: Arc<Mutex<Memory>>,
 }
 
@@ -109,12 +112,23 @@ impl Haproxy {
         Haproxy {
             cfg,
             timeout,
+            write_timeout: super::WRITE_TIMEOUT,
             memory: Arc::default(),
         }
     }
 
-    /// One runtime API command, its whole answer.
+    /// Bound each command of a change by `t` (default 10 s, as every write).
+    pub fn with_write_timeout(mut self, t: Duration) -> Self {
+        self.write_timeout = t;
+        self
+    }
+
+    /// One runtime API command, its whole answer, within the reading timeout.
     pub async fn command(&self, cmd: &str) -> Result<String, String> {
+        self.command_within(cmd, self.timeout).await
+    }
+
+    async fn command_within(&self, cmd: &str, limit: Duration) -> Result<String, String> {
         let path = self.cfg.socket.display().to_string();
         let run = async {
             let mut s = UnixStream::connect(&self.cfg.socket)
@@ -140,28 +154,38 @@ impl Haproxy {
             }
             Ok(String::from_utf8_lossy(&out).into_owned())
         };
-        match tokio::time::timeout(self.timeout, run).await {
+        match tokio::time::timeout(limit, run).await {
             Ok(r) => r,
             Err(_) => Err(format!(
                 "HAProxy: `{}` had no answer within {} (socket {path})",
                 cmd.split_whitespace().take(2).collect::<Vec<_>>().join(" "),
-                fmt_secs(self.timeout)
+                fmt_secs(limit)
             )),
         }
     }
 
     /// Green's share as the map holds it now.
     pub async fn share(&self) -> Result<u32, String> {
-        let out = self.command(&format!("show map {}", self.cfg.map)).await?;
+        self.share_within(self.timeout).await
+    }
+
+    async fn share_within(&self, limit: Duration) -> Result<u32, String> {
+        let out = self
+            .command_within(&format!("show map {}", self.cfg.map), limit)
+            .await?;
         parse_map(&out, &self.cfg.map_key).map_err(|e| format!("HAProxy: {e}"))
     }
 
     /// A reading: process, map, servers.
     pub async fn reading(&self) -> Result<Reading, String> {
-        let info = self.command("show info").await?;
+        self.reading_within(self.timeout).await
+    }
+
+    async fn reading_within(&self, limit: Duration) -> Result<Reading, String> {
+        let info = self.command_within("show info", limit).await?;
         let (pid, uptime) = parse_info(&info);
-        let share = self.share().await.ok();
-        let stat = self.command("show stat").await?;
+        let share = self.share_within(limit).await.ok();
+        let stat = self.command_within("show stat", limit).await?;
         let (servers, sessions) =
             parse_stat(&stat, &self.cfg.blue_backend, &self.cfg.green_backend)
                 .map_err(|e| format!("HAProxy: {e}"))?;
@@ -283,13 +307,19 @@ impl Haproxy {
     ) -> (Result<String, String>, Option<Observation>) {
         let green = green.min(100);
         let (map, key) = (&self.cfg.map, &self.cfg.map_key);
-        let mut answer = match self.command(&format!("set map {map} {key} {green}")).await {
+        let mut answer = match self
+            .command_within(&format!("set map {map} {key} {green}"), self.write_timeout)
+            .await
+        {
             Ok(a) => a,
             Err(e) => return (Err(format!("{what}: nothing changed: {e}")), None),
         };
         if answer.contains("entry not found") {
             // The key is not in the map yet.
-            answer = match self.command(&format!("add map {map} {key} {green}")).await {
+            answer = match self
+                .command_within(&format!("add map {map} {key} {green}"), self.write_timeout)
+                .await
+            {
                 Ok(a) => a,
                 Err(e) => return (Err(format!("{what}: nothing changed: {e}")), None),
             };
@@ -308,7 +338,10 @@ impl Haproxy {
             ));
         }
         if let Some(state) = &self.cfg.state_file {
-            match self.command("show servers state").await {
+            match self
+                .command_within("show servers state", self.write_timeout)
+                .await
+            {
                 Ok(s) => {
                     if let Err(e) = write_atomic(state, s.as_bytes()).await {
                         notes.push(format!("server states not saved: {e}"));
@@ -317,7 +350,7 @@ impl Haproxy {
                 Err(e) => notes.push(format!("server states not saved: {e}")),
             }
         }
-        let r = match self.reading().await {
+        let r = match self.reading_within(self.write_timeout).await {
             Ok(r) => r,
             Err(e) => {
                 return (
