@@ -874,3 +874,55 @@ fn abort_on_with_a_zero_countdown() {
         Some("the lead needs time"),
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// targets.load_balancer: a URL (kind http) or a mapping with a kind.
+
+#[test]
+fn load_balancer_unknown_kind_lists_the_kinds() {
+    expect_error(
+        "lb-unknown-kind",
+        Some(71),
+        None,
+        &["targets.load_balancer.kind", "unknown kind `envoy`"],
+        Some("http, haproxy, nginx"),
+    );
+}
+
+#[test]
+fn load_balancer_missing_key_is_named_with_a_hint() {
+    expect_error(
+        "lb-haproxy-no-socket",
+        Some(71),
+        None,
+        &["kind haproxy needs `socket`"],
+        Some("stats socket"),
+    );
+}
+
+#[test]
+fn load_balancer_key_of_another_kind_is_an_error() {
+    expect_error(
+        "lb-nginx-foreign-key",
+        Some(71),
+        None,
+        &["`socket` is not a key of kind nginx"],
+        Some("include, config"),
+    );
+}
+
+#[test]
+fn load_balancer_http_mapping_passes() {
+    let f = fixture("lb-http.yaml");
+    let r = check1(&f);
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(0), "{}", r.all());
+}
+
+#[test]
+fn load_balancer_nginx_mapping_passes() {
+    let f = fixture("lb-nginx.yaml");
+    let r = check1(&f);
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(0), "{}", r.all());
+}

@@ -309,3 +309,76 @@ pub fn is_root() -> bool {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
         .unwrap_or(false)
 }
+
+/// Six loopback backends, three per pool, each answering its pool's name (`blue` or
+/// `green`) to every request. Stopped when dropped.
+pub struct Pools {
+    pub blue: Vec<Server>,
+    pub green: Vec<Server>,
+}
+
+impl Pools {
+    pub async fn start() -> Pools {
+        let mut blue = Vec::new();
+        let mut green = Vec::new();
+        for _ in 0..3 {
+            blue.push(Server::start(|_| Resp::text(200, "blue")).await);
+            green.push(Server::start(|_| Resp::text(200, "green")).await);
+        }
+        Pools { blue, green }
+    }
+}
+
+/// Send `n` requests to `url` (a few at a time, each on a new connection, optionally with a
+/// `canary` cookie) and count which pool answered: `(blue, green, other)`.
+pub async fn count_pools(url: &str, n: usize, cookie: Option<&str>) -> (usize, usize, usize) {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("client");
+    let (mut blue, mut green, mut other) = (0, 0, 0);
+    let mut left = n;
+    while left > 0 {
+        let batch = left.min(8);
+        left -= batch;
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..batch {
+            let mut req = client.get(url);
+            if let Some(c) = cookie {
+                req = req.header("Cookie", format!("canary={c}"));
+            }
+            set.spawn(async move {
+                match req.send().await {
+                    Ok(r) => r.text().await.unwrap_or_default(),
+                    Err(e) => format!("error: {e}"),
+                }
+            });
+        }
+        while let Some(r) = set.join_next().await {
+            match r.as_deref().map(str::trim) {
+                Ok("blue") => blue += 1,
+                Ok("green") => green += 1,
+                _ => other += 1,
+            }
+        }
+    }
+    (blue, green, other)
+}
+
+/// Assert that `green` of `n` answers is what a share of `percent` gives, within 4.5 sigma of
+/// the binomial (exactly all or none at 100 % and 0 %).
+#[track_caller]
+pub fn assert_share(counts: (usize, usize, usize), percent: u32) {
+    let (blue, green, other) = counts;
+    let n = (blue + green + other) as f64;
+    assert_eq!(other, 0, "every request answered by a pool: {counts:?}");
+    let p = f64::from(percent) / 100.0;
+    let expected = n * p;
+    let sigma = (n * p * (1.0 - p)).sqrt();
+    let tolerance = 4.5 * sigma;
+    assert!(
+        (green as f64 - expected).abs() <= tolerance,
+        "green answered {green} of {n} requests; at {percent}% expected {expected:.0} ± {tolerance:.1}: {counts:?}"
+    );
+}

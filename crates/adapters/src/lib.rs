@@ -7,4 +7,4 @@ pub mod real;
 pub mod sim;
 
 // The core's modules, by the names the code has always used.
-use warroom_core::{engine, runbook};
+use warroom_core::{engine, runbook, text};

@@ -29,6 +29,9 @@ pub struct PoolStatus {
     /// The pool's share of the traffic in percent; `None` when it was not read.
     pub weight: Option<u32>,
     pub servers: Vec<ServerObs>,
+    /// What the load balancer really sent this pool since it started (HAProxy's session
+    /// counters), when it counts: beside `weight`, the split as served.
+    pub served: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -179,6 +182,11 @@ pub async fn collect_with(
     }
     observations.extend([prom, flags, lb, health].into_iter().flatten());
     observations.extend(kube);
+    // HAProxy counts what each backend served: the split as served, beside the share asked.
+    let served = match &sources.lb {
+        Some(real::balancer::Balancer::Haproxy(h)) => h.since_start(),
+        _ => None,
+    };
 
     // With a lag metric read from Prometheus instead, its value is the lag.
     if lag.is_none() {
@@ -186,7 +194,16 @@ pub async fn collect_with(
             .iter()
             .find_map(|o| o.metrics.get(real::postgres::LAG_METRIC).copied().flatten());
     }
-    report(rb, base, observations, lag, chrono::Utc::now())
+    let mut r = report(rb, base, observations, lag, chrono::Utc::now());
+    if let Some(split) = served {
+        for p in &mut r.pools {
+            p.served = Some(match p.name {
+                PoolName::Blue => split.blue,
+                PoolName::Green => split.green,
+            });
+        }
+    }
+    r
 }
 
 /// Fold observations taken at `at` into `st` and describe the result.
@@ -235,6 +252,7 @@ pub fn report(
                 active: st.pools.active.map(|a| a == p),
                 weight: st.pools.traffic(p),
                 servers,
+                served: None,
             }
         })
         .collect();
@@ -374,9 +392,8 @@ pub fn to_json(r: &StatusReport) -> Value {
         .pools
         .iter()
         .map(|p| {
-            (
-                p.name.as_str().to_string(),
-                json!({
+            (p.name.as_str().to_string(), {
+                let mut v = json!({
                     "active": p.active,
                     "weight": p.weight,
                     "servers": p.servers.iter().map(|s| json!({
@@ -385,8 +402,12 @@ pub fn to_json(r: &StatusReport) -> Value {
                         "latency_ms": num(s.latency_ms.map(round3)),
                         "error": s.error,
                     })).collect::<Vec<_>>(),
-                }),
-            )
+                });
+                if let (Some(n), Some(o)) = (p.served, v.as_object_mut()) {
+                    o.insert("served_since_start".into(), json!(n));
+                }
+                v
+            })
         })
         .collect();
     let metrics: serde_json::Map<String, Value> = r
@@ -488,6 +509,17 @@ pub fn to_text(r: &StatusReport) -> String {
                 format!("{healthy}/{} healthy", p.servers.len())
             }
         ));
+        if let Some(n) = p.served {
+            let total: u64 = r.pools.iter().filter_map(|q| q.served).sum();
+            line(format!(
+                "    served {n} since the load balancer started{}",
+                if total > 0 {
+                    format!(" ({:.0} % of its traffic)", n as f64 * 100.0 / total as f64)
+                } else {
+                    String::new()
+                }
+            ));
+        }
         for s in &p.servers {
             line(format!(
                 "    {:<24}{:<6}{}",

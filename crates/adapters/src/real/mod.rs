@@ -9,10 +9,13 @@
 //! `flags`, `lb`, `health`, `postgres` and `kube`; the gates look for `flags` and `lb`.
 //! Every message that leaves this module goes through [`crate::runbook::redact`].
 
+pub mod balancer;
 pub mod flags;
+pub mod haproxy;
 pub mod health;
 pub mod kube;
 pub mod lb;
+pub mod nginx;
 pub mod pods;
 pub mod postgres;
 pub mod prometheus;
@@ -39,6 +42,8 @@ pub struct Endpoints {
     pub prometheus: Option<String>,
     pub flags: Option<String>,
     pub load_balancer: Option<String>,
+    /// A load balancer of kind `haproxy` or `nginx` (`load_balancer` is the `http` kind's URL).
+    pub balancer: Option<balancer::LbConfig>,
     /// A connection URL with a password in it: never print it, use `redact`.
     pub database: Option<String>,
     /// Kubeconfig files (`targets.kubeconfig`, else `KUBECONFIG`, which may list several).
@@ -61,6 +66,10 @@ impl std::fmt::Debug for Endpoints {
             .field("prometheus", &self.prometheus.as_deref().map(redact))
             .field("flags", &self.flags.as_deref().map(redact))
             .field("load_balancer", &self.load_balancer.as_deref().map(redact))
+            .field(
+                "balancer",
+                &self.balancer.as_ref().map(|b| redact(&format!("{b:?}"))),
+            )
             .field("database", &self.database.as_deref().map(redact))
             .field("kubeconfig", &self.kubeconfig)
             .field("in_cluster", &self.in_cluster)
@@ -95,7 +104,14 @@ impl Endpoints {
             &t.prometheus.as_ref().map(|v| v.value.clone()),
         );
         let flags = one("flags", &t.flags.as_ref().map(|v| v.value.clone()));
-        let load_balancer = one("lb", &t.load_balancer.as_ref().map(|v| v.value.clone()));
+        let (load_balancer, balancer) = match t.load_balancer.as_ref().map(|v| &v.value) {
+            None => (None, None),
+            Some(crate::runbook::LbTarget::Url(u)) => (one("lb", &Some(u.clone())), None),
+            Some(crate::runbook::LbTarget::Spec(spec)) => match spec.kind.as_deref() {
+                None | Some("http") => (one("lb", &spec.url), None),
+                Some(_) => (None, Some(balancer::LbConfig::resolve(spec, lookup))),
+            },
+        };
         let database = one("postgres", &t.database.as_ref().map(|v| v.value.clone()));
         let namespace = one("kube", &t.namespace.as_ref().map(|v| v.value.clone()));
         let kubeconfig = match one("kube", &t.kubeconfig.as_ref().map(|v| v.value.clone())) {
@@ -110,6 +126,17 @@ impl Endpoints {
         };
         let in_cluster = kubeconfig.is_empty()
             && lookup("KUBERNETES_SERVICE_HOST").is_some_and(|h| !h.is_empty());
+        let balancer = match balancer {
+            Some(Err(e)) => {
+                problems.push(SourceError {
+                    source: "lb".into(),
+                    message: redact(&e),
+                });
+                None
+            }
+            Some(Ok(c)) => Some(c),
+            None => None,
+        };
         let mut servers = |pool: PoolName| -> Vec<String> {
             let mut out = Vec::new();
             for s in &rb.pools.get(pool).servers {
@@ -135,6 +162,7 @@ impl Endpoints {
             prometheus,
             flags,
             load_balancer,
+            balancer,
             database,
             kubeconfig,
             in_cluster,
@@ -234,7 +262,7 @@ pub async fn poll<S: Source>(
 pub struct Sources {
     pub prometheus: Option<prometheus::Prometheus>,
     pub flags: Option<flags::FlagApi>,
-    pub lb: Option<lb::LoadBalancer>,
+    pub lb: Option<balancer::Balancer>,
     pub health: Option<health::Health>,
     pub postgres: Option<postgres::Postgres>,
     /// Sources that are not configured or could not be set up: reported once.
@@ -286,14 +314,16 @@ impl Sources {
                 None
             }
         };
-        let lb = match &ep.load_balancer {
-            Some(url) => match lb::LoadBalancer::new(url, timeout) {
-                Ok(l) => Some(l),
-                Err(e) => {
-                    missing("lb", e);
-                    None
-                }
-            },
+        let lb = match balancer::Balancer::new(
+            ep.load_balancer.as_deref(),
+            ep.balancer.as_ref(),
+            timeout,
+        ) {
+            Some(Ok(l)) => Some(l),
+            Some(Err(e)) => {
+                missing("lb", e);
+                None
+            }
             None => {
                 missing("lb", NOT_CONFIGURED.into());
                 None
@@ -537,7 +567,7 @@ struct Executor {
     flag_env: std::collections::BTreeMap<String, String>,
     deployments: Vec<String>,
     flags: Option<flags::FlagApi>,
-    lb: Option<lb::LoadBalancer>,
+    lb: Option<balancer::Balancer>,
     postgres: Option<postgres::Postgres>,
     kube: tokio::sync::OnceCell<Result<kube::Kube, String>>,
     service: Option<kube::ServiceTarget>,
@@ -592,6 +622,25 @@ impl Executor {
         let mut lines = Vec::with_capacity(steps.len());
         let has_service = self.service.is_some();
         for s in &steps {
+            // A balancer that can show what a change would do (nginx: the file's diff).
+            let share = match &s.action {
+                StepAction::SetWeights { green } => Some(*green),
+                StepAction::SwitchPool(PoolName::Blue) => Some(0),
+                StepAction::SwitchPool(PoolName::Green) => Some(100),
+                _ => None,
+            };
+            let lb_line = match (share, &self.lb) {
+                (Some(g), Some(lb)) => lb.preview(g).await,
+                _ => None,
+            };
+            // A switch also repoints the Service, when there is one: show both.
+            let service_too = has_service && matches!(s.action, StepAction::SwitchPool(_));
+            if let Some(p) = &lb_line
+                && !service_too
+            {
+                lines.push(format!("{}: {}", s.name.clone(), redact(p)));
+                continue;
+            }
             let line = match self.kube().await {
                 Ok(k) => match k.preview(&s.action).await {
                     Some(Ok(o)) => o,
@@ -609,6 +658,10 @@ impl Executor {
                     "no dry run for this step (not a Kubernetes write)".into()
                 }
                 Err(e) => format!("no dry run: {e}"),
+            };
+            let line = match lb_line {
+                Some(p) => format!("{p}; {line}"),
+                None => line,
             };
             lines.push(format!("{}: {}", s.name.clone(), redact(&line)));
         }
@@ -736,7 +789,7 @@ impl Executor {
                 if let Some(lb) = &self.lb {
                     let (out, back) = lb.switch(*p).await?;
                     if let Some(b) = back {
-                        self.observed(lb::observation(&b));
+                        self.observed(b);
                     }
                     done.push(out?);
                 }
@@ -761,7 +814,7 @@ impl Executor {
                 };
                 let (out, back) = lb.set_weights(*green).await?;
                 if let Some(b) = back {
-                    self.observed(lb::observation(&b));
+                    self.observed(b);
                 }
                 out
             }

@@ -688,14 +688,81 @@ pub struct Targets {
     pub prometheus: Option<Spanned<String>>,
     #[serde(default)]
     pub flags: Option<Spanned<String>>,
+    /// A URL (the `http` kind) or a mapping with `kind: http | haproxy | nginx`.
     #[serde(default)]
-    pub load_balancer: Option<Spanned<String>>,
+    pub load_balancer: Option<Spanned<LbTarget>>,
     #[serde(default)]
     pub database: Option<Spanned<String>>,
     #[serde(default)]
     pub kubeconfig: Option<Spanned<String>>,
     #[serde(default)]
     pub namespace: Option<Spanned<String>>,
+}
+
+/// `targets.load_balancer`: the old URL string (the `http` kind), or a mapping whose `kind`
+/// says which balancer it is and what it needs. Which keys a kind needs is checked by
+/// `warroom check` (validate.rs), so that a missing key is named, not a YAML type error.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum LbTarget {
+    Url(String),
+    Spec(Box<LbSpec>),
+}
+
+/// The load balancer kinds, as `check` lists them.
+pub const LB_KINDS: &[&str] = &["http", "haproxy", "nginx"];
+
+impl LbTarget {
+    /// The kind: `http` for a bare URL.
+    pub fn kind(&self) -> &str {
+        match self {
+            LbTarget::Url(_) => "http",
+            LbTarget::Spec(s) => s.kind.as_deref().unwrap_or("http"),
+        }
+    }
+}
+
+/// The mapping form of `targets.load_balancer`. Every value accepts `${VAR}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct LbSpec {
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// http: the control API's base URL.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// haproxy: the runtime API's unix socket.
+    #[serde(default)]
+    pub socket: Option<String>,
+    /// haproxy: the map file whose `map_key` holds green's share in percent.
+    #[serde(default)]
+    pub map: Option<String>,
+    #[serde(default)]
+    pub map_key: Option<String>,
+    #[serde(default)]
+    pub blue_backend: Option<String>,
+    #[serde(default)]
+    pub green_backend: Option<String>,
+    /// haproxy: where server states are saved (`show servers state`), optional.
+    #[serde(default)]
+    pub state_file: Option<String>,
+    /// nginx: the included file warroom owns.
+    #[serde(default)]
+    pub include: Option<String>,
+    /// nginx: the main configuration, for `nginx -t`.
+    #[serde(default)]
+    pub config: Option<String>,
+    /// nginx: the reload command, as an argv.
+    #[serde(default)]
+    pub reload: Option<Vec<String>>,
+    /// nginx: the configuration test command, as an argv.
+    #[serde(default)]
+    pub test: Option<Vec<String>>,
+    /// nginx: a URL whose `X-Config-Version` response header names the serving config.
+    #[serde(default)]
+    pub version_url: Option<String>,
+    /// Keys no kind knows: reported by `check` (untagged enums cannot deny them by name).
+    #[serde(flatten)]
+    pub unknown: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// Durations are written as the plan writes them: `30s`, `15m`, `4h`, `1h30m`.

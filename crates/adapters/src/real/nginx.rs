@@ -1,0 +1,437 @@
+//! nginx, as the seed plan runs it: the split between the upstreams `backend_blue` and
+//! `backend_green` lives in ONE included file that warroom owns (`split_clients` for the
+//! percentage, `map $cookie_canary` for the cookie override, and an `X-Config-Version` header
+//! naming the file's version). A change rewrites the file atomically, runs the test command
+//! (`nginx -t`) BEFORE the reload — a refused configuration fails the step with nginx's message
+//! and the old file is put back, so the old configuration keeps serving — then the reload
+//! command, then waits (bounded) until responses carry the new version: old workers drain.
+
+use super::{Source, fmt_secs, http_client};
+use crate::engine::{Observation, PoolsObs, SourceError};
+use crate::runbook::{PoolName, redact};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The included file warroom owns.
+    pub include: PathBuf,
+    /// The main configuration (for the default test and reload commands).
+    pub config: PathBuf,
+    pub reload: Vec<String>,
+    pub test: Vec<String>,
+    /// A URL whose `X-Config-Version` header names the configuration serving it.
+    pub version_url: Option<String>,
+}
+
+/// The header the included file adds to every response.
+pub const VERSION_HEADER: &str = "X-Config-Version";
+
+/// What the included file says.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Split {
+    pub green: u32,
+    pub version: u64,
+}
+
+#[derive(Clone)]
+pub struct Nginx {
+    cfg: Config,
+    timeout: Duration,
+    /// How long the test, the reload and the wait for the new version may each take.
+    write_timeout: Duration,
+    client: Option<reqwest::Client>,
+}
+
+impl std::fmt::Debug for Nginx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Nginx").field("cfg", &self.cfg).finish()
+    }
+}
+
+/// Server text, safe for the screen and the log.
+fn safe(s: &str) -> String {
+    redact(&crate::text::clean(s.trim()))
+        .chars()
+        .take(600)
+        .collect()
+}
+
+/// The included file for green at `green` percent, version `version`.
+pub fn render(green: u32, version: u64) -> String {
+    let green = green.min(100);
+    let split = match green {
+        0 => "    * backend_blue;\n".to_string(),
+        100 => "    * backend_green;\n".to_string(),
+        g => format!("    {g}% backend_green;\n    * backend_blue;\n"),
+    };
+    format!(
+        "# Written by warroom: it rewrites this file on every change of the split.\n\
+         # warroom-version {version}\n\
+         split_clients \"${{request_id}}\" $warroom_split {{\n{split}}}\n\
+         map $cookie_canary $backend_pool {{\n    \
+             green backend_green;\n    \
+             blue backend_blue;\n    \
+             default $warroom_split;\n\
+         }}\n\
+         add_header {VERSION_HEADER} {version} always;\n"
+    )
+}
+
+/// Read the split back from the included file's directives.
+pub fn parse(text: &str) -> Result<Split, String> {
+    let mut version = None;
+    let mut green = None;
+    let mut in_split = false;
+    for line in text.lines() {
+        let l = line.trim();
+        if l.starts_with("split_clients") {
+            in_split = true;
+            continue;
+        }
+        if in_split {
+            if l.starts_with('}') {
+                in_split = false;
+                continue;
+            }
+            let l = l.trim_end_matches(';');
+            match l.split_whitespace().collect::<Vec<_>>().as_slice() {
+                ["*", "backend_green"] if green.is_none() => green = Some(100),
+                ["*", "backend_blue"] if green.is_none() => green = Some(0),
+                [p, "backend_green"] => {
+                    green = p
+                        .strip_suffix('%')
+                        .and_then(|p| p.parse::<f64>().ok())
+                        .map(|p| p.round().clamp(0.0, 100.0) as u32);
+                }
+                _ => {}
+            }
+        } else if let Some(rest) = l.strip_prefix("add_header") {
+            let mut w = rest.split_whitespace();
+            if w.next()
+                .is_some_and(|h| h.eq_ignore_ascii_case(VERSION_HEADER))
+            {
+                version = w.next().and_then(|v| v.trim_end_matches(';').parse().ok());
+            }
+        }
+    }
+    match (green, version) {
+        (Some(green), Some(version)) => Ok(Split { green, version }),
+        (None, _) => Err("no split_clients share for backend_green in the included file".into()),
+        (_, None) => Err(format!("no {VERSION_HEADER} header in the included file")),
+    }
+}
+
+/// Lines removed and added, for the dry run.
+pub fn diff(old: &str, new: &str) -> String {
+    let (o, n): (Vec<&str>, Vec<&str>) = (old.lines().collect(), new.lines().collect());
+    let mut out = Vec::new();
+    for l in &o {
+        if !n.contains(l) {
+            out.push(format!("-{l}"));
+        }
+    }
+    for l in &n {
+        if !o.contains(l) {
+            out.push(format!("+{l}"));
+        }
+    }
+    if out.is_empty() {
+        "no change".into()
+    } else {
+        out.join("\n")
+    }
+}
+
+impl Nginx {
+    pub fn new(cfg: Config, timeout: Duration) -> Self {
+        let client = cfg
+            .version_url
+            .as_ref()
+            .and_then(|_| http_client(timeout).ok());
+        Nginx {
+            cfg,
+            timeout,
+            write_timeout: super::WRITE_TIMEOUT,
+            client,
+        }
+    }
+
+    /// Bound the test, the reload and the wait for the new version by `t` (default 10 s).
+    pub fn with_write_timeout(mut self, t: Duration) -> Self {
+        self.write_timeout = t;
+        self
+    }
+
+    fn include(&self) -> String {
+        self.cfg.include.display().to_string()
+    }
+
+    async fn current(&self) -> Result<Option<String>, String> {
+        match tokio::fs::read_to_string(&self.cfg.include).await {
+            Ok(s) => Ok(Some(s)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("nginx: cannot read {}: {e}", self.include())),
+        }
+    }
+
+    /// Run one of the runbook's commands, bounded; its error is nginx's own message.
+    async fn run(&self, argv: &[String], what: &str) -> Result<(), String> {
+        let Some((prog, args)) = argv.split_first() else {
+            return Err(format!("nginx: no {what} command"));
+        };
+        let mut cmd = tokio::process::Command::new(prog);
+        cmd.args(args)
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true);
+        match tokio::time::timeout(self.write_timeout, cmd.output()).await {
+            Err(_) => Err(format!(
+                "nginx: {what} (`{}`) did not finish within {}",
+                safe(&argv.join(" ")),
+                fmt_secs(self.write_timeout)
+            )),
+            Ok(Err(e)) => Err(format!("nginx: cannot run {what} `{}`: {e}", safe(prog))),
+            Ok(Ok(o)) if o.status.success() => Ok(()),
+            Ok(Ok(o)) => {
+                let err = String::from_utf8_lossy(&o.stderr);
+                let out = String::from_utf8_lossy(&o.stdout);
+                let lines: Vec<&str> = err
+                    .lines()
+                    .chain(out.lines())
+                    .filter(|l| !l.trim().is_empty())
+                    .collect();
+                Err(format!(
+                    "nginx: {what} failed ({}): {}",
+                    o.status,
+                    safe(&lines.join(" | "))
+                ))
+            }
+        }
+    }
+
+    /// Put the old file back (or remove the new one when there was none).
+    async fn restore(&self, old: &Option<String>) -> String {
+        let r = match old {
+            Some(text) => super::haproxy::write_atomic(&self.cfg.include, text.as_bytes()).await,
+            None => tokio::fs::remove_file(&self.cfg.include)
+                .await
+                .map_err(|e| e.to_string()),
+        };
+        match r {
+            Ok(()) => "the old file is back; the old configuration keeps serving".into(),
+            Err(e) => format!("and the old file could not be put back: {}", safe(&e)),
+        }
+    }
+
+    /// The version the server answers with now.
+    async fn serving(&self) -> Result<Option<u64>, String> {
+        let (Some(url), Some(client)) = (&self.cfg.version_url, &self.client) else {
+            return Ok(None);
+        };
+        let resp = client
+            .get(url)
+            .header(reqwest::header::CONNECTION, "close")
+            .send()
+            .await
+            .map_err(|e| {
+                format!(
+                    "nginx: version_url: {}",
+                    super::http_error(&e, self.timeout)
+                )
+            })?;
+        Ok(resp
+            .headers()
+            .get(VERSION_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok()))
+    }
+
+    /// Wait until `version` serves: several answers in a row carry it (old workers drained).
+    async fn wait_serving(&self, version: u64) -> Result<String, String> {
+        if self.cfg.version_url.is_none() {
+            return Ok("not waited for (no version_url)".into());
+        }
+        let wait = async {
+            let mut in_a_row = 0;
+            loop {
+                match self.serving().await {
+                    Ok(Some(v)) if v == version => {
+                        in_a_row += 1;
+                        if in_a_row >= 5 {
+                            return format!("serving version {version}");
+                        }
+                    }
+                    // An old worker's answer, or none yet: start counting again.
+                    _ => in_a_row = 0,
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        };
+        tokio::time::timeout(self.write_timeout, wait)
+            .await
+            .map_err(|_| {
+                format!(
+                    "nginx: reloaded, but version {version} was not serving within {}",
+                    fmt_secs(self.write_timeout)
+                )
+            })
+    }
+
+    /// Rewrite the included file for `green` percent, test, reload, wait for it to serve.
+    pub async fn set_share(
+        &self,
+        green: u32,
+        what: &str,
+    ) -> (Result<String, String>, Option<Observation>) {
+        let green = green.min(100);
+        let old = match self.current().await {
+            Ok(o) => o,
+            Err(e) => return (Err(format!("{what}: nothing changed: {e}")), None),
+        };
+        let version = old
+            .as_deref()
+            .and_then(|t| parse(t).ok())
+            .map(|s| s.version + 1)
+            .unwrap_or(1);
+        let text = render(green, version);
+        if let Err(e) = super::haproxy::write_atomic(&self.cfg.include, text.as_bytes()).await {
+            return (
+                Err(format!("{what}: nothing changed: nginx: {}", safe(&e))),
+                None,
+            );
+        }
+        if let Err(e) = self.run(&self.cfg.test, "configuration test").await {
+            let back = self.restore(&old).await;
+            return (Err(format!("{what}: refused: {e}; {back}")), None);
+        }
+        if let Err(e) = self.run(&self.cfg.reload, "reload").await {
+            let back = self.restore(&old).await;
+            return (Err(format!("{what}: {e}; {back}")), None);
+        }
+        let served = self.wait_serving(version).await;
+        let obs = self.read().await;
+        let back = match self.current().await {
+            Ok(Some(t)) => parse(&t),
+            Ok(None) => Err("the included file is gone".into()),
+            Err(e) => Err(e),
+        };
+        let result = match (served, back) {
+            (Err(e), _) => Err(format!("{what}: {e}")),
+            (Ok(_), Err(e)) => Err(format!(
+                "{what}: reloaded, but the read-back failed: {}",
+                safe(&e)
+            )),
+            (Ok(s), Ok(b)) if b.green == green => Ok(format!(
+                "nginx: {what}: tested, reloaded, {s}; the file reads green {}% / blue {}%",
+                b.green,
+                100 - b.green
+            )),
+            (Ok(_), Ok(b)) => Err(format!(
+                "nginx: {what}: wrote green {green}%, the file reads {}%",
+                b.green
+            )),
+        };
+        (result, Some(obs))
+    }
+
+    /// The dry run: the diff of the included file.
+    pub async fn preview(&self, green: u32) -> String {
+        let old = match self.current().await {
+            Ok(o) => o,
+            Err(e) => return e,
+        };
+        let version = old
+            .as_deref()
+            .and_then(|t| parse(t).ok())
+            .map(|s| s.version + 1)
+            .unwrap_or(1);
+        format!(
+            "nginx: {} would become (then `{}`, then `{}`):\n{}",
+            self.include(),
+            safe(&self.cfg.test.join(" ")),
+            safe(&self.cfg.reload.join(" ")),
+            diff(old.as_deref().unwrap_or(""), &render(green, version))
+        )
+    }
+}
+
+impl Source for Nginx {
+    fn name(&self) -> &'static str {
+        "lb"
+    }
+
+    async fn read(&self) -> Observation {
+        let text = match self.current().await {
+            Ok(Some(t)) => t,
+            Ok(None) => {
+                return self.failed(format!("nginx: {} does not exist yet", self.include()));
+            }
+            Err(e) => return self.failed(e),
+        };
+        let split = match parse(&text) {
+            Ok(s) => s,
+            Err(e) => return self.failed(format!("nginx: {}: {e}", self.include())),
+        };
+        let mut errors = Vec::new();
+        match self.serving().await {
+            Ok(Some(v)) if v != split.version => errors.push(SourceError {
+                source: "lb".into(),
+                message: format!(
+                    "nginx serves configuration version {v}, the file is version {} (not reloaded yet?)",
+                    split.version
+                ),
+            }),
+            Ok(None) if self.cfg.version_url.is_some() => errors.push(SourceError {
+                source: "lb".into(),
+                message: format!("nginx: no {VERSION_HEADER} header at version_url"),
+            }),
+            Err(e) => errors.push(SourceError {
+                source: "lb".into(),
+                message: safe(&e),
+            }),
+            _ => {}
+        }
+        Observation {
+            source: "lb".into(),
+            pools: Some(PoolsObs {
+                active: Some(if split.green >= 100 {
+                    PoolName::Green
+                } else {
+                    PoolName::Blue
+                }),
+                green_weight: Some(split.green),
+                blue: Vec::new(),
+                green: Vec::new(),
+                complete: Vec::new(),
+            }),
+            errors,
+            ..Default::default()
+        }
+    }
+
+    fn failed(&self, message: String) -> Observation {
+        super::failure("lb", &safe(&message))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_reads_back_what_was_rendered() {
+        for g in [0, 10, 25, 100] {
+            assert_eq!(
+                parse(&render(g, 7)),
+                Ok(Split {
+                    green: g,
+                    version: 7
+                })
+            );
+        }
+        assert!(parse("split_clients x $y {\n}\n").is_err());
+        let d = diff(&render(10, 1), &render(25, 2));
+        assert!(d.contains("-    10% backend_green;"), "{d}");
+        assert!(d.contains("+    25% backend_green;"), "{d}");
+    }
+}
