@@ -261,7 +261,7 @@ async fn haproxy_canary_switch_and_rollback_are_measured_through_the_balancer() 
     .await;
     assert!(ok, "{out}");
     assert!(
-        out.contains("traffic since the last reading: blue"),
+        out.contains("traffic since the last change: blue"),
         "measured split: {out}"
     );
 

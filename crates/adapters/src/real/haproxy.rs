@@ -81,6 +81,9 @@ struct Memory {
     last: Option<Reading>,
     /// Traffic between the last two readings.
     split: Option<Split>,
+    /// The reading taken right after the last change: a change's output reports the traffic
+    /// since the one before, whatever the poller read in between.
+    at_change: Option<Reading>,
 }
 
 #[derive(Clone)]
@@ -226,6 +229,18 @@ impl Haproxy {
         restart
     }
 
+    /// The traffic each pool took since the reading after the last change (none across a
+    /// restart, whose counters start again); `r` becomes that reading.
+    fn since_last_change(&self, r: &Reading, restarted: bool) -> Option<Split> {
+        let mut m = self.memory.lock().unwrap_or_else(|p| p.into_inner());
+        let split = m.at_change.as_ref().filter(|_| !restarted).map(|c| Split {
+            blue: r.sessions.0.saturating_sub(c.sessions.0),
+            green: r.sessions.1.saturating_sub(c.sessions.1),
+        });
+        m.at_change = Some(r.clone());
+        split
+    }
+
     /// The traffic each pool took between the last two readings.
     pub fn measured(&self) -> Option<Split> {
         self.memory.lock().unwrap_or_else(|p| p.into_inner()).split
@@ -362,8 +377,8 @@ impl Haproxy {
         let restart = self.remember(&r);
         let mut obs = self.observation(&r);
         let traffic = self
-            .measured()
-            .map(|s| format!("; traffic since the last reading: {}", s.describe()))
+            .since_last_change(&r, restart.is_some())
+            .map(|s| format!("; traffic since the last change: {}", s.describe()))
             .unwrap_or_default();
         let notes = if notes.is_empty() {
             String::new()
