@@ -86,8 +86,11 @@ impl Console {
             if left.is_zero() {
                 return false;
             }
+            // Look again at least every 50 ms: a condition may be on something outside the
+            // session (a file a command wrote) while nothing wakes it.
+            let wait = left.min(std::time::Duration::from_millis(50));
             if let Ok(warroom::session::Wake::Previewed(id, lines)) =
-                tokio::time::timeout(left, self.s.next()).await
+                tokio::time::timeout(wait, self.s.next()).await
             {
                 self.ui.previewed(id, lines);
             }
