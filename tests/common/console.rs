@@ -106,6 +106,13 @@ impl Console {
             self.until(60, |s, _| s.st.events >= want).await,
             "the store did not commit what was queued"
         );
+        // With nothing in flight, what was decided ahead is exactly what the store committed.
+        if self.s.ahead.events == self.s.st.events {
+            assert!(
+                self.s.ahead == self.s.st,
+                "the state ahead and the committed state differ"
+            );
+        }
     }
 
     /// The open confirm dialog's stage, if any.

@@ -13,6 +13,7 @@ use crate::clock::Clock;
 use crate::engine::{self, Event, Outcome, State, Time};
 use crate::runbook::{Loaded, Runbook};
 use crate::sim::{self, Scenario, World};
+use chrono::Timelike;
 use std::path::{Path, PathBuf};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
@@ -223,6 +224,11 @@ impl Session {
         if events.is_empty() {
             return;
         }
+        // To the millisecond, as the store writes it: what is applied ahead is then exactly
+        // what the commit applies.
+        let at = at
+            .with_nanosecond(at.nanosecond() / 1_000_000 * 1_000_000)
+            .unwrap_or(at);
         let now = self.ahead.now.map_or(at, |n| n.max(at));
         let mut batch: Vec<(Time, Event)> = Vec::with_capacity(events.len());
         for e in events {
@@ -350,7 +356,7 @@ impl Session {
                 continue;
             };
             engine::apply(&mut self.st, &self.rb, at, &ev);
-            if let Some(l) = line(&self.rb, r) {
+            if let Some(l) = engine::log_line(&self.rb, at, &ev) {
                 log_event(&ev, &l);
                 self.log.push(l);
             }
@@ -373,10 +379,6 @@ impl Session {
         }
         if let Some(r) = recs.last() {
             self.head = r.hash.clone();
-        }
-        if self.pending.is_empty() {
-            // Nothing in flight: what is ahead is exactly what is committed.
-            self.ahead = self.st.clone();
         }
     }
 
