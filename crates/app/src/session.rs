@@ -18,6 +18,9 @@ use std::path::{Path, PathBuf};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
+/// A batch of events on its way to the store, stamped.
+type Batch = std::sync::Arc<Vec<(Time, Event)>>;
+
 /// What woke the session up.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Wake {
@@ -52,7 +55,7 @@ pub struct Session {
     /// taken on, so that nothing is decided twice.
     pub ahead: State,
     /// Batches sent to the store and not yet committed, oldest first.
-    pending: std::collections::VecDeque<Vec<(Time, Event)>>,
+    pending: std::collections::VecDeque<Batch>,
     pub clock: Clock,
     pub operator: String,
     pub audit: PathBuf,
@@ -60,7 +63,7 @@ pub struct Session {
     pub head: String,
     /// Lines for the log pane (what happened, in the source clock's time).
     pub log: Vec<String>,
-    store_tx: UnboundedSender<Vec<(Time, Event)>>,
+    store_tx: UnboundedSender<Batch>,
     commit_rx: UnboundedReceiver<Result<Vec<Record>, String>>,
     job_tx: UnboundedSender<Job>,
     report_rx: UnboundedReceiver<Report>,
@@ -247,6 +250,8 @@ impl Session {
                 batch.push((now, e));
             }
         }
+        // Shared with the store task: the batch is kept for a rebuild, never copied.
+        let batch: Batch = std::sync::Arc::new(batch);
         if self.store_tx.send(batch.clone()).is_err() {
             self.log
                 .push("the audit store has stopped: nothing more can be recorded".into());
@@ -343,7 +348,7 @@ impl Session {
     fn rebuild_ahead(&mut self) {
         let mut ahead = self.st.clone();
         for batch in &self.pending {
-            for (at, e) in batch {
+            for (at, e) in batch.iter() {
                 engine::apply(&mut ahead, &self.rb, *at, e);
             }
         }
@@ -434,7 +439,7 @@ fn log_event(ev: &Event, line: &str) {
 /// committed, in order.
 async fn store_loop(
     mut store: Store,
-    mut rx: UnboundedReceiver<Vec<(Time, Event)>>,
+    mut rx: UnboundedReceiver<Batch>,
     tx: UnboundedSender<Result<Vec<Record>, String>>,
 ) {
     while let Some(batch) = rx.recv().await {

@@ -11,7 +11,7 @@
 
 use super::{MAX_REPLY, Source, TOO_LARGE, fmt_secs};
 use crate::engine::{Observation, PoolsObs, ServerObs, SourceError};
-use crate::runbook::{PoolName, redact};
+use crate::runbook::PoolName;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -104,10 +104,7 @@ impl std::fmt::Debug for Haproxy {
 
 /// Server text, safe for the screen and the log.
 fn safe(s: &str) -> String {
-    redact(&crate::text::clean(s.trim()))
-        .chars()
-        .take(300)
-        .collect()
+    super::server_text(s, 300)
 }
 
 impl Haproxy {

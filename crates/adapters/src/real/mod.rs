@@ -843,6 +843,15 @@ impl Executor {
     }
 }
 
+/// Text a server sent, safe for the screen, the log and the audit log: no control, bidi or
+/// zero-width character, no secret, at most `max` characters.
+pub(crate) fn server_text(s: &str, max: usize) -> String {
+    redact(&crate::text::clean(s.trim()))
+        .chars()
+        .take(max)
+        .collect()
+}
+
 /// `2s`, `1.5s`, `250ms`.
 pub fn fmt_secs(d: Duration) -> String {
     if d < Duration::from_secs(1) {

@@ -8,7 +8,7 @@
 
 use super::{Source, fmt_secs, http_client};
 use crate::engine::{Observation, PoolsObs, SourceError};
-use crate::runbook::{PoolName, redact};
+use crate::runbook::PoolName;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -49,12 +49,9 @@ impl std::fmt::Debug for Nginx {
     }
 }
 
-/// Server text, safe for the screen and the log.
+/// Server text, safe for the screen and the log (nginx's messages are longer).
 fn safe(s: &str) -> String {
-    redact(&crate::text::clean(s.trim()))
-        .chars()
-        .take(600)
-        .collect()
+    super::server_text(s, 600)
 }
 
 /// The included file for green at `green` percent, version `version`.
