@@ -31,13 +31,6 @@ pub enum Stage {
     Reason,
 }
 
-impl Stage {
-    /// Whether the stage has a text field (printable keys go there and nowhere else).
-    pub fn has_field(self) -> bool {
-        self != Stage::Review
-    }
-}
-
 /// A dialog's dry run: what the systems say the steps would change.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DryRun {

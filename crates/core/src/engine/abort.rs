@@ -17,7 +17,7 @@ fn min_level(rule: &AbortRule) -> Level {
 }
 
 /// What makes rule `i` hold now, in words; `None` when it does not hold.
-pub fn abort_cause(st: &State, rb: &Runbook, i: usize) -> Option<String> {
+fn abort_cause(st: &State, rb: &Runbook, i: usize) -> Option<String> {
     let rule: &AbortRule = rb.abort_on.get(i)?;
     let now = st.now?;
     if !rule.phases.is_empty() {

@@ -8,7 +8,7 @@ mod gate;
 mod rules;
 mod state;
 
-pub use abort::{AUTO_ABORT, abort_cause, abort_transitions, cancel_abort};
+pub use abort::{AUTO_ABORT, abort_transitions, cancel_abort};
 pub use apply::{alert_transitions, apply};
 pub use describe::{describe, log_line};
 pub use event::*;
