@@ -62,15 +62,12 @@ pub fn sparkline(values: &[Option<f64>], width: usize, critical: Option<f64>) ->
         return " ".repeat(width);
     }
     let span = (hi - lo).max(f64::EPSILON);
-    let mut s: String = vals
-        .iter()
-        .map(|v| match v {
+    // Right-aligned: the newest reading at the right edge.
+    let pad = width.saturating_sub(vals.len());
+    std::iter::repeat_n(' ', pad)
+        .chain(vals.iter().map(|v| match v {
             Some(v) => BARS[(((v - lo) / span) * 7.0).round().clamp(0.0, 7.0) as usize],
             None => '·',
-        })
-        .collect();
-    while s.chars().count() < width {
-        s.insert(0, ' ');
-    }
-    s
+        }))
+        .collect()
 }

@@ -14,6 +14,10 @@ pub use fmt::sparkline;
 pub use panes::banner::emergency;
 
 use prelude::*;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Alignment;
+use ratatui::text::Text;
+use ratatui::widgets::Widget;
 
 /// What the frame shows besides the state: where the log is, its head, the clock.
 pub struct Chrome<'a> {
@@ -59,7 +63,7 @@ pub fn render(f: &mut Frame, rb: &Runbook, st: &State, ui: &Ui, th: &Theme, ch: 
     .areas(area);
     panes::header::title_bar(f, title, rb, st, th, ui);
     if let Some(line) = urgent {
-        f.render_widget(Paragraph::new(line), urgent_area);
+        f.render_widget(Rows::new(line), urgent_area);
     }
     panes::banner::alert_banner(f, banner, rb, st, th);
     let left_w = if big {
@@ -118,6 +122,60 @@ pub(crate) fn pool_style(p: PoolName) -> &'static str {
     match p {
         PoolName::Blue => "pool.blue",
         PoolName::Green => "pool.green",
+    }
+}
+
+/// Lines drawn one to a row inside an optional block, each cut at the right edge: what
+/// every pane is. It writes the cells directly; a `Paragraph` composes each grapheme through
+/// its truncator first, which took three quarters of a 240x67 frame.
+pub(crate) struct Rows<'a> {
+    lines: Vec<Line<'a>>,
+    block: Option<Block<'a>>,
+    style: Style,
+}
+
+impl<'a> Rows<'a> {
+    pub(crate) fn new(text: impl Into<Text<'a>>) -> Self {
+        let text = text.into();
+        Rows {
+            lines: text.lines,
+            block: None,
+            style: text.style,
+        }
+    }
+
+    pub(crate) fn block(mut self, block: Block<'a>) -> Self {
+        self.block = Some(block);
+        self
+    }
+
+    /// The style of the whole area (a bar's background).
+    pub(crate) fn style(mut self, style: Style) -> Self {
+        self.style = style;
+        self
+    }
+}
+
+impl Widget for Rows<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        buf.set_style(area, self.style);
+        let inner = match &self.block {
+            Some(b) => {
+                let inner = b.inner(area);
+                b.render(area, buf);
+                inner
+            }
+            None => area,
+        };
+        for (line, y) in self.lines.iter().zip(inner.top()..inner.bottom()) {
+            let w = u16::try_from(line.width()).unwrap_or(u16::MAX);
+            let x = match line.alignment {
+                Some(Alignment::Center) => inner.x + inner.width.saturating_sub(w) / 2,
+                Some(Alignment::Right) => inner.x + inner.width.saturating_sub(w),
+                _ => inner.x,
+            };
+            buf.set_line(x, y, line, inner.right().saturating_sub(x));
+        }
     }
 }
 

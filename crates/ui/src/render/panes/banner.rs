@@ -97,7 +97,7 @@ pub(crate) fn alert_banner(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, 
             th.get("alert.critical"),
         ));
     }
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
+    f.render_widget(Rows::new(Line::from(spans)), area);
 }
 
 /// The emergency line above the alerts: an auto-abort countdown, a running rollback's

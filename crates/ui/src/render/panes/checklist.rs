@@ -55,8 +55,5 @@ pub(crate) fn checklist_pane(
             th.get("muted"),
         )));
     }
-    f.render_widget(
-        Paragraph::new(lines).block(block(&title, focused, th)),
-        area,
-    );
+    f.render_widget(Rows::new(lines).block(block(&title, focused, th)), area);
 }

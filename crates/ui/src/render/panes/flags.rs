@@ -67,8 +67,5 @@ pub(crate) fn flags_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui
         .map(|a| format!(" ({} ago)", fmt_duration(a)))
         .unwrap_or_default();
     let title = format!("Flags{age}");
-    f.render_widget(
-        Paragraph::new(lines).block(block(&title, focused, th)),
-        area,
-    );
+    f.render_widget(Rows::new(lines).block(block(&title, focused, th)), area);
 }

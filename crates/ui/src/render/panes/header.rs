@@ -70,5 +70,5 @@ pub(crate) fn title_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th:
     let mut spans = head;
     spans.extend(middle);
     spans.extend(tail);
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
+    f.render_widget(Rows::new(Line::from(spans)), area);
 }

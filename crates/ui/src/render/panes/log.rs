@@ -13,7 +13,7 @@ pub(crate) fn log_pane(f: &mut Frame, area: Rect, ui: &Ui, th: &Theme, ch: &Chro
                 .iter()
                 .map(|l| Line::from(Span::styled(l.clone(), th.get("text"))))
                 .collect();
-            f.render_widget(Paragraph::new(shown).block(block("Log", focused, th)), area);
+            f.render_widget(Rows::new(shown).block(block("Log", focused, th)), area);
         }
         None => {
             let w = tui_logger::TuiLoggerWidget::default()

@@ -26,7 +26,7 @@ pub(crate) fn metrics_pane(
     let name_w = if big { 30 } else { 22 };
     let w = area.width.saturating_sub(2) as usize;
     let spark_w = w.saturating_sub(name_w + 12 + 18 + 10).max(4);
-    let mut lines = Vec::new();
+    let mut shown = Vec::new();
     let skip = ui
         .metric_scroll
         .min(order.len().saturating_sub(rows.max(1)));
@@ -71,17 +71,44 @@ pub(crate) fn metrics_pane(
             .unwrap_or_default();
         let spark = sparkline(&hist, spark_w, m.critical.as_ref().map(|c| c.value));
         let name: String = m.name.chars().take(name_w).collect();
-        lines.push(Line::from(vec![
-            Span::styled(format!("{name:<name_w$}"), th.get("text")),
-            Span::styled(format!("{value:>12} "), style),
-            Span::styled(format!("{thr:<17} "), th.get("muted")),
-            Span::styled(spark, style),
-            Span::styled(format!(" {}", level.as_str().to_uppercase()), style),
-        ]));
+        shown.push(Row {
+            head: Line::from(vec![
+                Span::styled(format!("{name:<name_w$}"), th.get("text")),
+                Span::styled(format!("{value:>12} "), style),
+                Span::styled(format!("{thr:<17} "), th.get("muted")),
+            ]),
+            spark,
+            word: Span::styled(format!(" {}", level.as_str().to_uppercase()), style),
+            style,
+        });
     }
-    let title = format!("Metrics ({} of {})", lines.len(), rb.metrics.len());
-    f.render_widget(
-        Paragraph::new(lines).block(block(&title, focused, th)),
-        area,
-    );
+    let title = format!("Metrics ({} of {})", shown.len(), rb.metrics.len());
+    let b = block(&title, focused, th);
+    let inner = b.inner(area);
+    f.render_widget(b, area);
+    // Written cell by cell: the sparklines are most of the pane's cells, each one column
+    // wide, and composing them as text cost a third of the frame.
+    let buf = f.buffer_mut();
+    let right = inner.right();
+    for (row, y) in shown.iter().zip(inner.top()..inner.bottom()) {
+        let (mut x, _) = buf.set_line(inner.x, y, &row.head, inner.width);
+        for c in row.spark.chars() {
+            if x >= right {
+                break;
+            }
+            if let Some(cell) = buf.cell_mut((x, y)) {
+                cell.set_char(c).set_style(row.style);
+            }
+            x += 1;
+        }
+        buf.set_span(x, y, &row.word, right.saturating_sub(x));
+    }
+}
+
+/// One metric's row: its name, value and thresholds, its sparkline, its state word.
+struct Row {
+    head: Line<'static>,
+    spark: String,
+    word: Span<'static>,
+    style: Style,
 }

@@ -50,7 +50,7 @@ pub(crate) fn phase_pane(
         }
     }
     f.render_widget(
-        Paragraph::new(lines).block(block("Phases  planned │ actual", false, th)),
+        Rows::new(lines).block(block("Phases  planned │ actual", false, th)),
         area,
     );
 }

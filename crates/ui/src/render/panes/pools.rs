@@ -87,5 +87,5 @@ pub(crate) fn pools_pane(
         .map(|a| format!(" ({} ago)", fmt_duration(a)))
         .unwrap_or_default();
     let title = format!("Pools  traffic · health{age}");
-    f.render_widget(Paragraph::new(lines).block(block(&title, false, th)), area);
+    f.render_widget(Rows::new(lines).block(block(&title, false, th)), area);
 }

@@ -37,10 +37,7 @@ pub(crate) fn status_bar(f: &mut Frame, area: Rect, st: &State, ui: &Ui, th: &Th
     if let Some(m) = &ui.message {
         spans.push(Span::styled(format!(" {m}"), th.get("gate.confirm")));
     }
-    f.render_widget(
-        Paragraph::new(Line::from(spans)).style(th.get("status")),
-        area,
-    );
+    f.render_widget(Rows::new(Line::from(spans)).style(th.get("status")), area);
 }
 
 pub(crate) fn hint_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, th: &Theme) {
@@ -79,5 +76,5 @@ pub(crate) fn hint_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: 
         spans.push(Span::styled(format!(" {} ", b.label), th.get("key")));
         spans.push(Span::styled(format!("{} ", b.short()), th.get("muted")));
     }
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
+    f.render_widget(Rows::new(Line::from(spans)), area);
 }
