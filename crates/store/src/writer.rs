@@ -104,12 +104,13 @@ impl Store {
         }
         let pool = connect(path, false).await?;
         if !existed {
+            // One transaction: one sync to disk instead of one per statement.
+            let fail = |e: sqlx::Error| format!("{}: cannot create audit log: {e}", path.display());
+            let mut tx = pool.begin().await.map_err(fail)?;
             for &stmt in SCHEMA {
-                sqlx::query(stmt)
-                    .execute(&pool)
-                    .await
-                    .map_err(|e| format!("{}: cannot create audit log: {e}", path.display()))?;
+                sqlx::query(stmt).execute(&mut *tx).await.map_err(fail)?;
             }
+            tx.commit().await.map_err(fail)?;
         }
         let (last_seq, last_hash) = records
             .last()

@@ -40,6 +40,13 @@ pub fn spawn_input() -> mpsc::Receiver<TermEvent> {
     rx
 }
 
+/// How many readings the screen has a value for: metrics with a value, and whether the pools
+/// have reported.
+fn readings_known(st: &crate::engine::State) -> usize {
+    st.metrics.values().filter(|m| m.last.is_some()).count()
+        + usize::from(st.pools.observed_at.is_some())
+}
+
 /// The console loop over a started session.
 pub async fn run_console(
     mut session: Session,
@@ -59,6 +66,7 @@ pub async fn run_console(
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
+    let mut shown = readings_known(&session.st);
     let result: color_eyre::Result<()> = loop {
         // Draw only when something changed since the last frame.
         if std::mem::take(&mut dirty) {
@@ -114,7 +122,11 @@ pub async fn run_console(
                     dirty = true;
                 }
                 Wake::Committed(recs) => {
-                    dirty |= recs.iter().any(|r| r.kind != "observed");
+                    // Readings wait for the tick, unless they show something for the first
+                    // time (the first readings after start are on screen at once).
+                    let known = readings_known(&session.st);
+                    dirty |= recs.iter().any(|r| r.kind != "observed") || known != shown;
+                    shown = known;
                     // A dialog whose verdict changed clears what was typed, and says so.
                     ui.sync(&session.st, &session.rb);
                 }
