@@ -679,3 +679,40 @@ async fn the_markdown_export_carries_no_control_bidi_or_zero_width_character() {
         "{md}"
     );
 }
+
+/// Batches queued while the store was writing go to disk in one transaction: each comes back
+/// as its own records, numbered on from the last, and the log verifies with the head file.
+#[tokio::test]
+async fn queued_batches_are_committed_together_and_chain_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("batches.audit");
+    let mut r = Rehearsal::new(seed().runbook, Scenario::Healthy);
+    r.run_to_phase("database-migration");
+    assert!(r.events.len() >= 6, "a rehearsal writes something");
+    let (mut store, _) = Store::open(&p, "alice").await.expect("open");
+    store.append(&r.events[..1]).await.expect("append");
+    let batches = [&r.events[1..3], &r.events[3..4], &r.events[4..]];
+    let out = store
+        .append_batches(&batches)
+        .await
+        .expect("append batches");
+    assert_eq!(
+        out.iter().map(|b| b.len()).collect::<Vec<_>>(),
+        vec![2, 1, r.events.len() - 4]
+    );
+    let seqs: Vec<i64> = out.iter().flatten().map(|rec| rec.seq).collect();
+    assert_eq!(seqs, (2..=r.events.len() as i64).collect::<Vec<_>>());
+    let head = out
+        .last()
+        .and_then(|b| b.last())
+        .map(|rec| rec.hash.clone());
+    store.close().await;
+    assert_eq!(audit::read_head(&p).map(|h| h.1), head);
+    assert_eq!(
+        audit::verify_file(&p, None).expect("verify"),
+        Verdict::Ok {
+            records: r.events.len() as i64,
+            head: head.expect("a head")
+        }
+    );
+}

@@ -5,21 +5,30 @@
 //! screen. Decisions that depend on what is already on its way to the store (alert
 //! transitions, action ids, the auto-abort countdown) are taken on `ahead`: the committed
 //! state with every queued batch applied. Channels are unbounded so that handling a message
-//! never awaits: `next()` is safe to cancel in a `select!`.
+//! never awaits: `next()` is safe to cancel in a `select!`; the store's queue is bounded
+//! ([`STORE_QUEUE`]) and a write that does not fit is refused, never awaited.
 
 use crate::adapters::{Job, Report};
-use crate::audit::{Record, Store};
+use crate::audit::{AuditStore, Record, Store};
 use crate::clock::Clock;
 use crate::engine::{self, Event, Outcome, State, Time};
 use crate::runbook::{Loaded, Runbook};
 use crate::sim::{self, Scenario, World};
 use chrono::Timelike;
 use std::path::{Path, PathBuf};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::mpsc::{
+    Receiver, Sender, UnboundedReceiver, UnboundedSender, channel, unbounded_channel,
+};
 use tokio::task::JoinHandle;
 
 /// A batch of events on its way to the store, stamped.
 type Batch = std::sync::Arc<Vec<(Time, Event)>>;
+
+/// How many batches may wait for the store. A store this far behind is stuck: readings are
+/// then dropped (and said so), and an operator's action is refused, since its intent could
+/// not be recorded before it takes effect.
+pub const STORE_QUEUE: usize = 256;
 
 /// What woke the session up.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,8 +72,10 @@ pub struct Session {
     pub head: String,
     /// Lines for the log pane (what happened, in the source clock's time).
     pub log: Vec<String>,
-    store_tx: UnboundedSender<Batch>,
-    commit_rx: UnboundedReceiver<Result<Vec<Record>, String>>,
+    store_tx: Sender<Batch>,
+    commit_rx: Receiver<Result<Vec<Record>, String>>,
+    /// Readings dropped because the store was behind, not yet said in the log.
+    dropped: usize,
     job_tx: UnboundedSender<Job>,
     report_rx: UnboundedReceiver<Report>,
     tasks: Vec<JoinHandle<()>>,
@@ -169,8 +180,8 @@ impl Session {
         let (store, records) = Store::open(how.audit, how.operator).await?;
         let st = crate::audit::export::fold(&rb, &records)
             .map_err(|e| format!("{}: {e}", how.audit.display()))?;
-        let (store_tx, store_rx) = unbounded_channel();
-        let (commit_tx, commit_rx) = unbounded_channel();
+        let (store_tx, store_rx) = channel(STORE_QUEUE);
+        let (commit_tx, commit_rx) = channel(STORE_QUEUE);
         let store_task = tokio::spawn(store_loop(store, store_rx, commit_tx));
         let (job_tx, job_rx) = unbounded_channel();
         let (report_tx, report_rx) = unbounded_channel();
@@ -193,6 +204,7 @@ impl Session {
             tasks,
             store_task: Some(store_task),
             previews: 0,
+            dropped: 0,
         };
         if !records.is_empty() {
             s.log.push(format!(
@@ -252,13 +264,31 @@ impl Session {
         }
         // Shared with the store task: the batch is kept for a rebuild, never copied.
         let batch: Batch = std::sync::Arc::new(batch);
-        if self.store_tx.send(batch.clone()).is_err() {
-            self.log
-                .push("the audit store has stopped: nothing more can be recorded".into());
-            self.ahead = self.st.clone();
-            return;
+        match self.store_tx.try_send(batch.clone()) {
+            Ok(()) => self.pending.push_back(batch),
+            Err(TrySendError::Closed(_)) => {
+                self.log
+                    .push("the audit store has stopped: nothing more can be recorded".into());
+                self.ahead = self.st.clone();
+            }
+            Err(TrySendError::Full(_)) => {
+                // Not recorded, so not applied: what is ahead is rebuilt without it.
+                if batch.iter().all(|(_, e)| matches!(e, Event::Observed(_))) {
+                    self.dropped += 1;
+                } else {
+                    let what = batch
+                        .iter()
+                        .find(|(_, e)| !matches!(e, Event::Observed(_)))
+                        .map(|(_, e)| e.kind())
+                        .unwrap_or_default();
+                    self.log.push(format!(
+                        "the audit store is {STORE_QUEUE} writes behind: {what} not recorded, so not taken"
+                    ));
+                    tracing::error!("audit store {STORE_QUEUE} writes behind: {what} refused");
+                }
+                self.rebuild_ahead();
+            }
         }
-        self.pending.push_back(batch);
     }
 
     /// Record a reading: when the source answered exactly what it answered last time, only
@@ -338,6 +368,12 @@ impl Session {
                 }
                 Some(Ok(recs)) => {
                     self.pending.pop_front();
+                    if self.dropped > 0 && self.pending.is_empty() {
+                        self.log.push(format!(
+                            "{} readings not recorded while the audit store was behind",
+                            std::mem::take(&mut self.dropped)
+                        ));
+                    }
                     self.commit(&recs);
                     Wake::Committed(recs)
                 }
@@ -402,14 +438,19 @@ impl Session {
             ..
         } = self;
         drop(store_tx);
-        if let Some(t) = store_task {
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), t).await;
-        }
-        while let Ok(c) = commit_rx.try_recv() {
-            if let Err(e) = c {
-                eprintln!("warroom: audit write failed: {e}");
+        // Commits are taken as they come, so that the store task never waits on a full
+        // queue while it finishes.
+        let wait = async {
+            while let Some(c) = commit_rx.recv().await {
+                if let Err(e) = c {
+                    eprintln!("warroom: audit write failed: {e}");
+                }
             }
-        }
+            if let Some(t) = store_task {
+                let _ = t.await;
+            }
+        };
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), wait).await;
     }
 }
 
@@ -435,17 +476,28 @@ fn log_event(ev: &Event, line: &str) {
     }
 }
 
-/// The audit store task: appends each batch in one transaction and reports what was
-/// committed, in order.
+/// The audit store task: appends what is queued in one transaction (readings that arrived
+/// while the last write was on disk go together) and reports each batch's commit, in order.
 async fn store_loop(
-    mut store: Store,
-    mut rx: UnboundedReceiver<Batch>,
-    tx: UnboundedSender<Result<Vec<Record>, String>>,
+    mut store: impl AuditStore,
+    mut rx: Receiver<Batch>,
+    tx: Sender<Result<Vec<Record>, String>>,
 ) {
-    while let Some(batch) = rx.recv().await {
-        let r = store.append(&batch).await;
-        if tx.send(r).is_err() {
-            break;
+    let mut queued: Vec<Batch> = Vec::new();
+    while rx.recv_many(&mut queued, STORE_QUEUE).await > 0 {
+        let slices: Vec<&[(Time, Event)]> = queued.iter().map(|b| b.as_slice()).collect();
+        let results = match store.append_batches(&slices).await {
+            Ok(per_batch) => per_batch.into_iter().map(Ok).collect(),
+            // Nothing of the transaction was written: each batch in it failed.
+            Err(e) => vec![Err(e); queued.len()],
+        };
+        drop(slices);
+        queued.clear();
+        for r in results {
+            if tx.send(r).await.is_err() {
+                store.close().await;
+                return;
+            }
         }
     }
     store.close().await;

@@ -16,15 +16,28 @@ pub fn read_head(audit: &Path) -> Option<(i64, String)> {
     Some((seq, hash))
 }
 
-pub(crate) fn write_head(audit: &Path, seq: i64, hash: &str) -> std::io::Result<()> {
+/// Replace the head file: written to a temporary file, renamed over the old one. With `sync`,
+/// the file and its directory are synced to disk first, so the head never points past what a
+/// synced commit made durable.
+pub(crate) fn write_head(audit: &Path, seq: i64, hash: &str, sync: bool) -> std::io::Result<()> {
+    use std::io::Write;
     let p = head_path(audit);
     let tmp = {
         let mut s = p.as_os_str().to_owned();
         s.push(".tmp");
         PathBuf::from(s)
     };
-    std::fs::write(&tmp, format!("{seq} {hash}\n"))?;
-    std::fs::rename(&tmp, &p)
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(format!("{seq} {hash}\n").as_bytes())?;
+    if sync {
+        f.sync_all()?;
+    }
+    drop(f);
+    std::fs::rename(&tmp, &p)?;
+    if sync && let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
 }
 
 /// `--expect-head` as given: a hash (or its first 8+ hex digits), or the head file's own

@@ -19,5 +19,40 @@ pub use resume::*;
 pub use verify::*;
 pub use writer::*;
 
+/// An append-only, hash-chained audit store: what a session writes through. The SQLite file
+/// ([`Store`]) is one; a shared store for team mode is another implementation of the same
+/// contract: records numbered without gaps, each hash chaining the previous one, committed
+/// before they are applied.
+pub trait AuditStore: Send + 'static {
+    /// The newest record's sequence number and hash (`0` and the genesis hash when empty).
+    fn head(&self) -> (i64, &str);
+
+    /// Append batches, in order, in one transaction; each batch's records as stored.
+    fn append_batches<B: AsRef<[(engine::Time, engine::Event)]> + Sync>(
+        &mut self,
+        batches: &[B],
+    ) -> impl std::future::Future<Output = Result<Vec<Vec<Record>>, String>> + Send;
+
+    /// Let go of the store (its connections and locks).
+    fn close(self) -> impl std::future::Future<Output = ()> + Send;
+}
+
+impl AuditStore for Store {
+    fn head(&self) -> (i64, &str) {
+        Store::head(self)
+    }
+
+    fn append_batches<B: AsRef<[(engine::Time, engine::Event)]> + Sync>(
+        &mut self,
+        batches: &[B],
+    ) -> impl std::future::Future<Output = Result<Vec<Vec<Record>>, String>> + Send {
+        Store::append_batches(self, batches)
+    }
+
+    fn close(self) -> impl std::future::Future<Output = ()> + Send {
+        Store::close(self)
+    }
+}
+
 // The core's modules, by the names the code has always used.
 use warroom_core::{engine, runbook, text};

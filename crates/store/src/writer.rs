@@ -141,12 +141,25 @@ impl Store {
 
     /// Append events in one transaction; returns the records as stored.
     pub async fn append(&mut self, events: &[(Time, Event)]) -> Result<Vec<Record>, String> {
+        let mut out = self.append_batches(&[events]).await?;
+        Ok(out.pop().unwrap_or_default())
+    }
+
+    /// Append several batches, in order, in one transaction (one sync to disk for all of
+    /// them); returns each batch's records as stored.
+    pub async fn append_batches<B: AsRef<[(Time, Event)]>>(
+        &mut self,
+        batches: &[B],
+    ) -> Result<Vec<Vec<Record>>, String> {
         // Operator actions, decisions and alerts are synced to disk before they take effect
         // (synchronous=FULL). A batch of plain readings is committed to the WAL without its own
         // fsync (synchronous=NORMAL): it survives a crash of warroom, and the next FULL commit
         // makes it durable against power loss too. Readings arrive several times a second in a
         // fast demo; this keeps the console's idle cost low.
-        let full = events.iter().any(|(_, e)| !matches!(e, Event::Observed(_)));
+        let full = batches
+            .iter()
+            .flat_map(|b| b.as_ref())
+            .any(|(_, e)| !matches!(e, Event::Observed(_)));
         if full != self.synchronous_full {
             let pragma = if full {
                 "PRAGMA synchronous = FULL"
@@ -160,54 +173,59 @@ impl Store {
             self.synchronous_full = full;
         }
         let mut tx = self.pool.begin().await.map_err(|e| e.to_string())?;
-        let mut out = Vec::with_capacity(events.len());
+        let mut out = Vec::with_capacity(batches.len());
         let (mut seq, mut prev) = (self.last_seq, self.last_hash.clone());
         let mut stamped = false;
-        for (at, ev) in events {
-            // The first session record on a log continued unverified says so.
-            let with_note;
-            let ev = match (ev, &self.continued_unverified) {
-                (Event::SessionStarted { .. }, Some(note)) if !stamped => {
-                    let mut e = ev.clone();
-                    if let Event::SessionStarted {
-                        continued_unverified,
-                        ..
-                    } = &mut e
-                    {
-                        *continued_unverified = Some(note.clone());
+        for events in batches {
+            let events = events.as_ref();
+            let mut recs = Vec::with_capacity(events.len());
+            for (at, ev) in events {
+                // The first session record on a log continued unverified says so.
+                let with_note;
+                let ev = match (ev, &self.continued_unverified) {
+                    (Event::SessionStarted { .. }, Some(note)) if !stamped => {
+                        let mut e = ev.clone();
+                        if let Event::SessionStarted {
+                            continued_unverified,
+                            ..
+                        } = &mut e
+                        {
+                            *continued_unverified = Some(note.clone());
+                        }
+                        stamped = true;
+                        with_note = e;
+                        &with_note
                     }
-                    stamped = true;
-                    with_note = e;
-                    &with_note
-                }
-                _ => ev,
-            };
-            seq += 1;
-            let at = fmt_time(*at);
-            let kind = ev.kind();
-            let payload = serde_json::to_string(ev).map_err(|e| e.to_string())?;
-            let hash = chain_hash(&prev, seq, &at, &self.operator, kind, &payload);
-            sqlx::query("INSERT INTO audit (seq, at, operator, kind, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)")
-                .bind(seq)
-                .bind(&at)
-                .bind(&self.operator)
-                .bind(kind)
-                .bind(&payload)
-                .bind(&prev)
-                .bind(&hash)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| format!("{}: append failed: {e}", self.path.display()))?;
-            out.push(Record {
-                seq,
-                at,
-                operator: self.operator.clone(),
-                kind: kind.to_string(),
-                payload,
-                prev_hash: prev,
-                hash: hash.clone(),
-            });
-            prev = hash;
+                    _ => ev,
+                };
+                seq += 1;
+                let at = fmt_time(*at);
+                let kind = ev.kind();
+                let payload = serde_json::to_string(ev).map_err(|e| e.to_string())?;
+                let hash = chain_hash(&prev, seq, &at, &self.operator, kind, &payload);
+                sqlx::query("INSERT INTO audit (seq, at, operator, kind, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                    .bind(seq)
+                    .bind(&at)
+                    .bind(&self.operator)
+                    .bind(kind)
+                    .bind(&payload)
+                    .bind(&prev)
+                    .bind(&hash)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| format!("{}: append failed: {e}", self.path.display()))?;
+                recs.push(Record {
+                    seq,
+                    at,
+                    operator: self.operator.clone(),
+                    kind: kind.to_string(),
+                    payload,
+                    prev_hash: prev,
+                    hash: hash.clone(),
+                });
+                prev = hash;
+            }
+            out.push(recs);
         }
         tx.commit()
             .await
@@ -217,12 +235,20 @@ impl Store {
         if stamped {
             self.continued_unverified = None;
         }
-        write_head(&self.path, self.last_seq, &self.last_hash).map_err(|e| {
-            format!(
-                "{}: cannot write head: {e}",
-                head_path(&self.path).display()
-            )
-        })?;
+        // The head file is written (and, after a synced commit, synced) off the runtime's
+        // threads.
+        let (path, head_seq, head_hash) =
+            (self.path.clone(), self.last_seq, self.last_hash.clone());
+        tokio::task::spawn_blocking(move || write_head(&path, head_seq, &head_hash, full))
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()))
+            .map_err(|e| {
+                format!(
+                    "{}: cannot write head: {e}",
+                    head_path(&self.path).display()
+                )
+            })?;
         Ok(out)
     }
 
