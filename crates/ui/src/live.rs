@@ -6,38 +6,18 @@ use super::keymap::Mode;
 use super::render::{Chrome, render};
 use super::theme::Theme;
 use crate::session::{Session, Wake};
-use ratatui::crossterm::event::{self as cevent, Event as TermEvent, KeyEventKind};
+use futures_util::StreamExt;
+use ratatui::crossterm::event::{Event as TermEvent, KeyEventKind};
 use std::time::Duration;
-use tokio::sync::mpsc;
 
 fn short(h: &str) -> String {
     h.chars().take(12).collect()
 }
 
-/// Keys come from a thread that blocks on the terminal; the loop never does.
-pub fn spawn_input() -> mpsc::Receiver<TermEvent> {
-    let (tx, rx) = mpsc::channel(64);
-    std::thread::spawn(move || {
-        loop {
-            match cevent::poll(Duration::from_millis(200)) {
-                Ok(true) => match cevent::read() {
-                    Ok(ev) => {
-                        if tx.blocking_send(ev).is_err() {
-                            return;
-                        }
-                    }
-                    Err(_) => return,
-                },
-                Ok(false) => {
-                    if tx.is_closed() {
-                        return;
-                    }
-                }
-                Err(_) => return,
-            }
-        }
-    });
-    rx
+/// The terminal's events, from crossterm's async reader: the loop awaits them with
+/// everything else, and nothing polls.
+pub fn input() -> crossterm::event::EventStream {
+    crossterm::event::EventStream::new()
 }
 
 /// How many readings the screen has a value for: metrics with a value, and whether the pools
@@ -57,7 +37,7 @@ pub async fn run_console(
     let audit_label = crate::runbook::redact(&audit.display().to_string());
     let operator = session.operator.clone();
     let mut ui = Ui::new(Mode::Live);
-    let mut input = spawn_input();
+    let mut input = input();
     let mut terminal = ratatui::try_init().map_err(|e| {
         color_eyre::eyre::eyre!("warroom needs a terminal (stdin and stdout on a TTY): {e}")
     })?;
@@ -85,8 +65,8 @@ pub async fn run_console(
             }
         }
         tokio::select! {
-            ev = input.recv() => match ev {
-                Some(TermEvent::Key(k)) if k.kind == KeyEventKind::Press => {
+            ev = input.next() => match ev {
+                Some(Ok(TermEvent::Key(k))) if k.kind == KeyEventKind::Press => {
                     dirty = true;
                     // Decisions are taken on what is already on its way to the store too.
                     let intents = ui.on_key(k, &session.ahead, &session.rb, &operator);
@@ -108,7 +88,8 @@ pub async fn run_console(
                     }
                 }
                 // A resize (or anything else from the terminal) redraws.
-                Some(_) => dirty = true,
+                Some(Ok(_)) => dirty = true,
+                Some(Err(e)) => break Err(e.into()),
                 None => break Ok(()),
             },
             w = session.next() => match w {

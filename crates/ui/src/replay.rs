@@ -9,6 +9,7 @@ use super::theme::Theme;
 use crate::audit::Record;
 use crate::engine::{self, Event, State, Time};
 use crate::runbook::Runbook;
+use futures_util::StreamExt;
 use ratatui::crossterm::event::{Event as TermEvent, KeyEventKind};
 use std::time::{Duration, Instant};
 
@@ -176,13 +177,15 @@ impl Replay {
     }
 
     /// Advance playback by `dt` of real time.
-    pub fn play(&mut self, dt: Duration) {
+    /// Move the replay clock on by `dt` of real time; whether it was playing (the screen
+    /// changed).
+    pub fn play(&mut self, dt: Duration) -> bool {
         if !self.playing {
-            return;
+            return false;
         }
         let Some((next_at, _)) = self.events.get(self.cursor) else {
             self.playing = false;
-            return;
+            return true;
         };
         let clock = self.clock.unwrap_or(*next_at);
         let mut to = clock + chrono::Duration::from_std(dt.mul_f64(self.speed)).unwrap_or_default();
@@ -194,6 +197,7 @@ impl Replay {
         let n = self.events.partition_point(|(at, _)| *at <= to);
         self.seek(n.max(self.cursor));
         self.clock = Some(to);
+        true
     }
 
     /// The log lines up to the cursor.
@@ -223,28 +227,33 @@ pub async fn run_replay(
     head: String,
 ) -> color_eyre::Result<()> {
     let mut ui = Ui::new(Mode::Replay);
-    let mut input = super::live::spawn_input();
+    let mut input = super::live::input();
     let mut terminal = ratatui::try_init().map_err(|e| {
         color_eyre::eyre::eyre!("warroom needs a terminal (stdin and stdout on a TTY): {e}")
     })?;
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut last = Instant::now();
+    // Drawn after a key, and on the tick while playing; a paused replay costs nothing.
+    let mut dirty = true;
     let result: color_eyre::Result<()> = loop {
-        let lines = rp.lines();
-        let chrome = Chrome {
-            audit: &audit_label,
-            head: &head,
-            clock: rp.clock_label(),
-            log: Some(&lines),
-            now: None,
-        };
-        if let Err(e) = terminal.draw(|f| render(f, &rp.rb, &rp.st, &ui, &theme, &chrome)) {
-            break Err(e.into());
+        if std::mem::take(&mut dirty) {
+            let lines = rp.lines();
+            let chrome = Chrome {
+                audit: &audit_label,
+                head: &head,
+                clock: rp.clock_label(),
+                log: Some(&lines),
+                now: None,
+            };
+            if let Err(e) = terminal.draw(|f| render(f, &rp.rb, &rp.st, &ui, &theme, &chrome)) {
+                break Err(e.into());
+            }
         }
         tokio::select! {
-            ev = input.recv() => match ev {
-                Some(TermEvent::Key(k)) if k.kind == KeyEventKind::Press => {
+            ev = input.next() => match ev {
+                Some(Ok(TermEvent::Key(k))) if k.kind == KeyEventKind::Press => {
+                    dirty = true;
                     let st = rp.st.clone();
                     let mut quit = false;
                     for intent in ui.on_key(k, &st, &rp.rb, "") {
@@ -263,12 +272,13 @@ pub async fn run_replay(
                         break Ok(());
                     }
                 }
-                Some(_) => {}
+                Some(Ok(_)) => dirty = true,
+                Some(Err(e)) => break Err(e.into()),
                 None => break Ok(()),
             },
             _ = tick.tick() => {
                 let now = Instant::now();
-                rp.play(now - last);
+                dirty |= rp.play(now - last);
                 last = now;
             }
         }
