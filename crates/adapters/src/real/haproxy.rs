@@ -9,6 +9,7 @@
 //! The pools come from `show stat`: each server's status, and each backend's session counter,
 //! whose growth between two readings is the traffic each pool really took.
 
+use super::http::server_text;
 use super::{MAX_REPLY, Source, TOO_LARGE, fmt_secs};
 use crate::engine::{Observation, PoolsObs, ServerObs, SourceError};
 use crate::runbook::PoolName;
@@ -104,7 +105,7 @@ impl std::fmt::Debug for Haproxy {
 
 /// Server text, safe for the screen and the log.
 fn safe(s: &str) -> String {
-    super::server_text(s, 300)
+    server_text(s, 300)
 }
 
 impl Haproxy {

@@ -3,7 +3,8 @@
 //! `{"active": "blue", "weights": {"blue": 90, "green": 10}}`. The active pool and the
 //! weights are read back after every change.
 
-use super::{Source, base_url, get_json, http_client, http_error, reply_text};
+use super::Source;
+use super::http::{base_url, get_json, http_client, http_error, reply_text};
 use crate::engine::{Observation, PoolsObs};
 use crate::runbook::{PoolName, redact};
 use serde_json::Value;

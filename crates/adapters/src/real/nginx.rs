@@ -6,7 +6,8 @@
 //! and the old file is put back, so the old configuration keeps serving — then the reload
 //! command, then waits (bounded) until responses carry the new version: old workers drain.
 
-use super::{Source, fmt_secs, http_client};
+use super::http::{http_client, http_error, server_text};
+use super::{Source, fmt_secs};
 use crate::engine::{Observation, PoolsObs, SourceError};
 use crate::runbook::PoolName;
 use std::path::PathBuf;
@@ -51,7 +52,7 @@ impl std::fmt::Debug for Nginx {
 
 /// Server text, safe for the screen and the log (nginx's messages are longer).
 fn safe(s: &str) -> String {
-    super::server_text(s, 600)
+    server_text(s, 600)
 }
 
 /// The included file for green at `green` percent, version `version`.
@@ -230,12 +231,7 @@ impl Nginx {
             .header(reqwest::header::CONNECTION, "close")
             .send()
             .await
-            .map_err(|e| {
-                format!(
-                    "nginx: version_url: {}",
-                    super::http_error(&e, self.timeout)
-                )
-            })?;
+            .map_err(|e| format!("nginx: version_url: {}", http_error(&e, self.timeout)))?;
         Ok(resp
             .headers()
             .get(VERSION_HEADER)

@@ -4,7 +4,8 @@
 //! `SourceError` (`prometheus` when every query failed, `prometheus:<metric>` for one), so
 //! the engine shows them stale; it never blocks anything else.
 
-use super::{Source, base_url, body_capped, fmt_secs, http_client, http_error};
+use super::http::{base_url, body_capped, http_client, http_error};
+use super::{Source, fmt_secs};
 use crate::engine::{Observation, SourceError, Time};
 use crate::runbook::{Runbook, redact};
 use serde_json::Value;
