@@ -2,6 +2,7 @@
 //! it out (flag API, load balancer, Kubernetes, shell), answers dry runs, and stops an action
 //! that a rollback took over.
 
+use super::poll::report;
 use super::{
     Endpoints, NOT_CONFIGURED, Sources, WRITE_TIMEOUT, balancer, flags, kube, postgres, shell,
 };
@@ -174,15 +175,7 @@ impl Executor {
     /// Run one action's steps; false when nobody listens any more.
     async fn job(&self, id: u64, steps: Vec<crate::engine::PlannedStep>) -> bool {
         if steps.is_empty() {
-            return self
-                .out
-                .send(Report::Finished {
-                    id,
-                    at: self.clock.now(),
-                    ok: true,
-                    detail: "nothing to run".into(),
-                })
-                .is_ok();
+            return self.finished(id, true, "nothing to run".into());
         }
         for (i, step) in steps.iter().enumerate() {
             let result = self.step(&step.action).await;
@@ -202,33 +195,27 @@ impl Executor {
                 return false;
             }
             if !ok {
-                return self
-                    .out
-                    .send(Report::Finished {
-                        id,
-                        at: self.clock.now(),
-                        ok: false,
-                        detail: format!("step {} failed: {output}", step.name),
-                    })
-                    .is_ok();
+                return self.finished(id, false, format!("step {} failed: {output}", step.name));
             }
         }
-        self.out
-            .send(Report::Finished {
-                id,
-                at: self.clock.now(),
-                ok: true,
-                detail: format!("{} step(s) done", steps.len()),
-            })
-            .is_ok()
+        self.finished(id, true, format!("{} step(s) done", steps.len()))
     }
 
     /// Report what a write read back, so the screen follows without waiting for a poll.
     fn observed(&self, observation: Observation) {
-        let _ = self.out.send(Report::Observed {
-            at: self.clock.now(),
-            observation,
-        });
+        let _ = report(&self.out, self.clock, observation);
+    }
+
+    /// Report that action `id` ended; false when nobody listens any more.
+    fn finished(&self, id: u64, ok: bool, detail: String) -> bool {
+        self.out
+            .send(Report::Finished {
+                id,
+                at: self.clock.now(),
+                ok,
+                detail,
+            })
+            .is_ok()
     }
 
     async fn kube(&self) -> Result<&kube::Kube, String> {

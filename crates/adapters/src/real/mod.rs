@@ -44,6 +44,7 @@ use crate::adapters::{Job, Report};
 use crate::clock::Clock;
 use crate::engine::{Observation, SourceError, State};
 use crate::runbook::Runbook;
+use poll::{only_error, report};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
@@ -80,15 +81,8 @@ pub fn spawn_with(
         });
     }
     // Each unavailable source once, under its own name, so that it stays listed.
-    for e in &unavailable {
-        let _ = reports.send(Report::Observed {
-            at: clock.now(),
-            observation: Observation {
-                source: e.source.clone(),
-                errors: vec![e.clone()],
-                ..Default::default()
-            },
-        });
+    for e in unavailable {
+        let _ = report(&reports, clock, only_error(e));
     }
     if let Some(p) = sources.prometheus.clone() {
         // Fill the sparklines from a range query at start, on its own task so that a slow
@@ -104,10 +98,7 @@ pub fn spawn_with(
                     history,
                     ..Default::default()
                 };
-                let _ = out.send(Report::Observed {
-                    at: clock.now(),
-                    observation,
-                });
+                let _ = report(&out, clock, observation);
             }
         }));
         tasks.push(tokio::spawn(poll(
@@ -117,38 +108,10 @@ pub fn spawn_with(
             reports.clone(),
         )));
     }
-    if let Some(f) = sources.flags.clone() {
-        tasks.push(tokio::spawn(poll(
-            Arc::new(f),
-            clock,
-            interval,
-            reports.clone(),
-        )));
-    }
-    if let Some(l) = sources.lb.clone() {
-        tasks.push(tokio::spawn(poll(
-            Arc::new(l),
-            clock,
-            interval,
-            reports.clone(),
-        )));
-    }
-    if let Some(h) = sources.health.clone() {
-        tasks.push(tokio::spawn(poll(
-            Arc::new(h),
-            clock,
-            interval,
-            reports.clone(),
-        )));
-    }
-    if let Some(p) = sources.postgres.clone() {
-        tasks.push(tokio::spawn(poll(
-            Arc::new(p),
-            clock,
-            interval,
-            reports.clone(),
-        )));
-    }
+    tasks.extend(poller(sources.flags.clone(), clock, interval, &reports));
+    tasks.extend(poller(sources.lb.clone(), clock, interval, &reports));
+    tasks.extend(poller(sources.health.clone(), clock, interval, &reports));
+    tasks.extend(poller(sources.postgres.clone(), clock, interval, &reports));
     let exec = executor::Executor::new(rb, sources, ep.clone(), clock, reports.clone());
     tasks.push(tokio::spawn(exec.run(jobs)));
     if ep.kube_configured() {
@@ -159,17 +122,11 @@ pub fn spawn_with(
             let kube = match kube::Kube::connect(&ep, timeout).await {
                 Ok(k) => k,
                 Err(e) => {
-                    let _ = out.send(Report::Observed {
-                        at: clock.now(),
-                        observation: Observation {
-                            source: "kube".into(),
-                            errors: vec![SourceError {
-                                source: "kube".into(),
-                                message: e,
-                            }],
-                            ..Default::default()
-                        },
-                    });
+                    let error = SourceError {
+                        source: "kube".into(),
+                        message: e,
+                    };
+                    let _ = report(&out, clock, only_error(error));
                     return;
                 }
             };
@@ -181,17 +138,11 @@ pub fn spawn_with(
                 match kube::Kube::connect_for_watch(&ep, timeout).await {
                     Ok(k) => pods::watch(k, pod_pools, interval, clock, out.clone()).await,
                     Err(e) => {
-                        let _ = out.send(Report::Observed {
-                            at: clock.now(),
-                            observation: Observation {
-                                source: pods::SOURCE.into(),
-                                errors: vec![SourceError {
-                                    source: pods::SOURCE.into(),
-                                    message: e,
-                                }],
-                                ..Default::default()
-                            },
-                        });
+                        let error = SourceError {
+                            source: pods::SOURCE.into(),
+                            message: e,
+                        };
+                        let _ = report(&out, clock, only_error(error));
                     }
                 }
             };
@@ -199,4 +150,14 @@ pub fn spawn_with(
         }));
     }
     (clock, tasks)
+}
+
+/// A poller task for `src`, when it is configured.
+fn poller<S: Source>(
+    src: Option<S>,
+    clock: Clock,
+    interval: Duration,
+    out: &UnboundedSender<Report>,
+) -> Option<JoinHandle<()>> {
+    src.map(|s| tokio::spawn(poll(Arc::new(s), clock, interval, out.clone())))
 }

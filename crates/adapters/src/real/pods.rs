@@ -7,6 +7,7 @@
 //! default backoff and re-lists when it must.
 
 use super::kube::{Kube, WATCH_SECONDS, kube_error};
+use super::poll::report;
 use crate::adapters::Report;
 use crate::clock::Clock;
 use crate::engine::{Observation, PoolsObs, ServerObs, SourceError};
@@ -306,13 +307,7 @@ pub async fn watch(
             errors,
             ..Default::default()
         };
-        if out
-            .send(Report::Observed {
-                at: clock.now(),
-                observation,
-            })
-            .is_err()
-        {
+        if !report(&out, clock, observation) {
             return;
         }
     }

@@ -50,14 +50,32 @@ pub fn not_configured(source: &str) -> Observation {
 
 /// A reading of `source` that failed: its one error, with any secret redacted.
 pub fn failure(source: &str, message: &str) -> Observation {
-    Observation {
+    only_error(SourceError {
         source: source.into(),
-        errors: vec![SourceError {
-            source: source.into(),
-            message: redact(message),
-        }],
+        message: redact(message),
+    })
+}
+
+/// An observation that is only `error`, under the error's own source name.
+pub(crate) fn only_error(error: SourceError) -> Observation {
+    Observation {
+        source: error.source.clone(),
+        errors: vec![error],
         ..Default::default()
     }
+}
+
+/// Report `observation` at the clock's time now; false when nobody listens any more.
+pub(crate) fn report(
+    out: &UnboundedSender<Report>,
+    clock: Clock,
+    observation: Observation,
+) -> bool {
+    out.send(Report::Observed {
+        at: clock.now(),
+        observation,
+    })
+    .is_ok()
 }
 
 /// Read `src` every `interval` and report what it says, until the session stops listening.
@@ -74,13 +92,7 @@ pub async fn poll<S: Source>(
     loop {
         tick.tick().await;
         let observation = read_within(src.as_ref(), limit).await;
-        if out
-            .send(Report::Observed {
-                at: clock.now(),
-                observation,
-            })
-            .is_err()
-        {
+        if !report(&out, clock, observation) {
             return;
         }
     }
