@@ -14,6 +14,7 @@
 //! - `poll.rs`: the `Source` trait, one bounded reading, the poller, the time limits;
 //! - `executor.rs`: running an action's steps, dry runs, cancelling;
 //! - `http.rs`: what the HTTP sources share (client, URLs, errors, size-limited replies);
+//! - `files.rs`: files an adapter owns on disk, replaced atomically;
 //! - one file per system (`prometheus.rs`, `flags.rs`, `lb.rs`, …).
 
 pub mod balancer;
@@ -30,6 +31,7 @@ pub mod shell;
 
 mod endpoints;
 mod executor;
+mod files;
 mod http;
 mod poll;
 

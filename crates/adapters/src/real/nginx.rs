@@ -6,6 +6,7 @@
 //! and the old file is put back, so the old configuration keeps serving — then the reload
 //! command, then waits (bounded) until responses carry the new version: old workers drain.
 
+use super::files::write_atomic;
 use super::http::{http_client, http_error, server_text};
 use super::{Source, fmt_secs};
 use crate::engine::{Observation, PoolsObs, SourceError};
@@ -210,7 +211,7 @@ impl Nginx {
     /// Put the old file back (or remove the new one when there was none).
     async fn restore(&self, old: &Option<String>) -> String {
         let r = match old {
-            Some(text) => super::haproxy::write_atomic(&self.cfg.include, text.as_bytes()).await,
+            Some(text) => write_atomic(&self.cfg.include, text.as_bytes()).await,
             None => tokio::fs::remove_file(&self.cfg.include)
                 .await
                 .map_err(|e| e.to_string()),
@@ -287,7 +288,7 @@ impl Nginx {
             .map(|s| s.version + 1)
             .unwrap_or(1);
         let text = render(green, version);
-        if let Err(e) = super::haproxy::write_atomic(&self.cfg.include, text.as_bytes()).await {
+        if let Err(e) = write_atomic(&self.cfg.include, text.as_bytes()).await {
             return (
                 Err(format!("{what}: nothing changed: nginx: {}", safe(&e))),
                 None,
