@@ -14,6 +14,7 @@
 //! - `poll.rs`: the `Source` trait, one bounded reading, the poller, the time limits;
 //! - `executor.rs`: running an action's steps, dry runs, cancelling;
 //! - `http.rs`: what the HTTP sources share (client, URLs, errors, size-limited replies);
+//! - `reply.rs`: how a server's JSON reply is read into types without trusting its shape;
 //! - `files.rs`: files an adapter owns on disk, replaced atomically;
 //! - one file per system (`prometheus.rs`, `flags.rs`, `lb.rs`, …).
 
@@ -34,6 +35,7 @@ mod executor;
 mod files;
 mod http;
 mod poll;
+mod reply;
 
 pub use endpoints::{Endpoints, Sources};
 pub use http::{MAX_REPLY, TOO_LARGE};
