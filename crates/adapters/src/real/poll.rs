@@ -78,6 +78,13 @@ pub(crate) fn report(
     .is_ok()
 }
 
+/// A tick every `every` (at least 100 ms); a tick missed while busy is delayed, not bunched.
+pub(crate) fn ticker(every: Duration) -> tokio::time::Interval {
+    let mut tick = tokio::time::interval(every.max(Duration::from_millis(100)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick
+}
+
 /// Read `src` every `interval` and report what it says, until the session stops listening.
 pub async fn poll<S: Source>(
     src: Arc<S>,
@@ -85,8 +92,7 @@ pub async fn poll<S: Source>(
     interval: Duration,
     out: UnboundedSender<Report>,
 ) {
-    let mut tick = tokio::time::interval(interval.max(Duration::from_millis(100)));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut tick = ticker(interval);
     // A little more than the source's own request timeout, as a backstop.
     let limit = poll_timeout(interval) + Duration::from_secs(1);
     loop {
