@@ -6,7 +6,8 @@
 //! reading is recorded), and a percent flag reads as a whole number however the API spells
 //! it (`10`, `10.0`, `"10"`).
 
-use super::{Source, base_url, http_client, http_error, json_body, reply_text};
+use super::Source;
+use super::http::{base_url, http_client, http_error, json_body, reply_text};
 use crate::engine::Observation;
 use crate::runbook::{Flag, FlagKind, redact};
 use serde_json::Value;

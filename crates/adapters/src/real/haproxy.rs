@@ -8,7 +8,18 @@
 //! (its pid changed or its uptime went back) is reported with the share it came back with.
 //! The pools come from `show stat`: each server's status, and each backend's session counter,
 //! whose growth between two readings is the traffic each pool really took.
+//!
+//! Reading the runtime API's answers is in `haproxy/parse.rs`, the traffic each pool took in
+//! `haproxy/traffic.rs`.
 
+mod parse;
+mod traffic;
+
+pub use parse::{ServerStat, parse_info, parse_map, parse_stat};
+pub use traffic::Split;
+
+use super::files::write_atomic;
+use super::http::server_text;
 use super::{MAX_REPLY, Source, TOO_LARGE, fmt_secs};
 use crate::engine::{Observation, PoolsObs, ServerObs, SourceError};
 use crate::runbook::PoolName;
@@ -17,6 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
+use traffic::Memory;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -31,17 +43,6 @@ pub struct Config {
     pub state_file: Option<PathBuf>,
 }
 
-/// One server as `show stat` lists it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ServerStat {
-    pub backend: String,
-    pub name: String,
-    pub addr: String,
-    /// UP, DOWN, MAINT, DRAIN, "UP 1/3" …
-    pub status: String,
-    pub check: String,
-}
-
 /// What one reading of HAProxy says.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reading {
@@ -52,38 +53,6 @@ pub struct Reading {
     pub servers: Vec<ServerStat>,
     /// Sessions each backend took since HAProxy started: (blue, green).
     pub sessions: (u64, u64),
-}
-
-/// The traffic each pool took between two readings.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Split {
-    pub blue: u64,
-    pub green: u64,
-}
-
-impl Split {
-    pub fn describe(&self) -> String {
-        let total = self.blue + self.green;
-        if total == 0 {
-            return "no traffic".into();
-        }
-        format!(
-            "blue {} / green {} ({}% green)",
-            self.blue,
-            self.green,
-            (self.green as f64 * 100.0 / total as f64).round()
-        )
-    }
-}
-
-#[derive(Default)]
-struct Memory {
-    last: Option<Reading>,
-    /// Traffic between the last two readings.
-    split: Option<Split>,
-    /// The reading taken right after the last change: a change's output reports the traffic
-    /// since the one before, whatever the poller read in between.
-    at_change: Option<Reading>,
 }
 
 #[derive(Clone)]
@@ -104,7 +73,7 @@ impl std::fmt::Debug for Haproxy {
 
 /// Server text, safe for the screen and the log.
 fn safe(s: &str) -> String {
-    super::server_text(s, 300)
+    server_text(s, 300)
 }
 
 impl Haproxy {
@@ -195,60 +164,6 @@ impl Haproxy {
             share,
             servers,
             sessions,
-        })
-    }
-
-    /// Remember `r`; a restart since the last reading is returned as a message.
-    fn remember(&self, r: &Reading) -> Option<String> {
-        let mut m = self.memory.lock().unwrap_or_else(|p| p.into_inner());
-        let mut restart = None;
-        if let Some(last) = &m.last {
-            let pid_changed = last.pid.is_some() && r.pid.is_some() && last.pid != r.pid;
-            let went_back = matches!((last.uptime, r.uptime), (Some(a), Some(b)) if b < a);
-            if pid_changed || went_back {
-                restart = Some(format!(
-                    "HAProxy restarted (pid {} → {}); it came back with green at {}",
-                    last.pid.as_deref().unwrap_or("?"),
-                    r.pid.as_deref().unwrap_or("?"),
-                    r.share
-                        .map(|s| format!("{s}%"))
-                        .unwrap_or_else(|| "an unreadable share".into())
-                ));
-                m.split = None;
-            } else {
-                m.split = Some(Split {
-                    blue: r.sessions.0.saturating_sub(last.sessions.0),
-                    green: r.sessions.1.saturating_sub(last.sessions.1),
-                });
-            }
-        }
-        m.last = Some(r.clone());
-        restart
-    }
-
-    /// The traffic each pool took since the reading after the last change (none across a
-    /// restart, whose counters start again); `r` becomes that reading.
-    fn since_last_change(&self, r: &Reading, restarted: bool) -> Option<Split> {
-        let mut m = self.memory.lock().unwrap_or_else(|p| p.into_inner());
-        let split = m.at_change.as_ref().filter(|_| !restarted).map(|c| Split {
-            blue: r.sessions.0.saturating_sub(c.sessions.0),
-            green: r.sessions.1.saturating_sub(c.sessions.1),
-        });
-        m.at_change = Some(r.clone());
-        split
-    }
-
-    /// The traffic each pool took between the last two readings.
-    pub fn measured(&self) -> Option<Split> {
-        self.memory.lock().unwrap_or_else(|p| p.into_inner()).split
-    }
-
-    /// The sessions each pool took since HAProxy started, as last read.
-    pub fn since_start(&self) -> Option<Split> {
-        let m = self.memory.lock().unwrap_or_else(|p| p.into_inner());
-        m.last.as_ref().map(|r| Split {
-            blue: r.sessions.0,
-            green: r.sessions.1,
         })
     }
 
@@ -440,114 +355,6 @@ impl Source for Haproxy {
     }
 }
 
-/// `show map FILE`: lines `0x55d0… KEY VALUE`.
-pub fn parse_map(out: &str, key: &str) -> Result<u32, String> {
-    for line in out.lines() {
-        let mut w = line.split_whitespace();
-        let (Some(_), Some(k), Some(v)) = (w.next(), w.next(), w.next()) else {
-            continue;
-        };
-        if k == key {
-            return v.parse::<u32>().map(|v| v.min(100)).map_err(|_| {
-                format!(
-                    "map value for {} is not a percentage: {}",
-                    safe(key),
-                    safe(v)
-                )
-            });
-        }
-    }
-    if out.trim().is_empty() {
-        Err(format!("the map has no key {}", safe(key)))
-    } else if !out.starts_with("0x") && !out.contains(" 0x") {
-        Err(safe(out))
-    } else {
-        Err(format!("the map has no key {}", safe(key)))
-    }
-}
-
-/// `show info`: `Pid: 123`, `Uptime_sec: 45`.
-pub fn parse_info(out: &str) -> (Option<String>, Option<u64>) {
-    let mut pid = None;
-    let mut uptime = None;
-    for line in out.lines() {
-        if let Some((k, v)) = line.split_once(':') {
-            match k.trim() {
-                "Pid" => pid = Some(v.trim().to_string()),
-                "Uptime_sec" => uptime = v.trim().parse().ok(),
-                _ => {}
-            }
-        }
-    }
-    (pid, uptime)
-}
-
-/// `show stat` (CSV with a `# pxname,svname,…` header): the servers of the two backends and
-/// the sessions each backend took.
-pub fn parse_stat(
-    out: &str,
-    blue: &str,
-    green: &str,
-) -> Result<(Vec<ServerStat>, (u64, u64)), String> {
-    let mut lines = out.lines();
-    let header = lines
-        .next()
-        .and_then(|h| h.strip_prefix("# "))
-        .ok_or_else(|| {
-            format!(
-                "`show stat` answered {}",
-                safe(out.lines().next().unwrap_or(""))
-            )
-        })?;
-    let cols: Vec<&str> = header.split(',').collect();
-    let col = |name: &str| cols.iter().position(|c| *c == name);
-    let (Some(px), Some(sv), Some(status), Some(stot)) =
-        (col("pxname"), col("svname"), col("status"), col("stot"))
-    else {
-        return Err("`show stat` without pxname, svname, status or stot".into());
-    };
-    let (addr, check) = (col("addr"), col("check_status"));
-    let mut servers = Vec::new();
-    let mut sessions = (0u64, 0u64);
-    let (mut seen_blue, mut seen_green) = (false, false);
-    for line in lines {
-        let f: Vec<&str> = line.split(',').collect();
-        let get = |i: Option<usize>| i.and_then(|i| f.get(i)).copied().unwrap_or("");
-        let backend = get(Some(px));
-        if backend != blue && backend != green {
-            continue;
-        }
-        let name = get(Some(sv));
-        match name {
-            "FRONTEND" => continue,
-            "BACKEND" => {
-                let n = get(Some(stot)).parse().unwrap_or(0);
-                if backend == blue {
-                    sessions.0 = n;
-                    seen_blue = true;
-                } else {
-                    sessions.1 = n;
-                    seen_green = true;
-                }
-            }
-            _ => servers.push(ServerStat {
-                backend: backend.to_string(),
-                name: name.to_string(),
-                addr: get(addr).to_string(),
-                status: get(Some(status)).to_string(),
-                check: get(check).to_string(),
-            }),
-        }
-    }
-    if !seen_blue || !seen_green {
-        return Err(format!(
-            "no backend named {} in `show stat`",
-            safe(if seen_blue { green } else { blue })
-        ));
-    }
-    Ok((servers, sessions))
-}
-
 /// Write `key value` into the map file (other entries kept), atomically.
 async fn save_map(path: &Path, key: &str, value: u32) -> Result<(), String> {
     let old = match tokio::fs::read_to_string(path).await {
@@ -572,63 +379,4 @@ async fn save_map(path: &Path, key: &str, value: u32) -> Result<(), String> {
         out.push_str(&format!("{key} {value}\n"));
     }
     write_atomic(path, out.as_bytes()).await
-}
-
-/// Write a temporary file beside `path`, then rename it over `path`.
-pub(crate) async fn write_atomic(path: &Path, data: &[u8]) -> Result<(), String> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| format!("{} is not a file path", path.display()))?
-        .to_string_lossy()
-        .into_owned();
-    let tmp = path.with_file_name(format!(".{name}.warroom-tmp"));
-    let write = async {
-        let mut f = tokio::fs::File::create(&tmp).await?;
-        f.write_all(data).await?;
-        f.sync_all().await?;
-        drop(f);
-        tokio::fs::rename(&tmp, path).await
-    };
-    match write.await {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let _ = tokio::fs::remove_file(&tmp).await;
-            Err(format!("{}: {e}", path.display()))
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_map_info_and_stat() {
-        assert_eq!(parse_map("0x55d0a1 canary 25\n\n", "canary"), Ok(25));
-        assert!(parse_map("0x55d0a1 other 25\n", "canary").is_err());
-        assert!(
-            parse_map(
-                "Unknown map identifier. Please use #<id> or <file>.\n",
-                "canary"
-            )
-            .is_err_and(|e| e.contains("Unknown map"))
-        );
-        assert_eq!(
-            parse_info("Name: HAProxy\nPid: 42\nUptime_sec: 7\n"),
-            (Some("42".into()), Some(7))
-        );
-        let stat = "# pxname,svname,qcur,stot,status,check_status,addr\n\
-                    fe,FRONTEND,0,9,OPEN,,\n\
-                    blue,b1,0,3,UP,L7OK,127.0.0.1:1\n\
-                    blue,b2,0,2,MAINT,,127.0.0.1:2\n\
-                    blue,BACKEND,0,5,UP,,\n\
-                    green,g1,0,1,DOWN,L4CON,127.0.0.1:3\n\
-                    green,BACKEND,0,1,DOWN,,\n";
-        let (servers, sessions) = parse_stat(stat, "blue", "green").expect("parses");
-        assert_eq!(sessions, (5, 1));
-        assert_eq!(servers.len(), 3);
-        assert_eq!(servers[2].check, "L4CON");
-        assert!(parse_stat(stat, "blue", "canary").is_err());
-        assert!(parse_stat("Permission denied\n", "blue", "green").is_err());
-    }
 }

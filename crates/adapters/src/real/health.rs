@@ -1,7 +1,8 @@
 //! Pool health: an HTTP GET of each server's health path, all at once, each bounded by a
 //! timeout. A server is healthy when it answers 2xx in time.
 
-use super::{Endpoints, Source, body_capped, fmt_secs, http_client, http_error};
+use super::http::{body_capped, http_client, http_error};
+use super::{Endpoints, Source, fmt_secs};
 use crate::engine::{Observation, PoolsObs, ServerObs, SourceError};
 use crate::runbook::redact;
 use std::time::{Duration, Instant};

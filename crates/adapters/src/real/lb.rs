@@ -3,9 +3,12 @@
 //! `{"active": "blue", "weights": {"blue": 90, "green": 10}}`. The active pool and the
 //! weights are read back after every change.
 
-use super::{Source, base_url, get_json, http_client, http_error, reply_text};
+use super::Source;
+use super::http::{base_url, get_json, http_client, http_error, reply_text};
+use super::reply::{Field, Obj, decode};
 use crate::engine::{Observation, PoolsObs};
 use crate::runbook::{PoolName, redact};
+use serde::Deserialize;
 use serde_json::Value;
 use std::time::Duration;
 
@@ -60,9 +63,26 @@ pub fn observation(s: &LbStatus) -> Observation {
     }
 }
 
+/// What `GET /status` answers: `{"active": "blue", "weights": {"blue": 90, "green": 10}}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct StatusReply {
+    active: Field<String>,
+    weights: Field<Obj<Weights>>,
+}
+
+/// The weights of the two pools, as the load balancer gives them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Weights {
+    blue: Field<f64>,
+    green: Field<f64>,
+}
+
 /// Parse `{"active": "blue", "weights": {"blue": 90, "green": 10}}`.
 pub fn parse_status(v: &Value) -> Result<LbStatus, String> {
-    let active = match v.get("active").and_then(Value::as_str) {
+    let reply: StatusReply = decode(v);
+    let active = match reply.active.get().map(String::as_str) {
         Some("blue") => PoolName::Blue,
         Some("green") => PoolName::Green,
         Some(other) => {
@@ -73,14 +93,12 @@ pub fn parse_status(v: &Value) -> Result<LbStatus, String> {
         }
         None => return Err("status without \"active\"".into()),
     };
-    let w = v
-        .get("weights")
-        .and_then(Value::as_object)
-        .ok_or("status without \"weights\"")?;
-    let weight = |k: &str| -> Result<f64, String> {
-        let x = w
-            .get(k)
-            .and_then(Value::as_f64)
+    let Some(Obj(w)) = reply.weights.get() else {
+        return Err("status without \"weights\"".into());
+    };
+    let weight = |k: &str, x: &Field<f64>| -> Result<f64, String> {
+        let x = *x
+            .get()
             .ok_or_else(|| format!("status without a numeric weights.{k}"))?;
         if x.is_finite() && x >= 0.0 {
             Ok(x)
@@ -90,8 +108,8 @@ pub fn parse_status(v: &Value) -> Result<LbStatus, String> {
     };
     Ok(LbStatus {
         active,
-        blue: weight("blue")?,
-        green: weight("green")?,
+        blue: weight("blue", &w.blue)?,
+        green: weight("green", &w.green)?,
     })
 }
 
@@ -252,5 +270,38 @@ mod tests {
             parse_status(&json!({"active": "blue", "weights": {"blue": "x", "green": 1}})).is_err()
         );
         assert!(parse_status(&json!([])).is_err());
+    }
+
+    #[test]
+    fn a_bad_or_hostile_status_says_what_is_wrong() {
+        for (status, want) in [
+            (
+                json!(["blue", {"blue": 1, "green": 0}]),
+                r#"status without "active""#,
+            ),
+            (json!({"active": 1}), r#"status without "active""#),
+            (
+                json!({"active": "red", "weights": {}}),
+                "status names an unknown active pool `red`",
+            ),
+            (
+                json!({"active": "blue", "weights": [90, 10]}),
+                r#"status without "weights""#,
+            ),
+            (
+                json!({"active": "blue", "weights": {"blue": "x", "green": 1}}),
+                "status without a numeric weights.blue",
+            ),
+            (
+                json!({"active": "blue", "weights": {"blue": 1}}),
+                "status without a numeric weights.green",
+            ),
+            (
+                json!({"active": "blue", "weights": {"blue": 1, "green": -1}}),
+                "status has a negative weights.green",
+            ),
+        ] {
+            assert_eq!(parse_status(&status), Err(want.to_string()), "{status}");
+        }
     }
 }

@@ -5,8 +5,16 @@
 //! (`nginx -t`) BEFORE the reload — a refused configuration fails the step with nginx's message
 //! and the old file is put back, so the old configuration keeps serving — then the reload
 //! command, then waits (bounded) until responses carry the new version: old workers drain.
+//!
+//! The included file's text is in `nginx/include.rs`.
 
-use super::{Source, fmt_secs, http_client};
+mod include;
+
+pub use include::{Split, VERSION_HEADER, diff, parse, render};
+
+use super::files::write_atomic;
+use super::http::{http_client, http_error, server_text};
+use super::{Source, fmt_secs};
 use crate::engine::{Observation, PoolsObs, SourceError};
 use crate::runbook::PoolName;
 use std::path::PathBuf;
@@ -22,16 +30,6 @@ pub struct Config {
     pub test: Vec<String>,
     /// A URL whose `X-Config-Version` header names the configuration serving it.
     pub version_url: Option<String>,
-}
-
-/// The header the included file adds to every response.
-pub const VERSION_HEADER: &str = "X-Config-Version";
-
-/// What the included file says.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Split {
-    pub green: u32,
-    pub version: u64,
 }
 
 #[derive(Clone)]
@@ -51,93 +49,7 @@ impl std::fmt::Debug for Nginx {
 
 /// Server text, safe for the screen and the log (nginx's messages are longer).
 fn safe(s: &str) -> String {
-    super::server_text(s, 600)
-}
-
-/// The included file for green at `green` percent, version `version`.
-pub fn render(green: u32, version: u64) -> String {
-    let green = green.min(100);
-    let split = match green {
-        0 => "    * backend_blue;\n".to_string(),
-        100 => "    * backend_green;\n".to_string(),
-        g => format!("    {g}% backend_green;\n    * backend_blue;\n"),
-    };
-    format!(
-        "# Written by warroom: it rewrites this file on every change of the split.\n\
-         # warroom-version {version}\n\
-         split_clients \"${{request_id}}\" $warroom_split {{\n{split}}}\n\
-         map $cookie_canary $backend_pool {{\n    \
-             green backend_green;\n    \
-             blue backend_blue;\n    \
-             default $warroom_split;\n\
-         }}\n\
-         add_header {VERSION_HEADER} {version} always;\n"
-    )
-}
-
-/// Read the split back from the included file's directives.
-pub fn parse(text: &str) -> Result<Split, String> {
-    let mut version = None;
-    let mut green = None;
-    let mut in_split = false;
-    for line in text.lines() {
-        let l = line.trim();
-        if l.starts_with("split_clients") {
-            in_split = true;
-            continue;
-        }
-        if in_split {
-            if l.starts_with('}') {
-                in_split = false;
-                continue;
-            }
-            let l = l.trim_end_matches(';');
-            match l.split_whitespace().collect::<Vec<_>>().as_slice() {
-                ["*", "backend_green"] if green.is_none() => green = Some(100),
-                ["*", "backend_blue"] if green.is_none() => green = Some(0),
-                [p, "backend_green"] => {
-                    green = p
-                        .strip_suffix('%')
-                        .and_then(|p| p.parse::<f64>().ok())
-                        .map(|p| p.round().clamp(0.0, 100.0) as u32);
-                }
-                _ => {}
-            }
-        } else if let Some(rest) = l.strip_prefix("add_header") {
-            let mut w = rest.split_whitespace();
-            if w.next()
-                .is_some_and(|h| h.eq_ignore_ascii_case(VERSION_HEADER))
-            {
-                version = w.next().and_then(|v| v.trim_end_matches(';').parse().ok());
-            }
-        }
-    }
-    match (green, version) {
-        (Some(green), Some(version)) => Ok(Split { green, version }),
-        (None, _) => Err("no split_clients share for backend_green in the included file".into()),
-        (_, None) => Err(format!("no {VERSION_HEADER} header in the included file")),
-    }
-}
-
-/// Lines removed and added, for the dry run.
-pub fn diff(old: &str, new: &str) -> String {
-    let (o, n): (Vec<&str>, Vec<&str>) = (old.lines().collect(), new.lines().collect());
-    let mut out = Vec::new();
-    for l in &o {
-        if !n.contains(l) {
-            out.push(format!("-{l}"));
-        }
-    }
-    for l in &n {
-        if !o.contains(l) {
-            out.push(format!("+{l}"));
-        }
-    }
-    if out.is_empty() {
-        "no change".into()
-    } else {
-        out.join("\n")
-    }
+    server_text(s, 600)
 }
 
 impl Nginx {
@@ -209,7 +121,7 @@ impl Nginx {
     /// Put the old file back (or remove the new one when there was none).
     async fn restore(&self, old: &Option<String>) -> String {
         let r = match old {
-            Some(text) => super::haproxy::write_atomic(&self.cfg.include, text.as_bytes()).await,
+            Some(text) => write_atomic(&self.cfg.include, text.as_bytes()).await,
             None => tokio::fs::remove_file(&self.cfg.include)
                 .await
                 .map_err(|e| e.to_string()),
@@ -230,12 +142,7 @@ impl Nginx {
             .header(reqwest::header::CONNECTION, "close")
             .send()
             .await
-            .map_err(|e| {
-                format!(
-                    "nginx: version_url: {}",
-                    super::http_error(&e, self.timeout)
-                )
-            })?;
+            .map_err(|e| format!("nginx: version_url: {}", http_error(&e, self.timeout)))?;
         Ok(resp
             .headers()
             .get(VERSION_HEADER)
@@ -291,7 +198,7 @@ impl Nginx {
             .map(|s| s.version + 1)
             .unwrap_or(1);
         let text = render(green, version);
-        if let Err(e) = super::haproxy::write_atomic(&self.cfg.include, text.as_bytes()).await {
+        if let Err(e) = write_atomic(&self.cfg.include, text.as_bytes()).await {
             return (
                 Err(format!("{what}: nothing changed: nginx: {}", safe(&e))),
                 None,
@@ -408,27 +315,5 @@ impl Source for Nginx {
 
     fn failed(&self, message: String) -> Observation {
         super::failure("lb", &safe(&message))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_file_reads_back_what_was_rendered() {
-        for g in [0, 10, 25, 100] {
-            assert_eq!(
-                parse(&render(g, 7)),
-                Ok(Split {
-                    green: g,
-                    version: 7
-                })
-            );
-        }
-        assert!(parse("split_clients x $y {\n}\n").is_err());
-        let d = diff(&render(10, 1), &render(25, 2));
-        assert!(d.contains("-    10% backend_green;"), "{d}");
-        assert!(d.contains("+    25% backend_green;"), "{d}");
     }
 }

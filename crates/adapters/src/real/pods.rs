@@ -7,6 +7,7 @@
 //! default backoff and re-lists when it must.
 
 use super::kube::{Kube, WATCH_SECONDS, kube_error};
+use super::poll::{report, ticker};
 use crate::adapters::Report;
 use crate::clock::Clock;
 use crate::engine::{Observation, PoolsObs, ServerObs, SourceError};
@@ -228,8 +229,7 @@ pub async fn watch(
     clock: Clock,
     out: UnboundedSender<Report>,
 ) {
-    let mut probe = tokio::time::interval(every.max(Duration::from_millis(100)));
-    probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut probe = ticker(every);
     let api: Api<Pod> = kube.pods();
     let mut blue = None;
     let mut green = None;
@@ -306,13 +306,7 @@ pub async fn watch(
             errors,
             ..Default::default()
         };
-        if out
-            .send(Report::Observed {
-                at: clock.now(),
-                observation,
-            })
-            .is_err()
-        {
+        if !report(&out, clock, observation) {
             return;
         }
     }

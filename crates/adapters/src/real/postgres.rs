@@ -8,6 +8,12 @@
 //!
 //! The connection URL holds a password: it is never shown; every message goes through
 //! `redact`.
+//!
+//! The SQL checks are in `postgres/check.rs`.
+
+mod check;
+
+pub use check::sql_checks;
 
 use super::{Source, fmt_secs};
 use crate::engine::{MigrationObs, Observation, SourceError};
@@ -28,18 +34,6 @@ pub fn metric_ids(rb: &Runbook) -> Vec<String> {
             m.id.value == LAG_METRIC && m.query.as_deref().is_none_or(|q| q.trim().is_empty())
         })
         .map(|m| m.id.value.clone())
-        .collect()
-}
-
-/// The runbook's SQL checks: metrics with `sql`, as `(metric id, query)`.
-pub fn sql_checks(rb: &Runbook) -> Vec<(String, String)> {
-    rb.metrics
-        .iter()
-        .filter_map(|m| {
-            m.sql
-                .as_ref()
-                .map(|q| (m.id.value.clone(), q.value.clone()))
-        })
         .collect()
 }
 
@@ -295,46 +289,6 @@ impl Postgres {
             migration,
             lag,
             checks,
-        }
-    }
-
-    /// With SQL checks (metrics with `sql`) to run at every reading.
-    pub fn with_checks(mut self, checks: Vec<(String, String)>) -> Self {
-        self.checks = Arc::new(checks);
-        self
-    }
-
-    /// Run one SQL check in a read-only transaction; its one value as a number.
-    pub async fn check(&self, query: &str) -> Result<f64, String> {
-        let run = async {
-            let mut tx = self
-                .pool
-                .begin()
-                .await
-                .map_err(|e| self.err("cannot begin", e))?;
-            sqlx::query("SET TRANSACTION READ ONLY")
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| self.err("cannot make the check read-only", e))?;
-            // The runbook's query, as a scalar subquery cast to a number.
-            let wrapped = format!(
-                "SELECT (({}))::double precision",
-                query.trim().trim_end_matches(';')
-            );
-            let v: Option<f64> = sqlx::query_scalar(sqlx::AssertSqlSafe(wrapped))
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|e| self.err("check failed", e))?;
-            let _ = tx.rollback().await;
-            v.filter(|v| v.is_finite())
-                .ok_or_else(|| "the check returned no number (NULL)".to_string())
-        };
-        match tokio::time::timeout(self.timeout, run).await {
-            Ok(r) => r,
-            Err(_) => Err(format!(
-                "check did not answer within {}",
-                fmt_secs(self.timeout)
-            )),
         }
     }
 

@@ -3,11 +3,16 @@
 //! A failing, slow or lying server gives `None` for the metrics it covers and a
 //! `SourceError` (`prometheus` when every query failed, `prometheus:<metric>` for one), so
 //! the engine shows them stale; it never blocks anything else.
+//!
+//! Reading the API's answers is in `prometheus/answer.rs`.
 
-use super::{Source, base_url, body_capped, fmt_secs, http_client, http_error};
+mod answer;
+
+use super::http::{base_url, body_capped, http_client, http_error};
+use super::{Source, fmt_secs};
 use crate::engine::{Observation, SourceError, Time};
 use crate::runbook::{Runbook, redact};
-use serde_json::Value;
+use answer::{Data, data};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -74,7 +79,7 @@ impl Prometheus {
         Ok(u)
     }
 
-    async fn get(&self, url: reqwest::Url) -> Result<Value, String> {
+    async fn get(&self, url: reqwest::Url) -> Result<Data, String> {
         let resp = self
             .client
             .get(url)
@@ -84,33 +89,7 @@ impl Prometheus {
             .map_err(|e| http_error(&e, self.timeout))?;
         let status = resp.status();
         let body = body_capped(resp, self.timeout).await?;
-        let json: Option<Value> = serde_json::from_slice(&body).ok();
-        // Prometheus answers errors with a JSON body naming them; use it when there is one.
-        if let Some(j) = &json
-            && j.get("status").and_then(Value::as_str) == Some("error")
-        {
-            let kind = j
-                .get("errorType")
-                .and_then(Value::as_str)
-                .unwrap_or("error");
-            let msg = j.get("error").and_then(Value::as_str).unwrap_or("");
-            return Err(redact(&format!("HTTP {}: {kind}: {msg}", status.as_u16())));
-        }
-        if !status.is_success() {
-            let text: String = String::from_utf8_lossy(&body)
-                .trim()
-                .chars()
-                .take(200)
-                .collect();
-            return Err(redact(format!("HTTP {status} {text}").trim()));
-        }
-        let json = json.ok_or_else(|| "malformed JSON from the server".to_string())?;
-        if json.get("status").and_then(Value::as_str) != Some("success") {
-            return Err("answer without \"status\": \"success\"".into());
-        }
-        json.get("data")
-            .cloned()
-            .ok_or_else(|| "answer without \"data\"".to_string())
+        data(status, &body)
     }
 
     /// The value of an instant query that returns one series or a scalar.
@@ -121,36 +100,7 @@ impl Prometheus {
             "/api/v1/query",
             &[("query", query.to_string()), ("timeout", server_timeout)],
         )?;
-        let data = self.get(url).await?;
-        let kind = data.get("resultType").and_then(Value::as_str).unwrap_or("");
-        let result = data.get("result");
-        let sample = match kind {
-            "vector" => {
-                let series = result
-                    .and_then(Value::as_array)
-                    .ok_or("a vector answer without a result list")?;
-                match series.len() {
-                    0 => return Err("no data (the query returned no series)".into()),
-                    1 => series[0].get("value").ok_or("a series without a value")?,
-                    n => {
-                        return Err(format!(
-                            "the query returned {n} series; aggregate it to one (e.g. sum(…))"
-                        ));
-                    }
-                }
-            }
-            "scalar" => result.ok_or("a scalar answer without a result")?,
-            other => {
-                return Err(format!(
-                    "unexpected result type `{other}`; a metric query must return one series or a scalar"
-                ));
-            }
-        };
-        let v = sample_value(sample)?;
-        if !v.is_finite() {
-            return Err(format!("the query returned {}", fmt_value(v)));
-        }
-        Ok(v)
+        self.get(url).await?.instant()
     }
 
     /// A range query: the samples of the one series it returns, `(unix seconds, value)`;
@@ -172,38 +122,7 @@ impl Prometheus {
                 ("step", format!("{}", step.as_secs_f64().max(0.001))),
             ],
         )?;
-        let data = self.get(url).await?;
-        if data.get("resultType").and_then(Value::as_str) != Some("matrix") {
-            return Err("a range query must answer a matrix".into());
-        }
-        let series = data
-            .get("result")
-            .and_then(Value::as_array)
-            .ok_or("a matrix answer without a result list")?;
-        let one = match series.len() {
-            0 => return Ok(Vec::new()),
-            1 => &series[0],
-            n => {
-                return Err(format!(
-                    "the query returned {n} series; aggregate it to one"
-                ));
-            }
-        };
-        let values = one
-            .get("values")
-            .and_then(Value::as_array)
-            .ok_or("a series without values")?;
-        values
-            .iter()
-            .map(|s| {
-                let t = s
-                    .get(0)
-                    .and_then(Value::as_f64)
-                    .ok_or("a sample without a time")?;
-                let v = sample_value(s)?;
-                Ok((t, v.is_finite().then_some(v)))
-            })
-            .collect()
+        self.get(url).await?.range()
     }
 
     /// The last `points` samples of each metric, `interval` apart, ending now; for filling
@@ -230,43 +149,6 @@ impl Prometheus {
         }
         out
     }
-}
-
-/// The value of a sample `[time, "value"]`; Prometheus writes values as strings, also
-/// `"NaN"`, `"+Inf"` and `"-Inf"`.
-pub fn sample_value(sample: &Value) -> Result<f64, String> {
-    let v = sample.get(1).ok_or("a sample without a value")?;
-    match v {
-        Value::String(s) => match s.as_str() {
-            "NaN" => Ok(f64::NAN),
-            "+Inf" | "Inf" => Ok(f64::INFINITY),
-            "-Inf" => Ok(f64::NEG_INFINITY),
-            s => s
-                .parse::<f64>()
-                .map_err(|_| format!("the sample value `{}` is not a number", trunc(s))),
-        },
-        Value::Number(n) => n
-            .as_f64()
-            .ok_or_else(|| "a sample value out of range".into()),
-        other => Err(format!(
-            "the sample value {} is not a number",
-            trunc(&other.to_string())
-        )),
-    }
-}
-
-fn fmt_value(v: f64) -> &'static str {
-    if v.is_nan() {
-        "NaN"
-    } else if v > 0.0 {
-        "+Inf"
-    } else {
-        "-Inf"
-    }
-}
-
-fn trunc(s: &str) -> String {
-    s.chars().take(40).collect()
 }
 
 impl Source for Prometheus {
@@ -351,22 +233,5 @@ impl std::fmt::Debug for Prometheus {
             .field("timeout", &fmt_secs(self.timeout))
             .field("queries", &self.queries.len())
             .finish()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn sample_values_are_strings() {
-        assert_eq!(sample_value(&json!([1.0, "0.25"])), Ok(0.25));
-        assert!(sample_value(&json!([1.0, "NaN"])).is_ok_and(|v| v.is_nan()));
-        assert_eq!(sample_value(&json!([1.0, "+Inf"])), Ok(f64::INFINITY));
-        assert_eq!(sample_value(&json!([1.0, "-Inf"])), Ok(f64::NEG_INFINITY));
-        assert!(sample_value(&json!([1.0, "abc"])).is_err());
-        assert!(sample_value(&json!([1.0])).is_err());
-        assert!(sample_value(&json!([1.0, {"x": 1}])).is_err());
     }
 }

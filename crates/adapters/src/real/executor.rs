@@ -1,0 +1,334 @@
+//! The executor: runs an action's steps one at a time, each through the adapter that carries
+//! it out (flag API, load balancer, Kubernetes, shell), answers dry runs, and stops an action
+//! that a rollback took over.
+
+use super::poll::report;
+use super::{
+    Endpoints, NOT_CONFIGURED, Sources, WRITE_TIMEOUT, balancer, flags, kube, postgres, shell,
+};
+use crate::adapters::{Job, Report};
+use crate::clock::Clock;
+use crate::engine::Observation;
+use crate::runbook::{PoolName, Runbook, StepAction, redact};
+use std::future::Future;
+use std::sync::Arc;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+
+/// The Deployments the pools name.
+pub(super) fn deployments(rb: &Runbook) -> Vec<String> {
+    [&rb.pools.blue, &rb.pools.green]
+        .iter()
+        .filter_map(|p| p.deployment.clone())
+        .collect()
+}
+
+/// The Service that switching pools repoints, with each pool's labels (`pools.service`).
+fn service_target(rb: &Runbook) -> Option<kube::ServiceTarget> {
+    let name = rb.pools.service.clone()?.trim().to_string();
+    if name.is_empty() {
+        return None;
+    }
+    Some(kube::ServiceTarget {
+        name,
+        blue: rb.pools.blue.labels.clone(),
+        green: rb.pools.green.labels.clone(),
+    })
+}
+
+/// Runs actions one at a time, each step through its adapter; answers dry runs at once,
+/// even while an action runs; drops the running action when it is cancelled (a rollback took
+/// over), which kills a running command's process group.
+pub(super) struct Executor {
+    /// Flags with an environment-variable twin, and the Deployments that carry it: where a
+    /// flag is set when there is no flag API.
+    flag_env: std::collections::BTreeMap<String, String>,
+    deployments: Vec<String>,
+    flags: Option<flags::FlagApi>,
+    lb: Option<balancer::Balancer>,
+    postgres: Option<postgres::Postgres>,
+    kube: tokio::sync::OnceCell<Result<kube::Kube, String>>,
+    service: Option<kube::ServiceTarget>,
+    ep: Endpoints,
+    clock: Clock,
+    out: UnboundedSender<Report>,
+}
+
+type Running = std::pin::Pin<Box<dyn Future<Output = bool> + Send>>;
+
+impl Executor {
+    /// The executor for `rb`'s steps, writing through the sources that can write.
+    pub(super) fn new(
+        rb: &Runbook,
+        sources: Sources,
+        ep: Endpoints,
+        clock: Clock,
+        out: UnboundedSender<Report>,
+    ) -> Executor {
+        Executor {
+            flag_env: rb
+                .flags
+                .iter()
+                .filter_map(|f| f.env.clone().map(|e| (f.id.value.clone(), e)))
+                .collect(),
+            deployments: deployments(rb),
+            flags: sources.flags,
+            lb: sources.lb,
+            postgres: sources.postgres,
+            kube: tokio::sync::OnceCell::new(),
+            service: service_target(rb),
+            ep,
+            clock,
+            out,
+        }
+    }
+
+    /// Take jobs until the session stops sending them (or listening).
+    pub(super) async fn run(self, mut jobs: UnboundedReceiver<Job>) {
+        let this = Arc::new(self);
+        let mut queue: std::collections::VecDeque<(u64, Vec<crate::engine::PlannedStep>)> =
+            Default::default();
+        // The action in progress. Dropping it stops it where it is.
+        let mut current: Option<(u64, Running)> = None;
+        loop {
+            if current.is_none()
+                && let Some((id, steps)) = queue.pop_front()
+            {
+                let me = this.clone();
+                current = Some((id, Box::pin(async move { me.job(id, steps).await })));
+            }
+            tokio::select! {
+                job = jobs.recv() => match job {
+                    None => return,
+                    Some(Job::Run { id, steps }) => queue.push_back((id, steps)),
+                    Some(Job::Preview { id, steps }) => {
+                        // Dry runs only read: answered on their own task.
+                        let me = this.clone();
+                        tokio::spawn(async move { me.preview(id, steps).await });
+                    }
+                    Some(Job::Cancel { id }) => {
+                        if current.as_ref().is_some_and(|(c, _)| *c == id) {
+                            current = None;
+                        }
+                        queue.retain(|(q, _)| *q != id);
+                    }
+                },
+                alive = async { match current.as_mut() { Some((_, f)) => f.await, None => std::future::pending().await } } => {
+                    current = None;
+                    if !alive {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn preview(&self, id: u64, steps: Vec<crate::engine::PlannedStep>) -> bool {
+        let mut lines = Vec::with_capacity(steps.len());
+        let has_service = self.service.is_some();
+        for s in &steps {
+            // A balancer that can show what a change would do (nginx: the file's diff).
+            let share = match &s.action {
+                StepAction::SetWeights { green } => Some(*green),
+                StepAction::SwitchPool(PoolName::Blue) => Some(0),
+                StepAction::SwitchPool(PoolName::Green) => Some(100),
+                _ => None,
+            };
+            let lb_line = match (share, &self.lb) {
+                (Some(g), Some(lb)) => lb.preview(g).await,
+                _ => None,
+            };
+            // A switch also repoints the Service, when there is one: show both.
+            let service_too = has_service && matches!(s.action, StepAction::SwitchPool(_));
+            if let Some(p) = &lb_line
+                && !service_too
+            {
+                lines.push(format!("{}: {}", s.name.clone(), redact(p)));
+                continue;
+            }
+            let line = match self.kube().await {
+                Ok(k) => match k.preview(&s.action).await {
+                    Some(Ok(o)) => o,
+                    Some(Err(e)) => format!("dry run failed: {e}"),
+                    None => "no dry run for this step (not a Kubernetes write)".into(),
+                },
+                Err(_)
+                    if !(matches!(
+                        s.action,
+                        StepAction::SetImage(_)
+                            | StepAction::SetEnv(_)
+                            | StepAction::Restart { .. }
+                    ) || matches!(s.action, StepAction::SwitchPool(_)) && has_service) =>
+                {
+                    "no dry run for this step (not a Kubernetes write)".into()
+                }
+                Err(e) => format!("no dry run: {e}"),
+            };
+            let line = match lb_line {
+                Some(p) => format!("{p}; {line}"),
+                None => line,
+            };
+            lines.push(format!("{}: {}", s.name.clone(), redact(&line)));
+        }
+        self.out.send(Report::Previewed { id, lines }).is_ok()
+    }
+
+    /// Run one action's steps; false when nobody listens any more.
+    async fn job(&self, id: u64, steps: Vec<crate::engine::PlannedStep>) -> bool {
+        if steps.is_empty() {
+            return self.finished(id, true, "nothing to run".into());
+        }
+        for (i, step) in steps.iter().enumerate() {
+            let result = self.step(&step.action).await;
+            let ok = result.is_ok();
+            let output = redact(match &result {
+                Ok(s) | Err(s) => s,
+            });
+            let sent = self.out.send(Report::StepFinished {
+                id,
+                at: self.clock.now(),
+                step: i,
+                name: step.name.clone(),
+                ok,
+                output: output.clone(),
+            });
+            if sent.is_err() {
+                return false;
+            }
+            if !ok {
+                return self.finished(id, false, format!("step {} failed: {output}", step.name));
+            }
+        }
+        self.finished(id, true, format!("{} step(s) done", steps.len()))
+    }
+
+    /// Report what a write read back, so the screen follows without waiting for a poll.
+    fn observed(&self, observation: Observation) {
+        let _ = report(&self.out, self.clock, observation);
+    }
+
+    /// Report that action `id` ended; false when nobody listens any more.
+    fn finished(&self, id: u64, ok: bool, detail: String) -> bool {
+        self.out
+            .send(Report::Finished {
+                id,
+                at: self.clock.now(),
+                ok,
+                detail,
+            })
+            .is_ok()
+    }
+
+    async fn kube(&self) -> Result<&kube::Kube, String> {
+        if !self.ep.kube_configured() {
+            return Err(format!("kube: {NOT_CONFIGURED}"));
+        }
+        let k = self
+            .kube
+            .get_or_init(|| async {
+                kube::Kube::connect(&self.ep, WRITE_TIMEOUT)
+                    .await
+                    .map(|k| k.with_service(self.service.clone()))
+            })
+            .await;
+        k.as_ref().map_err(|e| format!("kube: {e}"))
+    }
+
+    async fn step(&self, action: &StepAction) -> Result<String, String> {
+        match action {
+            StepAction::SetFlag(f) => {
+                let Some(api) = &self.flags else {
+                    // No flag API: a flag that lives as an environment variable on the
+                    // Deployments is set there (`kubectl set env`), each read back.
+                    let Some(var) = self.flag_env.get(&f.flag).cloned() else {
+                        return Err(format!("flags: {NOT_CONFIGURED}"));
+                    };
+                    if !self.ep.kube_configured() || self.deployments.is_empty() {
+                        return Err(format!(
+                            "flags: {NOT_CONFIGURED}, and {var} has no Deployment to be set on (kube: {NOT_CONFIGURED})"
+                        ));
+                    }
+                    let value = match &f.value {
+                        serde_json::Value::String(s) => s.clone(),
+                        v => v.to_string(),
+                    };
+                    let deployments = self.deployments.clone();
+                    let k = self.kube().await?;
+                    let mut done = Vec::new();
+                    for d in &deployments {
+                        done.push(k.set_env_all(d, &var, &value).await?);
+                    }
+                    return Ok(done.join("; "));
+                };
+                let (out, back) = api.write(&f.flag, &f.value).await?;
+                if let Some(back) = back {
+                    self.observed(Observation {
+                        source: "flags".into(),
+                        flags: Some(back),
+                        ..Default::default()
+                    });
+                }
+                out
+            }
+            StepAction::SwitchPool(p) => {
+                let service = self.service.clone().filter(|_| self.ep.kube_configured());
+                if self.lb.is_none() && service.is_none() {
+                    return Err(format!("lb: {NOT_CONFIGURED}"));
+                }
+                // The load balancer first, then the Service; the step reports both.
+                let mut done = Vec::new();
+                if let Some(lb) = &self.lb {
+                    let (out, back) = lb.switch(*p).await?;
+                    if let Some(b) = back {
+                        self.observed(b);
+                    }
+                    done.push(out?);
+                }
+                if let Some(svc) = service {
+                    let r = match self.kube().await {
+                        Ok(k) => k.switch_service(&svc.name, svc.labels(*p), false).await,
+                        Err(e) => Err(e),
+                    };
+                    match r {
+                        Ok(o) => done.push(o),
+                        Err(e) => {
+                            done.push(e);
+                            return Err(done.join("; "));
+                        }
+                    }
+                }
+                Ok(done.join("; "))
+            }
+            StepAction::SetWeights { green } => {
+                let Some(lb) = &self.lb else {
+                    return Err(format!("lb: {NOT_CONFIGURED}"));
+                };
+                let (out, back) = lb.set_weights(*green).await?;
+                if let Some(b) = back {
+                    self.observed(b);
+                }
+                out
+            }
+            StepAction::SetImage(s) => {
+                let k = self.kube().await?;
+                k.set_image(&s.deployment, &s.container, &s.image, false)
+                    .await
+            }
+            StepAction::SetEnv(s) => {
+                let k = self.kube().await?;
+                k.set_env(&s.deployment, &s.container, &s.name, &s.value, false)
+                    .await
+            }
+            StepAction::Restart { deployment } => {
+                let k = self.kube().await?;
+                k.restart(deployment, false).await
+            }
+            StepAction::WaitRollout { deployment } => {
+                let k = self.kube().await?;
+                k.wait_rollout(deployment, None).await
+            }
+            StepAction::Run(r) => {
+                shell::run(r, &|k| std::env::var(k).ok(), self.postgres.as_ref()).await
+            }
+        }
+    }
+}
