@@ -1,0 +1,317 @@
+//! The report of `warroom status`: what the engine's state says after one reading, as a tree of
+//! plain values. Its derived `Serialize` is the JSON output, the keys of issue 4:
+//! `{"phase", "rollout_percent", "flags", "pools", "metrics", "alerts", "migrations",
+//! "replication_lag_seconds"}`, plus `"errors"` (the sources that failed) and `"unreadable"`.
+//! `format` renders the same tree as text. Nothing here reads a source.
+
+use crate::engine::{Level, MetricLevel, MigrationObs, SourceError, State, Time, level_of};
+use crate::runbook::{PoolName, Runbook, redact};
+use serde::{Serialize, Serializer};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatusReport {
+    #[serde(skip)]
+    pub runbook: String,
+    #[serde(skip)]
+    pub at: Time,
+    pub phase: Option<String>,
+    pub rollout_percent: Option<u32>,
+    /// The flags as the flag API said them (or as last recorded); empty when never read.
+    pub flags: BTreeMap<String, Value>,
+    /// Blue then green; an object keyed by pool name in the JSON.
+    #[serde(serialize_with = "by_key")]
+    pub pools: Vec<PoolStatus>,
+    /// In the runbook's order; an object keyed by metric id in the JSON.
+    #[serde(serialize_with = "by_key")]
+    pub metrics: Vec<MetricStatus>,
+    pub alerts: Vec<AlertStatus>,
+    #[serde(rename = "migrations", serialize_with = "migrations")]
+    pub migration: Option<MigrationObs>,
+    #[serde(serialize_with = "round3")]
+    pub replication_lag_seconds: Option<f64>,
+    /// Sources that failed or are not configured, their secrets redacted.
+    pub errors: Vec<SourceError>,
+    /// What the rollout gate needs and this reading could not give, in words.
+    pub unreadable: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PoolStatus {
+    #[serde(skip)]
+    pub name: PoolName,
+    /// Whether the load balancer sends traffic to this pool; `None` when it was not read.
+    pub active: Option<bool>,
+    /// The pool's share of the traffic in percent; `None` when it was not read.
+    pub weight: Option<u32>,
+    pub servers: Vec<ServerStatus>,
+    /// What the load balancer really sent this pool since it started (HAProxy's session
+    /// counters), when it counts: beside `weight`, the split as served.
+    #[serde(rename = "served_since_start", skip_serializing_if = "Option::is_none")]
+    pub served: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServerStatus {
+    pub address: String,
+    pub healthy: bool,
+    #[serde(serialize_with = "round3")]
+    pub latency_ms: Option<f64>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricStatus {
+    #[serde(skip)]
+    pub id: String,
+    #[serde(skip)]
+    pub name: String,
+    pub value: Option<f64>,
+    pub unit: String,
+    pub state: MetricLevel,
+    /// Seconds since the value was read; `None` when it never was.
+    #[serde(serialize_with = "round3")]
+    pub age_seconds: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlertStatus {
+    pub metric: String,
+    pub level: Level,
+    pub value: Option<f64>,
+    pub threshold: f64,
+    /// When it fired (alerts from the audit log); `None` for a threshold crossed right now.
+    #[serde(serialize_with = "rfc3339")]
+    pub since: Option<Time>,
+}
+
+impl StatusReport {
+    /// Describe `st`, the state with this reading folded in. `flags_before` is when the flags
+    /// were read before it (they may have been read earlier, in an audit log).
+    pub(super) fn new(
+        rb: &Runbook,
+        st: &State,
+        flags_before: Option<Time>,
+        replication_lag_seconds: Option<f64>,
+        at: Time,
+    ) -> StatusReport {
+        let now = st.now.unwrap_or(at);
+        let flags_read = st.flags_at.is_some() || flags_before.is_some();
+        let flags = if flags_read {
+            st.flags.clone()
+        } else {
+            BTreeMap::new()
+        };
+        let rollout_percent = if flags_read {
+            flags
+                .get(&rb.rollout.flag.value)
+                .and_then(Value::as_f64)
+                .map(|v| v.clamp(0.0, 100.0) as u32)
+        } else {
+            None
+        };
+        let metrics: Vec<MetricStatus> = rb
+            .metrics
+            .iter()
+            .map(|m| {
+                let ms = st.metrics.get(&m.id.value);
+                MetricStatus {
+                    id: m.id.value.clone(),
+                    name: m.name.clone(),
+                    value: ms.and_then(|s| s.last),
+                    unit: m.unit.clone(),
+                    state: st.metric_level(rb, &m.id.value),
+                    age_seconds: ms
+                        .and_then(|s| s.last_at)
+                        .map(|t| (now - t).num_milliseconds().max(0) as f64 / 1000.0),
+                }
+            })
+            .collect();
+        let alerts = alerts(rb, st, &metrics);
+        let mut errors: Vec<SourceError> = st
+            .source_errors
+            .iter()
+            .map(|(source, (message, _, _))| SourceError {
+                source: source.clone(),
+                message: redact(message),
+            })
+            .collect();
+        errors.sort_by(|a, b| a.source.cmp(&b.source));
+        let unreadable = gate_unreadable(rb, st, &errors);
+        StatusReport {
+            runbook: rb.name.clone(),
+            at: now,
+            phase: st.current_phase().map(|i| rb.phases[i].id.value.clone()),
+            rollout_percent,
+            flags,
+            pools: [PoolName::Blue, PoolName::Green]
+                .into_iter()
+                .map(|p| pool(st, p))
+                .collect(),
+            metrics,
+            alerts,
+            migration: st.migration.clone(),
+            replication_lag_seconds,
+            errors,
+            unreadable,
+        }
+    }
+
+    /// 0 when healthy; 1 when a metric is critical, a critical alert fires, or what the
+    /// rollout gate needs cannot be read.
+    pub fn exit_code(&self) -> u8 {
+        let critical = self
+            .metrics
+            .iter()
+            .any(|m| m.state == MetricLevel::Critical)
+            || self.alerts.iter().any(|a| a.level == Level::Critical);
+        u8::from(critical || !self.unreadable.is_empty())
+    }
+}
+
+fn pool(st: &State, p: PoolName) -> PoolStatus {
+    PoolStatus {
+        name: p,
+        active: st.pools.active.map(|a| a == p),
+        weight: st.pools.traffic(p),
+        servers: st
+            .pools
+            .servers(p)
+            .iter()
+            .map(|s| ServerStatus {
+                address: s.address.clone(),
+                healthy: s.healthy,
+                latency_ms: s.latency_ms,
+                error: s.error.clone(),
+            })
+            .collect(),
+        served: None,
+    }
+}
+
+/// Thresholds crossed now, then the alerts firing in the state.
+fn alerts(rb: &Runbook, st: &State, metrics: &[MetricStatus]) -> Vec<AlertStatus> {
+    let mut alerts: Vec<AlertStatus> = Vec::new();
+    for m in metrics {
+        let Some(def) = rb.metric(&m.id) else {
+            continue;
+        };
+        let (Some(v), true) = (
+            m.value,
+            matches!(m.state, MetricLevel::Warning | MetricLevel::Critical),
+        ) else {
+            continue;
+        };
+        let level = level_of(def, v);
+        let threshold = match level {
+            Level::Critical => def.critical.as_ref().map(|t| t.value),
+            _ => def.warning.as_ref().map(|t| t.value),
+        };
+        if let Some(threshold) = threshold {
+            alerts.push(AlertStatus {
+                metric: m.id.clone(),
+                level,
+                value: Some(v),
+                threshold,
+                since: None,
+            });
+        }
+    }
+    for a in st.firing() {
+        if let Some(cur) = alerts.iter_mut().find(|x| x.metric == a.metric) {
+            cur.since = Some(a.fired_at);
+        } else {
+            alerts.push(AlertStatus {
+                metric: a.metric.clone(),
+                level: a.level,
+                value: a.value,
+                threshold: a.threshold,
+                since: Some(a.fired_at),
+            });
+        }
+    }
+    alerts
+}
+
+/// What the rollout gate reads that this reading could not: each metric it names (a fresh
+/// value), the flag source, the load balancer (when the runbook has one) and the health of
+/// the pool the canary goes to.
+fn gate_unreadable(rb: &Runbook, st: &State, errors: &[SourceError]) -> Vec<String> {
+    let failed = |source: &str| {
+        errors
+            .iter()
+            .find(|e| e.source == source || e.source.starts_with(&format!("{source}:")))
+            .map(|e| e.message.clone())
+    };
+    let mut out = Vec::new();
+    for m in &rb.rollout.gate {
+        if st.metric_level(rb, &m.value) == MetricLevel::Stale {
+            out.push(format!("metric {} (no fresh value)", m.value));
+        }
+    }
+    match failed("flags") {
+        Some(e) => out.push(format!("flags ({e})")),
+        None if st.flags_at.is_none() => out.push("flags (never read)".into()),
+        None => {}
+    }
+    if rb.targets.load_balancer.is_some() {
+        match failed("lb") {
+            Some(e) => out.push(format!("load balancer ({e})")),
+            None if st.pools.active.is_none() => out.push("load balancer (never read)".into()),
+            None => {}
+        }
+    }
+    let pool = rb.rollout.pool;
+    if st.pools.healthy(pool).1 == 0 {
+        out.push(format!("{pool} pool health (no reading)"));
+    }
+    out
+}
+
+// How some fields are written in the JSON.
+
+/// A list as an object, each item under its own key.
+trait Keyed {
+    fn key(&self) -> &str;
+}
+
+impl Keyed for PoolStatus {
+    fn key(&self) -> &str {
+        self.name.as_str()
+    }
+}
+
+impl Keyed for MetricStatus {
+    fn key(&self) -> &str {
+        &self.id
+    }
+}
+
+fn by_key<T: Keyed + Serialize, S: Serializer>(items: &[T], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(items.iter().map(|i| (i.key(), i)))
+}
+
+/// To the thousandth (a non-finite value is `null`, as every number here).
+fn round3<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    v.map(|x| (x * 1000.0).round() / 1000.0).serialize(s)
+}
+
+/// RFC 3339 with `+00:00`, as `to_rfc3339` writes it (chrono's own `Serialize` writes `Z`).
+fn rfc3339<S: Serializer>(t: &Option<Time>, s: S) -> Result<S::Ok, S::Error> {
+    t.map(|t| t.to_rfc3339()).serialize(s)
+}
+
+/// `{"version", "dirty"}`, both `null` when the database was not read.
+fn migrations<S: Serializer>(m: &Option<MigrationObs>, s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Migrations {
+        version: Option<i64>,
+        dirty: Option<bool>,
+    }
+    Migrations {
+        version: m.as_ref().and_then(|m| m.version),
+        dirty: m.as_ref().map(|m| m.dirty),
+    }
+    .serialize(s)
+}
