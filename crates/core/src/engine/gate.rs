@@ -722,7 +722,7 @@ fn no_critical(st: &State, rb: &Runbook) -> Check {
     let firing: Vec<String> = st
         .critical_firing()
         .map(|a| {
-            let now = st.metrics.get(&a.metric).and_then(|m| m.last).or(a.value);
+            let now = super::alert_value(st, a);
             let unit = rb.metric(&a.metric).map(|m| m.unit.as_str()).unwrap_or("");
             format!(
                 "{} {}{}{unit}",
