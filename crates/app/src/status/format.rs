@@ -3,6 +3,7 @@
 
 use super::report::{PoolStatus, StatusReport};
 use crate::engine::{MetricLevel, fmt_num};
+use crate::runbook::fmt_duration;
 
 /// A few lines for a terminal or a chat message. Every line passes through
 /// [`crate::text::clean`]: what a server, the runbook or the log says can neither add a line
@@ -68,11 +69,14 @@ pub(super) fn text(r: &StatusReport) -> String {
                 .map(|m| format!(" {}", m.unit))
                 .unwrap_or_default();
             line(format!(
-                "  {} {} {}{unit} (threshold {}{unit})",
+                "  {} {} {}{unit} (threshold {}{unit}){}",
                 a.level.as_str().to_uppercase(),
                 a.metric,
                 a.value.map(fmt_num).unwrap_or_else(|| "—".into()),
-                fmt_num(a.threshold)
+                fmt_num(a.threshold),
+                a.fires_in
+                    .map(|d| format!(", pending: fires in {} if it holds", fmt_duration(d)))
+                    .unwrap_or_default()
             ));
         }
     }

@@ -59,7 +59,9 @@ pub async fn collect_with(
     r
 }
 
-/// Fold observations taken at `at` into `st` and describe the result.
+/// Fold observations taken at `at` into `st`, then the alert transitions the engine makes due
+/// (an alert fires once its breach has held for the metric's `for`, as in the console), and
+/// describe the result.
 pub fn report(
     rb: &Runbook,
     mut st: State,
@@ -70,6 +72,17 @@ pub fn report(
     let flags_before = st.flags_at;
     for o in observations {
         engine::apply(&mut st, rb, at, &Event::Observed(o));
+    }
+    // A level that resolves can let a lower one fire in the same instant: until none is due.
+    let now = st.now.unwrap_or(at);
+    for _ in 0..4 {
+        let due = engine::alert_transitions(&st, rb);
+        if due.is_empty() {
+            break;
+        }
+        for e in &due {
+            engine::apply(&mut st, rb, now, e);
+        }
     }
     StatusReport::new(rb, &st, flags_before, replication_lag_seconds, at)
 }
@@ -262,6 +275,51 @@ mod tests {
         ];
         let r = report(&rb, State::new(&rb), none, None, chrono::Utc::now());
         assert_eq!(exit_code(&r), 1);
+    }
+
+    #[test]
+    fn an_alert_fires_only_once_its_breach_held_for_the_metric_for_duration() {
+        let rb = seed();
+        let at = chrono::Utc::now();
+        // error_rate: warning 0.5 %, critical 1 %, `for: 30s`.
+        let fresh = report(
+            &rb,
+            State::new(&rb),
+            vec![prometheus(&[("error_rate", 0.7)])],
+            None,
+            at,
+        );
+        let j = to_json(&fresh);
+        assert_eq!(j["alerts"][0]["level"], "warning", "{j:#}");
+        assert_eq!(j["alerts"][0]["since"], Value::Null, "crossed now: pending");
+        assert!(
+            to_text(&fresh).contains("pending: fires in 30s"),
+            "{}",
+            to_text(&fresh)
+        );
+        // The same breach, already 40 s old in the state: the alert fires now.
+        let mut st = State::new(&rb);
+        let before = at - chrono::Duration::seconds(40);
+        engine::apply(
+            &mut st,
+            &rb,
+            before,
+            &Event::Observed(prometheus(&[("error_rate", 0.6)])),
+        );
+        let held = report(
+            &rb,
+            st.clone(),
+            vec![prometheus(&[("error_rate", 0.7)])],
+            None,
+            at,
+        );
+        assert_eq!(held.alerts.len(), 1, "{:?}", held.alerts);
+        assert_eq!(held.alerts[0].since, Some(at));
+        assert_eq!(held.alerts[0].value, Some(0.7));
+        assert!(!to_text(&held).contains("pending"), "{}", to_text(&held));
+        // Back below the threshold: nothing fires and nothing is pending.
+        let back = report(&rb, st, vec![prometheus(&[("error_rate", 0.1)])], None, at);
+        assert_eq!(back.alerts, vec![]);
     }
 
     #[test]

@@ -4,11 +4,12 @@
 //! "replication_lag_seconds"}`, plus `"errors"` (the sources that failed) and `"unreadable"`.
 //! `format` renders the same tree as text. Nothing here reads a source.
 
-use crate::engine::{Level, MetricLevel, MigrationObs, SourceError, State, Time, level_of};
+use crate::engine::{self, Level, MetricLevel, MigrationObs, SourceError, State, Time};
 use crate::runbook::{PoolName, Runbook, redact};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StatusReport {
@@ -81,9 +82,13 @@ pub struct AlertStatus {
     pub level: Level,
     pub value: Option<f64>,
     pub threshold: f64,
-    /// When it fired (alerts from the audit log); `None` for a threshold crossed right now.
+    /// When it fired; `None` for a threshold crossed now whose alert has not fired yet.
     #[serde(serialize_with = "rfc3339")]
     pub since: Option<Time>,
+    /// For a threshold crossed now: how long the value must stay beyond it before the alert
+    /// fires (the metric's `for`, less what it has held). Not in the JSON.
+    #[serde(skip)]
+    pub fires_in: Option<Duration>,
 }
 
 impl StatusReport {
@@ -128,7 +133,7 @@ impl StatusReport {
                 }
             })
             .collect();
-        let alerts = alerts(rb, st, &metrics);
+        let alerts = alerts(rb, st);
         let mut errors: Vec<SourceError> = st
             .source_errors
             .iter()
@@ -190,48 +195,28 @@ fn pool(st: &State, p: PoolName) -> PoolStatus {
     }
 }
 
-/// Thresholds crossed now, then the alerts firing in the state.
-fn alerts(rb: &Runbook, st: &State, metrics: &[MetricStatus]) -> Vec<AlertStatus> {
-    let mut alerts: Vec<AlertStatus> = Vec::new();
-    for m in metrics {
-        let Some(def) = rb.metric(&m.id) else {
-            continue;
-        };
-        let (Some(v), true) = (
-            m.value,
-            matches!(m.state, MetricLevel::Warning | MetricLevel::Critical),
-        ) else {
-            continue;
-        };
-        let level = level_of(def, v);
-        let threshold = match level {
-            Level::Critical => def.critical.as_ref().map(|t| t.value),
-            _ => def.warning.as_ref().map(|t| t.value),
-        };
-        if let Some(threshold) = threshold {
-            alerts.push(AlertStatus {
-                metric: m.id.clone(),
-                level,
-                value: Some(v),
-                threshold,
-                since: None,
-            });
-        }
-    }
-    for a in st.firing() {
-        if let Some(cur) = alerts.iter_mut().find(|x| x.metric == a.metric) {
-            cur.since = Some(a.fired_at);
-        } else {
-            alerts.push(AlertStatus {
-                metric: a.metric.clone(),
-                level: a.level,
-                value: a.value,
-                threshold: a.threshold,
-                since: Some(a.fired_at),
-            });
-        }
-    }
-    alerts
+/// The alerts the engine has firing (each after its metric's `for`), with the metric's value
+/// now; then the thresholds crossed now whose alert has not fired yet.
+fn alerts(rb: &Runbook, st: &State) -> Vec<AlertStatus> {
+    let firing = st.firing().map(|a| AlertStatus {
+        metric: a.metric.clone(),
+        level: a.level,
+        value: engine::alert_value(st, a),
+        threshold: a.threshold,
+        since: Some(a.fired_at),
+        fires_in: None,
+    });
+    let pending = engine::pending_alerts(st, rb)
+        .into_iter()
+        .map(|p| AlertStatus {
+            metric: p.metric,
+            level: p.level,
+            value: Some(p.value),
+            threshold: p.threshold,
+            since: None,
+            fires_in: Some(p.fires_in),
+        });
+    firing.chain(pending).collect()
 }
 
 /// What the rollout gate reads that this reading could not: each metric it names (a fresh
