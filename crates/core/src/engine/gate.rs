@@ -203,7 +203,7 @@ pub fn routes(step: &StepAction, rb: &Runbook) -> Option<(&'static str, Vec<&'st
 }
 
 /// The error a source reported last, if it is failing.
-fn source_error<'a>(st: &'a State, source: &str) -> Option<&'a str> {
+pub(super) fn source_error<'a>(st: &'a State, source: &str) -> Option<&'a str> {
     st.source_errors
         .iter()
         .find(|(k, _)| {

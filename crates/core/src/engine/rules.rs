@@ -84,6 +84,49 @@ pub fn alert_value(st: &State, a: &AlertRecord) -> Option<f64> {
     st.metrics.get(&a.metric).and_then(|m| m.last).or(a.value)
 }
 
+/// Something the rollout gate reads that has no usable reading: the gate cannot be judged,
+/// and unknown is not healthy.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Unreadable {
+    /// A metric the gate names has no fresh value.
+    Metric(String),
+    /// The flag source is failing (its error), or was never read (`None`).
+    Flags(Option<String>),
+    /// The load balancer is failing (its error), or was never read (`None`).
+    LoadBalancer(Option<String>),
+    /// No reading lists the servers of the pool the canary goes to.
+    PoolHealth(PoolName),
+}
+
+/// What the rollout gate needs that cannot be read now: each metric it names, the flags, the
+/// load balancer (when the runbook has one) and the health of the rollout's pool.
+pub fn gate_unreadable(st: &State, rb: &Runbook) -> Vec<Unreadable> {
+    let mut out: Vec<Unreadable> = rb
+        .rollout
+        .gate
+        .iter()
+        .filter(|m| st.metric_level(rb, &m.value) == MetricLevel::Stale)
+        .map(|m| Unreadable::Metric(m.value.clone()))
+        .collect();
+    let failing = |source: &str| super::gate::source_error(st, source).map(str::to_string);
+    if let Some(e) = failing("flags") {
+        out.push(Unreadable::Flags(Some(e)));
+    } else if st.flags_at.is_none() {
+        out.push(Unreadable::Flags(None));
+    }
+    if rb.targets.load_balancer.is_some() {
+        if let Some(e) = failing("lb") {
+            out.push(Unreadable::LoadBalancer(Some(e)));
+        } else if st.pools.active.is_none() {
+            out.push(Unreadable::LoadBalancer(None));
+        }
+    }
+    if st.pools.healthy(rb.rollout.pool).1 == 0 {
+        out.push(Unreadable::PoolHealth(rb.rollout.pool));
+    }
+    out
+}
+
 /// Whether phase `i` has taken (or, running, is taking) longer than planned.
 pub fn phase_overrun(st: &State, rb: &Runbook, i: usize) -> bool {
     match (st.phase_took(i), rb.phases.get(i)) {
@@ -408,5 +451,39 @@ mod tests {
         // Back below every threshold: nothing pending.
         apply(&mut st, &rb, t(40), &error_rate(0.1));
         assert_eq!(pending_alerts(&st, &rb), vec![]);
+    }
+
+    #[test]
+    fn what_the_rollout_gate_cannot_read() {
+        let rb = seed();
+        let mut st = State::new(&rb);
+        let pool = rb.rollout.pool;
+        let gate: Vec<Unreadable> = rb
+            .rollout
+            .gate
+            .iter()
+            .map(|m| Unreadable::Metric(m.value.clone()))
+            .collect();
+        let mut never = gate.clone();
+        never.push(Unreadable::Flags(None));
+        if rb.targets.load_balancer.is_some() {
+            never.push(Unreadable::LoadBalancer(None));
+        }
+        never.push(Unreadable::PoolHealth(pool));
+        assert_eq!(gate_unreadable(&st, &rb), never, "nothing read yet");
+        let failed = Observation {
+            source: "flags".into(),
+            errors: vec![SourceError {
+                source: "flags".into(),
+                message: "HTTP 503".into(),
+            }],
+            ..Default::default()
+        };
+        apply(&mut st, &rb, t(0), &Event::Observed(failed));
+        assert!(
+            gate_unreadable(&st, &rb).contains(&Unreadable::Flags(Some("HTTP 503".into()))),
+            "{:?}",
+            gate_unreadable(&st, &rb)
+        );
     }
 }
