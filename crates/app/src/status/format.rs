@@ -118,7 +118,6 @@ pub(super) fn text(r: &StatusReport) -> String {
 
 /// A pool's line, what it served (of `served_total`), and a line per server.
 fn pool(p: &PoolStatus, served_total: u64, line: &mut impl FnMut(String)) {
-    let healthy = p.servers.iter().filter(|s| s.healthy).count();
     line(format!(
         "  {:<6}{:<8}weight {:<7}{}",
         p.name.as_str(),
@@ -133,7 +132,7 @@ fn pool(p: &PoolStatus, served_total: u64, line: &mut impl FnMut(String)) {
         if p.servers.is_empty() {
             "no health reading".to_string()
         } else {
-            format!("{healthy}/{} healthy", p.servers.len())
+            format!("{}/{} healthy", p.healthy, p.servers.len())
         }
     ));
     if let Some(n) = p.served {

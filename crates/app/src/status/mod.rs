@@ -69,7 +69,6 @@ pub fn report(
     replication_lag_seconds: Option<f64>,
     at: Time,
 ) -> StatusReport {
-    let flags_before = st.flags_at;
     for o in observations {
         engine::apply(&mut st, rb, at, &Event::Observed(o));
     }
@@ -84,7 +83,7 @@ pub fn report(
             engine::apply(&mut st, rb, now, e);
         }
     }
-    StatusReport::new(rb, &st, flags_before, replication_lag_seconds, at)
+    StatusReport::new(rb, &st, replication_lag_seconds, at)
 }
 
 /// The JSON of issue 4: the report serialised (see [`StatusReport`] for its keys).

@@ -4,7 +4,7 @@
 //! "replication_lag_seconds"}`, plus `"errors"` (the sources that failed) and `"unreadable"`.
 //! `format` renders the same tree as text. Nothing here reads a source.
 
-use crate::engine::{self, Level, MetricLevel, MigrationObs, SourceError, State, Time};
+use crate::engine::{self, Level, MetricLevel, MigrationObs, SourceError, State, Time, Unreadable};
 use crate::runbook::{PoolName, Runbook, redact};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
@@ -47,6 +47,9 @@ pub struct PoolStatus {
     /// The pool's share of the traffic in percent; `None` when it was not read.
     pub weight: Option<u32>,
     pub servers: Vec<ServerStatus>,
+    /// How many of `servers` answer their health check, as the engine counts them.
+    #[serde(skip)]
+    pub healthy: usize,
     /// What the load balancer really sent this pool since it started (HAProxy's session
     /// counters), when it counts: beside `weight`, the split as served.
     #[serde(rename = "served_since_start", skip_serializing_if = "Option::is_none")]
@@ -92,30 +95,25 @@ pub struct AlertStatus {
 }
 
 impl StatusReport {
-    /// Describe `st`, the state with this reading folded in. `flags_before` is when the flags
-    /// were read before it (they may have been read earlier, in an audit log).
+    /// Describe `st`, the state with this reading folded in.
     pub(super) fn new(
         rb: &Runbook,
         st: &State,
-        flags_before: Option<Time>,
         replication_lag_seconds: Option<f64>,
         at: Time,
     ) -> StatusReport {
         let now = st.now.unwrap_or(at);
-        let flags_read = st.flags_at.is_some() || flags_before.is_some();
+        // The flags as read, in this reading or earlier in an audit log; not the runbook's
+        // initial values when they never were.
+        let flags_read = st.flags_at.is_some();
         let flags = if flags_read {
             st.flags.clone()
         } else {
             BTreeMap::new()
         };
-        let rollout_percent = if flags_read {
-            flags
-                .get(&rb.rollout.flag.value)
-                .and_then(Value::as_f64)
-                .map(|v| v.clamp(0.0, 100.0) as u32)
-        } else {
-            None
-        };
+        let rollout_percent = flags
+            .get(&rb.rollout.flag.value)
+            .and_then(engine::percent_of);
         let metrics: Vec<MetricStatus> = rb
             .metrics
             .iter()
@@ -143,7 +141,7 @@ impl StatusReport {
             })
             .collect();
         errors.sort_by(|a, b| a.source.cmp(&b.source));
-        let unreadable = gate_unreadable(rb, st, &errors);
+        let unreadable = engine::gate_unreadable(st, rb).iter().map(words).collect();
         StatusReport {
             runbook: rb.name.clone(),
             at: now,
@@ -191,6 +189,7 @@ fn pool(st: &State, p: PoolName) -> PoolStatus {
                 error: s.error.clone(),
             })
             .collect(),
+        healthy: st.pools.healthy(p).0,
         served: None,
     }
 }
@@ -219,39 +218,15 @@ fn alerts(rb: &Runbook, st: &State) -> Vec<AlertStatus> {
     firing.chain(pending).collect()
 }
 
-/// What the rollout gate reads that this reading could not: each metric it names (a fresh
-/// value), the flag source, the load balancer (when the runbook has one) and the health of
-/// the pool the canary goes to.
-fn gate_unreadable(rb: &Runbook, st: &State, errors: &[SourceError]) -> Vec<String> {
-    let failed = |source: &str| {
-        errors
-            .iter()
-            .find(|e| e.source == source || e.source.starts_with(&format!("{source}:")))
-            .map(|e| e.message.clone())
-    };
-    let mut out = Vec::new();
-    for m in &rb.rollout.gate {
-        if st.metric_level(rb, &m.value) == MetricLevel::Stale {
-            out.push(format!("metric {} (no fresh value)", m.value));
-        }
+/// What the rollout gate cannot read, in words, its errors redacted.
+fn words(u: &Unreadable) -> String {
+    let why = |e: &Option<String>| e.as_deref().map_or("never read".into(), redact);
+    match u {
+        Unreadable::Metric(id) => format!("metric {id} (no fresh value)"),
+        Unreadable::Flags(e) => format!("flags ({})", why(e)),
+        Unreadable::LoadBalancer(e) => format!("load balancer ({})", why(e)),
+        Unreadable::PoolHealth(pool) => format!("{pool} pool health (no reading)"),
     }
-    match failed("flags") {
-        Some(e) => out.push(format!("flags ({e})")),
-        None if st.flags_at.is_none() => out.push("flags (never read)".into()),
-        None => {}
-    }
-    if rb.targets.load_balancer.is_some() {
-        match failed("lb") {
-            Some(e) => out.push(format!("load balancer ({e})")),
-            None if st.pools.active.is_none() => out.push("load balancer (never read)".into()),
-            None => {}
-        }
-    }
-    let pool = rb.rollout.pool;
-    if st.pools.healthy(pool).1 == 0 {
-        out.push(format!("{pool} pool health (no reading)"));
-    }
-    out
 }
 
 // How some fields are written in the JSON.
