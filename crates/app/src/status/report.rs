@@ -11,6 +11,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// What `warroom status` says: the JSON, and the text's material.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StatusReport {
     #[serde(skip)]
@@ -105,8 +106,7 @@ impl StatusReport {
         let now = st.now.unwrap_or(at);
         // The flags as read, in this reading or earlier in an audit log; not the runbook's
         // initial values when they never were.
-        let flags_read = st.flags_at.is_some();
-        let flags = if flags_read {
+        let flags = if st.flags_at.is_some() {
             st.flags.clone()
         } else {
             BTreeMap::new()
@@ -168,7 +168,10 @@ impl StatusReport {
             .metrics
             .iter()
             .any(|m| m.state == MetricLevel::Critical)
-            || self.alerts.iter().any(|a| a.level == Level::Critical);
+            || self
+                .alerts
+                .iter()
+                .any(|a| a.level == Level::Critical && a.since.is_some());
         u8::from(critical || !self.unreadable.is_empty())
     }
 }
