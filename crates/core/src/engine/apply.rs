@@ -481,16 +481,7 @@ pub fn alert_transitions(st: &State, rb: &Runbook) -> Vec<Event> {
         let Some(m) = st.metrics.get(&def.id.value) else {
             continue;
         };
-        let held = |since: Option<Time>| {
-            since.is_some_and(|s| (now - s).to_std().unwrap_or_default() >= def.r#for)
-        };
-        let due = if def.critical.is_some() && held(m.critical_since) {
-            Level::Critical
-        } else if def.warning.is_some() && held(m.warning_since) {
-            Level::Warning
-        } else {
-            Level::Ok
-        };
+        let due = super::alert_due(def, m, now);
         if due == m.firing {
             continue;
         }
@@ -499,11 +490,7 @@ pub fn alert_transitions(st: &State, rb: &Runbook) -> Vec<Event> {
             continue;
         }
         if due > m.firing {
-            let threshold = match due {
-                Level::Critical => def.critical.as_ref().map(|t| t.value),
-                _ => def.warning.as_ref().map(|t| t.value),
-            }
-            .unwrap_or(f64::NAN);
+            let threshold = super::threshold(def, due).unwrap_or(f64::NAN);
             out.push(Event::AlertFired {
                 metric: def.id.value.clone(),
                 level: due,

@@ -203,7 +203,7 @@ pub fn routes(step: &StepAction, rb: &Runbook) -> Option<(&'static str, Vec<&'st
 }
 
 /// The error a source reported last, if it is failing.
-fn source_error<'a>(st: &'a State, source: &str) -> Option<&'a str> {
+pub(super) fn source_error<'a>(st: &'a State, source: &str) -> Option<&'a str> {
     st.source_errors
         .iter()
         .find(|(k, _)| {
@@ -722,7 +722,7 @@ fn no_critical(st: &State, rb: &Runbook) -> Check {
     let firing: Vec<String> = st
         .critical_firing()
         .map(|a| {
-            let now = st.metrics.get(&a.metric).and_then(|m| m.last).or(a.value);
+            let now = super::alert_value(st, a);
             let unit = rb.metric(&a.metric).map(|m| m.unit.as_str()).unwrap_or("");
             format!(
                 "{} {}{}{unit}",
