@@ -152,8 +152,8 @@ fn runbook() -> warroom::runbook::Runbook {
 
 /// Run one step through the executor; its (ok, output).
 async fn step(
-    tx: &tokio::sync::mpsc::UnboundedSender<Job>,
-    rx: &mut tokio::sync::mpsc::UnboundedReceiver<Report>,
+    tx: &tokio::sync::mpsc::Sender<Job>,
+    rx: &mut tokio::sync::mpsc::Receiver<Report>,
     id: u64,
     action: StepAction,
 ) -> (bool, String) {
@@ -164,6 +164,7 @@ async fn step(
             action,
         }],
     })
+    .await
     .expect("send");
     tokio::time::timeout(Duration::from_secs(30), async {
         while let Some(r) = rx.recv().await {
@@ -191,8 +192,7 @@ async fn haproxy_canary_switch_and_rollback_are_measured_through_the_balancer() 
         return;
     };
     let rb = runbook();
-    let (job_tx, job_rx) = tokio::sync::mpsc::unbounded_channel();
-    let (rep_tx, mut rep_rx) = tokio::sync::mpsc::unbounded_channel();
+    let ((job_tx, job_rx), (rep_tx, mut rep_rx)) = warroom::adapters::channels();
     let (_clock, tasks) = warroom::real::spawn_with(&rb, lab.endpoints(), job_rx, rep_tx);
 
     assert_share(count_pools(&lab.url(), 100, None).await, 0);
@@ -290,7 +290,7 @@ async fn haproxy_canary_switch_and_rollback_are_measured_through_the_balancer() 
 
 /// The next `lb` observation that `pred` accepts, within 15 s.
 async fn observe(
-    rx: &mut tokio::sync::mpsc::UnboundedReceiver<Report>,
+    rx: &mut tokio::sync::mpsc::Receiver<Report>,
     pred: impl Fn(&Observation) -> bool,
 ) -> Observation {
     tokio::time::timeout(Duration::from_secs(15), async {

@@ -611,8 +611,7 @@ async fn the_executor_answers_a_preview_with_a_server_side_dry_run() {
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/unified-attributes.yaml");
     let rb = warroom::runbook::load(&path).expect("seed").runbook;
-    let (job_tx, job_rx) = tokio::sync::mpsc::unbounded_channel();
-    let (rep_tx, mut rep_rx) = tokio::sync::mpsc::unbounded_channel();
+    let ((job_tx, job_rx), (rep_tx, mut rep_rx)) = warroom::adapters::channels();
     let (_clock, tasks) = warroom::real::spawn_with(&rb, f.ep.clone(), job_rx, rep_tx);
     let steps = vec![
         warroom::engine::PlannedStep {
@@ -630,6 +629,7 @@ async fn the_executor_answers_a_preview_with_a_server_side_dry_run() {
     ];
     job_tx
         .send(warroom::adapters::Job::Preview { id: 9, steps })
+        .await
         .expect("send");
     let lines = tokio::time::timeout(Duration::from_secs(10), async {
         while let Some(r) = rep_rx.recv().await {
@@ -772,8 +772,8 @@ async fn switch_service_selector_green_then_blue_with_read_back() {
 }
 
 async fn run_job(
-    tx: &tokio::sync::mpsc::UnboundedSender<warroom::adapters::Job>,
-    rx: &mut tokio::sync::mpsc::UnboundedReceiver<warroom::adapters::Report>,
+    tx: &tokio::sync::mpsc::Sender<warroom::adapters::Job>,
+    rx: &mut tokio::sync::mpsc::Receiver<warroom::adapters::Report>,
     id: u64,
     action: StepAction,
     preview: bool,
@@ -787,6 +787,7 @@ async fn run_job(
     } else {
         warroom::adapters::Job::Run { id, steps }
     })
+    .await
     .expect("send");
     tokio::time::timeout(Duration::from_secs(10), async {
         let mut steps = Vec::new();
@@ -813,8 +814,7 @@ async fn the_executor_switches_the_service_and_previews_it() {
     use warroom::runbook::PoolName;
     let f = fixture().await;
     let rb = lab_runbook(false);
-    let (job_tx, job_rx) = tokio::sync::mpsc::unbounded_channel();
-    let (rep_tx, mut rep_rx) = tokio::sync::mpsc::unbounded_channel();
+    let ((job_tx, job_rx), (rep_tx, mut rep_rx)) = warroom::adapters::channels();
     // No load balancer: the Service alone is switched.
     let (_clock, tasks) = warroom::real::spawn_with(&rb, f.ep.clone(), job_rx, rep_tx);
 
@@ -904,8 +904,7 @@ async fn the_executor_switches_the_load_balancer_then_the_service() {
     let rb = lab_runbook(false);
     let mut ep = f.ep.clone();
     ep.load_balancer = Some(lb.url());
-    let (job_tx, job_rx) = tokio::sync::mpsc::unbounded_channel();
-    let (rep_tx, mut rep_rx) = tokio::sync::mpsc::unbounded_channel();
+    let ((job_tx, job_rx), (rep_tx, mut rep_rx)) = warroom::adapters::channels();
     let (_clock, tasks) = warroom::real::spawn_with(&rb, ep, job_rx, rep_tx);
     let steps = run_job(
         &job_tx,
@@ -934,7 +933,7 @@ async fn the_executor_switches_the_load_balancer_then_the_service() {
 
 /// The next pod-watch observation that `pred` accepts, within 10 s.
 async fn pods_obs(
-    rx: &mut tokio::sync::mpsc::UnboundedReceiver<warroom::adapters::Report>,
+    rx: &mut tokio::sync::mpsc::Receiver<warroom::adapters::Report>,
     pred: impl Fn(&warroom::engine::Observation) -> bool,
 ) -> warroom::engine::Observation {
     tokio::time::timeout(Duration::from_secs(10), async {
@@ -975,8 +974,7 @@ async fn pool_health_follows_the_pods_by_watch() {
         c.set_pod("backend-blue-a", "blue", true, None);
     }
     let rb = lab_runbook(true);
-    let (_job_tx, job_rx) = tokio::sync::mpsc::unbounded_channel();
-    let (rep_tx, mut rep_rx) = tokio::sync::mpsc::unbounded_channel();
+    let ((_job_tx, job_rx), (rep_tx, mut rep_rx)) = warroom::adapters::channels();
     let (_clock, tasks) = warroom::real::spawn_with(&rb, f.ep.clone(), job_rx, rep_tx);
 
     // Both pods listed and ready: 2/2 healthy, no latency (not an HTTP check).
@@ -1068,8 +1066,7 @@ async fn pools_with_servers_keep_their_http_checks() {
     let mut ep = f.ep.clone();
     // Blue lists a server: HTTP checks for blue, pods for green only.
     ep.blue = vec![health.host_port()];
-    let (_job_tx, job_rx) = tokio::sync::mpsc::unbounded_channel();
-    let (rep_tx, mut rep_rx) = tokio::sync::mpsc::unbounded_channel();
+    let ((_job_tx, job_rx), (rep_tx, mut rep_rx)) = warroom::adapters::channels();
     let (_clock, tasks) = warroom::real::spawn_with(&rb, ep, job_rx, rep_tx);
     let o = pods_obs(&mut rep_rx, |o| green_pods(o).len() == 1).await;
     assert!(o.pools.as_ref().expect("pools").blue.is_empty(), "{o:?}");
@@ -1223,8 +1220,7 @@ async fn status_reports_the_pods_of_a_pool_without_servers() {
 async fn without_a_flag_api_a_flag_is_set_as_its_env_var_on_the_deployments() {
     let f = fixture().await;
     let rb = lab_runbook(false);
-    let (job_tx, job_rx) = tokio::sync::mpsc::unbounded_channel();
-    let (rep_tx, mut rep_rx) = tokio::sync::mpsc::unbounded_channel();
+    let ((job_tx, job_rx), (rep_tx, mut rep_rx)) = warroom::adapters::channels();
     let (_clock, tasks) = warroom::real::spawn_with(&rb, f.ep.clone(), job_rx, rep_tx);
     let steps = run_job(
         &job_tx,

@@ -158,8 +158,8 @@ fn runbook() -> warroom::runbook::Runbook {
 }
 
 async fn job(
-    tx: &tokio::sync::mpsc::UnboundedSender<Job>,
-    rx: &mut tokio::sync::mpsc::UnboundedReceiver<Report>,
+    tx: &tokio::sync::mpsc::Sender<Job>,
+    rx: &mut tokio::sync::mpsc::Receiver<Report>,
     id: u64,
     action: StepAction,
     preview: bool,
@@ -173,6 +173,7 @@ async fn job(
     } else {
         Job::Run { id, steps }
     })
+    .await
     .expect("send");
     tokio::time::timeout(Duration::from_secs(30), async {
         while let Some(r) = rx.recv().await {
@@ -196,8 +197,7 @@ async fn nginx_canary_switch_and_rollback_are_measured_through_the_balancer() {
         return;
     };
     let rb = runbook();
-    let (job_tx, job_rx) = tokio::sync::mpsc::unbounded_channel();
-    let (rep_tx, mut rep_rx) = tokio::sync::mpsc::unbounded_channel();
+    let ((job_tx, job_rx), (rep_tx, mut rep_rx)) = warroom::adapters::channels();
     let (_clock, tasks) = warroom::real::spawn_with(&rb, lab.endpoints(), job_rx, rep_tx);
 
     // The dry run shows the diff of the included file and changes nothing.
@@ -320,8 +320,7 @@ async fn nginx_a_server_taken_down_is_seen_down_by_the_pools_health() {
         return;
     };
     let rb = runbook();
-    let (job_tx, job_rx) = tokio::sync::mpsc::unbounded_channel();
-    let (rep_tx, mut rep_rx) = tokio::sync::mpsc::unbounded_channel();
+    let ((job_tx, job_rx), (rep_tx, mut rep_rx)) = warroom::adapters::channels();
     let (_clock, tasks) = warroom::real::spawn_with(&rb, lab.endpoints(), job_rx, rep_tx);
     let (ok, out) = job(
         &job_tx,

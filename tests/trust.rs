@@ -549,8 +549,7 @@ async fn the_simulator_runs_on_a_clock_tests_can_pause_and_drops_a_cancelled_ste
     let start = chrono::Utc::now();
     let clock = warroom::clock::Clock::new(start, 1.0);
     let world = warroom::sim::World::new(&rb, Scenario::Healthy, 7);
-    let (job_tx, job_rx) = tokio::sync::mpsc::unbounded_channel();
-    let (rep_tx, mut rep_rx) = tokio::sync::mpsc::unbounded_channel();
+    let ((job_tx, job_rx), (rep_tx, mut rep_rx)) = warroom::adapters::channels();
     let task = tokio::spawn(warroom::sim::run(
         world,
         clock,
@@ -569,6 +568,7 @@ async fn the_simulator_runs_on_a_clock_tests_can_pause_and_drops_a_cancelled_ste
                 deployment: "backend-green".into(),
             })],
         })
+        .await
         .expect("send");
     let finished_at = loop {
         match rep_rx.recv().await.expect("a report") {
@@ -587,8 +587,9 @@ async fn the_simulator_runs_on_a_clock_tests_can_pause_and_drops_a_cancelled_ste
             id: 2,
             steps: vec![step(StepAction::SwitchPool(PoolName::Green))],
         })
+        .await
         .expect("send");
-    job_tx.send(Job::Cancel { id: 2 }).expect("send");
+    job_tx.send(Job::Cancel { id: 2 }).await.expect("send");
     tokio::time::sleep(std::time::Duration::from_secs(60)).await;
     let mut active = None;
     while let Ok(r) = rep_rx.try_recv() {

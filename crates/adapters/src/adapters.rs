@@ -2,6 +2,27 @@
 //! and step outcomes over channels; nobody shares state with the UI.
 
 use crate::engine::{Observation, PlannedStep, Time};
+use tokio::sync::mpsc;
+
+/// How many reports may wait for the session. An adapter this far ahead waits for it (a
+/// reading is taken later, never lost in a queue that grows without bound).
+pub const REPORT_QUEUE: usize = 256;
+/// How many jobs may wait for the adapter that runs them.
+pub const JOB_QUEUE: usize = 64;
+
+/// Where an adapter sends its reports.
+pub type ReportTx = mpsc::Sender<Report>;
+/// Where an adapter receives its jobs.
+pub type JobRx = mpsc::Receiver<Job>;
+
+/// The channels between a session and its adapters: (jobs in, reports out) for the adapters,
+/// (jobs out, reports in) for the session.
+pub fn channels() -> (
+    (mpsc::Sender<Job>, JobRx),
+    (ReportTx, mpsc::Receiver<Report>),
+) {
+    (mpsc::channel(JOB_QUEUE), mpsc::channel(REPORT_QUEUE))
+}
 
 /// What the session asks of the adapter that carries out actions.
 #[derive(Debug, Clone)]

@@ -10,7 +10,6 @@ use crate::engine::{
 use crate::runbook::{PoolName, Runbook, StepAction};
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
-use tokio::sync::mpsc;
 
 pub use warroom_core::sim_signals::SIGNALS;
 
@@ -378,8 +377,8 @@ pub async fn run(
     mut world: World,
     clock: Clock,
     interval: Duration,
-    mut jobs: mpsc::UnboundedReceiver<Job>,
-    out: mpsc::UnboundedSender<Report>,
+    mut jobs: crate::adapters::JobRx,
+    out: crate::adapters::ReportTx,
 ) {
     let mut queue: VecDeque<(u64, Vec<PlannedStep>)> = VecDeque::new();
     // The job in progress, the index of its step, and when that step is done.
@@ -394,12 +393,14 @@ pub async fn run(
         {
             match steps.first() {
                 None => {
-                    let _ = out.send(Report::Finished {
-                        id,
-                        at: now,
-                        ok: true,
-                        detail: "nothing to run".into(),
-                    });
+                    let _ = out
+                        .send(Report::Finished {
+                            id,
+                            at: now,
+                            ok: true,
+                            detail: "nothing to run".into(),
+                        })
+                        .await;
                 }
                 Some(first) => {
                     let due = now + step_len(&first.action);
@@ -420,34 +421,40 @@ pub async fn run(
                 let output = match &result {
                     Ok(s) | Err(s) => s.clone(),
                 };
-                let sent = out.send(Report::StepFinished {
-                    id,
-                    at: due,
-                    step: i,
-                    name: step.name.clone(),
-                    ok,
-                    output: output.clone(),
-                });
+                let sent = out
+                    .send(Report::StepFinished {
+                        id,
+                        at: due,
+                        step: i,
+                        name: step.name.clone(),
+                        ok,
+                        output: output.clone(),
+                    })
+                    .await;
                 if sent.is_err() {
                     return;
                 }
                 if !ok {
-                    let _ = out.send(Report::Finished {
-                        id,
-                        at: due,
-                        ok: false,
-                        detail: format!("step {} failed: {output}", step.name),
-                    });
+                    let _ = out
+                        .send(Report::Finished {
+                            id,
+                            at: due,
+                            ok: false,
+                            detail: format!("step {} failed: {output}", step.name),
+                        })
+                        .await;
                 } else if let Some(next) = steps.get(i + 1) {
                     let next_due = due + step_len(&next.action);
                     current = Some((job, i + 1, next_due));
                 } else {
-                    let _ = out.send(Report::Finished {
-                        id,
-                        at: due,
-                        ok: true,
-                        detail: format!("{} step(s) done", steps.len()),
-                    });
+                    let _ = out
+                        .send(Report::Finished {
+                            id,
+                            at: due,
+                            ok: true,
+                            detail: format!("{} step(s) done", steps.len()),
+                        })
+                        .await;
                 }
                 continue;
             }
@@ -459,6 +466,7 @@ pub async fn run(
                     at: now,
                     observation: world.sample(now),
                 })
+                .await
                 .is_err()
             {
                 return;
@@ -485,7 +493,7 @@ pub async fn run(
                             Ok(o) | Err(o) => format!("{}: {} (simulated dry run)", s.name, o.lines().last().unwrap_or("")),
                         })
                         .collect();
-                    if out.send(Report::Previewed { id, lines }).is_err() {
+                    if out.send(Report::Previewed { id, lines }).await.is_err() {
                         return;
                     }
                 }

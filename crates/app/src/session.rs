@@ -4,9 +4,10 @@
 //! Events go to the store first; only committed records are applied to `st`, the state on
 //! screen. Decisions that depend on what is already on its way to the store (alert
 //! transitions, action ids, the auto-abort countdown) are taken on `ahead`: the committed
-//! state with every queued batch applied. Channels are unbounded so that handling a message
-//! never awaits: `next()` is safe to cancel in a `select!`; the store's queue is bounded
-//! ([`STORE_QUEUE`]) and a write that does not fit is refused, never awaited.
+//! state with every queued batch applied. Every channel is bounded, and handling a message
+//! never awaits one: writes to the store and jobs to the adapters are `try_send` (a queue that
+//! full means the other side has stopped: the write is refused and said so), so `next()` is
+//! safe to cancel in a `select!`; adapters wait on a full report queue instead of growing it.
 
 use crate::adapters::{Job, Report};
 use crate::audit::{AuditStore, Record, Store};
@@ -17,9 +18,7 @@ use crate::sim::{self, Scenario, World};
 use chrono::Timelike;
 use std::path::{Path, PathBuf};
 use tokio::sync::mpsc::error::TrySendError;
-use tokio::sync::mpsc::{
-    Receiver, Sender, UnboundedReceiver, UnboundedSender, channel, unbounded_channel,
-};
+use tokio::sync::mpsc::{Receiver, Sender, channel};
 use tokio::task::JoinHandle;
 
 /// A batch of events on its way to the store, stamped.
@@ -76,8 +75,8 @@ pub struct Session {
     commit_rx: Receiver<Result<Vec<Record>, String>>,
     /// Readings dropped because the store was behind, not yet said in the log.
     dropped: usize,
-    job_tx: UnboundedSender<Job>,
-    report_rx: UnboundedReceiver<Report>,
+    job_tx: Sender<Job>,
+    report_rx: Receiver<Report>,
     tasks: Vec<JoinHandle<()>>,
     store_task: Option<JoinHandle<()>>,
     previews: u64,
@@ -172,8 +171,8 @@ impl Session {
         how: Start<'_>,
         spawn: impl FnOnce(
             &State,
-            UnboundedReceiver<Job>,
-            UnboundedSender<Report>,
+            crate::adapters::JobRx,
+            crate::adapters::ReportTx,
         ) -> (Clock, Vec<JoinHandle<()>>),
     ) -> Result<Session, String> {
         let rb = how.loaded.runbook.clone();
@@ -183,8 +182,7 @@ impl Session {
         let (store_tx, store_rx) = channel(STORE_QUEUE);
         let (commit_tx, commit_rx) = channel(STORE_QUEUE);
         let store_task = tokio::spawn(store_loop(store, store_rx, commit_tx));
-        let (job_tx, job_rx) = unbounded_channel();
-        let (report_tx, report_rx) = unbounded_channel();
+        let ((job_tx, job_rx), (report_tx, report_rx)) = crate::adapters::channels();
         let (clock, tasks) = spawn(&st, job_rx, report_tx);
         let head = records.last().map(|r| r.hash.clone()).unwrap_or_default();
         let mut s = Session {
@@ -329,7 +327,7 @@ impl Session {
     pub fn preview(&mut self, steps: Vec<crate::engine::PlannedStep>) -> u64 {
         self.previews += 1;
         let id = self.previews;
-        let _ = self.job_tx.send(Job::Preview { id, steps });
+        self.job(Job::Preview { id, steps });
         id
     }
 
@@ -381,6 +379,22 @@ impl Session {
         }
     }
 
+    /// Hand a job to the adapters without waiting. A queue of jobs this long means the
+    /// adapter that runs them has stopped; the job is then failed in the log, not lost.
+    fn job(&mut self, job: Job) {
+        if let Err(e) = self.job_tx.try_send(job) {
+            let what = match e.into_inner() {
+                Job::Run { id, .. } => format!("action {id}"),
+                Job::Preview { .. } => "a dry run".into(),
+                Job::Cancel { id } => format!("cancelling action {id}"),
+            };
+            self.log.push(format!(
+                "the adapters are not taking jobs: {what} was not sent"
+            ));
+            tracing::error!("adapters not taking jobs: {what} not sent");
+        }
+    }
+
     fn rebuild_ahead(&mut self) {
         let mut ahead = self.st.clone();
         for batch in &self.pending {
@@ -404,10 +418,10 @@ impl Session {
             // Effects follow their committed intent.
             match &ev {
                 Event::ActionCancelled { id, .. } => {
-                    let _ = self.job_tx.send(Job::Cancel { id: *id });
+                    self.job(Job::Cancel { id: *id });
                 }
                 Event::ActionRequested { id, steps, .. } if !steps.is_empty() => {
-                    let _ = self.job_tx.send(Job::Run {
+                    self.job(Job::Run {
                         id: *id,
                         steps: steps.clone(),
                     });

@@ -15,9 +15,27 @@ fn short(h: &str) -> String {
 }
 
 /// The terminal's events, from crossterm's async reader: the loop awaits them with
-/// everything else, and nothing polls.
-pub fn input() -> crossterm::event::EventStream {
-    crossterm::event::EventStream::new()
+/// everything else, and nothing polls. An error when there is no terminal to read from.
+pub fn input() -> std::io::Result<crossterm::event::EventStream> {
+    // The stream panics when crossterm could not open the terminal; its `poll` says so.
+    crossterm::event::poll(Duration::ZERO)?;
+    Ok(crossterm::event::EventStream::new())
+}
+
+/// The terminal, set up for the console, and its events.
+pub fn open_terminal()
+-> color_eyre::Result<(ratatui::DefaultTerminal, crossterm::event::EventStream)> {
+    let no_terminal = |e: std::io::Error| {
+        color_eyre::eyre::eyre!("warroom needs a terminal (stdin and stdout on a TTY): {e}")
+    };
+    let terminal = ratatui::try_init().map_err(no_terminal)?;
+    match input() {
+        Ok(events) => Ok((terminal, events)),
+        Err(e) => {
+            ratatui::restore();
+            Err(no_terminal(e))
+        }
+    }
 }
 
 /// How many readings the screen has a value for: metrics with a value, and whether the pools
@@ -37,10 +55,7 @@ pub async fn run_console(
     let audit_label = crate::runbook::redact(&audit.display().to_string());
     let operator = session.operator.clone();
     let mut ui = Ui::new(Mode::Live);
-    let mut input = input();
-    let mut terminal = ratatui::try_init().map_err(|e| {
-        color_eyre::eyre::eyre!("warroom needs a terminal (stdin and stdout on a TTY): {e}")
-    })?;
+    let (mut terminal, mut input) = open_terminal()?;
     // Readings, the clock and stopwatches are drawn on the tick; keys, actions, alerts and
     // failures redraw at once. Frames stay cheap however fast the source clock runs.
     let mut tick = tokio::time::interval(Duration::from_secs(1));

@@ -227,10 +227,7 @@ pub async fn run_replay(
     head: String,
 ) -> color_eyre::Result<()> {
     let mut ui = Ui::new(Mode::Replay);
-    let mut input = super::live::input();
-    let mut terminal = ratatui::try_init().map_err(|e| {
-        color_eyre::eyre::eyre!("warroom needs a terminal (stdin and stdout on a TTY): {e}")
-    })?;
+    let (mut terminal, mut input) = super::live::open_terminal()?;
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut last = Instant::now();

@@ -12,7 +12,6 @@ use crate::engine::Observation;
 use crate::runbook::{PoolName, Runbook, StepAction, redact};
 use std::future::Future;
 use std::sync::Arc;
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 /// The Deployments the pools name.
 pub(super) fn deployments(rb: &Runbook) -> Vec<String> {
@@ -50,7 +49,7 @@ pub(super) struct Executor {
     service: Option<kube::ServiceTarget>,
     ep: Endpoints,
     clock: Clock,
-    out: UnboundedSender<Report>,
+    out: crate::adapters::ReportTx,
 }
 
 type Running = std::pin::Pin<Box<dyn Future<Output = bool> + Send>>;
@@ -62,7 +61,7 @@ impl Executor {
         sources: Sources,
         ep: Endpoints,
         clock: Clock,
-        out: UnboundedSender<Report>,
+        out: crate::adapters::ReportTx,
     ) -> Executor {
         Executor {
             flag_env: rb
@@ -83,7 +82,7 @@ impl Executor {
     }
 
     /// Take jobs until the session stops sending them (or listening).
-    pub(super) async fn run(self, mut jobs: UnboundedReceiver<Job>) {
+    pub(super) async fn run(self, mut jobs: crate::adapters::JobRx) {
         let this = Arc::new(self);
         let mut queue: std::collections::VecDeque<(u64, Vec<crate::engine::PlannedStep>)> =
             Default::default();
@@ -169,13 +168,13 @@ impl Executor {
             };
             lines.push(format!("{}: {}", s.name.clone(), redact(&line)));
         }
-        self.out.send(Report::Previewed { id, lines }).is_ok()
+        self.out.send(Report::Previewed { id, lines }).await.is_ok()
     }
 
     /// Run one action's steps; false when nobody listens any more.
     async fn job(&self, id: u64, steps: Vec<crate::engine::PlannedStep>) -> bool {
         if steps.is_empty() {
-            return self.finished(id, true, "nothing to run".into());
+            return self.finished(id, true, "nothing to run".into()).await;
         }
         for (i, step) in steps.iter().enumerate() {
             let result = self.step(&step.action).await;
@@ -183,31 +182,37 @@ impl Executor {
             let output = redact(match &result {
                 Ok(s) | Err(s) => s,
             });
-            let sent = self.out.send(Report::StepFinished {
-                id,
-                at: self.clock.now(),
-                step: i,
-                name: step.name.clone(),
-                ok,
-                output: output.clone(),
-            });
+            let sent = self
+                .out
+                .send(Report::StepFinished {
+                    id,
+                    at: self.clock.now(),
+                    step: i,
+                    name: step.name.clone(),
+                    ok,
+                    output: output.clone(),
+                })
+                .await;
             if sent.is_err() {
                 return false;
             }
             if !ok {
-                return self.finished(id, false, format!("step {} failed: {output}", step.name));
+                return self
+                    .finished(id, false, format!("step {} failed: {output}", step.name))
+                    .await;
             }
         }
         self.finished(id, true, format!("{} step(s) done", steps.len()))
+            .await
     }
 
     /// Report what a write read back, so the screen follows without waiting for a poll.
-    fn observed(&self, observation: Observation) {
-        let _ = report(&self.out, self.clock, observation);
+    async fn observed(&self, observation: Observation) {
+        let _ = report(&self.out, self.clock, observation).await;
     }
 
     /// Report that action `id` ended; false when nobody listens any more.
-    fn finished(&self, id: u64, ok: bool, detail: String) -> bool {
+    async fn finished(&self, id: u64, ok: bool, detail: String) -> bool {
         self.out
             .send(Report::Finished {
                 id,
@@ -215,6 +220,7 @@ impl Executor {
                 ok,
                 detail,
             })
+            .await
             .is_ok()
     }
 
@@ -265,7 +271,8 @@ impl Executor {
                         source: "flags".into(),
                         flags: Some(back),
                         ..Default::default()
-                    });
+                    })
+                    .await;
                 }
                 out
             }
@@ -279,7 +286,7 @@ impl Executor {
                 if let Some(lb) = &self.lb {
                     let (out, back) = lb.switch(*p).await?;
                     if let Some(b) = back {
-                        self.observed(b);
+                        self.observed(b).await;
                     }
                     done.push(out?);
                 }
@@ -304,7 +311,7 @@ impl Executor {
                 };
                 let (out, back) = lb.set_weights(*green).await?;
                 if let Some(b) = back {
-                    self.observed(b);
+                    self.observed(b).await;
                 }
                 out
             }

@@ -44,14 +44,12 @@ pub use poll::{
     read_within,
 };
 
-use crate::adapters::{Job, Report};
 use crate::clock::Clock;
 use crate::engine::{Observation, SourceError, State};
 use crate::runbook::Runbook;
-use poll::{only_error, report};
+use poll::{only_error, report, report_now};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
 
 /// Start the pollers and the job executor on the real systems, on the real clock. Targets come
@@ -59,8 +57,8 @@ use tokio::task::JoinHandle;
 pub fn spawn(
     rb: &Runbook,
     _st: &State,
-    jobs: UnboundedReceiver<Job>,
-    reports: UnboundedSender<Report>,
+    jobs: crate::adapters::JobRx,
+    reports: crate::adapters::ReportTx,
 ) -> (Clock, Vec<JoinHandle<()>>) {
     spawn_with(rb, Endpoints::from_env(rb), jobs, reports)
 }
@@ -69,8 +67,8 @@ pub fn spawn(
 pub fn spawn_with(
     rb: &Runbook,
     ep: Endpoints,
-    jobs: UnboundedReceiver<Job>,
-    reports: UnboundedSender<Report>,
+    jobs: crate::adapters::JobRx,
+    reports: crate::adapters::ReportTx,
 ) -> (Clock, Vec<JoinHandle<()>>) {
     let clock = Clock::real();
     let interval = rb.monitoring.interval.max(Duration::from_millis(100));
@@ -86,7 +84,7 @@ pub fn spawn_with(
     }
     // Each unavailable source once, under its own name, so that it stays listed.
     for e in unavailable {
-        let _ = report(&reports, clock, only_error(e));
+        report_now(&reports, clock, only_error(e));
     }
     if let Some(p) = sources.prometheus.clone() {
         // Fill the sparklines from a range query at start, on its own task so that a slow
@@ -102,7 +100,7 @@ pub fn spawn_with(
                     history,
                     ..Default::default()
                 };
-                let _ = report(&out, clock, observation);
+                let _ = report(&out, clock, observation).await;
             }
         }));
         tasks.push(tokio::spawn(poll(
@@ -130,7 +128,7 @@ pub fn spawn_with(
                         source: "kube".into(),
                         message: e,
                     };
-                    let _ = report(&out, clock, only_error(error));
+                    let _ = report(&out, clock, only_error(error)).await;
                     return;
                 }
             };
@@ -146,7 +144,7 @@ pub fn spawn_with(
                             source: pods::SOURCE.into(),
                             message: e,
                         };
-                        let _ = report(&out, clock, only_error(error));
+                        let _ = report(&out, clock, only_error(error)).await;
                     }
                 }
             };
@@ -161,7 +159,7 @@ fn poller<S: Source>(
     src: Option<S>,
     clock: Clock,
     interval: Duration,
-    out: &UnboundedSender<Report>,
+    out: &crate::adapters::ReportTx,
 ) -> Option<JoinHandle<()>> {
     src.map(|s| tokio::spawn(poll(Arc::new(s), clock, interval, out.clone())))
 }

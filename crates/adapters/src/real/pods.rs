@@ -8,7 +8,6 @@
 
 use super::kube::{Kube, WATCH_SECONDS, kube_error};
 use super::poll::{report, ticker};
-use crate::adapters::Report;
 use crate::clock::Clock;
 use crate::engine::{Observation, PoolsObs, ServerObs, SourceError};
 use crate::runbook::{PoolName, Runbook, redact};
@@ -18,7 +17,6 @@ use ::kube::runtime::watcher;
 use k8s_openapi::api::core::v1::Pod;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use tokio::sync::mpsc::UnboundedSender;
 
 /// The source name of the pod watch and of its errors.
 pub const SOURCE: &str = "kube:pods";
@@ -227,7 +225,7 @@ pub async fn watch(
     pools: Vec<PodPool>,
     every: Duration,
     clock: Clock,
-    out: UnboundedSender<Report>,
+    out: crate::adapters::ReportTx,
 ) {
     let mut probe = ticker(every);
     let api: Api<Pod> = kube.pods();
@@ -306,7 +304,7 @@ pub async fn watch(
             errors,
             ..Default::default()
         };
-        if !report(&out, clock, observation) {
+        if !report(&out, clock, observation).await {
             return;
         }
     }

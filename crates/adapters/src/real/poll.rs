@@ -8,7 +8,6 @@ use crate::runbook::redact;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc::UnboundedSender;
 
 /// What a source says when it has no target.
 pub const NOT_CONFIGURED: &str = "not configured";
@@ -65,9 +64,10 @@ pub(crate) fn only_error(error: SourceError) -> Observation {
     }
 }
 
-/// Report `observation` at the clock's time now; false when nobody listens any more.
-pub(crate) fn report(
-    out: &UnboundedSender<Report>,
+/// Report `observation` at the clock's time now (waiting while the session's queue is full);
+/// false when nobody listens any more.
+pub(crate) async fn report(
+    out: &crate::adapters::ReportTx,
     clock: Clock,
     observation: Observation,
 ) -> bool {
@@ -75,7 +75,17 @@ pub(crate) fn report(
         at: clock.now(),
         observation,
     })
+    .await
     .is_ok()
+}
+
+/// Report `observation` from code that cannot wait (start-up, before the session reads):
+/// dropped when the queue is full.
+pub(crate) fn report_now(out: &crate::adapters::ReportTx, clock: Clock, observation: Observation) {
+    let _ = out.try_send(Report::Observed {
+        at: clock.now(),
+        observation,
+    });
 }
 
 /// A tick every `every` (at least 100 ms); a tick missed while busy is delayed, not bunched.
@@ -90,7 +100,7 @@ pub async fn poll<S: Source>(
     src: Arc<S>,
     clock: Clock,
     interval: Duration,
-    out: UnboundedSender<Report>,
+    out: crate::adapters::ReportTx,
 ) {
     let mut tick = ticker(interval);
     // A little more than the source's own request timeout, as a backstop.
@@ -98,7 +108,7 @@ pub async fn poll<S: Source>(
     loop {
         tick.tick().await;
         let observation = read_within(src.as_ref(), limit).await;
-        if !report(&out, clock, observation) {
+        if !report(&out, clock, observation).await {
             return;
         }
     }

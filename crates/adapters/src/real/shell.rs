@@ -167,7 +167,8 @@ pub async fn exec(
     // Until the command has exited, dropping this future (a rollback cancelled the action,
     // the console exits) kills the command's whole process group.
     let mut group = GroupGuard(pid);
-    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+    // Bounded: a command that prints faster than its lines are kept waits on its pipe.
+    let (tx, mut rx) = mpsc::channel::<String>(256);
     let mut readers = Vec::new();
     if let Some(out) = child.stdout.take() {
         readers.push(tokio::spawn(lines(out, tx.clone())));
@@ -261,7 +262,7 @@ async fn kill_group(pid: Option<u32>) {
     let _ = pid;
 }
 
-async fn lines(r: impl AsyncRead + Unpin, tx: mpsc::UnboundedSender<String>) {
+async fn lines(r: impl AsyncRead + Unpin, tx: mpsc::Sender<String>) {
     let mut r = BufReader::new(r);
     let mut buf = Vec::new();
     loop {
@@ -270,7 +271,7 @@ async fn lines(r: impl AsyncRead + Unpin, tx: mpsc::UnboundedSender<String>) {
             Ok(0) | Err(_) => return,
             Ok(_) => {
                 let line = String::from_utf8_lossy(&buf).trim_end().to_string();
-                if tx.send(line).is_err() {
+                if tx.send(line).await.is_err() {
                     return;
                 }
             }
