@@ -110,18 +110,11 @@ impl Kube {
         read_timeout: Duration,
     ) -> Result<Kube, String> {
         let mut config = if !ep.kubeconfig.is_empty() {
-            let mut merged: Option<Kubeconfig> = None;
-            for p in &ep.kubeconfig {
-                let k = Kubeconfig::read_from(p)
-                    .map_err(|e| redact(&format!("kubeconfig {}: {e}", p.display())))?;
-                merged = Some(match merged {
-                    None => k,
-                    Some(m) => m
-                        .merge(k)
-                        .map_err(|e| redact(&format!("kubeconfig {}: {e}", p.display())))?,
-                });
-            }
-            let kc = merged.ok_or_else(|| NOT_CONFIGURED.to_string())?;
+            // Reading the files blocks: off the runtime's threads.
+            let paths = ep.kubeconfig.clone();
+            let kc = tokio::task::spawn_blocking(move || read_kubeconfigs(&paths))
+                .await
+                .map_err(|e| format!("kubeconfig: reading stopped: {e}"))??;
             tokio::time::timeout(
                 timeout,
                 Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default()),
@@ -130,7 +123,10 @@ impl Kube {
             .map_err(|_| format!("kubeconfig: no credentials within {}", fmt_secs(timeout)))?
             .map_err(|e| redact(&format!("kubeconfig: {e}")))?
         } else if ep.in_cluster {
-            Config::incluster().map_err(|e| redact(&format!("in-cluster config: {e}")))?
+            tokio::task::spawn_blocking(Config::incluster)
+                .await
+                .map_err(|e| format!("in-cluster config: reading stopped: {e}"))?
+                .map_err(|e| redact(&format!("in-cluster config: {e}")))?
         } else {
             return Err(NOT_CONFIGURED.into());
         };
@@ -248,4 +244,20 @@ impl Source for KubeSource {
     fn failed(&self, message: String) -> Observation {
         super::failure("kube", &message)
     }
+}
+
+/// The kubeconfig files, merged in order (as `KUBECONFIG` lists them).
+fn read_kubeconfigs(paths: &[std::path::PathBuf]) -> Result<Kubeconfig, String> {
+    let mut merged: Option<Kubeconfig> = None;
+    for p in paths {
+        let k = Kubeconfig::read_from(p)
+            .map_err(|e| redact(&format!("kubeconfig {}: {e}", p.display())))?;
+        merged = Some(match merged {
+            None => k,
+            Some(m) => m
+                .merge(k)
+                .map_err(|e| redact(&format!("kubeconfig {}: {e}", p.display())))?,
+        });
+    }
+    merged.ok_or_else(|| NOT_CONFIGURED.to_string())
 }

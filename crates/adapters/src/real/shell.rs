@@ -46,8 +46,8 @@ impl Scrubber {
                 && p.len() >= 3
             {
                 self.secrets.push(p.to_string());
-                if let Ok(decoded) = urlencoding_decode(p) {
-                    self.secrets.push(decoded);
+                if let Ok(decoded) = percent_encoding::percent_decode_str(p).decode_utf8() {
+                    self.secrets.push(decoded.into_owned());
                 }
             }
         }
@@ -64,24 +64,6 @@ impl Scrubber {
         }
         out
     }
-}
-
-/// Percent-decoding of a URL password (`p%40ss` → `p@ss`).
-fn urlencoding_decode(s: &str) -> Result<String, ()> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3).ok_or(())?;
-            out.push(u8::from_str_radix(hex, 16).map_err(|_| ())?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| ())
 }
 
 /// A step's argv and env, expanded, and what to mask in its output.
