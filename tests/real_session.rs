@@ -188,6 +188,7 @@ async fn flag_flip_and_pool_switch_through_the_gates_with_read_back_in_the_audit
         mode: "run",
         scenario: None,
         speed: None,
+        virtual_time: false,
     };
     let mut s = Session::start(how, move |_st, jobs, reports| {
         real::spawn_with(&rb, ep, jobs, reports)
@@ -341,6 +342,7 @@ async fn steps_on_unconfigured_systems_fail_and_a_dead_flag_api_blocks_the_flip(
         mode: "run",
         scenario: None,
         speed: None,
+        virtual_time: false,
     };
     let mut s = Session::start(how, move |_st, jobs, reports| {
         real::spawn_with(&rb, ep, jobs, reports)

@@ -32,7 +32,7 @@ async fn canary(c: &mut Console, n: usize) {
     c.follow_plan(600, |st| st.rollout_step >= n).await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn typing_into_a_blocked_dialog_never_overrides() {
     let dir = tempfile::tempdir().expect("tmp");
     let mut c = Console::demo(&audit(&dir), Scenario::Healthy, SPEED).await;
@@ -63,7 +63,7 @@ async fn typing_into_a_blocked_dialog_never_overrides() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn overriding_takes_ctrl_o_its_own_phrase_and_a_reason_in_words() {
     let dir = tempfile::tempdir().expect("tmp");
     let mut c = Console::demo(&audit(&dir), Scenario::Healthy, SPEED).await;
@@ -124,7 +124,7 @@ async fn overriding_takes_ctrl_o_its_own_phrase_and_a_reason_in_words() {
     assert_eq!(c.s.st.rollout_step, 2);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_signed_no_go_asks_a_reason_and_no_override_passes_it() {
     let dir = tempfile::tempdir().expect("tmp");
     let mut c = Console::demo(&audit(&dir), Scenario::Healthy, SPEED).await;
@@ -156,7 +156,7 @@ async fn a_signed_no_go_asks_a_reason_and_no_override_passes_it() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_verdict_that_changes_while_typing_clears_the_field() {
     let dir = tempfile::tempdir().expect("tmp");
     let mut c = Console::demo(&audit(&dir), Scenario::Healthy, SPEED).await;
@@ -179,7 +179,7 @@ async fn a_verdict_that_changes_while_typing_clears_the_field() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn switching_traffic_passes_the_same_checks_as_the_canary() {
     let dir = tempfile::tempdir().expect("tmp");
     let mut c = Console::demo(&audit(&dir), Scenario::BadCanary, SPEED).await;
@@ -232,7 +232,7 @@ async fn rollback(c: &mut Console, procedure: &str) {
     c.settle().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn an_instant_rollback_resets_the_canary_and_rearming_starts_again() {
     let dir = tempfile::tempdir().expect("tmp");
     let mut c = Console::demo(&audit(&dir), Scenario::Healthy, SPEED).await;
@@ -273,7 +273,7 @@ async fn an_instant_rollback_resets_the_canary_and_rearming_starts_again() {
     assert!(p.checks.iter().any(|x| x.key == "bake" && !x.pass));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_database_rollback_reopens_the_migration_phase() {
     let dir = tempfile::tempdir().expect("tmp");
     let mut c = Console::demo(&audit(&dir), Scenario::Healthy, SPEED).await;
@@ -320,7 +320,7 @@ async fn a_database_rollback_reopens_the_migration_phase() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn unticking_an_item_withdraws_the_go() {
     let dir = tempfile::tempdir().expect("tmp");
     let mut c = Console::demo(&audit(&dir), Scenario::Healthy, SPEED).await;
@@ -342,7 +342,7 @@ async fn unticking_an_item_withdraws_the_go() {
     assert!(!p.overridable(), "the seed marks go_signed no_override");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_server_that_stops_answering_raises_an_alert_naming_it() {
     let dir = tempfile::tempdir().expect("tmp");
     let mut c = Console::demo(&audit(&dir), Scenario::ServerDown, SPEED).await;
@@ -361,7 +361,7 @@ async fn a_server_that_stops_answering_raises_an_alert_naming_it() {
     assert!(p.checks.iter().any(|x| x.key == "pool_healthy" && !x.pass));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn an_alert_is_fired_once_however_many_readings_are_in_flight() {
     let dir = tempfile::tempdir().expect("tmp");
     let mut c = Console::demo(&audit(&dir), Scenario::Healthy, SPEED).await;
@@ -385,7 +385,7 @@ async fn an_alert_is_fired_once_however_many_readings_are_in_flight() {
     assert_eq!(fired, 1, "one alert, not one per batch in flight");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn auto_abort_counts_down_and_runs_the_rollback() {
     let dir = tempfile::tempdir().expect("tmp");
     let mut c = Console::demo(&audit(&dir), Scenario::BadCanary, SPEED).await;
@@ -443,7 +443,7 @@ async fn auto_abort_counts_down_and_runs_the_rollback() {
     assert_eq!(c.s.st.traffic_share(&c.s.rb), 0);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_lead_can_cancel_the_countdown_with_a_reason() {
     let dir = tempfile::tempdir().expect("tmp");
     let mut c = Console::demo(&audit(&dir), Scenario::BadCanary, SPEED).await;
@@ -480,7 +480,7 @@ async fn the_lead_can_cancel_the_countdown_with_a_reason() {
     assert!(c.events().iter().any(|e| matches!(e, Event::AbortCancelled { reason, .. } if reason == "ok known noisy canary host, draining it")));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_finished_rollback_stays_on_screen_until_acknowledged() {
     let dir = tempfile::tempdir().expect("tmp");
     let mut c = Console::demo(&audit(&dir), Scenario::Healthy, SPEED).await;
@@ -510,7 +510,7 @@ fn theme() -> warroom::ui::theme::Theme {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_reading_that_did_not_change_is_not_stored_again() {
     let dir = tempfile::tempdir().expect("tmp");
     let mut c = Console::demo(&audit(&dir), Scenario::Healthy, SPEED).await;

@@ -18,7 +18,8 @@ pub struct Console {
 }
 
 impl Console {
-    /// The seed plan on the simulator, writing to `audit`.
+    /// The seed plan on the simulator on virtual time, writing to `audit`: the test's runtime
+    /// must start paused (`#[tokio::test(start_paused = true)]`).
     pub async fn demo(audit: &Path, scenario: Scenario, speed: f64) -> Console {
         let loaded = super::seed();
         Console::demo_with(&loaded, audit, scenario, speed).await
@@ -30,7 +31,9 @@ impl Console {
         scenario: Scenario,
         speed: f64,
     ) -> Console {
-        let s = match Session::start_demo(loaded, audit, "alice", speed, scenario).await {
+        // Virtual time: the test runs on a paused clock, and bakes pass as soon as nothing
+        // is left to do.
+        let s = match Session::start_rehearsal(loaded, audit, "alice", speed, scenario).await {
             Ok(s) => s,
             Err(e) => panic!("the demo session must start: {e}"),
         };
@@ -286,6 +289,7 @@ impl Console {
             mode: "run",
             scenario: None,
             speed: None,
+            virtual_time: false,
         };
         let rb = loaded.runbook.clone();
         let s = match Session::start(how, move |_st, jobs, reports| {

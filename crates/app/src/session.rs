@@ -53,6 +53,9 @@ pub struct Start<'a> {
     pub mode: &'a str,
     pub scenario: Option<&'a str>,
     pub speed: Option<f64>,
+    /// The source clock runs on tokio's paused clock (a rehearsal, a test): the store then
+    /// writes on the session's own thread, so that no virtual time passes while SQLite works.
+    pub virtual_time: bool,
 }
 
 pub struct Session {
@@ -118,13 +121,40 @@ impl Session {
         speed: f64,
         scenario: Scenario,
     ) -> Result<Session, String> {
+        Session::start_sim(loaded, audit, operator, speed, scenario, "demo", false).await
+    }
+
+    /// The simulator on virtual time (`warroom rehearse`): the runtime's clock must be
+    /// paused (a current-thread runtime started paused), so that hours of bake pass as soon
+    /// as nothing is left to do. Recorded as mode `rehearse`. `speed` maps the runtime's
+    /// clock to the source clock as in a demo (1 for the finest timing).
+    pub async fn start_rehearsal(
+        loaded: &Loaded,
+        audit: &Path,
+        operator: &str,
+        speed: f64,
+        scenario: Scenario,
+    ) -> Result<Session, String> {
+        Session::start_sim(loaded, audit, operator, speed, scenario, "rehearse", true).await
+    }
+
+    async fn start_sim(
+        loaded: &Loaded,
+        audit: &Path,
+        operator: &str,
+        speed: f64,
+        scenario: Scenario,
+        mode: &str,
+        virtual_time: bool,
+    ) -> Result<Session, String> {
         let how = Start {
             loaded,
             audit,
             operator,
-            mode: "demo",
+            mode,
             scenario: Some(scenario.name()),
             speed: Some(speed),
+            virtual_time,
         };
         Session::start(how, |st, jobs, reports| {
             // Simulated time continues from the last record when a log is resumed.
@@ -157,6 +187,7 @@ impl Session {
             mode: "run",
             scenario: None,
             speed: None,
+            virtual_time: false,
         };
         let rb = loaded.runbook.clone();
         Session::start(how, move |st, jobs, reports| {
@@ -177,6 +208,11 @@ impl Session {
     ) -> Result<Session, String> {
         let rb = how.loaded.runbook.clone();
         let (store, records) = Store::open(how.audit, how.operator).await?;
+        let store = if how.virtual_time {
+            store.write_inline()
+        } else {
+            store
+        };
         let st = crate::audit::export::fold(&rb, &records)
             .map_err(|e| format!("{}: {e}", how.audit.display()))?;
         let (store_tx, store_rx) = channel(STORE_QUEUE);

@@ -1,10 +1,15 @@
-//! The writer: one task owns it; it appends batches in one transaction each and keeps the head.
+//! The writer: one task owns it; it appends batches in one transaction and keeps the head.
+//!
+//! It writes through rusqlite, the driver the bulk reader uses: one SQLite driver for the
+//! store. SQLite's calls block, so they run on a blocking thread — or, for a rehearsal on a
+//! paused clock ([`Store::write_inline`]), on the caller's, so that no virtual time passes
+//! while SQLite works.
 
 use super::*;
 use crate::engine::{Event, Time};
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use rusqlite::{Connection, OpenFlags, params};
 use std::path::{Path, PathBuf};
+
 /// Whether a log exists and holds something, found with `stat` alone. The database file is
 /// never opened except by SQLite: on Linux, closing any descriptor of a file drops every
 /// POSIX lock this process holds on it, SQLite's included, and without them another process
@@ -29,28 +34,97 @@ pub(crate) fn not_sqlite(path: &Path) -> String {
     )
 }
 
-pub(crate) async fn connect(path: &Path, read_only: bool) -> Result<SqlitePool, String> {
-    let opts = SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(!read_only)
-        .read_only(read_only)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full);
-    // One connection, owned by the one store task: acquiring it never waits on another user,
-    // so it needs neither a ping nor a deadline of its own (tokio's clock may be paused in
-    // tests, and a deadline on it would then fire while SQLite works).
-    SqlitePoolOptions::new()
-        .max_connections(1)
-        .test_before_acquire(false)
-        .acquire_timeout(std::time::Duration::from_secs(365 * 24 * 3600))
-        .connect_with(opts)
-        .await
-        .map_err(|e| format!("{}: cannot open audit log: {e}", path.display()))
+/// Open the log for writing: WAL, every commit synced unless told otherwise; a new log gets
+/// its schema in one transaction.
+fn open_writer(path: &Path, create: bool) -> Result<Connection, String> {
+    let fail = |e: rusqlite::Error| format!("{}: cannot open audit log: {e}", path.display());
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | if create {
+            OpenFlags::SQLITE_OPEN_CREATE
+        } else {
+            OpenFlags::empty()
+        };
+    let c = Connection::open_with_flags(path, flags).map_err(fail)?;
+    // Another reader (verify, the sqlite3 shell) may hold a lock for a moment.
+    c.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(fail)?;
+    let mode: String = c
+        .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+        .map_err(|e| match e {
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase => {
+                not_sqlite(path)
+            }
+            e => fail(e),
+        })?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(format!(
+            "{}: cannot open audit log: SQLite would not use a write-ahead log (journal mode {mode})",
+            path.display()
+        ));
+    }
+    c.pragma_update(None, "synchronous", "FULL").map_err(fail)?;
+    if create {
+        let fail = |e: rusqlite::Error| format!("{}: cannot create audit log: {e}", path.display());
+        let tx = c.unchecked_transaction().map_err(fail)?;
+        for &stmt in SCHEMA {
+            tx.execute_batch(stmt).map_err(fail)?;
+        }
+        tx.commit().map_err(fail)?;
+    }
+    Ok(c)
+}
+
+/// Insert records in one transaction, then replace the head file; both block.
+fn insert(
+    c: &Connection,
+    path: &Path,
+    records: &[Vec<Record>],
+    full: bool,
+    synchronous_full: &mut bool,
+) -> Result<(), String> {
+    if full != *synchronous_full {
+        c.pragma_update(None, "synchronous", if full { "FULL" } else { "NORMAL" })
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        *synchronous_full = full;
+    }
+    let tx = c
+        .unchecked_transaction()
+        .map_err(|e| format!("{}: append failed: {e}", path.display()))?;
+    {
+        let mut stmt = tx
+            .prepare_cached("INSERT INTO audit (seq, at, operator, kind, payload, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+            .map_err(|e| format!("{}: append failed: {e}", path.display()))?;
+        for r in records.iter().flatten() {
+            stmt.execute(params![
+                r.seq,
+                r.at,
+                r.operator,
+                r.kind,
+                r.payload,
+                r.prev_hash,
+                r.hash
+            ])
+            .map_err(|e| format!("{}: append failed: {e}", path.display()))?;
+        }
+    }
+    tx.commit()
+        .map_err(|e| format!("{}: commit failed: {e}", path.display()))?;
+    if let Some(last) = records.iter().flatten().last() {
+        // Synced (with its directory) after a synced commit, so that the head never points
+        // past what is durable.
+        write_head(path, last.seq, &last.hash, full)
+            .map_err(|e| format!("{}: cannot write head: {e}", head_path(path).display()))?;
+    }
+    Ok(())
 }
 
 /// The writer. One task owns it.
 pub struct Store {
-    pool: SqlitePool,
+    /// `None` only while a write is on a blocking thread.
+    conn: Option<Connection>,
+    /// Write on the caller's thread ([`Store::write_inline`]).
+    inline: bool,
     path: PathBuf,
     operator: String,
     last_seq: i64,
@@ -102,23 +176,18 @@ impl Store {
         {
             return Err(refusal(path, seq, &problem));
         }
-        let pool = connect(path, false).await?;
-        if !existed {
-            // One transaction: one sync to disk instead of one per statement.
-            let fail = |e: sqlx::Error| format!("{}: cannot create audit log: {e}", path.display());
-            let mut tx = pool.begin().await.map_err(fail)?;
-            for &stmt in SCHEMA {
-                sqlx::query(stmt).execute(&mut *tx).await.map_err(fail)?;
-            }
-            tx.commit().await.map_err(fail)?;
-        }
+        let p = path.to_path_buf();
+        let conn = tokio::task::spawn_blocking(move || open_writer(&p, !existed))
+            .await
+            .map_err(|e| format!("{}: opening stopped: {e}", path.display()))??;
         let (last_seq, last_hash) = records
             .last()
             .map(|r| (r.seq, r.hash.clone()))
             .unwrap_or((0, GENESIS.to_string()));
         Ok((
             Store {
-                pool,
+                conn: Some(conn),
+                inline: false,
                 path: path.to_path_buf(),
                 operator,
                 last_seq,
@@ -160,19 +229,8 @@ impl Store {
             .iter()
             .flat_map(|b| b.as_ref())
             .any(|(_, e)| !matches!(e, Event::Observed(_)));
-        if full != self.synchronous_full {
-            let pragma = if full {
-                "PRAGMA synchronous = FULL"
-            } else {
-                "PRAGMA synchronous = NORMAL"
-            };
-            sqlx::query(pragma)
-                .execute(&self.pool)
-                .await
-                .map_err(|e| format!("{}: {e}", self.path.display()))?;
-            self.synchronous_full = full;
-        }
-        let mut tx = self.pool.begin().await.map_err(|e| e.to_string())?;
+        // The records and their chain first; the store's head moves only once they are
+        // committed.
         let mut out = Vec::with_capacity(batches.len());
         let (mut seq, mut prev) = (self.last_seq, self.last_hash.clone());
         let mut stamped = false;
@@ -203,17 +261,6 @@ impl Store {
                 let kind = ev.kind();
                 let payload = serde_json::to_string(ev).map_err(|e| e.to_string())?;
                 let hash = chain_hash(&prev, seq, &at, &self.operator, kind, &payload);
-                sqlx::query("INSERT INTO audit (seq, at, operator, kind, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)")
-                    .bind(seq)
-                    .bind(&at)
-                    .bind(&self.operator)
-                    .bind(kind)
-                    .bind(&payload)
-                    .bind(&prev)
-                    .bind(&hash)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| format!("{}: append failed: {e}", self.path.display()))?;
                 recs.push(Record {
                     seq,
                     at,
@@ -227,33 +274,51 @@ impl Store {
             }
             out.push(recs);
         }
-        tx.commit()
+        let Some(conn) = self.conn.take() else {
+            return Err(format!(
+                "{}: the audit log was lost by an earlier failed write",
+                self.path.display()
+            ));
+        };
+        let (path, mut sync) = (self.path.clone(), self.synchronous_full);
+        let (conn, out, sync, result) = if self.inline {
+            let r = insert(&conn, &path, &out, full, &mut sync);
+            (conn, out, sync, r)
+        } else {
+            tokio::task::spawn_blocking(move || {
+                let r = insert(&conn, &path, &out, full, &mut sync);
+                (conn, out, sync, r)
+            })
             .await
-            .map_err(|e| format!("{}: commit failed: {e}", self.path.display()))?;
+            .map_err(|e| format!("{}: the write stopped: {e}", self.path.display()))?
+        };
+        self.conn = Some(conn);
+        self.synchronous_full = sync;
+        result?;
         self.last_seq = seq;
         self.last_hash = prev;
         if stamped {
             self.continued_unverified = None;
         }
-        // The head file is written (and, after a synced commit, synced) off the runtime's
-        // threads.
-        let (path, head_seq, head_hash) =
-            (self.path.clone(), self.last_seq, self.last_hash.clone());
-        tokio::task::spawn_blocking(move || write_head(&path, head_seq, &head_hash, full))
-            .await
-            .map_err(|e| e.to_string())
-            .and_then(|r| r.map_err(|e| e.to_string()))
-            .map_err(|e| {
-                format!(
-                    "{}: cannot write head: {e}",
-                    head_path(&self.path).display()
-                )
-            })?;
         Ok(out)
     }
 
-    pub async fn close(self) {
-        self.pool.close().await;
+    /// Write on the caller's thread instead of a blocking thread: for a rehearsal on a
+    /// paused clock, where no (virtual) time may pass while SQLite works.
+    pub fn write_inline(mut self) -> Store {
+        self.inline = true;
+        self
+    }
+
+    /// Close the log (SQLite checkpoints its write-ahead log into the file).
+    pub async fn close(mut self) {
+        if let Some(conn) = self.conn.take() {
+            if self.inline {
+                drop(conn);
+            } else {
+                let _ = tokio::task::spawn_blocking(move || drop(conn)).await;
+            }
+        }
     }
 }
 
