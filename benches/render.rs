@@ -21,7 +21,7 @@ fn bench(c: &mut Criterion) {
     let rb = warroom::runbook::load(&path).expect("seed runbook").runbook;
     let mut r = harness::Rehearsal::new(rb, Scenario::BadCanary);
     r.run_to_phase("green-deployment");
-    r.canary_to(25);
+    r.canary_to(10);
     let th = Theme::load("default").expect("theme");
     let log: Vec<String> = (0..200)
         .map(|i| format!("10:{:02}:00 line {i} of the log", i % 60))

@@ -161,11 +161,10 @@ async fn bad_canary_trips_a_critical_alert_that_blocks_advancing() {
         10,
     )
     .await;
-    for _ in 0..2 {
-        let a = engine::next_advance(&s.st, &s.rb).expect("step");
-        assert!(matches!(act(&mut s, a, 30).await, Outcome::Succeeded(_)));
-    }
-    assert_eq!(s.st.rollout_percent(&s.rb), 25);
+    // Green takes its first share of traffic: 10 %.
+    let a = engine::next_advance(&s.st, &s.rb).expect("step");
+    assert!(matches!(act(&mut s, a, 30).await, Outcome::Succeeded(_)));
+    assert_eq!(s.st.rollout_percent(&s.rb), 10);
     // Green's error rate passes 1 % and stays there for the alert's `for`.
     let fired = until(&mut s, 30, |st| {
         st.critical_firing().any(|a| a.metric == "green_error_rate")
@@ -194,7 +193,7 @@ async fn bad_canary_trips_a_critical_alert_that_blocks_advancing() {
     ));
     s.write(evs);
     settle(&mut s).await;
-    assert_eq!(s.st.rollout_percent(&s.rb), 25);
+    assert_eq!(s.st.rollout_percent(&s.rb), 10);
 
     // The feature-flag rollback turns the new path off; the alert resolves.
     let out = act(

@@ -99,10 +99,10 @@ fn before_the_start() {
 }
 
 #[test]
-fn bad_canary_at_25_percent_shows_the_critical_alert_and_blocks() {
+fn bad_canary_at_the_first_step_shows_the_critical_alert_and_blocks() {
     let mut r = Rehearsal::new(seed().runbook, Scenario::BadCanary);
     r.run_to_phase("green-deployment");
-    r.canary_to(25);
+    r.canary_to(10);
     assert!(
         r.st.critical_firing()
             .any(|a| a.metric == "green_error_rate")
@@ -176,7 +176,7 @@ fn going_to_100_percent_asks_for_the_phrase() {
 fn a_running_rollback_shows_its_stopwatch_against_the_target() {
     let mut r = Rehearsal::new(seed().runbook, Scenario::BadCanary);
     r.run_to_phase("green-deployment");
-    r.canary_to(25);
+    r.canary_to(10);
     let id = r.act(
         Action::Rollback {
             procedure: "instant".into(),
@@ -214,7 +214,7 @@ fn help_overlay_is_built_from_the_keymap() {
 fn every_theme_renders_the_room_screen() {
     let mut r = Rehearsal::new(seed().runbook, Scenario::BadCanary);
     r.run_to_phase("green-deployment");
-    r.canary_to(25);
+    r.canary_to(10);
     let ui = Ui::new(Mode::Replay);
     for theme in ["light", "high-contrast"] {
         let term = draw(&r, &ui, theme, 240, 67);
@@ -305,7 +305,7 @@ fn no_control_bidi_or_zero_width_character_from_a_server_reaches_the_screen() {
 fn a_small_screen_keeps_the_header_and_the_emergency_line_whole() {
     let mut r = Rehearsal::new(seed().runbook, Scenario::BadCanary);
     r.run_to_phase("green-deployment");
-    r.canary_to(25);
+    r.canary_to(10);
     // Green critical long enough for the seed's auto-abort rule.
     r.wait(180);
     for e in engine::abort_transitions(&r.st, &r.rb) {
@@ -315,7 +315,7 @@ fn a_small_screen_keeps_the_header_and_the_emergency_line_whole() {
     let ui = Ui::new(Mode::Live);
     let term = draw(&r, &ui, "default", 80, 24);
     let text = format!("{}", term.backend());
-    assert!(text.contains("Rollout 25 %"), "{text}");
+    assert!(text.contains("Rollout 10 %"), "{text}");
     assert!(text.contains("Active BLUE"), "{text}");
     assert!(text.contains("GO signed"), "{text}");
     assert!(

@@ -183,8 +183,8 @@ async fn a_verdict_that_changes_while_typing_clears_the_field() {
 async fn switching_traffic_passes_the_same_checks_as_the_canary() {
     let dir = tempfile::tempdir().expect("tmp");
     let mut c = Console::demo(&audit(&dir), Scenario::BadCanary, SPEED).await;
-    // The simulated canary goes bad once green takes 25 %.
-    canary(&mut c, 2).await;
+    // The simulated canary goes bad as soon as green takes traffic (the first step).
+    canary(&mut c, 1).await;
     // Green goes critical once it takes canary traffic.
     assert!(
         c.until(600, |s, _| s
@@ -389,8 +389,8 @@ async fn an_alert_is_fired_once_however_many_readings_are_in_flight() {
 async fn auto_abort_counts_down_and_runs_the_rollback() {
     let dir = tempfile::tempdir().expect("tmp");
     let mut c = Console::demo(&audit(&dir), Scenario::BadCanary, SPEED).await;
-    // The simulated canary goes bad once green takes 25 %.
-    canary(&mut c, 2).await;
+    // The simulated canary goes bad as soon as green takes traffic (the first step).
+    canary(&mut c, 1).await;
     assert!(c.until(600, |s, _| s.st.abort.is_some()).await, "armed");
     let armed = c.s.st.abort.clone().expect("countdown");
     assert_eq!(armed.procedure, "instant");
@@ -447,8 +447,8 @@ async fn auto_abort_counts_down_and_runs_the_rollback() {
 async fn the_lead_can_cancel_the_countdown_with_a_reason() {
     let dir = tempfile::tempdir().expect("tmp");
     let mut c = Console::demo(&audit(&dir), Scenario::BadCanary, SPEED).await;
-    // The simulated canary goes bad once green takes 25 %.
-    canary(&mut c, 2).await;
+    // The simulated canary goes bad as soon as green takes traffic (the first step).
+    canary(&mut c, 1).await;
     assert!(c.until(600, |s, _| s.st.abort.is_some()).await, "armed");
     c.press(KeyCode::Char('c'));
     c.type_str("ok");

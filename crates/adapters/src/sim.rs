@@ -17,7 +17,8 @@ pub use warroom_core::sim_signals::SIGNALS;
 pub enum Scenario {
     /// Everything behaves.
     Healthy,
-    /// Green's error rate passes the critical threshold once it takes 25 % or more.
+    /// Green's error rate passes the critical threshold as soon as it takes traffic (the
+    /// plan's first rollout step, whatever its percent).
     BadCanary,
     /// The replica falls behind once the data migration has run.
     ReplicaLag,
@@ -155,7 +156,7 @@ impl World {
     }
 
     fn green_down(&self) -> Option<usize> {
-        (self.scenario == Scenario::ServerDown && self.green_weight >= 10 && self.green.len() > 1)
+        (self.scenario == Scenario::ServerDown && self.green_weight > 0 && self.green.len() > 1)
             .then_some(1)
     }
 
@@ -163,7 +164,7 @@ impl World {
     pub fn sample(&mut self, now: Time) -> Observation {
         let g = self.green_weight as f64 / 100.0;
         let bad_canary =
-            self.scenario == Scenario::BadCanary && self.feature_on() && self.green_weight >= 25;
+            self.scenario == Scenario::BadCanary && self.feature_on() && self.green_weight > 0;
         let slow_green = self.scenario == Scenario::LatencySpike && self.green_weight > 0;
         let blue_err = self.around(0.12, 0.3);
         let green_err = self.around(0.10, 0.3)
