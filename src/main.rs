@@ -93,6 +93,29 @@ enum Cmd {
         #[arg(long, default_value = "default")]
         theme: String,
     },
+    /// Rehearse a plan headless on the simulator, in virtual time (hours of bake in
+    /// seconds), through the console's own keys and gates. Without --script it plays the
+    /// straight path. Exit 0 when the plan completed (with a script: every expectation held),
+    /// 1 when a gate blocked, an action failed or an expectation failed, 2 on bad input.
+    Rehearse {
+        /// The runbook to rehearse. Default: the built-in seed plan.
+        #[arg(default_value = DEFAULT_RUNBOOK)]
+        runbook: PathBuf,
+        /// What goes wrong in the simulated production.
+        #[arg(long, value_enum, default_value_t = Scenario::Healthy)]
+        scenario: Scenario,
+        /// A YAML list of moves and expectations (see runbooks/README.md, "Rehearsal scripts").
+        #[arg(long)]
+        script: Option<PathBuf>,
+        /// The audit log to write. Default: a new file in the user's data dir.
+        #[arg(long)]
+        audit: Option<PathBuf>,
+        /// Who drives (recorded with every event). Default: the OS user.
+        #[arg(long)]
+        operator: Option<String>,
+        #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
+        format: StatusFormat,
+    },
     /// Check runbook files: syntax, types, unknown keys and cross-references.
     Check {
         #[arg(required = true)]
@@ -194,6 +217,14 @@ fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Audit { cmd } => audit_cmd(cmd),
+        Cmd::Rehearse {
+            runbook,
+            scenario,
+            script,
+            audit,
+            operator,
+            format,
+        } => rehearse(&runbook, scenario, script, audit, operator, format),
         Cmd::Replay {
             audit,
             speed,
@@ -291,6 +322,72 @@ fn demo(
         })
         .map_err(Failure::run)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `warroom rehearse`: the plan on the simulator, headless, on virtual time.
+fn rehearse(
+    runbook: &std::path::Path,
+    scenario: Scenario,
+    script: Option<PathBuf>,
+    audit: Option<PathBuf>,
+    operator: Option<String>,
+    format: StatusFormat,
+) -> Result<ExitCode, Failure> {
+    use warroom::ui::rehearse;
+    let operator = operator_name(operator)?;
+    let loaded = runbook::load_or_builtin(runbook).map_err(|e| Failure::input(e.to_string()))?;
+    let moves = match &script {
+        None => None,
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| Failure::config(format!("{}: cannot read: {e}", p.display())))?;
+            let moves = rehearse::parse_script(&text)
+                .and_then(|m| rehearse::validate(&m, &loaded.runbook).map(|_| m))
+                .map_err(|e| Failure::config(format!("{}: {e}", p.display())))?;
+            Some(moves)
+        }
+    };
+    let audit = audit.unwrap_or_else(|| default_audit_path("rehearse"));
+    if audit.exists() {
+        return Err(Failure::config(format!(
+            "{}: already exists; a rehearsal writes a new audit log",
+            audit.display()
+        )));
+    }
+    // Virtual time: one thread, the clock paused; it moves on whenever nothing is left to do.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .map_err(|e| Failure::run(format!("cannot start the async runtime: {e}")))?;
+    let report = rt
+        .block_on(async {
+            let session =
+                Session::start_rehearsal(&loaded, &audit, &operator, 1.0, scenario).await?;
+            let mut driver = rehearse::Driver::new(session);
+            match &moves {
+                None => driver.straight().await,
+                Some(moves) => {
+                    for (i, m) in moves.iter().enumerate() {
+                        if !driver.play(i + 1, m).await {
+                            break;
+                        }
+                    }
+                }
+            }
+            let report = driver.report();
+            driver.s.close().await;
+            Ok::<_, String>(report)
+        })
+        .map_err(Failure::run)?;
+    match format {
+        StatusFormat::Text => println!("{}", report.text()),
+        StatusFormat::Json => match serde_json::to_string_pretty(&report) {
+            Ok(j) => println!("{j}"),
+            Err(e) => return Err(Failure::run(e)),
+        },
+    }
+    Ok(ExitCode::from(report.exit_code(moves.is_some()) as u8))
 }
 
 /// The operator as recorded: `--operator` (or the OS user) without control, bidi or

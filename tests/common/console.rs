@@ -8,7 +8,7 @@ use std::path::Path;
 use warroom::engine::{Event, PhaseStatus, State, Verdict};
 use warroom::session::Session;
 use warroom::sim::Scenario;
-use warroom::ui::app::{Dialog, Intent, Stage, Ui};
+use warroom::ui::app::{Dialog, Stage, Ui};
 use warroom::ui::keymap::Mode;
 
 pub struct Console {
@@ -48,21 +48,8 @@ impl Console {
 
     /// One key, as the terminal loop handles it.
     pub fn key(&mut self, code: KeyCode, modifiers: KeyModifiers) {
-        let intents = self.ui.on_key(
-            KeyEvent::new(code, modifiers),
-            &self.s.ahead,
-            &self.s.rb,
-            &self.operator,
-        );
-        for i in intents {
-            if let Intent::Write(evs) = i {
-                self.s.write(evs);
-            }
-        }
-        if let Some(steps) = self.ui.wants_preview(&self.s.ahead, &self.s.rb) {
-            let id = self.s.preview(steps);
-            self.ui.preview_asked(id);
-        }
+        let key = KeyEvent::new(code, modifiers);
+        warroom::ui::live::handle_key(&mut self.ui, &mut self.s, &self.operator, key);
     }
 
     pub fn press(&mut self, code: KeyCode) {

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod keymap;
 pub mod live;
+pub mod rehearse;
 pub mod render;
 pub mod replay;
 pub mod theme;

@@ -7,7 +7,7 @@ use super::render::{Chrome, render};
 use super::theme::Theme;
 use crate::session::{Session, Wake};
 use futures_util::StreamExt;
-use ratatui::crossterm::event::{Event as TermEvent, KeyEventKind};
+use ratatui::crossterm::event::{Event as TermEvent, KeyEvent, KeyEventKind};
 use std::time::Duration;
 
 fn short(h: &str) -> String {
@@ -36,6 +36,26 @@ pub fn open_terminal()
             Err(no_terminal(e))
         }
     }
+}
+
+/// One key on a live session, as the console handles it (and the rehearsal and the tests,
+/// which press keys the same way): its intents written, a dry run asked for a dialog that
+/// just opened. True when the key quits.
+pub fn handle_key(ui: &mut Ui, session: &mut Session, operator: &str, key: KeyEvent) -> bool {
+    // Decisions are taken on what is already on its way to the store too.
+    let mut quit = false;
+    for intent in ui.on_key(key, &session.ahead, &session.rb, operator) {
+        match intent {
+            Intent::Write(evs) => session.write(evs),
+            Intent::Quit => quit = true,
+            Intent::Replay(_) | Intent::JumpTo(_) => {}
+        }
+    }
+    if let Some(steps) = ui.wants_preview(&session.ahead, &session.rb) {
+        let id = session.preview(steps);
+        ui.preview_asked(id);
+    }
+    quit
 }
 
 /// How many readings the screen has a value for: metrics with a value, and whether the pools
@@ -83,23 +103,8 @@ pub async fn run_console(
             ev = input.next() => match ev {
                 Some(Ok(TermEvent::Key(k))) if k.kind == KeyEventKind::Press => {
                     dirty = true;
-                    // Decisions are taken on what is already on its way to the store too.
-                    let intents = ui.on_key(k, &session.ahead, &session.rb, &operator);
-                    let mut quit = false;
-                    for intent in intents {
-                        match intent {
-                            Intent::Write(evs) => session.write(evs),
-                            Intent::Quit => quit = true,
-                            Intent::Replay(_) | Intent::JumpTo(_) => {}
-                        }
-                    }
-                    if quit {
+                    if handle_key(&mut ui, &mut session, &operator, k) {
                         break Ok(());
-                    }
-                    // A dialog that just opened asks the systems for a dry run.
-                    if let Some(steps) = ui.wants_preview(&session.ahead, &session.rb) {
-                        let id = session.preview(steps);
-                        ui.preview_asked(id);
                     }
                 }
                 // A resize (or anything else from the terminal) redraws.

@@ -1,0 +1,131 @@
+//! `warroom rehearse`: the plan driven headless through the console's keys and gates, on
+//! virtual time, from the command line as a team's CI would run it.
+
+use std::path::Path;
+use std::process::Command;
+
+/// Run `warroom rehearse ARGS --format json --audit DIR/NAME`; the exit code and the report.
+fn rehearse(dir: &Path, name: &str, args: &[&str]) -> (Option<i32>, serde_json::Value, String) {
+    let audit = dir.join(name);
+    let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .arg("rehearse")
+        .args(args)
+        .args(["--format", "json", "--operator", "ci"])
+        .arg("--audit")
+        .arg(&audit)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("warroom runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let report = serde_json::from_str(&stdout).unwrap_or(serde_json::Value::Null);
+    (out.status.code(), report, format!("{stdout}{stderr}"))
+}
+
+fn verifies(audit: &Path) {
+    let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args(["audit", "verify"])
+        .arg(audit)
+        .output()
+        .expect("warroom runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn the_straight_path_completes_the_seed_plan_and_its_log_verifies() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (code, r, out) = rehearse(
+        dir.path(),
+        "ok.audit",
+        &["runbooks/unified-attributes.yaml"],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(r["completed"], true, "{out}");
+    assert_eq!(r["rollout_percent"], 100);
+    assert_eq!(r["rollout_percent_max"], 100);
+    assert_eq!(r["active_pool"], "green");
+    assert_eq!(r["blocked"], serde_json::Value::Null);
+    assert_eq!(r["phases_completed"].as_array().map(|a| a.len()), Some(6));
+    // Hours of bake, in virtual time.
+    assert!(
+        r["virtual_seconds"].as_f64().is_some_and(|s| s > 3600.0),
+        "{out}"
+    );
+    verifies(&dir.path().join("ok.audit"));
+}
+
+#[test]
+fn a_bad_canary_stops_at_the_first_rollout_step_with_the_failing_error_rate() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (code, r, out) = rehearse(dir.path(), "bad.audit", &["--scenario", "bad-canary"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert_eq!(r["completed"], false);
+    assert_eq!(r["rollout_percent"], 10, "{out}");
+    assert_eq!(r["active_pool"], "blue");
+    let failing: Vec<String> = r["blocked"]["checks"]
+        .as_array()
+        .expect("the blocked move's checks")
+        .iter()
+        .filter(|c| c["pass"] == false)
+        .map(|c| c["name"].as_str().unwrap_or_default().to_lowercase())
+        .collect();
+    assert!(
+        failing.iter().any(|n| n.contains("error rate")),
+        "{failing:?}"
+    );
+    verifies(&dir.path().join("bad.audit"));
+}
+
+#[test]
+fn a_script_rolls_back_at_25_percent_and_its_expectations_are_checked() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let script = dir.path().join("rollback.yaml");
+    std::fs::write(
+        &script,
+        "- advance_to: 25\n\
+         - expect: {rollout_percent: 25, active_pool: blue}\n\
+         - rollback: instant\n\
+         - expect: {rollout_percent: 0, next_rollout_percent: 10, active_pool: blue}\n\
+         - expect: {rollout_percent: 50}\n",
+    )
+    .expect("write script");
+    let script = script.to_str().expect("utf-8");
+    let (code, r, out) = rehearse(dir.path(), "s.audit", &["--script", script]);
+    // The last expectation is wrong on purpose: the exit code says so.
+    assert_eq!(code, Some(1), "{out}");
+    let ex = r["expectations"].as_array().expect("expectations");
+    let oks: Vec<bool> = ex.iter().map(|e| e["ok"] == true).collect();
+    assert_eq!(oks, vec![true, true, false], "{out}");
+    assert!(
+        ex[2]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("expected 50"))
+    );
+    let rb = &r["rollbacks"][0];
+    assert_eq!(rb["procedure"], "instant");
+    assert_eq!(rb["within_target"], true, "{out}");
+    assert_eq!(r["rollout_percent_max"], 25);
+}
+
+#[test]
+fn a_broken_script_is_refused_with_its_place() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let script = dir.path().join("bad.yaml");
+    std::fs::write(&script, "- advance\n- rollback: nowhere\n").expect("write");
+    let s = script.to_str().expect("utf-8");
+    let (code, _, out) = rehearse(dir.path(), "x.audit", &["--script", s]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains("bad.yaml") && out.contains("move 2") && out.contains("instant"),
+        "{out}"
+    );
+    assert!(!dir.path().join("x.audit").exists(), "nothing written");
+    std::fs::write(&script, "- jump: 3\n").expect("write");
+    let (code, _, out) = rehearse(dir.path(), "y.audit", &["--script", s]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("bad.yaml"), "{out}");
+}
