@@ -155,6 +155,12 @@ fn kill_9_loses_nothing_shown_and_quit_restores_the_terminal() {
         after.contains("audit log:") && after.contains("head: seq"),
         "{after}"
     );
+    // The next commands for that log, ready to copy.
+    assert!(
+        after.contains(&format!("warroom audit verify {a}"))
+            && after.contains(&format!("warroom replay {a}")),
+        "{after}"
+    );
     assert!(
         after.lines().any(|l| l.trim() == "icanon"),
         "the terminal is back in canonical mode:\n{after}"

@@ -10,6 +10,18 @@ use futures_util::StreamExt;
 use ratatui::crossterm::event::{Event as TermEvent, KeyEvent, KeyEventKind};
 use std::time::Duration;
 
+/// A path as a shell word: quoted when it holds anything but plain path characters.
+fn shell_quote(p: &str) -> String {
+    if !p.is_empty()
+        && p.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%".contains(c))
+    {
+        p.to_string()
+    } else {
+        format!("'{}'", p.replace('\'', "'\\''"))
+    }
+}
+
 fn short(h: &str) -> String {
     h.chars().take(12).collect()
 }
@@ -142,5 +154,11 @@ pub async fn run_console(
     if let Some((seq, hash)) = crate::audit::read_head(audit) {
         println!("head: seq {seq} {hash}");
     }
+    // What to do with the log next, ready to copy.
+    let quoted = shell_quote(&audit_label);
+    println!("next:");
+    println!("  warroom audit verify {quoted}");
+    println!("  warroom replay {quoted}");
+    println!("  warroom audit export {quoted} --format markdown > postmortem.md");
     result
 }
