@@ -1,6 +1,8 @@
 //! `apply`: the one function that changes state. Live, replay, resume and export all use it.
 
+use super::action::*;
 use super::event::*;
+use super::observation::*;
 use super::state::*;
 use crate::runbook::{PoolName, Runbook, StepAction};
 

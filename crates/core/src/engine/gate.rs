@@ -1,6 +1,7 @@
 //! Gates: what an action would do, each check with its evidence, and the events a decision
 //! writes. Pure functions of (state, runbook, action).
 
+use super::action::*;
 use super::event::*;
 use super::state::*;
 use crate::runbook::{FlagKind, PoolName, Runbook, StepAction, fmt_duration};

@@ -4,6 +4,7 @@
 //! Over 400 lines with its unit tests (the rules themselves are under 380): the rules stay
 //! in one file, which is where ARCHITECTURE.md sends a newcomer looking for one.
 
+use super::action::*;
 use super::event::*;
 use super::state::*;
 use crate::runbook::{Criterion, Metric, PoolName, Runbook};
@@ -381,7 +382,7 @@ pub fn next_move(st: &State, rb: &Runbook) -> NextMove {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{alert_transitions, apply};
+    use crate::engine::{Observation, SourceError, alert_transitions, apply};
 
     fn seed() -> Runbook {
         let path = std::path::Path::new(crate::runbook::BUILTIN_PATH);

@@ -1,6 +1,8 @@
 //! The state of a deployment: a fold of events over the runbook. `apply` is the only writer.
 
+use super::action::*;
 use super::event::*;
+use super::observation::*;
 use crate::runbook::{Direction, PoolName, Runbook};
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
