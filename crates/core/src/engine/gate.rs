@@ -2,6 +2,7 @@
 //! writes. Pure functions of (state, runbook, action).
 
 use super::action::*;
+use super::alerts::MetricLevel;
 use super::event::*;
 use super::state::*;
 use crate::runbook::{FlagKind, PoolName, Runbook, StepAction, fmt_duration};
