@@ -3,45 +3,70 @@
 
 use super::validate;
 use super::{Diag, Runbook, Severity};
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// The largest runbook we read. A real plan is a few tens of KiB.
 pub const MAX_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Why a runbook could not be loaded.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    /// The file could not be read as a text runbook at all.
-    File { path: PathBuf, message: String },
-    /// The file was read but has errors (and maybe warnings).
+    /// The file cannot be read as a text runbook at all.
+    #[error("{}: error: {problem}", .path.display())]
+    File { path: PathBuf, problem: FileProblem },
+    /// The text is not a runbook: YAML that does not parse, or a key or value the schema does
+    /// not take (unknown, missing, of the wrong type).
+    #[error("{}", report(.path, std::slice::from_ref(.diag)))]
+    Yaml { path: PathBuf, diag: Diag },
+    /// The runbook parsed but fails its checks: its errors, and the warnings found with them.
+    #[error("{}", report(.path, .diags))]
     Invalid { path: PathBuf, diags: Vec<Diag> },
 }
 
-impl fmt::Display for LoadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LoadError::File { path, message } => write!(f, "{}: error: {message}", path.display()),
-            LoadError::Invalid { path, diags } => {
-                let errors = diags
-                    .iter()
-                    .filter(|d| d.severity == Severity::Error)
-                    .count();
-                for d in diags {
-                    writeln!(f, "{}", d.render(path))?;
-                }
-                write!(
-                    f,
-                    "{}: {errors} error{} found",
-                    path.display(),
-                    if errors == 1 { "" } else { "s" }
-                )
-            }
-        }
-    }
+/// Why a file cannot be read as a text runbook.
+#[derive(Debug, thiserror::Error)]
+pub enum FileProblem {
+    #[error("no such file; give the path of a runbook such as runbooks/unified-attributes.yaml")]
+    NotFound,
+    #[error(
+        "is a directory; give a runbook file inside it (e.g. runbooks/unified-attributes.yaml)"
+    )]
+    Directory,
+    #[error(
+        "is {len} bytes, larger than the {MAX_BYTES}-byte limit for a runbook; is this the right file?"
+    )]
+    TooLarge { len: u64 },
+    /// Reading it failed (the message includes the system's).
+    #[error("cannot read: {0}")]
+    Unreadable(std::io::Error),
+    #[error(
+        "is empty; a runbook needs at least name, pools, flags, rollout, phases and metrics (see runbooks/README.md)"
+    )]
+    Empty,
+    #[error("looks binary (it contains NUL bytes); a runbook is a YAML text file")]
+    Binary,
+    #[error("is not UTF-8 (invalid byte at offset {offset}); save it as UTF-8")]
+    NotUtf8 { offset: usize },
 }
 
-impl std::error::Error for LoadError {}
+/// Each finding as `FILE:LINE:COL: …`, then how many errors.
+fn report(path: &Path, diags: &[Diag]) -> String {
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let mut out = String::new();
+    for d in diags {
+        out.push_str(&d.render(path));
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "{}: {errors} error{} found",
+        path.display(),
+        if errors == 1 { "" } else { "s" }
+    ));
+    out
+}
 
 /// A runbook that passed every check, with the warnings found on the way.
 #[derive(Debug, Clone)]
@@ -72,61 +97,47 @@ pub fn load_or_builtin(path: &Path) -> Result<Loaded, LoadError> {
 
 /// Read, parse and check a runbook file.
 pub fn load(path: &Path) -> Result<Loaded, LoadError> {
-    let file_err = |message: String| LoadError::File {
+    let file_err = |problem: FileProblem| LoadError::File {
         path: path.to_path_buf(),
-        message,
+        problem,
     };
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => file_err(
-            "no such file; give the path of a runbook such as runbooks/unified-attributes.yaml"
-                .into(),
-        ),
-        _ => file_err(format!("cannot read: {e}")),
+        std::io::ErrorKind::NotFound => file_err(FileProblem::NotFound),
+        _ => file_err(FileProblem::Unreadable(e)),
     })?;
     if meta.is_dir() {
-        return Err(file_err(
-            "is a directory; give a runbook file inside it (e.g. runbooks/unified-attributes.yaml)"
-                .into(),
-        ));
+        return Err(file_err(FileProblem::Directory));
     }
     if meta.len() > MAX_BYTES {
-        return Err(file_err(format!(
-            "is {} bytes, larger than the {MAX_BYTES}-byte limit for a runbook; is this the right file?",
-            meta.len()
-        )));
+        return Err(file_err(FileProblem::TooLarge { len: meta.len() }));
     }
-    let bytes = std::fs::read(path).map_err(|e| file_err(format!("cannot read: {e}")))?;
+    let bytes = std::fs::read(path).map_err(|e| file_err(FileProblem::Unreadable(e)))?;
     parse(path, &bytes)
 }
 
 /// Parse and check runbook bytes (the file at `path` already read).
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, LoadError> {
-    let file_err = |message: String| LoadError::File {
+    let file_err = |problem: FileProblem| LoadError::File {
         path: path.to_path_buf(),
-        message,
+        problem,
     };
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(file_err(
-            "is empty; a runbook needs at least name, pools, flags, rollout, phases and metrics (see runbooks/README.md)".into(),
-        ));
+        return Err(file_err(FileProblem::Empty));
     }
     if bytes.contains(&0) {
-        return Err(file_err(
-            "looks binary (it contains NUL bytes); a runbook is a YAML text file".into(),
-        ));
+        return Err(file_err(FileProblem::Binary));
     }
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        file_err(format!(
-            "is not UTF-8 (invalid byte at offset {}); save it as UTF-8",
-            e.valid_up_to()
-        ))
+        file_err(FileProblem::NotUtf8 {
+            offset: e.valid_up_to(),
+        })
     })?;
     let runbook: Runbook = match serde_saphyr::from_str(text) {
         Ok(r) => r,
         Err(e) => {
-            return Err(LoadError::Invalid {
+            return Err(LoadError::Yaml {
                 path: path.to_path_buf(),
-                diags: vec![yaml_diag(&e)],
+                diag: yaml_diag(&e),
             });
         }
     };
@@ -190,5 +201,76 @@ fn yaml_diag(e: &serde_saphyr::Error) -> Diag {
     match hint {
         Some(h) => d.hint(h),
         None => d,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(text: &str) -> Result<Loaded, LoadError> {
+        parse(Path::new("plan.yaml"), text.as_bytes())
+    }
+
+    #[test]
+    fn each_way_of_failing_is_its_own_case_with_its_message() {
+        match parsed(" \n") {
+            Err(
+                e @ LoadError::File {
+                    problem: FileProblem::Empty,
+                    ..
+                },
+            ) => assert!(
+                e.to_string()
+                    .starts_with("plan.yaml: error: is empty; a runbook needs"),
+                "{e}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parsed("a\0b"),
+            Err(LoadError::File {
+                problem: FileProblem::Binary,
+                ..
+            })
+        ));
+        match parse(Path::new("plan.yaml"), b"name: \xff\n") {
+            Err(
+                e @ LoadError::File {
+                    problem: FileProblem::NotUtf8 { offset: 6 },
+                    ..
+                },
+            ) => assert_eq!(
+                e.to_string(),
+                "plan.yaml: error: is not UTF-8 (invalid byte at offset 6); save it as UTF-8"
+            ),
+            other => panic!("{other:?}"),
+        }
+        match parsed("name: [x\n") {
+            Err(e @ LoadError::Yaml { .. }) => {
+                assert!(e.to_string().ends_with("plan.yaml: 1 error found"), "{e}")
+            }
+            other => panic!("{other:?}"),
+        }
+        match load(Path::new("no/such/plan.yaml")) {
+            Err(LoadError::File {
+                problem: FileProblem::NotFound,
+                ..
+            }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_runbook_that_fails_its_checks_is_invalid() {
+        let text = BUILTIN.replace("no_override:\n", "no_override:\n  - { check: nope }\n");
+        match parsed(&text) {
+            Err(e @ LoadError::Invalid { .. }) => {
+                let s = e.to_string();
+                assert!(s.contains("no_override names unknown check `nope`"), "{s}");
+                assert!(s.ends_with("plan.yaml: 1 error found"), "{s}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

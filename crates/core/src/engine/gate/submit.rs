@@ -56,34 +56,19 @@ pub struct Submission {
     pub preview: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// Why a submission was refused: nothing is recorded, the dialog says this and stays open.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SubmitError {
-    WrongPhrase {
-        expected: String,
-    },
+    #[error("type `{expected}` exactly to confirm")]
+    WrongPhrase { expected: String },
     /// A reason must be a few real words, not a letter or two.
+    #[error(
+        "give a reason in words (at least two words), e.g. \"error rate is a known false positive\""
+    )]
     ReasonRequired,
     /// A failing check that no override may pass.
-    NotOverridable {
-        checks: Vec<String>,
-    },
-}
-
-impl std::fmt::Display for SubmitError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SubmitError::WrongPhrase { expected } => {
-                write!(f, "type `{expected}` exactly to confirm")
-            }
-            SubmitError::ReasonRequired => write!(
-                f,
-                "give a reason in words (at least two words), e.g. \"error rate is a known false positive\""
-            ),
-            SubmitError::NotOverridable { checks } => {
-                write!(f, "no override may pass: {}", checks.join(", "))
-            }
-        }
-    }
+    #[error("no override may pass: {}", .checks.join(", "))]
+    NotOverridable { checks: Vec<String> },
 }
 
 /// A reason made of real words: at least two words of two or more letters, and more than a
@@ -260,4 +245,28 @@ pub fn tick(st: &State, rb: &Runbook, list: &str, item: &str, by: &str) -> Vec<E
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_the_dialog_says_when_a_submission_is_refused() {
+        let wrong = SubmitError::WrongPhrase {
+            expected: "rollout 100".into(),
+        };
+        assert_eq!(wrong.to_string(), "type `rollout 100` exactly to confirm");
+        assert_eq!(
+            SubmitError::ReasonRequired.to_string(),
+            "give a reason in words (at least two words), e.g. \"error rate is a known false positive\""
+        );
+        let hard = SubmitError::NotOverridable {
+            checks: vec!["no other action running".into(), "procedure exists".into()],
+        };
+        assert_eq!(
+            hard.to_string(),
+            "no override may pass: no other action running, procedure exists"
+        );
+    }
 }
