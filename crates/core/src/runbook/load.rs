@@ -171,36 +171,95 @@ fn yaml_diag(e: &serde_saphyr::Error) -> Diag {
         }
     }
     let msg = msg.trim().to_string();
+    let kind = yaml_kind(e);
     // A key missing from the top-level mapping is reported at that mapping's end, which reads
     // as if the last section lacked it: point at the document instead.
-    let (line, col) = if msg.starts_with("missing field") && col == 1 {
+    let (line, col) = if kind == YamlKind::MissingKey && col == 1 {
         (1, 1)
     } else {
         (line, col)
     };
-    let hint = if msg.contains("unknown field") {
-        Some("remove the key or fix its spelling; runbooks/README.md lists every key")
-    } else if msg.contains("missing field") {
-        Some("add the key; runbooks/README.md lists the required ones")
-    } else if ["budget", "alias", "depth", "recursion"]
-        .iter()
-        .any(|w| msg.contains(w))
-    {
-        Some("the file is too deeply nested or expands too many aliases to be a runbook")
-    } else if msg.starts_with("invalid ")
-        || msg.starts_with("expected ")
-        || msg.contains("invalid type")
-    {
-        Some(
+    let hint = match kind {
+        YamlKind::UnknownKey => {
+            Some("remove the key or fix its spelling; runbooks/README.md lists every key")
+        }
+        YamlKind::MissingKey => Some("add the key; runbooks/README.md lists the required ones"),
+        YamlKind::TooDeep => {
+            Some("the file is too deeply nested or expands too many aliases to be a runbook")
+        }
+        YamlKind::WrongType => Some(
             "check the value's type against runbooks/README.md (e.g. a number where a number is expected, quotes around text)",
-        )
-    } else {
-        None
+        ),
+        YamlKind::Other => None,
     };
     let d = Diag::error((line, col), msg);
     match hint {
         Some(h) => d.hint(h),
         None => d,
+    }
+}
+
+/// What a YAML error is about, for its hint: told by the error's case, never by its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum YamlKind {
+    UnknownKey,
+    MissingKey,
+    /// Nesting, aliases or the parser's budget beyond what a runbook needs.
+    TooDeep,
+    /// A value (or, for some syntax errors, the text) not of the shape expected there.
+    WrongType,
+    Other,
+}
+
+fn yaml_kind(e: &serde_saphyr::Error) -> YamlKind {
+    use serde_saphyr::Error as E;
+    use serde_saphyr::granit_parser::ErrorKind as Scan;
+    // The error itself, inside the wrappers that add a snippet or an alias's places.
+    let mut e = e;
+    while let E::WithSnippet { error, .. } | E::AliasError { error, .. } = e {
+        e = error;
+    }
+    match e {
+        E::SerdeUnknownField { .. } => YamlKind::UnknownKey,
+        E::SerdeMissingField { .. } => YamlKind::MissingKey,
+        E::Budget { .. }
+        | E::AliasReplayCounterOverflow { .. }
+        | E::AliasReplayLimitExceeded { .. }
+        | E::AliasExpansionLimitExceeded { .. }
+        | E::AliasReplayStackDepthExceeded { .. }
+        | E::UnknownAnchor { .. }
+        | E::InternalDepthUnderflow { .. }
+        | E::InternalRecursionStackEmpty { .. }
+        | E::RecursiveReferencesRequireWeakTypes { .. } => YamlKind::TooDeep,
+        E::SerdeInvalidType { .. }
+        | E::SerdeInvalidValue { .. }
+        | E::SerdeInvalidLength { .. }
+        | E::InvalidScalar { .. }
+        | E::InvalidBooleanStrict { .. }
+        | E::InvalidCharNull { .. }
+        | E::InvalidCharNotSingleScalar { .. }
+        | E::InvalidBinaryBase64 { .. }
+        | E::Unexpected { .. }
+        | E::ExpectedEmptyMappingForUnitStruct { .. }
+        | E::ExpectedStringKeyForExternallyTaggedEnum { .. }
+        | E::ExpectedMappingEndAfterEnumVariantValue { .. } => YamlKind::WrongType,
+        E::ExternalMessage { source, .. } => match source.as_ref() {
+            serde_saphyr::ExternalMessageSource::Parser(scan) => match scan.kind() {
+                Scan::RecursionLimitExceeded | Scan::MissingAnchorOrAliasName => YamlKind::TooDeep,
+                // The syntax errors that have always had the type hint.
+                Scan::InvalidIndentation
+                | Scan::InvalidFlowScalarIndent
+                | Scan::InvalidQuotedScalarIndent
+                | Scan::InvalidTrailingSingleQuotedScalar
+                | Scan::InvalidTrailingDoubleQuotedScalar
+                | Scan::InvalidGlobalTagCharacter
+                | Scan::InvalidDocumentEnd
+                | Scan::ExpectedWhitespace => YamlKind::WrongType,
+                _ => YamlKind::Other,
+            },
+            _ => YamlKind::Other,
+        },
+        _ => YamlKind::Other,
     }
 }
 
@@ -272,5 +331,26 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_hint_follows_the_kind_of_error_not_the_words_in_it() {
+        let hint = |text: &str| match parsed(text) {
+            Err(LoadError::Yaml { diag, .. }) => diag.hint,
+            other => panic!("{other:?}"),
+        };
+        // A value that happens to say `depth` is a wrong value, not a nesting problem.
+        assert_eq!(
+            hint(&BUILTIN.replacen("kind: percent", "kind: depth", 1)),
+            None
+        );
+        assert!(
+            hint(&format!("{}\n", "[".repeat(10_000)))
+                .is_some_and(|h| h.starts_with("the file is too deeply nested"))
+        );
+        assert!(
+            hint(&BUILTIN.replacen("kind: percent", "kind: percent\n    colour: red", 1))
+                .is_some_and(|h| h.starts_with("remove the key"))
+        );
     }
 }
