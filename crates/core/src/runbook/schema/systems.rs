@@ -130,7 +130,7 @@ pub struct Targets {
 
 /// `targets.load_balancer`: the old URL string (the `http` kind), or a mapping whose `kind`
 /// says which balancer it is and what it needs. Which keys a kind needs is checked by
-/// `warroom check` (validate.rs), so that a missing key is named, not a YAML type error.
+/// `warroom check` (validate/targets.rs), so that a missing key is named, not a YAML type error.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum LbTarget {
