@@ -1,6 +1,7 @@
 //! Auto-abort: a runbook rule (`abort_on`) that starts a rollback by itself when a critical
 //! alert holds, after a countdown on the banner that the lead can cancel with a reason.
 
+use super::action::*;
 use super::event::*;
 use super::gate::{Submission, Verdict, propose, submit};
 use super::state::*;

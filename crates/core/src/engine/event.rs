@@ -1,15 +1,25 @@
 //! Events: every change of state, as recorded in the audit log. The `kind` tag is the audit
-//! record's kind, so code, screen and log use one name for one thing.
+//! record's kind, so code, screen and log use one name for one thing. `EventKind` is that kind
+//! without the event's data, derived from `Event` so that a new variant has its kind.
 
-use crate::runbook::{PoolName, StepAction};
+use super::action::{Action, Check, Evidence, PlannedStep};
+use super::observation::Observation;
+use crate::runbook::PoolName;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use strum::{EnumDiscriminants, EnumIter, IntoStaticStr};
 
 pub type Time = DateTime<Utc>;
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// One recorded change. Serialised with its kind first: `{"kind":"action_requested",…}`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, EnumDiscriminants)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[strum_discriminants(
+    name(EventKind),
+    doc = "The kind of an event, as the audit record's `kind` column stores it.",
+    derive(Hash, IntoStaticStr, EnumIter),
+    strum(serialize_all = "snake_case")
+)]
 pub enum Event {
     SessionStarted {
         operator: String,
@@ -168,36 +178,10 @@ pub enum Event {
 }
 
 impl Event {
-    /// The audit kind, as stored in the `kind` column.
+    /// The audit kind, as stored in the `kind` column: the same word as the serialised
+    /// event's `kind` tag (both are the variant's name in snake_case).
     pub fn kind(&self) -> &'static str {
-        match self {
-            Event::SessionStarted { .. } => "session_started",
-            Event::SessionEnded { .. } => "session_ended",
-            Event::Observed(_) => "observed",
-            Event::ChecklistTicked { .. } => "checklist_ticked",
-            Event::ChecklistUnticked { .. } => "checklist_unticked",
-            Event::ActionRequested { .. } => "action_requested",
-            Event::ActionConfirmed { .. } => "action_confirmed",
-            Event::ActionOverridden { .. } => "action_overridden",
-            Event::ActionCancelled { .. } => "action_cancelled",
-            Event::ActionBlocked { .. } => "action_blocked",
-            Event::StepFinished { .. } => "step_finished",
-            Event::ActionSucceeded { .. } => "action_succeeded",
-            Event::ActionFailed { .. } => "action_failed",
-            Event::ActionOutcomeUnknown { .. } => "action_outcome_unknown",
-            Event::Decision { .. } => "decision",
-            Event::DecisionWithdrawn { .. } => "decision_withdrawn",
-            Event::AbortArmed { .. } => "abort_armed",
-            Event::AbortCancelled { .. } => "abort_cancelled",
-            Event::AbortExpired { .. } => "abort_expired",
-            Event::RollbackAcknowledged { .. } => "rollback_acknowledged",
-            Event::ServerDown { .. } => "server_down",
-            Event::ServerUp { .. } => "server_up",
-            Event::PhaseStarted { .. } => "phase_started",
-            Event::PhaseCompleted { .. } => "phase_completed",
-            Event::AlertFired { .. } => "alert_fired",
-            Event::AlertResolved { .. } => "alert_resolved",
-        }
+        EventKind::from(self).into()
     }
 }
 
@@ -220,219 +204,172 @@ impl Level {
     }
 }
 
-/// An operator action, as the gate sees it and the audit log records it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(tag = "action", rename_all = "snake_case")]
-pub enum Action {
-    /// Move the canary to rollout step `step` (1-based) at `percent`.
-    RolloutStep {
-        step: usize,
-        percent: u32,
-    },
-    /// Complete phase `from` (if any) and start phase `to` (if any).
-    Advance {
-        from: Option<String>,
-        to: Option<String>,
-    },
-    FlipFlag {
-        flag: String,
-        to: serde_json::Value,
-    },
-    SwitchPool {
-        to: PoolName,
-    },
-    Rollback {
-        procedure: String,
-    },
-    GoNoGo {
-        go: bool,
-    },
-    /// Run a failed phase's steps again, from step `from` (0-based, of its planned steps).
-    RetryPhase {
-        phase: String,
-        from: usize,
-    },
-    /// Skip a failed phase's step `step` (with a reason) and run the ones after it.
-    SkipStep {
-        phase: String,
-        step: usize,
-    },
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strum::IntoEnumIterator;
 
-impl Action {
-    /// A short label for the screen and the post-mortem.
-    pub fn label(&self) -> String {
-        match self {
-            Action::RolloutStep { percent, .. } => format!("rollout to {percent} %"),
-            Action::Advance { from, to } => match (from, to) {
-                (None, Some(t)) => format!("start phase {t}"),
-                (Some(f), Some(t)) => format!("complete {f}, start {t}"),
-                (Some(f), None) => format!("complete {f} (last phase)"),
-                (None, None) => "advance".to_string(),
+    /// Every kind, as the audit log has always written it: part of the audit format. A new
+    /// variant fails here until its word is added.
+    const KINDS: &[&str] = &[
+        "session_started",
+        "session_ended",
+        "observed",
+        "checklist_ticked",
+        "checklist_unticked",
+        "action_requested",
+        "action_confirmed",
+        "action_overridden",
+        "action_cancelled",
+        "action_blocked",
+        "step_finished",
+        "action_succeeded",
+        "action_failed",
+        "action_outcome_unknown",
+        "decision",
+        "decision_withdrawn",
+        "abort_armed",
+        "abort_cancelled",
+        "abort_expired",
+        "rollback_acknowledged",
+        "server_down",
+        "server_up",
+        "phase_started",
+        "phase_completed",
+        "alert_fired",
+        "alert_resolved",
+    ];
+
+    /// One event of each kind, in the order of the variants.
+    fn one_of_each() -> Vec<Event> {
+        let s = String::new;
+        let action = || Action::GoNoGo { go: true };
+        vec![
+            Event::SessionStarted {
+                operator: s(),
+                mode: s(),
+                runbook: s(),
+                runbook_sha256: s(),
+                scenario: None,
+                speed: None,
+                continued_unverified: None,
             },
-            Action::FlipFlag { flag, to } => format!("set {flag} = {to}"),
-            Action::SwitchPool { to } => format!("switch traffic to {to}"),
-            Action::Rollback { procedure } => format!("rollback {procedure}"),
-            Action::GoNoGo { go } => {
-                if *go {
-                    "sign GO".to_string()
-                } else {
-                    "sign NO-GO".to_string()
-                }
-            }
-            Action::RetryPhase { phase, from } => {
-                format!("retry {phase} from step {}", from + 1)
-            }
-            Action::SkipStep { phase, step } => format!("skip step {} of {phase}", step + 1),
-        }
+            Event::SessionEnded { operator: s() },
+            Event::Observed(Observation::default()),
+            Event::ChecklistTicked {
+                checklist: s(),
+                item: s(),
+                by: s(),
+            },
+            Event::ChecklistUnticked {
+                checklist: s(),
+                item: s(),
+                by: s(),
+            },
+            Event::ActionRequested {
+                id: 1,
+                action: action(),
+                by: s(),
+                checks: Vec::new(),
+                evidence: Evidence::default(),
+                steps: Vec::new(),
+                preview: Vec::new(),
+                reason: None,
+            },
+            Event::ActionConfirmed { id: 1, phrase: s() },
+            Event::ActionOverridden { id: 1, reason: s() },
+            Event::ActionCancelled {
+                id: 1,
+                by: s(),
+                reason: s(),
+            },
+            Event::ActionBlocked {
+                action: action(),
+                by: s(),
+                checks: Vec::new(),
+                evidence: Evidence::default(),
+            },
+            Event::StepFinished {
+                id: 1,
+                step: 0,
+                name: s(),
+                ok: true,
+                output: s(),
+            },
+            Event::ActionSucceeded { id: 1, detail: s() },
+            Event::ActionFailed { id: 1, error: s() },
+            Event::ActionOutcomeUnknown { id: 1 },
+            Event::Decision {
+                go: true,
+                by: s(),
+                role: s(),
+                reason: None,
+            },
+            Event::DecisionWithdrawn {
+                by: s(),
+                reason: s(),
+            },
+            Event::AbortArmed {
+                rule: 0,
+                procedure: s(),
+                cause: s(),
+                countdown_secs: 60,
+            },
+            Event::AbortCancelled {
+                rule: 0,
+                by: s(),
+                reason: s(),
+            },
+            Event::AbortExpired { rule: 0 },
+            Event::RollbackAcknowledged { id: 1, by: s() },
+            Event::ServerDown {
+                pool: PoolName::Blue,
+                address: s(),
+                error: s(),
+            },
+            Event::ServerUp {
+                pool: PoolName::Blue,
+                address: s(),
+            },
+            Event::PhaseStarted { phase: s() },
+            Event::PhaseCompleted { phase: s() },
+            Event::AlertFired {
+                metric: s(),
+                level: Level::Critical,
+                value: None,
+                threshold: 1.0,
+            },
+            Event::AlertResolved {
+                metric: s(),
+                level: Level::Critical,
+                value: None,
+            },
+        ]
     }
 
-    /// The word an override phrase names the action by: `override <word>`.
-    pub fn word(&self) -> String {
-        match self {
-            Action::RolloutStep { percent, .. } => format!("rollout {percent}"),
-            Action::Advance { .. } => "advance".into(),
-            Action::FlipFlag { flag, .. } => format!("flip {flag}"),
-            Action::SwitchPool { to } => format!("switch {to}"),
-            Action::Rollback { procedure } => format!("rollback {procedure}"),
-            Action::GoNoGo { go: true } => "go".into(),
-            Action::GoNoGo { go: false } => "no-go".into(),
-            Action::RetryPhase { phase, .. } => format!("retry {phase}"),
-            Action::SkipStep { phase, .. } => format!("skip {phase}"),
+    #[test]
+    fn every_kind_is_the_word_the_audit_log_has_always_written() {
+        let kinds: Vec<&str> = EventKind::iter().map(<&str>::from).collect();
+        assert_eq!(kinds, KINDS);
+    }
+
+    #[test]
+    fn the_kind_column_is_the_serialised_kind_tag() {
+        let events = one_of_each();
+        let kinds: Vec<EventKind> = events.iter().map(EventKind::from).collect();
+        assert_eq!(
+            kinds,
+            EventKind::iter().collect::<Vec<_>>(),
+            "one event of each kind"
+        );
+        for ev in &events {
+            let json = match serde_json::to_string(ev) {
+                Ok(j) => j,
+                Err(e) => panic!("{ev:?}: {e}"),
+            };
+            // The verifier reads a record's payload as `{"kind":"<kind column>",…}`.
+            let tag = format!("{{\"kind\":\"{}\"", ev.kind());
+            assert!(json.starts_with(&tag), "{json} does not start with {tag}");
         }
     }
-}
-
-/// One gate check with its evidence (the value and the threshold behind the verdict).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Check {
-    pub name: String,
-    pub pass: bool,
-    pub evidence: String,
-    /// What kind of check this is (`no_critical_alert`, `bake`, `go_signed` …): the name a
-    /// runbook's `no_override` uses. Empty in logs written before it existed.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub key: String,
-    /// False when no override may pass this check while it fails.
-    #[serde(default = "yes", skip_serializing_if = "is_true")]
-    pub overridable: bool,
-}
-
-fn yes() -> bool {
-    true
-}
-
-fn is_true(b: &bool) -> bool {
-    *b
-}
-
-fn is_false(b: &bool) -> bool {
-    !*b
-}
-
-/// A step an action will run through an adapter.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct PlannedStep {
-    pub name: String,
-    pub action: StepAction,
-}
-
-/// The values behind a decision, snapshotted into the audit record.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
-pub struct Evidence {
-    pub rollout_percent: u32,
-    pub active_pool: Option<PoolName>,
-    pub green_weight: Option<u32>,
-    pub flags: BTreeMap<String, serde_json::Value>,
-    /// Healthy servers of each pool, as `healthy/total`.
-    pub pools: BTreeMap<String, String>,
-    /// Each metric's last value and its state (ok, warning, critical, stale).
-    pub metrics: BTreeMap<String, MetricEvidence>,
-    pub alerts_firing: Vec<String>,
-    pub migration_version: Option<i64>,
-    pub migration_dirty: Option<bool>,
-    pub phase: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct MetricEvidence {
-    pub value: Option<f64>,
-    pub state: String,
-}
-
-/// One reading of the sources.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
-pub struct Observation {
-    pub source: String,
-    /// Metric id → value; `None` when the source failed for it.
-    #[serde(default)]
-    pub metrics: BTreeMap<String, Option<f64>>,
-    #[serde(default)]
-    pub pools: Option<PoolsObs>,
-    #[serde(default)]
-    pub flags: Option<BTreeMap<String, serde_json::Value>>,
-    #[serde(default)]
-    pub migration: Option<MigrationObs>,
-    #[serde(default)]
-    pub backup: Option<String>,
-    /// Source failures: `(source, message)`.
-    #[serde(default)]
-    pub errors: Vec<SourceError>,
-    /// Earlier samples, oldest first, that fill a metric's sparkline when a session starts
-    /// (from a Prometheus range query). They set no current value.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub history: BTreeMap<String, Vec<Option<f64>>>,
-    /// The source answered exactly what it answered last time: its last reading holds again,
-    /// now. (Unchanged readings are not stored twice.)
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub unchanged: bool,
-}
-
-impl Observation {
-    /// The same reading, told again.
-    pub fn unchanged(source: &str) -> Observation {
-        Observation {
-            source: source.to_string(),
-            unchanged: true,
-            ..Default::default()
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct SourceError {
-    pub source: String,
-    pub message: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
-pub struct PoolsObs {
-    pub active: Option<PoolName>,
-    pub green_weight: Option<u32>,
-    #[serde(default)]
-    pub blue: Vec<ServerObs>,
-    #[serde(default)]
-    pub green: Vec<ServerObs>,
-    /// The pools whose server list is a whole reading: for them an empty list means the pool
-    /// has no servers (all its pods went away). For the others (a load balancer's reading,
-    /// older logs) an empty list means the source does not report servers.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub complete: Vec<PoolName>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct ServerObs {
-    pub address: String,
-    pub healthy: bool,
-    pub latency_ms: Option<f64>,
-    #[serde(default)]
-    pub error: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct MigrationObs {
-    pub version: Option<i64>,
-    pub dirty: bool,
-    #[serde(default)]
-    pub in_progress: bool,
 }

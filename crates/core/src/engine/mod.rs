@@ -1,17 +1,29 @@
 //! The engine: pure functions over the runbook and recorded events. No IO, no wall clock.
 
 mod abort;
+mod action;
+mod alerts;
 mod apply;
 mod describe;
+mod effects;
 mod event;
 mod gate;
+mod next;
+mod observation;
+mod observe;
 mod rules;
 mod state;
+#[cfg(test)]
+mod test_support;
 
 pub use abort::{AUTO_ABORT, abort_transitions, cancel_abort};
-pub use apply::{alert_transitions, apply};
+pub use action::*;
+pub use alerts::*;
+pub use apply::apply;
 pub use describe::{describe, log_line};
 pub use event::*;
 pub use gate::*;
+pub use next::*;
+pub use observation::*;
 pub use rules::*;
 pub use state::*;

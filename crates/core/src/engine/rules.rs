@@ -1,90 +1,18 @@
 //! Domain rules the screen, the replay, `warroom status` and the post-mortem all need: one
 //! function each, so that the UI and the export only format what the engine decided.
-//!
-//! Over 400 lines with its unit tests (the rules themselves are under 380): the rules stay
-//! in one file, which is where ARCHITECTURE.md sends a newcomer looking for one.
+//! Alert rules are in alerts.rs and the Next line in next.rs.
 
+use super::action::*;
+use super::alerts::MetricLevel;
 use super::event::*;
 use super::state::*;
-use crate::runbook::{Criterion, Metric, PoolName, Runbook};
+use crate::runbook::{Criterion, PoolName, Runbook};
 use std::time::Duration;
 
 /// A pool is healthy when a reading lists servers and every one answers.
 pub fn pool_healthy(st: &State, pool: PoolName) -> bool {
     let (ok, n) = st.pools.healthy(pool);
     n > 0 && ok == n
-}
-
-/// The value of a metric's threshold for `level`: the critical one, else the warning one.
-pub fn threshold(def: &Metric, level: Level) -> Option<f64> {
-    match level {
-        Level::Critical => def.critical.as_ref(),
-        _ => def.warning.as_ref(),
-    }
-    .map(|t| t.value)
-}
-
-/// How long a breach that began at `since` has held at `now`.
-fn held(since: Time, now: Time) -> Duration {
-    (now - since).to_std().unwrap_or_default()
-}
-
-/// The alert level due for a metric at `now`: the highest threshold its value has been beyond
-/// for the metric's `for` duration. `alert_transitions` fires and resolves alerts by it.
-pub fn alert_due(def: &Metric, m: &MetricState, now: Time) -> Level {
-    let held_for = |since: Option<Time>| since.is_some_and(|s| held(s, now) >= def.r#for);
-    if def.critical.is_some() && held_for(m.critical_since) {
-        Level::Critical
-    } else if def.warning.is_some() && held_for(m.warning_since) {
-        Level::Warning
-    } else {
-        Level::Ok
-    }
-}
-
-/// A threshold a metric's fresh value is beyond now while no alert at that level fires: the
-/// alert fires once the breach has held for the metric's `for` duration.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PendingAlert {
-    pub metric: String,
-    pub level: Level,
-    pub value: f64,
-    pub threshold: f64,
-    /// How long the value must stay beyond the threshold before the alert fires.
-    pub fires_in: Duration,
-}
-
-/// Every pending alert at `st.now`, in the runbook's order of metrics.
-pub fn pending_alerts(st: &State, rb: &Runbook) -> Vec<PendingAlert> {
-    let Some(now) = st.now else {
-        return Vec::new();
-    };
-    rb.metrics
-        .iter()
-        .filter_map(|def| {
-            let m = st.metrics.get(&def.id.value)?;
-            let (level, since) = match st.metric_level(rb, &def.id.value) {
-                MetricLevel::Critical => (Level::Critical, m.critical_since),
-                MetricLevel::Warning => (Level::Warning, m.warning_since),
-                MetricLevel::Ok | MetricLevel::Stale => return None,
-            };
-            if level <= m.firing {
-                return None;
-            }
-            Some(PendingAlert {
-                metric: def.id.value.clone(),
-                level,
-                value: m.last?,
-                threshold: threshold(def, level)?,
-                fires_in: def.r#for.saturating_sub(held(since?, now)),
-            })
-        })
-        .collect()
-}
-
-/// The value to show beside a firing alert: the metric's value now, else the one it fired at.
-pub fn alert_value(st: &State, a: &AlertRecord) -> Option<f64> {
-    st.metrics.get(&a.metric).and_then(|m| m.last).or(a.value)
 }
 
 /// Something the rollout gate reads that has no usable reading: the gate cannot be judged,
@@ -270,191 +198,11 @@ pub fn rollout_periods(st: &State) -> Vec<RolloutPeriod> {
     out
 }
 
-/// The next move, in words, with the key that makes it: what the Next line says. Decided from
-/// the same gates the dialogs use, never guessed by the screen.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NextMove {
-    pub text: String,
-    /// The key, as the hint bar writes it; `None` when the move is to wait.
-    pub key: Option<&'static str>,
-}
-
-fn next(text: impl Into<String>, key: Option<&'static str>) -> NextMove {
-    NextMove {
-        text: text.into(),
-        key,
-    }
-}
-
-pub fn next_move(st: &State, rb: &Runbook) -> NextMove {
-    use crate::runbook::fmt_duration;
-    if let Some(c) = &st.abort {
-        return next(
-            format!("auto-abort runs rollback {} unless cancelled", c.procedure),
-            Some("c"),
-        );
-    }
-    if let Some(a) = st.running() {
-        return next(
-            format!("wait: #{} {} is running", a.id, a.action.label()),
-            None,
-        );
-    }
-    if st.unacknowledged_rollback().is_some() {
-        return next("acknowledge the rollback's result", Some("x"));
-    }
-    if let Some(i) = st.current_phase()
-        && let Some(f) = &st.phases[i].failed
-    {
-        return next(
-            format!("phase failed at step {}: retry or skip", f.step + 1),
-            Some("R"),
-        );
-    }
-    let Some(action) = super::next_advance(st, rb) else {
-        return next("every phase is done: the deployment is finished", None);
-    };
-    // The checklist shown stands before signing GO and before completing a phase (not before
-    // a rollout step: the canary runs inside its phase).
-    if !matches!(action, Action::RolloutStep { .. }) {
-        let (_, items) = current_checklist(st, rb);
-        let open = items
-            .iter()
-            .filter(|(l, i, _)| st.ticked(l, i).is_none())
-            .count();
-        if open > 0 {
-            return next(
-                format!("tick {open} item{}", if open == 1 { "" } else { "s" }),
-                Some("Space"),
-            );
-        }
-    }
-    let started = st.phases.iter().any(|p| p.status != PhaseStatus::Pending);
-    if !started && rb.go_no_go.is_some() && !st.decision.as_ref().is_some_and(|d| d.is_go()) {
-        return next("sign GO", Some("g"));
-    }
-    if let Action::RolloutStep { percent, .. } = &action {
-        // Flags the rollout needs, flipped first.
-        if let Some((flag, _)) = rb
-            .rollout
-            .requires_flags
-            .iter()
-            .find(|(f, v)| st.flags.get(*f) != Some(*v) && v.is_boolean())
-        {
-            return next(format!("flip {flag}"), Some("f"));
-        }
-        let p = super::propose(st, rb, action.clone());
-        let mut failing = p.checks.iter().filter(|c| !c.pass).peekable();
-        // Only the bake stands in the way: say when.
-        if failing.peek().is_some() && p.checks.iter().filter(|c| !c.pass).all(|c| c.key == "bake")
-        {
-            let prev = rb.rollout.steps.get(st.rollout_step.saturating_sub(1));
-            let left = prev
-                .map(|s| {
-                    s.bake
-                        .saturating_sub(st.age(st.rollout_step_at).unwrap_or_default())
-                })
-                .unwrap_or_default();
-            return next(
-                format!("{percent} % possible in {}", fmt_duration(left)),
-                None,
-            );
-        }
-        if let Some(c) = p.checks.iter().find(|c| !c.pass) {
-            return next(
-                format!("{percent} % blocked: {} — {}", c.name, c.evidence),
-                None,
-            );
-        }
-        return next(format!("go to {percent} %"), Some("a"));
-    }
-    let p = super::propose(st, rb, action.clone());
-    match p.checks.iter().find(|c| !c.pass) {
-        Some(c) if c.key != "idle" => next(
-            format!("{} blocked: {} — {}", action.label(), c.name, c.evidence),
-            None,
-        ),
-        _ => next(action.label(), Some("a")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{alert_transitions, apply};
-
-    fn seed() -> Runbook {
-        let path = std::path::Path::new(crate::runbook::BUILTIN_PATH);
-        match crate::runbook::load_or_builtin(path) {
-            Ok(l) => l.runbook,
-            Err(e) => panic!("{e}"),
-        }
-    }
-
-    fn t(s: i64) -> Time {
-        chrono::DateTime::UNIX_EPOCH + chrono::Duration::seconds(s)
-    }
-
-    fn error_rate(v: f64) -> Event {
-        Event::Observed(Observation {
-            source: "prometheus".into(),
-            metrics: [("error_rate".to_string(), Some(v))].into_iter().collect(),
-            ..Default::default()
-        })
-    }
-
-    #[test]
-    fn an_alert_is_due_once_its_breach_held_for_the_metric_for_duration() {
-        let rb = seed();
-        let Some(def) = rb.metric("error_rate") else {
-            panic!("error_rate")
-        };
-        assert_eq!(def.r#for, Duration::from_secs(30));
-        assert_eq!(threshold(def, Level::Critical), Some(1.0));
-        assert_eq!(threshold(def, Level::Warning), Some(0.5));
-        let m = MetricState {
-            warning_since: Some(t(0)),
-            critical_since: Some(t(20)),
-            ..Default::default()
-        };
-        assert_eq!(alert_due(def, &m, t(29)), Level::Ok);
-        assert_eq!(alert_due(def, &m, t(30)), Level::Warning);
-        assert_eq!(alert_due(def, &m, t(50)), Level::Critical);
-        assert_eq!(alert_due(def, &MetricState::default(), t(50)), Level::Ok);
-    }
-
-    #[test]
-    fn a_breach_is_pending_until_its_alert_fires() {
-        let rb = seed();
-        let mut st = State::new(&rb);
-        apply(&mut st, &rb, t(0), &error_rate(2.0));
-        apply(&mut st, &rb, t(10), &error_rate(2.5));
-        let pending = pending_alerts(&st, &rb);
-        assert_eq!(
-            pending,
-            vec![PendingAlert {
-                metric: "error_rate".into(),
-                level: Level::Critical,
-                value: 2.5,
-                threshold: 1.0,
-                fires_in: Duration::from_secs(20),
-            }]
-        );
-        assert_eq!(alert_transitions(&st, &rb), vec![]);
-        apply(&mut st, &rb, t(30), &error_rate(2.5));
-        for e in alert_transitions(&st, &rb) {
-            apply(&mut st, &rb, t(30), &e);
-        }
-        assert_eq!(st.firing().count(), 1);
-        assert_eq!(pending_alerts(&st, &rb), vec![], "fired: no longer pending");
-        let Some(a) = st.firing().next() else {
-            panic!("firing")
-        };
-        assert_eq!(alert_value(&st, a), Some(2.5));
-        // Back below every threshold: nothing pending.
-        apply(&mut st, &rb, t(40), &error_rate(0.1));
-        assert_eq!(pending_alerts(&st, &rb), vec![]);
-    }
+    use crate::engine::test_support::{seed, t};
+    use crate::engine::{Observation, SourceError, apply};
 
     #[test]
     fn what_the_rollout_gate_cannot_read() {

@@ -1,7 +1,10 @@
 //! The state of a deployment: a fold of events over the runbook. `apply` is the only writer.
 
+use super::action::*;
+use super::alerts::{MetricLevel, level_of};
 use super::event::*;
-use crate::runbook::{Direction, PoolName, Runbook};
+use super::observation::*;
+use crate::runbook::{PoolName, Runbook};
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
@@ -365,26 +368,6 @@ impl State {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MetricLevel {
-    Ok,
-    Warning,
-    Critical,
-    Stale,
-}
-
-impl MetricLevel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MetricLevel::Ok => "ok",
-            MetricLevel::Warning => "warning",
-            MetricLevel::Critical => "critical",
-            MetricLevel::Stale => "stale",
-        }
-    }
-}
-
 /// A percentage as a flag API may send it: `10`, `10.0`, `"10"`.
 pub fn percent_of(v: &serde_json::Value) -> Option<u32> {
     let f = match v {
@@ -393,19 +376,4 @@ pub fn percent_of(v: &serde_json::Value) -> Option<u32> {
         _ => return None,
     };
     (f.is_finite() && f >= 0.0).then(|| f.round().min(100.0) as u32)
-}
-
-/// Which threshold a value is beyond.
-pub fn level_of(m: &crate::runbook::Metric, v: f64) -> Level {
-    let beyond = |t: f64| match m.direction {
-        Direction::Above => v > t,
-        Direction::Below => v < t,
-    };
-    if m.critical.as_ref().is_some_and(|c| beyond(c.value)) {
-        Level::Critical
-    } else if m.warning.as_ref().is_some_and(|w| beyond(w.value)) {
-        Level::Warning
-    } else {
-        Level::Ok
-    }
 }

@@ -1,17 +1,15 @@
 //! Runbooks: load a YAML file, check it, and report problems as `FILE:LINE:COL: message`.
 
 mod envexp;
+mod load;
 mod schema;
 mod validate;
 
 pub use envexp::{Expanded, expand, redact};
+pub use load::*;
 pub use schema::*;
 
-use std::fmt;
-use std::path::{Path, PathBuf};
-
-/// The largest runbook we read. A real plan is a few tens of KiB.
-pub const MAX_BYTES: u64 = 4 * 1024 * 1024;
+use std::path::Path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {
@@ -67,190 +65,6 @@ impl Diag {
             s.push_str(h);
         }
         s
-    }
-}
-
-/// Why a runbook could not be loaded.
-#[derive(Debug)]
-pub enum LoadError {
-    /// The file could not be read as a text runbook at all.
-    File { path: PathBuf, message: String },
-    /// The file was read but has errors (and maybe warnings).
-    Invalid { path: PathBuf, diags: Vec<Diag> },
-}
-
-impl fmt::Display for LoadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LoadError::File { path, message } => write!(f, "{}: error: {message}", path.display()),
-            LoadError::Invalid { path, diags } => {
-                let errors = diags
-                    .iter()
-                    .filter(|d| d.severity == Severity::Error)
-                    .count();
-                for d in diags {
-                    writeln!(f, "{}", d.render(path))?;
-                }
-                write!(
-                    f,
-                    "{}: {errors} error{} found",
-                    path.display(),
-                    if errors == 1 { "" } else { "s" }
-                )
-            }
-        }
-    }
-}
-
-impl std::error::Error for LoadError {}
-
-/// A runbook that passed every check, with the warnings found on the way.
-#[derive(Debug, Clone)]
-pub struct Loaded {
-    pub path: PathBuf,
-    pub runbook: Runbook,
-    pub warnings: Vec<Diag>,
-    /// SHA-256 of the file's bytes, recorded in the audit log's session record.
-    pub sha256: String,
-}
-
-/// The plan warroom ships with, built into the binary so that `warroom demo` works from any
-/// directory: used when its path (relative, as the demo's default names it) is not there.
-pub const BUILTIN_PATH: &str = "runbooks/unified-attributes.yaml";
-const BUILTIN: &str = include_str!("../../../../runbooks/unified-attributes.yaml");
-
-/// The commented starter runbook `warroom init` writes.
-pub const STARTER: &str = include_str!("../../../../runbooks/starter.yaml");
-
-/// The file at `path`; the built-in plan when `path` is the built-in's own relative path and
-/// no such file is here.
-pub fn load_or_builtin(path: &Path) -> Result<Loaded, LoadError> {
-    if path == Path::new(BUILTIN_PATH) && !path.exists() {
-        return parse(path, BUILTIN.as_bytes());
-    }
-    load(path)
-}
-
-/// Read, parse and check a runbook file.
-pub fn load(path: &Path) -> Result<Loaded, LoadError> {
-    let file_err = |message: String| LoadError::File {
-        path: path.to_path_buf(),
-        message,
-    };
-    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => file_err(
-            "no such file; give the path of a runbook such as runbooks/unified-attributes.yaml"
-                .into(),
-        ),
-        _ => file_err(format!("cannot read: {e}")),
-    })?;
-    if meta.is_dir() {
-        return Err(file_err(
-            "is a directory; give a runbook file inside it (e.g. runbooks/unified-attributes.yaml)"
-                .into(),
-        ));
-    }
-    if meta.len() > MAX_BYTES {
-        return Err(file_err(format!(
-            "is {} bytes, larger than the {MAX_BYTES}-byte limit for a runbook; is this the right file?",
-            meta.len()
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|e| file_err(format!("cannot read: {e}")))?;
-    parse(path, &bytes)
-}
-
-/// Parse and check runbook bytes (the file at `path` already read).
-pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, LoadError> {
-    let file_err = |message: String| LoadError::File {
-        path: path.to_path_buf(),
-        message,
-    };
-    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(file_err(
-            "is empty; a runbook needs at least name, pools, flags, rollout, phases and metrics (see runbooks/README.md)".into(),
-        ));
-    }
-    if bytes.contains(&0) {
-        return Err(file_err(
-            "looks binary (it contains NUL bytes); a runbook is a YAML text file".into(),
-        ));
-    }
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        file_err(format!(
-            "is not UTF-8 (invalid byte at offset {}); save it as UTF-8",
-            e.valid_up_to()
-        ))
-    })?;
-    let runbook: Runbook = match serde_saphyr::from_str(text) {
-        Ok(r) => r,
-        Err(e) => {
-            return Err(LoadError::Invalid {
-                path: path.to_path_buf(),
-                diags: vec![yaml_diag(&e)],
-            });
-        }
-    };
-    let diags = validate::validate(&runbook, &|k| std::env::var(k).ok());
-    if diags.iter().any(|d| d.severity == Severity::Error) {
-        return Err(LoadError::Invalid {
-            path: path.to_path_buf(),
-            diags,
-        });
-    }
-    use sha2::Digest;
-    Ok(Loaded {
-        path: path.to_path_buf(),
-        runbook,
-        warnings: diags,
-        sha256: hex::encode(sha2::Sha256::digest(bytes)),
-    })
-}
-
-fn yaml_diag(e: &serde_saphyr::Error) -> Diag {
-    let (line, col) = e
-        .location()
-        .map(|l| (l.line(), l.column()))
-        .unwrap_or((1, 1));
-    let opts = serde_saphyr::render_options! { snippets: serde_saphyr::SnippetMode::Off };
-    let mut msg = e.render_with_options(opts);
-    // The plain rendering ends with "at line X, column Y"; we print the place up front.
-    for marker in [" at line ", " (used at line ", " (defined at line "] {
-        if let Some(i) = msg.find(marker) {
-            msg.truncate(i);
-        }
-    }
-    let msg = msg.trim().to_string();
-    // A key missing from the top-level mapping is reported at that mapping's end, which reads
-    // as if the last section lacked it: point at the document instead.
-    let (line, col) = if msg.starts_with("missing field") && col == 1 {
-        (1, 1)
-    } else {
-        (line, col)
-    };
-    let hint = if msg.contains("unknown field") {
-        Some("remove the key or fix its spelling; runbooks/README.md lists every key")
-    } else if msg.contains("missing field") {
-        Some("add the key; runbooks/README.md lists the required ones")
-    } else if ["budget", "alias", "depth", "recursion"]
-        .iter()
-        .any(|w| msg.contains(w))
-    {
-        Some("the file is too deeply nested or expands too many aliases to be a runbook")
-    } else if msg.starts_with("invalid ")
-        || msg.starts_with("expected ")
-        || msg.contains("invalid type")
-    {
-        Some(
-            "check the value's type against runbooks/README.md (e.g. a number where a number is expected, quotes around text)",
-        )
-    } else {
-        None
-    };
-    let d = Diag::error((line, col), msg);
-    match hint {
-        Some(h) => d.hint(h),
-        None => d,
     }
 }
 

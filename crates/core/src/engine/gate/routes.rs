@@ -1,0 +1,76 @@
+//! Routes: the systems that can carry out a step, by capability rather than source name, and
+//! the check that one of them is answering.
+
+use super::checks::check;
+use crate::engine::action::{Check, PlannedStep};
+use crate::engine::state::State;
+use crate::runbook::{Runbook, StepAction};
+
+/// The systems that can carry out a step, in order of preference: a capability, not a source
+/// name. Flags are set through the flag API, or on the pools' Deployments when the flag has an
+/// environment-variable twin; traffic moves through the load balancer, or a Service selector.
+pub fn routes(step: &StepAction, rb: &Runbook) -> Option<(&'static str, Vec<&'static str>)> {
+    let deployments = rb.pools.blue.deployment.is_some() || rb.pools.green.deployment.is_some();
+    Some(match step {
+        StepAction::SetFlag(f) => {
+            let mut r = vec!["flags"];
+            if deployments && rb.flag(&f.flag).is_some_and(|x| x.env.is_some()) {
+                r.push("kube");
+            }
+            ("flags can be set", r)
+        }
+        StepAction::SwitchPool(_) => {
+            let mut r = vec!["lb"];
+            if rb.pools.service.is_some() {
+                r.push("kube");
+            }
+            ("traffic can be switched", r)
+        }
+        StepAction::SetWeights { .. } => ("traffic can be split", vec!["lb"]),
+        StepAction::SetImage(_)
+        | StepAction::SetEnv(_)
+        | StepAction::Restart { .. }
+        | StepAction::WaitRollout { .. } => ("Kubernetes answering", vec!["kube"]),
+        StepAction::Run(_) => return None,
+    })
+}
+
+/// The error a source reported last, if it is failing.
+pub(in crate::engine) fn source_error<'a>(st: &'a State, source: &str) -> Option<&'a str> {
+    st.source_errors
+        .iter()
+        .find(|(k, _)| {
+            k.as_str() == source
+                || k.strip_prefix(source)
+                    .is_some_and(|rest| rest.starts_with(':'))
+        })
+        .map(|(_, (msg, _, _))| msg.as_str())
+}
+
+/// One check per capability the steps need: passes when one of its routes is answering.
+pub(super) fn route_checks(st: &State, rb: &Runbook, steps: &[PlannedStep]) -> Vec<Check> {
+    let mut out: Vec<Check> = Vec::new();
+    for s in steps {
+        let Some((name, routes)) = routes(&s.action, rb) else {
+            continue;
+        };
+        if out.iter().any(|c| c.name == name) {
+            continue;
+        }
+        let via = routes.iter().find(|r| source_error(st, r).is_none());
+        out.push(check(
+            "route",
+            name,
+            via.is_some(),
+            match via {
+                Some(r) => format!("through {r}"),
+                None => routes
+                    .iter()
+                    .map(|r| format!("{r}: {}", source_error(st, r).unwrap_or("?")))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            },
+        ));
+    }
+    out
+}

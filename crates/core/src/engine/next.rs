@@ -1,0 +1,115 @@
+//! The next move: what the Next line says, with the key that makes it. Decided from the same
+//! gates the dialogs use, never guessed by the screen.
+
+use super::action::*;
+use super::rules::current_checklist;
+use super::state::*;
+use crate::runbook::Runbook;
+
+/// The next move, in words, with the key that makes it: what the Next line says. Decided from
+/// the same gates the dialogs use, never guessed by the screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NextMove {
+    pub text: String,
+    /// The key, as the hint bar writes it; `None` when the move is to wait.
+    pub key: Option<&'static str>,
+}
+
+fn next(text: impl Into<String>, key: Option<&'static str>) -> NextMove {
+    NextMove {
+        text: text.into(),
+        key,
+    }
+}
+
+pub fn next_move(st: &State, rb: &Runbook) -> NextMove {
+    use crate::runbook::fmt_duration;
+    if let Some(c) = &st.abort {
+        return next(
+            format!("auto-abort runs rollback {} unless cancelled", c.procedure),
+            Some("c"),
+        );
+    }
+    if let Some(a) = st.running() {
+        return next(
+            format!("wait: #{} {} is running", a.id, a.action.label()),
+            None,
+        );
+    }
+    if st.unacknowledged_rollback().is_some() {
+        return next("acknowledge the rollback's result", Some("x"));
+    }
+    if let Some(i) = st.current_phase()
+        && let Some(f) = &st.phases[i].failed
+    {
+        return next(
+            format!("phase failed at step {}: retry or skip", f.step + 1),
+            Some("R"),
+        );
+    }
+    let Some(action) = super::next_advance(st, rb) else {
+        return next("every phase is done: the deployment is finished", None);
+    };
+    // The checklist shown stands before signing GO and before completing a phase (not before
+    // a rollout step: the canary runs inside its phase).
+    if !matches!(action, Action::RolloutStep { .. }) {
+        let (_, items) = current_checklist(st, rb);
+        let open = items
+            .iter()
+            .filter(|(l, i, _)| st.ticked(l, i).is_none())
+            .count();
+        if open > 0 {
+            return next(
+                format!("tick {open} item{}", if open == 1 { "" } else { "s" }),
+                Some("Space"),
+            );
+        }
+    }
+    let started = st.phases.iter().any(|p| p.status != PhaseStatus::Pending);
+    if !started && rb.go_no_go.is_some() && !st.decision.as_ref().is_some_and(|d| d.is_go()) {
+        return next("sign GO", Some("g"));
+    }
+    if let Action::RolloutStep { percent, .. } = &action {
+        // Flags the rollout needs, flipped first.
+        if let Some((flag, _)) = rb
+            .rollout
+            .requires_flags
+            .iter()
+            .find(|(f, v)| st.flags.get(*f) != Some(*v) && v.is_boolean())
+        {
+            return next(format!("flip {flag}"), Some("f"));
+        }
+        let p = super::propose(st, rb, action.clone());
+        let mut failing = p.checks.iter().filter(|c| !c.pass).peekable();
+        // Only the bake stands in the way: say when.
+        if failing.peek().is_some() && p.checks.iter().filter(|c| !c.pass).all(|c| c.key == "bake")
+        {
+            let prev = rb.rollout.steps.get(st.rollout_step.saturating_sub(1));
+            let left = prev
+                .map(|s| {
+                    s.bake
+                        .saturating_sub(st.age(st.rollout_step_at).unwrap_or_default())
+                })
+                .unwrap_or_default();
+            return next(
+                format!("{percent} % possible in {}", fmt_duration(left)),
+                None,
+            );
+        }
+        if let Some(c) = p.checks.iter().find(|c| !c.pass) {
+            return next(
+                format!("{percent} % blocked: {} — {}", c.name, c.evidence),
+                None,
+            );
+        }
+        return next(format!("go to {percent} %"), Some("a"));
+    }
+    let p = super::propose(st, rb, action.clone());
+    match p.checks.iter().find(|c| !c.pass) {
+        Some(c) if c.key != "idle" => next(
+            format!("{} blocked: {} — {}", action.label(), c.name, c.evidence),
+            None,
+        ),
+        _ => next(action.label(), Some("a")),
+    }
+}

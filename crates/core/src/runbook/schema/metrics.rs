@@ -1,0 +1,93 @@
+//! What is watched: the metrics with their thresholds and `for`, the success criteria, and how
+//! often the sources are read (`monitoring`).
+
+use super::Ref;
+use super::dur;
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Higher is worse (error rate, latency).
+    #[default]
+    Above,
+    /// Lower is worse (cache hit rate, throughput).
+    Below,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metric {
+    pub id: Spanned<String>,
+    pub name: String,
+    pub group: String,
+    #[serde(default)]
+    pub unit: String,
+    #[serde(default)]
+    pub direction: Direction,
+    #[serde(default)]
+    pub warning: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub critical: Option<Spanned<f64>>,
+    /// How long a threshold must be breached before its alert fires.
+    #[serde(default = "default_for", with = "dur")]
+    pub r#for: Duration,
+    /// The simulator's signal for this metric (e.g. `error_rate`, `green.error_rate`).
+    #[serde(default)]
+    pub sim: Option<Spanned<String>>,
+    /// The PromQL expression for this metric (`warroom run`).
+    #[serde(default)]
+    pub query: Option<String>,
+    /// A read-only SQL query on `targets.database` that returns one number (`warroom run`),
+    /// e.g. the difference of two row counts for "no data loss". Run in a read-only
+    /// transaction.
+    #[serde(default)]
+    pub sql: Option<Spanned<String>>,
+    /// Multiply the query's value by this (e.g. 100 for a ratio shown in %).
+    #[serde(default = "one")]
+    pub scale: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+fn default_for() -> Duration {
+    Duration::from_secs(60)
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Criterion {
+    pub text: String,
+    pub group: String,
+    /// A metric the criterion is measured on; without one it is judged by people.
+    #[serde(default)]
+    pub metric: Option<Ref>,
+    #[serde(default)]
+    pub below: Option<f64>,
+    #[serde(default)]
+    pub above: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Monitoring {
+    /// How often sources are read (simulated or real clock).
+    #[serde(default = "default_interval", with = "dur")]
+    pub interval: Duration,
+}
+
+fn default_interval() -> Duration {
+    Duration::from_secs(10)
+}
+
+impl Default for Monitoring {
+    fn default() -> Self {
+        Monitoring {
+            interval: default_interval(),
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! The plan's reference text, shown and exported but not acted on: the infrastructure, the
+//! timeline, post-deployment tasks, risks, dashboards and communication channels.
+
+use super::Ref;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Infrastructure {
+    #[serde(default)]
+    pub database: Option<Database>,
+    #[serde(default)]
+    pub application: Vec<EnvVar>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Database {
+    pub master: String,
+    #[serde(default)]
+    pub replica: Option<String>,
+    #[serde(default)]
+    pub backup: Option<String>,
+    #[serde(default)]
+    pub migrations: Vec<String>,
+    #[serde(default)]
+    pub rollback_scripts: Vec<String>,
+    /// The schema version once every migration is applied (e.g. 35).
+    #[serde(default)]
+    pub target_version: Option<i64>,
+    /// The schema version before this deployment (e.g. 33).
+    #[serde(default)]
+    pub baseline_version: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineDay {
+    pub day: u32,
+    #[serde(default)]
+    pub title: Option<String>,
+    pub slots: Vec<Slot>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Slot {
+    pub from: String,
+    pub to: String,
+    pub what: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostDeployment {
+    pub when: String,
+    pub items: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Risk {
+    pub name: String,
+    pub mitigation: String,
+    pub recovery: String,
+    #[serde(default)]
+    pub procedure: Option<Ref>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    pub name: String,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Communication {
+    #[serde(default)]
+    pub internal: Vec<Channel>,
+    #[serde(default)]
+    pub external: Vec<Channel>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Channel {
+    pub kind: String,
+    pub address: String,
+    #[serde(default)]
+    pub when: Option<String>,
+}

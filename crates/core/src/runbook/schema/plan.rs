@@ -1,0 +1,123 @@
+//! The plan: teams, the rollout and its steps, the phases, the checklists, the go/no-go and the
+//! rollback procedures.
+
+use super::dur;
+use super::{PoolName, ProcedureStep, Ref};
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Team {
+    pub id: Spanned<String>,
+    pub name: String,
+    #[serde(default)]
+    pub responsibilities: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rollout {
+    /// The percent flag that drives the canary.
+    pub flag: Ref,
+    /// The pool that takes the canary traffic.
+    pub pool: PoolName,
+    /// The phase during which the rollout runs.
+    pub phase: Ref,
+    pub steps: Vec<RolloutStep>,
+    /// Metrics that must not be critical (nor stale) to advance a step.
+    #[serde(default)]
+    pub gate: Vec<Ref>,
+    /// Flags that must hold these values before a step (e.g. the feature switched on).
+    #[serde(default)]
+    pub requires_flags: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolloutStep {
+    pub percent: Spanned<u32>,
+    /// How long to watch the step before the next may start.
+    #[serde(with = "dur")]
+    pub bake: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Phase {
+    pub id: Spanned<String>,
+    pub name: String,
+    /// The plan's day number (Day 13 …).
+    pub day: u32,
+    #[serde(with = "dur")]
+    pub duration: Duration,
+    pub owner: Ref,
+    #[serde(default)]
+    pub tasks: Vec<String>,
+    /// Timed steps within the phase (e.g. the optimizations deployment).
+    #[serde(default)]
+    pub steps: Vec<PhaseStep>,
+    /// The phase's validation: every item must be ticked before the phase completes.
+    #[serde(default)]
+    pub checklist: Vec<Item>,
+    #[serde(default)]
+    pub success_criteria: Vec<String>,
+    /// Steps run through the adapters when the phase starts (migrations, deploys).
+    #[serde(default)]
+    pub on_start: Vec<ProcedureStep>,
+    /// Starting this phase is destructive: typed confirmation.
+    #[serde(default)]
+    pub confirm: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseStep {
+    pub name: String,
+    #[serde(with = "dur")]
+    pub duration: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Item {
+    pub id: Spanned<String>,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Checklist {
+    pub id: Spanned<String>,
+    pub name: String,
+    pub sections: Vec<Section>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Section {
+    pub name: String,
+    pub items: Vec<Item>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoNoGo {
+    /// The team that signs the decision.
+    pub by: Ref,
+    /// Checklists that must be complete before the decision can be GO.
+    #[serde(default)]
+    pub requires: Vec<Ref>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Procedure {
+    pub id: Spanned<String>,
+    pub name: String,
+    /// The time the procedure must finish within.
+    #[serde(with = "dur")]
+    pub target: Duration,
+    pub steps: Vec<ProcedureStep>,
+}

@@ -1,0 +1,146 @@
+//! Steps: what a phase's `on_start` or a procedure asks a system to do, one action key each.
+
+use super::PoolName;
+use super::dur;
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+use std::time::Duration;
+
+/// One step of a procedure: a name and exactly one action key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProcedureStep {
+    pub name: Spanned<String>,
+    /// Skip this step unless the operator asks for it ("restore from backup if needed").
+    #[serde(default)]
+    pub optional: bool,
+    #[serde(default)]
+    pub switch_pool: Option<PoolName>,
+    #[serde(default)]
+    pub set_flag: Option<SetFlag>,
+    /// Percent of traffic the load balancer sends to green.
+    #[serde(default)]
+    pub set_weights: Option<u32>,
+    #[serde(default)]
+    pub set_image: Option<SetImage>,
+    #[serde(default)]
+    pub set_env: Option<SetEnv>,
+    #[serde(default)]
+    pub restart: Option<String>,
+    #[serde(default)]
+    pub wait_rollout: Option<String>,
+    #[serde(default)]
+    pub run: Option<RunStep>,
+}
+
+impl ProcedureStep {
+    /// The step's actions; a valid runbook has exactly one.
+    pub fn actions(&self) -> Vec<StepAction> {
+        let mut v = Vec::new();
+        if let Some(p) = self.switch_pool {
+            v.push(StepAction::SwitchPool(p));
+        }
+        if let Some(f) = &self.set_flag {
+            v.push(StepAction::SetFlag(f.clone()));
+        }
+        if let Some(g) = self.set_weights {
+            v.push(StepAction::SetWeights { green: g });
+        }
+        if let Some(x) = &self.set_image {
+            v.push(StepAction::SetImage(x.clone()));
+        }
+        if let Some(x) = &self.set_env {
+            v.push(StepAction::SetEnv(x.clone()));
+        }
+        if let Some(d) = &self.restart {
+            v.push(StepAction::Restart {
+                deployment: d.clone(),
+            });
+        }
+        if let Some(d) = &self.wait_rollout {
+            v.push(StepAction::WaitRollout {
+                deployment: d.clone(),
+            });
+        }
+        if let Some(r) = &self.run {
+            v.push(StepAction::Run(r.clone()));
+        }
+        v
+    }
+
+    pub fn action(&self) -> StepAction {
+        // validate() guarantees exactly one action; an empty step is a no-op run.
+        self.actions()
+            .into_iter()
+            .next()
+            .unwrap_or(StepAction::Run(RunStep {
+                argv: Vec::new(),
+                env: Default::default(),
+                timeout: default_timeout(),
+                expect_migration_version: None,
+            }))
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SetFlag {
+    pub flag: String,
+    pub value: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SetImage {
+    pub deployment: String,
+    pub container: String,
+    pub image: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SetEnv {
+    pub deployment: String,
+    pub container: String,
+    pub name: String,
+    pub value: String,
+}
+
+/// What a procedure step does. Each maps to one adapter call.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum StepAction {
+    /// Point the load balancer at a pool.
+    SwitchPool(PoolName),
+    /// Write a flag through the flag API.
+    SetFlag(SetFlag),
+    /// Set the load balancer's weights: `green` percent to green, the rest to blue.
+    SetWeights { green: u32 },
+    /// `kubectl set image`.
+    SetImage(SetImage),
+    /// `kubectl set env`.
+    SetEnv(SetEnv),
+    /// `kubectl rollout restart`.
+    Restart { deployment: String },
+    /// `kubectl rollout status`.
+    WaitRollout { deployment: String },
+    /// A shell command, as an argv list.
+    Run(RunStep),
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RunStep {
+    pub argv: Vec<String>,
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
+    #[serde(default = "default_timeout", with = "dur")]
+    pub timeout: Duration,
+    /// The schema version the command leaves behind, checked after it ran.
+    #[serde(default)]
+    pub expect_migration_version: Option<i64>,
+}
+
+fn default_timeout() -> Duration {
+    Duration::from_secs(300)
+}

@@ -1,0 +1,79 @@
+//! Checks of each metric that its type cannot express: thresholds in order and finite, one
+//! source, a read-only SQL check, a simulator signal that exists.
+
+use super::at;
+use crate::runbook::{Diag, Direction, Metric};
+
+/// The checks of one metric.
+pub(super) fn metric(m: &Metric, out: &mut Vec<Diag>) {
+    if let (Some(w), Some(c)) = (&m.warning, &m.critical) {
+        let beyond = match m.direction {
+            Direction::Above => w.value >= c.value,
+            Direction::Below => w.value <= c.value,
+        };
+        if beyond {
+            out.push(
+                Diag::error(
+                    at(w),
+                    format!(
+                        "metric `{}`: warning threshold {} is beyond its critical threshold {}",
+                        m.id.value, w.value, c.value
+                    ),
+                )
+                .hint(match m.direction {
+                    Direction::Above => "for a metric where higher is worse, warning must be below critical",
+                    Direction::Below => "for a metric where lower is worse (direction: below), warning must be above critical",
+                }),
+            );
+        }
+    }
+    for t in [&m.warning, &m.critical].into_iter().flatten() {
+        if !t.value.is_finite() {
+            out.push(Diag::error(
+                at(t),
+                format!("metric `{}`: threshold must be a finite number", m.id.value),
+            ));
+        }
+    }
+    if let Some(sql) = &m.sql {
+        if m.query.is_some() {
+            out.push(
+                Diag::error(
+                    at(sql),
+                    format!("metric `{}` has both `query` and `sql`", m.id.value),
+                )
+                .hint("a metric has one source: PromQL (`query`) or SQL (`sql`)"),
+            );
+        }
+        let head = sql.value.trim_start().to_ascii_lowercase();
+        if !(head.starts_with("select") || head.starts_with("with")) {
+            out.push(
+                Diag::error(
+                    at(sql),
+                    format!(
+                        "metric `{}`: `sql` must be a read-only query (SELECT or WITH)",
+                        m.id.value
+                    ),
+                )
+                .hint("checks only read; it also runs in a read-only transaction"),
+            );
+        }
+    }
+    if let Some(sig) = &m.sim
+        && !crate::sim_signals::SIGNALS.contains(&sig.value.as_str())
+    {
+        out.push(
+            Diag::error(
+                at(sig),
+                format!(
+                    "metric `{}`: unknown simulator signal `{}`",
+                    m.id.value, sig.value
+                ),
+            )
+            .hint(format!(
+                "signals: {}",
+                crate::sim_signals::SIGNALS.join(", ")
+            )),
+        );
+    }
+}

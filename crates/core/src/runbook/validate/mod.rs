@@ -1,0 +1,173 @@
+//! Cross-reference and sanity checks that types alone cannot express.
+//!
+//! Here: the ids of each kind (unique, and the references to them) and the order the checks
+//! run in, which is the order `warroom check` reports them. The checks of each metric, of the
+//! gates (no_override, abort_on, the rollout), of steps and of targets are in their own files.
+
+mod gates;
+mod metrics;
+mod steps;
+mod targets;
+
+use super::*;
+use serde_saphyr::Spanned;
+use std::collections::HashMap;
+use steps::{check_steps, value_fits};
+
+fn at<T>(s: &Spanned<T>) -> (u64, u64) {
+    let l = &s.referenced;
+    (l.line().max(1), l.column().max(1))
+}
+
+struct Ids<'a> {
+    kind: &'static str,
+    seen: HashMap<&'a str, (u64, u64)>,
+}
+
+impl<'a> Ids<'a> {
+    fn new(kind: &'static str) -> Self {
+        Ids {
+            kind,
+            seen: HashMap::new(),
+        }
+    }
+    fn add(&mut self, id: &'a Spanned<String>, out: &mut Vec<Diag>) {
+        let v = id.value.as_str();
+        if v.trim().is_empty() {
+            out.push(Diag::error(at(id), format!("empty {} id", self.kind)));
+            return;
+        }
+        if let Some(first) = self.seen.get(v) {
+            out.push(
+                Diag::error(at(id), format!("duplicate {} id `{v}`", self.kind)).hint(format!(
+                    "the first `{v}` is at line {}; ids must be unique",
+                    first.0
+                )),
+            );
+        } else {
+            self.seen.insert(v, at(id));
+        }
+    }
+    fn check_ref(&self, r: &Spanned<String>, what: &str, out: &mut Vec<Diag>) {
+        if !self.seen.contains_key(r.value.as_str()) {
+            let mut known: Vec<&str> = self.seen.keys().copied().collect();
+            known.sort();
+            out.push(
+                Diag::error(
+                    at(r),
+                    format!("{what} names unknown {} `{}`", self.kind, r.value),
+                )
+                .hint(format!("known {}s: {}", self.kind, known.join(", "))),
+            );
+        }
+    }
+}
+
+pub fn validate(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>) -> Vec<Diag> {
+    let mut out = Vec::new();
+
+    let mut teams = Ids::new("team");
+    for t in &rb.teams {
+        teams.add(&t.id, &mut out);
+    }
+    let mut flags = Ids::new("flag");
+    for f in &rb.flags {
+        flags.add(&f.id, &mut out);
+        if !value_fits(f.kind, &f.initial) {
+            out.push(
+                Diag::error(at(&f.id), format!("flag `{}`: initial value {} does not fit its kind", f.id.value, f.initial))
+                    .hint("a bool flag starts true or false; a percent flag starts at a whole number 0..=100"),
+            );
+        }
+    }
+    let mut metrics = Ids::new("metric");
+    for m in &rb.metrics {
+        metrics.add(&m.id, &mut out);
+        metrics::metric(m, &mut out);
+    }
+    let mut phases = Ids::new("phase");
+    for p in &rb.phases {
+        phases.add(&p.id, &mut out);
+        let mut items = Ids::new("checklist item");
+        for i in &p.checklist {
+            items.add(&i.id, &mut out);
+        }
+        if !teams.seen.is_empty() {
+            teams.check_ref(&p.owner, &format!("phase `{}` owner", p.id.value), &mut out);
+        }
+    }
+    if rb.phases.is_empty() {
+        out.push(
+            Diag::error((1, 1), "the runbook has no phases")
+                .hint("add at least one entry under `phases:`"),
+        );
+    }
+    let mut checklists = Ids::new("checklist");
+    for c in &rb.checklists {
+        checklists.add(&c.id, &mut out);
+        if phases.seen.contains_key(c.id.value.as_str()) {
+            out.push(
+                Diag::error(at(&c.id), format!("checklist id `{}` is also a phase id", c.id.value))
+                    .hint(format!("a phase's own checklist is named by the phase id; give this checklist another id, e.g. `{}-checklist`", c.id.value)),
+            );
+        }
+        let mut items = Ids::new("checklist item");
+        for s in &c.sections {
+            for i in &s.items {
+                items.add(&i.id, &mut out);
+            }
+        }
+    }
+    let mut procedures = Ids::new("procedure");
+    for p in &rb.procedures {
+        procedures.add(&p.id, &mut out);
+        if p.steps.is_empty() {
+            out.push(Diag::error(
+                at(&p.id),
+                format!("procedure `{}` has no steps", p.id.value),
+            ));
+        }
+        check_steps(
+            rb,
+            &format!("procedure `{}`", p.id.value),
+            at(&p.id),
+            &p.steps,
+            &mut out,
+        );
+    }
+    for p in &rb.phases {
+        check_steps(
+            rb,
+            &format!("phase `{}` on_start", p.id.value),
+            at(&p.id),
+            &p.on_start,
+            &mut out,
+        );
+    }
+
+    gates::no_override(rb, &mut out);
+    gates::abort_on(rb, &metrics, &phases, &procedures, &mut out);
+    gates::rollout(rb, &flags, &phases, &metrics, &mut out);
+
+    if let Some(g) = &rb.go_no_go {
+        if !teams.seen.is_empty() {
+            teams.check_ref(&g.by, "go_no_go.by", &mut out);
+        }
+        for r in &g.requires {
+            checklists.check_ref(r, "go_no_go.requires", &mut out);
+        }
+    }
+    for c in &rb.success_criteria {
+        if let Some(m) = &c.metric {
+            metrics.check_ref(m, "success criterion", &mut out);
+        }
+    }
+    for r in &rb.risks {
+        if let Some(p) = &r.procedure {
+            procedures.check_ref(p, &format!("risk `{}`", r.name), &mut out);
+        }
+    }
+    targets::pools(rb, &mut out);
+    targets::targets(rb, env, &mut out);
+    out
+}
