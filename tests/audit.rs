@@ -719,3 +719,36 @@ async fn queued_batches_are_committed_together_and_chain_on() {
         }
     );
 }
+
+/// A log written before the glossary renamed `green_weight` (the share green takes, as the
+/// load balancer reports it) to `green_share` still verifies, folds and exports: the old key is
+/// read as the new one, and its records keep their hashes.
+#[test]
+fn a_log_written_with_the_old_green_weight_key_verifies_and_replays() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("old.audit");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/logs");
+    std::fs::copy(fixture.join("green-weight.audit"), &p).expect("copy");
+    std::fs::copy(
+        fixture.join("green-weight.audit.head"),
+        dir.path().join("old.audit.head"),
+    )
+    .expect("copy head");
+    let records = audit::read_all(&p).expect("read");
+    assert!(
+        records
+            .iter()
+            .any(|r| r.payload.contains("\"green_weight\"")),
+        "the fixture is in the old format"
+    );
+    assert!(matches!(
+        audit::verify_file(&p, None).expect("verify"),
+        Verdict::Ok { .. }
+    ));
+    let rb = seed().runbook;
+    let st = audit::export::fold(&rb, &records).expect("fold");
+    assert_eq!(st.pools.green_share, Some(10));
+    assert_eq!(st.traffic_share(&rb), 10);
+    let md = audit::export::markdown(&rb, &records).expect("export");
+    assert!(md.contains("Rollout reached: 10 %"), "{md}");
+}

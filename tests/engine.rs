@@ -225,7 +225,7 @@ fn systems(blue_healthy: bool) -> Event {
         source: "sim".into(),
         pools: Some(PoolsObs {
             active: Some(PoolName::Blue),
-            green_weight: Some(0),
+            green_share: Some(0),
             blue: servers("blue", blue_healthy),
             green: servers("green", true),
             complete: vec![PoolName::Blue, PoolName::Green],
@@ -743,7 +743,7 @@ fn a_rollout_step_needs_the_previous_step_baked() {
     assert_eq!(h.st.rollout_step, 1);
     assert_eq!(h.st.rollout_step_at, Some(t(M)));
     assert_eq!(h.st.rollout_percent(&h.rb), 10);
-    assert_eq!(h.st.pools.green_weight, Some(10));
+    assert_eq!(h.st.pools.green_share, Some(10));
 
     h.apply(t(6 * M), fresh());
     let a = next_advance(&h.st, &h.rb).unwrap();
@@ -905,7 +905,7 @@ fn rollout_to_100_needs_the_typed_phrase() {
     );
     assert_eq!(h.st.rollout_step, 4);
     assert_eq!(h.st.pools.active, Some(PoolName::Green));
-    assert_eq!(h.st.pools.green_weight, Some(100));
+    assert_eq!(h.st.pools.green_share, Some(100));
     // The rollout is done: advance now completes the phase.
     assert!(matches!(
         next_advance(&h.st, &h.rb),

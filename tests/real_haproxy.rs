@@ -318,7 +318,7 @@ async fn haproxy_a_server_taken_down_is_seen_down() {
     let b = lab.balancer();
     let o = b.read().await;
     let pools = o.pools.expect("pools");
-    assert_eq!(pools.green_weight, Some(0));
+    assert_eq!(pools.green_share, Some(0));
     assert_eq!(pools.active, Some(PoolName::Blue));
     // Stop one green backend: its health check fails and HAProxy marks it down.
     let gone = lab.pools.green.remove(1);

@@ -211,7 +211,7 @@ async fn load_balancer_switches_and_weights_are_read_back() {
     let o = Source::read(&lb).await;
     let pools = o.pools.expect("pools");
     assert_eq!(pools.active, Some(PoolName::Blue));
-    assert_eq!(pools.green_weight, Some(0));
+    assert_eq!(pools.green_share, Some(0));
 
     let (out, back) = lb.set_weights(25).await.expect("sent");
     let out = out.expect("agreed");

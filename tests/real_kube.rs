@@ -984,7 +984,7 @@ async fn pool_health_follows_the_pods_by_watch() {
     .await;
     assert!(green_pods(&o).iter().all(|(_, ok, _)| *ok), "{o:?}");
     let p = o.pools.as_ref().expect("pools");
-    assert!(p.active.is_none() && p.green_weight.is_none());
+    assert!(p.active.is_none() && p.green_share.is_none());
     assert!(p.green.iter().all(|s| s.latency_ms.is_none()));
     // Each pool's own pods: blue's watch lists blue's.
     assert_eq!(p.blue.len(), 1, "{o:?}");

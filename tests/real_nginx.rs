@@ -304,7 +304,7 @@ async fn nginx_refused_config_fails_the_step_and_the_old_split_keeps_serving() {
     assert_share(count_pools(&lab.url(), REQUESTS, None).await, 25);
     let o = b.read().await;
     assert_eq!(
-        o.pools.and_then(|p| p.green_weight),
+        o.pools.and_then(|p| p.green_share),
         Some(25),
         "{:?}",
         o.errors

@@ -52,7 +52,7 @@ pub struct World {
     /// The bool flag that switches the new code path on (from the rollout's requires_flags).
     feature_flag: Option<String>,
     active: PoolName,
-    green_weight: u32,
+    green_share: u32,
     migration: i64,
     baseline: i64,
     dirty: bool,
@@ -88,7 +88,7 @@ impl World {
                 .find(|(_, v)| v.as_bool() == Some(true))
                 .map(|(k, _)| k.clone()),
             active: rb.pools.active,
-            green_weight: match rb.pools.active {
+            green_share: match rb.pools.active {
                 PoolName::Blue => 0,
                 PoolName::Green => 100,
             },
@@ -124,8 +124,8 @@ impl World {
         if let Some(a) = st.pools.active {
             self.active = a;
         }
-        if let Some(g) = st.pools.green_weight {
-            self.green_weight = g;
+        if let Some(g) = st.pools.green_share {
+            self.green_share = g;
         }
         if let Some(v) = st.migration.as_ref().and_then(|m| m.version) {
             self.migration = v;
@@ -156,16 +156,16 @@ impl World {
     }
 
     fn green_down(&self) -> Option<usize> {
-        (self.scenario == Scenario::ServerDown && self.green_weight > 0 && self.green.len() > 1)
+        (self.scenario == Scenario::ServerDown && self.green_share > 0 && self.green.len() > 1)
             .then_some(1)
     }
 
     /// One reading of every signal, the pools, the flags and the database.
     pub fn sample(&mut self, now: Time) -> Observation {
-        let g = self.green_weight as f64 / 100.0;
+        let g = self.green_share as f64 / 100.0;
         let bad_canary =
-            self.scenario == Scenario::BadCanary && self.feature_on() && self.green_weight > 0;
-        let slow_green = self.scenario == Scenario::LatencySpike && self.green_weight > 0;
+            self.scenario == Scenario::BadCanary && self.feature_on() && self.green_share > 0;
+        let slow_green = self.scenario == Scenario::LatencySpike && self.green_share > 0;
         let blue_err = self.around(0.12, 0.3);
         let green_err = self.around(0.10, 0.3)
             + if bad_canary {
@@ -261,7 +261,7 @@ impl World {
             metrics,
             pools: Some(PoolsObs {
                 active: Some(self.active),
-                green_weight: Some(self.green_weight),
+                green_share: Some(self.green_share),
                 blue,
                 green,
                 complete: vec![PoolName::Blue, PoolName::Green],
@@ -296,19 +296,19 @@ impl World {
         match step {
             StepAction::SwitchPool(p) => {
                 self.active = *p;
-                self.green_weight = if *p == PoolName::Green { 100 } else { 0 };
+                self.green_share = if *p == PoolName::Green { 100 } else { 0 };
                 Ok(format!(
                     "lb: active {p}, weights blue {} / green {}",
-                    100 - self.green_weight,
-                    self.green_weight
+                    100 - self.green_share,
+                    self.green_share
                 ))
             }
             StepAction::SetWeights { green } => {
-                self.green_weight = (*green).min(100);
+                self.green_share = (*green).min(100);
                 Ok(format!(
                     "lb: weights blue {} / green {}",
-                    100 - self.green_weight,
-                    self.green_weight
+                    100 - self.green_share,
+                    self.green_share
                 ))
             }
             StepAction::SetFlag(f) => {

@@ -204,7 +204,7 @@ impl Haproxy {
                         PoolName::Blue
                     }
                 }),
-                green_weight: r.share,
+                green_share: r.share,
                 blue,
                 green,
                 complete: vec![PoolName::Blue, PoolName::Green],

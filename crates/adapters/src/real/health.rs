@@ -145,7 +145,7 @@ impl Source for Health {
             source: "health".into(),
             pools: Some(PoolsObs {
                 active: None,
-                green_weight: None,
+                green_share: None,
                 blue,
                 green,
                 complete: Vec::new(),
@@ -165,7 +165,7 @@ impl Source for Health {
             source: "health".into(),
             pools: Some(PoolsObs {
                 active: None,
-                green_weight: None,
+                green_share: None,
                 blue: down(&self.blue),
                 green: down(&self.green),
                 complete: Vec::new(),

@@ -54,7 +54,7 @@ pub fn observation(s: &LbStatus) -> Observation {
         source: "lb".into(),
         pools: Some(PoolsObs {
             active: Some(s.active),
-            green_weight: Some(s.green_percent()),
+            green_share: Some(s.green_percent()),
             blue: Vec::new(),
             green: Vec::new(),
             complete: Vec::new(),

@@ -303,7 +303,7 @@ impl Source for Nginx {
                 } else {
                     PoolName::Blue
                 }),
-                green_weight: Some(split.green),
+                green_share: Some(split.green),
                 blue: Vec::new(),
                 green: Vec::new(),
                 complete: Vec::new(),

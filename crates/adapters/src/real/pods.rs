@@ -290,7 +290,7 @@ pub async fn watch(
             source: SOURCE.into(),
             pools: Some(PoolsObs {
                 active: None,
-                green_weight: None,
+                green_share: None,
                 blue: state[0].servers(),
                 green: state[1].servers(),
                 // A synced watch's list is whole: no pods means no servers.
@@ -341,7 +341,7 @@ pub async fn read_once(kube: &Kube, pools: &[PodPool], limit: Duration) -> Obser
         source: SOURCE.into(),
         pools: Some(PoolsObs {
             active: None,
-            green_weight: None,
+            green_share: None,
             blue,
             green,
             complete: complete_lists,

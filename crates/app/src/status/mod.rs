@@ -177,7 +177,7 @@ mod tests {
             source: "lb".into(),
             pools: Some(PoolsObs {
                 active: Some(active),
-                green_weight: Some(green),
+                green_share: Some(green),
                 ..Default::default()
             }),
             ..Default::default()
@@ -215,7 +215,7 @@ mod tests {
                 source: "health".into(),
                 pools: Some(PoolsObs {
                     active: None,
-                    green_weight: None,
+                    green_share: None,
                     blue: vec![server("10.0.0.1:80")],
                     green: vec![server("10.0.0.2:80")],
                     complete: Vec::new(),
@@ -329,7 +329,7 @@ mod tests {
             source: "health".into(),
             pools: Some(PoolsObs {
                 active: None,
-                green_weight: None,
+                green_share: None,
                 blue: vec![],
                 green: vec![ServerObs {
                     address: "10.0.0.2:80".into(),

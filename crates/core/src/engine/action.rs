@@ -123,7 +123,10 @@ pub struct PlannedStep {
 pub struct Evidence {
     pub rollout_percent: u32,
     pub active_pool: Option<PoolName>,
-    pub green_weight: Option<u32>,
+    /// The share of traffic green takes, as the load balancer reports it (`green_weight` in
+    /// logs written before the glossary named it).
+    #[serde(alias = "green_weight")]
+    pub green_share: Option<u32>,
     pub flags: BTreeMap<String, serde_json::Value>,
     /// Healthy servers of each pool, as `healthy/total`.
     pub pools: BTreeMap<String, String>,

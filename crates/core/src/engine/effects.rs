@@ -88,12 +88,12 @@ pub(super) fn believe(st: &mut State, effect: &StepAction) {
         }
         StepAction::SwitchPool(p) => {
             st.pools.active = Some(*p);
-            st.pools.green_weight = Some(match p {
+            st.pools.green_share = Some(match p {
                 crate::runbook::PoolName::Green => 100,
                 crate::runbook::PoolName::Blue => 0,
             });
         }
-        StepAction::SetWeights { green } => st.pools.green_weight = Some(*green),
+        StepAction::SetWeights { green } => st.pools.green_share = Some(*green),
         // A migration step succeeds only at its expected version.
         StepAction::Run(r) => {
             if let Some(v) = r.expect_migration_version {

@@ -57,7 +57,10 @@ pub struct SourceError {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct PoolsObs {
     pub active: Option<PoolName>,
-    pub green_weight: Option<u32>,
+    /// The share of traffic green takes, as the load balancer reports it (`green_weight` in
+    /// logs written before the glossary named it).
+    #[serde(alias = "green_weight")]
+    pub green_share: Option<u32>,
     #[serde(default)]
     pub blue: Vec<ServerObs>,
     #[serde(default)]

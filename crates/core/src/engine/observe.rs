@@ -60,8 +60,8 @@ pub(super) fn observe(st: &mut State, rb: &Runbook, at: Time, o: &Observation) {
         if p.active.is_some() {
             st.pools.active = p.active;
         }
-        if p.green_weight.is_some() {
-            st.pools.green_weight = p.green_weight;
+        if p.green_share.is_some() {
+            st.pools.green_share = p.green_share;
         }
         if p.complete.contains(&PoolName::Blue) || !p.blue.is_empty() {
             st.pools.blue = conv(&p.blue);

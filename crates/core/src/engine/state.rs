@@ -83,7 +83,7 @@ pub struct ServerState {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PoolsState {
     pub active: Option<PoolName>,
-    pub green_weight: Option<u32>,
+    pub green_share: Option<u32>,
     pub blue: Vec<ServerState>,
     pub green: Vec<ServerState>,
     pub observed_at: Option<Time>,
@@ -102,7 +102,7 @@ impl PoolsState {
     }
     /// The share of traffic (percent) that the pool takes.
     pub fn traffic(&self, p: PoolName) -> Option<u32> {
-        let g = self.green_weight?;
+        let g = self.green_share?;
         Some(match p {
             PoolName::Green => g,
             PoolName::Blue => 100 - g.min(100),

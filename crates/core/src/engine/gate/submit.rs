@@ -14,7 +14,7 @@ pub fn evidence(st: &State, rb: &Runbook) -> Evidence {
     Evidence {
         rollout_percent: st.traffic_share(rb),
         active_pool: st.pools.active,
-        green_weight: st.pools.green_weight,
+        green_share: st.pools.green_share,
         flags: st.flags.clone(),
         pools: [PoolName::Blue, PoolName::Green]
             .into_iter()
