@@ -4,7 +4,7 @@
 use ratatui::style::{Color, Style};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use warroom::ui::theme::{self, BUILTIN, NAMES, Theme};
+use warroom::ui::theme::{self, BUILTIN, StyleName, Theme};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -86,15 +86,15 @@ fn every_theme_file_parses_and_is_built_in() {
 #[test]
 fn every_shipped_theme_styles_the_meaningful_names() {
     for (origin, t) in shipped() {
-        let text = t.get("text");
+        let text = t.get(StyleName::Text);
         assert!(text.fg.is_some(), "{origin}: text has a colour");
         for n in [
-            "metric.ok",
-            "metric.warning",
-            "metric.critical",
-            "alert.critical",
-            "gate.pass",
-            "gate.blocked",
+            StyleName::MetricOk,
+            StyleName::MetricWarning,
+            StyleName::MetricCritical,
+            StyleName::AlertCritical,
+            StyleName::GatePass,
+            StyleName::GateBlocked,
         ] {
             assert_ne!(t.get(n), text, "{origin}: {n} looks like plain text");
         }
@@ -180,6 +180,7 @@ fn bad_colour_names_the_file_and_the_colour() {
             e.contains(&format!("`{colour}` is not a colour or a palette name")),
             "{e}"
         );
+        assert!(e.contains("style `text` fg"), "names the key: {e}");
     }
     // A palette entry that is no colour, used by a style.
     let (p, r) = load_file(
@@ -190,6 +191,7 @@ fn bad_colour_names_the_file_and_the_colour() {
     let e = r.expect_err("bad palette colour");
     assert!(e.starts_with(&format!("{p}: ")), "{e}");
     assert!(e.contains("`blood`"), "{e}");
+    assert!(e.contains("style `text` fg") && e.contains("`crit`"), "{e}");
 }
 
 #[test]
@@ -221,9 +223,12 @@ fn a_theme_inheriting_a_builtin_takes_its_styles() {
     );
     let t = r.expect("inherits default");
     let base = Theme::load("default").unwrap();
-    assert_eq!(t.get("metric.ok"), base.get("metric.ok"));
+    assert_eq!(t.get(StyleName::MetricOk), base.get(StyleName::MetricOk));
     // The parent's styles resolve against the child's palette.
-    assert_eq!(t.get("metric.critical").fg, Some(Color::Rgb(0xff, 0, 0)));
+    assert_eq!(
+        t.get(StyleName::MetricCritical).fg,
+        Some(Color::Rgb(0xff, 0, 0))
+    );
 }
 
 #[test]
@@ -235,18 +240,17 @@ fn a_missing_style_falls_back_to_text() {
         "name = \"sparse\"\n[styles]\ntext = { fg = \"#102030\", bg = \"#000000\" }\n\"metric.critical\" = { fg = \"red\", bold = true }\n",
     );
     let t = r.expect("a sparse theme is valid");
-    let text = t.get("text");
+    let text = t.get(StyleName::Text);
     assert_eq!(text.fg, Some(Color::Rgb(0x10, 0x20, 0x30)));
-    for n in NAMES {
-        if *n != "text" && *n != "metric.critical" {
+    for &n in StyleName::ALL {
+        if n != StyleName::Text && n != StyleName::MetricCritical {
             assert_eq!(t.get(n), text, "{n} falls back to text");
         }
     }
-    assert_ne!(t.get("metric.critical"), text);
-    assert_eq!(t.get("no.such.name"), text);
+    assert_ne!(t.get(StyleName::MetricCritical), text);
     // A theme with no styles at all gives the terminal's default.
     let (_, r) = load_file(&d, "bare.toml", "name = \"bare\"\n");
-    assert_eq!(r.expect("bare").get("metric.ok"), Style::default());
+    assert_eq!(r.expect("bare").get(StyleName::MetricOk), Style::default());
 }
 
 /// The colour that carries a style's meaning: its background when it has one (a banner), else
@@ -275,10 +279,10 @@ fn greenish(c: Color) -> bool {
 fn critical_is_never_green_and_ok_is_never_red() {
     for (origin, t) in shipped() {
         for n in [
-            "metric.critical",
-            "alert.critical",
-            "gate.blocked",
-            "pool.down",
+            StyleName::MetricCritical,
+            StyleName::AlertCritical,
+            StyleName::GateBlocked,
+            StyleName::PoolDown,
         ] {
             let s = t.get(n);
             let c = signal(s).unwrap_or_else(|| panic!("{origin}: {n} has no colour"));
@@ -292,7 +296,7 @@ fn critical_is_never_green_and_ok_is_never_red() {
                 }
             }
         }
-        for n in ["metric.ok", "gate.pass"] {
+        for n in [StyleName::MetricOk, StyleName::GatePass] {
             let s = t.get(n);
             for c in [s.fg, s.bg].into_iter().flatten() {
                 assert!(!reddish(c), "{origin}: {n} is red-ish {c:?}");
@@ -332,7 +336,7 @@ fn inheriting_a_theme_that_inherits_keeps_the_whole_chain() {
     let (_, r) = load_file(&d, "mine.toml", "name = \"mine\"\ninherits = \"light\"\n");
     let t = r.expect("inherits light");
     let light = Theme::load("light").unwrap();
-    for n in NAMES {
+    for &n in StyleName::ALL {
         assert_eq!(t.get(n), light.get(n), "{n} as in light");
     }
 }

@@ -1,10 +1,15 @@
 //! Themes: TOML files of semantic style names (`phase.active`, `gate.blocked`, …) over a
 //! palette. A theme may inherit another; a missing name falls back to `text`.
+//!
+//! The screen asks for a style by [`StyleName`], so a misspelt name is a compile error; a
+//! theme file names them by their keys (`metric.ok`), and an unknown key there is an error
+//! naming the file.
 
 use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
+use strum::{EnumCount, EnumString, IntoStaticStr, VariantArray};
 
 /// The themes shipped inside the binary (the files in themes/).
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -16,44 +21,103 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
 ];
 
-/// Every style name the screen uses. A theme file naming anything else is an error.
-pub const NAMES: &[&str] = &[
-    "text",
-    "muted",
-    "title",
-    "border",
-    "border.focus",
-    "selected",
-    "key",
-    "status",
-    "replay",
-    "phase.pending",
-    "phase.active",
-    "phase.done",
-    "phase.overrun",
-    "metric.ok",
-    "metric.warning",
-    "metric.critical",
-    "metric.stale",
-    "gate.pass",
-    "gate.blocked",
-    "gate.confirm",
-    "pool.blue",
-    "pool.green",
-    "pool.active",
-    "pool.healthy",
-    "pool.down",
-    "flag.on",
-    "flag.off",
-    "alert.none",
-    "alert.warning",
-    "alert.critical",
-    "action.running",
-    "action.failed",
-    "dialog",
-    "dialog.title",
-    "input",
-];
+/// Every style the screen uses, by the key a theme file gives it (`metric.ok`). A theme file
+/// naming anything else is an error; the order is the one the error lists them in.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::Display,
+    EnumString,
+    IntoStaticStr,
+    VariantArray,
+    EnumCount,
+)]
+pub enum StyleName {
+    #[strum(serialize = "text")]
+    Text,
+    #[strum(serialize = "muted")]
+    Muted,
+    #[strum(serialize = "title")]
+    Title,
+    #[strum(serialize = "border")]
+    Border,
+    #[strum(serialize = "border.focus")]
+    BorderFocus,
+    #[strum(serialize = "selected")]
+    Selected,
+    #[strum(serialize = "key")]
+    Key,
+    #[strum(serialize = "status")]
+    Status,
+    #[strum(serialize = "replay")]
+    Replay,
+    #[strum(serialize = "phase.pending")]
+    PhasePending,
+    #[strum(serialize = "phase.active")]
+    PhaseActive,
+    #[strum(serialize = "phase.done")]
+    PhaseDone,
+    #[strum(serialize = "phase.overrun")]
+    PhaseOverrun,
+    #[strum(serialize = "metric.ok")]
+    MetricOk,
+    #[strum(serialize = "metric.warning")]
+    MetricWarning,
+    #[strum(serialize = "metric.critical")]
+    MetricCritical,
+    #[strum(serialize = "metric.stale")]
+    MetricStale,
+    #[strum(serialize = "gate.pass")]
+    GatePass,
+    #[strum(serialize = "gate.blocked")]
+    GateBlocked,
+    #[strum(serialize = "gate.confirm")]
+    GateConfirm,
+    #[strum(serialize = "pool.blue")]
+    PoolBlue,
+    #[strum(serialize = "pool.green")]
+    PoolGreen,
+    #[strum(serialize = "pool.active")]
+    PoolActive,
+    #[strum(serialize = "pool.healthy")]
+    PoolHealthy,
+    #[strum(serialize = "pool.down")]
+    PoolDown,
+    #[strum(serialize = "flag.on")]
+    FlagOn,
+    #[strum(serialize = "flag.off")]
+    FlagOff,
+    #[strum(serialize = "alert.none")]
+    AlertNone,
+    #[strum(serialize = "alert.warning")]
+    AlertWarning,
+    #[strum(serialize = "alert.critical")]
+    AlertCritical,
+    #[strum(serialize = "action.running")]
+    ActionRunning,
+    #[strum(serialize = "action.failed")]
+    ActionFailed,
+    #[strum(serialize = "dialog")]
+    Dialog,
+    #[strum(serialize = "dialog.title")]
+    DialogTitle,
+    #[strum(serialize = "input")]
+    Input,
+}
+
+impl StyleName {
+    /// Every style name, in the order a theme file's error lists them.
+    pub const ALL: &'static [StyleName] = StyleName::VARIANTS;
+
+    /// The key a theme file gives this style (`metric.ok`).
+    pub fn key(self) -> &'static str {
+        self.into()
+    }
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -91,16 +155,29 @@ pub struct Theme {
     pub name: String,
     pub description: String,
     pub background: Color,
-    styles: HashMap<&'static str, Style>,
+    /// Indexed by `StyleName as usize`; `None` where the theme does not style the name.
+    styles: [Option<Style>; StyleName::COUNT],
 }
 
 impl Theme {
-    /// The style for a semantic name; unknown names fall back to `text`.
-    pub fn get(&self, name: &str) -> Style {
-        self.styles
-            .get(name)
-            .or_else(|| self.styles.get("text"))
-            .copied()
+    /// The style for a semantic name; a name the theme does not style falls back to `text`.
+    ///
+    /// ```
+    /// use warroom_ui::theme::{StyleName, Theme};
+    /// let th = Theme::load("default").expect("built in");
+    /// assert_ne!(th.get(StyleName::MetricCritical), th.get(StyleName::Text));
+    /// ```
+    ///
+    /// A name is a `StyleName`, so a misspelt one does not compile (it cannot fall back):
+    ///
+    /// ```compile_fail
+    /// use warroom_ui::theme::{StyleName, Theme};
+    /// let th = Theme::load("default").expect("built in");
+    /// th.get(StyleName::MetricCritcal);
+    /// ```
+    pub fn get(&self, name: StyleName) -> Style {
+        self.styles[name as usize]
+            .or(self.styles[StyleName::Text as usize])
             .unwrap_or_default()
     }
 
@@ -148,29 +225,30 @@ fn parse_depth(text: &str, origin: &str, depth: usize) -> Result<Theme, String> 
     };
     palette.extend(f.palette);
     for (k, v) in f.styles {
-        if !NAMES.contains(&k.as_str()) {
+        if k.parse::<StyleName>().is_err() {
             return Err(format!(
                 "{origin}: unknown style name `{k}`; known names: {}",
-                NAMES.join(", ")
+                StyleName::ALL
+                    .iter()
+                    .map(|n| n.key())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         specs.insert(k, v);
     }
-    let color = |s: &str| -> Result<Color, String> {
-        let s = palette.get(s).map(|x| x.as_str()).unwrap_or(s);
-        parse_color(s).ok_or_else(|| format!("{origin}: `{s}` is not a colour or a palette name (use #rrggbb, a palette key, or a name like red)"))
-    };
-    let mut styles = HashMap::new();
-    for name in NAMES {
-        let Some(spec) = specs.get(*name) else {
+    let colour = |place: &str, c: &str| colour(&palette, origin, place, c);
+    let mut styles = [None; StyleName::COUNT];
+    for &name in StyleName::ALL {
+        let Some(spec) = specs.get(name.key()) else {
             continue;
         };
         let mut st = Style::default();
         if let Some(c) = &spec.fg {
-            st = st.fg(color(c)?);
+            st = st.fg(colour(&format!("style `{name}` fg"), c)?);
         }
         if let Some(c) = &spec.bg {
-            st = st.bg(color(c)?);
+            st = st.bg(colour(&format!("style `{name}` bg"), c)?);
         }
         for (on, m) in [
             (spec.bold, Modifier::BOLD),
@@ -182,10 +260,10 @@ fn parse_depth(text: &str, origin: &str, depth: usize) -> Result<Theme, String> 
                 st = st.add_modifier(m);
             }
         }
-        styles.insert(*name, st);
+        styles[name as usize] = Some(st);
     }
     let background = match palette.get("bg") {
-        Some(b) => color(b)?,
+        Some(b) => colour("palette `bg`", b)?,
         None => Color::Reset,
     };
     Ok(Theme {
@@ -194,6 +272,25 @@ fn parse_depth(text: &str, origin: &str, depth: usize) -> Result<Theme, String> 
         background,
         styles,
     })
+}
+
+/// The colour `c` names at `place` (`style `text` fg`): a palette key, `#rrggbb` or a colour
+/// name (ratatui's `Color::from_str`). The error names the file, the place and the fix.
+fn colour(palette: &Palette, origin: &str, place: &str, c: &str) -> Result<Color, String> {
+    match palette.get(c) {
+        Some(v) => v.parse::<Color>().map_err(|_| {
+            format!(
+                "{origin}: {place} is palette colour `{c}` = `{v}`, which is not a colour \
+                 (give `{c}` a #rrggbb or a name like red)"
+            )
+        }),
+        None => c.parse::<Color>().map_err(|_| {
+            format!(
+                "{origin}: {place}: `{c}` is not a colour or a palette name \
+                 (use #rrggbb, a palette key, or a name like red)"
+            )
+        }),
+    }
 }
 
 type Palette = BTreeMap<String, String>;
@@ -225,15 +322,4 @@ fn resolved(text: &str, origin: &str, depth: usize) -> Result<(Palette, Specs), 
     palette.extend(f.palette);
     specs.extend(f.styles);
     Ok((palette, specs))
-}
-
-fn parse_color(s: &str) -> Option<Color> {
-    if let Some(hex) = s.strip_prefix('#') {
-        if hex.len() != 6 {
-            return None;
-        }
-        let v = u32::from_str_radix(hex, 16).ok()?;
-        return Some(Color::Rgb((v >> 16) as u8, (v >> 8) as u8, v as u8));
-    }
-    s.parse::<Color>().ok()
 }

@@ -37,7 +37,7 @@ pub fn render(f: &mut Frame, rb: &Runbook, st: &State, ui: &Ui, th: &Theme, ch: 
         Block::default().style(
             Style::default()
                 .bg(th.background)
-                .fg(th.get("text").fg.unwrap_or_default()),
+                .fg(th.get(StyleName::Text).fg.unwrap_or_default()),
         ),
         area,
     );
@@ -114,14 +114,18 @@ pub(crate) fn block<'a>(title: &'a str, focused: bool, th: &Theme) -> Block<'a> 
         } else {
             BorderType::Plain
         })
-        .border_style(th.get(if focused { "border.focus" } else { "border" }))
-        .title(Span::styled(format!(" {title} "), th.get("title")))
+        .border_style(th.get(if focused {
+            StyleName::BorderFocus
+        } else {
+            StyleName::Border
+        }))
+        .title(Span::styled(format!(" {title} "), th.get(StyleName::Title)))
 }
 
-pub(crate) fn pool_style(p: PoolName) -> &'static str {
+pub(crate) fn pool_style(p: PoolName) -> StyleName {
     match p {
-        PoolName::Blue => "pool.blue",
-        PoolName::Green => "pool.green",
+        PoolName::Blue => StyleName::PoolBlue,
+        PoolName::Green => StyleName::PoolGreen,
     }
 }
 

@@ -8,7 +8,7 @@ pub(crate) use crate::engine::{self, Level, MetricLevel, PhaseStatus, State, Ver
 pub(crate) use crate::keymap::{self, Mode};
 pub(crate) use crate::runbook::{Direction, PoolName, Runbook, fmt_duration};
 pub(crate) use crate::text::clean;
-pub(crate) use crate::theme::Theme;
+pub(crate) use crate::theme::{StyleName, Theme};
 pub(crate) use ratatui::Frame;
 pub(crate) use ratatui::layout::{Constraint, Flex, Layout, Rect};
 pub(crate) use ratatui::style::{Modifier, Style};
