@@ -38,7 +38,10 @@ pub(crate) fn help(f: &mut Frame, area: Rect, mode: Mode, th: &Theme) {
         "Press ? or Esc to close.",
         th.get(StyleName::Muted),
     )));
-    let r = centered(area, 84, lines.len() as u16 + 2);
+    let r = area.centered(
+        Constraint::Length(84),
+        Constraint::Length(lines.len() as u16 + 2),
+    );
     f.render_widget(Clear, r);
     let title = if mode == Mode::Replay {
         "Keys — replay"

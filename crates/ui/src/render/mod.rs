@@ -192,12 +192,18 @@ pub(crate) fn wrapped_height(lines: &[Line], width: u16) -> u16 {
         .sum()
 }
 
-pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let [r] = Layout::horizontal([Constraint::Length(w.min(area.width))])
-        .flex(Flex::Center)
-        .areas(area);
-    let [r] = Layout::vertical([Constraint::Length(h.min(area.height))])
-        .flex(Flex::Center)
-        .areas(r);
-    r
+#[cfg(test)]
+mod tests {
+    use ratatui::layout::{Constraint, Rect};
+
+    /// Dialogs are placed with `Rect::centered`; one larger than the screen takes the screen
+    /// and no more.
+    #[test]
+    fn a_dialog_larger_than_the_screen_stays_on_it() {
+        let screen = Rect::new(0, 0, 80, 24);
+        let big = screen.centered(Constraint::Length(84), Constraint::Length(30));
+        assert_eq!(big, screen);
+        let quit = screen.centered(Constraint::Length(60), Constraint::Length(5));
+        assert_eq!(quit, Rect::new(10, 10, 60, 5));
+    }
 }

@@ -35,7 +35,7 @@ pub(crate) fn draw(f: &mut Frame, area: Rect, st: &State, d: &Dialog, th: &Theme
         )));
     }
     let h = wrapped_height(&lines, w.min(90).saturating_sub(2)) + 2;
-    let r = centered(area, w.min(90), h);
+    let r = area.centered(Constraint::Length(w.min(90)), Constraint::Length(h));
     f.render_widget(Clear, r);
     f.render_widget(
         Paragraph::new(lines)

@@ -10,7 +10,10 @@ pub(crate) fn draw(f: &mut Frame, area: Rect, d: &Dialog, th: &Theme) {
     let Dialog::Choose { title, items, sel } = d else {
         return;
     };
-    let r = centered(area, w.min(80), items.len() as u16 + 4);
+    let r = area.centered(
+        Constraint::Length(w.min(80)),
+        Constraint::Length(items.len() as u16 + 4),
+    );
     f.render_widget(Clear, r);
     let mut lines: Vec<Line> = items
         .iter()

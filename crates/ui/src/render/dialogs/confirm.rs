@@ -210,7 +210,7 @@ pub(crate) fn draw(
     body.extend(checks);
     let want = body_h(&body, &[]) as u16 + tail_h + 2;
     let h = want.min(area.height);
-    let r = centered(area, w, h);
+    let r = area.centered(Constraint::Length(w), Constraint::Length(h));
     f.render_widget(Clear, r);
     let title = format!(
         "{} — {}",

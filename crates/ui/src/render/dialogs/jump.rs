@@ -7,7 +7,7 @@ pub(crate) fn draw(f: &mut Frame, area: Rect, d: &Dialog, th: &Theme) {
     let Dialog::Jump { typed, error } = d else {
         return;
     };
-    let r = centered(area, 50, 5);
+    let r = area.centered(Constraint::Length(50), Constraint::Length(5));
     f.render_widget(Clear, r);
     let mut lines = vec![Line::from(vec![
         Span::raw("time (HH:MM[:SS]): "),

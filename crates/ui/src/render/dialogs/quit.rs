@@ -4,7 +4,7 @@ use crate::render::prelude::*;
 
 pub(crate) fn draw(f: &mut Frame, area: Rect, th: &Theme) {
     let dstyle = th.get(StyleName::Dialog);
-    let r = centered(area, 60, 5);
+    let r = area.centered(Constraint::Length(60), Constraint::Length(5));
     f.render_widget(Clear, r);
     let p = Paragraph::new(vec![
         Line::from("An action is still running. Quit anyway?"),
