@@ -6,7 +6,7 @@ pub(crate) fn help(f: &mut Frame, area: Rect, mode: Mode, th: &Theme) {
     let mut lines = Vec::new();
     for b in keymap::help_lines(mode) {
         lines.push(Line::from(vec![
-            Span::styled(format!("{:>10}  ", b.label), th.get(StyleName::Key)),
+            Span::styled(format!("{}  ", right(b.label, 10)), th.get(StyleName::Key)),
             Span::styled(b.help, th.get(StyleName::Text)),
         ]));
     }
@@ -24,7 +24,7 @@ pub(crate) fn help(f: &mut Frame, area: Rect, mode: Mode, th: &Theme) {
             ("Esc", "close a dialog: nothing is done"),
         ] {
             lines.push(Line::from(vec![
-                Span::styled(format!("{k:>10}  "), th.get(StyleName::Key)),
+                Span::styled(format!("{}  ", right(k, 10)), th.get(StyleName::Key)),
                 Span::styled(what, th.get(StyleName::Text)),
             ]));
         }

@@ -14,3 +14,4 @@ pub(crate) use ratatui::layout::{Constraint, Layout, Rect};
 pub(crate) use ratatui::style::{Modifier, Style};
 pub(crate) use ratatui::text::{Line, Span};
 pub(crate) use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
+pub(crate) use unicode_width::UnicodeWidthStr;

@@ -64,13 +64,7 @@ pub(crate) fn draw(
         "Gate checks",
         th.get(StyleName::DialogTitle),
     )));
-    let name_w = p
-        .checks
-        .iter()
-        .map(|c| c.name.chars().count())
-        .max()
-        .unwrap_or(0)
-        + 2;
+    let name_w = p.checks.iter().map(|c| c.name.width()).max().unwrap_or(0) + 2;
     let check_line = |c: &crate::engine::Check| {
         Line::from(vec![
             Span::styled(
@@ -81,7 +75,7 @@ pub(crate) fn draw(
                     StyleName::GateBlocked
                 }),
             ),
-            Span::styled(format!("{:<name_w$}", c.name), th.get(StyleName::Text)),
+            Span::styled(fit(&c.name, name_w), th.get(StyleName::Text)),
             Span::styled(clean(&c.evidence).into_owned(), th.get(StyleName::Muted)),
         ])
     };

@@ -36,8 +36,7 @@ pub(crate) fn checklist_pane(
         let who = tick
             .map(|t| format!(" {} {}", t.by, t.at.format("%H:%M")))
             .unwrap_or_default();
-        let room = w.saturating_sub(4 + who.chars().count());
-        let text: String = text.chars().take(room).collect();
+        let room = w.saturating_sub(4 + who.width());
         let mut style = th.get(if tick.is_some() {
             StyleName::PhaseDone
         } else {
@@ -46,10 +45,9 @@ pub(crate) fn checklist_pane(
         if focused && n == sel {
             style = style.patch(th.get(StyleName::Selected));
         }
-        let pad = room.saturating_sub(text.chars().count());
         lines.push(Line::from(vec![
             Span::styled(if tick.is_some() { "[x] " } else { "[ ] " }, style),
-            Span::styled(format!("{text}{}", " ".repeat(pad)), style),
+            Span::styled(fit(text, room), style),
             Span::styled(who, th.get(StyleName::Muted)),
         ]));
     }

@@ -24,14 +24,8 @@ pub(crate) fn flags_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui
                 if i == ui.flag_sel { "▸ " } else { "  " },
                 th.get(StyleName::Key),
             ),
-            Span::styled(
-                format!(
-                    "{:<name_w$}",
-                    fl.id.value.chars().take(name_w).collect::<String>()
-                ),
-                name_style,
-            ),
-            Span::styled(format!("{text:>5}"), th.get(style)),
+            Span::styled(fit(&fl.id.value, name_w), name_style),
+            Span::styled(right(&text, 5), th.get(style)),
         ]));
     }
     if let Some(m) = &st.migration {

@@ -49,7 +49,7 @@ pub(crate) fn title_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th:
         }
         None => ("Not started".to_string(), "Not started".to_string()),
     };
-    let phase_w = phase.chars().count() + 3;
+    let phase_w = phase.width() + 3;
     let mut middle = Vec::new();
     if room >= phase_w + 12 {
         // The plan's name, shortened to what is left after the phase.
@@ -63,7 +63,7 @@ pub(crate) fn title_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th:
     } else if room >= phase_w {
         middle.push(sep());
         middle.push(Span::styled(phase, th.get(StyleName::PhaseActive)));
-    } else if room >= phase_short.chars().count() + 3 {
+    } else if room >= phase_short.width() + 3 {
         middle.push(sep());
         middle.push(Span::styled(phase_short, th.get(StyleName::PhaseActive)));
     }

@@ -70,11 +70,10 @@ pub(crate) fn metrics_pane(
             .map(|s| s.history.iter().copied().collect())
             .unwrap_or_default();
         let spark = sparkline(&hist, spark_w, m.critical.as_ref().map(|c| c.value));
-        let name: String = m.name.chars().take(name_w).collect();
         shown.push(Row {
             head: Line::from(vec![
-                Span::styled(format!("{name:<name_w$}"), th.get(StyleName::Text)),
-                Span::styled(format!("{value:>12} "), style),
+                Span::styled(fit(&m.name, name_w), th.get(StyleName::Text)),
+                Span::styled(format!("{} ", right(&value, 12)), style),
                 Span::styled(format!("{thr:<17} "), th.get(StyleName::Muted)),
             ]),
             spark,

@@ -29,10 +29,9 @@ pub(crate) fn phase_pane(
         } else {
             (area.width as usize).saturating_sub(28).clamp(8, 36)
         };
-        let name: String = p.name.chars().take(name_w).collect();
         lines.push(Line::from(vec![
             Span::styled(format!("{mark} {} ", i + 1), th.get(style)),
-            Span::styled(format!("{name:<name_w$}"), th.get(style)),
+            Span::styled(fit(&p.name, name_w), th.get(style)),
             Span::styled(
                 format!(" D{:<2} {:>3} ", p.day, fmt_duration(p.duration)),
                 th.get(StyleName::Muted),

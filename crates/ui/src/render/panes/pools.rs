@@ -57,10 +57,7 @@ pub(crate) fn pools_pane(
                     }),
                 ),
                 Span::styled(
-                    format!(
-                        "{:<addr_w$} ",
-                        clean(&s.address).chars().take(addr_w).collect::<String>()
-                    ),
+                    format!("{} ", fit(&clean(&s.address), addr_w)),
                     th.get(StyleName::Text),
                 ),
                 Span::styled(

@@ -63,7 +63,7 @@ pub(crate) fn hint_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: 
     }
     // The keys, as many as fit; help and quit always stay (they come last in the table).
     let hints: Vec<_> = keymap::bindings(ui.mode).filter(|b| b.hint).collect();
-    let width = |b: &keymap::Binding| b.label.chars().count() + b.short().chars().count() + 3;
+    let width = |b: &keymap::Binding| b.label.width() + b.short().width() + 3;
     let keep = hints
         .iter()
         .filter(|b| matches!(b.cmd, keymap::Cmd::Help | keymap::Cmd::Quit))
