@@ -4,7 +4,7 @@
 use ratatui::style::{Color, Style};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use warroom::ui::theme::{self, BUILTIN, StyleName, Theme};
+use warroom::ui::theme::{self, BUILTIN, StyleName, Theme, ThemeError};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -37,12 +37,12 @@ fn shipped() -> Vec<(String, Theme)> {
     v
 }
 
-/// A theme file written to a temp dir, loaded by path.
+/// A theme file written to a temp dir, loaded by path; the error as the operator reads it.
 fn load_file(dir: &tempfile::TempDir, name: &str, text: &str) -> (String, Result<Theme, String>) {
     let p = dir.path().join(name);
     std::fs::write(&p, text).expect("write theme");
     let s = p.display().to_string();
-    let r = Theme::load(&s);
+    let r = Theme::load(&s).map_err(|e| e.to_string());
     (s, r)
 }
 
@@ -103,7 +103,9 @@ fn every_shipped_theme_styles_the_meaningful_names() {
 
 #[test]
 fn unknown_theme_name_lists_the_builtins() {
-    let e = Theme::load("no-such").expect_err("no-such is not a theme");
+    let e = Theme::load("no-such")
+        .expect_err("no-such is not a theme")
+        .to_string();
     assert!(e.contains("no theme `no-such`"), "{e}");
     for (n, _) in BUILTIN {
         assert!(e.contains(n), "{e} should list {n}");
@@ -116,6 +118,8 @@ fn missing_theme_file_names_the_file() {
     let d = tmp();
     let p = d.path().join("gone.toml").display().to_string();
     let e = Theme::load(&p).expect_err("a missing file");
+    assert!(matches!(e, ThemeError::Unreadable { .. }), "{e:?}");
+    let e = e.to_string();
     assert!(e.starts_with(&p), "{e}");
     assert!(e.contains("cannot read theme"), "{e}");
 }
@@ -159,6 +163,12 @@ fn unknown_style_name_lists_the_known_ones() {
         "{e}"
     );
     assert!(e.contains("metric.critical"), "lists the known names: {e}");
+    // Told apart by its kind, not by its words.
+    let r = theme::parse("name = \"x\"\n[styles]\n\"metric.critcal\" = {}\n", "x");
+    assert!(
+        matches!(&r, Err(ThemeError::UnknownStyleName { key, .. }) if key == "metric.critcal"),
+        "{r:?}"
+    );
 }
 
 #[test]

@@ -119,6 +119,68 @@ impl StyleName {
     }
 }
 
+/// Why a theme did not load. Each names the file (or the name asked for), the key and the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ThemeError {
+    #[error(
+        "no theme `{name}`; built-in themes: {} (or give the path of a .toml theme file)",
+        builtin_names()
+    )]
+    NoSuchTheme { name: String },
+    #[error("{path}: cannot read theme: {source}")]
+    Unreadable {
+        path: String,
+        source: std::io::Error,
+    },
+    /// Not TOML, or a key a theme file does not have (`bolt = true`).
+    #[error("{origin}{}: invalid theme: {message}", .line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Invalid {
+        origin: String,
+        line: Option<usize>,
+        message: String,
+    },
+    #[error("{origin}: unknown style name `{key}`; known names: {}", style_keys())]
+    UnknownStyleName { origin: String, key: String },
+    /// `place` is where the colour is given: ``style `text` fg``, ``palette `bg` ``.
+    #[error(
+        "{origin}: {place}: `{value}` is not a colour or a palette name (use #rrggbb, a palette key, or a name like red)"
+    )]
+    NotAColour {
+        origin: String,
+        place: String,
+        value: String,
+    },
+    #[error(
+        "{origin}: {place} is palette colour `{key}` = `{value}`, which is not a colour (give `{key}` a #rrggbb or a name like red)"
+    )]
+    PaletteNotAColour {
+        origin: String,
+        place: String,
+        key: String,
+        value: String,
+    },
+    #[error("{origin}: theme inheritance loops at `{parent}`")]
+    InheritanceLoop { origin: String, parent: String },
+    #[error("{origin}: inherits unknown theme `{parent}`")]
+    UnknownParent { origin: String, parent: String },
+}
+
+fn builtin_names() -> String {
+    BUILTIN
+        .iter()
+        .map(|(n, _)| *n)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn style_keys() -> String {
+    StyleName::ALL
+        .iter()
+        .map(|n| n.key())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ThemeFile {
@@ -182,43 +244,31 @@ impl Theme {
     }
 
     /// A theme by built-in name, or from a `.toml` file path.
-    pub fn load(name_or_path: &str) -> Result<Theme, String> {
+    pub fn load(name_or_path: &str) -> Result<Theme, ThemeError> {
         if let Some((_, text)) = BUILTIN.iter().find(|(n, _)| *n == name_or_path) {
             return parse(text, name_or_path);
         }
         let p = Path::new(name_or_path);
         if p.extension().is_some_and(|e| e == "toml") || p.exists() {
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| format!("{}: cannot read theme: {e}", p.display()))?;
+            let text = std::fs::read_to_string(p).map_err(|source| ThemeError::Unreadable {
+                path: p.display().to_string(),
+                source,
+            })?;
             return parse(&text, &p.display().to_string());
         }
-        Err(format!(
-            "no theme `{name_or_path}`; built-in themes: {} (or give the path of a .toml theme file)",
-            BUILTIN
-                .iter()
-                .map(|(n, _)| *n)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
+        Err(ThemeError::NoSuchTheme {
+            name: name_or_path.to_string(),
+        })
     }
 }
 
 /// Parse a theme file's text; `origin` names it in errors.
-pub fn parse(text: &str, origin: &str) -> Result<Theme, String> {
+pub fn parse(text: &str, origin: &str) -> Result<Theme, ThemeError> {
     parse_depth(text, origin, 0)
 }
 
-fn parse_depth(text: &str, origin: &str, depth: usize) -> Result<Theme, String> {
-    let f: ThemeFile = toml::from_str(text).map_err(|e| {
-        let place = e
-            .span()
-            .map(|s| {
-                let line = text[..s.start.min(text.len())].matches('\n').count() + 1;
-                format!(":{line}")
-            })
-            .unwrap_or_default();
-        format!("{origin}{place}: invalid theme: {}", e.message())
-    })?;
+fn parse_depth(text: &str, origin: &str, depth: usize) -> Result<Theme, ThemeError> {
+    let f = theme_file(text, origin)?;
     let (mut palette, mut specs) = match &f.inherits {
         Some(parent) => inherited(parent, &f.name, origin, depth)?,
         None => Default::default(),
@@ -226,14 +276,10 @@ fn parse_depth(text: &str, origin: &str, depth: usize) -> Result<Theme, String> 
     palette.extend(f.palette);
     for (k, v) in f.styles {
         if k.parse::<StyleName>().is_err() {
-            return Err(format!(
-                "{origin}: unknown style name `{k}`; known names: {}",
-                StyleName::ALL
-                    .iter()
-                    .map(|n| n.key())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+            return Err(ThemeError::UnknownStyleName {
+                origin: origin.to_string(),
+                key: k,
+            });
         }
         specs.insert(k, v);
     }
@@ -274,23 +320,35 @@ fn parse_depth(text: &str, origin: &str, depth: usize) -> Result<Theme, String> 
     })
 }
 
-/// The colour `c` names at `place` (`style `text` fg`): a palette key, `#rrggbb` or a colour
-/// name (ratatui's `Color::from_str`). The error names the file, the place and the fix.
-fn colour(palette: &Palette, origin: &str, place: &str, c: &str) -> Result<Color, String> {
+/// The colour `c` names at `place` (``style `text` fg``): a palette key, `#rrggbb` or a colour
+/// name (ratatui's `Color::from_str`).
+fn colour(palette: &Palette, origin: &str, place: &str, c: &str) -> Result<Color, ThemeError> {
     match palette.get(c) {
-        Some(v) => v.parse::<Color>().map_err(|_| {
-            format!(
-                "{origin}: {place} is palette colour `{c}` = `{v}`, which is not a colour \
-                 (give `{c}` a #rrggbb or a name like red)"
-            )
-        }),
-        None => c.parse::<Color>().map_err(|_| {
-            format!(
-                "{origin}: {place}: `{c}` is not a colour or a palette name \
-                 (use #rrggbb, a palette key, or a name like red)"
-            )
+        Some(v) => v
+            .parse::<Color>()
+            .map_err(|_| ThemeError::PaletteNotAColour {
+                origin: origin.to_string(),
+                place: place.to_string(),
+                key: c.to_string(),
+                value: v.clone(),
+            }),
+        None => c.parse::<Color>().map_err(|_| ThemeError::NotAColour {
+            origin: origin.to_string(),
+            place: place.to_string(),
+            value: c.to_string(),
         }),
     }
+}
+
+/// A theme file's TOML; an error names the line.
+fn theme_file(text: &str, origin: &str) -> Result<ThemeFile, ThemeError> {
+    toml::from_str(text).map_err(|e| ThemeError::Invalid {
+        origin: origin.to_string(),
+        line: e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1),
+        message: e.message().to_string(),
+    })
 }
 
 type Palette = BTreeMap<String, String>;
@@ -302,19 +360,25 @@ fn inherited(
     name: &str,
     origin: &str,
     depth: usize,
-) -> Result<(Palette, Specs), String> {
+) -> Result<(Palette, Specs), ThemeError> {
     if depth > 4 || parent == name {
-        return Err(format!("{origin}: theme inheritance loops at `{parent}`"));
+        return Err(ThemeError::InheritanceLoop {
+            origin: origin.to_string(),
+            parent: parent.to_string(),
+        });
     }
     let Some((_, ptext)) = BUILTIN.iter().find(|(n, _)| *n == parent) else {
-        return Err(format!("{origin}: inherits unknown theme `{parent}`"));
+        return Err(ThemeError::UnknownParent {
+            origin: origin.to_string(),
+            parent: parent.to_string(),
+        });
     };
     resolved(ptext, parent, depth + 1)
 }
 
 /// A built-in theme's palette and styles with everything it inherits.
-fn resolved(text: &str, origin: &str, depth: usize) -> Result<(Palette, Specs), String> {
-    let f: ThemeFile = toml::from_str(text).map_err(|e| format!("{origin}: {e}"))?;
+fn resolved(text: &str, origin: &str, depth: usize) -> Result<(Palette, Specs), ThemeError> {
+    let f = theme_file(text, origin)?;
     let (mut palette, mut specs) = match &f.inherits {
         Some(parent) => inherited(parent, &f.name, origin, depth)?,
         None => Default::default(),
