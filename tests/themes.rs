@@ -4,7 +4,7 @@
 use ratatui::style::{Color, Style};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use warroom::ui::theme::{self, BUILTIN, NAMES, Theme};
+use warroom::ui::theme::{self, BUILTIN, StyleName, Theme, ThemeError};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -37,12 +37,12 @@ fn shipped() -> Vec<(String, Theme)> {
     v
 }
 
-/// A theme file written to a temp dir, loaded by path.
+/// A theme file written to a temp dir, loaded by path; the error as the operator reads it.
 fn load_file(dir: &tempfile::TempDir, name: &str, text: &str) -> (String, Result<Theme, String>) {
     let p = dir.path().join(name);
     std::fs::write(&p, text).expect("write theme");
     let s = p.display().to_string();
-    let r = Theme::load(&s);
+    let r = Theme::load(&s).map_err(|e| e.to_string());
     (s, r)
 }
 
@@ -86,15 +86,15 @@ fn every_theme_file_parses_and_is_built_in() {
 #[test]
 fn every_shipped_theme_styles_the_meaningful_names() {
     for (origin, t) in shipped() {
-        let text = t.get("text");
+        let text = t.get(StyleName::Text);
         assert!(text.fg.is_some(), "{origin}: text has a colour");
         for n in [
-            "metric.ok",
-            "metric.warning",
-            "metric.critical",
-            "alert.critical",
-            "gate.pass",
-            "gate.blocked",
+            StyleName::MetricOk,
+            StyleName::MetricWarning,
+            StyleName::MetricCritical,
+            StyleName::AlertCritical,
+            StyleName::GatePass,
+            StyleName::GateBlocked,
         ] {
             assert_ne!(t.get(n), text, "{origin}: {n} looks like plain text");
         }
@@ -103,7 +103,9 @@ fn every_shipped_theme_styles_the_meaningful_names() {
 
 #[test]
 fn unknown_theme_name_lists_the_builtins() {
-    let e = Theme::load("no-such").expect_err("no-such is not a theme");
+    let e = Theme::load("no-such")
+        .expect_err("no-such is not a theme")
+        .to_string();
     assert!(e.contains("no theme `no-such`"), "{e}");
     for (n, _) in BUILTIN {
         assert!(e.contains(n), "{e} should list {n}");
@@ -116,6 +118,8 @@ fn missing_theme_file_names_the_file() {
     let d = tmp();
     let p = d.path().join("gone.toml").display().to_string();
     let e = Theme::load(&p).expect_err("a missing file");
+    assert!(matches!(e, ThemeError::Unreadable { .. }), "{e:?}");
+    let e = e.to_string();
     assert!(e.starts_with(&p), "{e}");
     assert!(e.contains("cannot read theme"), "{e}");
 }
@@ -159,6 +163,12 @@ fn unknown_style_name_lists_the_known_ones() {
         "{e}"
     );
     assert!(e.contains("metric.critical"), "lists the known names: {e}");
+    // Told apart by its kind, not by its words.
+    let r = theme::parse("name = \"x\"\n[styles]\n\"metric.critcal\" = {}\n", "x");
+    assert!(
+        matches!(&r, Err(ThemeError::UnknownStyleName { key, .. }) if key == "metric.critcal"),
+        "{r:?}"
+    );
 }
 
 #[test]
@@ -180,6 +190,7 @@ fn bad_colour_names_the_file_and_the_colour() {
             e.contains(&format!("`{colour}` is not a colour or a palette name")),
             "{e}"
         );
+        assert!(e.contains("style `text` fg"), "names the key: {e}");
     }
     // A palette entry that is no colour, used by a style.
     let (p, r) = load_file(
@@ -190,6 +201,7 @@ fn bad_colour_names_the_file_and_the_colour() {
     let e = r.expect_err("bad palette colour");
     assert!(e.starts_with(&format!("{p}: ")), "{e}");
     assert!(e.contains("`blood`"), "{e}");
+    assert!(e.contains("style `text` fg") && e.contains("`crit`"), "{e}");
 }
 
 #[test]
@@ -221,9 +233,12 @@ fn a_theme_inheriting_a_builtin_takes_its_styles() {
     );
     let t = r.expect("inherits default");
     let base = Theme::load("default").unwrap();
-    assert_eq!(t.get("metric.ok"), base.get("metric.ok"));
+    assert_eq!(t.get(StyleName::MetricOk), base.get(StyleName::MetricOk));
     // The parent's styles resolve against the child's palette.
-    assert_eq!(t.get("metric.critical").fg, Some(Color::Rgb(0xff, 0, 0)));
+    assert_eq!(
+        t.get(StyleName::MetricCritical).fg,
+        Some(Color::Rgb(0xff, 0, 0))
+    );
 }
 
 #[test]
@@ -235,18 +250,17 @@ fn a_missing_style_falls_back_to_text() {
         "name = \"sparse\"\n[styles]\ntext = { fg = \"#102030\", bg = \"#000000\" }\n\"metric.critical\" = { fg = \"red\", bold = true }\n",
     );
     let t = r.expect("a sparse theme is valid");
-    let text = t.get("text");
+    let text = t.get(StyleName::Text);
     assert_eq!(text.fg, Some(Color::Rgb(0x10, 0x20, 0x30)));
-    for n in NAMES {
-        if *n != "text" && *n != "metric.critical" {
+    for &n in StyleName::ALL {
+        if n != StyleName::Text && n != StyleName::MetricCritical {
             assert_eq!(t.get(n), text, "{n} falls back to text");
         }
     }
-    assert_ne!(t.get("metric.critical"), text);
-    assert_eq!(t.get("no.such.name"), text);
+    assert_ne!(t.get(StyleName::MetricCritical), text);
     // A theme with no styles at all gives the terminal's default.
     let (_, r) = load_file(&d, "bare.toml", "name = \"bare\"\n");
-    assert_eq!(r.expect("bare").get("metric.ok"), Style::default());
+    assert_eq!(r.expect("bare").get(StyleName::MetricOk), Style::default());
 }
 
 /// The colour that carries a style's meaning: its background when it has one (a banner), else
@@ -275,10 +289,10 @@ fn greenish(c: Color) -> bool {
 fn critical_is_never_green_and_ok_is_never_red() {
     for (origin, t) in shipped() {
         for n in [
-            "metric.critical",
-            "alert.critical",
-            "gate.blocked",
-            "pool.down",
+            StyleName::MetricCritical,
+            StyleName::AlertCritical,
+            StyleName::GateBlocked,
+            StyleName::PoolDown,
         ] {
             let s = t.get(n);
             let c = signal(s).unwrap_or_else(|| panic!("{origin}: {n} has no colour"));
@@ -292,7 +306,7 @@ fn critical_is_never_green_and_ok_is_never_red() {
                 }
             }
         }
-        for n in ["metric.ok", "gate.pass"] {
+        for n in [StyleName::MetricOk, StyleName::GatePass] {
             let s = t.get(n);
             for c in [s.fg, s.bg].into_iter().flatten() {
                 assert!(!reddish(c), "{origin}: {n} is red-ish {c:?}");
@@ -332,7 +346,7 @@ fn inheriting_a_theme_that_inherits_keeps_the_whole_chain() {
     let (_, r) = load_file(&d, "mine.toml", "name = \"mine\"\ninherits = \"light\"\n");
     let t = r.expect("inherits light");
     let light = Theme::load("light").unwrap();
-    for n in NAMES {
+    for &n in StyleName::ALL {
         assert_eq!(t.get(n), light.get(n), "{n} as in light");
     }
 }

@@ -1,6 +1,21 @@
 //! How the screen writes times, durations, names and sparklines: one formatter each.
+//!
+//! Widths are display columns (`unicode-width`, as the buffer counts them): a CJK character
+//! takes two, a combining mark none.
 
 use super::prelude::*;
+use unicode_truncate::{Alignment, UnicodeTruncateStr};
+
+/// `s` in exactly `w` columns, left-aligned: cut after the last character that fits, then
+/// padded with spaces.
+pub(crate) fn fit(s: &str, w: usize) -> String {
+    s.unicode_pad(w, Alignment::Left, true).into_owned()
+}
+
+/// `s` right-aligned in `w` columns, never cut (`{:>w$}` counting columns, not characters).
+pub(crate) fn right(s: &str, w: usize) -> String {
+    s.unicode_pad(w, Alignment::Right, false).into_owned()
+}
 
 pub(crate) fn hms(t: Option<engine::Time>) -> String {
     t.map(|t| t.format("%H:%M:%S").to_string())
@@ -22,12 +37,12 @@ pub(crate) fn short_duration(d: std::time::Duration) -> String {
 /// The runbook's name, cut at a word boundary (or a colon) to fit.
 pub(crate) fn short_name(name: &str, max: usize) -> String {
     let head = name.split(':').next().unwrap_or(name).trim();
-    if head.chars().count() <= max {
+    if head.width() <= max {
         return head.to_string();
     }
     let mut out = String::new();
     for w in head.split_whitespace() {
-        if out.chars().count() + w.chars().count() + 1 > max.saturating_sub(1) {
+        if out.width() + w.width() + 1 > max.saturating_sub(1) {
             break;
         }
         if !out.is_empty() {
@@ -70,4 +85,32 @@ pub fn sparkline(values: &[Option<f64>], width: usize, critical: Option<f64>) ->
             None => '·',
         }))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn widths_are_columns_not_characters() {
+        // Two columns a character: the third does not fit in five.
+        assert_eq!(fit("数据库", 5), "数据 ");
+        assert_eq!(fit("数据库", 5).width(), 5);
+        assert_eq!(fit("lag", 5), "lag  ");
+        assert_eq!(fit("replica lag", 7), "replica");
+        assert_eq!(right("12 µs", 8), "   12 µs");
+        assert_eq!(right("数据", 6), "  数据");
+        assert_eq!(right("longer than", 4), "longer than");
+    }
+
+    #[test]
+    fn a_short_name_fits_its_columns() {
+        assert_eq!(
+            short_name("Unified attributes: the plan", 40),
+            "Unified attributes"
+        );
+        let cut = short_name("统一 属性 迁移 计划 第二 阶段", 12);
+        assert!(cut.width() <= 12, "{cut:?}");
+        assert_eq!(cut, "统一 属性…");
+    }
 }

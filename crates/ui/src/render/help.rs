@@ -6,8 +6,8 @@ pub(crate) fn help(f: &mut Frame, area: Rect, mode: Mode, th: &Theme) {
     let mut lines = Vec::new();
     for b in keymap::help_lines(mode) {
         lines.push(Line::from(vec![
-            Span::styled(format!("{:>10}  ", b.label), th.get("key")),
-            Span::styled(b.help, th.get("text")),
+            Span::styled(format!("{}  ", right(b.label, 10)), th.get(StyleName::Key)),
+            Span::styled(b.help, th.get(StyleName::Text)),
         ]));
     }
     lines.push(Line::from(""));
@@ -24,21 +24,24 @@ pub(crate) fn help(f: &mut Frame, area: Rect, mode: Mode, th: &Theme) {
             ("Esc", "close a dialog: nothing is done"),
         ] {
             lines.push(Line::from(vec![
-                Span::styled(format!("{k:>10}  "), th.get("key")),
-                Span::styled(what, th.get("text")),
+                Span::styled(format!("{}  ", right(k, 10)), th.get(StyleName::Key)),
+                Span::styled(what, th.get(StyleName::Text)),
             ]));
         }
         lines.push(Line::from(""));
         lines.push(Line::from(Span::styled(
             "In a dialog, letters only type into its field: no letter is a command there.",
-            th.get("muted"),
+            th.get(StyleName::Muted),
         )));
     }
     lines.push(Line::from(Span::styled(
         "Press ? or Esc to close.",
-        th.get("muted"),
+        th.get(StyleName::Muted),
     )));
-    let r = centered(area, 84, lines.len() as u16 + 2);
+    let r = area.centered(
+        Constraint::Length(84),
+        Constraint::Length(lines.len() as u16 + 2),
+    );
     f.render_widget(Clear, r);
     let title = if mode == Mode::Replay {
         "Keys — replay"
@@ -47,7 +50,7 @@ pub(crate) fn help(f: &mut Frame, area: Rect, mode: Mode, th: &Theme) {
     };
     f.render_widget(
         Paragraph::new(lines)
-            .style(th.get("dialog"))
+            .style(th.get(StyleName::Dialog))
             .block(block(title, true, th)),
         r,
     );

@@ -37,7 +37,7 @@ pub fn render(f: &mut Frame, rb: &Runbook, st: &State, ui: &Ui, th: &Theme, ch: 
         Block::default().style(
             Style::default()
                 .bg(th.background)
-                .fg(th.get("text").fg.unwrap_or_default()),
+                .fg(th.get(StyleName::Text).fg.unwrap_or_default()),
         ),
         area,
     );
@@ -114,14 +114,18 @@ pub(crate) fn block<'a>(title: &'a str, focused: bool, th: &Theme) -> Block<'a> 
         } else {
             BorderType::Plain
         })
-        .border_style(th.get(if focused { "border.focus" } else { "border" }))
-        .title(Span::styled(format!(" {title} "), th.get("title")))
+        .border_style(th.get(if focused {
+            StyleName::BorderFocus
+        } else {
+            StyleName::Border
+        }))
+        .title(Span::styled(format!(" {title} "), th.get(StyleName::Title)))
 }
 
-pub(crate) fn pool_style(p: PoolName) -> &'static str {
+pub(crate) fn pool_style(p: PoolName) -> StyleName {
     match p {
-        PoolName::Blue => "pool.blue",
-        PoolName::Green => "pool.green",
+        PoolName::Blue => StyleName::PoolBlue,
+        PoolName::Green => StyleName::PoolGreen,
     }
 }
 
@@ -188,12 +192,18 @@ pub(crate) fn wrapped_height(lines: &[Line], width: u16) -> u16 {
         .sum()
 }
 
-pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let [r] = Layout::horizontal([Constraint::Length(w.min(area.width))])
-        .flex(Flex::Center)
-        .areas(area);
-    let [r] = Layout::vertical([Constraint::Length(h.min(area.height))])
-        .flex(Flex::Center)
-        .areas(r);
-    r
+#[cfg(test)]
+mod tests {
+    use ratatui::layout::{Constraint, Rect};
+
+    /// Dialogs are placed with `Rect::centered`; one larger than the screen takes the screen
+    /// and no more.
+    #[test]
+    fn a_dialog_larger_than_the_screen_stays_on_it() {
+        let screen = Rect::new(0, 0, 80, 24);
+        let big = screen.centered(Constraint::Length(84), Constraint::Length(30));
+        assert_eq!(big, screen);
+        let quit = screen.centered(Constraint::Length(60), Constraint::Length(5));
+        assert_eq!(quit, Rect::new(10, 10, 60, 5));
+    }
 }

@@ -14,7 +14,7 @@ pub(crate) fn draw(
     let w = (area.width * 7 / 10)
         .max(100)
         .min(area.width.saturating_sub(2));
-    let dstyle = th.get("dialog");
+    let dstyle = th.get(StyleName::Dialog);
     let Dialog::Confirm {
         stage,
         reason,
@@ -30,12 +30,12 @@ pub(crate) fn draw(
     let mut head: Vec<Line> = Vec::new();
     head.push(Line::from(Span::styled(
         "What will be done",
-        th.get("dialog.title"),
+        th.get(StyleName::DialogTitle),
     )));
     for l in &p.preview {
         head.push(Line::from(Span::styled(
             clean(l).into_owned(),
-            th.get("text"),
+            th.get(StyleName::Text),
         )));
     }
     if let Dialog::Confirm { dry_run, .. } = d {
@@ -43,17 +43,17 @@ pub(crate) fn draw(
             crate::app::DryRun::NotAsked => {}
             crate::app::DryRun::Waiting(_) => head.push(Line::from(Span::styled(
                 "Dry run: asking the systems…",
-                th.get("muted"),
+                th.get(StyleName::Muted),
             ))),
             crate::app::DryRun::Answered(lines) => {
                 head.push(Line::from(Span::styled(
                     "Dry run (nothing was changed)",
-                    th.get("dialog.title"),
+                    th.get(StyleName::DialogTitle),
                 )));
                 for l in lines {
                     head.push(Line::from(Span::styled(
                         format!("  {}", clean(l)),
-                        th.get("text"),
+                        th.get(StyleName::Text),
                     )));
                 }
             }
@@ -62,23 +62,21 @@ pub(crate) fn draw(
     head.push(Line::from(""));
     head.push(Line::from(Span::styled(
         "Gate checks",
-        th.get("dialog.title"),
+        th.get(StyleName::DialogTitle),
     )));
-    let name_w = p
-        .checks
-        .iter()
-        .map(|c| c.name.chars().count())
-        .max()
-        .unwrap_or(0)
-        + 2;
+    let name_w = p.checks.iter().map(|c| c.name.width()).max().unwrap_or(0) + 2;
     let check_line = |c: &crate::engine::Check| {
         Line::from(vec![
             Span::styled(
                 if c.pass { " ✓ PASS " } else { " ✗ FAIL " },
-                th.get(if c.pass { "gate.pass" } else { "gate.blocked" }),
+                th.get(if c.pass {
+                    StyleName::GatePass
+                } else {
+                    StyleName::GateBlocked
+                }),
             ),
-            Span::styled(format!("{:<name_w$}", c.name), th.get("text")),
-            Span::styled(clean(&c.evidence).into_owned(), th.get("muted")),
+            Span::styled(fit(&c.name, name_w), th.get(StyleName::Text)),
+            Span::styled(clean(&c.evidence).into_owned(), th.get(StyleName::Muted)),
         ])
     };
     let all_checks: Vec<Line> = p.checks.iter().map(check_line).collect();
@@ -86,26 +84,26 @@ pub(crate) fn draw(
     let mut tail: Vec<Line> = vec![Line::from("")];
     let field = |label: String, text: &str| {
         Line::from(vec![
-            Span::styled(label, th.get("text")),
-            Span::styled(format!("{text}▏"), th.get("input")),
+            Span::styled(label, th.get(StyleName::Text)),
+            Span::styled(format!("{text}▏"), th.get(StyleName::Input)),
         ])
     };
-    let keys = |s: &str| Line::from(Span::styled(s.to_string(), th.get("muted")));
+    let keys = |s: &str| Line::from(Span::styled(s.to_string(), th.get(StyleName::Muted)));
     match verdict {
         Verdict::Blocked => {
             let n = p.checks.iter().filter(|c| !c.pass).count();
             tail.push(Line::from(Span::styled(
                 format!("BLOCKED by {n} failing check(s)."),
-                th.get("gate.blocked"),
+                th.get(StyleName::GateBlocked),
             )));
         }
         Verdict::NeedsConfirmation { .. } => tail.push(Line::from(Span::styled(
             "Destructive: type the phrase to confirm.",
-            th.get("gate.confirm"),
+            th.get(StyleName::GateConfirm),
         ))),
         Verdict::Allowed => tail.push(Line::from(Span::styled(
             "All checks pass.",
-            th.get("gate.pass"),
+            th.get(StyleName::GatePass),
         ))),
     }
     match stage {
@@ -150,7 +148,10 @@ pub(crate) fn draw(
         }
     }
     if let Some(e) = error {
-        tail.push(Line::from(Span::styled(e.clone(), th.get("gate.blocked"))));
+        tail.push(Line::from(Span::styled(
+            e.clone(),
+            th.get(StyleName::GateBlocked),
+        )));
     }
     let inner_w = w.saturating_sub(2);
     let tail_h = wrapped_height(&tail, inner_w);
@@ -177,7 +178,7 @@ pub(crate) fn draw(
                 } else {
                     format!(" ✓ {passing} more check(s) pass (listed on a taller screen)")
                 },
-                th.get("gate.pass"),
+                th.get(StyleName::GatePass),
             )));
         }
     }
@@ -194,7 +195,7 @@ pub(crate) fn draw(
         if dropped > 0 {
             head.push(Line::from(Span::styled(
                 format!("  … {dropped} more line(s) on a taller screen"),
-                th.get("muted"),
+                th.get(StyleName::Muted),
             )));
         }
         head.extend(title);
@@ -203,7 +204,7 @@ pub(crate) fn draw(
     body.extend(checks);
     let want = body_h(&body, &[]) as u16 + tail_h + 2;
     let h = want.min(area.height);
-    let r = centered(area, w, h);
+    let r = area.centered(Constraint::Length(w), Constraint::Length(h));
     f.render_widget(Clear, r);
     let title = format!(
         "{} — {}",

@@ -3,14 +3,14 @@
 use crate::render::prelude::*;
 
 pub(crate) fn draw(f: &mut Frame, area: Rect, th: &Theme) {
-    let dstyle = th.get("dialog");
-    let r = centered(area, 60, 5);
+    let dstyle = th.get(StyleName::Dialog);
+    let r = area.centered(Constraint::Length(60), Constraint::Length(5));
     f.render_widget(Clear, r);
     let p = Paragraph::new(vec![
         Line::from("An action is still running. Quit anyway?"),
         Line::from(Span::styled(
             "y quit (the action's outcome is verified on restart) · any other key: stay",
-            th.get("muted"),
+            th.get(StyleName::Muted),
         )),
     ])
     .style(dstyle)

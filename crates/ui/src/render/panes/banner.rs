@@ -7,9 +7,9 @@ pub(crate) fn alert_banner(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, 
     let firing: Vec<_> = st.firing().collect();
     let worst = firing.iter().map(|a| a.level).max().unwrap_or(Level::Ok);
     let style = th.get(match worst {
-        Level::Critical => "alert.critical",
-        Level::Warning => "alert.warning",
-        Level::Ok => "alert.none",
+        Level::Critical => StyleName::AlertCritical,
+        Level::Warning => StyleName::AlertWarning,
+        Level::Ok => StyleName::AlertNone,
     });
     if firing.is_empty() {
         spans.push(Span::styled(" ✓ No alerts firing ", style));
@@ -46,9 +46,9 @@ pub(crate) fn alert_banner(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, 
                     unit
                 ),
                 th.get(if a.level == Level::Critical {
-                    "alert.critical"
+                    StyleName::AlertCritical
                 } else {
-                    "alert.warning"
+                    StyleName::AlertWarning
                 }),
             ));
             spans.push(Span::raw(" "));
@@ -67,7 +67,7 @@ pub(crate) fn alert_banner(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, 
                 a.id,
                 a.action.label()
             ),
-            th.get("alert.warning"),
+            th.get(StyleName::AlertWarning),
         ));
     }
     for (addr, d) in st
@@ -82,7 +82,7 @@ pub(crate) fn alert_banner(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, 
                 d.pool,
                 clean(&d.error)
             ),
-            th.get("alert.warning"),
+            th.get(StyleName::AlertWarning),
         ));
     }
     if let Some(i) = st.current_phase()
@@ -94,7 +94,7 @@ pub(crate) fn alert_banner(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, 
                 fail.step + 1,
                 fail.name
             ),
-            th.get("alert.critical"),
+            th.get(StyleName::AlertCritical),
         ));
     }
     f.render_widget(Rows::new(Line::from(spans)), area);
@@ -110,14 +110,18 @@ pub fn emergency(rb: &Runbook, st: &State, th: &Theme) -> Option<Line<'static>> 
         return Some(Line::from(vec![
             Span::styled(
                 format!(" ⚠ AUTO-ABORT in {} ", mmss(left)),
-                th.get("alert.critical").add_modifier(Modifier::BOLD),
+                th.get(StyleName::AlertCritical)
+                    .add_modifier(Modifier::BOLD),
             ),
             Span::styled(
                 format!(" rollback {} ", c.procedure),
-                th.get("alert.critical"),
+                th.get(StyleName::AlertCritical),
             ),
-            Span::styled(" c cancel ", th.get("key")),
-            Span::styled(format!(" {} ", clean(&c.cause)), th.get("alert.critical")),
+            Span::styled(" c cancel ", th.get(StyleName::Key)),
+            Span::styled(
+                format!(" {} ", clean(&c.cause)),
+                th.get(StyleName::AlertCritical),
+            ),
         ]));
     }
     if let Some(a) = st.running()
@@ -136,9 +140,9 @@ pub fn emergency(rb: &Runbook, st: &State, th: &Theme) -> Option<Line<'static>> 
                 if over { " — OVER TARGET" } else { "" }
             ),
             th.get(if over {
-                "alert.warning"
+                StyleName::AlertWarning
             } else {
-                "action.running"
+                StyleName::ActionRunning
             }),
         )));
     }
@@ -165,11 +169,11 @@ pub fn emergency(rb: &Runbook, st: &State, th: &Theme) -> Option<Line<'static>> 
                     .unwrap_or_default()
             ),
             th.get(if ok && within {
-                "gate.pass"
+                StyleName::GatePass
             } else {
-                "alert.critical"
+                StyleName::AlertCritical
             }),
         ),
-        Span::styled(" x acknowledge ", th.get("key")),
+        Span::styled(" x acknowledge ", th.get(StyleName::Key)),
     ]))
 }

@@ -36,23 +36,25 @@ pub(crate) fn checklist_pane(
         let who = tick
             .map(|t| format!(" {} {}", t.by, t.at.format("%H:%M")))
             .unwrap_or_default();
-        let room = w.saturating_sub(4 + who.chars().count());
-        let text: String = text.chars().take(room).collect();
-        let mut style = th.get(if tick.is_some() { "phase.done" } else { "text" });
+        let room = w.saturating_sub(4 + who.width());
+        let mut style = th.get(if tick.is_some() {
+            StyleName::PhaseDone
+        } else {
+            StyleName::Text
+        });
         if focused && n == sel {
-            style = style.patch(th.get("selected"));
+            style = style.patch(th.get(StyleName::Selected));
         }
-        let pad = room.saturating_sub(text.chars().count());
         lines.push(Line::from(vec![
             Span::styled(if tick.is_some() { "[x] " } else { "[ ] " }, style),
-            Span::styled(format!("{text}{}", " ".repeat(pad)), style),
-            Span::styled(who, th.get("muted")),
+            Span::styled(fit(text, room), style),
+            Span::styled(who, th.get(StyleName::Muted)),
         ]));
     }
     if items.is_empty() {
         lines.push(Line::from(Span::styled(
             "no checklist for this phase",
-            th.get("muted"),
+            th.get(StyleName::Muted),
         )));
     }
     f.render_widget(Rows::new(lines).block(block(&title, focused, th)), area);

@@ -9,26 +9,23 @@ pub(crate) fn flags_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui
     for (i, fl) in rb.flags.iter().enumerate() {
         let v = st.flags.get(&fl.id.value);
         let (text, style) = match v {
-            Some(serde_json::Value::Bool(true)) => ("ON".to_string(), "flag.on"),
-            Some(serde_json::Value::Bool(false)) => ("OFF".to_string(), "flag.off"),
-            Some(x) if x.is_number() => (format!("{x} %"), "flag.on"),
-            Some(x) => (clean(&x.to_string()).into_owned(), "text"),
-            None => ("?".into(), "metric.stale"),
+            Some(serde_json::Value::Bool(true)) => ("ON".to_string(), StyleName::FlagOn),
+            Some(serde_json::Value::Bool(false)) => ("OFF".to_string(), StyleName::FlagOff),
+            Some(x) if x.is_number() => (format!("{x} %"), StyleName::FlagOn),
+            Some(x) => (clean(&x.to_string()).into_owned(), StyleName::Text),
+            None => ("?".into(), StyleName::MetricStale),
         };
-        let mut name_style = th.get("text");
+        let mut name_style = th.get(StyleName::Text);
         if focused && i == ui.flag_sel {
-            name_style = name_style.patch(th.get("selected"));
+            name_style = name_style.patch(th.get(StyleName::Selected));
         }
         lines.push(Line::from(vec![
-            Span::styled(if i == ui.flag_sel { "▸ " } else { "  " }, th.get("key")),
             Span::styled(
-                format!(
-                    "{:<name_w$}",
-                    fl.id.value.chars().take(name_w).collect::<String>()
-                ),
-                name_style,
+                if i == ui.flag_sel { "▸ " } else { "  " },
+                th.get(StyleName::Key),
             ),
-            Span::styled(format!("{text:>5}"), th.get(style)),
+            Span::styled(fit(&fl.id.value, name_w), name_style),
+            Span::styled(right(&text, 5), th.get(style)),
         ]));
     }
     if let Some(m) = &st.migration {
@@ -37,14 +34,14 @@ pub(crate) fn flags_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui
             .map(|v| v.to_string())
             .unwrap_or_else(|| "none".into());
         lines.push(Line::from(vec![
-            Span::styled("  migration ", th.get("muted")),
-            Span::styled(v, th.get("text")),
+            Span::styled("  migration ", th.get(StyleName::Muted)),
+            Span::styled(v, th.get(StyleName::Text)),
             Span::styled(
                 if m.dirty { " DIRTY" } else { " clean" },
                 th.get(if m.dirty {
-                    "metric.critical"
+                    StyleName::MetricCritical
                 } else {
-                    "metric.ok"
+                    StyleName::MetricOk
                 }),
             ),
         ]));
@@ -52,14 +49,14 @@ pub(crate) fn flags_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui
     if let Some(b) = &st.backup {
         lines.push(Line::from(Span::styled(
             format!("  backup: {b}"),
-            th.get("muted"),
+            th.get(StyleName::Muted),
         )));
     }
     for (src, (msg, at, _)) in &st.source_errors {
         let age = st.age(Some(*at)).map(fmt_duration).unwrap_or_default();
         lines.push(Line::from(Span::styled(
             format!("  {src}: {msg} ({age} ago)"),
-            th.get("metric.critical"),
+            th.get(StyleName::MetricCritical),
         )));
     }
     let age = st

@@ -4,17 +4,17 @@ use crate::render::prelude::*;
 
 pub(crate) fn title_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme, ui: &Ui) {
     let active = st.pools.active.unwrap_or(rb.pools.active);
-    let sep = || Span::styled(" │ ", th.get("border"));
+    let sep = || Span::styled(" │ ", th.get(StyleName::Border));
     // What must always show, in order: the traffic share, the active pool, the go/no-go.
     // The phase and then the plan's name get what room is left.
     let mut tail = vec![
         sep(),
         Span::styled(
             format!("Rollout {} %", st.traffic_share(rb)),
-            th.get("title"),
+            th.get(StyleName::Title),
         ),
         sep(),
-        Span::styled("Active ", th.get("muted")),
+        Span::styled("Active ", th.get(StyleName::Muted)),
         Span::styled(active.as_str().to_uppercase(), th.get(pool_style(active))),
     ];
     if let Some(d) = &st.decision {
@@ -26,17 +26,17 @@ pub(crate) fn title_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th:
                 (false, _) => "NO-GO signed",
             },
             th.get(if d.is_go() {
-                "gate.pass"
+                StyleName::GatePass
             } else {
-                "gate.blocked"
+                StyleName::GateBlocked
             }),
         ));
     }
     let mut head = vec![];
     if ui.mode == Mode::Replay {
-        head.push(Span::styled(" REPLAY ", th.get("replay")));
+        head.push(Span::styled(" REPLAY ", th.get(StyleName::Replay)));
     }
-    head.push(Span::styled(" WARROOM ", th.get("pool.active")));
+    head.push(Span::styled(" WARROOM ", th.get(StyleName::PoolActive)));
     let used = |spans: &[Span]| spans.iter().map(|s| s.width()).sum::<usize>();
     let room = (area.width as usize).saturating_sub(used(&head) + used(&tail));
     let (phase, phase_short) = match st.current_phase() {
@@ -49,23 +49,23 @@ pub(crate) fn title_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th:
         }
         None => ("Not started".to_string(), "Not started".to_string()),
     };
-    let phase_w = phase.chars().count() + 3;
+    let phase_w = phase.width() + 3;
     let mut middle = Vec::new();
     if room >= phase_w + 12 {
         // The plan's name, shortened to what is left after the phase.
         let name_w = (room - phase_w - 3).min(if area.width >= 200 { 80 } else { 40 });
         middle.push(Span::styled(
             format!(" {} ", short_name(&rb.name, name_w)),
-            th.get("title"),
+            th.get(StyleName::Title),
         ));
         middle.push(sep());
-        middle.push(Span::styled(phase, th.get("phase.active")));
+        middle.push(Span::styled(phase, th.get(StyleName::PhaseActive)));
     } else if room >= phase_w {
         middle.push(sep());
-        middle.push(Span::styled(phase, th.get("phase.active")));
-    } else if room >= phase_short.chars().count() + 3 {
+        middle.push(Span::styled(phase, th.get(StyleName::PhaseActive)));
+    } else if room >= phase_short.width() + 3 {
         middle.push(sep());
-        middle.push(Span::styled(phase_short, th.get("phase.active")));
+        middle.push(Span::styled(phase_short, th.get(StyleName::PhaseActive)));
     }
     let mut spans = head;
     spans.extend(middle);

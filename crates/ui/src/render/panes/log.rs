@@ -11,17 +11,17 @@ pub(crate) fn log_pane(f: &mut Frame, area: Rect, ui: &Ui, th: &Theme, ch: &Chro
             let start = end.saturating_sub(h);
             let shown: Vec<Line> = lines[start..end]
                 .iter()
-                .map(|l| Line::from(Span::styled(l.clone(), th.get("text"))))
+                .map(|l| Line::from(Span::styled(l.clone(), th.get(StyleName::Text))))
                 .collect();
             f.render_widget(Rows::new(shown).block(block("Log", focused, th)), area);
         }
         None => {
             let w = tui_logger::TuiLoggerWidget::default()
                 .block(block("Log", focused, th))
-                .style(th.get("text"))
-                .style_error(th.get("metric.critical"))
-                .style_warn(th.get("metric.warning"))
-                .style_info(th.get("text"))
+                .style(th.get(StyleName::Text))
+                .style_error(th.get(StyleName::MetricCritical))
+                .style_warn(th.get(StyleName::MetricWarning))
+                .style_info(th.get(StyleName::Text))
                 .output_separator(' ')
                 .output_timestamp(None)
                 .output_level(None)

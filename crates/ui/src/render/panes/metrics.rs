@@ -35,10 +35,10 @@ pub(crate) fn metrics_pane(
         let ms = st.metrics.get(&m.id.value);
         let level = st.metric_level(rb, &m.id.value);
         let style = th.get(match level {
-            MetricLevel::Ok => "metric.ok",
-            MetricLevel::Warning => "metric.warning",
-            MetricLevel::Critical => "metric.critical",
-            MetricLevel::Stale => "metric.stale",
+            MetricLevel::Ok => StyleName::MetricOk,
+            MetricLevel::Warning => StyleName::MetricWarning,
+            MetricLevel::Critical => StyleName::MetricCritical,
+            MetricLevel::Stale => StyleName::MetricStale,
         });
         let value = match ms.and_then(|s| s.last) {
             Some(v) if level != MetricLevel::Stale => format!("{} {}", fmt_num(v), m.unit),
@@ -70,12 +70,11 @@ pub(crate) fn metrics_pane(
             .map(|s| s.history.iter().copied().collect())
             .unwrap_or_default();
         let spark = sparkline(&hist, spark_w, m.critical.as_ref().map(|c| c.value));
-        let name: String = m.name.chars().take(name_w).collect();
         shown.push(Row {
             head: Line::from(vec![
-                Span::styled(format!("{name:<name_w$}"), th.get("text")),
-                Span::styled(format!("{value:>12} "), style),
-                Span::styled(format!("{thr:<17} "), th.get("muted")),
+                Span::styled(fit(&m.name, name_w), th.get(StyleName::Text)),
+                Span::styled(format!("{} ", right(&value, 12)), style),
+                Span::styled(format!("{thr:<17} "), th.get(StyleName::Muted)),
             ]),
             spark,
             word: Span::styled(format!(" {}", level.as_str().to_uppercase()), style),

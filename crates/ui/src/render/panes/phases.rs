@@ -13,9 +13,9 @@ pub(crate) fn phase_pane(
     let mut lines = Vec::new();
     for (i, (p, s)) in rb.phases.iter().zip(&st.phases).enumerate() {
         let (mark, style) = match s.status {
-            PhaseStatus::Pending => ("○", "phase.pending"),
-            PhaseStatus::Active => ("▶", "phase.active"),
-            PhaseStatus::Done => ("✓", "phase.done"),
+            PhaseStatus::Pending => ("○", StyleName::PhasePending),
+            PhaseStatus::Active => ("▶", StyleName::PhaseActive),
+            PhaseStatus::Done => ("✓", StyleName::PhaseDone),
         };
         let took = st.phase_took(i);
         let over = engine::phase_overrun(st, rb, i);
@@ -29,23 +29,28 @@ pub(crate) fn phase_pane(
         } else {
             (area.width as usize).saturating_sub(28).clamp(8, 36)
         };
-        let name: String = p.name.chars().take(name_w).collect();
         lines.push(Line::from(vec![
             Span::styled(format!("{mark} {} ", i + 1), th.get(style)),
-            Span::styled(format!("{name:<name_w$}"), th.get(style)),
+            Span::styled(fit(&p.name, name_w), th.get(style)),
             Span::styled(
                 format!(" D{:<2} {:>3} ", p.day, fmt_duration(p.duration)),
-                th.get("muted"),
+                th.get(StyleName::Muted),
             ),
-            Span::styled(actual, th.get(if over { "phase.overrun" } else { style })),
-            Span::styled(if over { " OVERRUN" } else { "" }, th.get("phase.overrun")),
+            Span::styled(
+                actual,
+                th.get(if over { StyleName::PhaseOverrun } else { style }),
+            ),
+            Span::styled(
+                if over { " OVERRUN" } else { "" },
+                th.get(StyleName::PhaseOverrun),
+            ),
         ]));
         if big {
             let team = rb.team_name(&p.owner.value);
             let tasks: Vec<&str> = p.tasks.iter().map(|t| t.as_str()).collect();
             lines.push(Line::from(Span::styled(
                 format!("     {team}: {}", tasks.join(" · ")),
-                th.get("muted"),
+                th.get(StyleName::Muted),
             )));
         }
     }

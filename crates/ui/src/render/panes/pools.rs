@@ -25,20 +25,20 @@ pub(crate) fn pools_pane(
                 format!("{:<6}", p.as_str().to_uppercase()),
                 th.get(pool_style(p)),
             ),
-            Span::styled(format!(" {traffic} "), th.get("text")),
+            Span::styled(format!(" {traffic} "), th.get(StyleName::Text)),
             Span::styled(
                 format!(" {ok}/{n} healthy "),
                 th.get(if engine::pool_healthy(st, p) {
-                    "pool.healthy"
+                    StyleName::PoolHealthy
                 } else {
-                    "pool.down"
+                    StyleName::PoolDown
                 }),
             ),
         ];
         if p == active {
-            head.push(Span::styled(" ACTIVE ", th.get("pool.active")));
+            head.push(Span::styled(" ACTIVE ", th.get(StyleName::PoolActive)));
         } else if p == rb.rollout.pool {
-            head.push(Span::styled(" CANARY", th.get("muted")));
+            head.push(Span::styled(" CANARY", th.get(StyleName::Muted)));
         }
         lines.push(Line::from(head));
         for s in st.pools.servers(p) {
@@ -51,35 +51,36 @@ pub(crate) fn pools_pane(
                 Span::styled(
                     if s.healthy { "  ● " } else { "  ✗ " },
                     th.get(if s.healthy {
-                        "pool.healthy"
+                        StyleName::PoolHealthy
                     } else {
-                        "pool.down"
+                        StyleName::PoolDown
                     }),
                 ),
                 Span::styled(
-                    format!(
-                        "{:<addr_w$} ",
-                        clean(&s.address).chars().take(addr_w).collect::<String>()
-                    ),
-                    th.get("text"),
+                    format!("{} ", fit(&clean(&s.address), addr_w)),
+                    th.get(StyleName::Text),
                 ),
                 Span::styled(
                     detail,
-                    th.get(if s.healthy { "muted" } else { "pool.down" }),
+                    th.get(if s.healthy {
+                        StyleName::Muted
+                    } else {
+                        StyleName::PoolDown
+                    }),
                 ),
             ]));
         }
         if st.pools.servers(p).is_empty() {
             lines.push(Line::from(Span::styled(
                 "  no health reading yet",
-                th.get("metric.stale"),
+                th.get(StyleName::MetricStale),
             )));
         }
     }
     if big && let Some(rule) = &rb.pools.canary_rule {
         lines.push(Line::from(Span::styled(
             format!("canary rule: {rule}"),
-            th.get("muted"),
+            th.get(StyleName::Muted),
         )));
     }
     let age = st

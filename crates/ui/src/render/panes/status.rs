@@ -13,16 +13,16 @@ pub(crate) fn status_bar(f: &mut Frame, area: Rect, st: &State, ui: &Ui, th: &Th
                     &st.operator
                 }
             ),
-            th.get("status"),
+            th.get(StyleName::Status),
         ),
-        Span::styled(format!("│ audit {} ", ch.audit), th.get("status")),
-        Span::styled(format!("│ head {} ", ch.head), th.get("status")),
+        Span::styled(format!("│ audit {} ", ch.audit), th.get(StyleName::Status)),
+        Span::styled(format!("│ head {} ", ch.head), th.get(StyleName::Status)),
         Span::styled(
             format!("│ {} {} ", ch.clock, hms(ch.now.or(st.now))),
             th.get(if ui.mode == Mode::Replay {
-                "replay"
+                StyleName::Replay
             } else {
-                "status"
+                StyleName::Status
             }),
         ),
     ];
@@ -31,13 +31,19 @@ pub(crate) fn status_bar(f: &mut Frame, area: Rect, st: &State, ui: &Ui, th: &Th
     {
         spans.push(Span::styled(
             " ✗ PHASE FAILED: R retry/skip ",
-            th.get("alert.critical"),
+            th.get(StyleName::AlertCritical),
         ));
     }
     if let Some(m) = &ui.message {
-        spans.push(Span::styled(format!(" {m}"), th.get("gate.confirm")));
+        spans.push(Span::styled(
+            format!(" {m}"),
+            th.get(StyleName::GateConfirm),
+        ));
     }
-    f.render_widget(Rows::new(Line::from(spans)).style(th.get("status")), area);
+    f.render_widget(
+        Rows::new(Line::from(spans)).style(th.get(StyleName::Status)),
+        area,
+    );
 }
 
 pub(crate) fn hint_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, th: &Theme) {
@@ -45,19 +51,19 @@ pub(crate) fn hint_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: 
     if ui.mode == Mode::Live {
         // What to do next, first: the engine says it, from the same gates as the dialogs.
         let n = engine::next_move(st, rb);
-        spans.push(Span::styled(" NEXT ", th.get("gate.confirm")));
+        spans.push(Span::styled(" NEXT ", th.get(StyleName::GateConfirm)));
         spans.push(Span::styled(
             format!(" {} ", clean(&n.text)),
-            th.get("text"),
+            th.get(StyleName::Text),
         ));
         if let Some(k) = n.key {
-            spans.push(Span::styled(format!("({k}) "), th.get("key")));
+            spans.push(Span::styled(format!("({k}) "), th.get(StyleName::Key)));
         }
-        spans.push(Span::styled("│", th.get("border")));
+        spans.push(Span::styled("│", th.get(StyleName::Border)));
     }
     // The keys, as many as fit; help and quit always stay (they come last in the table).
     let hints: Vec<_> = keymap::bindings(ui.mode).filter(|b| b.hint).collect();
-    let width = |b: &keymap::Binding| b.label.chars().count() + b.short().chars().count() + 3;
+    let width = |b: &keymap::Binding| b.label.width() + b.short().width() + 3;
     let keep = hints
         .iter()
         .filter(|b| matches!(b.cmd, keymap::Cmd::Help | keymap::Cmd::Quit))
@@ -73,8 +79,14 @@ pub(crate) fn hint_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: 
             }
             room -= width(b);
         }
-        spans.push(Span::styled(format!(" {} ", b.label), th.get("key")));
-        spans.push(Span::styled(format!("{} ", b.short()), th.get("muted")));
+        spans.push(Span::styled(
+            format!(" {} ", b.label),
+            th.get(StyleName::Key),
+        ));
+        spans.push(Span::styled(
+            format!("{} ", b.short()),
+            th.get(StyleName::Muted),
+        ));
     }
     f.render_widget(Rows::new(Line::from(spans)), area);
 }
