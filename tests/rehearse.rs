@@ -58,26 +58,49 @@ fn the_straight_path_completes_the_seed_plan_and_its_log_verifies() {
     verifies(&dir.path().join("ok.audit"));
 }
 
+/// Both shipped plans: the seed, and a second one written from runbooks/README.md alone
+/// (other phases, no migration, other metrics and steps).
+const PLANS: &[(&str, u64)] = &[
+    ("runbooks/unified-attributes.yaml", 10),
+    ("runbooks/checkout-v2.yaml", 5),
+];
+
+#[test]
+fn the_second_plan_completes_on_the_straight_path_too() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (code, r, out) = rehearse(dir.path(), "c.audit", &["runbooks/checkout-v2.yaml"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(r["completed"], true, "{out}");
+    assert_eq!(
+        r["phases_completed"],
+        serde_json::json!(["shadow", "canary", "retire-v1"])
+    );
+    assert_eq!(r["rollout_percent"], 100);
+    verifies(&dir.path().join("c.audit"));
+}
+
 #[test]
 fn a_bad_canary_stops_at_the_first_rollout_step_with_the_failing_error_rate() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let (code, r, out) = rehearse(dir.path(), "bad.audit", &["--scenario", "bad-canary"]);
-    assert_eq!(code, Some(1), "{out}");
-    assert_eq!(r["completed"], false);
-    assert_eq!(r["rollout_percent"], 10, "{out}");
-    assert_eq!(r["active_pool"], "blue");
-    let failing: Vec<String> = r["blocked"]["checks"]
-        .as_array()
-        .expect("the blocked move's checks")
-        .iter()
-        .filter(|c| c["pass"] == false)
-        .map(|c| c["name"].as_str().unwrap_or_default().to_lowercase())
-        .collect();
-    assert!(
-        failing.iter().any(|n| n.contains("error rate")),
-        "{failing:?}"
-    );
-    verifies(&dir.path().join("bad.audit"));
+    for (plan, first) in PLANS {
+        let dir = tempfile::tempdir().expect("tmp");
+        let (code, r, out) = rehearse(dir.path(), "bad.audit", &[plan, "--scenario", "bad-canary"]);
+        assert_eq!(code, Some(1), "{plan}: {out}");
+        assert_eq!(r["completed"], false);
+        assert_eq!(r["rollout_percent"], *first, "{plan}: {out}");
+        assert_eq!(r["active_pool"], "blue");
+        let failing: Vec<String> = r["blocked"]["checks"]
+            .as_array()
+            .expect("the blocked move's checks")
+            .iter()
+            .filter(|c| c["pass"] == false)
+            .map(|c| c["name"].as_str().unwrap_or_default().to_lowercase())
+            .collect();
+        assert!(
+            failing.iter().any(|n| n.contains("error rate")),
+            "{plan}: {failing:?}"
+        );
+        verifies(&dir.path().join("bad.audit"));
+    }
 }
 
 #[test]

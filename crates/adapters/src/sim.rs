@@ -54,6 +54,9 @@ pub struct World {
     active: PoolName,
     green_share: u32,
     migration: i64,
+    /// The runbook names a database (`infrastructure.database`): only then are a migration
+    /// version and a backup reported.
+    database: bool,
     baseline: i64,
     dirty: bool,
     migrated_at: Option<Time>,
@@ -63,6 +66,15 @@ pub struct World {
     metric_signals: Vec<(String, String)>,
     /// Environment-variable twin → flag id.
     flag_env: BTreeMap<String, String>,
+}
+
+/// A simulated pool's servers: the runbook's, expanded from the environment as `run` does;
+/// an entry that cannot be expanded is shown as written.
+fn sim_servers(entries: &[String]) -> Vec<String> {
+    crate::runbook::server_list(entries, &|k| std::env::var(k).ok())
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| entries.to_vec())
 }
 
 impl World {
@@ -93,11 +105,13 @@ impl World {
                 PoolName::Green => 100,
             },
             migration: baseline,
+            database: rb.infrastructure.database.is_some(),
             baseline,
             dirty: false,
             migrated_at: None,
-            blue: rb.pools.blue.servers.clone(),
-            green: rb.pools.green.servers.clone(),
+            // `${VAR}` and `${VAR:-a,b}` expand as they do for `run`.
+            blue: sim_servers(&rb.pools.blue.servers),
+            green: sim_servers(&rb.pools.green.servers),
             images: BTreeMap::new(),
             flag_env: rb
                 .flags
@@ -267,12 +281,12 @@ impl World {
                 complete: vec![PoolName::Blue, PoolName::Green],
             }),
             flags,
-            migration: Some(MigrationObs {
+            migration: self.database.then_some(MigrationObs {
                 version: Some(self.migration),
                 dirty: self.dirty,
                 in_progress: false,
             }),
-            backup: Some("full backup 02:00, verified".into()),
+            backup: self.database.then(|| "full backup 02:00, verified".into()),
             errors,
             history: BTreeMap::new(),
             unchanged: false,

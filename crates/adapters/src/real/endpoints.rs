@@ -110,23 +110,13 @@ impl Endpoints {
             None => None,
         };
         let mut servers = |pool: PoolName| -> Vec<String> {
-            let mut out = Vec::new();
-            for s in &rb.pools.get(pool).servers {
-                match expand(s, lookup) {
-                    Ok(e) => out.extend(
-                        e.value
-                            .split(',')
-                            .map(str::trim)
-                            .filter(|s| !s.is_empty())
-                            .map(String::from),
-                    ),
-                    Err(e) => problems.push(SourceError {
-                        source: "health".into(),
-                        message: format!("pools.{pool}.servers: {}", redact(&e)),
-                    }),
-                }
-            }
-            out
+            crate::runbook::server_list(&rb.pools.get(pool).servers, lookup).unwrap_or_else(|e| {
+                problems.push(SourceError {
+                    source: "health".into(),
+                    message: format!("pools.{pool}.servers: {}", redact(&e)),
+                });
+                Vec::new()
+            })
         };
         let blue = servers(PoolName::Blue);
         let green = servers(PoolName::Green);

@@ -117,6 +117,26 @@ pub fn redact(s: &str) -> String {
     out
 }
 
+/// A pool's `servers` entries as addresses: each `${VAR}` expanded, then split on commas (a
+/// variable may list several). The `run` adapters and the simulator read pools alike.
+pub fn server_list(
+    entries: &[String],
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for s in entries {
+        let e = expand(s, lookup)?;
+        out.extend(
+            e.value
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from),
+        );
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

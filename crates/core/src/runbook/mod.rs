@@ -5,7 +5,7 @@ mod load;
 mod schema;
 mod validate;
 
-pub use envexp::{Expanded, expand, redact};
+pub use envexp::{Expanded, expand, redact, server_list};
 pub use load::*;
 pub use schema::*;
 
