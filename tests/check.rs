@@ -350,13 +350,41 @@ fn unset_variable_warning_points_at_the_target() {
 // Bad runbooks: one mistake each on top of tests/fixtures/minimal.yaml.
 
 #[test]
-fn unknown_key_names_the_key_and_the_known_ones() {
+fn unknown_key_names_the_key_and_the_one_it_is_near() {
     expect_error(
         "unknown-key",
         Some(33),
         Some(5),
-        &["unknown field `chekclist`", "checklist"],
-        Some("fix its spelling"),
+        &["unknown field `chekclist`"],
+        Some("did you mean `checklist`?"),
+    );
+}
+
+/// A key one slip away from a known one is named ("did you mean"); a key like nothing known
+/// keeps the list of every key.
+#[test]
+fn a_misspelt_key_is_answered_with_the_key_it_is_near() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let starter = std::fs::read_to_string(root().join("runbooks/starter.yaml")).expect("starter");
+    let near = dir.path().join("near.yaml");
+    std::fs::write(&near, starter.replace("\nmonitoring:", "\nmonitorng:")).expect("write");
+    let r = check1(&near);
+    assert_eq!(r.code, Some(2), "{}", r.all());
+    let d = diags(&near, &r.stderr);
+    assert_eq!(d.len(), 1, "{}", r.all());
+    assert_eq!(d[0].message, "unknown field `monitorng`");
+    assert_eq!(
+        d[0].hint.as_deref(),
+        Some("fix its spelling: did you mean `monitoring`?")
+    );
+    let far = dir.path().join("far.yaml");
+    std::fs::write(&far, starter.replace("\nmonitoring:", "\nxyzzy:")).expect("write");
+    let r = check1(&far);
+    let d = diags(&far, &r.stderr);
+    assert!(
+        d[0].message.contains("expected one of") && d[0].message.contains("success_criteria"),
+        "{}",
+        r.all()
     );
 }
 

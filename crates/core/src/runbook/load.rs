@@ -192,11 +192,39 @@ fn yaml_diag(e: &serde_saphyr::Error) -> Diag {
         ),
         YamlKind::Other => None,
     };
+    // A misspelt key: name the key it is closest to, instead of every key there is.
+    if let Some((field, near)) = unknown_key_near(e) {
+        return Diag::error((line, col), format!("unknown field `{field}`"))
+            .hint(format!("fix its spelling: did you mean `{near}`?"));
+    }
     let d = Diag::error((line, col), msg);
     match hint {
         Some(h) => d.hint(h),
         None => d,
     }
+}
+
+/// For an unknown key, the known key it is a likely misspelling of (a small edit distance
+/// for its length), if there is one.
+fn unknown_key_near(e: &serde_saphyr::Error) -> Option<(String, &'static str)> {
+    use serde_saphyr::Error as E;
+    let mut e = e;
+    while let E::WithSnippet { error, .. } | E::AliasError { error, .. } = e {
+        e = error;
+    }
+    let E::SerdeUnknownField {
+        field, expected, ..
+    } = e
+    else {
+        return None;
+    };
+    let limit = (field.chars().count() / 3).max(1);
+    expected
+        .iter()
+        .map(|k| (strsim::damerau_levenshtein(field, k), *k))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, k)| (crate::text::clean(field).into_owned(), k))
 }
 
 /// What a YAML error is about, for its hint: told by the error's case, never by its text.
