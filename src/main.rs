@@ -1,4 +1,7 @@
 //! The `warroom` command line.
+//!
+//! One file, over 400 lines: one thin function per command, each composing the crates below;
+//! when team mode adds its commands they move to `src/cmd/`, one file each.
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;

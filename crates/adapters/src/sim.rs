@@ -1,6 +1,9 @@
 //! The embedded simulated production: two pools behind a load balancer, a flag API, a
 //! database with migrations and a replica. It is an adapter like any other: it answers jobs
 //! and reports observations over channels, on a clock that may run faster than real time.
+//!
+//! One file, over 400 lines: the world's model and the task that drives it. Issue 9 moves the
+//! signals and scenarios into runbook data, which is where this file will split.
 
 use crate::adapters::{Job, Report};
 use crate::clock::Clock;

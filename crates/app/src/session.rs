@@ -8,6 +8,10 @@
 //! never awaits one: writes to the store and jobs to the adapters are `try_send` (a queue that
 //! full means the other side has stopped: the write is refused and said so), so `next()` is
 //! safe to cancel in a `select!`; adapters wait on a full report queue instead of growing it.
+//!
+//! One file, over 400 lines: the write path, the commit path and the store task keep one
+//! invariant between them (`ahead` is `st` plus what is queued), which is checked by reading
+//! them together.
 
 use crate::adapters::{Job, Report};
 use crate::audit::{AuditStore, Record, Store};
