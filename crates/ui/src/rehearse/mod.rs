@@ -190,14 +190,13 @@ impl Driver {
         }
     }
 
-    /// Close a dialog left open by a blocked move.
+    /// Close a dialog left open by a blocked move (Esc steps back a stage at a time).
     fn dismiss(&mut self) {
-        while self.ui.dialog.is_some() {
-            let before = format!("{:?}", self.stage());
-            self.press(KeyCode::Esc);
-            if format!("{:?}", self.stage()) == before && self.ui.dialog.is_some() {
-                break;
+        for _ in 0..4 {
+            if self.ui.dialog.is_none() {
+                return;
             }
+            self.press(KeyCode::Esc);
         }
     }
 
