@@ -17,13 +17,12 @@ mod script;
 pub use report::*;
 pub use script::*;
 
-/// How long (virtual) a move may wait for its gate before it counts as blocked: longer than
-/// any bake a plan asks for.
-const GATE_PATIENCE: Duration = Duration::from_secs(48 * 3600);
 /// How long (virtual) an action may run.
 const ACTION_PATIENCE: Duration = Duration::from_secs(6 * 3600);
 
-/// Checks that pass by themselves as time goes on: a move blocked only by these waits.
+/// Checks that may pass by themselves as time goes on: a move blocked only by these waits —
+/// for a bake, its time; for a pool's health reading or a system that stopped answering, a
+/// few readings (see `gate_patience`).
 const TIME_CHECKS: &[&str] = &["bake", "pool_healthy", "route"];
 
 /// The console without a terminal, on a session whose clock is virtual.
@@ -135,7 +134,8 @@ impl Driver {
                 .filter(|c| !c.pass)
                 .all(|c| TIME_CHECKS.contains(&c.key.as_str()))
         };
-        self.until(GATE_PATIENCE, |s, ui| match ui.proposal(&s.st, &s.rb) {
+        let patience = self.gate_patience();
+        self.until(patience, |s, ui| match ui.proposal(&s.st, &s.rb) {
             Some(p) => p.verdict() != Verdict::Blocked || !waitable(&p),
             None => true,
         })
@@ -174,6 +174,21 @@ impl Driver {
             return false;
         }
         self.idle().await
+    }
+
+    /// How long (virtual) a move waits for its gate before it counts as blocked: the plan's
+    /// longest bake, then ten readings (at least five minutes) for a pool or a system to come
+    /// back — a server that stays down blocks the move then, not after days.
+    fn gate_patience(&self) -> Duration {
+        let rb = &self.s.rb;
+        let bake = rb
+            .rollout
+            .steps
+            .iter()
+            .map(|s| s.bake)
+            .max()
+            .unwrap_or_default();
+        bake + (rb.monitoring.interval * 10).max(Duration::from_secs(300))
     }
 
     fn stage(&self) -> Option<Stage> {
