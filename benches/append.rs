@@ -25,7 +25,7 @@ fn main() {
             let ev = Event::ChecklistTicked {
                 checklist: "pre-deployment-checklist".into(),
                 item: format!("item{i}"),
-                by: "alice".into(),
+                operator: "alice".into(),
             };
             let start = Instant::now();
             store

@@ -25,7 +25,7 @@ fn events(rb: &warroom::runbook::Runbook) -> Vec<(Time, Event)> {
             Event::ChecklistTicked {
                 checklist: "pre-deployment-checklist".into(),
                 item: format!("i{}", i % 16),
-                by: "alice".into(),
+                operator: "alice".into(),
             }
         } else {
             let mut o: Observation = w.sample(t);

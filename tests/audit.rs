@@ -86,7 +86,7 @@ async fn an_edited_record_is_named() {
     write_log(&p).await;
     let mut c = attacker(&p).await;
     // One byte: alice becomes alicf in a tick.
-    exec(&mut c, "UPDATE audit SET payload = replace(payload, '\"by\":\"alice\"', '\"by\":\"alicf\"') WHERE seq = (SELECT min(seq) FROM audit WHERE kind = 'checklist_ticked')").await;
+    exec(&mut c, "UPDATE audit SET payload = replace(payload, '\"operator\":\"alice\"', '\"operator\":\"alicf\"') WHERE seq = (SELECT min(seq) FROM audit WHERE kind = 'checklist_ticked')").await;
     let first_tick: i64 =
         sqlx::query_scalar("SELECT min(seq) FROM audit WHERE kind = 'checklist_ticked'")
             .fetch_one(&mut c)
@@ -361,7 +361,7 @@ async fn a_reader_during_a_resumed_session_loses_no_committed_record() {
     s.write(vec![Event::ChecklistTicked {
         checklist: "pre-flight".into(),
         item: "after-the-read".into(),
-        by: "bob".into(),
+        operator: "bob".into(),
     }]);
     let n = s.st.events;
     assert!(until(&mut s, 10, |st| st.events > n).await, "committed");
@@ -660,7 +660,7 @@ async fn the_markdown_export_carries_no_control_bidi_or_zero_width_character() {
                 t,
                 Event::Decision {
                     go: true,
-                    by: evil.into(),
+                    operator: evil.into(),
                     role: evil.into(),
                     reason: None,
                 },
@@ -751,4 +751,62 @@ fn a_log_written_with_the_old_green_weight_key_verifies_and_replays() {
     assert_eq!(st.traffic_share(&rb), 10);
     let md = audit::export::markdown(&rb, &records).expect("export");
     assert!(md.contains("Rollout reached: 10 %"), "{md}");
+}
+
+/// The same old log names who decided `by`, a phase change `advance` and what a step does
+/// `action`; the glossary's `operator`, `phase_change` and `kind` read them, so the fold knows
+/// who ticked, who signed and which phases ran — and new records are written with the new names.
+#[test]
+fn a_log_written_with_by_advance_and_step_action_reads_with_the_glossary_names() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/logs");
+    let records = audit::read_all(&fixture.join("green-weight.audit")).expect("read");
+    let old = |needle: &str| records.iter().any(|r| r.payload.contains(needle));
+    assert!(
+        old("\"by\":\"alice\""),
+        "the fixture names who decided `by`"
+    );
+    assert!(old("\"action\":\"advance\""), "the fixture has `advance`");
+    assert!(
+        old("\"action\":{\"set_flag\""),
+        "the fixture's steps say `action`"
+    );
+    let rb = seed().runbook;
+    let st = audit::export::fold(&rb, &records).expect("fold");
+    let ticks: Vec<&str> = st.ticks.values().map(|t| t.operator.as_str()).collect();
+    assert!(
+        !ticks.is_empty() && ticks.iter().all(|o| *o == "alice"),
+        "{ticks:?}"
+    );
+    assert_eq!(
+        st.decision.as_ref().map(|d| d.operator.as_str()),
+        Some("alice")
+    );
+    let events: Vec<Event> = records
+        .iter()
+        .filter_map(|r| serde_json::from_str(&r.payload).ok())
+        .collect();
+    let phase_changes = events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Event::ActionRequested {
+                    action: Action::PhaseChange { .. },
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(phase_changes, 5, "every `advance` reads as a phase change");
+    let tick = events
+        .iter()
+        .find(|e| matches!(e, Event::ChecklistTicked { .. }))
+        .expect("a tick");
+    let fresh = serde_json::to_string(tick).expect("json");
+    assert!(
+        fresh.contains("\"operator\":\"alice\"") && !fresh.contains("\"by\""),
+        "{fresh}"
+    );
+    let md = audit::export::markdown(&rb, &records).expect("export");
+    assert!(md.contains("signed by alice"), "{md}");
 }

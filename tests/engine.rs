@@ -10,7 +10,7 @@ use warroom::engine::{
     Proposal, ServerObs, State, Submission, SubmitError, Verdict, alert_transitions, apply,
     next_advance, propose, submit,
 };
-use warroom::runbook::{self, PoolName, Runbook, StepAction};
+use warroom::runbook::{self, PoolName, Runbook, StepKind};
 
 type Time = DateTime<Utc>;
 
@@ -126,13 +126,13 @@ impl Harness {
         }
     }
 
-    fn tick(&mut self, at: Time, list: &str, item: &str, by: &str) {
+    fn tick(&mut self, at: Time, list: &str, item: &str, operator: &str) {
         self.apply(
             at,
             Event::ChecklistTicked {
                 checklist: list.into(),
                 item: item.into(),
-                by: by.into(),
+                operator: operator.into(),
             },
         );
     }
@@ -273,7 +273,7 @@ fn next_advance_starts_at_phase_one_and_waits_for_go() {
     let a = next_advance(&h.st, &h.rb).expect("something to do");
     assert_eq!(
         a,
-        Action::Advance {
+        Action::PhaseChange {
             from: None,
             to: Some("pre-deployment".into())
         }
@@ -311,7 +311,10 @@ fn next_advance_starts_at_phase_one_and_waits_for_go() {
     signed_go(&mut h);
     let d = h.st.decision.as_ref().expect("a decision");
     assert!(d.go);
-    assert_eq!((d.by.as_str(), d.role.as_str()), (LEAD, "Product Team"));
+    assert_eq!(
+        (d.operator.as_str(), d.role.as_str()),
+        (LEAD, "Product Team")
+    );
     let p = h.propose(a.clone());
     let go = check(&p, "go/no-go signed GO");
     assert!(go.pass);
@@ -405,7 +408,7 @@ fn ticking_then_unticking() {
     let list = "pre-deployment-checklist";
     h.tick(t(10), list, "ci_tests_passing", "alice");
     let tk = h.st.ticked(list, "ci_tests_passing").expect("ticked");
-    assert_eq!((tk.by.as_str(), tk.at), ("alice", t(10)));
+    assert_eq!((tk.operator.as_str(), tk.at), ("alice", t(10)));
     let p = h.propose(Action::GoNoGo { go: true });
     assert!(
         check(&p, "checklist")
@@ -418,7 +421,7 @@ fn ticking_then_unticking() {
         Event::ChecklistUnticked {
             checklist: list.into(),
             item: "ci_tests_passing".into(),
-            by: "alice".into(),
+            operator: "alice".into(),
         },
     );
     assert!(h.st.ticked(list, "ci_tests_passing").is_none());
@@ -432,7 +435,7 @@ fn ticking_then_unticking() {
     // Ticked again by someone else: the new tick is who and when.
     h.tick(t(30), list, "ci_tests_passing", "bob");
     let tk = h.st.ticked(list, "ci_tests_passing").expect("ticked again");
-    assert_eq!((tk.by.as_str(), tk.at), ("bob", t(30)));
+    assert_eq!((tk.operator.as_str(), tk.at), ("bob", t(30)));
     // A tick of one list is not a tick of another.
     assert!(h.st.ticked("pre-deployment", "ci_tests_passing").is_none());
 }
@@ -445,7 +448,7 @@ fn completing_a_phase_needs_its_checklist() {
     let a = next_advance(&h.st, &h.rb).unwrap();
     assert_eq!(
         a,
-        Action::Advance {
+        Action::PhaseChange {
             from: Some("pre-deployment".into()),
             to: Some("database-migration".into())
         }
@@ -467,11 +470,7 @@ fn completing_a_phase_needs_its_checklist() {
     assert_eq!(p.verdict(), Verdict::Allowed, "{:#?}", failing(&p));
     // The migrations run when the phase starts.
     assert_eq!(p.steps.len(), 2);
-    assert!(
-        p.steps
-            .iter()
-            .all(|s| matches!(s.action, StepAction::Run(_)))
-    );
+    assert!(p.steps.iter().all(|s| matches!(s.kind, StepKind::Run(_))));
 
     h.run(t(4 * H), a);
     assert_eq!(h.st.phases[0].status, PhaseStatus::Done);
@@ -872,7 +871,7 @@ fn rollout_to_100_needs_the_typed_phrase() {
     assert!(
         p.steps
             .iter()
-            .any(|s| s.action == StepAction::SwitchPool(PoolName::Green)),
+            .any(|s| s.kind == StepKind::SwitchPool(PoolName::Green)),
         "{:#?}",
         p.steps
     );
@@ -909,7 +908,7 @@ fn rollout_to_100_needs_the_typed_phrase() {
     // The rollout is done: advance now completes the phase.
     assert!(matches!(
         next_advance(&h.st, &h.rb),
-        Some(Action::Advance { from: Some(f), to: Some(t) }) if f == "green-deployment" && t == "finalization"
+        Some(Action::PhaseChange { from: Some(f), to: Some(t) }) if f == "green-deployment" && t == "finalization"
     ));
 }
 
@@ -935,12 +934,12 @@ fn a_blocked_action_is_recorded_or_overridden_with_a_reason() {
     match &evs[0] {
         Event::ActionBlocked {
             action,
-            by,
+            operator,
             checks,
             evidence,
         } => {
             assert_eq!(action, &p.action);
-            assert_eq!(by, LEAD);
+            assert_eq!(operator, LEAD);
             assert_eq!(checks, &p.checks);
             assert_eq!(evidence.rollout_percent, 10);
             assert_eq!(evidence.phase.as_deref(), Some("green-deployment"));

@@ -10,7 +10,7 @@ use support::{Pools, assert_share, count_pools, find_binary, free_port, require}
 use warroom::adapters::{Job, Report};
 use warroom::engine::{Observation, PlannedStep};
 use warroom::real::{Endpoints, Source, balancer::Balancer};
-use warroom::runbook::{PoolName, StepAction};
+use warroom::runbook::{PoolName, StepKind};
 
 const REQUESTS: usize = 400;
 
@@ -155,13 +155,13 @@ async fn step(
     tx: &tokio::sync::mpsc::Sender<Job>,
     rx: &mut tokio::sync::mpsc::Receiver<Report>,
     id: u64,
-    action: StepAction,
+    kind: StepKind,
 ) -> (bool, String) {
     tx.send(Job::Run {
         id,
         steps: vec![PlannedStep {
             name: "lb".into(),
-            action,
+            kind,
         }],
     })
     .await
@@ -203,7 +203,7 @@ async fn haproxy_canary_switch_and_rollback_are_measured_through_the_balancer() 
             &job_tx,
             &mut rep_rx,
             id,
-            StepAction::SetWeights { green: percent },
+            StepKind::SetWeights { green: percent },
         )
         .await;
         assert!(ok, "canary {percent}%: {out}");
@@ -225,7 +225,7 @@ async fn haproxy_canary_switch_and_rollback_are_measured_through_the_balancer() 
         &job_tx,
         &mut rep_rx,
         id,
-        StepAction::SwitchPool(PoolName::Blue),
+        StepKind::SwitchPool(PoolName::Blue),
     )
     .await;
     assert!(ok, "{out}");
@@ -235,30 +235,18 @@ async fn haproxy_canary_switch_and_rollback_are_measured_through_the_balancer() 
         &job_tx,
         &mut rep_rx,
         id,
-        StepAction::SwitchPool(PoolName::Green),
+        StepKind::SwitchPool(PoolName::Green),
     )
     .await;
     assert!(ok, "{out}");
     assert_share(count_pools(&lab.url(), REQUESTS, None).await, 100);
     id += 1;
-    let (ok, out) = step(
-        &job_tx,
-        &mut rep_rx,
-        id,
-        StepAction::SetWeights { green: 25 },
-    )
-    .await;
+    let (ok, out) = step(&job_tx, &mut rep_rx, id, StepKind::SetWeights { green: 25 }).await;
     assert!(ok, "{out}");
     // The step after traffic went through reports the split HAProxy's counters measured.
     let _ = count_pools(&lab.url(), 200, None).await;
     id += 1;
-    let (ok, out) = step(
-        &job_tx,
-        &mut rep_rx,
-        id,
-        StepAction::SetWeights { green: 25 },
-    )
-    .await;
+    let (ok, out) = step(&job_tx, &mut rep_rx, id, StepKind::SetWeights { green: 25 }).await;
     assert!(ok, "{out}");
     assert!(
         out.contains("traffic since the last change: blue"),

@@ -15,7 +15,7 @@ use std::time::Duration;
 use support::*;
 use warroom::real::Endpoints;
 use warroom::real::kube::Kube;
-use warroom::runbook::{SetImage, StepAction};
+use warroom::runbook::{CheckKey, SetImage, StepKind};
 
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Mode {
@@ -423,7 +423,7 @@ async fn set_image_env_restart_and_wait_like_kubectl() {
 
     // A server-side dry run first: the answer says what would change, nothing changes.
     let preview = k
-        .preview(&StepAction::SetImage(SetImage {
+        .preview(&StepKind::SetImage(SetImage {
             deployment: "backend-green".into(),
             container: "backend".into(),
             image: "backend:v2.0.0".into(),
@@ -616,7 +616,7 @@ async fn the_executor_answers_a_preview_with_a_server_side_dry_run() {
     let steps = vec![
         warroom::engine::PlannedStep {
             name: "Deploy to green".into(),
-            action: StepAction::SetImage(SetImage {
+            kind: StepKind::SetImage(SetImage {
                 deployment: "backend-green".into(),
                 container: "backend".into(),
                 image: "backend:v2.0.0".into(),
@@ -624,7 +624,7 @@ async fn the_executor_answers_a_preview_with_a_server_side_dry_run() {
         },
         warroom::engine::PlannedStep {
             name: "Switch to blue".into(),
-            action: StepAction::SwitchPool(warroom::runbook::PoolName::Blue),
+            kind: StepKind::SwitchPool(warroom::runbook::PoolName::Blue),
         },
     ];
     job_tx
@@ -775,12 +775,12 @@ async fn run_job(
     tx: &tokio::sync::mpsc::Sender<warroom::adapters::Job>,
     rx: &mut tokio::sync::mpsc::Receiver<warroom::adapters::Report>,
     id: u64,
-    action: StepAction,
+    kind: StepKind,
     preview: bool,
 ) -> Vec<(bool, String)> {
     let steps = vec![warroom::engine::PlannedStep {
         name: "Switch".into(),
-        action,
+        kind,
     }];
     tx.send(if preview {
         warroom::adapters::Job::Preview { id, steps }
@@ -822,7 +822,7 @@ async fn the_executor_switches_the_service_and_previews_it() {
         &job_tx,
         &mut rep_rx,
         1,
-        StepAction::SwitchPool(PoolName::Green),
+        StepKind::SwitchPool(PoolName::Green),
         true,
     )
     .await;
@@ -838,7 +838,7 @@ async fn the_executor_switches_the_service_and_previews_it() {
         &job_tx,
         &mut rep_rx,
         2,
-        StepAction::SwitchPool(PoolName::Green),
+        StepKind::SwitchPool(PoolName::Green),
         false,
     )
     .await;
@@ -852,7 +852,7 @@ async fn the_executor_switches_the_service_and_previews_it() {
         &job_tx,
         &mut rep_rx,
         3,
-        StepAction::SwitchPool(PoolName::Blue),
+        StepKind::SwitchPool(PoolName::Blue),
         false,
     )
     .await;
@@ -864,7 +864,7 @@ async fn the_executor_switches_the_service_and_previews_it() {
         &job_tx,
         &mut rep_rx,
         4,
-        StepAction::SwitchPool(PoolName::Green),
+        StepKind::SwitchPool(PoolName::Green),
         false,
     )
     .await;
@@ -910,7 +910,7 @@ async fn the_executor_switches_the_load_balancer_then_the_service() {
         &job_tx,
         &mut rep_rx,
         1,
-        StepAction::SwitchPool(PoolName::Green),
+        StepKind::SwitchPool(PoolName::Green),
         false,
     )
     .await;
@@ -1226,7 +1226,7 @@ async fn without_a_flag_api_a_flag_is_set_as_its_env_var_on_the_deployments() {
         &job_tx,
         &mut rep_rx,
         1,
-        StepAction::SetFlag(warroom::runbook::SetFlag {
+        StepKind::SetFlag(warroom::runbook::SetFlag {
             flag: "unified_attributes_enabled".into(),
             value: json!(false),
         }),
@@ -1250,7 +1250,7 @@ async fn without_a_flag_api_a_flag_is_set_as_its_env_var_on_the_deployments() {
         &job_tx,
         &mut rep_rx,
         2,
-        StepAction::SetFlag(warroom::runbook::SetFlag {
+        StepKind::SetFlag(warroom::runbook::SetFlag {
             flag: "no_such_flag".into(),
             value: json!(true),
         }),
@@ -1315,7 +1315,7 @@ async fn without_flag_api_or_load_balancer_the_gates_pass_through_kubernetes() {
     let route = p
         .checks
         .iter()
-        .find(|x| x.key == "route")
+        .find(|x| x.key == Some(CheckKey::Route))
         .expect("a route check");
     assert!(route.pass && route.evidence == "through kube", "{route:?}");
     if let Some(ph) = &p.phrase {
@@ -1344,7 +1344,7 @@ async fn without_flag_api_or_load_balancer_the_gates_pass_through_kubernetes() {
     assert!(
         p.checks
             .iter()
-            .any(|x| x.key == "route" && x.pass && x.evidence == "through kube")
+            .any(|x| x.key == Some(CheckKey::Route) && x.pass && x.evidence == "through kube")
     );
     c.type_str("switch to green");
     c.press(KeyCode::Enter);

@@ -10,7 +10,7 @@ use support::{Pools, assert_share, count_pools, find_binary, free_port, require}
 use warroom::adapters::{Job, Report};
 use warroom::engine::PlannedStep;
 use warroom::real::{Endpoints, Source, balancer::Balancer};
-use warroom::runbook::{PoolName, StepAction};
+use warroom::runbook::{PoolName, StepKind};
 
 const REQUESTS: usize = 400;
 
@@ -161,12 +161,12 @@ async fn job(
     tx: &tokio::sync::mpsc::Sender<Job>,
     rx: &mut tokio::sync::mpsc::Receiver<Report>,
     id: u64,
-    action: StepAction,
+    kind: StepKind,
     preview: bool,
 ) -> (bool, String) {
     let steps = vec![PlannedStep {
         name: "lb".into(),
-        action,
+        kind,
     }];
     tx.send(if preview {
         Job::Preview { id, steps }
@@ -205,7 +205,7 @@ async fn nginx_canary_switch_and_rollback_are_measured_through_the_balancer() {
         &job_tx,
         &mut rep_rx,
         1,
-        StepAction::SetWeights { green: 10 },
+        StepKind::SetWeights { green: 10 },
         true,
     )
     .await;
@@ -223,7 +223,7 @@ async fn nginx_canary_switch_and_rollback_are_measured_through_the_balancer() {
             &job_tx,
             &mut rep_rx,
             id,
-            StepAction::SetWeights { green: percent },
+            StepKind::SetWeights { green: percent },
             false,
         )
         .await;
@@ -239,7 +239,7 @@ async fn nginx_canary_switch_and_rollback_are_measured_through_the_balancer() {
         &job_tx,
         &mut rep_rx,
         id,
-        StepAction::SwitchPool(PoolName::Blue),
+        StepKind::SwitchPool(PoolName::Blue),
         false,
     )
     .await;
@@ -250,7 +250,7 @@ async fn nginx_canary_switch_and_rollback_are_measured_through_the_balancer() {
         &job_tx,
         &mut rep_rx,
         id,
-        StepAction::SwitchPool(PoolName::Green),
+        StepKind::SwitchPool(PoolName::Green),
         false,
     )
     .await;
@@ -326,7 +326,7 @@ async fn nginx_a_server_taken_down_is_seen_down_by_the_pools_health() {
         &job_tx,
         &mut rep_rx,
         1,
-        StepAction::SetWeights { green: 100 },
+        StepKind::SetWeights { green: 100 },
         false,
     )
     .await;

@@ -15,7 +15,7 @@ use support::*;
 use warroom::audit;
 use warroom::engine::{self, Action, Event, Outcome, State, Submission, Verdict};
 use warroom::real::{self, Endpoints};
-use warroom::runbook::{self, Loaded, PoolName};
+use warroom::runbook::{self, CheckKey, Loaded, PoolName};
 use warroom::session::{Session, Start};
 
 fn local_lab() -> Loaded {
@@ -244,7 +244,7 @@ async fn flag_flip_and_pool_switch_through_the_gates_with_read_back_in_the_audit
     assert!(
         p.checks
             .iter()
-            .any(|c| c.key == "metric" && !c.pass && c.evidence.contains("stale")),
+            .any(|c| c.key == Some(CheckKey::Metric) && !c.pass && c.evidence.contains("stale")),
         "{:#?}",
         p.checks
     );

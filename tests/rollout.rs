@@ -48,7 +48,7 @@ async fn whole_rollout_zero_to_hundred_is_recorded() {
 
     // Phases 1..4, then the rollout in phase 5, then finalization.
     while let Some(a) = engine::next_advance(&s.st, &s.rb) {
-        if s.st.current_phase().is_some() && matches!(a, Action::Advance { .. }) {
+        if s.st.current_phase().is_some() && matches!(a, Action::PhaseChange { .. }) {
             complete_phase_checklist(&mut s).await;
         }
         if let Action::RolloutStep { step: 1, .. } = a {

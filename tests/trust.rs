@@ -9,7 +9,7 @@ mod common;
 use common::console::Console;
 use ratatui::crossterm::event::KeyCode;
 use warroom::engine::{Action, Event, Outcome, PhaseStatus, Verdict};
-use warroom::runbook::PoolName;
+use warroom::runbook::{CheckKey, PoolName};
 use warroom::sim::Scenario;
 use warroom::ui::app::{Dialog, Stage};
 
@@ -206,7 +206,7 @@ async fn switching_traffic_passes_the_same_checks_as_the_canary() {
         .checks
         .iter()
         .filter(|x| !x.pass)
-        .map(|x| x.key.as_str())
+        .filter_map(|x| x.key.map(|k| k.name()))
         .collect();
     assert!(failing.contains(&"no_critical_alert"), "{failing:?}");
     assert!(failing.contains(&"metric"), "{failing:?}");
@@ -270,7 +270,11 @@ async fn an_instant_rollback_resets_the_canary_and_rearming_starts_again() {
     // A fresh bake: 25 % waits again.
     c.press(KeyCode::Char('a'));
     let p = c.ui.proposal(&c.s.st, &c.s.rb).expect("a dialog");
-    assert!(p.checks.iter().any(|x| x.key == "bake" && !x.pass));
+    assert!(
+        p.checks
+            .iter()
+            .any(|x| x.key == Some(CheckKey::Bake) && !x.pass)
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -300,7 +304,7 @@ async fn a_database_rollback_reopens_the_migration_phase() {
     assert!(
         p.checks
             .iter()
-            .any(|x| x.key == "migration_version" && !x.pass)
+            .any(|x| x.key == Some(CheckKey::MigrationVersion) && !x.pass)
     );
     c.press(KeyCode::Esc);
     // Run the migrations again (R → retry): the phase can complete.
@@ -316,7 +320,7 @@ async fn a_database_rollback_reopens_the_migration_phase() {
     assert!(
         p.checks
             .iter()
-            .any(|x| x.key == "migration_version" && x.pass)
+            .any(|x| x.key == Some(CheckKey::MigrationVersion) && x.pass)
     );
 }
 
@@ -338,7 +342,11 @@ async fn unticking_an_item_withdraws_the_go() {
     );
     c.press(KeyCode::Char('a'));
     let p = c.ui.proposal(&c.s.st, &c.s.rb).expect("a dialog");
-    assert!(p.checks.iter().any(|x| x.key == "go_signed" && !x.pass));
+    assert!(
+        p.checks
+            .iter()
+            .any(|x| x.key == Some(CheckKey::GoSigned) && !x.pass)
+    );
     assert!(!p.overridable(), "the seed marks go_signed no_override");
 }
 
@@ -358,7 +366,11 @@ async fn a_server_that_stops_answering_raises_an_alert_naming_it() {
     // Green is not healthy: the next step is blocked on it.
     c.press(KeyCode::Char('a'));
     let p = c.ui.proposal(&c.s.st, &c.s.rb).expect("a dialog");
-    assert!(p.checks.iter().any(|x| x.key == "pool_healthy" && !x.pass));
+    assert!(
+        p.checks
+            .iter()
+            .any(|x| x.key == Some(CheckKey::PoolHealthy) && !x.pass)
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -419,7 +431,7 @@ async fn auto_abort_counts_down_and_runs_the_rollback() {
             .find(|a| matches!(a.action, Action::Rollback { .. }))
             .expect("the rollback")
             .clone();
-    assert_eq!(a.by, warroom::engine::AUTO_ABORT);
+    assert_eq!(a.operator, warroom::engine::AUTO_ABORT);
     assert_eq!(a.confirmed, None, "nobody typed a phrase for it");
     assert!(
         matches!(a.outcome, Outcome::Succeeded(_)),
@@ -544,7 +556,7 @@ async fn a_reading_that_did_not_change_is_not_stored_again() {
 async fn the_simulator_runs_on_a_clock_tests_can_pause_and_drops_a_cancelled_step() {
     use warroom::adapters::{Job, Report};
     use warroom::engine::PlannedStep;
-    use warroom::runbook::StepAction;
+    use warroom::runbook::StepKind;
     let rb = common::seed().runbook;
     let start = chrono::Utc::now();
     let clock = warroom::clock::Clock::new(start, 1.0);
@@ -557,14 +569,14 @@ async fn the_simulator_runs_on_a_clock_tests_can_pause_and_drops_a_cancelled_ste
         job_rx,
         rep_tx,
     ));
-    let step = |action| PlannedStep {
+    let step = |kind| PlannedStep {
         name: "step".into(),
-        action,
+        kind,
     };
     job_tx
         .send(Job::Run {
             id: 1,
-            steps: vec![step(StepAction::WaitRollout {
+            steps: vec![step(StepKind::WaitRollout {
                 deployment: "backend-green".into(),
             })],
         })
@@ -585,7 +597,7 @@ async fn the_simulator_runs_on_a_clock_tests_can_pause_and_drops_a_cancelled_ste
     job_tx
         .send(Job::Run {
             id: 2,
-            steps: vec![step(StepAction::SwitchPool(PoolName::Green))],
+            steps: vec![step(StepKind::SwitchPool(PoolName::Green))],
         })
         .await
         .expect("send");

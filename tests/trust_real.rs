@@ -10,6 +10,7 @@ use ratatui::crossterm::event::KeyCode;
 use std::path::Path;
 use warroom::engine::{Action, Event, Outcome, Verdict};
 use warroom::real::Endpoints;
+use warroom::runbook::CheckKey;
 use warroom::ui::app::{Dialog, Stage};
 
 /// A small plan whose phases run shell commands under `dir`.
@@ -119,7 +120,7 @@ async fn a_failed_step_stops_its_phase_until_retried_or_skipped() {
     assert!(
         p.checks
             .iter()
-            .any(|x| x.key == "phase_steps" && !x.pass && !x.overridable)
+            .any(|x| x.key == Some(CheckKey::PhaseSteps) && !x.pass && !x.overridable)
     );
     c.ctrl('o');
     assert_eq!(c.stage(), Some(Stage::Review));

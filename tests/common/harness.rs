@@ -70,7 +70,7 @@ impl Rehearsal {
             self.event(Event::ChecklistTicked {
                 checklist: list.into(),
                 item: i.clone(),
-                by: "alice".into(),
+                operator: "alice".into(),
             });
             self.t += chrono::Duration::seconds(20);
         }
@@ -118,8 +118,8 @@ impl Rehearsal {
         }
         let start = a.steps_done.len();
         for (i, s) in a.steps.iter().enumerate().skip(start).take(n) {
-            self.t += chrono::Duration::from_std(World::duration(&s.action)).unwrap_or_default();
-            let r = self.world.execute(&s.action, self.t);
+            self.t += chrono::Duration::from_std(World::duration(&s.kind)).unwrap_or_default();
+            let r = self.world.execute(&s.kind, self.t);
             let ok = r.is_ok();
             let output = match r {
                 Ok(x) | Err(x) => x,

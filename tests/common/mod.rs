@@ -40,13 +40,13 @@ pub async fn settle(s: &mut Session) {
 
 /// Tick every item of a checklist, as the operator would with Space.
 pub async fn tick_all(s: &mut Session, list: &str, items: &[String]) {
-    let by = s.operator.clone();
+    let operator = s.operator.clone();
     let evs = items
         .iter()
         .map(|i| Event::ChecklistTicked {
             checklist: list.into(),
             item: i.clone(),
-            by: by.clone(),
+            operator: operator.clone(),
         })
         .collect();
     s.write(evs);

@@ -10,7 +10,7 @@ use crate::clock::Clock;
 use crate::engine::{
     MigrationObs, Observation, PlannedStep, PoolsObs, ServerObs, SourceError, Time,
 };
-use crate::runbook::{PoolName, Runbook, StepAction};
+use crate::runbook::{PoolName, Runbook, StepKind};
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
@@ -297,21 +297,21 @@ impl World {
     }
 
     /// How long a step takes in the simulated world.
-    pub fn duration(step: &StepAction) -> Duration {
+    pub fn duration(step: &StepKind) -> Duration {
         Duration::from_secs(match step {
-            StepAction::SwitchPool(_) => 2,
-            StepAction::SetFlag(_) | StepAction::SetWeights { .. } => 1,
-            StepAction::SetImage(_) | StepAction::SetEnv(_) => 5,
-            StepAction::Restart { .. } => 30,
-            StepAction::WaitRollout { .. } => 40,
-            StepAction::Run(_) => 60,
+            StepKind::SwitchPool(_) => 2,
+            StepKind::SetFlag(_) | StepKind::SetWeights { .. } => 1,
+            StepKind::SetImage(_) | StepKind::SetEnv(_) => 5,
+            StepKind::Restart { .. } => 30,
+            StepKind::WaitRollout { .. } => 40,
+            StepKind::Run(_) => 60,
         })
     }
 
     /// Carry out one step; the answer is what the system said.
-    pub fn execute(&mut self, step: &StepAction, now: Time) -> Result<String, String> {
+    pub fn execute(&mut self, step: &StepKind, now: Time) -> Result<String, String> {
         match step {
-            StepAction::SwitchPool(p) => {
+            StepKind::SwitchPool(p) => {
                 self.active = *p;
                 self.green_share = if *p == PoolName::Green { 100 } else { 0 };
                 Ok(format!(
@@ -320,7 +320,7 @@ impl World {
                     self.green_share
                 ))
             }
-            StepAction::SetWeights { green } => {
+            StepKind::SetWeights { green } => {
                 self.green_share = (*green).min(100);
                 Ok(format!(
                     "lb: weights blue {} / green {}",
@@ -328,7 +328,7 @@ impl World {
                     self.green_share
                 ))
             }
-            StepAction::SetFlag(f) => {
+            StepKind::SetFlag(f) => {
                 if self.scenario == Scenario::FlakyFlags && self.rand() < 0.33 {
                     return Err("flag API: 503 Service Unavailable".into());
                 }
@@ -336,14 +336,14 @@ impl World {
                 let back = self.flags.get(&f.flag).cloned().unwrap_or_default();
                 Ok(format!("flag API: ok; read back {} = {back}", f.flag))
             }
-            StepAction::SetImage(s) => {
+            StepKind::SetImage(s) => {
                 self.images.insert(s.deployment.clone(), s.image.clone());
                 Ok(format!(
                     "deployment/{} image {}={}",
                     s.deployment, s.container, s.image
                 ))
             }
-            StepAction::SetEnv(s) => {
+            StepKind::SetEnv(s) => {
                 // A flag's environment-variable twin sets the flag (the runbook says which).
                 if let Some(flag) = self.flag_env.get(&s.name).cloned() {
                     let v = match self.flags.get(&flag) {
@@ -361,11 +361,11 @@ impl World {
                     s.deployment, s.name, s.value
                 ))
             }
-            StepAction::Restart { deployment } => Ok(format!("deployment/{deployment} restarted")),
-            StepAction::WaitRollout { deployment } => Ok(format!(
+            StepKind::Restart { deployment } => Ok(format!("deployment/{deployment} restarted")),
+            StepKind::WaitRollout { deployment } => Ok(format!(
                 "deployment \"{deployment}\" successfully rolled out (3/3 updated, ready, available)"
             )),
-            StepAction::Run(r) => {
+            StepKind::Run(r) => {
                 if let Some(v) = r.expect_migration_version {
                     let up = v > self.migration;
                     self.migration = v;
@@ -403,7 +403,7 @@ pub async fn run(
     let mut current: Option<((u64, Vec<PlannedStep>), usize, Time)> = None;
     let mut next_sample = clock.now();
     let step_len =
-        |s: &StepAction| chrono::Duration::from_std(World::duration(s)).unwrap_or_default();
+        |s: &StepKind| chrono::Duration::from_std(World::duration(s)).unwrap_or_default();
     loop {
         let now = clock.now();
         if current.is_none()
@@ -421,7 +421,7 @@ pub async fn run(
                         .await;
                 }
                 Some(first) => {
-                    let due = now + step_len(&first.action);
+                    let due = now + step_len(&first.kind);
                     current = Some(((id, steps), 0, due));
                 }
             }
@@ -434,7 +434,7 @@ pub async fn run(
                 let Some(step) = steps.get(i) else {
                     continue;
                 };
-                let result = world.execute(&step.action, due);
+                let result = world.execute(&step.kind, due);
                 let ok = result.is_ok();
                 let output = match &result {
                     Ok(s) | Err(s) => s.clone(),
@@ -462,7 +462,7 @@ pub async fn run(
                         })
                         .await;
                 } else if let Some(next) = steps.get(i + 1) {
-                    let next_due = due + step_len(&next.action);
+                    let next_due = due + step_len(&next.kind);
                     current = Some((job, i + 1, next_due));
                 } else {
                     let _ = out
@@ -507,7 +507,7 @@ pub async fn run(
                     let now = clock.now();
                     let lines = steps
                         .iter()
-                        .map(|s| match copy.execute(&s.action, now) {
+                        .map(|s| match copy.execute(&s.kind, now) {
                             Ok(o) | Err(o) => format!("{}: {} (simulated dry run)", s.name, o.lines().last().unwrap_or("")),
                         })
                         .collect();

@@ -157,12 +157,12 @@ pub fn markdown(rb: &Runbook, records: &[Record]) -> Result<String, String> {
             Event::SessionEnded { operator } => format!("session ended by {operator}"),
             Event::Decision {
                 go,
-                by,
+                operator,
                 role,
                 reason,
                 ..
             } => format!(
-                "go/no-go: **{}** signed by {by} for {role}{}",
+                "go/no-go: **{}** signed by {operator} for {role}{}",
                 if *go { "GO" } else { "NO-GO" },
                 reason
                     .as_ref()
@@ -172,7 +172,7 @@ pub fn markdown(rb: &Runbook, records: &[Record]) -> Result<String, String> {
             Event::ActionRequested {
                 id,
                 action,
-                by,
+                operator,
                 checks,
                 evidence,
                 ..
@@ -183,7 +183,7 @@ pub fn markdown(rb: &Runbook, records: &[Record]) -> Result<String, String> {
                     .map(|c| format!("{} ({})", c.name, c.evidence))
                     .collect();
                 let mut s = format!(
-                    "#{id} **{}** requested by {by}; rollout {} %",
+                    "#{id} **{}** requested by {operator}; rollout {} %",
                     action.label(),
                     evidence.rollout_percent
                 );
@@ -201,7 +201,10 @@ pub fn markdown(rb: &Runbook, records: &[Record]) -> Result<String, String> {
                 format!("#{id} gate **overridden**: \"{reason}\"")
             }
             Event::ActionBlocked {
-                action, by, checks, ..
+                action,
+                operator,
+                checks,
+                ..
             } => {
                 let failing: Vec<String> = checks
                     .iter()
@@ -209,7 +212,7 @@ pub fn markdown(rb: &Runbook, records: &[Record]) -> Result<String, String> {
                     .map(|c| format!("{} ({})", c.name, c.evidence))
                     .collect();
                 format!(
-                    "**{}** attempted by {by} and blocked: {}",
+                    "**{}** attempted by {operator} and blocked: {}",
                     action.label(),
                     failing.join("; ")
                 )
@@ -271,14 +274,14 @@ pub fn markdown(rb: &Runbook, records: &[Record]) -> Result<String, String> {
     }
     for p in &periods {
         let end = p.until.or(last).unwrap_or(p.from);
-        let by = p
+        let ended = p
             .ended_by
             .as_ref()
             .map(|r| format!(", ended by rollback {r}"))
             .unwrap_or_default();
         md!(
             o,
-            "- {} %: from {} for {}{by}",
+            "- {} %: from {} for {}{ended}",
             p.percent,
             hm(p.from),
             dur(p.from, end)
@@ -306,7 +309,7 @@ pub fn markdown(rb: &Runbook, records: &[Record]) -> Result<String, String> {
             o,
             "- {} by {} at {}: took {} against a target of {} — {verdict}; outcome: {}",
             procedure,
-            a.by,
+            a.operator,
             hm(a.requested_at),
             took.map(fmt_duration).unwrap_or_else(|| "—".into()),
             target.map(fmt_duration).unwrap_or_else(|| "—".into()),

@@ -9,7 +9,7 @@ use super::{
 use crate::adapters::{Job, Report};
 use crate::clock::Clock;
 use crate::engine::Observation;
-use crate::runbook::{PoolName, Runbook, StepAction, redact};
+use crate::runbook::{PoolName, Runbook, StepKind, redact};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -126,10 +126,10 @@ impl Executor {
         let has_service = self.service.is_some();
         for s in &steps {
             // A balancer that can show what a change would do (nginx: the file's diff).
-            let share = match &s.action {
-                StepAction::SetWeights { green } => Some(*green),
-                StepAction::SwitchPool(PoolName::Blue) => Some(0),
-                StepAction::SwitchPool(PoolName::Green) => Some(100),
+            let share = match &s.kind {
+                StepKind::SetWeights { green } => Some(*green),
+                StepKind::SwitchPool(PoolName::Blue) => Some(0),
+                StepKind::SwitchPool(PoolName::Green) => Some(100),
                 _ => None,
             };
             let lb_line = match (share, &self.lb) {
@@ -137,7 +137,7 @@ impl Executor {
                 _ => None,
             };
             // A switch also repoints the Service, when there is one: show both.
-            let service_too = has_service && matches!(s.action, StepAction::SwitchPool(_));
+            let service_too = has_service && matches!(s.kind, StepKind::SwitchPool(_));
             if let Some(p) = &lb_line
                 && !service_too
             {
@@ -145,18 +145,16 @@ impl Executor {
                 continue;
             }
             let line = match self.kube().await {
-                Ok(k) => match k.preview(&s.action).await {
+                Ok(k) => match k.preview(&s.kind).await {
                     Some(Ok(o)) => o,
                     Some(Err(e)) => format!("dry run failed: {e}"),
                     None => "no dry run for this step (not a Kubernetes write)".into(),
                 },
                 Err(_)
                     if !(matches!(
-                        s.action,
-                        StepAction::SetImage(_)
-                            | StepAction::SetEnv(_)
-                            | StepAction::Restart { .. }
-                    ) || matches!(s.action, StepAction::SwitchPool(_)) && has_service) =>
+                        s.kind,
+                        StepKind::SetImage(_) | StepKind::SetEnv(_) | StepKind::Restart { .. }
+                    ) || matches!(s.kind, StepKind::SwitchPool(_)) && has_service) =>
                 {
                     "no dry run for this step (not a Kubernetes write)".into()
                 }
@@ -177,7 +175,7 @@ impl Executor {
             return self.finished(id, true, "nothing to run".into()).await;
         }
         for (i, step) in steps.iter().enumerate() {
-            let result = self.step(&step.action).await;
+            let result = self.step(&step.kind).await;
             let ok = result.is_ok();
             let output = redact(match &result {
                 Ok(s) | Err(s) => s,
@@ -239,9 +237,9 @@ impl Executor {
         k.as_ref().map_err(|e| format!("kube: {e}"))
     }
 
-    async fn step(&self, action: &StepAction) -> Result<String, String> {
+    async fn step(&self, action: &StepKind) -> Result<String, String> {
         match action {
-            StepAction::SetFlag(f) => {
+            StepKind::SetFlag(f) => {
                 let Some(api) = &self.flags else {
                     // No flag API: a flag that lives as an environment variable on the
                     // Deployments is set there (`kubectl set env`), each read back.
@@ -276,7 +274,7 @@ impl Executor {
                 }
                 out
             }
-            StepAction::SwitchPool(p) => {
+            StepKind::SwitchPool(p) => {
                 let service = self.service.clone().filter(|_| self.ep.kube_configured());
                 if self.lb.is_none() && service.is_none() {
                     return Err(format!("lb: {NOT_CONFIGURED}"));
@@ -305,7 +303,7 @@ impl Executor {
                 }
                 Ok(done.join("; "))
             }
-            StepAction::SetWeights { green } => {
+            StepKind::SetWeights { green } => {
                 let Some(lb) = &self.lb else {
                     return Err(format!("lb: {NOT_CONFIGURED}"));
                 };
@@ -315,25 +313,25 @@ impl Executor {
                 }
                 out
             }
-            StepAction::SetImage(s) => {
+            StepKind::SetImage(s) => {
                 let k = self.kube().await?;
                 k.set_image(&s.deployment, &s.container, &s.image, false)
                     .await
             }
-            StepAction::SetEnv(s) => {
+            StepKind::SetEnv(s) => {
                 let k = self.kube().await?;
                 k.set_env(&s.deployment, &s.container, &s.name, &s.value, false)
                     .await
             }
-            StepAction::Restart { deployment } => {
+            StepKind::Restart { deployment } => {
                 let k = self.kube().await?;
                 k.restart(deployment, false).await
             }
-            StepAction::WaitRollout { deployment } => {
+            StepKind::WaitRollout { deployment } => {
                 let k = self.kube().await?;
                 k.wait_rollout(deployment, None).await
             }
-            StepAction::Run(r) => {
+            StepKind::Run(r) => {
                 shell::run(r, &|k| std::env::var(k).ok(), self.postgres.as_ref()).await
             }
         }

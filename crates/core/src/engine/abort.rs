@@ -69,7 +69,7 @@ pub fn abort_transitions(st: &State, rb: &Runbook) -> Vec<Event> {
             // The alert resolved before the countdown ended.
             return vec![Event::AbortCancelled {
                 rule: c.rule,
-                by: AUTO_ABORT.into(),
+                operator: AUTO_ABORT.into(),
                 reason: "the alert that armed it resolved".into(),
             }];
         }
@@ -127,11 +127,11 @@ pub fn abort_transitions(st: &State, rb: &Runbook) -> Vec<Event> {
 }
 
 /// Cancelling the countdown: the lead's reason, recorded.
-pub fn cancel_abort(st: &State, by: &str, reason: &str) -> Option<Event> {
+pub fn cancel_abort(st: &State, operator: &str, reason: &str) -> Option<Event> {
     let c = st.abort.as_ref()?;
     Some(Event::AbortCancelled {
         rule: c.rule,
-        by: by.to_string(),
+        operator: operator.to_string(),
         reason: reason.trim().to_string(),
     })
 }

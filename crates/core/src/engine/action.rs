@@ -1,7 +1,7 @@
 //! Operator actions as the gate sees them and the audit log records them: the action, the
 //! checks its gate ran, the steps it plans and the evidence snapshotted with the decision.
 
-use crate::runbook::{PoolName, StepAction};
+use crate::runbook::{CheckKey, PoolName, StepKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -14,8 +14,10 @@ pub enum Action {
         step: usize,
         percent: u32,
     },
-    /// Complete phase `from` (if any) and start phase `to` (if any).
-    Advance {
+    /// Complete phase `from` (if any) and start phase `to` (if any). Recorded as `advance` in
+    /// logs written before the glossary named it.
+    #[serde(alias = "advance")]
+    PhaseChange {
         from: Option<String>,
         to: Option<String>,
     },
@@ -49,7 +51,7 @@ impl Action {
     pub fn label(&self) -> String {
         match self {
             Action::RolloutStep { percent, .. } => format!("rollout to {percent} %"),
-            Action::Advance { from, to } => match (from, to) {
+            Action::PhaseChange { from, to } => match (from, to) {
                 (None, Some(t)) => format!("start phase {t}"),
                 (Some(f), Some(t)) => format!("complete {f}, start {t}"),
                 (Some(f), None) => format!("complete {f} (last phase)"),
@@ -76,7 +78,7 @@ impl Action {
     pub fn word(&self) -> String {
         match self {
             Action::RolloutStep { percent, .. } => format!("rollout {percent}"),
-            Action::Advance { .. } => "advance".into(),
+            Action::PhaseChange { .. } => "advance".into(),
             Action::FlipFlag { flag, .. } => format!("flip {flag}"),
             Action::SwitchPool { to } => format!("switch {to}"),
             Action::Rollback { procedure } => format!("rollback {procedure}"),
@@ -95,9 +97,9 @@ pub struct Check {
     pub pass: bool,
     pub evidence: String,
     /// What kind of check this is (`no_critical_alert`, `bake`, `go_signed` …): the name a
-    /// runbook's `no_override` uses. Empty in logs written before it existed.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub key: String,
+    /// runbook's `no_override` uses. Absent in logs written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<CheckKey>,
     /// False when no override may pass this check while it fails.
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub overridable: bool,
@@ -115,7 +117,9 @@ fn is_true(b: &bool) -> bool {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct PlannedStep {
     pub name: String,
-    pub action: StepAction,
+    /// What the step does (`action` in logs written before the glossary named it).
+    #[serde(alias = "action")]
+    pub kind: StepKind,
 }
 
 /// The values behind a decision, snapshotted into the audit record.

@@ -43,11 +43,14 @@ pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
         Event::ChecklistTicked {
             checklist,
             item,
-            by,
+            operator,
         } => {
             st.ticks.insert(
                 (checklist.clone(), item.clone()),
-                Tick { by: by.clone(), at },
+                Tick {
+                    operator: operator.clone(),
+                    at,
+                },
             );
         }
         Event::ChecklistUnticked {
@@ -58,7 +61,7 @@ pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
         Event::ActionRequested {
             id,
             action,
-            by,
+            operator,
             checks,
             steps,
             reason,
@@ -67,7 +70,7 @@ pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
             st.actions.push(ActionRecord {
                 id: *id,
                 action: action.clone(),
-                by: by.clone(),
+                operator: operator.clone(),
                 requested_at: at,
                 finished_at: None,
                 checks: checks.clone(),
@@ -114,7 +117,7 @@ pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
             if let Some(a) = find(st, *id) {
                 a.steps_done.push((name.clone(), *ok, output.clone()));
                 if *ok {
-                    effect = a.steps.get(*step).map(|s| s.action.clone());
+                    effect = a.steps.get(*step).map(|s| s.kind.clone());
                 }
             }
             // A step that succeeded changes what we believe until the next observation says
@@ -169,13 +172,13 @@ pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
         }
         Event::Decision {
             go,
-            by,
+            operator,
             role,
             reason,
         } => {
             st.decision = Some(Decision {
                 go: *go,
-                by: by.clone(),
+                operator: operator.clone(),
                 role: role.clone(),
                 at,
                 reason: reason.clone(),

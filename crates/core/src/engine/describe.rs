@@ -43,34 +43,41 @@ fn words(rb: &Runbook, ev: &Event) -> Option<String> {
         Event::ChecklistTicked {
             checklist,
             item,
-            by,
-        } => format!("{by} ticked {checklist}/{item}"),
+            operator,
+        } => format!("{operator} ticked {checklist}/{item}"),
         Event::ChecklistUnticked {
             checklist,
             item,
-            by,
-        } => format!("{by} unticked {checklist}/{item}"),
+            operator,
+        } => format!("{operator} unticked {checklist}/{item}"),
         Event::ActionRequested {
             id,
             action,
-            by,
+            operator,
             checks,
             ..
         } => {
             let failing = checks.iter().filter(|c| !c.pass).count();
             format!(
-                "#{id} {} requested by {by} ({} checks, {failing} failing)",
+                "#{id} {} requested by {operator} ({} checks, {failing} failing)",
                 action.label(),
                 checks.len()
             )
         }
         Event::ActionConfirmed { id, phrase } => format!("#{id} confirmed: typed \"{phrase}\""),
         Event::ActionOverridden { id, reason } => format!("#{id} OVERRIDE: {reason}"),
-        Event::ActionCancelled { id, by, reason } => {
-            format!("#{id} CANCELLED by {by}: {reason}")
+        Event::ActionCancelled {
+            id,
+            operator,
+            reason,
+        } => {
+            format!("#{id} CANCELLED by {operator}: {reason}")
         }
         Event::ActionBlocked {
-            action, by, checks, ..
+            action,
+            operator,
+            checks,
+            ..
         } => {
             // Each failing check with what was found, not only what was wanted.
             let failing: Vec<String> = checks
@@ -78,7 +85,11 @@ fn words(rb: &Runbook, ev: &Event) -> Option<String> {
                 .filter(|c| !c.pass)
                 .map(|c| format!("{} failed ({})", c.name, c.evidence))
                 .collect();
-            format!("BLOCKED {} ({by}): {}", action.label(), failing.join("; "))
+            format!(
+                "BLOCKED {} ({operator}): {}",
+                action.label(),
+                failing.join("; ")
+            )
         }
         Event::StepFinished {
             id,
@@ -100,11 +111,11 @@ fn words(rb: &Runbook, ev: &Event) -> Option<String> {
         }
         Event::Decision {
             go,
-            by,
+            operator,
             role,
             reason,
         } => format!(
-            "go/no-go: {} signed by {by} for {role}{}",
+            "go/no-go: {} signed by {operator} for {role}{}",
             if *go { "GO" } else { "NO-GO" },
             reason
                 .as_ref()
@@ -120,11 +131,15 @@ fn words(rb: &Runbook, ev: &Event) -> Option<String> {
         } => format!(
             "AUTO-ABORT armed: rollback {procedure} in {countdown_secs}s unless cancelled ({cause})"
         ),
-        Event::AbortCancelled { by, reason, .. } => {
-            format!("auto-abort cancelled by {by}: {reason}")
+        Event::AbortCancelled {
+            operator, reason, ..
+        } => {
+            format!("auto-abort cancelled by {operator}: {reason}")
         }
         Event::AbortExpired { .. } => "AUTO-ABORT countdown ran out: the rollback starts".into(),
-        Event::RollbackAcknowledged { id, by } => format!("#{id} result acknowledged by {by}"),
+        Event::RollbackAcknowledged { id, operator } => {
+            format!("#{id} result acknowledged by {operator}")
+        }
         Event::ServerDown {
             pool,
             address,

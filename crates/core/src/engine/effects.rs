@@ -5,7 +5,7 @@
 use super::action::*;
 use super::observation::MigrationObs;
 use super::state::*;
-use crate::runbook::{Runbook, StepAction};
+use crate::runbook::{Runbook, StepKind};
 
 /// An action that runs a phase's steps did not finish: the phase is failed at the step that
 /// failed (or was running), until it is retried or skipped.
@@ -17,7 +17,7 @@ pub(super) fn phase_step_failed(st: &mut State, rb: &Runbook, id: u64, error: &s
         return;
     }
     let (phase, offset) = match &a.action {
-        Action::Advance { to: Some(t), .. } => (t.clone(), 0),
+        Action::PhaseChange { to: Some(t), .. } => (t.clone(), 0),
         Action::RetryPhase { phase, from } => (phase.clone(), *from),
         Action::SkipStep { phase, step } => (phase.clone(), step + 1),
         _ => return,
@@ -43,8 +43,8 @@ pub(super) fn phase_step_failed(st: &mut State, rb: &Runbook, id: u64, error: &s
 pub(super) fn reopen_migration_phase(st: &mut State, rb: &Runbook, id: u64, steps: &[PlannedStep]) {
     let Some(down_to) = steps
         .iter()
-        .filter_map(|s| match &s.action {
-            StepAction::Run(r) => r.expect_migration_version,
+        .filter_map(|s| match &s.kind {
+            StepKind::Run(r) => r.expect_migration_version,
             _ => None,
         })
         .min()
@@ -53,7 +53,7 @@ pub(super) fn reopen_migration_phase(st: &mut State, rb: &Runbook, id: u64, step
     };
     let Some(i) = rb.phases.iter().position(|p| {
         p.on_start.iter().any(|s| {
-            matches!(s.action(), StepAction::Run(r) if r.expect_migration_version.is_some_and(|v| v > down_to))
+            matches!(s.kind(), StepKind::Run(r) if r.expect_migration_version.is_some_and(|v| v > down_to))
         })
     }) else {
         return;
@@ -81,21 +81,21 @@ pub(super) fn reopen_migration_phase(st: &mut State, rb: &Runbook, id: u64, step
 }
 
 /// What a successful step implies about the systems.
-pub(super) fn believe(st: &mut State, effect: &StepAction) {
+pub(super) fn believe(st: &mut State, effect: &StepKind) {
     match effect {
-        StepAction::SetFlag(f) => {
+        StepKind::SetFlag(f) => {
             st.flags.insert(f.flag.clone(), f.value.clone());
         }
-        StepAction::SwitchPool(p) => {
+        StepKind::SwitchPool(p) => {
             st.pools.active = Some(*p);
             st.pools.green_share = Some(match p {
                 crate::runbook::PoolName::Green => 100,
                 crate::runbook::PoolName::Blue => 0,
             });
         }
-        StepAction::SetWeights { green } => st.pools.green_share = Some(*green),
+        StepKind::SetWeights { green } => st.pools.green_share = Some(*green),
         // A migration step succeeds only at its expected version.
-        StepAction::Run(r) => {
+        StepKind::Run(r) => {
             if let Some(v) = r.expect_migration_version {
                 st.migration = Some(MigrationObs {
                     version: Some(v),

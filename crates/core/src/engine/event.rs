@@ -43,18 +43,24 @@ pub enum Event {
     ChecklistTicked {
         checklist: String,
         item: String,
-        by: String,
+        /// Who decided (read from `by` in logs written before the rename).
+        #[serde(alias = "by")]
+        operator: String,
     },
     ChecklistUnticked {
         checklist: String,
         item: String,
-        by: String,
+        /// Who decided (read from `by` in logs written before the rename).
+        #[serde(alias = "by")]
+        operator: String,
     },
     /// Intent: written before the action runs, with the gate's checks and the evidence.
     ActionRequested {
         id: u64,
         action: Action,
-        by: String,
+        /// Who decided (read from `by` in logs written before the rename).
+        #[serde(alias = "by")]
+        operator: String,
         checks: Vec<Check>,
         evidence: Evidence,
         /// What will run, in order.
@@ -80,13 +86,17 @@ pub enum Event {
     /// recorded before this are what was done.
     ActionCancelled {
         id: u64,
-        by: String,
+        /// Who decided (read from `by` in logs written before the rename).
+        #[serde(alias = "by")]
+        operator: String,
         reason: String,
     },
     /// The operator tried an action whose gate failed; nothing ran.
     ActionBlocked {
         action: Action,
-        by: String,
+        /// Who decided (read from `by` in logs written before the rename).
+        #[serde(alias = "by")]
+        operator: String,
         checks: Vec<Check>,
         evidence: Evidence,
     },
@@ -112,7 +122,9 @@ pub enum Event {
     /// Go/no-go signed.
     Decision {
         go: bool,
-        by: String,
+        /// Who decided (read from `by` in logs written before the rename).
+        #[serde(alias = "by")]
+        operator: String,
         role: String,
         /// Why (a NO-GO asks for one).
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -120,7 +132,9 @@ pub enum Event {
     },
     /// The GO no longer holds: an item of a checklist it was signed on was unticked.
     DecisionWithdrawn {
-        by: String,
+        /// Who decided (read from `by` in logs written before the rename).
+        #[serde(alias = "by")]
+        operator: String,
         reason: String,
     },
     /// An auto-abort rule's condition held: its procedure runs when the countdown ends,
@@ -135,7 +149,9 @@ pub enum Event {
     /// The lead stopped the countdown, with a reason.
     AbortCancelled {
         rule: usize,
-        by: String,
+        /// Who decided (read from `by` in logs written before the rename).
+        #[serde(alias = "by")]
+        operator: String,
         reason: String,
     },
     /// The countdown ran out: the procedure's request follows.
@@ -145,7 +161,9 @@ pub enum Event {
     /// The lead saw how a rollback ended (clears its result from the banner).
     RollbackAcknowledged {
         id: u64,
-        by: String,
+        /// Who decided (read from `by` in logs written before the rename).
+        #[serde(alias = "by")]
+        operator: String,
     },
     /// A pool server stopped answering its health check.
     ServerDown {
@@ -259,17 +277,17 @@ mod tests {
             Event::ChecklistTicked {
                 checklist: s(),
                 item: s(),
-                by: s(),
+                operator: s(),
             },
             Event::ChecklistUnticked {
                 checklist: s(),
                 item: s(),
-                by: s(),
+                operator: s(),
             },
             Event::ActionRequested {
                 id: 1,
                 action: action(),
-                by: s(),
+                operator: s(),
                 checks: Vec::new(),
                 evidence: Evidence::default(),
                 steps: Vec::new(),
@@ -280,12 +298,12 @@ mod tests {
             Event::ActionOverridden { id: 1, reason: s() },
             Event::ActionCancelled {
                 id: 1,
-                by: s(),
+                operator: s(),
                 reason: s(),
             },
             Event::ActionBlocked {
                 action: action(),
-                by: s(),
+                operator: s(),
                 checks: Vec::new(),
                 evidence: Evidence::default(),
             },
@@ -301,12 +319,12 @@ mod tests {
             Event::ActionOutcomeUnknown { id: 1 },
             Event::Decision {
                 go: true,
-                by: s(),
+                operator: s(),
                 role: s(),
                 reason: None,
             },
             Event::DecisionWithdrawn {
-                by: s(),
+                operator: s(),
                 reason: s(),
             },
             Event::AbortArmed {
@@ -317,11 +335,14 @@ mod tests {
             },
             Event::AbortCancelled {
                 rule: 0,
-                by: s(),
+                operator: s(),
                 reason: s(),
             },
             Event::AbortExpired { rule: 0 },
-            Event::RollbackAcknowledged { id: 1, by: s() },
+            Event::RollbackAcknowledged {
+                id: 1,
+                operator: s(),
+            },
             Event::ServerDown {
                 pool: PoolName::Blue,
                 address: s(),

@@ -4,7 +4,7 @@
 use super::action::*;
 use super::rules::current_checklist;
 use super::state::*;
-use crate::runbook::Runbook;
+use crate::runbook::{CheckKey, Runbook};
 
 /// The next move, in words, with the key that makes it: what the Next line says. Decided from
 /// the same gates the dialogs use, never guessed by the screen.
@@ -82,7 +82,11 @@ pub fn next_move(st: &State, rb: &Runbook) -> NextMove {
         let p = super::propose(st, rb, action.clone());
         let mut failing = p.checks.iter().filter(|c| !c.pass).peekable();
         // Only the bake stands in the way: say when.
-        if failing.peek().is_some() && p.checks.iter().filter(|c| !c.pass).all(|c| c.key == "bake")
+        if failing.peek().is_some()
+            && p.checks
+                .iter()
+                .filter(|c| !c.pass)
+                .all(|c| c.key == Some(CheckKey::Bake))
         {
             let prev = rb.rollout.steps.get(st.rollout_step.saturating_sub(1));
             let left = prev
@@ -106,7 +110,7 @@ pub fn next_move(st: &State, rb: &Runbook) -> NextMove {
     }
     let p = super::propose(st, rb, action.clone());
     match p.checks.iter().find(|c| !c.pass) {
-        Some(c) if c.key != "idle" => next(
+        Some(c) if c.key != Some(CheckKey::Idle) => next(
             format!("{} blocked: {} — {}", action.label(), c.name, c.evidence),
             None,
         ),

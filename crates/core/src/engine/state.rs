@@ -56,7 +56,7 @@ pub struct ServerDown {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tick {
-    pub by: String,
+    pub operator: String,
     pub at: Time,
 }
 
@@ -134,7 +134,7 @@ pub enum Outcome {
 pub struct ActionRecord {
     pub id: u64,
     pub action: Action,
-    pub by: String,
+    pub operator: String,
     pub requested_at: Time,
     pub finished_at: Option<Time>,
     pub checks: Vec<Check>,
@@ -152,7 +152,7 @@ pub struct ActionRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
     pub go: bool,
-    pub by: String,
+    pub operator: String,
     pub role: String,
     pub at: Time,
     pub reason: Option<String>,

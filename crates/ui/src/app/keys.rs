@@ -197,7 +197,7 @@ impl Ui {
                 Some(a) => {
                     return vec![Intent::Write(vec![Event::RollbackAcknowledged {
                         id: a.id,
-                        by: operator.to_string(),
+                        operator: operator.to_string(),
                     }])];
                 }
                 None => self.message = Some("no rollback result to acknowledge".into()),

@@ -8,6 +8,7 @@
 use crate::app::{Dialog, Stage, Ui, current_items};
 use crate::engine::{Action, Outcome, PhaseStatus, Proposal, Verdict};
 use crate::keymap::Mode;
+use crate::runbook::CheckKey;
 use crate::session::{Session, Wake};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::time::Duration;
@@ -23,7 +24,7 @@ const ACTION_PATIENCE: Duration = Duration::from_secs(6 * 3600);
 /// Checks that may pass by themselves as time goes on: a move blocked only by these waits —
 /// for a bake, its time; for a pool's health reading or a system that stopped answering, a
 /// few readings (see `gate_patience`).
-const TIME_CHECKS: &[&str] = &["bake", "pool_healthy", "route"];
+const TIME_CHECKS: &[CheckKey] = &[CheckKey::Bake, CheckKey::PoolHealthy, CheckKey::Route];
 
 /// The console without a terminal, on a session whose clock is virtual.
 pub struct Driver {
@@ -132,7 +133,7 @@ impl Driver {
             p.checks
                 .iter()
                 .filter(|c| !c.pass)
-                .all(|c| TIME_CHECKS.contains(&c.key.as_str()))
+                .all(|c| c.key.is_some_and(|k| TIME_CHECKS.contains(&k)))
         };
         let patience = self.gate_patience();
         self.until(patience, |s, ui| match ui.proposal(&s.st, &s.rb) {

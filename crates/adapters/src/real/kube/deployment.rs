@@ -2,7 +2,7 @@
 //! each read back, each previewable by a server-side dry run (`preview`).
 
 use super::{FIELD_MANAGER, Kube};
-use crate::runbook::StepAction;
+use crate::runbook::StepKind;
 use ::kube::api::{Patch, PatchParams};
 use k8s_openapi::api::apps::v1::Deployment;
 
@@ -194,18 +194,18 @@ impl Kube {
 
     /// What a step would do, from a server-side dry run; `None` for steps that write nothing
     /// to Kubernetes.
-    pub async fn preview(&self, step: &StepAction) -> Option<Result<String, String>> {
+    pub async fn preview(&self, step: &StepKind) -> Option<Result<String, String>> {
         Some(match step {
-            StepAction::SetImage(s) => {
+            StepKind::SetImage(s) => {
                 self.set_image(&s.deployment, &s.container, &s.image, true)
                     .await
             }
-            StepAction::SetEnv(s) => {
+            StepKind::SetEnv(s) => {
                 self.set_env(&s.deployment, &s.container, &s.name, &s.value, true)
                     .await
             }
-            StepAction::Restart { deployment } => self.restart(deployment, true).await,
-            StepAction::SwitchPool(p) => {
+            StepKind::Restart { deployment } => self.restart(deployment, true).await,
+            StepKind::SwitchPool(p) => {
                 let svc = self.service.as_ref()?;
                 self.switch_service(&svc.name, svc.labels(*p), true).await
             }

@@ -6,7 +6,7 @@ use super::Draft;
 use super::checks::{check, checklist_check, hard, no_critical, pool_check};
 use crate::engine::action::PlannedStep;
 use crate::engine::state::State;
-use crate::runbook::{FlagKind, PoolName, Runbook, SetFlag, StepAction, fmt_duration};
+use crate::runbook::{CheckKey, FlagKind, PoolName, Runbook, SetFlag, StepKind, fmt_duration};
 
 /// Move the canary to rollout step `step` at `percent`: set the rollout flag and the weights
 /// (at 100 %, switch to the pool); the rollout's phase runs, the step before has baked, the
@@ -27,7 +27,7 @@ pub(super) fn rollout_step(st: &State, rb: &Runbook, step: usize, percent: u32) 
     ));
     plan.steps.push(PlannedStep {
         name: format!("set {} = {percent}", ro.flag.value),
-        action: StepAction::SetFlag(SetFlag {
+        kind: StepKind::SetFlag(SetFlag {
             flag: ro.flag.value.clone(),
             value: serde_json::json!(percent),
         }),
@@ -37,7 +37,7 @@ pub(super) fn rollout_step(st: &State, rb: &Runbook, step: usize, percent: u32) 
             .push(format!("{pool} becomes the active pool."));
         plan.steps.push(PlannedStep {
             name: format!("switch traffic to {pool}"),
-            action: StepAction::SwitchPool(pool),
+            kind: StepKind::SwitchPool(pool),
         });
         plan.phrase = Some(format!("rollout {percent}"));
     } else {
@@ -47,12 +47,12 @@ pub(super) fn rollout_step(st: &State, rb: &Runbook, step: usize, percent: u32) 
         };
         plan.steps.push(PlannedStep {
             name: format!("weights green {green} / blue {}", 100 - green),
-            action: StepAction::SetWeights { green },
+            kind: StepKind::SetWeights { green },
         });
     }
     let cur = st.current_phase().map(|i| rb.phases[i].id.value.as_str());
     plan.checks.push(check(
-        "phase_active",
+        CheckKey::PhaseActive,
         format!("phase {} active", ro.phase.value),
         cur == Some(ro.phase.value.as_str()),
         format!("current phase: {}", cur.unwrap_or("none")),
@@ -62,7 +62,7 @@ pub(super) fn rollout_step(st: &State, rb: &Runbook, step: usize, percent: u32) 
     {
         let baked = st.age(st.rollout_step_at).unwrap_or_default();
         plan.checks.push(check(
-            "bake",
+            CheckKey::Bake,
             format!(
                 "bake at {} % for {}",
                 prev.percent.value,
@@ -79,7 +79,7 @@ pub(super) fn rollout_step(st: &State, rb: &Runbook, step: usize, percent: u32) 
     for (flag, want) in &ro.requires_flags {
         let have = st.flags.get(flag);
         plan.checks.push(check(
-            "flag",
+            CheckKey::Flag,
             format!("flag {flag} = {want}"),
             have == Some(want),
             format!(
@@ -99,7 +99,7 @@ pub(super) fn flip_flag(rb: &Runbook, flag: &str, to: &serde_json::Value) -> Dra
         .push(format!("Set flag {flag} to {to} and read it back."));
     plan.steps.push(PlannedStep {
         name: format!("set {flag} = {to}"),
-        action: StepAction::SetFlag(SetFlag {
+        kind: StepKind::SetFlag(SetFlag {
             flag: flag.to_string(),
             value: to.clone(),
         }),
@@ -107,7 +107,7 @@ pub(super) fn flip_flag(rb: &Runbook, flag: &str, to: &serde_json::Value) -> Dra
     if let Some(f) = rb.flag(flag) {
         if f.kind == FlagKind::Percent {
             plan.checks.push(hard(check(
-                "flag",
+                CheckKey::Flag,
                 "a bool flag",
                 false,
                 format!("{flag} is a percent flag: it moves with advance (a)"),
@@ -128,7 +128,7 @@ pub(super) fn switch_pool(to: PoolName) -> Draft {
     ));
     plan.steps.push(PlannedStep {
         name: format!("switch traffic to {to}"),
-        action: StepAction::SwitchPool(to),
+        kind: StepKind::SwitchPool(to),
     });
     plan.phrase = Some(format!("switch to {to}"));
     plan
@@ -152,11 +152,11 @@ pub(super) fn rollback(st: &State, rb: &Runbook, procedure: &str) -> Draft {
             }
             plan.steps.push(PlannedStep {
                 name: s.name.value.clone(),
-                action: s.action(),
+                kind: s.kind(),
             });
         }
         for s in &plan.steps {
-            if let StepAction::SwitchPool(pool) = s.action {
+            if let StepKind::SwitchPool(pool) = s.kind {
                 plan.checks.push(pool_check(st, rb, pool));
             }
         }
@@ -169,7 +169,7 @@ pub(super) fn rollback(st: &State, rb: &Runbook, procedure: &str) -> Draft {
         }
     } else {
         plan.checks.push(hard(check(
-            "procedure",
+            CheckKey::Procedure,
             "procedure exists",
             false,
             format!("no procedure `{procedure}` in the runbook"),

@@ -1,15 +1,15 @@
-//! The gate's checks: one function each, of a kind (`key`) that a runbook's `no_override`
-//! names (`runbook::CHECK_KEYS`), with the evidence behind its verdict.
+//! The gate's checks: one function each, of a kind (`runbook::CheckKey`) that a runbook's
+//! `no_override` names, with the evidence behind its verdict.
 
 use crate::engine::action::Check;
 use crate::engine::alerts::{MetricLevel, alert_value};
 use crate::engine::rules::pool_healthy;
 use crate::engine::state::{State, percent_of};
-use crate::runbook::{Direction, Metric, PoolName, Runbook, StepAction, fmt_duration};
+use crate::runbook::{CheckKey, Direction, Metric, PoolName, Runbook, StepKind, fmt_duration};
 
-/// A check of kind `key` (see `runbook::CHECK_KEYS`).
+/// A check of kind `key`.
 pub(super) fn check(
-    key: &str,
+    key: CheckKey,
     name: impl Into<String>,
     pass: bool,
     evidence: impl Into<String>,
@@ -18,7 +18,7 @@ pub(super) fn check(
         name: name.into(),
         pass,
         evidence: evidence.into(),
-        key: key.into(),
+        key: Some(key),
         overridable: true,
     }
 }
@@ -42,7 +42,7 @@ pub(super) fn checklist_check<'a>(
         .filter(|i| st.ticked(list, i).is_none())
         .collect();
     check(
-        "checklist",
+        CheckKey::Checklist,
         format!("checklist {list} complete"),
         missing.is_empty(),
         if missing.is_empty() {
@@ -69,7 +69,7 @@ pub(super) fn metric_check(st: &State, rb: &Runbook, id: &str) -> Check {
         .map(|c| format!(" (critical {} {} {unit})", cmp_word(def), fmt_num(c.value)))
         .unwrap_or_default();
     check(
-        "metric",
+        CheckKey::Metric,
         format!("{name} not critical"),
         matches!(level, MetricLevel::Ok | MetricLevel::Warning),
         match value {
@@ -105,7 +105,7 @@ pub(super) fn pool_check(st: &State, rb: &Runbook, pool: PoolName) -> Check {
         .map(|a| format!(", read {} ago (stale)", fmt_duration(a)))
         .unwrap_or_default();
     check(
-        "pool_healthy",
+        CheckKey::PoolHealthy,
         format!("{pool} pool healthy"),
         fresh && pool_healthy(st, pool),
         match (st.pools.observed_at, fresh) {
@@ -134,7 +134,7 @@ pub(super) fn no_critical(st: &State, rb: &Runbook) -> Check {
         })
         .collect();
     check(
-        "no_critical_alert",
+        CheckKey::NoCriticalAlert,
         "no critical alert firing",
         firing.is_empty(),
         if firing.is_empty() {
@@ -148,7 +148,7 @@ pub(super) fn no_critical(st: &State, rb: &Runbook) -> Check {
 pub(super) fn idle_check(st: &State) -> Check {
     let running = st.running();
     hard(check(
-        "idle",
+        CheckKey::Idle,
         "no other action running",
         running.is_none(),
         match running {
@@ -159,15 +159,15 @@ pub(super) fn idle_check(st: &State) -> Check {
 }
 
 /// Where a step moves traffic: the pool that gains it.
-pub(super) fn traffic_to(step: &StepAction, rb: &Runbook) -> Option<PoolName> {
+pub(super) fn traffic_to(step: &StepKind, rb: &Runbook) -> Option<PoolName> {
     match step {
-        StepAction::SwitchPool(p) => Some(*p),
-        StepAction::SetWeights { green } => Some(if *green > 0 {
+        StepKind::SwitchPool(p) => Some(*p),
+        StepKind::SetWeights { green } => Some(if *green > 0 {
             PoolName::Green
         } else {
             PoolName::Blue
         }),
-        StepAction::SetFlag(f) if f.flag == rb.rollout.flag.value => {
+        StepKind::SetFlag(f) if f.flag == rb.rollout.flag.value => {
             Some(if percent_of(&f.value).unwrap_or(0) > 0 {
                 rb.rollout.pool
             } else {

@@ -20,7 +20,7 @@ pub use submit::{Submission, SubmitError, evidence, is_reason, submit, tick};
 
 use super::action::*;
 use super::state::*;
-use crate::runbook::Runbook;
+use crate::runbook::{ActionKind, Runbook};
 use checks::{idle_check, traffic_checks, traffic_to};
 use routes::route_checks;
 use std::time::Duration;
@@ -82,16 +82,16 @@ struct Draft {
 }
 
 /// The kind of an action, as a runbook's `no_override` names it.
-pub fn action_kind(a: &Action) -> &'static str {
+pub fn action_kind(a: &Action) -> ActionKind {
     match a {
-        Action::RolloutStep { .. } => "rollout",
-        Action::Advance { .. } => "advance",
-        Action::FlipFlag { .. } => "flip",
-        Action::SwitchPool { .. } => "switch",
-        Action::Rollback { .. } => "rollback",
-        Action::GoNoGo { .. } => "go",
-        Action::RetryPhase { .. } => "retry",
-        Action::SkipStep { .. } => "skip",
+        Action::RolloutStep { .. } => ActionKind::Rollout,
+        Action::PhaseChange { .. } => ActionKind::PhaseChange,
+        Action::FlipFlag { .. } => ActionKind::Flip,
+        Action::SwitchPool { .. } => ActionKind::Switch,
+        Action::Rollback { .. } => ActionKind::Rollback,
+        Action::GoNoGo { .. } => ActionKind::Go,
+        Action::RetryPhase { .. } => ActionKind::Retry,
+        Action::SkipStep { .. } => ActionKind::Skip,
     }
 }
 
@@ -106,7 +106,7 @@ pub fn propose(st: &State, rb: &Runbook, action: Action) -> Proposal {
         reason_required,
     } = match &action {
         Action::RolloutStep { step, percent } => actions::rollout_step(st, rb, *step, *percent),
-        Action::Advance { from, to } => phases::advance(st, rb, from, to),
+        Action::PhaseChange { from, to } => phases::advance(st, rb, from, to),
         Action::FlipFlag { flag, to } => actions::flip_flag(rb, flag, to),
         Action::SwitchPool { to } => actions::switch_pool(*to),
         Action::Rollback { procedure } => actions::rollback(st, rb, procedure),
@@ -119,7 +119,7 @@ pub fn propose(st: &State, rb: &Runbook, action: Action) -> Proposal {
     if !matches!(action, Action::Rollback { .. }) {
         let mut seen = Vec::new();
         for s in &steps {
-            if let Some(to) = traffic_to(&s.action, rb)
+            if let Some(to) = traffic_to(&s.kind, rb)
                 && !seen.contains(&to)
             {
                 seen.push(to);
@@ -140,8 +140,8 @@ pub fn propose(st: &State, rb: &Runbook, action: Action) -> Proposal {
     };
     for c in checks.iter_mut() {
         if rb.no_override.iter().any(|n| {
-            n.check.value == c.key
-                && n.action.as_ref().is_none_or(|a| a.value == kind)
+            c.key.is_some_and(|k| n.key() == Some(k))
+                && n.action_kind().is_none_or(|a| a == Some(kind))
                 && n.percent.is_none_or(|p| percent.is_some_and(|x| x >= p))
         }) {
             c.overridable = false;

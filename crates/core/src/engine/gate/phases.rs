@@ -6,7 +6,7 @@ use super::Draft;
 use super::checks::{check, checklist_check, hard, no_critical};
 use crate::engine::action::{Action, PlannedStep};
 use crate::engine::state::{PhaseStatus, State};
-use crate::runbook::{Runbook, StepAction};
+use crate::runbook::{CheckKey, Runbook, StepKind};
 
 /// What `a` (advance) does now: the next rollout step, or the next phase.
 pub fn next_advance(st: &State, rb: &Runbook) -> Option<Action> {
@@ -16,7 +16,7 @@ pub fn next_advance(st: &State, rb: &Runbook) -> Option<Action> {
                 .phases
                 .iter()
                 .position(|p| p.status == PhaseStatus::Pending)?;
-            Some(Action::Advance {
+            Some(Action::PhaseChange {
                 from: None,
                 to: Some(rb.phases[to].id.value.clone()),
             })
@@ -38,7 +38,7 @@ pub fn next_advance(st: &State, rb: &Runbook) -> Option<Action> {
                 .skip(i + 1)
                 .find(|(_, p)| p.status == PhaseStatus::Pending)
                 .map(|(j, _)| rb.phases[j].id.value.clone());
-            Some(Action::Advance {
+            Some(Action::PhaseChange {
                 from: Some(rb.phases[i].id.value.clone()),
                 to,
             })
@@ -65,7 +65,7 @@ pub(super) fn advance(
             ));
             let failed = st.phases[i].failed.as_ref();
             plan.checks.push(hard(check(
-                "phase_steps",
+                CheckKey::PhaseSteps,
                 "the phase's steps succeeded",
                 failed.is_none(),
                 match failed {
@@ -82,7 +82,7 @@ pub(super) fn advance(
                 let have = st.migration.as_ref().and_then(|m| m.version);
                 let dirty = st.migration.as_ref().is_some_and(|m| m.dirty);
                 plan.checks.push(check(
-                    "migration_version",
+                    CheckKey::MigrationVersion,
                     format!("database at migration {v}"),
                     have.is_some_and(|h| h >= v) && !dirty,
                     match have {
@@ -97,7 +97,7 @@ pub(super) fn advance(
         if *f == rb.rollout.phase.value {
             let done = st.rollout_step >= rb.rollout.steps.len();
             plan.checks.push(check(
-                "rollout_complete",
+                CheckKey::RolloutComplete,
                 "rollout complete",
                 done,
                 format!("rollout at {} %", st.traffic_share(rb)),
@@ -119,16 +119,16 @@ pub(super) fn advance(
                 && let Some(g) = &rb.go_no_go
             {
                 plan.checks.push(check(
-                    "go_signed",
+                    CheckKey::GoSigned,
                     format!("go/no-go signed GO by {}", rb.team_name(&g.by.value)),
                     st.decision.as_ref().is_some_and(|d| d.is_go()),
                     match &st.decision {
                         Some(d) => match (&d.withdrawn, d.go) {
-                            (Some(w), _) => format!("GO by {} withdrawn: {w}", d.by),
-                            (None, true) => format!("GO by {}", d.by),
+                            (Some(w), _) => format!("GO by {} withdrawn: {w}", d.operator),
+                            (None, true) => format!("GO by {}", d.operator),
                             (None, false) => format!(
                                 "NO-GO by {}{}",
-                                d.by,
+                                d.operator,
                                 d.reason
                                     .as_ref()
                                     .map(|r| format!(": {r}"))
@@ -163,7 +163,7 @@ pub(super) fn retry_or_skip(
         .phase_index(phase)
         .and_then(|i| st.phases[i].failed.clone());
     plan.checks.push(hard(check(
-        "phase_steps",
+        CheckKey::PhaseSteps,
         format!("phase {} has a failed step", rb.phase_name(phase)),
         failed.is_some(),
         match &failed {
@@ -203,7 +203,7 @@ pub fn phase_steps(rb: &Runbook, phase: &str) -> Vec<PlannedStep> {
                 .filter(|s| !s.optional)
                 .map(|s| PlannedStep {
                     name: s.name.value.clone(),
-                    action: s.action(),
+                    kind: s.kind(),
                 })
                 .collect()
         })
@@ -216,8 +216,8 @@ pub fn migration_target(rb: &Runbook, phase: &str) -> Option<i64> {
     rb.phases[i]
         .on_start
         .iter()
-        .filter_map(|s| match s.action() {
-            StepAction::Run(r) => r.expect_migration_version,
+        .filter_map(|s| match s.kind() {
+            StepKind::Run(r) => r.expect_migration_version,
             _ => None,
         })
         .max()

@@ -4,34 +4,34 @@
 use super::checks::check;
 use crate::engine::action::{Check, PlannedStep};
 use crate::engine::state::State;
-use crate::runbook::{Runbook, StepAction};
+use crate::runbook::{CheckKey, Runbook, StepKind};
 
 /// The systems that can carry out a step, in order of preference: a capability, not a source
 /// name. Flags are set through the flag API, or on the pools' Deployments when the flag has an
 /// environment-variable twin; traffic moves through the load balancer, or a Service selector.
-pub fn routes(step: &StepAction, rb: &Runbook) -> Option<(&'static str, Vec<&'static str>)> {
+pub fn routes(step: &StepKind, rb: &Runbook) -> Option<(&'static str, Vec<&'static str>)> {
     let deployments = rb.pools.blue.deployment.is_some() || rb.pools.green.deployment.is_some();
     Some(match step {
-        StepAction::SetFlag(f) => {
+        StepKind::SetFlag(f) => {
             let mut r = vec!["flags"];
             if deployments && rb.flag(&f.flag).is_some_and(|x| x.env.is_some()) {
                 r.push("kube");
             }
             ("flags can be set", r)
         }
-        StepAction::SwitchPool(_) => {
+        StepKind::SwitchPool(_) => {
             let mut r = vec!["lb"];
             if rb.pools.service.is_some() {
                 r.push("kube");
             }
             ("traffic can be switched", r)
         }
-        StepAction::SetWeights { .. } => ("traffic can be split", vec!["lb"]),
-        StepAction::SetImage(_)
-        | StepAction::SetEnv(_)
-        | StepAction::Restart { .. }
-        | StepAction::WaitRollout { .. } => ("Kubernetes answering", vec!["kube"]),
-        StepAction::Run(_) => return None,
+        StepKind::SetWeights { .. } => ("traffic can be split", vec!["lb"]),
+        StepKind::SetImage(_)
+        | StepKind::SetEnv(_)
+        | StepKind::Restart { .. }
+        | StepKind::WaitRollout { .. } => ("Kubernetes answering", vec!["kube"]),
+        StepKind::Run(_) => return None,
     })
 }
 
@@ -51,7 +51,7 @@ pub(in crate::engine) fn source_error<'a>(st: &'a State, source: &str) -> Option
 pub(super) fn route_checks(st: &State, rb: &Runbook, steps: &[PlannedStep]) -> Vec<Check> {
     let mut out: Vec<Check> = Vec::new();
     for s in steps {
-        let Some((name, routes)) = routes(&s.action, rb) else {
+        let Some((name, routes)) = routes(&s.kind, rb) else {
             continue;
         };
         if out.iter().any(|c| c.name == name) {
@@ -59,7 +59,7 @@ pub(super) fn route_checks(st: &State, rb: &Runbook, steps: &[PlannedStep]) -> V
         }
         let via = routes.iter().find(|r| source_error(st, r).is_none());
         out.push(check(
-            "route",
+            CheckKey::Route,
             name,
             via.is_some(),
             match via {

@@ -89,7 +89,7 @@ pub fn submit(
     st: &State,
     rb: &Runbook,
     p: &Proposal,
-    by: &str,
+    operator: &str,
     sub: &Submission,
 ) -> Result<Vec<Event>, SubmitError> {
     let verdict = p.verdict();
@@ -99,7 +99,7 @@ pub fn submit(
         // The gate said no; the attempt is evidence too. Nothing runs.
         return Ok(vec![Event::ActionBlocked {
             action: p.action.clone(),
-            by: by.to_string(),
+            operator: operator.to_string(),
             checks: p.checks.clone(),
             evidence,
         }]);
@@ -141,11 +141,11 @@ pub fn submit(
     // A rollback by hand ends an auto-abort countdown: the lead did what it would have done.
     if let Action::Rollback { procedure } = &p.action
         && let Some(c) = &st.abort
-        && by != AUTO_ABORT
+        && operator != AUTO_ABORT
     {
         out.push(Event::AbortCancelled {
             rule: c.rule,
-            by: by.to_string(),
+            operator: operator.to_string(),
             reason: format!("rollback {procedure} (#{id}) requested by hand"),
         });
     }
@@ -155,14 +155,14 @@ pub fn submit(
     {
         out.push(Event::ActionCancelled {
             id: running.id,
-            by: by.to_string(),
+            operator: operator.to_string(),
             reason: format!("rollback {procedure} (#{id}) took over"),
         });
     }
     out.push(Event::ActionRequested {
         id,
         action: p.action.clone(),
-        by: by.to_string(),
+        operator: operator.to_string(),
         checks: p.checks.clone(),
         evidence,
         steps: p.steps.clone(),
@@ -194,12 +194,12 @@ pub fn submit(
         Action::GoNoGo { go } => {
             out.push(Event::Decision {
                 go: *go,
-                by: by.to_string(),
+                operator: operator.to_string(),
                 role: decision_role(rb),
                 reason,
             });
         }
-        Action::Advance { from, to } => {
+        Action::PhaseChange { from, to } => {
             if let Some(f) = from {
                 out.push(Event::PhaseCompleted { phase: f.clone() });
             }
@@ -220,18 +220,18 @@ pub fn submit(
 
 /// Ticking or unticking a checklist item. Unticking an item of a checklist that a GO was
 /// signed on, before the deployment started, withdraws the GO.
-pub fn tick(st: &State, rb: &Runbook, list: &str, item: &str, by: &str) -> Vec<Event> {
+pub fn tick(st: &State, rb: &Runbook, list: &str, item: &str, operator: &str) -> Vec<Event> {
     if st.ticked(list, item).is_none() {
         return vec![Event::ChecklistTicked {
             checklist: list.to_string(),
             item: item.to_string(),
-            by: by.to_string(),
+            operator: operator.to_string(),
         }];
     }
     let mut out = vec![Event::ChecklistUnticked {
         checklist: list.to_string(),
         item: item.to_string(),
-        by: by.to_string(),
+        operator: operator.to_string(),
     }];
     let signed_on = rb
         .go_no_go
@@ -240,8 +240,8 @@ pub fn tick(st: &State, rb: &Runbook, list: &str, item: &str, by: &str) -> Vec<E
     let started = st.phases.iter().any(|p| p.status != PhaseStatus::Pending);
     if signed_on && !started && st.decision.as_ref().is_some_and(|d| d.is_go()) {
         out.push(Event::DecisionWithdrawn {
-            by: by.to_string(),
-            reason: format!("{list}/{item} unticked by {by}"),
+            operator: operator.to_string(),
+            reason: format!("{list}/{item} unticked by {operator}"),
         });
     }
     out

@@ -3,49 +3,124 @@
 
 use super::Ref;
 use super::dur;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 use std::time::Duration;
+use strum::{EnumIter, EnumString, IntoEnumIterator, IntoStaticStr};
 
-/// The kinds of gate check, as `no_override` names them.
-pub const CHECK_KEYS: &[(&str, &str)] = &[
-    ("no_critical_alert", "no critical alert is firing"),
-    ("go_signed", "the go/no-go is signed GO (and not withdrawn)"),
-    ("checklist", "a checklist is complete"),
-    ("bake", "the previous rollout step has baked for its time"),
-    ("metric", "a gate metric is not critical nor stale"),
-    (
-        "pool_healthy",
-        "the pool that takes traffic is healthy, by a fresh reading",
-    ),
-    ("flag", "a flag the rollout requires has its value"),
-    ("route", "a system that can make the change is answering"),
-    ("phase_active", "the rollout's phase is running"),
-    ("rollout_complete", "the rollout reached its last step"),
-    ("phase_steps", "the phase's steps all succeeded"),
-    (
-        "migration_version",
-        "the database is at the phase's migration version",
-    ),
-];
+/// The kind of a gate check: what a runbook's `no_override` names and what the audit log
+/// records as a check's `key`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    EnumIter,
+    EnumString,
+    IntoStaticStr,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum CheckKey {
+    NoCriticalAlert,
+    GoSigned,
+    Checklist,
+    Bake,
+    Metric,
+    PoolHealthy,
+    Flag,
+    Route,
+    PhaseActive,
+    RolloutComplete,
+    PhaseSteps,
+    MigrationVersion,
+    /// No other action is running. Never overridable, so never named by `no_override`.
+    Idle,
+    /// The procedure asked for exists. Never overridable, so never named by `no_override`.
+    Procedure,
+}
 
-/// The operator actions, as `no_override` names them.
-pub const ACTION_KINDS: &[&str] = &[
-    "rollout", "advance", "flip", "switch", "rollback", "go", "retry", "skip",
-];
+impl CheckKey {
+    pub fn name(self) -> &'static str {
+        self.into()
+    }
+
+    /// What a check of this kind asks, in words.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            CheckKey::NoCriticalAlert => "no critical alert is firing",
+            CheckKey::GoSigned => "the go/no-go is signed GO (and not withdrawn)",
+            CheckKey::Checklist => "a checklist is complete",
+            CheckKey::Bake => "the previous rollout step has baked for its time",
+            CheckKey::Metric => "a gate metric is not critical nor stale",
+            CheckKey::PoolHealthy => "the pool that takes traffic is healthy, by a fresh reading",
+            CheckKey::Flag => "a flag the rollout requires has its value",
+            CheckKey::Route => "a system that can make the change is answering",
+            CheckKey::PhaseActive => "the rollout's phase is running",
+            CheckKey::RolloutComplete => "the rollout reached its last step",
+            CheckKey::PhaseSteps => "the phase's steps all succeeded",
+            CheckKey::MigrationVersion => "the database is at the phase's migration version",
+            CheckKey::Idle => "no other action is running",
+            CheckKey::Procedure => "the procedure exists",
+        }
+    }
+
+    /// The kinds a runbook's `no_override` may name: the others are never overridable.
+    pub fn nameable() -> impl Iterator<Item = CheckKey> {
+        CheckKey::iter().filter(|k| !matches!(k, CheckKey::Idle | CheckKey::Procedure))
+    }
+}
+
+/// The kind of an operator action, as a runbook's `no_override` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, EnumString, IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
+pub enum ActionKind {
+    Rollout,
+    /// A phase change: the word is the key's (`a` advance).
+    #[strum(serialize = "advance")]
+    PhaseChange,
+    Flip,
+    Switch,
+    Rollback,
+    Go,
+    Retry,
+    Skip,
+}
+
+impl ActionKind {
+    pub fn name(self) -> &'static str {
+        self.into()
+    }
+}
 
 /// A gate check that no override may pass while it fails.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NoOverride {
-    /// The kind of check (see `CHECK_KEYS`).
+    /// The kind of check (a `CheckKey`; checked by validation, kept as written for its place).
     pub check: Spanned<String>,
-    /// Only for this kind of action (see `ACTION_KINDS`); default: every action.
+    /// Only for this kind of action (an `ActionKind`); default: every action.
     #[serde(default)]
     pub action: Option<Spanned<String>>,
     /// Only for rollout steps to this percent or more.
     #[serde(default)]
     pub percent: Option<u32>,
+}
+
+impl NoOverride {
+    /// The kind of check it names (`None` only in a runbook that did not validate).
+    pub fn key(&self) -> Option<CheckKey> {
+        self.check.value.parse().ok()
+    }
+
+    /// The kind of action it is limited to, if any (`Some(None)` for an unknown name).
+    pub fn action_kind(&self) -> Option<Option<ActionKind>> {
+        self.action.as_ref().map(|a| a.value.parse().ok())
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]

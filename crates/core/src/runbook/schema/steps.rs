@@ -34,46 +34,46 @@ pub struct ProcedureStep {
 }
 
 impl ProcedureStep {
-    /// The step's actions; a valid runbook has exactly one.
-    pub fn actions(&self) -> Vec<StepAction> {
+    /// What the step does; a valid runbook names exactly one kind.
+    pub fn kinds(&self) -> Vec<StepKind> {
         let mut v = Vec::new();
         if let Some(p) = self.switch_pool {
-            v.push(StepAction::SwitchPool(p));
+            v.push(StepKind::SwitchPool(p));
         }
         if let Some(f) = &self.set_flag {
-            v.push(StepAction::SetFlag(f.clone()));
+            v.push(StepKind::SetFlag(f.clone()));
         }
         if let Some(g) = self.set_weights {
-            v.push(StepAction::SetWeights { green: g });
+            v.push(StepKind::SetWeights { green: g });
         }
         if let Some(x) = &self.set_image {
-            v.push(StepAction::SetImage(x.clone()));
+            v.push(StepKind::SetImage(x.clone()));
         }
         if let Some(x) = &self.set_env {
-            v.push(StepAction::SetEnv(x.clone()));
+            v.push(StepKind::SetEnv(x.clone()));
         }
         if let Some(d) = &self.restart {
-            v.push(StepAction::Restart {
+            v.push(StepKind::Restart {
                 deployment: d.clone(),
             });
         }
         if let Some(d) = &self.wait_rollout {
-            v.push(StepAction::WaitRollout {
+            v.push(StepKind::WaitRollout {
                 deployment: d.clone(),
             });
         }
         if let Some(r) = &self.run {
-            v.push(StepAction::Run(r.clone()));
+            v.push(StepKind::Run(r.clone()));
         }
         v
     }
 
-    pub fn action(&self) -> StepAction {
-        // validate() guarantees exactly one action; an empty step is a no-op run.
-        self.actions()
+    pub fn kind(&self) -> StepKind {
+        // validate() guarantees exactly one kind; an empty step is a no-op run.
+        self.kinds()
             .into_iter()
             .next()
-            .unwrap_or(StepAction::Run(RunStep {
+            .unwrap_or(StepKind::Run(RunStep {
                 argv: Vec::new(),
                 env: Default::default(),
                 timeout: default_timeout(),
@@ -109,7 +109,7 @@ pub struct SetEnv {
 /// What a procedure step does. Each maps to one adapter call.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "snake_case")]
-pub enum StepAction {
+pub enum StepKind {
     /// Point the load balancer at a pool.
     SwitchPool(PoolName),
     /// Write a flag through the flag API.

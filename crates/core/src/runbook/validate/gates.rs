@@ -3,12 +3,16 @@
 //! flag, phase and gate metrics, with steps that increase.
 
 use super::{Ids, at, value_fits};
-use crate::runbook::{ACTION_KINDS, CHECK_KEYS, Diag, FlagKind, Runbook};
+use crate::runbook::{ActionKind, CheckKey, Diag, FlagKind, Runbook};
+use strum::IntoEnumIterator;
 
 /// Each `no_override` entry names a kind of check (and of action) that exists.
 pub(super) fn no_override(rb: &Runbook, out: &mut Vec<Diag>) {
     for n in &rb.no_override {
-        if !CHECK_KEYS.iter().any(|(k, _)| *k == n.check.value) {
+        if !n
+            .key()
+            .is_some_and(|k| CheckKey::nameable().any(|x| x == k))
+        {
             out.push(
                 Diag::error(
                     at(&n.check),
@@ -16,23 +20,28 @@ pub(super) fn no_override(rb: &Runbook, out: &mut Vec<Diag>) {
                 )
                 .hint(format!(
                     "checks: {}",
-                    CHECK_KEYS
-                        .iter()
-                        .map(|(k, _)| *k)
+                    CheckKey::nameable()
+                        .map(CheckKey::name)
                         .collect::<Vec<_>>()
                         .join(", ")
                 )),
             );
         }
         if let Some(a) = &n.action
-            && !ACTION_KINDS.contains(&a.value.as_str())
+            && a.value.parse::<ActionKind>().is_err()
         {
             out.push(
                 Diag::error(
                     at(a),
                     format!("no_override names unknown action `{}`", a.value),
                 )
-                .hint(format!("actions: {}", ACTION_KINDS.join(", "))),
+                .hint(format!(
+                    "actions: {}",
+                    ActionKind::iter()
+                        .map(ActionKind::name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
             );
         }
     }

@@ -2,7 +2,7 @@
 //! values that fit, weights within 100, a command to run.
 
 use super::at;
-use crate::runbook::{Diag, FlagKind, ProcedureStep, Runbook, StepAction};
+use crate::runbook::{Diag, FlagKind, ProcedureStep, Runbook, StepKind};
 
 pub(super) fn value_fits(kind: FlagKind, v: &serde_json::Value) -> bool {
     match kind {
@@ -21,7 +21,7 @@ pub(super) fn check_steps(
     for s in steps {
         let place = at(&s.name);
         let name = &s.name.value;
-        let actions = s.actions();
+        let actions = s.kinds();
         if actions.len() != 1 {
             out.push(
                 Diag::error(place, format!("{owner}, step `{}`: has {} actions, needs exactly one", name, actions.len()))
@@ -30,7 +30,7 @@ pub(super) fn check_steps(
         }
         for a in actions {
             match a {
-                StepAction::SetFlag(sf) => match rb.flag(&sf.flag) {
+                StepKind::SetFlag(sf) => match rb.flag(&sf.flag) {
                     None => out.push(
                         Diag::error(
                             place,
@@ -54,11 +54,11 @@ pub(super) fn check_steps(
                     )),
                     _ => {}
                 },
-                StepAction::SetWeights { green } if green > 100 => out.push(Diag::error(
+                StepKind::SetWeights { green } if green > 100 => out.push(Diag::error(
                     place,
                     format!("{owner}, step `{}`: set_weights {green} is above 100", name),
                 )),
-                StepAction::Run(r) if r.argv.is_empty() => out.push(Diag::error(
+                StepKind::Run(r) if r.argv.is_empty() => out.push(Diag::error(
                     place,
                     format!("{owner}, step `{}`: run needs a non-empty argv", name),
                 )),

@@ -34,7 +34,7 @@ pub(crate) fn checklist_pane(
     for (n, (list, item, text)) in items.iter().enumerate().skip(offset).take(inner_h) {
         let tick = st.ticked(list, item);
         let who = tick
-            .map(|t| format!(" {} {}", t.by, t.at.format("%H:%M")))
+            .map(|t| format!(" {} {}", t.operator, t.at.format("%H:%M")))
             .unwrap_or_default();
         let room = w.saturating_sub(4 + who.width());
         let mut style = th.get(if tick.is_some() {
