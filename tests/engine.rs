@@ -5,6 +5,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::Path;
+use warroom::engine::SourceId;
+use warroom::engine::SourceRef;
 use warroom::engine::{
     Action, Check, Event, Level, MetricLevel, Observation, Outcome, PhaseStatus, PoolsObs,
     Proposal, ServerObs, State, Submission, SubmitError, Verdict, alert_transitions, apply,
@@ -181,7 +183,7 @@ fn failing(p: &Proposal) -> Vec<&Check> {
 
 fn observed(metrics: &[(&str, Option<f64>)]) -> Event {
     Event::Observed(Observation {
-        source: "sim".into(),
+        source: SourceId::Sim.into(),
         metrics: metrics
             .iter()
             .map(|(k, v)| (k.to_string(), *v))
@@ -222,7 +224,7 @@ fn servers(pool: &str, healthy: bool) -> Vec<ServerObs> {
 /// Pools healthy (blue active), the feature switched on, the canary at 0 %.
 fn systems(blue_healthy: bool) -> Event {
     Event::Observed(Observation {
-        source: "sim".into(),
+        source: SourceId::Sim.into(),
         pools: Some(PoolsObs {
             active: Some(PoolName::Blue),
             green_share: Some(0),
@@ -1273,13 +1275,13 @@ fn time_is_the_events_time() {
 fn history_from_a_range_query_fills_the_sparkline_in_front_without_a_current_value() {
     let mut h = Harness::new();
     let one = |v: f64| Observation {
-        source: "prometheus".into(),
+        source: SourceId::Prometheus.into(),
         metrics: BTreeMap::from([("error_rate".to_string(), Some(v))]),
         ..Default::default()
     };
     h.apply(t(100), Event::Observed(one(0.3)));
     let past = Observation {
-        source: "prometheus:history".into(),
+        source: SourceRef::part(SourceId::Prometheus, "history"),
         history: BTreeMap::from([(
             "error_rate".to_string(),
             vec![Some(0.1), None, Some(f64::NAN), Some(0.2)],
@@ -1301,9 +1303,9 @@ fn a_source_error_clears_when_the_source_that_reported_it_reads_again() {
     // The simulator reports the flag API failing (flaky-flags); its next good reading clears it.
     let mut h = Harness::new();
     let bad = Observation {
-        source: "sim".into(),
+        source: SourceId::Sim.into(),
         errors: vec![warroom::engine::SourceError {
-            source: "flags".into(),
+            source: SourceId::Flags.into(),
             message: "503".into(),
         }],
         ..Default::default()
@@ -1312,7 +1314,7 @@ fn a_source_error_clears_when_the_source_that_reported_it_reads_again() {
     h.apply(
         t(20),
         Event::Observed(Observation {
-            source: "sim".into(),
+            source: SourceId::Sim.into(),
             ..Default::default()
         }),
     );

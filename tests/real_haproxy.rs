@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use support::{Pools, assert_share, count_pools, find_binary, free_port, require};
 use warroom::adapters::{Job, Report};
-use warroom::engine::{Observation, PlannedStep};
+use warroom::engine::{Observation, PlannedStep, SourceId};
 use warroom::real::{Endpoints, Source, balancer::Balancer};
 use warroom::runbook::{PoolName, StepKind};
 
@@ -284,7 +284,7 @@ async fn observe(
     tokio::time::timeout(Duration::from_secs(15), async {
         while let Some(r) = rx.recv().await {
             if let Report::Observed { observation, .. } = r
-                && observation.source == "lb"
+                && observation.source == SourceId::Lb.into()
                 && pred(&observation)
             {
                 return Some(observation);

@@ -133,7 +133,7 @@ async fn flag_faults_are_errors() {
     let o = Source::read(&api).await;
     assert_eq!(o.flags, None);
     assert_eq!(o.errors.len(), 1);
-    assert_eq!(o.errors[0].source, "flags");
+    assert_eq!(o.errors[0].source.to_string(), "flags");
     assert!(o.errors[0].message.contains("500"), "{:?}", o.errors);
     let e = api
         .write("unified_attributes_enabled", &json!(true))
@@ -247,7 +247,7 @@ async fn load_balancer_faults_are_errors() {
 
     let o = Source::read(&lb).await;
     assert_eq!(o.pools, None);
-    assert_eq!(o.errors[0].source, "lb");
+    assert_eq!(o.errors[0].source.to_string(), "lb");
     assert!(
         o.errors[0].message.contains("backend exploded"),
         "{:?}",

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use support::*;
+use warroom::engine::{SourceId, SourceRef};
 use warroom::real::Endpoints;
 use warroom::real::kube::Kube;
 use warroom::runbook::{CheckKey, SetImage, StepKind};
@@ -939,7 +940,7 @@ async fn pods_obs(
     tokio::time::timeout(Duration::from_secs(10), async {
         while let Some(r) = rx.recv().await {
             if let warroom::adapters::Report::Observed { observation, .. } = r
-                && observation.source == "kube:pods"
+                && observation.source.to_string() == "kube:pods"
                 && pred(&observation)
             {
                 return Some(observation);
@@ -1013,7 +1014,7 @@ async fn pool_health_follows_the_pods_by_watch() {
     // The API server fails: a kube:pods source error, no panic, and the watch goes on.
     *f.mode.lock().expect("mode") = Mode::Fail;
     let o = pods_obs(&mut rep_rx, |o| !o.errors.is_empty()).await;
-    assert_eq!(o.errors[0].source, "kube:pods");
+    assert_eq!(o.errors[0].source.to_string(), "kube:pods");
     assert!(o.errors[0].message.contains("500"), "{o:?}");
     assert!(tasks.iter().all(|t| !t.is_finished()), "no task ended");
     // A reading of the kube poller (its own source) does not hide the watch's error.
@@ -1026,12 +1027,13 @@ async fn pool_health_follows_the_pods_by_watch() {
         &warroom::engine::Event::Observed(o.clone()),
     );
     let poller = warroom::engine::Observation {
-        source: "kube".into(),
+        source: SourceId::Kube.into(),
         ..Default::default()
     };
     warroom::engine::apply(&mut st, &rb, t0, &warroom::engine::Event::Observed(poller));
     assert!(
-        st.source_errors.contains_key("kube:pods"),
+        st.source_errors
+            .contains_key(&SourceRef::part(SourceId::Kube, "pods")),
         "{:?}",
         st.source_errors
     );
@@ -1076,7 +1078,7 @@ async fn pools_with_servers_keep_their_http_checks() {
             if let warroom::adapters::Report::Observed { observation, .. } = r
                 && let Some(p) = &observation.pools
             {
-                match observation.source.as_str() {
+                match observation.source.to_string().as_str() {
                     "health" => {
                         assert!(p.green.is_empty(), "{observation:?}");
                         saw_health |= p.blue.len() == 1 && p.blue[0].healthy;
@@ -1296,8 +1298,8 @@ async fn without_flag_api_or_load_balancer_the_gates_pass_through_kubernetes() {
             .pools
             .healthy(warroom::runbook::PoolName::Green)
             == (1, 1)
-            && s.st.source_errors.contains_key("flags")
-            && s.st.source_errors.contains_key("lb"))
+            && s.st.source_errors.contains_key(&SourceId::Flags.into())
+            && s.st.source_errors.contains_key(&SourceId::Lb.into()))
             .await,
         "pods read, flag API and load balancer not configured: {:?}",
         c.s.st.source_errors

@@ -337,7 +337,7 @@ async fn nginx_a_server_taken_down_is_seen_down_by_the_pools_health() {
     let seen = tokio::time::timeout(Duration::from_secs(15), async {
         while let Some(r) = rep_rx.recv().await {
             if let Report::Observed { observation, .. } = r
-                && observation.source == "health"
+                && observation.source.to_string() == "health"
                 && let Some(p) = &observation.pools
                 && p.green
                     .iter()

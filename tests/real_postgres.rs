@@ -188,7 +188,7 @@ async fn migrations_locks_and_replication_lag_on_a_real_cluster() {
     );
     assert_eq!(o.metrics.get(LAG_METRIC), Some(&None));
     assert_eq!(o.errors.len(), 1, "{:?}", o.errors);
-    assert_eq!(o.errors[0].source, "postgres:replication");
+    assert_eq!(o.errors[0].source.to_string(), "postgres:replication");
     assert!(o.errors[0].message.contains("no replica connected"));
 
     // A runbook's SQL check ("no data loss"): legacy and unified row counts, in a read-only
@@ -221,7 +221,7 @@ async fn migrations_locks_and_replication_lag_on_a_real_cluster() {
     let refused = o
         .errors
         .iter()
-        .find(|e| e.source == "postgres:check:sneaky")
+        .find(|e| e.source.to_string() == "postgres:check:sneaky")
         .expect("the writing check fails");
     assert!(refused.message.contains("read-only"), "{}", refused.message);
     exec(&url, "DELETE FROM unified_attributes WHERE id = 3").await;
@@ -388,7 +388,7 @@ async fn migrations_locks_and_replication_lag_on_a_real_cluster() {
     drop(primary);
     let o = Source::read(&pg).await;
     assert_eq!(o.errors.len(), 1, "{:?}", o.errors);
-    assert_eq!(o.errors[0].source, "postgres");
+    assert_eq!(o.errors[0].source.to_string(), "postgres");
     no_password(&o.errors[0].message);
     assert_eq!(o.migration, None);
 }

@@ -269,7 +269,7 @@ async fn prometheus_faults_make_metrics_unknown_with_an_error() {
     assert_eq!(o.metrics.get("b"), Some(&None));
     assert_eq!(o.metrics.get("c"), Some(&Some(7.0)));
     assert_eq!(o.errors.len(), 1);
-    assert_eq!(o.errors[0].source, "prometheus:b");
+    assert_eq!(o.errors[0].source.to_string(), "prometheus:b");
     assert!(o.errors[0].message.contains("+Inf"));
 
     for (f, want) in [
@@ -288,7 +288,7 @@ async fn prometheus_faults_make_metrics_unknown_with_an_error() {
             "one error for a failing server: {:?}",
             o.errors
         );
-        assert_eq!(o.errors[0].source, "prometheus");
+        assert_eq!(o.errors[0].source.to_string(), "prometheus");
         assert!(o.errors[0].message.contains(want), "{want}: {:?}", o.errors);
     }
 

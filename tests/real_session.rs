@@ -13,7 +13,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::*;
 use warroom::audit;
-use warroom::engine::{self, Action, Event, Outcome, State, Submission, Verdict};
+use warroom::engine::{
+    self, Action, Event, Outcome, SourceId, SourceRef, State, Submission, Verdict,
+};
 use warroom::real::{self, Endpoints};
 use warroom::runbook::{self, CheckKey, Loaded, PoolName};
 use warroom::session::{Session, Start};
@@ -203,15 +205,21 @@ async fn flag_flip_and_pool_switch_through_the_gates_with_read_back_in_the_audit
             && st.pools.active == Some(PoolName::Blue)
             && st.pools.healthy(PoolName::Green) == (2, 2)
             && st.pools.healthy(PoolName::Blue) == (2, 2)
-            && st.source_errors.contains_key("kube")
-            && st.source_errors.contains_key("postgres"))
+            && st.source_errors.contains_key(&SourceId::Kube.into())
+            && st.source_errors.contains_key(&SourceId::Postgres.into()))
         .await,
         "first readings: {:?} {:?}",
         s.st.pools,
         s.st.source_errors
     );
-    assert_eq!(s.st.source_errors["kube"].0, "not configured");
-    assert_eq!(s.st.source_errors["postgres"].0, "not configured");
+    assert_eq!(
+        s.st.source_errors[&SourceId::Kube.into()].0,
+        "not configured"
+    );
+    assert_eq!(
+        s.st.source_errors[&SourceId::Postgres.into()].0,
+        "not configured"
+    );
 
     // Prometheus is still answering its first round (10 s); the flip does not wait for it:
     // it is done before any Prometheus reading has come back.
@@ -350,22 +358,24 @@ async fn steps_on_unconfigured_systems_fail_and_a_dead_flag_api_blocks_the_flip(
     .await
     .expect("session");
     assert!(
-        until(&mut s, 10, |st| [
-            "flags",
-            "lb",
-            "prometheus",
-            "kube",
-            "postgres",
-            "health"
-        ]
-        .iter()
-        .all(|k| st.source_errors.contains_key(*k)))
+        until(&mut s, 10, |st| {
+            ["flags", "lb", "prometheus", "kube", "postgres", "health"]
+                .iter()
+                .all(|k| {
+                    st.source_errors
+                        .contains_key(&SourceRef::try_from(k.to_string()).expect("a source"))
+                })
+        })
         .await,
         "{:?}",
         s.st.source_errors
     );
-    assert!(s.st.source_errors["flags"].0.contains("cannot connect"));
-    assert_eq!(s.st.source_errors["lb"].0, "not configured");
+    assert!(
+        s.st.source_errors[&SourceId::Flags.into()]
+            .0
+            .contains("cannot connect")
+    );
+    assert_eq!(s.st.source_errors[&SourceId::Lb.into()].0, "not configured");
     // The gate sees the dead flag API.
     let p = engine::propose(
         &s.st,

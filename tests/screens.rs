@@ -10,7 +10,7 @@ use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::Color;
 use warroom::engine::describe;
-use warroom::engine::{self, Action};
+use warroom::engine::{self, Action, SourceId};
 use warroom::sim::Scenario;
 use warroom::ui::app::Ui;
 use warroom::ui::keymap::Mode;
@@ -262,7 +262,7 @@ fn no_control_bidi_or_zero_width_character_from_a_server_reaches_the_screen() {
     };
     r.event(warroom::engine::Event::Observed(
         warroom::engine::Observation {
-            source: "health".into(),
+            source: SourceId::Health.into(),
             pools: Some(warroom::engine::PoolsObs {
                 blue: vec![server(true)],
                 green: vec![server(false)],
@@ -280,7 +280,7 @@ fn no_control_bidi_or_zero_width_character_from_a_server_reaches_the_screen() {
                 .into(),
             ),
             errors: vec![warroom::engine::SourceError {
-                source: "flags".into(),
+                source: SourceId::Flags.into(),
                 message: format!("503 {evil}"),
             }],
             ..Default::default()

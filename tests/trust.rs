@@ -8,7 +8,7 @@ mod common;
 
 use common::console::Console;
 use ratatui::crossterm::event::KeyCode;
-use warroom::engine::{Action, Event, Outcome, PhaseStatus, Verdict};
+use warroom::engine::{Action, Event, Outcome, PhaseStatus, SourceId, SourceRef, Verdict};
 use warroom::runbook::{CheckKey, PoolName};
 use warroom::sim::Scenario;
 use warroom::ui::app::{Dialog, Stage};
@@ -382,7 +382,7 @@ async fn an_alert_is_fired_once_however_many_readings_are_in_flight() {
     let now = c.s.clock.now();
     for i in 0..20 {
         let o = warroom::engine::Observation {
-            source: "test".into(),
+            source: SourceRef::part(SourceId::Prometheus, "test"),
             metrics: [("error_rate".to_string(), Some(5.0 + i as f64))].into(),
             ..Default::default()
         };
@@ -529,7 +529,7 @@ async fn a_reading_that_did_not_change_is_not_stored_again() {
     let flags: std::collections::BTreeMap<String, serde_json::Value> =
         [("dual_write_enabled".to_string(), serde_json::json!(true))].into();
     let reading = || warroom::engine::Observation {
-        source: "flag-api".into(),
+        source: SourceRef::part(SourceId::Flags, "test"),
         flags: Some(flags.clone()),
         ..Default::default()
     };
@@ -541,7 +541,9 @@ async fn a_reading_that_did_not_change_is_not_stored_again() {
         .events()
         .iter()
         .filter_map(|e| match e {
-            Event::Observed(o) if o.source == "flag-api" => Some(o.unchanged),
+            Event::Observed(o) if o.source == SourceRef::part(SourceId::Flags, "test") => {
+                Some(o.unchanged)
+            }
             _ => None,
         })
         .collect();

@@ -7,6 +7,7 @@
 
 use crate::adapters::{Job, Report};
 use crate::clock::Clock;
+use crate::engine::SourceId;
 use crate::engine::{
     MigrationObs, Observation, PlannedStep, PoolsObs, ServerObs, SourceError, Time,
 };
@@ -243,7 +244,7 @@ impl World {
         let mut errors = Vec::new();
         let flags = if self.scenario == Scenario::FlakyFlags && self.rand() < 0.33 {
             errors.push(SourceError {
-                source: "flags".into(),
+                source: SourceId::Flags.into(),
                 message: "flag API: 503 Service Unavailable".into(),
             });
             None
@@ -274,7 +275,7 @@ impl World {
         let blue = servers(&blue_names, PoolName::Blue, 4.0);
         let green = servers(&green_names, PoolName::Green, 3.5);
         Observation {
-            source: "sim".into(),
+            source: SourceId::Sim.into(),
             metrics,
             pools: Some(PoolsObs {
                 active: Some(self.active),

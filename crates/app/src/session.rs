@@ -336,7 +336,7 @@ impl Session {
             && !o.unchanged
             && self.ahead.last_reading.get(&o.source) == Some(&o);
         let o = if same {
-            crate::engine::Observation::unchanged(&o.source)
+            crate::engine::Observation::unchanged(o.source.clone())
         } else {
             o
         };

@@ -4,6 +4,7 @@
 
 use super::{Source, haproxy, lb, nginx};
 use crate::engine::Observation;
+use crate::engine::SourceId;
 use crate::runbook::{LbSpec, PoolName, expand};
 use std::time::Duration;
 
@@ -155,8 +156,8 @@ fn full(to: PoolName) -> u32 {
 }
 
 impl Source for Balancer {
-    fn name(&self) -> &'static str {
-        "lb"
+    fn name(&self) -> SourceId {
+        SourceId::Lb
     }
 
     async fn read(&self) -> Observation {
@@ -168,7 +169,7 @@ impl Source for Balancer {
     }
 
     fn failed(&self, message: String) -> Observation {
-        super::failure("lb", &message)
+        super::failure(SourceId::Lb, &message)
     }
 }
 

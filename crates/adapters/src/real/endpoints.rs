@@ -3,6 +3,7 @@
 
 use super::{NOT_CONFIGURED, balancer, flags, health, pods, postgres, prometheus};
 use crate::engine::SourceError;
+use crate::engine::SourceId;
 use crate::runbook::{PoolName, Runbook, expand, redact};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -57,7 +58,7 @@ impl Endpoints {
     /// in production).
     pub fn resolve(rb: &Runbook, lookup: &dyn Fn(&str) -> Option<String>) -> Endpoints {
         let mut problems = Vec::new();
-        let mut one = |source: &str, v: &Option<String>| -> Option<String> {
+        let mut one = |source: SourceId, v: &Option<String>| -> Option<String> {
             let v = v.as_deref()?;
             match expand(v, lookup) {
                 Ok(e) => Some(e.value.trim().to_string()).filter(|s| !s.is_empty()),
@@ -72,21 +73,30 @@ impl Endpoints {
         };
         let t = &rb.targets;
         let prometheus = one(
-            "prometheus",
+            SourceId::Prometheus,
             &t.prometheus.as_ref().map(|v| v.value.clone()),
         );
-        let flags = one("flags", &t.flags.as_ref().map(|v| v.value.clone()));
+        let flags = one(SourceId::Flags, &t.flags.as_ref().map(|v| v.value.clone()));
         let (load_balancer, balancer) = match t.load_balancer.as_ref().map(|v| &v.value) {
             None => (None, None),
-            Some(crate::runbook::LbTarget::Url(u)) => (one("lb", &Some(u.clone())), None),
+            Some(crate::runbook::LbTarget::Url(u)) => (one(SourceId::Lb, &Some(u.clone())), None),
             Some(crate::runbook::LbTarget::Spec(spec)) => match spec.kind.as_deref() {
-                None | Some("http") => (one("lb", &spec.url), None),
+                None | Some("http") => (one(SourceId::Lb, &spec.url), None),
                 Some(_) => (None, Some(balancer::LbConfig::resolve(spec, lookup))),
             },
         };
-        let database = one("postgres", &t.database.as_ref().map(|v| v.value.clone()));
-        let namespace = one("kube", &t.namespace.as_ref().map(|v| v.value.clone()));
-        let kubeconfig = match one("kube", &t.kubeconfig.as_ref().map(|v| v.value.clone())) {
+        let database = one(
+            SourceId::Postgres,
+            &t.database.as_ref().map(|v| v.value.clone()),
+        );
+        let namespace = one(
+            SourceId::Kube,
+            &t.namespace.as_ref().map(|v| v.value.clone()),
+        );
+        let kubeconfig = match one(
+            SourceId::Kube,
+            &t.kubeconfig.as_ref().map(|v| v.value.clone()),
+        ) {
             Some(p) => vec![PathBuf::from(p)],
             None => lookup("KUBECONFIG")
                 .unwrap_or_default()
@@ -101,7 +111,7 @@ impl Endpoints {
         let balancer = match balancer {
             Some(Err(e)) => {
                 problems.push(SourceError {
-                    source: "lb".into(),
+                    source: SourceId::Lb.into(),
                     message: redact(&e),
                 });
                 None
@@ -112,7 +122,7 @@ impl Endpoints {
         let mut servers = |pool: PoolName| -> Vec<String> {
             crate::runbook::server_list(&rb.pools.get(pool).servers, lookup).unwrap_or_else(|e| {
                 problems.push(SourceError {
-                    source: "health".into(),
+                    source: SourceId::Health.into(),
                     message: format!("pools.{pool}.servers: {}", redact(&e)),
                 });
                 Vec::new()
@@ -163,8 +173,8 @@ impl Sources {
     /// handled apart (its client is built asynchronously).
     pub fn new(rb: &Runbook, ep: &Endpoints, timeout: Duration) -> Sources {
         let mut unavailable: Vec<SourceError> = ep.problems.clone();
-        let mut missing = |source: &str, message: String| {
-            if !unavailable.iter().any(|e| e.source == source) {
+        let mut missing = |source: SourceId, message: String| {
+            if !unavailable.iter().any(|e| e.source.source == source) {
                 unavailable.push(SourceError {
                     source: source.into(),
                     message,
@@ -177,7 +187,7 @@ impl Sources {
                 match prometheus::Prometheus::new(url, timeout, queries) {
                     Ok(p) => Some(p),
                     Err(e) => {
-                        missing("prometheus", e);
+                        missing(SourceId::Prometheus, e);
                         None
                     }
                 }
@@ -185,7 +195,7 @@ impl Sources {
             Some(_) => None,
             None => {
                 if !queries.is_empty() {
-                    missing("prometheus", NOT_CONFIGURED.into());
+                    missing(SourceId::Prometheus, NOT_CONFIGURED.into());
                 }
                 None
             }
@@ -194,12 +204,12 @@ impl Sources {
             Some(url) => match flags::FlagApi::new(url, timeout, &rb.flags) {
                 Ok(f) => Some(f),
                 Err(e) => {
-                    missing("flags", e);
+                    missing(SourceId::Flags, e);
                     None
                 }
             },
             None => {
-                missing("flags", NOT_CONFIGURED.into());
+                missing(SourceId::Flags, NOT_CONFIGURED.into());
                 None
             }
         };
@@ -210,25 +220,25 @@ impl Sources {
         ) {
             Some(Ok(l)) => Some(l),
             Some(Err(e)) => {
-                missing("lb", e);
+                missing(SourceId::Lb, e);
                 None
             }
             None => {
-                missing("lb", NOT_CONFIGURED.into());
+                missing(SourceId::Lb, NOT_CONFIGURED.into());
                 None
             }
         };
         let health = if ep.blue.is_empty() && ep.green.is_empty() {
             // Pools whose pods are watched need no HTTP checks.
             if !(ep.kube_configured() && pods::pod_pools(rb, &ep.blue, &ep.green).len() == 2) {
-                missing("health", "no pool servers after expansion".into());
+                missing(SourceId::Health, "no pool servers after expansion".into());
             }
             None
         } else {
             match health::Health::new(ep, timeout) {
                 Ok(h) => Some(h),
                 Err(e) => {
-                    missing("health", e);
+                    missing(SourceId::Health, e);
                     None
                 }
             }
@@ -239,12 +249,12 @@ impl Sources {
             {
                 Ok(p) => Some(p),
                 Err(e) => {
-                    missing("postgres", e);
+                    missing(SourceId::Postgres, e);
                     None
                 }
             },
             None => {
-                missing("postgres", NOT_CONFIGURED.into());
+                missing(SourceId::Postgres, NOT_CONFIGURED.into());
                 None
             }
         };

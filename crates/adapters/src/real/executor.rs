@@ -9,6 +9,7 @@ use super::{
 use crate::adapters::{Job, Report};
 use crate::clock::Clock;
 use crate::engine::Observation;
+use crate::engine::SourceId;
 use crate::runbook::{PoolName, Runbook, StepKind, redact};
 use std::future::Future;
 use std::sync::Arc;
@@ -266,7 +267,7 @@ impl Executor {
                 let (out, back) = api.write(&f.flag, &f.value).await?;
                 if let Some(back) = back {
                     self.observed(Observation {
-                        source: "flags".into(),
+                        source: SourceId::Flags.into(),
                         flags: Some(back),
                         ..Default::default()
                     })

@@ -9,6 +9,7 @@
 use super::Source;
 use super::http::{base_url, http_client, http_error, json_body, reply_text};
 use crate::engine::Observation;
+use crate::engine::SourceId;
 use crate::runbook::{Flag, FlagKind, redact};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -165,14 +166,14 @@ fn kind(v: &Value) -> &'static str {
 }
 
 impl Source for FlagApi {
-    fn name(&self) -> &'static str {
-        "flags"
+    fn name(&self) -> SourceId {
+        SourceId::Flags
     }
 
     async fn read(&self) -> Observation {
         match FlagApi::read(self).await {
             Ok(f) => Observation {
-                source: "flags".into(),
+                source: SourceId::Flags.into(),
                 flags: Some(f),
                 ..Default::default()
             },
@@ -181,7 +182,7 @@ impl Source for FlagApi {
     }
 
     fn failed(&self, message: String) -> Observation {
-        super::failure("flags", &message)
+        super::failure(SourceId::Flags, &message)
     }
 }
 

@@ -21,6 +21,7 @@ pub use traffic::Split;
 use super::files::write_atomic;
 use super::http::server_text;
 use super::{MAX_REPLY, Source, TOO_LARGE, fmt_secs};
+use crate::engine::SourceId;
 use crate::engine::{Observation, PoolsObs, ServerObs, SourceError};
 use crate::runbook::PoolName;
 use std::path::{Path, PathBuf};
@@ -195,7 +196,7 @@ impl Haproxy {
             }
         }
         Observation {
-            source: "lb".into(),
+            source: SourceId::Lb.into(),
             pools: Some(PoolsObs {
                 active: r.share.map(|s| {
                     if s >= 100 {
@@ -211,7 +212,7 @@ impl Haproxy {
             }),
             errors: if r.share.is_none() {
                 vec![SourceError {
-                    source: "lb".into(),
+                    source: SourceId::Lb.into(),
                     message: format!(
                         "HAProxy: map {} has no key {}",
                         safe(&self.cfg.map),
@@ -299,7 +300,7 @@ impl Haproxy {
         };
         if let Some(msg) = restart {
             obs.errors.push(SourceError {
-                source: "lb".into(),
+                source: SourceId::Lb.into(),
                 message: msg,
             });
         }
@@ -329,8 +330,8 @@ impl Haproxy {
 }
 
 impl Source for Haproxy {
-    fn name(&self) -> &'static str {
-        "lb"
+    fn name(&self) -> SourceId {
+        SourceId::Lb
     }
 
     async fn read(&self) -> Observation {
@@ -340,7 +341,7 @@ impl Source for Haproxy {
                 let mut o = self.observation(&r);
                 if let Some(msg) = restart {
                     o.errors.push(SourceError {
-                        source: "lb".into(),
+                        source: SourceId::Lb.into(),
                         message: msg,
                     });
                 }
@@ -351,7 +352,7 @@ impl Source for Haproxy {
     }
 
     fn failed(&self, message: String) -> Observation {
-        super::failure("lb", &safe(&message))
+        super::failure(SourceId::Lb, &safe(&message))
     }
 }
 

@@ -3,6 +3,7 @@
 
 use super::http::{body_capped, http_client, http_error};
 use super::{Endpoints, Source, fmt_secs};
+use crate::engine::SourceId;
 use crate::engine::{Observation, PoolsObs, ServerObs, SourceError};
 use crate::runbook::redact;
 use std::time::{Duration, Instant};
@@ -135,14 +136,14 @@ fn unhealthy(address: &str, latency_ms: Option<f64>, error: String) -> ServerObs
 }
 
 impl Source for Health {
-    fn name(&self) -> &'static str {
-        "health"
+    fn name(&self) -> SourceId {
+        SourceId::Health
     }
 
     async fn read(&self) -> Observation {
         let (blue, green) = self.check_all().await;
         Observation {
-            source: "health".into(),
+            source: SourceId::Health.into(),
             pools: Some(PoolsObs {
                 active: None,
                 green_share: None,
@@ -162,7 +163,7 @@ impl Source for Health {
                 .collect()
         };
         Observation {
-            source: "health".into(),
+            source: SourceId::Health.into(),
             pools: Some(PoolsObs {
                 active: None,
                 green_share: None,
@@ -171,7 +172,7 @@ impl Source for Health {
                 complete: Vec::new(),
             }),
             errors: vec![SourceError {
-                source: "health".into(),
+                source: SourceId::Health.into(),
                 message: redact(&message),
             }],
             ..Default::default()

@@ -22,6 +22,7 @@ pub use service::{ServiceTarget, fmt_selector};
 
 use super::{Endpoints, NOT_CONFIGURED, Source, fmt_secs};
 use crate::engine::{Observation, SourceError};
+use crate::engine::{SourceId, SourceRef};
 use crate::runbook::redact;
 use ::kube::api::Api;
 use ::kube::config::{KubeConfigOptions, Kubeconfig};
@@ -212,8 +213,8 @@ impl KubeSource {
 }
 
 impl Source for KubeSource {
-    fn name(&self) -> &'static str {
-        "kube"
+    fn name(&self) -> SourceId {
+        SourceId::Kube
     }
 
     async fn read(&self) -> Observation {
@@ -223,26 +224,26 @@ impl Source for KubeSource {
                 Ok(dep) => {
                     if let Rollout::Failed(s) = rollout_state(&dep) {
                         errors.push(SourceError {
-                            source: format!("kube:{d}"),
+                            source: SourceRef::part(SourceId::Kube, d.to_string()),
                             message: s,
                         });
                     }
                 }
                 Err(e) => errors.push(SourceError {
-                    source: format!("kube:{d}"),
+                    source: SourceRef::part(SourceId::Kube, d.to_string()),
                     message: e,
                 }),
             }
         }
         Observation {
-            source: "kube".into(),
+            source: SourceId::Kube.into(),
             errors,
             ..Default::default()
         }
     }
 
     fn failed(&self, message: String) -> Observation {
-        super::failure("kube", &message)
+        super::failure(SourceId::Kube, &message)
     }
 }
 

@@ -6,6 +6,7 @@
 use super::Source;
 use super::http::{base_url, get_json, http_client, http_error, reply_text};
 use super::reply::{Field, Obj, decode};
+use crate::engine::SourceId;
 use crate::engine::{Observation, PoolsObs};
 use crate::runbook::{PoolName, redact};
 use serde::Deserialize;
@@ -51,7 +52,7 @@ fn num(v: f64) -> String {
 /// The status as an observation of the pools (active pool and green's weight only).
 pub fn observation(s: &LbStatus) -> Observation {
     Observation {
-        source: "lb".into(),
+        source: SourceId::Lb.into(),
         pools: Some(PoolsObs {
             active: Some(s.active),
             green_share: Some(s.green_percent()),
@@ -229,8 +230,8 @@ impl LoadBalancer {
 }
 
 impl Source for LoadBalancer {
-    fn name(&self) -> &'static str {
-        "lb"
+    fn name(&self) -> SourceId {
+        SourceId::Lb
     }
 
     async fn read(&self) -> Observation {
@@ -241,7 +242,7 @@ impl Source for LoadBalancer {
     }
 
     fn failed(&self, message: String) -> Observation {
-        super::failure("lb", &message)
+        super::failure(SourceId::Lb, &message)
     }
 }
 

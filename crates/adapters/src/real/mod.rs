@@ -46,6 +46,7 @@ pub use poll::{
 
 use crate::clock::Clock;
 use crate::engine::{Observation, SourceError, State};
+use crate::engine::{SourceId, SourceRef};
 use crate::runbook::Runbook;
 use poll::{only_error, report, report_now};
 use std::sync::Arc;
@@ -78,7 +79,7 @@ pub fn spawn_with(
     let mut unavailable = sources.unavailable.clone();
     if !ep.kube_configured() {
         unavailable.push(SourceError {
-            source: "kube".into(),
+            source: SourceId::Kube.into(),
             message: NOT_CONFIGURED.into(),
         });
     }
@@ -96,7 +97,7 @@ pub fn spawn_with(
                 && !history.is_empty()
             {
                 let observation = Observation {
-                    source: "prometheus:history".into(),
+                    source: SourceRef::part(SourceId::Prometheus, "history"),
                     history,
                     ..Default::default()
                 };
@@ -125,7 +126,7 @@ pub fn spawn_with(
                 Ok(k) => k,
                 Err(e) => {
                     let error = SourceError {
-                        source: "kube".into(),
+                        source: SourceId::Kube.into(),
                         message: e,
                     };
                     let _ = report(&out, clock, only_error(error)).await;
@@ -141,7 +142,7 @@ pub fn spawn_with(
                     Ok(k) => pods::watch(k, pod_pools, interval, clock, out.clone()).await,
                     Err(e) => {
                         let error = SourceError {
-                            source: pods::SOURCE.into(),
+                            source: pods::source(),
                             message: e,
                         };
                         let _ = report(&out, clock, only_error(error)).await;

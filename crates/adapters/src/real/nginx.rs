@@ -15,6 +15,7 @@ pub use include::{Split, VERSION_HEADER, diff, parse, render};
 use super::files::write_atomic;
 use super::http::{http_client, http_error, server_text};
 use super::{Source, fmt_secs};
+use crate::engine::SourceId;
 use crate::engine::{Observation, PoolsObs, SourceError};
 use crate::runbook::PoolName;
 use std::path::PathBuf;
@@ -260,8 +261,8 @@ impl Nginx {
 }
 
 impl Source for Nginx {
-    fn name(&self) -> &'static str {
-        "lb"
+    fn name(&self) -> SourceId {
+        SourceId::Lb
     }
 
     async fn read(&self) -> Observation {
@@ -279,24 +280,24 @@ impl Source for Nginx {
         let mut errors = Vec::new();
         match self.serving().await {
             Ok(Some(v)) if v != split.version => errors.push(SourceError {
-                source: "lb".into(),
+                source: SourceId::Lb.into(),
                 message: format!(
                     "nginx serves configuration version {v}, the file is version {} (not reloaded yet?)",
                     split.version
                 ),
             }),
             Ok(None) if self.cfg.version_url.is_some() => errors.push(SourceError {
-                source: "lb".into(),
+                source: SourceId::Lb.into(),
                 message: format!("nginx: no {VERSION_HEADER} header at version_url"),
             }),
             Err(e) => errors.push(SourceError {
-                source: "lb".into(),
+                source: SourceId::Lb.into(),
                 message: safe(&e),
             }),
             _ => {}
         }
         Observation {
-            source: "lb".into(),
+            source: SourceId::Lb.into(),
             pools: Some(PoolsObs {
                 active: Some(if split.green >= 100 {
                     PoolName::Green
@@ -314,6 +315,6 @@ impl Source for Nginx {
     }
 
     fn failed(&self, message: String) -> Observation {
-        super::failure("lb", &safe(&message))
+        super::failure(SourceId::Lb, &safe(&message))
     }
 }

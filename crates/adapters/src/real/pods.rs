@@ -10,6 +10,7 @@ use super::kube::{Kube, WATCH_SECONDS, kube_error};
 use super::poll::{report, ticker};
 use crate::clock::Clock;
 use crate::engine::{Observation, PoolsObs, ServerObs, SourceError};
+use crate::engine::{SourceId, SourceRef};
 use crate::runbook::{PoolName, Runbook, redact};
 use ::kube::api::{Api, ListParams};
 use ::kube::runtime::WatchStreamExt;
@@ -19,7 +20,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// The source name of the pod watch and of its errors.
-pub const SOURCE: &str = "kube:pods";
+/// The pod watch: a part of `kube`.
+pub fn source() -> SourceRef {
+    SourceRef::part(SourceId::Kube, "pods")
+}
 
 /// A pool whose health comes from its pods.
 #[derive(Debug, Clone, PartialEq)]
@@ -282,12 +286,12 @@ pub async fn watch(
             Vec::new()
         } else {
             vec![SourceError {
-                source: SOURCE.into(),
+                source: source(),
                 message: message.clone(),
             }]
         };
         let observation = Observation {
-            source: SOURCE.into(),
+            source: source(),
             pools: Some(PoolsObs {
                 active: None,
                 green_share: None,
@@ -338,7 +342,7 @@ pub async fn read_once(kube: &Kube, pools: &[PodPool], limit: Duration) -> Obser
     }
     let [blue, green] = lists;
     Observation {
-        source: SOURCE.into(),
+        source: source(),
         pools: Some(PoolsObs {
             active: None,
             green_share: None,
@@ -350,7 +354,7 @@ pub async fn read_once(kube: &Kube, pools: &[PodPool], limit: Duration) -> Obser
             Vec::new()
         } else {
             vec![SourceError {
-                source: SOURCE.into(),
+                source: source(),
                 message: errors.join("; "),
             }]
         },

@@ -3,7 +3,7 @@
 
 use crate::adapters::Report;
 use crate::clock::Clock;
-use crate::engine::{Observation, SourceError};
+use crate::engine::{Observation, SourceError, SourceId};
 use crate::runbook::redact;
 use std::future::Future;
 use std::sync::Arc;
@@ -27,7 +27,7 @@ pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// each once.
 pub trait Source: Send + Sync + 'static {
     /// The source's name, as the observation and its errors carry it.
-    fn name(&self) -> &'static str;
+    fn name(&self) -> SourceId;
     /// One reading. Failures are in the observation's `errors`, never a panic.
     fn read(&self) -> impl Future<Output = Observation> + Send;
     /// What to report when a reading did not finish in time: every value it covers unknown.
@@ -43,12 +43,12 @@ pub async fn read_within<S: Source>(src: &S, limit: Duration) -> Observation {
 }
 
 /// A source that is named in the runbook but has no target: reported once.
-pub fn not_configured(source: &str) -> Observation {
+pub fn not_configured(source: SourceId) -> Observation {
     failure(source, NOT_CONFIGURED)
 }
 
 /// A reading of `source` that failed: its one error, with any secret redacted.
-pub fn failure(source: &str, message: &str) -> Observation {
+pub fn failure(source: SourceId, message: &str) -> Observation {
     only_error(SourceError {
         source: source.into(),
         message: redact(message),

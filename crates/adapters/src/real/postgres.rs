@@ -17,6 +17,7 @@ pub use check::sql_checks;
 
 use super::{Source, fmt_secs};
 use crate::engine::{MigrationObs, Observation, SourceError};
+use crate::engine::{SourceId, SourceRef};
 use crate::runbook::{Runbook, redact};
 use sqlx::ConnectOptions;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -298,20 +299,20 @@ impl Postgres {
         if connect_failed {
             if let Err(e) = &r.migration {
                 errors.push(SourceError {
-                    source: "postgres".into(),
+                    source: SourceId::Postgres.into(),
                     message: e.clone(),
                 });
             }
         } else {
             if let Err(e) = &r.migration {
                 errors.push(SourceError {
-                    source: "postgres:migrations".into(),
+                    source: SourceRef::part(SourceId::Postgres, "migrations"),
                     message: e.clone(),
                 });
             }
             if let Err(e) = &r.lag {
                 errors.push(SourceError {
-                    source: "postgres:replication".into(),
+                    source: SourceRef::part(SourceId::Postgres, "replication"),
                     message: e.clone(),
                 });
             }
@@ -320,7 +321,7 @@ impl Postgres {
             for (id, v) in &r.checks {
                 if let Err(e) = v {
                     errors.push(SourceError {
-                        source: format!("postgres:check:{id}"),
+                        source: SourceRef::part(SourceId::Postgres, format!("check:{id}")),
                         message: e.clone(),
                     });
                 }
@@ -335,7 +336,7 @@ impl Postgres {
             metrics.insert(id.clone(), v.as_ref().ok().copied());
         }
         Observation {
-            source: "postgres".into(),
+            source: SourceId::Postgres.into(),
             metrics,
             migration: r.migration.as_ref().ok().cloned(),
             errors,
@@ -345,8 +346,8 @@ impl Postgres {
 }
 
 impl Source for Postgres {
-    fn name(&self) -> &'static str {
-        "postgres"
+    fn name(&self) -> SourceId {
+        SourceId::Postgres
     }
 
     async fn read(&self) -> Observation {
@@ -356,14 +357,14 @@ impl Source for Postgres {
 
     fn failed(&self, message: String) -> Observation {
         Observation {
-            source: "postgres".into(),
+            source: SourceId::Postgres.into(),
             metrics: self
                 .metrics
                 .iter()
                 .chain(self.checks.iter().map(|(id, _)| id))
                 .map(|id| (id.clone(), None))
                 .collect(),
-            ..super::failure("postgres", &message)
+            ..super::failure(SourceId::Postgres, &message)
         }
     }
 }
@@ -412,7 +413,7 @@ mod tests {
         };
         let o = pg.read().await;
         assert_eq!(o.errors.len(), 1, "{:?}", o.errors);
-        assert_eq!(o.errors[0].source, "postgres");
+        assert_eq!(o.errors[0].source.to_string(), "postgres");
         assert!(!o.errors[0].message.contains("hunter2"));
         assert_eq!(o.metrics.get(LAG_METRIC), Some(&None));
         assert_eq!(o.migration, None);

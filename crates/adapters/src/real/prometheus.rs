@@ -10,6 +10,8 @@ mod answer;
 
 use super::http::{base_url, body_capped, http_client, http_error};
 use super::{Source, fmt_secs};
+use crate::engine::SourceId;
+use crate::engine::SourceRef;
 use crate::engine::{Observation, SourceError, Time};
 use crate::runbook::{Runbook, redact};
 use answer::{Data, data};
@@ -152,8 +154,8 @@ impl Prometheus {
 }
 
 impl Source for Prometheus {
-    fn name(&self) -> &'static str {
-        "prometheus"
+    fn name(&self) -> SourceId {
+        SourceId::Prometheus
     }
 
     async fn read(&self) -> Observation {
@@ -194,7 +196,7 @@ impl Source for Prometheus {
             // Every query failed: the server, not the queries. One error says it.
             let same = failures.iter().all(|(_, e)| *e == failures[0].1);
             vec![SourceError {
-                source: "prometheus".into(),
+                source: SourceId::Prometheus.into(),
                 message: if same {
                     failures[0].1.clone()
                 } else {
@@ -205,13 +207,13 @@ impl Source for Prometheus {
             failures
                 .into_iter()
                 .map(|(id, e)| SourceError {
-                    source: format!("prometheus:{id}"),
+                    source: SourceRef::part(SourceId::Prometheus, id),
                     message: e,
                 })
                 .collect()
         };
         Observation {
-            source: "prometheus".into(),
+            source: SourceId::Prometheus.into(),
             metrics,
             errors,
             ..Default::default()
@@ -221,7 +223,7 @@ impl Source for Prometheus {
     fn failed(&self, message: String) -> Observation {
         Observation {
             metrics: self.queries.iter().map(|q| (q.id.clone(), None)).collect(),
-            ..super::failure("prometheus", &message)
+            ..super::failure(SourceId::Prometheus, &message)
         }
     }
 }

@@ -4,6 +4,7 @@
 //! build them; nothing here interprets a reading.
 
 use crate::engine::Observation;
+use crate::engine::SourceId;
 use crate::real::{self, Endpoints, Source, Sources, haproxy::Split};
 use crate::runbook::Runbook;
 use std::time::Duration;
@@ -93,7 +94,7 @@ async fn read_kube(
     limit: Duration,
 ) -> Vec<Observation> {
     if !ep.kube_configured() {
-        return vec![real::not_configured("kube")];
+        return vec![real::not_configured(SourceId::Kube)];
     }
     // The same Deployments `real::spawn` polls (its list is private to the adapters).
     let deployments: Vec<String> = [&rb.pools.blue, &rb.pools.green]
@@ -102,7 +103,7 @@ async fn read_kube(
         .collect();
     let k = match real::kube::Kube::connect(ep, timeout).await {
         Ok(k) => k,
-        Err(e) => return vec![real::failure("kube", &e)],
+        Err(e) => return vec![real::failure(SourceId::Kube, &e)],
     };
     let mut out = Vec::new();
     // Pools without servers: their pods' readiness, read once. (After the deployments'

@@ -107,7 +107,7 @@ pub fn to_text(r: &StatusReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{PoolsObs, ServerObs};
+    use crate::engine::{PoolsObs, ServerObs, SourceId};
     use crate::real;
     use std::path::Path;
 
@@ -127,7 +127,7 @@ mod tests {
         let obs = vec![
             prometheus(&[("error_rate", 2.5)]),
             lb(PoolName::Blue, 10),
-            real::not_configured("kube"),
+            real::not_configured(SourceId::Kube),
         ];
         let r = report(&rb, State::new(&rb), obs, None, at);
         assert_eq!(exit_code(&r), 1);
@@ -162,7 +162,7 @@ mod tests {
     /// Prometheus's reading of `values`.
     fn prometheus(values: &[(&str, f64)]) -> Observation {
         Observation {
-            source: "prometheus".into(),
+            source: SourceId::Prometheus.into(),
             metrics: values
                 .iter()
                 .map(|(k, v)| (k.to_string(), Some(*v)))
@@ -174,7 +174,7 @@ mod tests {
     /// The load balancer's reading: `active` takes traffic, green takes `green` percent.
     fn lb(active: PoolName, green: u32) -> Observation {
         Observation {
-            source: "lb".into(),
+            source: SourceId::Lb.into(),
             pools: Some(PoolsObs {
                 active: Some(active),
                 green_share: Some(green),
@@ -201,7 +201,7 @@ mod tests {
         vec![
             prometheus(&gate),
             Observation {
-                source: "flags".into(),
+                source: SourceId::Flags.into(),
                 flags: Some(
                     rb.flags
                         .iter()
@@ -212,7 +212,7 @@ mod tests {
             },
             lb(PoolName::Blue, 0),
             Observation {
-                source: "health".into(),
+                source: SourceId::Health.into(),
                 pools: Some(PoolsObs {
                     active: None,
                     green_share: None,
@@ -252,7 +252,7 @@ mod tests {
         ] {
             let mut obs = all.clone();
             let source = obs[i].source.clone();
-            obs[i] = real::failure(&source, "cannot connect: Connection refused");
+            obs[i] = real::failure(source.source, "cannot connect: Connection refused");
             let r = report(&rb, State::new(&rb), obs, Some(0.2), chrono::Utc::now());
             assert_eq!(exit_code(&r), 1, "{what}: {:#}", to_json(&r));
             assert!(
@@ -268,9 +268,9 @@ mod tests {
         }
         // Nothing configured at all: unknown, not healthy.
         let none = vec![
-            real::not_configured("prometheus"),
-            real::not_configured("flags"),
-            real::not_configured("lb"),
+            real::not_configured(SourceId::Prometheus),
+            real::not_configured(SourceId::Flags),
+            real::not_configured(SourceId::Lb),
         ];
         let r = report(&rb, State::new(&rb), none, None, chrono::Utc::now());
         assert_eq!(exit_code(&r), 1);
@@ -326,7 +326,7 @@ mod tests {
         let rb = seed();
         let evil = "ok\u{1b}[2J\u{1b}]0;pwned\u{7}\nFAKE LINE\u{202E}gnp.exe\u{200B}\u{2066}";
         let health = Observation {
-            source: "health".into(),
+            source: SourceId::Health.into(),
             pools: Some(PoolsObs {
                 active: None,
                 green_share: None,
@@ -341,7 +341,7 @@ mod tests {
             }),
             ..Default::default()
         };
-        let obs = vec![health, real::failure("postgres", evil)];
+        let obs = vec![health, real::failure(SourceId::Postgres, evil)];
         let r = report(&rb, State::new(&rb), obs, None, chrono::Utc::now());
         let text = to_text(&r);
         assert!(

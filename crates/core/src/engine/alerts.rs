@@ -180,12 +180,13 @@ fn server_transitions(st: &State) -> Vec<Event> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::SourceId;
     use crate::engine::test_support::{seed, t};
     use crate::engine::{Observation, apply};
 
     fn error_rate(v: f64) -> Event {
         Event::Observed(Observation {
-            source: "prometheus".into(),
+            source: SourceId::Prometheus.into(),
             metrics: [("error_rate".to_string(), Some(v))].into_iter().collect(),
             ..Default::default()
         })

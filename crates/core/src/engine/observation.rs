@@ -9,10 +9,114 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
+/// A source: something read every interval. Recorded by its snake_case name (`prometheus`,
+/// `flags`, `lb`, …), as logs have always named it.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::Display,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum SourceId {
+    /// Metrics by PromQL.
+    Prometheus,
+    /// The flag API.
+    Flags,
+    /// The load balancer (its API, HAProxy's socket or nginx's configuration).
+    Lb,
+    /// Pool servers' health endpoints.
+    Health,
+    /// Metrics by SQL.
+    Postgres,
+    /// Kubernetes (pods, Deployments, Services).
+    Kube,
+    /// The simulator.
+    #[default]
+    Sim,
+}
+
+impl SourceId {
+    pub fn name(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// Where a reading or an error comes from: the source, and the part of it when it is one of
+/// several (a Deployment of `kube`, a check of `postgres`, Prometheus's `history`). Recorded as
+/// one string, `kube` or `kube:backend-green`, as logs have always written it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct SourceRef {
+    pub source: SourceId,
+    pub part: Option<String>,
+}
+
+impl SourceRef {
+    pub fn part(source: SourceId, part: impl Into<String>) -> SourceRef {
+        SourceRef {
+            source,
+            part: Some(part.into()),
+        }
+    }
+}
+
+impl From<SourceId> for SourceRef {
+    fn from(source: SourceId) -> SourceRef {
+        SourceRef { source, part: None }
+    }
+}
+
+impl TryFrom<String> for SourceRef {
+    type Error = String;
+    fn try_from(s: String) -> Result<SourceRef, String> {
+        let (id, part) = match s.split_once(':') {
+            Some((id, part)) => (id, Some(part.to_string())),
+            None => (s.as_str(), None),
+        };
+        let source = id
+            .parse()
+            .map_err(|_| format!("unknown source `{id}` in a source error"))?;
+        Ok(SourceRef { source, part })
+    }
+}
+
+impl From<SourceRef> for String {
+    fn from(e: SourceRef) -> String {
+        e.to_string()
+    }
+}
+
+impl Default for SourceRef {
+    fn default() -> SourceRef {
+        SourceId::default().into()
+    }
+}
+
+impl std::fmt::Display for SourceRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.part {
+            Some(p) => write!(f, "{}:{p}", self.source),
+            None => write!(f, "{}", self.source),
+        }
+    }
+}
+
 /// One reading of the sources.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct Observation {
-    pub source: String,
+    pub source: SourceRef,
     /// Metric id → value; `None` when the source failed for it.
     #[serde(default)]
     pub metrics: BTreeMap<String, Option<f64>>,
@@ -39,9 +143,9 @@ pub struct Observation {
 
 impl Observation {
     /// The same reading, told again.
-    pub fn unchanged(source: &str) -> Observation {
+    pub fn unchanged(source: SourceRef) -> Observation {
         Observation {
-            source: source.to_string(),
+            source,
             unchanged: true,
             ..Default::default()
         }
@@ -50,7 +154,7 @@ impl Observation {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SourceError {
-    pub source: String,
+    pub source: SourceRef,
     pub message: String,
 }
 

@@ -86,7 +86,7 @@ pub(super) fn observe(st: &mut State, rb: &Runbook, at: Time, o: &Observation) {
     // Each observation replaces the error list of the sources it covers.
     // Each reading replaces the errors that its own source reported before (the simulator
     // reports `flags` errors, Prometheus `prometheus:<metric>` ones); others stay.
-    st.source_errors.retain(|_, (_, _, by)| *by != o.source);
+    st.source_errors.retain(|_, (_, _, from)| *from != o.source);
     for e in &o.errors {
         st.source_errors
             .insert(e.source.clone(), (e.message.clone(), at, o.source.clone()));

@@ -6,6 +6,7 @@ use super::action::*;
 use super::alerts::MetricLevel;
 use super::event::*;
 use super::state::*;
+use crate::engine::SourceId;
 use crate::runbook::{Criterion, PoolName, Runbook};
 use std::time::Duration;
 
@@ -39,14 +40,14 @@ pub fn gate_unreadable(st: &State, rb: &Runbook) -> Vec<Unreadable> {
         .filter(|m| st.metric_level(rb, &m.value) == MetricLevel::Stale)
         .map(|m| Unreadable::Metric(m.value.clone()))
         .collect();
-    let failing = |source: &str| super::gate::source_error(st, source).map(str::to_string);
-    if let Some(e) = failing("flags") {
+    let failing = |source| super::gate::source_error(st, source).map(str::to_string);
+    if let Some(e) = failing(SourceId::Flags) {
         out.push(Unreadable::Flags(Some(e)));
     } else if st.flags_at.is_none() {
         out.push(Unreadable::Flags(None));
     }
     if rb.targets.load_balancer.is_some() {
-        if let Some(e) = failing("lb") {
+        if let Some(e) = failing(SourceId::Lb) {
             out.push(Unreadable::LoadBalancer(Some(e)));
         } else if st.pools.active.is_none() {
             out.push(Unreadable::LoadBalancer(None));
@@ -223,9 +224,9 @@ mod tests {
         never.push(Unreadable::PoolHealth(pool));
         assert_eq!(gate_unreadable(&st, &rb), never, "nothing read yet");
         let failed = Observation {
-            source: "flags".into(),
+            source: SourceId::Flags.into(),
             errors: vec![SourceError {
-                source: "flags".into(),
+                source: SourceId::Flags.into(),
                 message: "HTTP 503".into(),
             }],
             ..Default::default()

@@ -195,7 +195,7 @@ pub struct State {
     /// Servers that stopped answering: address → since when and why.
     pub servers_down: BTreeMap<String, ServerDown>,
     /// Each source's last reading, which an `unchanged` reading repeats.
-    pub last_reading: BTreeMap<String, Observation>,
+    pub last_reading: BTreeMap<SourceRef, Observation>,
     /// Time spent at each rollout step index (for the post-mortem).
     pub flags: BTreeMap<String, serde_json::Value>,
     pub flags_at: Option<Time>,
@@ -205,7 +205,7 @@ pub struct State {
     pub migration: Option<MigrationObs>,
     pub backup: Option<String>,
     /// Failing sources: name → (message, since, the observation source that reported it).
-    pub source_errors: BTreeMap<String, (String, Time, String)>,
+    pub source_errors: BTreeMap<SourceRef, (String, Time, SourceRef)>,
     pub actions: Vec<ActionRecord>,
     pub blocked: usize,
     pub events: u64,

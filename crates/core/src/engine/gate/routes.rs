@@ -2,6 +2,7 @@
 //! the check that one of them is answering.
 
 use super::checks::check;
+use crate::engine::SourceId;
 use crate::engine::action::{Check, PlannedStep};
 use crate::engine::state::State;
 use crate::runbook::{CheckKey, Runbook, StepKind};
@@ -9,41 +10,37 @@ use crate::runbook::{CheckKey, Runbook, StepKind};
 /// The systems that can carry out a step, in order of preference: a capability, not a source
 /// name. Flags are set through the flag API, or on the pools' Deployments when the flag has an
 /// environment-variable twin; traffic moves through the load balancer, or a Service selector.
-pub fn routes(step: &StepKind, rb: &Runbook) -> Option<(&'static str, Vec<&'static str>)> {
+pub fn routes(step: &StepKind, rb: &Runbook) -> Option<(&'static str, Vec<SourceId>)> {
     let deployments = rb.pools.blue.deployment.is_some() || rb.pools.green.deployment.is_some();
     Some(match step {
         StepKind::SetFlag(f) => {
-            let mut r = vec!["flags"];
+            let mut r = vec![SourceId::Flags];
             if deployments && rb.flag(&f.flag).is_some_and(|x| x.env.is_some()) {
-                r.push("kube");
+                r.push(SourceId::Kube);
             }
             ("flags can be set", r)
         }
         StepKind::SwitchPool(_) => {
-            let mut r = vec!["lb"];
+            let mut r = vec![SourceId::Lb];
             if rb.pools.service.is_some() {
-                r.push("kube");
+                r.push(SourceId::Kube);
             }
             ("traffic can be switched", r)
         }
-        StepKind::SetWeights { .. } => ("traffic can be split", vec!["lb"]),
+        StepKind::SetWeights { .. } => ("traffic can be split", vec![SourceId::Lb]),
         StepKind::SetImage(_)
         | StepKind::SetEnv(_)
         | StepKind::Restart { .. }
-        | StepKind::WaitRollout { .. } => ("Kubernetes answering", vec!["kube"]),
+        | StepKind::WaitRollout { .. } => ("Kubernetes answering", vec![SourceId::Kube]),
         StepKind::Run(_) => return None,
     })
 }
 
 /// The error a source reported last, if it is failing.
-pub(in crate::engine) fn source_error<'a>(st: &'a State, source: &str) -> Option<&'a str> {
+pub(in crate::engine) fn source_error(st: &State, source: SourceId) -> Option<&str> {
     st.source_errors
         .iter()
-        .find(|(k, _)| {
-            k.as_str() == source
-                || k.strip_prefix(source)
-                    .is_some_and(|rest| rest.starts_with(':'))
-        })
+        .find(|(k, _)| k.source == source)
         .map(|(_, (msg, _, _))| msg.as_str())
 }
 
@@ -57,7 +54,7 @@ pub(super) fn route_checks(st: &State, rb: &Runbook, steps: &[PlannedStep]) -> V
         if out.iter().any(|c| c.name == name) {
             continue;
         }
-        let via = routes.iter().find(|r| source_error(st, r).is_none());
+        let via = routes.iter().find(|r| source_error(st, **r).is_none());
         out.push(check(
             CheckKey::Route,
             name,
@@ -66,7 +63,7 @@ pub(super) fn route_checks(st: &State, rb: &Runbook, steps: &[PlannedStep]) -> V
                 Some(r) => format!("through {r}"),
                 None => routes
                     .iter()
-                    .map(|r| format!("{r}: {}", source_error(st, r).unwrap_or("?")))
+                    .map(|r| format!("{r}: {}", source_error(st, *r).unwrap_or("?")))
                     .collect::<Vec<_>>()
                     .join("; "),
             },
