@@ -79,6 +79,35 @@ fn minutes(span: (Time, Time), t: Time) -> f64 {
     (t - span.0).num_milliseconds() as f64 / 60_000.0
 }
 
+/// At most two points per pixel column: a long log's readings thinned to each column's lowest
+/// and highest (in their order), so that the page stays small and no peak is lost.
+fn thin(points: &[(Time, f64)]) -> Vec<(Time, f64)> {
+    let columns = WIDTH as usize;
+    if points.len() <= columns * 2 {
+        return points.to_vec();
+    }
+    let per = points.len().div_ceil(columns);
+    points
+        .chunks(per)
+        .flat_map(|chunk| {
+            let lo = chunk
+                .iter()
+                .copied()
+                .reduce(|a, b| if b.1 < a.1 { b } else { a });
+            let hi = chunk
+                .iter()
+                .copied()
+                .reduce(|a, b| if b.1 > a.1 { b } else { a });
+            match (lo, hi) {
+                (Some(lo), Some(hi)) if lo.0 > hi.0 => vec![hi, lo],
+                (Some(lo), Some(hi)) if lo.0 < hi.0 => vec![lo, hi],
+                (Some(p), _) => vec![p],
+                _ => Vec::new(),
+            }
+        })
+        .collect()
+}
+
 /// The chart as an SVG document (`<svg …>…</svg>`).
 pub fn svg(c: &Chart) -> Result<String, String> {
     let mut out = String::new();
@@ -160,7 +189,7 @@ fn draw(c: &Chart, out: &mut String) -> Result<(), Box<dyn std::error::Error>> {
         )))?;
     }
     let mut line: Vec<(f64, f64)> = Vec::with_capacity(c.points.len() * 2);
-    for &(t, v) in c.points {
+    for (t, v) in thin(c.points) {
         let x = minutes(span, t);
         if c.steps
             && let Some(&(_, prev)) = line.last()
@@ -177,4 +206,30 @@ fn draw(c: &Chart, out: &mut String) -> Result<(), Box<dyn std::error::Error>> {
     chart.draw_series(LineSeries::new(line, INK.stroke_width(2)))?;
     root.present()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_log_is_thinned_without_losing_a_peak_or_the_order() {
+        let t0 = chrono::DateTime::UNIX_EPOCH;
+        let points: Vec<(Time, f64)> = (0..10_000)
+            .map(|i| {
+                let v = match i {
+                    4_321 => 99.0,
+                    7_000 => -5.0,
+                    _ => (i % 7) as f64,
+                };
+                (t0 + chrono::Duration::seconds(i), v)
+            })
+            .collect();
+        let thinned = thin(&points);
+        assert!(thinned.len() <= WIDTH as usize * 2, "{}", thinned.len());
+        assert!(thinned.contains(&points[4_321]) && thinned.contains(&points[7_000]));
+        assert!(thinned.windows(2).all(|w| w[0].0 < w[1].0), "in time order");
+        let short = &points[..100];
+        assert_eq!(thin(short), short.to_vec(), "a short log is drawn whole");
+    }
 }
