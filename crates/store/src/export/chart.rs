@@ -9,6 +9,7 @@
 use super::data::hms;
 use crate::engine::Time;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// What a mark stands for.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -146,7 +147,8 @@ fn draw(c: &Chart, out: &mut String) -> Result<(), Box<dyn std::error::Error>> {
         .draw()?;
 
     let row = (y_top - hi) / 4.0;
-    let label_y = |i: usize| y_top - row * (0.6 + (i % 4) as f64);
+    // Four rows of labels between the highest value and the top, each clear of the next.
+    let label_y = |i: usize| y_top - row * (0.15 + (i % 4) as f64);
     for (i, m) in c.marks.iter().enumerate() {
         let x0 = minutes(span, m.from).clamp(0.0, x_max);
         let color = m.kind.color();
@@ -168,10 +170,16 @@ fn draw(c: &Chart, out: &mut String) -> Result<(), Box<dyn std::error::Error>> {
             [(x0, label_y(i)), (x0, hi)],
             color.mix(0.5).stroke_width(1),
         )))?;
+        // A mark in the last third of the chart has its label end at it, not run off the edge.
+        let style = if x0 > x_max * 0.66 {
+            label_style(&color).pos(Pos::new(HPos::Right, VPos::Top))
+        } else {
+            label_style(&color)
+        };
         chart.draw_series(std::iter::once(Text::new(
             m.label.clone(),
             (x0, label_y(i)),
-            label_style(&color),
+            style,
         )))?;
     }
     for t in &c.thresholds {
