@@ -150,13 +150,15 @@ enum AuditCmd {
         #[arg(long)]
         expect_head: Option<String>,
     },
-    /// Export the log to stdout. A log that does not verify is exported with a warning on
-    /// the first line.
+    /// Export the log to stdout: JSON lines, or the post-mortem as markdown or as one
+    /// self-contained HTML page (`> postmortem.html`). A log that does not verify is exported
+    /// with a warning first (the HTML page's top).
     Export {
         audit: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Jsonl)]
         format: Format,
-        /// The runbook the log was written with (for markdown). Default: the one named in the log.
+        /// The runbook the log was written with (for markdown and html). Default: the one named
+        /// in the log.
         #[arg(long)]
         runbook: Option<PathBuf>,
     },
@@ -172,6 +174,8 @@ enum StatusFormat {
 enum Format {
     Jsonl,
     Markdown,
+    /// One self-contained page: charts and tables, no script, nothing fetched.
+    Html,
 }
 
 /// Why a command stopped: the message to print and the exit code (2: configuration or input,
@@ -696,6 +700,12 @@ fn audit_cmd(cmd: AuditCmd) -> Result<ExitCode, Failure> {
                         println!();
                     }
                     print!("{md}");
+                }
+                Format::Html => {
+                    let loaded = runbook_for(&records, given).map_err(Failure::input)?;
+                    let page = audit::export::html(&loaded.runbook, &records, warning.as_deref())
+                        .map_err(|e| Failure::config(format!("{}: {e}", path.display())))?;
+                    print!("{page}");
                 }
             }
             Ok(ExitCode::SUCCESS)

@@ -316,10 +316,12 @@ async fn replay_rebuilds_the_live_state_and_export_tells_the_story() {
     }
     assert!(md.contains("| green_error_rate | critical |"));
     assert!(
-        md.contains("instant by alice") && md.contains("against a target of 1m — within target")
+        md.contains("Rollback instant by alice")
+            && md.contains("against a target of 1m — within target")
     );
     assert!(
-        md.contains("- 10 %: from"),
+        md.lines()
+            .any(|l| l.starts_with("| 10 % |") && l.ends_with("| rollback **instant** |")),
         "time at the first step, ending at the rollback"
     );
     // Timestamps differ run to run only through the rehearsal's fixed clock: snapshot it.
@@ -519,6 +521,11 @@ async fn export_warns_on_the_first_line_when_the_log_does_not_verify() {
     assert_eq!(first["seq"], 1, "no warning on a good log");
     let (_, md, _) = warroom(&["audit", "export", "--format", "markdown"], &good);
     assert!(md.starts_with("# Post-mortem draft"), "{md}");
+    let (_, page, _) = warroom(&["audit", "export", "--format", "html"], &good);
+    assert!(
+        !page.contains("class=\"warning\""),
+        "no banner on a good log"
+    );
 
     let bad = dir.path().join("cut.audit");
     truncated_log(&bad).await;
@@ -542,6 +549,22 @@ async fn export_warns_on_the_first_line_when_the_log_does_not_verify() {
         "{md}"
     );
     assert!(md.contains("# Post-mortem draft"));
+    let (code, page, _) = warroom(&["audit", "export", "--format", "html"], &bad);
+    assert_eq!(code, Some(0), "still exported: it is evidence");
+    let banner = page
+        .split("<p class=\"warning\" role=\"alert\"><strong>")
+        .nth(1)
+        .expect("a banner");
+    let h1 = page.find("<h1>").expect("a title");
+    let at = page.find("<p class=\"warning\"").expect("a banner");
+    assert!(
+        at > h1 && at < page.find("<h2>").expect("a section"),
+        "at the top"
+    );
+    assert!(
+        banner.starts_with("WARNING: this audit log does not verify"),
+        "{banner}"
+    );
 }
 
 #[tokio::test]
@@ -629,10 +652,11 @@ async fn operator_names_are_bounded_and_cleaned() {
 }
 
 #[tokio::test]
-async fn the_markdown_export_carries_no_control_bidi_or_zero_width_character() {
+async fn the_exports_carry_no_control_bidi_or_zero_width_character_nor_markup() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path().join("evil.audit");
-    let evil = "boom\u{1b}[2J\u{1b}]0;owned\u{7}\n## Injected heading\r\n- forged\u{202e}txt\u{2066}\u{200b}\u{feff}";
+    let evil = "boom\u{1b}[2J\u{1b}]0;owned\u{7}\n## Injected heading\r\n- forged\u{202e}txt\u{2066}\u{200b}\u{feff}\
+        <script>alert(1)</script>\"><img src=x onerror=alert(2)>&amp;";
     let (mut store, _) = Store::open(&p, "alice").await.expect("open");
     let t = chrono::Utc::now();
     store
@@ -678,9 +702,29 @@ async fn the_markdown_export_carries_no_control_bidi_or_zero_width_character() {
     assert!(!md.lines().any(|l| l.starts_with("## Injected")), "{md}");
     assert!(!md.lines().any(|l| l.starts_with("- forged")), "{md}");
     assert!(
-        md.contains("boom[2J]0;owned ## Injected heading  - forgedtxt"),
+        md.contains("boom\\[2J\\]0;owned ## Injected heading  - forgedtxt"),
         "{md}"
     );
+    assert!(
+        md.contains("\\<script>alert(1)\\</script>\">\\<img src=x"),
+        "no tag opens in the markdown: {md}"
+    );
+
+    // The HTML page: every string escaped, nothing of the log becomes an element.
+    let (code, page, err) = warroom(&["audit", "export", "--format", "html"], &p);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        !page
+            .chars()
+            .any(|c| c != '\n' && warroom::text::is_unsafe(c)),
+        "{page:?}"
+    );
+    for element in ["<script", "<img"] {
+        assert!(!page.contains(element), "{element} in the page");
+    }
+    assert!(page.contains(
+        "forgedtxt&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img src=x onerror=alert(2)&gt;&amp;amp;"
+    ));
 }
 
 /// Batches queued while the store was writing go to disk in one transaction: each comes back
@@ -750,7 +794,15 @@ fn a_log_written_with_the_old_green_weight_key_verifies_and_replays() {
     assert_eq!(st.pools.green_share, Some(10));
     assert_eq!(st.traffic_share(&rb), 10);
     let md = audit::export::markdown(&rb, &records).expect("export");
-    assert!(md.contains("Rollout reached: 10 %"), "{md}");
+    assert!(md.contains("Highest rollout share reached: **10 %"), "{md}");
+    // Every format still exports it.
+    let page = audit::export::html(&rb, &records, None).expect("html export");
+    assert!(page.contains("<figure class=\"chart\" id=\"chart-rollout-share\">"));
+    assert!(page.contains("Highest share: 10 %"));
+    assert_eq!(
+        audit::export::jsonl(&records).lines().count(),
+        records.len()
+    );
 }
 
 /// The same old log names who decided `by`, a phase change `advance` and what a step does

@@ -903,6 +903,17 @@ fn abort_on_with_a_zero_countdown() {
     );
 }
 
+#[test]
+fn a_success_criterion_window_without_a_metric() {
+    expect_error(
+        "criterion-window-without-metric",
+        Some(70),
+        Some(53),
+        &["success criterion `No complaints`: a window without a metric"],
+        Some("add `metric:`"),
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // targets.load_balancer: a URL (kind http) or a mapping with a kind.
 

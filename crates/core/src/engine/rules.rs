@@ -7,7 +7,7 @@ use super::alerts::MetricLevel;
 use super::event::*;
 use super::state::*;
 use crate::engine::SourceId;
-use crate::runbook::{Criterion, PoolName, Runbook};
+use crate::runbook::{Criterion, Direction, Metric, PoolName, Runbook};
 use std::time::Duration;
 
 /// A pool is healthy when a reading lists servers and every one answers.
@@ -95,15 +95,114 @@ pub fn rollback_timing(st: &State, rb: &Runbook, a: &ActionRecord) -> Option<Rol
     })
 }
 
-/// Whether a measurable success criterion is met by the metric's last value; `None` when it
-/// is for the team to judge or has no value.
-pub fn criterion_met(st: &State, c: &Criterion) -> Option<(bool, f64)> {
-    let m = c.metric.as_ref()?;
-    let v = st.metrics.get(&m.value)?.last?;
-    Some((
-        c.below.is_none_or(|b| v < b) && c.above.is_none_or(|a| v > a),
-        v,
-    ))
+/// One metric's readings over a whole log, oldest first: every value a source gave (not only
+/// the sparkline's last samples). The post-mortem judges peaks and success criteria on them.
+pub type Readings = [(Time, f64)];
+
+/// Whether `a` is worse than `b` for this metric: higher for `direction: above` (error rate,
+/// latency), lower for `direction: below` (cache hit rate, throughput).
+pub fn worse(def: &Metric, a: f64, b: f64) -> bool {
+    match def.direction {
+        Direction::Above => a > b,
+        Direction::Below => a < b,
+    }
+}
+
+/// The worst reading from `from` to `to` (both included; to the last reading when `to` is
+/// `None`), and when it was read; the first of equal values.
+pub fn peak(
+    def: &Metric,
+    readings: &Readings,
+    from: Time,
+    to: Option<Time>,
+) -> Option<(Time, f64)> {
+    readings
+        .iter()
+        .filter(|(t, _)| *t >= from && to.is_none_or(|end| *t <= end))
+        .fold(None, |best: Option<(Time, f64)>, &(t, v)| match best {
+            Some((_, b)) if !worse(def, v, b) => best,
+            _ => Some((t, v)),
+        })
+}
+
+/// How bad an alert got: the worst of its value at firing and every reading while it fired.
+pub fn alert_peak(rb: &Runbook, readings: &Readings, a: &AlertRecord) -> Option<(Time, f64)> {
+    let def = rb.metric(&a.metric)?;
+    let during = peak(def, readings, a.fired_at, a.resolved_at);
+    match (a.value, during) {
+        (Some(v), Some((_, p))) if !worse(def, p, v) => Some((a.fired_at, v)),
+        (_, Some(p)) => Some(p),
+        (Some(v), None) => Some((a.fired_at, v)),
+        (None, None) => None,
+    }
+}
+
+/// A measurable success criterion, judged.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CriterionVerdict {
+    pub met: bool,
+    /// The reading that decided: the worst one in the window, or the last one without a window.
+    pub value: f64,
+    pub at: Time,
+    /// How many readings were judged.
+    pub readings: usize,
+    /// The runbook's window (`window:`), when it states one.
+    pub window: Option<Duration>,
+    /// The stretch judged: from the first to the last reading taken into account.
+    pub from: Time,
+    pub to: Time,
+}
+
+/// Judge a measurable success criterion on its metric's readings: over the runbook's
+/// `window` ending at the last reading (every reading in it must pass), or, without a window,
+/// by the last reading. `None` when it is for the team to judge or its metric has no reading.
+pub fn judge_criterion(c: &Criterion, readings: &Readings) -> Option<CriterionVerdict> {
+    c.metric.as_ref()?;
+    let &(last_at, _) = readings.last()?;
+    let window = c.window.as_ref().map(|w| w.value.0);
+    let judged: &Readings = match window {
+        Some(w) => {
+            // Readings are in the log's order, which is the order of time.
+            let since = chrono::Duration::from_std(w)
+                .ok()
+                .and_then(|d| last_at.checked_sub_signed(d));
+            let i = since.map_or(0, |s| readings.partition_point(|(t, _)| *t < s));
+            &readings[i..]
+        }
+        None => &readings[readings.len() - 1..],
+    };
+    let passes = |v: f64| c.below.is_none_or(|b| v < b) && c.above.is_none_or(|a| v > a);
+    // The deciding reading: the first that fails, by how far it fails; else the one nearest
+    // to failing.
+    let badness = |v: f64| {
+        let over = c.below.map(|b| v - b).unwrap_or(f64::MIN);
+        let under = c.above.map(|a| a - v).unwrap_or(f64::MIN);
+        over.max(under)
+    };
+    let &(at, value) = judged
+        .iter()
+        .fold(None, |best: Option<&(Time, f64)>, r| match best {
+            Some(b) if badness(r.1) <= badness(b.1) => best,
+            _ => Some(r),
+        })?;
+    Some(CriterionVerdict {
+        met: judged.iter().all(|&(_, v)| passes(v)),
+        value,
+        at,
+        readings: judged.len(),
+        window,
+        from: judged.first().map(|r| r.0).unwrap_or(last_at),
+        to: last_at,
+    })
+}
+
+/// The highest traffic share the rollout's pool took, and when it first took it, from the
+/// shares read over a log (oldest first).
+pub fn highest_share(shares: &[(Time, u32)]) -> Option<(Time, u32)> {
+    shares.iter().fold(None, |best, &(t, s)| match best {
+        Some((_, b)) if s <= b => best,
+        _ => Some((t, s)),
+    })
 }
 
 /// The checklist shown now: before the first phase, the go/no-go checklists; during a phase,
@@ -168,6 +267,15 @@ pub struct RolloutPeriod {
     pub until: Option<Time>,
     /// The rollback procedure that ended it, if one did.
     pub ended_by: Option<String>,
+}
+
+impl RolloutPeriod {
+    /// How long it lasted; one still lasting, until `now`.
+    pub fn lasted(&self, now: Time) -> Duration {
+        (self.until.unwrap_or(now) - self.from)
+            .to_std()
+            .unwrap_or_default()
+    }
 }
 
 /// Each stretch at a rollout step, in order: from the step's success to the next step's
@@ -237,5 +345,84 @@ mod tests {
             "{:?}",
             gate_unreadable(&st, &rb)
         );
+    }
+
+    fn criterion(yaml: &str) -> Criterion {
+        match serde_saphyr::from_str(yaml) {
+            Ok(c) => c,
+            Err(e) => panic!("{yaml}: {e}"),
+        }
+    }
+
+    #[test]
+    fn a_peak_is_the_worst_reading_by_the_metrics_direction() {
+        let rb = seed();
+        let above = rb.metrics.iter().find(|m| m.direction == Direction::Above);
+        let below = rb.metrics.iter().find(|m| m.direction == Direction::Below);
+        let (Some(above), Some(below)) = (above, below) else {
+            panic!("the seed has metrics of both directions");
+        };
+        let r = [
+            (t(0), 1.0),
+            (t(10), 3.0),
+            (t(20), 0.5),
+            (t(30), 3.0),
+            (t(40), 9.0),
+        ];
+        assert_eq!(peak(above, &r, t(0), Some(t(30))), Some((t(10), 3.0)));
+        assert_eq!(peak(below, &r, t(0), Some(t(30))), Some((t(20), 0.5)));
+        assert_eq!(peak(above, &r, t(0), None), Some((t(40), 9.0)));
+        assert_eq!(peak(above, &r, t(41), None), None);
+        // An alert's peak is never below its value at firing.
+        let a = AlertRecord {
+            metric: above.id.value.clone(),
+            level: Level::Critical,
+            fired_at: t(10),
+            value: Some(4.0),
+            threshold: 1.0,
+            resolved_at: Some(t(30)),
+        };
+        assert_eq!(alert_peak(&rb, &r, &a), Some((t(10), 4.0)));
+        let a = AlertRecord {
+            resolved_at: None,
+            ..a
+        };
+        assert_eq!(alert_peak(&rb, &r, &a), Some((t(40), 9.0)));
+    }
+
+    #[test]
+    fn a_criterion_is_judged_over_its_window_or_by_the_last_reading() {
+        let r = [
+            (t(0), 0.5),
+            (t(600), 0.05),
+            (t(1200), 0.08),
+            (t(1800), 0.02),
+        ];
+        let last = criterion("{text: x, group: g, metric: m, below: 0.1}");
+        let v = judge_criterion(&last, &r).expect("judged");
+        assert!(v.met && v.value == 0.02 && v.readings == 1 && v.window.is_none());
+        let w = criterion("{text: x, group: g, metric: m, below: 0.1, window: 20m}");
+        let v = judge_criterion(&w, &r).expect("judged");
+        assert!(v.met, "{v:?}");
+        assert_eq!(
+            (v.readings, v.value, v.at, v.from),
+            (3, 0.08, t(1200), t(600))
+        );
+        let w = criterion("{text: x, group: g, metric: m, below: 0.1, window: 30m}");
+        let v = judge_criterion(&w, &r).expect("judged");
+        assert!(!v.met && v.value == 0.5 && v.at == t(0), "{v:?}");
+        let above = criterion("{text: x, group: g, metric: m, above: 0.03, window: 1h}");
+        let v = judge_criterion(&above, &r).expect("judged");
+        assert!(!v.met && v.value == 0.02, "{v:?}");
+        assert_eq!(judge_criterion(&w, &[]), None, "no reading");
+        let people = criterion("{text: x, group: g}");
+        assert_eq!(judge_criterion(&people, &r), None, "for the team to judge");
+    }
+
+    #[test]
+    fn the_highest_share_is_first_reached_when() {
+        let s = [(t(0), 0), (t(5), 10), (t(9), 25), (t(12), 0), (t(20), 25)];
+        assert_eq!(highest_share(&s), Some((t(9), 25)));
+        assert_eq!(highest_share(&[]), None);
     }
 }

@@ -70,6 +70,20 @@ pub struct Criterion {
     pub below: Option<f64>,
     #[serde(default)]
     pub above: Option<f64>,
+    /// Judge the criterion over every reading of this last stretch of the log (e.g. `30m`:
+    /// met only if each reading in the last 30 minutes is); without one, by the last reading.
+    #[serde(default)]
+    pub window: Option<Spanned<Window>>,
+}
+
+/// A success criterion's window: a duration as the runbook writes it (`30m`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window(pub Duration);
+
+impl<'de> Deserialize<'de> for Window {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        dur::deserialize(d).map(Window)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -161,6 +161,19 @@ pub fn validate(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>) -> Vec<Diag>
         if let Some(m) = &c.metric {
             metrics.check_ref(m, "success criterion", &mut out);
         }
+        if let Some(w) = &c.window {
+            if c.metric.is_none() {
+                out.push(
+                    Diag::error(at(w), format!("success criterion `{}`: a window without a metric", c.text))
+                        .hint("a window says over how long the metric is judged: add `metric:` (and `below:` or `above:`), or remove `window:`"),
+                );
+            } else if w.value.0.is_zero() {
+                out.push(
+                    Diag::error(at(w), format!("success criterion `{}`: the window is zero", c.text))
+                        .hint("write the stretch of the log to judge it over, e.g. `window: 30m`; without `window:` the last reading is judged"),
+                );
+            }
+        }
     }
     for r in &rb.risks {
         if let Some(p) = &r.procedure {
