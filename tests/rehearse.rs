@@ -76,7 +76,68 @@ fn the_second_plan_completes_on_the_straight_path_too() {
         serde_json::json!(["shadow", "canary", "retire-v1"])
     );
     assert_eq!(r["rollout_percent"], 100);
+    // Its canary moves only the flag, and its 100 % step leaves the pools as they are: the
+    // load balancer moves to the v2 pool in the retire-v1 phase's own step.
+    assert_eq!(r["active_pool"], "green", "{out}");
     verifies(&dir.path().join("c.audit"));
+}
+
+fn script(dir: &Path, text: &str) -> String {
+    let p = dir.join("script.yaml");
+    std::fs::write(&p, text).expect("write script");
+    p.to_str().expect("utf-8").to_string()
+}
+
+#[test]
+fn a_flag_only_canary_reaches_100_percent_without_switching_the_pool() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = script(
+        dir.path(),
+        "- tick: all\n- go: GO\n- advance_to: 20\n\
+         - expect: {rollout_percent: 20, active_pool: blue}\n\
+         - advance_to: 100\n\
+         - expect: {rollout_percent: 100, active_pool: blue, phase: canary}\n",
+    );
+    let (code, r, out) = rehearse(
+        dir.path(),
+        "f.audit",
+        &["runbooks/checkout-v2.yaml", "--script", &s],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        r["expectations"]
+            .as_array()
+            .is_some_and(|e| e.len() == 2 && e.iter().all(|x| x["ok"] == true)),
+        "{out}"
+    );
+    verifies(&dir.path().join("f.audit"));
+}
+
+#[test]
+fn setting_the_rollout_flag_to_0_ends_a_bad_canary_s_errors() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = script(
+        dir.path(),
+        "- tick: all\n- go: GO\n- advance_to: 5\n- wait: 3m\n\
+         - expect: {rollout_percent: 5, alert_firing: v2_errors}\n\
+         - rollback: pause\n- wait: 5m\n\
+         - expect: {rollout_percent: 0, alert_not_firing: v2_errors}\n",
+    );
+    let (code, r, out) = rehearse(
+        dir.path(),
+        "b.audit",
+        &[
+            "runbooks/checkout-v2.yaml",
+            "--scenario",
+            "bad-canary",
+            "--script",
+            &s,
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    // Only the share went to 0: the feature flag is still on, and green's errors ended.
+    assert_eq!(r["rollbacks"][0]["procedure"], "pause", "{out}");
+    verifies(&dir.path().join("b.audit"));
 }
 
 #[test]

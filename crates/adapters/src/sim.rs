@@ -8,10 +8,11 @@
 use crate::adapters::{Job, Report};
 use crate::clock::Clock;
 use crate::engine::SourceId;
+use crate::engine::percent_of;
 use crate::engine::{
     MigrationObs, Observation, PlannedStep, PoolsObs, ServerObs, SourceError, Time,
 };
-use crate::runbook::{PoolName, Runbook, StepKind};
+use crate::runbook::{PoolName, Runbook, Split, StepKind};
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
@@ -70,6 +71,9 @@ pub struct World {
     metric_signals: Vec<(String, String)>,
     /// Environment-variable twin → flag id.
     flag_env: BTreeMap<String, String>,
+    /// The rollout's percent flag, and whether it alone splits the traffic.
+    rollout_flag: String,
+    split: Split,
 }
 
 /// A simulated pool's servers: the runbook's, expanded from the environment as `run` does;
@@ -117,6 +121,8 @@ impl World {
             blue: sim_servers(&rb.pools.blue.servers),
             green: sim_servers(&rb.pools.green.servers),
             images: BTreeMap::new(),
+            rollout_flag: rb.rollout.flag.value.clone(),
+            split: rb.rollout.split,
             flag_env: rb
                 .flags
                 .iter()
@@ -173,17 +179,45 @@ impl World {
         }
     }
 
+    /// The rollout flag's percent, when it holds one.
+    fn rollout_flag_percent(&self) -> Option<u32> {
+        self.flags.get(&self.rollout_flag).and_then(percent_of)
+    }
+
+    /// The share of traffic green's servers take: the load balancer's weights, or under a
+    /// flag-only canary what the rollout flag sends there (until a switch makes green active).
+    fn green_traffic(&self) -> u32 {
+        match self.split {
+            Split::Flag if self.active == PoolName::Blue => {
+                if self.feature_on() {
+                    self.rollout_flag_percent().unwrap_or(0).min(100)
+                } else {
+                    0
+                }
+            }
+            _ => self.green_share,
+        }
+    }
+
+    /// Whether green serves the new code: the feature flag is on and the rollout flag is not
+    /// at 0 (a rollback that sets it to 0 takes the new path out of service).
+    fn new_code_live(&self) -> bool {
+        self.feature_on() && self.rollout_flag_percent() != Some(0)
+    }
+
     fn green_down(&self) -> Option<usize> {
-        (self.scenario == Scenario::ServerDown && self.green_share > 0 && self.green.len() > 1)
+        (self.scenario == Scenario::ServerDown && self.green_traffic() > 0 && self.green.len() > 1)
             .then_some(1)
     }
 
     /// One reading of every signal, the pools, the flags and the database.
     pub fn sample(&mut self, now: Time) -> Observation {
-        let g = self.green_share as f64 / 100.0;
+        let green_traffic = self.green_traffic();
+        let g = green_traffic as f64 / 100.0;
         let bad_canary =
-            self.scenario == Scenario::BadCanary && self.feature_on() && self.green_share > 0;
-        let slow_green = self.scenario == Scenario::LatencySpike && self.green_share > 0;
+            self.scenario == Scenario::BadCanary && self.new_code_live() && green_traffic > 0;
+        let slow_green =
+            self.scenario == Scenario::LatencySpike && self.new_code_live() && green_traffic > 0;
         let blue_err = self.around(0.12, 0.3);
         let green_err = self.around(0.10, 0.3)
             + if bad_canary {
@@ -222,16 +256,16 @@ impl World {
         v.insert("db_pool_usage", self.around(36.0, 0.1));
         v.insert("replication_lag", lag);
         v.insert("lock_wait", self.around(1.8, 0.3));
-        v.insert("listing_rate", self.around(42.0, 0.1));
-        v.insert("search_success", self.around(99.3, 0.003));
+        v.insert("business_rate", self.around(42.0, 0.1));
+        v.insert("success_ratio", self.around(99.3, 0.003));
         v.insert(
-            "attribute_usage",
-            if self.feature_on() { g * 100.0 } else { 0.0 },
+            "new_path_share",
+            if self.new_code_live() { g * 100.0 } else { 0.0 },
         );
         v.insert("active_users", self.around(5200.0, 0.05));
         v.insert("cache_hit_rate", self.around(78.0, 0.02));
-        v.insert("categories_throughput", self.around(3400.0, 0.05));
-        v.insert("search_throughput", self.around(1236.0, 0.05));
+        v.insert("read_throughput", self.around(3400.0, 0.05));
+        v.insert("query_throughput", self.around(1236.0, 0.05));
         v.insert("cpu", self.around(46.0 + 8.0 * g, 0.08));
         v.insert("memory", self.around(63.0, 0.03));
         v.insert("disk", self.around(71.0, 0.005));
@@ -279,7 +313,7 @@ impl World {
             metrics,
             pools: Some(PoolsObs {
                 active: Some(self.active),
-                green_share: Some(self.green_share),
+                green_share: Some(green_traffic),
                 blue,
                 green,
                 complete: vec![PoolName::Blue, PoolName::Green],

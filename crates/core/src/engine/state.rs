@@ -278,8 +278,15 @@ impl State {
     }
 
     /// The share of traffic the rollout's pool takes: what the load balancer reports (or a
-    /// step's read-back), else the rollout flag.
+    /// step's read-back), else the rollout flag; under a flag-only canary (`split: flag`), the
+    /// flag until the pool is made active.
     pub fn traffic_share(&self, rb: &Runbook) -> u32 {
+        // A flag-only canary: until its pool is the active one, the flag is the split.
+        if rb.rollout.split == crate::runbook::Split::Flag
+            && self.pools.active != Some(rb.rollout.pool)
+        {
+            return self.rollout_percent(rb);
+        }
         self.pools
             .traffic(rb.rollout.pool)
             .unwrap_or_else(|| self.rollout_percent(rb))

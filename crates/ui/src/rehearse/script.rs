@@ -56,6 +56,8 @@ pub struct Expect {
     /// A failing check of the last blocked move whose name contains this.
     pub failing_check: Option<String>,
     pub alert_firing: Option<String>,
+    /// This metric's alert is not firing now (it never fired, or it resolved).
+    pub alert_not_firing: Option<String>,
     pub next_rollout_percent: Option<u32>,
 }
 
@@ -86,6 +88,11 @@ pub fn validate(moves: &[Move], rb: &Runbook) -> Result<(), String> {
                         .join(", ")
                 ))
             }
+            Move::Expect(e) => [&e.alert_firing, &e.alert_not_firing]
+                .into_iter()
+                .flatten()
+                .find(|m| rb.metric(m).is_none())
+                .map(|m| format!("expect: no metric `{m}` in the runbook")),
             Move::Tick(w) if w != "all" => Some(format!("tick `{w}`: only `tick: all` is known")),
             Move::Go(w) if !["go", "no-go"].contains(&w.trim().to_lowercase().as_str()) => {
                 Some(format!("go `{w}`: say GO or NO-GO"))
@@ -169,6 +176,18 @@ impl super::Driver {
                     w.clone()
                 } else {
                     format!("[{}]", firing.join(", "))
+                },
+            );
+        }
+        if let Some(w) = &e.alert_not_firing {
+            let firing = st.firing().any(|a| &a.metric == w);
+            see(
+                "alert_not_firing",
+                format!("{w} not firing"),
+                if firing {
+                    format!("{w} firing")
+                } else {
+                    format!("{w} not firing")
                 },
             );
         }

@@ -6,7 +6,9 @@ use super::Draft;
 use super::checks::{check, checklist_check, hard, no_critical, pool_check};
 use crate::engine::action::PlannedStep;
 use crate::engine::state::State;
-use crate::runbook::{CheckKey, FlagKind, PoolName, Runbook, SetFlag, StepKind, fmt_duration};
+use crate::runbook::{
+    CheckKey, FlagKind, PoolName, Runbook, SetFlag, Split, StepKind, fmt_duration,
+};
 
 /// Move the canary to rollout step `step` at `percent`: set the rollout flag and the weights
 /// (at 100 %, switch to the pool); the rollout's phase runs, the step before has baked, the
@@ -21,10 +23,16 @@ pub(super) fn rollout_step(st: &State, rb: &Runbook, step: usize, percent: u32) 
         ));
         plan.phrase = Some(format!("rearm {percent}"));
     }
-    plan.preview.push(format!(
-        "Set flag {} to {percent} % and send {percent} % of traffic to {pool}.",
-        ro.flag.value
-    ));
+    plan.preview.push(match ro.split {
+        Split::Weights => format!(
+            "Set flag {} to {percent} % and send {percent} % of traffic to {pool}.",
+            ro.flag.value
+        ),
+        Split::Flag => format!(
+            "Set flag {} to {percent} %: the flag alone sends {percent} % of requests to the new path.",
+            ro.flag.value
+        ),
+    });
     plan.steps.push(PlannedStep {
         name: format!("set {} = {percent}", ro.flag.value),
         kind: StepKind::SetFlag(SetFlag {
@@ -33,14 +41,21 @@ pub(super) fn rollout_step(st: &State, rb: &Runbook, step: usize, percent: u32) 
         }),
     });
     if percent >= 100 {
+        plan.phrase = Some(format!("rollout {percent}"));
+    }
+    if percent >= 100 && ro.last_step_switches {
         plan.preview
             .push(format!("{pool} becomes the active pool."));
         plan.steps.push(PlannedStep {
             name: format!("switch traffic to {pool}"),
             kind: StepKind::SwitchPool(pool),
         });
-        plan.phrase = Some(format!("rollout {percent}"));
-    } else {
+    } else if ro.split == Split::Weights {
+        if percent >= 100 {
+            plan.preview.push(format!(
+                "The active pool stays as it is: the plan switches to {pool} in its own step."
+            ));
+        }
         let green = match pool {
             PoolName::Green => percent,
             PoolName::Blue => 100 - percent,

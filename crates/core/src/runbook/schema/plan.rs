@@ -32,6 +32,29 @@ pub struct Rollout {
     /// Flags that must hold these values before a step (e.g. the feature switched on).
     #[serde(default)]
     pub requires_flags: std::collections::BTreeMap<String, serde_json::Value>,
+    /// What splits the traffic at each step: the load balancer's weights (and the flag), or
+    /// the flag alone.
+    #[serde(default)]
+    pub split: Split,
+    /// Whether the last step (100 %) makes the rollout's pool the active one. When false, the
+    /// switch is its own step where the plan puts it (a phase's `switch_pool`, or `s`).
+    #[serde(default = "yes")]
+    pub last_step_switches: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// What splits the traffic between the pools at a rollout step.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Split {
+    /// The flag is set and the load balancer's weights send the step's percent to the pool.
+    #[default]
+    Weights,
+    /// Only the flag moves: the application routes that share of requests (a flag-only canary).
+    Flag,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -59,19 +59,22 @@ pub(super) fn metric(m: &Metric, out: &mut Vec<Diag>) {
             );
         }
     }
+    // Only the demo and rehearsals read `sim:`, so an unknown signal does not stop a runbook
+    // from loading (signals renamed since an earlier version among them): the metric has no
+    // simulated value, which `check` says.
     if let Some(sig) = &m.sim
         && !crate::sim_signals::SIGNALS.contains(&sig.value.as_str())
     {
         out.push(
-            Diag::error(
+            Diag::warning(
                 at(sig),
                 format!(
-                    "metric `{}`: unknown simulator signal `{}`",
+                    "metric `{}`: unknown simulator signal `{}`; the demo and rehearsals show it as stale",
                     m.id.value, sig.value
                 ),
             )
             .hint(format!(
-                "signals: {}",
+                "signals: {} (renamed signals: runbooks/README.md)",
                 crate::sim_signals::SIGNALS.join(", ")
             )),
         );
