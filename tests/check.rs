@@ -986,3 +986,33 @@ fn load_balancer_nginx_mapping_passes() {
     r.assert_no_panic();
     assert_eq!(r.code, Some(0), "{}", r.all());
 }
+
+/// Values that load but make no sense are warnings at their place: a step with no bake before
+/// another step, a procedure whose target is zero, sources read more often than every second.
+#[test]
+fn values_that_make_no_sense_are_warnings() {
+    let text = std::fs::read_to_string(fixture("minimal.yaml")).expect("fixture");
+    let text = text
+        .replace("{ percent: 10, bake: 15m }", "{ percent: 10, bake: 0s }")
+        .replace("target: 30s", "target: 0s")
+        + "\nmonitoring: { interval: 0s }\n";
+    let dir = tempfile::tempdir().expect("tmp");
+    let f = dir.path().join("odd.yaml");
+    std::fs::write(&f, &text).expect("write");
+    let r = check1(&f);
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(0), "warnings do not fail check\n{}", r.all());
+    let ds = diags(&f, &r.stdout);
+    let find = |needle: &str| {
+        ds.iter()
+            .find(|d| d.severity == "warning" && d.message.contains(needle))
+            .unwrap_or_else(|| panic!("no warning with {needle:?}\n{}", r.all()))
+    };
+    let bake = find("rollout step 10 % has no bake: 50 % may follow at once");
+    assert_eq!(bake.line, 23, "at the step\n{}", r.all());
+    let target = find("has a target of 0s: every run of it will be over target");
+    assert!(target.line > 23, "at the procedure\n{}", r.all());
+    find("monitoring.interval is 0s: every source is read every 100ms");
+    // The last step's zero bake is no warning: nothing follows it.
+    assert!(!r.stdout.contains("rollout step 100 %"), "{}", r.all());
+}

@@ -168,7 +168,7 @@ impl Session {
             let task = tokio::spawn(sim::run(
                 world,
                 clock,
-                loaded.runbook.monitoring.interval,
+                loaded.runbook.monitoring.every(),
                 jobs,
                 reports,
             ));

@@ -72,7 +72,7 @@ pub fn spawn_with(
     reports: crate::adapters::ReportTx,
 ) -> (Clock, Vec<JoinHandle<()>>) {
     let clock = Clock::real();
-    let interval = rb.monitoring.interval.max(Duration::from_millis(100));
+    let interval = rb.monitoring.every();
     let timeout = poll_timeout(interval);
     let sources = Sources::new(rb, &ep, timeout);
     let mut tasks = Vec::new();

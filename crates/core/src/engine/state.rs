@@ -295,7 +295,7 @@ impl State {
     /// Whether the pools' reading is recent (three monitoring intervals).
     pub fn pools_fresh(&self, rb: &Runbook) -> bool {
         self.age(self.pools.observed_at)
-            .is_some_and(|a| a <= rb.monitoring.interval * 3)
+            .is_some_and(|a| a <= rb.monitoring.every() * 3)
     }
 
     /// The action that has been requested and has no outcome yet.
@@ -337,7 +337,7 @@ impl State {
         match (st.last_at, self.now) {
             (Some(at), Some(now)) => {
                 st.last.is_none()
-                    || (now - at).to_std().unwrap_or_default() > rb.monitoring.interval * 3
+                    || (now - at).to_std().unwrap_or_default() > rb.monitoring.every() * 3
             }
             _ => true,
         }

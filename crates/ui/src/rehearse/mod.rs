@@ -189,7 +189,7 @@ impl Driver {
             .map(|s| s.bake)
             .max()
             .unwrap_or_default();
-        bake + (rb.monitoring.interval * 10).max(Duration::from_secs(300))
+        bake + (rb.monitoring.every() * 10).max(Duration::from_secs(300))
     }
 
     fn stage(&self) -> Option<Stage> {

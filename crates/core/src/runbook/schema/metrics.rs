@@ -98,6 +98,16 @@ fn default_interval() -> Duration {
     Duration::from_secs(10)
 }
 
+/// The shortest interval sources are read at: a shorter one (zero included) reads at this.
+pub const MIN_INTERVAL: Duration = Duration::from_millis(100);
+
+impl Monitoring {
+    /// How often sources are read: the runbook's interval, never below `MIN_INTERVAL`.
+    pub fn every(&self) -> Duration {
+        self.interval.max(MIN_INTERVAL)
+    }
+}
+
 impl Default for Monitoring {
     fn default() -> Self {
         Monitoring {

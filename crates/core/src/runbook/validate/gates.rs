@@ -130,6 +130,21 @@ pub(super) fn rollout(rb: &Runbook, flags: &Ids, phases: &Ids, metrics: &Ids, ou
         }
         prev = prev.max(p);
     }
+    // A step with no bake lets the next follow at once, before a single reading of it.
+    for (s, next) in ro.steps.iter().zip(ro.steps.iter().skip(1)) {
+        if s.bake.is_zero() {
+            out.push(
+                Diag::warning(
+                    at(&s.percent),
+                    format!(
+                        "rollout step {} % has no bake: {} % may follow at once, before any reading of it",
+                        s.percent.value, next.percent.value
+                    ),
+                )
+                .hint("give it a bake the gate metrics can be watched for, e.g. bake: 15m"),
+            );
+        }
+    }
     for g in &ro.gate {
         metrics.check_ref(g, "rollout.gate", out);
     }

@@ -66,6 +66,19 @@ impl<'a> Ids<'a> {
 pub fn validate(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>) -> Vec<Diag> {
     let mut out = Vec::new();
 
+    if rb.monitoring.interval < std::time::Duration::from_secs(1) {
+        out.push(
+            Diag::warning(
+                (1, 1),
+                format!(
+                    "monitoring.interval is {}: every source is read every {} and each reading that changed is written to the audit log",
+                    humantime::format_duration(rb.monitoring.interval),
+                    humantime::format_duration(rb.monitoring.every())
+                ),
+            )
+            .hint("plans read every 5s to 30s, e.g. monitoring: { interval: 10s }"),
+        );
+    }
     let mut teams = Ids::new("team");
     for t in &rb.teams {
         teams.add(&t.id, &mut out);
@@ -121,6 +134,18 @@ pub fn validate(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>) -> Vec<Diag>
     let mut procedures = Ids::new("procedure");
     for p in &rb.procedures {
         procedures.add(&p.id, &mut out);
+        if p.target.is_zero() {
+            out.push(
+                Diag::warning(
+                    at(&p.id),
+                    format!(
+                        "procedure `{}` has a target of 0s: every run of it will be over target",
+                        p.id.value
+                    ),
+                )
+                .hint("give the time the rollback must finish within, e.g. target: 2m"),
+            );
+        }
         if p.steps.is_empty() {
             out.push(Diag::error(
                 at(&p.id),
