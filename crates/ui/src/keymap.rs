@@ -30,6 +30,7 @@ pub enum Cmd {
     Start,
     End,
     JumpTime,
+    Present,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +73,7 @@ impl Binding {
             Cmd::PrevAction | Cmd::NextAction => "action",
             Cmd::Start | Cmd::End => "start/end",
             Cmd::JumpTime => "jump",
+            Cmd::Present => "big figures",
         }
     }
 }
@@ -270,6 +272,22 @@ pub const BINDINGS: &[Binding] = &[
         "move down in the focused pane",
         Replay,
         false,
+    ),
+    b(
+        &[Char('p')],
+        "p",
+        Cmd::Present,
+        "presentation mode: big figures for the wall (p again returns)",
+        Live,
+        true,
+    ),
+    b(
+        &[Char('p')],
+        "p",
+        Cmd::Present,
+        "presentation mode: big figures for the wall (p again returns)",
+        Replay,
+        true,
     ),
     b(
         &[Char('?')],

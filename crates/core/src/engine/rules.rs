@@ -198,6 +198,73 @@ pub fn rollout_periods(st: &State) -> Vec<RolloutPeriod> {
     out
 }
 
+/// The bake at the rollout step the canary is at: how long it has baked of its time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bake {
+    /// The step's percent.
+    pub percent: u32,
+    /// How long it has baked so far (never more than `bake`).
+    pub baked: Duration,
+    /// The step's bake time.
+    pub bake: Duration,
+}
+
+impl Bake {
+    pub fn done(&self) -> bool {
+        self.baked >= self.bake
+    }
+
+    pub fn left(&self) -> Duration {
+        self.bake.saturating_sub(self.baked)
+    }
+}
+
+/// The bake of the rollout step the canary is at; `None` before the first step and at a step
+/// with no bake time (the last). The gate's `bake` check and the Next line read the same.
+pub fn bake_progress(st: &State, rb: &Runbook) -> Option<Bake> {
+    let step = rb.rollout.steps.get(st.rollout_step.checked_sub(1)?)?;
+    if step.bake.is_zero() {
+        return None;
+    }
+    Some(Bake {
+        percent: step.percent.value,
+        baked: st
+            .age(st.rollout_step_at)
+            .unwrap_or_default()
+            .min(step.bake),
+        bake: step.bake,
+    })
+}
+
+/// Where a rung of the canary ladder stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rung {
+    Done,
+    /// The step the canary is at.
+    Current,
+    /// The step `a` takes next.
+    Next,
+    Later,
+}
+
+/// The canary ladder: 0 and each rollout step's percent, in order, each with where it stands.
+pub fn rollout_ladder(st: &State, rb: &Runbook) -> Vec<(u32, Rung)> {
+    let at = st.rollout_step.min(rb.rollout.steps.len());
+    std::iter::once(0)
+        .chain(rb.rollout.steps.iter().map(|s| s.percent.value))
+        .enumerate()
+        .map(|(i, p)| {
+            let rung = match i.cmp(&at) {
+                std::cmp::Ordering::Less => Rung::Done,
+                std::cmp::Ordering::Equal => Rung::Current,
+                std::cmp::Ordering::Greater if i == at + 1 => Rung::Next,
+                std::cmp::Ordering::Greater => Rung::Later,
+            };
+            (p, rung)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,5 +303,43 @@ mod tests {
             "{:?}",
             gate_unreadable(&st, &rb)
         );
+    }
+
+    #[test]
+    fn the_ladder_and_the_bake_follow_the_rollout_steps() {
+        let rb = seed();
+        let mut st = State::new(&rb);
+        let first = rb.rollout.steps[0].percent.value;
+        let ladder = rollout_ladder(&st, &rb);
+        assert_eq!(ladder.len(), rb.rollout.steps.len() + 1);
+        assert_eq!(ladder[0], (0, Rung::Current));
+        assert_eq!(ladder[1], (first, Rung::Next));
+        assert!(ladder[2..].iter().all(|(_, r)| *r == Rung::Later));
+        assert_eq!(
+            bake_progress(&st, &rb),
+            None,
+            "no step taken, nothing bakes"
+        );
+        st.rollout_step = 1;
+        st.rollout_step_at = Some(t(0));
+        st.now = Some(t(120));
+        let ladder = rollout_ladder(&st, &rb);
+        assert_eq!(ladder[0].1, Rung::Done);
+        assert_eq!(ladder[1], (first, Rung::Current));
+        assert_eq!(ladder[2].1, Rung::Next);
+        let b = bake_progress(&st, &rb).expect("the first step bakes");
+        assert_eq!(b.percent, first);
+        assert_eq!(b.baked, Duration::from_secs(120));
+        assert_eq!(b.bake, rb.rollout.steps[0].bake);
+        assert!(!b.done());
+        st.now = Some(t(1_000_000));
+        let b = bake_progress(&st, &rb).expect("still the first step");
+        assert!(b.done() && b.baked == b.bake && b.left().is_zero());
+        // At the last step: nothing after it, no bake to show.
+        st.rollout_step = rb.rollout.steps.len();
+        let ladder = rollout_ladder(&st, &rb);
+        assert_eq!(ladder.last().map(|l| l.1), Some(Rung::Current));
+        assert!(ladder.iter().all(|(_, r)| *r != Rung::Next));
+        assert_eq!(bake_progress(&st, &rb), None);
     }
 }

@@ -36,6 +36,7 @@ impl Ui {
         self.message = None;
         match cmd {
             Cmd::Help => self.help = true,
+            Cmd::Present => self.present = !self.present,
             Cmd::Quit => {
                 if self.mode == Mode::Live && st.running().is_some() {
                     self.dialog = Some(Dialog::Quit);

@@ -40,6 +40,8 @@ pub struct Ui {
     pub log_scroll: usize,
     pub dialog: Option<Dialog>,
     pub help: bool,
+    /// Presentation mode (`p`): the big figures instead of the panes.
+    pub present: bool,
     /// A one-line message for the operator (last error, what happened).
     pub message: Option<String>,
     /// The checklist the cursor belongs to; when another is shown, the cursor moves to its
@@ -70,6 +72,7 @@ impl Ui {
             log_scroll: 0,
             dialog: None,
             help: false,
+            present: false,
             message: None,
             checklist_title: String::new(),
         }
