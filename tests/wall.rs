@@ -411,3 +411,240 @@ async fn p_through_the_console_shows_the_wall_and_returns() {
     assert!(!c.ui.present);
     assert!(frame(&c).contains("Phases"));
 }
+
+/// Help lists every key from the keymap — Shift-Tab, Esc, Ctrl-o, p, the log's keys — and
+/// a legend of the glyphs; replay's help speaks of replay, and an action key there says
+/// "read-only replay".
+#[test]
+fn help_lists_every_key_and_the_legend_and_replay_is_read_only() {
+    let r = bad_canary();
+    for (w, h) in [(120, 40), (240, 67)] {
+        let mut ui = Ui::new(Mode::Live);
+        press(&mut ui, &r, KeyCode::Char('?'));
+        let text = format!("{}", draw_r(&r, &ui, "high-contrast", w, h).backend());
+        for want in [
+            "Tab/Shift-Tab",
+            "Esc",
+            "Ctrl-o",
+            "  p  presentation mode",
+            "PgUp/PgDn",
+            "g/G",
+            "Legend",
+            "w> c>",
+        ] {
+            assert!(text.contains(want), "{w}x{h}: `{want}`\n{text}");
+        }
+        for (label, what) in warroom::ui::keymap::help_keys(Mode::Live) {
+            assert!(
+                text.contains(&label) && text.contains(what),
+                "{w}x{h}: `{label}` {what}\n{text}"
+            );
+        }
+        for g in ["✓", "▶", "○", "●", "✗", "▲", "▸"] {
+            assert!(
+                text.contains(&format!("{g}  ")),
+                "{w}x{h}: legend {g}\n{text}"
+            );
+        }
+        if (w, h) == (120, 40) {
+            insta::assert_snapshot!("help_live_120x40", text);
+        }
+    }
+    // Replay: its own keys, the action keys refused in words, no dialog keys.
+    let mut ui = Ui::new(Mode::Replay);
+    press(&mut ui, &r, KeyCode::Char('a'));
+    assert!(ui.dialog.is_none());
+    assert!(
+        ui.message
+            .as_deref()
+            .is_some_and(|m| m.starts_with("read-only replay")),
+        "{:?}",
+        ui.message
+    );
+    press(&mut ui, &r, KeyCode::Char('?'));
+    let text = format!("{}", draw_r(&r, &ui, "default", 120, 40).backend());
+    assert!(
+        text.contains("Keys — replay") && text.contains("read-only replay"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("Ctrl-o") && !text.contains("go/no-go"),
+        "{text}"
+    );
+    // At 80x24 the help scrolls rather than losing its end.
+    let mut ui = Ui::new(Mode::Live);
+    press(&mut ui, &r, KeyCode::Char('?'));
+    let text = format!("{}", draw_r(&r, &ui, "default", 80, 24).backend());
+    assert!(text.contains("(j/k scroll)"), "{text}");
+    for _ in 0..40 {
+        press(&mut ui, &r, KeyCode::Char('j'));
+    }
+    let text = format!("{}", draw_r(&r, &ui, "default", 80, 24).backend());
+    assert!(
+        text.contains("bake done / to go"),
+        "the legend's end\n{text}"
+    );
+}
+
+/// `r` lists each procedure with its steps, and marks and selects the one whose risk names
+/// the metric firing (the engine's rule); the second plan suggests through its abort rule.
+#[test]
+fn the_rollback_menu_says_what_each_procedure_does_and_suggests_one() {
+    let r = bad_canary();
+    let mut ui = Ui::new(Mode::Live);
+    press(&mut ui, &r, KeyCode::Char('r'));
+    let s = engine::suggested_procedure(&r.st, &r.rb).expect("a suggestion");
+    let Some(warroom::ui::app::Dialog::Choose { items, sel, .. }) = &ui.dialog else {
+        panic!("the rollback menu opens");
+    };
+    let want =
+        r.rb.procedures
+            .iter()
+            .position(|p| p.id.value == s.procedure)
+            .expect("a procedure");
+    assert_eq!(*sel, want, "the suggested procedure is selected");
+    assert!(items[want].0.contains("★ SUGGESTED"), "{:?}", items[want]);
+    for (p, (label, _)) in r.rb.procedures.iter().zip(items) {
+        for step in &p.steps {
+            assert!(label.contains(&step.name.value), "{label}");
+        }
+    }
+    for (w, h) in SIZES {
+        let text = format!("{}", draw_r(&r, &ui, "default", w, h).backend());
+        assert!(text.contains("★ SUGGESTED"), "{w}x{h}\n{text}");
+        assert!(text.contains("1. "), "{w}x{h}: the steps\n{text}");
+        if (w, h) == (120, 40) {
+            insta::assert_snapshot!("rollback_menu_120x40", text);
+        }
+    }
+    // The second plan has no risks with metrics: its abort rule's metric suggests its
+    // procedure.
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/checkout-v2.yaml");
+    let rb = warroom::runbook::load(&p).expect("checkout-v2").runbook;
+    let mut st = State::new(&rb);
+    let rule = &rb.abort_on[0];
+    st.alerts.push(engine::AlertRecord {
+        metric: rule.metrics[0].value.clone(),
+        level: engine::Level::Critical,
+        fired_at: chrono::Utc::now(),
+        value: None,
+        threshold: 1.0,
+        resolved_at: None,
+    });
+    let s = engine::suggested_procedure(&st, &rb).expect("a suggestion");
+    assert_eq!(s.procedure, rule.procedure.value);
+    assert!(s.why.starts_with("auto-abort rule"), "{s:?}");
+}
+
+/// The log takes the focus and scrolls; Enter on an action's line opens what the operator
+/// saw (checks, evidence, phrase); its history is there after a resume; repeats fold.
+#[tokio::test(start_paused = true)]
+async fn the_log_scrolls_opens_a_record_and_keeps_its_history_after_a_resume() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let audit = dir.path().join("log.audit");
+    let mut c = Console::demo(&audit, Scenario::Healthy, 600.0).await;
+    c.follow_plan(600, |st| st.decision.as_ref().is_some_and(|d| d.is_go()))
+        .await;
+    // Tab to the log, as a user does.
+    while c.ui.focus != warroom::ui::app::Pane::Log {
+        c.press(KeyCode::Tab);
+    }
+    let folded = warroom::ui::app::fold_log(&c.s.log);
+    let go = folded
+        .iter()
+        .rposition(|(l, _)| l.contains("#1 ") && l.contains("requested"))
+        .expect("the go/no-go's request in the log");
+    c.press(KeyCode::Char('G'));
+    for _ in 0..(folded.len() - 1 - go) {
+        c.press(KeyCode::Char('k'));
+    }
+    let frame = |c: &Console| {
+        format!(
+            "{}",
+            draw(&c.s.rb, &c.s.st, &c.s.log, &c.ui, "default", 120, 40).backend()
+        )
+    };
+    let text = frame(&c);
+    assert!(
+        text.contains(&format!("Log  {}/{}", go + 1, folded.len())),
+        "{text}"
+    );
+    c.press(KeyCode::Enter);
+    assert!(
+        matches!(c.ui.dialog, Some(warroom::ui::app::Dialog::Record { .. })),
+        "{:?}",
+        c.ui.dialog
+    );
+    let text = frame(&c);
+    for want in [
+        "#1 ",
+        "Gate checks",
+        "✓ PASS",
+        "Phrase typed: go",
+        "requested by alice",
+    ] {
+        assert!(text.contains(want), "`{want}`\n{text}");
+    }
+    c.press(KeyCode::Esc);
+    assert!(c.ui.dialog.is_none());
+    // g: the oldest line; PgDn pages back towards the newest.
+    c.press(KeyCode::Char('g'));
+    assert!(
+        c.ui.dialog.is_none(),
+        "g on the focused log is not go/no-go"
+    );
+    assert!(frame(&c).contains("Log  1/"), "{}", frame(&c));
+    c.press(KeyCode::PageDown);
+    assert!(frame(&c).contains("Log  11/"), "{}", frame(&c));
+    let before = c.s.log.clone();
+    c.s.close().await;
+    // Resumed: the history is on the log.
+    let mut c = Console::demo(&audit, Scenario::Healthy, 600.0).await;
+    c.settle().await;
+    for l in before.iter().filter(|l| l.contains("#1 ")) {
+        assert!(c.s.log.contains(l), "{l} after the resume");
+    }
+    while c.ui.focus != warroom::ui::app::Pane::Log {
+        c.press(KeyCode::Tab);
+    }
+    c.press(KeyCode::Char('g'));
+    let text = format!(
+        "{}",
+        draw(&c.s.rb, &c.s.st, &c.s.log, &c.ui, "default", 120, 40).backend()
+    );
+    assert!(text.contains("session started"), "{text}");
+}
+
+#[test]
+fn repeated_log_lines_fold_with_their_count() {
+    let lines: Vec<String> = ["10:00:00 a", "10:00:10 flags: 503", "10:00:20 flags: 503"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain((0..10).map(|i| format!("10:01:{i:02} flags: 503")))
+        .chain(["10:02:00 b".to_string()])
+        .collect();
+    let folded = warroom::ui::app::fold_log(&lines);
+    assert_eq!(
+        folded,
+        vec![
+            ("10:00:00 a".to_string(), 1),
+            ("10:01:09 flags: 503".to_string(), 12),
+            ("10:02:00 b".to_string(), 1)
+        ]
+    );
+    let r = bad_canary();
+    let text = format!(
+        "{}",
+        draw(
+            &r.rb,
+            &r.st,
+            &lines,
+            &Ui::new(Mode::Live),
+            "default",
+            120,
+            40
+        )
+        .backend()
+    );
+    assert!(text.contains("10:01:09 flags: 503 … ×12"), "{text}");
+}

@@ -265,6 +265,54 @@ pub fn rollout_ladder(st: &State, rb: &Runbook) -> Vec<(u32, Rung)> {
         .collect()
 }
 
+/// The procedure the rollback menu suggests, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suggestion {
+    pub procedure: String,
+    /// `risk "Compatibility issues": Green error rate critical`.
+    pub why: String,
+}
+
+/// The rollback the menu suggests: for the alerts firing (critical first, then the oldest),
+/// the procedure of a risk that names the alert's metric, else of an `abort_on` rule that
+/// does. `None` when no alert fires or none is tied to a procedure.
+pub fn suggested_procedure(st: &State, rb: &Runbook) -> Option<Suggestion> {
+    let mut firing: Vec<&AlertRecord> = st.firing().collect();
+    firing.sort_by_key(|a| (std::cmp::Reverse(a.level), a.fired_at));
+    for a in firing {
+        let metric = rb
+            .metric(&a.metric)
+            .map(|m| m.name.as_str())
+            .unwrap_or(&a.metric);
+        let level = if a.level == Level::Critical {
+            "critical"
+        } else {
+            "warning"
+        };
+        let names = |ms: &[crate::runbook::Ref]| ms.iter().any(|m| m.value == a.metric);
+        let by_risk = rb.risks.iter().find_map(|r| {
+            let p = r.procedure.as_ref().filter(|_| names(&r.metrics))?;
+            Some(Suggestion {
+                procedure: p.value.clone(),
+                why: format!("risk \"{}\": {metric} {level}", r.name),
+            })
+        });
+        let by_rule = || {
+            rb.abort_on
+                .iter()
+                .find(|r| names(&r.metrics))
+                .map(|r| Suggestion {
+                    procedure: r.procedure.value.clone(),
+                    why: format!("auto-abort rule: {metric} {level}"),
+                })
+        };
+        if let Some(s) = by_risk.or_else(by_rule) {
+            return Some(s);
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,6 +351,64 @@ mod tests {
             "{:?}",
             gate_unreadable(&st, &rb)
         );
+    }
+
+    #[test]
+    fn the_rollback_suggested_is_the_one_whose_risk_names_the_firing_metric() {
+        let rb = seed();
+        let mut st = State::new(&rb);
+        assert_eq!(suggested_procedure(&st, &rb), None, "nothing fires");
+        // Each risk with metrics and a procedure: its alert suggests its procedure.
+        for r in rb.risks.iter().filter(|r| r.procedure.is_some()) {
+            for m in &r.metrics {
+                st.alerts = vec![AlertRecord {
+                    metric: m.value.clone(),
+                    level: Level::Critical,
+                    fired_at: t(0),
+                    value: Some(1.0),
+                    threshold: 0.5,
+                    resolved_at: None,
+                }];
+                let s = suggested_procedure(&st, &rb).expect("a suggestion");
+                assert_eq!(Some(&s.procedure), r.procedure.as_ref().map(|p| &p.value));
+                assert!(
+                    s.why.contains(&r.name) && s.why.contains("critical"),
+                    "{s:?}"
+                );
+            }
+        }
+        // A critical alert wins over a warning that fired before it.
+        let with_risk = |id: &str| {
+            rb.risks
+                .iter()
+                .find(|r| r.metrics.iter().any(|m| m.value == id))
+                .and_then(|r| r.procedure.clone())
+        };
+        let tied: Vec<&str> = rb
+            .risks
+            .iter()
+            .flat_map(|r| r.metrics.iter().map(|m| m.value.as_str()))
+            .collect();
+        if let [a, .., b] = tied.as_slice()
+            && with_risk(a) != with_risk(b)
+        {
+            let alert = |m: &str, level, at| AlertRecord {
+                metric: m.into(),
+                level,
+                fired_at: t(at),
+                value: None,
+                threshold: 0.0,
+                resolved_at: None,
+            };
+            st.alerts = vec![alert(a, Level::Warning, 0), alert(b, Level::Critical, 10)];
+            let s = suggested_procedure(&st, &rb).expect("a suggestion");
+            assert_eq!(Some(s.procedure), with_risk(b).map(|p| p.value));
+        }
+        // Resolved alerts suggest nothing.
+        for a in &mut st.alerts {
+            a.resolved_at = Some(t(20));
+        }
+        assert_eq!(suggested_procedure(&st, &rb), None);
     }
 
     #[test]

@@ -53,6 +53,9 @@ pub enum Dialog {
         items: Vec<(String, Action)>,
         sel: usize,
     },
+    /// A log line's record: for an action, its checks with their evidence, the phrase, the
+    /// reasons and the steps, drawn from the state (so a running one follows it).
+    Record { line: String, scroll: usize },
     /// Quit while an action runs?
     Quit,
     /// Replay: type a time to jump to.

@@ -37,9 +37,12 @@ pub struct Ui {
     pub checklist_sel: usize,
     pub flag_sel: usize,
     pub metric_scroll: usize,
-    pub log_scroll: usize,
+    /// The log's selected line, counted back from the newest (0: the newest, followed).
+    pub log_back: usize,
     pub dialog: Option<Dialog>,
     pub help: bool,
+    /// How far the help overlay is scrolled (on a screen shorter than it).
+    pub help_scroll: usize,
     /// Presentation mode (`p`): the big figures instead of the panes.
     pub present: bool,
     /// A one-line message for the operator (last error, what happened).
@@ -59,6 +62,9 @@ pub enum Intent {
     /// Replay navigation.
     Replay(Cmd),
     JumpTo(String),
+    /// Open the record of the log's line this many back from the newest (the loop has the
+    /// lines: `Ui::open_log_record`).
+    OpenLog(usize),
 }
 
 impl Ui {
@@ -69,13 +75,31 @@ impl Ui {
             checklist_sel: 0,
             flag_sel: 0,
             metric_scroll: 0,
-            log_scroll: 0,
+            log_back: 0,
             dialog: None,
             help: false,
+            help_scroll: 0,
             present: false,
             message: None,
             checklist_title: String::new(),
         }
+    }
+
+    /// Open the record of a log line (`OpenLog`): the folded lines as the log pane shows them.
+    pub fn open_log_record(&mut self, lines: &[String], back: usize) {
+        let folded = fold_log(lines);
+        self.log_back = back.min(folded.len().saturating_sub(1));
+        if let Some(i) = folded.len().checked_sub(1 + self.log_back) {
+            self.dialog = Some(Dialog::Record {
+                line: folded[i].0.clone(),
+                scroll: 0,
+            });
+        }
+    }
+
+    /// Keep the log's cursor on a line that exists.
+    pub fn clamp_log(&mut self, lines: &[String]) {
+        self.log_back = self.log_back.min(fold_log(lines).len().saturating_sub(1));
     }
 
     /// Keep the checklist cursor on the checklist that is shown.
@@ -88,5 +112,31 @@ impl Ui {
                 .unwrap_or(0);
             self.checklist_title = title;
         }
+    }
+}
+
+/// The log's lines with repeats folded: a line that says what the one before it said (its
+/// time aside) is counted, not shown again. Each entry is the last such line and how many.
+pub fn fold_log(lines: &[String]) -> Vec<(String, usize)> {
+    let mut out: Vec<(String, usize)> = Vec::new();
+    for l in lines {
+        match out.last_mut() {
+            Some((last, n)) if untimed(last) == untimed(l) => {
+                *last = l.clone();
+                *n += 1;
+            }
+            _ => out.push((l.clone(), 1)),
+        }
+    }
+    out
+}
+
+/// A log line without its leading `HH:MM:SS `.
+fn untimed(l: &str) -> &str {
+    match l.split_once(' ') {
+        Some((t, rest)) if t.len() == 8 && t.chars().all(|c| c.is_ascii_digit() || c == ':') => {
+            rest
+        }
+        _ => l,
     }
 }
