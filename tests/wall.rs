@@ -648,3 +648,64 @@ fn repeated_log_lines_fold_with_their_count() {
     );
     assert!(text.contains("10:01:09 flags: 503 … ×12"), "{text}");
 }
+
+/// The status bar follows an action from its request to its end, says how it ended, then
+/// clears; a blocked attempt says BLOCKED.
+#[tokio::test(start_paused = true)]
+async fn the_status_bar_follows_each_action_to_its_end_then_clears() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let audit = dir.path().join("status.audit");
+    let mut c = Console::demo(&audit, Scenario::Healthy, 600.0).await;
+    let bar = |c: &Console| {
+        let text = format!(
+            "{}",
+            draw(&c.s.rb, &c.s.st, &c.s.log, &c.ui, "default", 120, 40).backend()
+        );
+        text.lines().nth(38).unwrap_or_default().to_string()
+    };
+    c.follow_plan(600, |st| st.rollout_step >= 1).await;
+    let a =
+        c.s.st
+            .actions
+            .last()
+            .expect("the first rollout step")
+            .clone();
+    assert!(
+        bar(&c).contains(&format!("✓ #{} {} succeeded", a.id, a.action.label())),
+        "{}",
+        bar(&c)
+    );
+    // 25 % before the bake: blocked, and said so.
+    c.press(KeyCode::Char('a'));
+    c.press(KeyCode::Enter);
+    c.settle().await;
+    assert!(bar(&c).contains("BLOCKED"), "{}", bar(&c));
+    // A minute of the source's time later, the bar is clear of it.
+    assert!(
+        c.until(60, |s, _| engine::action_status(&s.st).is_none())
+            .await
+    );
+    let b = bar(&c);
+    assert!(!b.contains("BLOCKED") && !b.contains("succeeded"), "{b}");
+    // A rollback runs: the bar says so while it runs.
+    c.press(KeyCode::Char('r'));
+    c.press(KeyCode::Enter);
+    c.until(60, |s, ui| {
+        ui.proposal(&s.st, &s.rb)
+            .is_some_and(|p| p.verdict() != engine::Verdict::Blocked)
+    })
+    .await;
+    if let Some(p) = c.ui.proposal(&c.s.st, &c.s.rb).and_then(|p| p.phrase) {
+        c.press(KeyCode::Enter);
+        c.type_str(&p);
+    }
+    c.press(KeyCode::Enter);
+    c.settle().await;
+    let running = c.s.st.running().is_some();
+    let b = bar(&c);
+    if running {
+        assert!(b.contains("running, step"), "{b}");
+    }
+    assert!(c.idle(600).await);
+    assert!(bar(&c).contains("succeeded"), "{}", bar(&c));
+}

@@ -102,7 +102,10 @@ pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
                 a.override_reason = Some(reason.clone());
             }
         }
-        Event::ActionBlocked { .. } => st.blocked += 1,
+        Event::ActionBlocked { action, .. } => {
+            st.blocked += 1;
+            st.last_blocked = Some((action.clone(), at));
+        }
         Event::StepFinished {
             id,
             name,

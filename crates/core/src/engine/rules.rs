@@ -313,6 +313,77 @@ pub fn suggested_procedure(st: &State, rb: &Runbook) -> Option<Suggestion> {
     None
 }
 
+/// Where the last action stands, for the status bar: from its request to its end, then for
+/// `AFTER` (source time) how it ended, then nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionStatus {
+    /// `None` for a blocked attempt (it has no id).
+    pub id: Option<u64>,
+    pub label: String,
+    pub stage: ActionStage,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ActionStage {
+    /// Requested, `done` of its `of` steps finished.
+    Running {
+        done: usize,
+        of: usize,
+    },
+    Succeeded,
+    Failed(String),
+    Cancelled(String),
+    Unknown,
+    Blocked,
+}
+
+/// How long the status bar keeps how an action ended, in the source's time.
+pub const STATUS_AFTER: Duration = Duration::from_secs(60);
+
+pub fn action_status(st: &State) -> Option<ActionStatus> {
+    if let Some(a) = st.running() {
+        return Some(ActionStatus {
+            id: Some(a.id),
+            label: a.action.label(),
+            stage: ActionStage::Running {
+                done: a.steps_done.len(),
+                of: a.steps.len(),
+            },
+        });
+    }
+    let recent = |at: Time| st.age(Some(at)).is_some_and(|d| d <= STATUS_AFTER);
+    let ended = st
+        .actions
+        .iter()
+        .rev()
+        .find_map(|a| a.finished_at.map(|t| (a, t)))
+        .filter(|(_, t)| recent(*t));
+    let blocked = st.last_blocked.as_ref().filter(|(_, t)| recent(*t));
+    match (ended, blocked) {
+        (Some((_, t)), Some((action, b))) if *b >= t => Some(blocked_status(action)),
+        (None, Some((action, _))) => Some(blocked_status(action)),
+        (Some((a, _)), _) => Some(ActionStatus {
+            id: Some(a.id),
+            label: a.action.label(),
+            stage: match &a.outcome {
+                Outcome::Succeeded(_) => ActionStage::Succeeded,
+                Outcome::Failed(e) => ActionStage::Failed(e.clone()),
+                Outcome::Cancelled(e) => ActionStage::Cancelled(e.clone()),
+                Outcome::Running | Outcome::Unknown => ActionStage::Unknown,
+            },
+        }),
+        (None, None) => None,
+    }
+}
+
+fn blocked_status(action: &Action) -> ActionStatus {
+    ActionStatus {
+        id: None,
+        label: action.label(),
+        stage: ActionStage::Blocked,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

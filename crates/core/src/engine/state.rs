@@ -208,6 +208,8 @@ pub struct State {
     pub source_errors: BTreeMap<String, (String, Time, String)>,
     pub actions: Vec<ActionRecord>,
     pub blocked: usize,
+    /// The last blocked attempt: what was asked, and when.
+    pub last_blocked: Option<(Action, Time)>,
     pub events: u64,
 }
 
@@ -258,6 +260,7 @@ impl State {
             source_errors: BTreeMap::new(),
             actions: Vec::new(),
             blocked: 0,
+            last_blocked: None,
             events: 0,
         }
     }

@@ -134,6 +134,10 @@ impl Ui {
     /// Follow the state: a dialog whose verdict changed (blocked ↔ allowed) clears what was
     /// typed and says so, so that nothing typed for one verdict is taken for the other.
     pub fn sync(&mut self, st: &State, rb: &Runbook) {
+        if self.until_committed.is_some_and(|n| st.events >= n) {
+            self.until_committed = None;
+            self.message = None;
+        }
         // A countdown that ended (ran out, stood down, or a rollback took over) leaves nothing
         // to cancel: its dialog closes rather than keep taking keys.
         if matches!(self.dialog, Some(Dialog::Quit)) && st.running().is_none() {

@@ -114,6 +114,9 @@ impl Ui {
                             self.dialog = None;
                             self.message =
                                 Some("blocked: the attempt is recorded; nothing ran".into());
+                            if let Ok(e) = &evs {
+                                self.until_committed = Some(st.events + e.len() as u64);
+                            }
                             return evs.map(|e| vec![Intent::Write(e)]).unwrap_or_default();
                         }
                         *stage = first_stage(&p);
@@ -211,6 +214,7 @@ impl Ui {
             Ok(evs) => {
                 self.dialog = None;
                 self.message = Some(format!("{}: requested", p.action.label()));
+                self.until_committed = Some(st.events + evs.len() as u64);
                 vec![Intent::Write(evs)]
             }
             Err(e) => {

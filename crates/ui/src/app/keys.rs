@@ -49,6 +49,7 @@ impl Ui {
             return Vec::new();
         };
         self.message = None;
+        self.until_committed = None;
         match cmd {
             Cmd::Help => self.help = true,
             Cmd::Present => self.present = !self.present,

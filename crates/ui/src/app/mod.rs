@@ -47,6 +47,9 @@ pub struct Ui {
     pub present: bool,
     /// A one-line message for the operator (last error, what happened).
     pub message: Option<String>,
+    /// The message says what was handed to the store; once the store has committed this many
+    /// events it clears, and the status bar follows the action from the state.
+    pub until_committed: Option<u64>,
     /// The checklist the cursor belongs to; when another is shown, the cursor moves to its
     /// first open item.
     pub checklist_title: String,
@@ -81,6 +84,7 @@ impl Ui {
             help_scroll: 0,
             present: false,
             message: None,
+            until_committed: None,
             checklist_title: String::new(),
         }
     }

@@ -291,10 +291,12 @@ fn clock_card(rb: &Runbook, st: &State, th: &Theme) -> Card {
             format!("{}/{}", i + 1, rb.phases.len()),
             format!("▶ {}", rb.phases[i].name),
         ),
-        None if st.phases.iter().all(|p| p.status == PhaseStatus::Done) => {
-            ("✓".into(), "every phase done".into())
-        }
-        None => ("—".into(), "○ not started".into()),
+        // Block letters are ASCII (font8x8's basic set): no dash or tick among them.
+        None if st.phases.iter().all(|p| p.status == PhaseStatus::Done) => (
+            format!("{0}/{0}", rb.phases.len()),
+            "✓ every phase done".into(),
+        ),
+        None => (format!("0/{}", rb.phases.len()), "○ not started".into()),
     };
     Card {
         caption: "Phase".into(),
@@ -354,7 +356,7 @@ fn metrics_band(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme,
         };
         let figure = match ms.and_then(|s| s.last) {
             Some(v) if level != MetricLevel::Stale => fmt_num(v),
-            _ => "—".into(),
+            _ => "--".into(),
         };
         let cmp = if m.direction == Direction::Below {
             "<"

@@ -16,8 +16,9 @@ pub(crate) fn checklist_pane(
         .filter(|(l, i, _)| st.ticked(l, i).is_some())
         .count();
     // The count first: a cut title keeps it.
-    let title = format!("Checklist {done}/{} — {list_title}", items.len());
-    let title = fit_name(&title, area.width.saturating_sub(4) as usize);
+    let count = format!("Checklist {done}/{} — ", items.len());
+    let room = (area.width as usize).saturating_sub(4 + count.width());
+    let title = format!("{count}{}", fit_name(&list_title, room));
     let focused = ui.focus == Pane::Checklist;
     let inner_h = area.height.saturating_sub(2) as usize;
     // A checklist the cursor has not been on yet starts at its first open item (as the next
