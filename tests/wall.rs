@@ -427,6 +427,7 @@ fn help_lists_every_key_and_the_legend_and_replay_is_read_only() {
             "Esc",
             "Ctrl-o",
             "  p  presentation mode",
+            "  :  command palette",
             "PgUp/PgDn",
             "g/G",
             "Legend",
@@ -708,4 +709,45 @@ async fn the_status_bar_follows_each_action_to_its_end_then_clears() {
     }
     assert!(c.idle(600).await);
     assert!(bar(&c).contains("succeeded"), "{}", bar(&c));
+}
+
+/// `:` lists every action the keymap has with its key; typing filters; Enter runs the chosen
+/// one as its key would.
+#[tokio::test(start_paused = true)]
+async fn the_palette_lists_every_action_and_runs_the_chosen_one() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let audit = dir.path().join("palette.audit");
+    let mut c = Console::demo(&audit, Scenario::Healthy, 600.0).await;
+    c.press(KeyCode::Char(':'));
+    let text = format!(
+        "{}",
+        draw(&c.s.rb, &c.s.st, &c.s.log, &c.ui, "default", 120, 40).backend()
+    );
+    for b in warroom::ui::keymap::bindings(Mode::Live)
+        .filter(|b| !b.help.is_empty() && b.cmd != warroom::ui::keymap::Cmd::Palette)
+    {
+        assert!(
+            text.contains(b.help),
+            "the palette lists `{}`\n{text}",
+            b.help
+        );
+    }
+    insta::assert_snapshot!("palette_120x40", text);
+    c.type_str("presentation");
+    c.press(KeyCode::Enter);
+    assert!(c.ui.dialog.is_none() && c.ui.present, "Enter ran `p`");
+    c.press(KeyCode::Char(':'));
+    c.type_str("go/no-go");
+    c.press(KeyCode::Enter);
+    assert!(
+        matches!(&c.ui.dialog, Some(warroom::ui::app::Dialog::Choose { title, .. }) if title.contains("Go/no-go")),
+        "{:?}",
+        c.ui.dialog
+    );
+    c.press(KeyCode::Esc);
+    // Nothing matches: Enter does nothing but close.
+    c.press(KeyCode::Char(':'));
+    c.type_str("zzz");
+    c.press(KeyCode::Enter);
+    assert!(c.ui.dialog.is_none() && c.ui.present);
 }

@@ -36,6 +36,7 @@ pub enum Cmd {
     Top,
     Bottom,
     Open,
+    Palette,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +83,7 @@ impl Binding {
             Cmd::PageUp | Cmd::PageDown => "page",
             Cmd::Top | Cmd::Bottom => "oldest/newest",
             Cmd::Open => "open record",
+            Cmd::Palette => "palette",
         }
     }
 }
@@ -283,6 +285,22 @@ pub const BINDINGS: &[Binding] = &[
         false,
     ),
     b(
+        &[Char(':')],
+        ":",
+        Cmd::Palette,
+        "command palette: every action with its key (type to filter, Enter runs it)",
+        Live,
+        false,
+    ),
+    b(
+        &[Char(':')],
+        ":",
+        Cmd::Palette,
+        "command palette: every action with its key (type to filter, Enter runs it)",
+        Replay,
+        false,
+    ),
+    b(
         &[Char('p')],
         "p",
         Cmd::Present,
@@ -469,4 +487,20 @@ pub fn replay_refuses(key: KeyEvent) -> Option<&'static Binding> {
         return None;
     }
     bindings(Mode::Live).find(|b| is_action(b.cmd) && b.keys.contains(&key.code))
+}
+
+/// What the command palette lists in a mode: each command the keymap has, with its key (a
+/// pair's second half and the palette itself left out), those whose key, word or help holds
+/// `filter` (any case).
+pub fn palette(mode: Mode, filter: &str) -> Vec<&'static Binding> {
+    let f = filter.to_lowercase();
+    bindings(mode)
+        .filter(|b| !b.help.is_empty() && b.cmd != Cmd::Palette)
+        .filter(|b| {
+            f.is_empty()
+                || b.help.to_lowercase().contains(&f)
+                || b.short().contains(&f)
+                || b.label.to_lowercase() == f
+        })
+        .collect()
 }

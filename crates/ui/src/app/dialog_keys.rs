@@ -32,6 +32,35 @@ impl Ui {
                 }
                 _ => self.dialog = None,
             },
+            Dialog::Palette { typed, sel } => match key.code {
+                KeyCode::Esc => self.dialog = None,
+                KeyCode::Up => *sel = sel.saturating_sub(1),
+                KeyCode::Down => *sel += 1,
+                KeyCode::Backspace => {
+                    typed.pop();
+                    *sel = 0;
+                }
+                KeyCode::Enter => {
+                    // Run the chosen command as its key would: the same path, the same gates.
+                    let chosen = crate::keymap::palette(self.mode, typed)
+                        .get(*sel)
+                        .and_then(|b| b.keys.first().copied());
+                    self.dialog = None;
+                    if let Some(code) = chosen {
+                        return self.on_key(
+                            KeyEvent::new(code, KeyModifiers::NONE),
+                            st,
+                            rb,
+                            operator,
+                        );
+                    }
+                }
+                KeyCode::Char(c) if printable(&key) && typed.chars().count() < 32 => {
+                    typed.push(c);
+                    *sel = 0;
+                }
+                _ => {}
+            },
             Dialog::Jump { typed, .. } => match key.code {
                 KeyCode::Esc => self.dialog = None,
                 KeyCode::Enter => {

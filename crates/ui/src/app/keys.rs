@@ -53,6 +53,12 @@ impl Ui {
         match cmd {
             Cmd::Help => self.help = true,
             Cmd::Present => self.present = !self.present,
+            Cmd::Palette => {
+                self.dialog = Some(Dialog::Palette {
+                    typed: String::new(),
+                    sel: 0,
+                })
+            }
             Cmd::Quit => {
                 if self.mode == Mode::Live && st.running().is_some() {
                     self.dialog = Some(Dialog::Quit);

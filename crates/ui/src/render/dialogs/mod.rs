@@ -4,6 +4,7 @@ mod cancel_abort;
 mod choose;
 mod confirm;
 mod jump;
+mod palette;
 mod quit;
 mod record;
 
@@ -22,6 +23,7 @@ pub(crate) fn draw(
     match d {
         Dialog::Quit => quit::draw(f, area, th),
         Dialog::Record { .. } => record::draw(f, area, st, d, th),
+        Dialog::Palette { .. } => palette::draw(f, area, ui.mode, d, th),
         Dialog::Jump { .. } => jump::draw(f, area, d, th),
         Dialog::Choose { .. } => choose::draw(f, area, d, th),
         Dialog::Confirm { .. } => confirm::draw(f, area, rb, st, ui, d, th),
