@@ -732,7 +732,6 @@ async fn the_palette_lists_every_action_and_runs_the_chosen_one() {
             b.help
         );
     }
-    insta::assert_snapshot!("palette_120x40", text);
     c.type_str("presentation");
     c.press(KeyCode::Enter);
     assert!(c.ui.dialog.is_none() && c.ui.present, "Enter ran `p`");
@@ -750,4 +749,103 @@ async fn the_palette_lists_every_action_and_runs_the_chosen_one() {
     c.type_str("zzz");
     c.press(KeyCode::Enter);
     assert!(c.ui.dialog.is_none() && c.ui.present);
+}
+
+/// Phases and pools take the focus: Enter on a phase shows its owner, planned and actual
+/// duration, tasks, checklist and the steps its start ran with their answers; on a pool, its
+/// servers and their health.
+#[tokio::test(start_paused = true)]
+async fn enter_on_a_focused_phase_or_pool_shows_its_detail() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let audit = dir.path().join("detail.audit");
+    let mut c = Console::demo(&audit, Scenario::Healthy, 600.0).await;
+    // Into the second phase: the first completed, the second's steps ran.
+    c.follow_plan(600, |st| {
+        st.phases
+            .get(1)
+            .is_some_and(|p| p.status != warroom::engine::PhaseStatus::Pending)
+    })
+    .await;
+    assert!(c.idle(600).await);
+    while c.ui.focus != warroom::ui::app::Pane::Phases {
+        c.press(KeyCode::Tab);
+    }
+    assert_eq!(c.ui.phase_sel, 1, "the focus starts on the running phase");
+    let frame = |c: &Console, w: u16, h: u16| {
+        format!(
+            "{}",
+            draw(&c.s.rb, &c.s.st, &c.s.log, &c.ui, "default", w, h).backend()
+        )
+    };
+    assert!(
+        frame(&c, 120, 40).contains("▸▶ 2"),
+        "{}",
+        frame(&c, 120, 40)
+    );
+    c.press(KeyCode::Enter);
+    let p = c.s.rb.phases[1].clone();
+    let text = frame(&c, 120, 40);
+    for want in [
+        format!("Phase 2 — {}", p.name),
+        "▶ running".to_string(),
+        format!("Tasks ({})", p.tasks.len()),
+        format!("Checklist ({})", p.checklist.len()),
+        format!("Steps ({})", p.on_start.len()),
+    ] {
+        assert!(text.contains(&want), "`{want}`\n{text}");
+    }
+    if let Some(step) = p.on_start.first() {
+        assert!(
+            text.contains(&format!("✓ 1. {}", step.name.value)),
+            "the first step's answer\n{text}"
+        );
+    }
+    c.press(KeyCode::Esc);
+    // k: the phase before it, done.
+    c.press(KeyCode::Char('k'));
+    c.press(KeyCode::Enter);
+    assert!(
+        frame(&c, 120, 40).contains("✓ done"),
+        "{}",
+        frame(&c, 120, 40)
+    );
+    c.press(KeyCode::Esc);
+    c.press(KeyCode::Tab);
+    assert_eq!(c.ui.focus, warroom::ui::app::Pane::Pools);
+    c.press(KeyCode::Char('j'));
+    c.press(KeyCode::Enter);
+    let text = frame(&c, 120, 40);
+    assert!(
+        text.contains("Pool GREEN") && text.contains("● up") && text.contains("Down now (0)"),
+        "{text}"
+    );
+}
+
+/// The palette and a phase's detail, drawn from a rehearsal on fixed time (the console tests
+/// above run on the session's clock, so their frames are not snapshotted).
+#[test]
+fn the_palette_and_a_phase_detail_as_drawn() {
+    let mut r = Rehearsal::new(seed().runbook, Scenario::Healthy);
+    r.run_to_phase("database-migration");
+    let mut ui = Ui::new(Mode::Live);
+    press(&mut ui, &r, KeyCode::Char(':'));
+    insta::assert_snapshot!(
+        "palette_120x40",
+        format!("{}", draw_r(&r, &ui, "default", 120, 40).backend())
+    );
+    press(&mut ui, &r, KeyCode::Esc);
+    while ui.focus != warroom::ui::app::Pane::Phases {
+        press(&mut ui, &r, KeyCode::Tab);
+    }
+    press(&mut ui, &r, KeyCode::Enter);
+    for (w, h) in SIZES {
+        let text = format!("{}", draw_r(&r, &ui, "default", w, h).backend());
+        assert!(
+            text.contains("Phase 2 — ") && text.contains("Steps ("),
+            "{w}x{h}\n{text}"
+        );
+        if (w, h) == (120, 40) {
+            insta::assert_snapshot!("detail_phase_120x40", text);
+        }
+    }
 }

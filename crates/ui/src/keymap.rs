@@ -391,11 +391,44 @@ pub const LOG_BINDINGS: &[Binding] = &[
     ),
 ];
 
-/// The command a key means in a mode, the log's own keys first while it has the focus.
-pub fn command_in(key: KeyEvent, mode: Mode, log_focused: bool) -> Option<Cmd> {
-    if log_focused
-        && !key.modifiers.contains(KeyModifiers::CONTROL)
-        && let Some(b) = LOG_BINDINGS
+/// What has the focus, as far as keys go: the log (it scrolls), a list whose rows open
+/// (phases, pools: Enter shows a row's detail), or another pane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Log,
+    Rows,
+    Other,
+}
+
+/// Enter on a focused phase or pool: its detail.
+pub const ROW_BINDINGS: &[Binding] = &[
+    b(
+        &[Enter],
+        "Enter",
+        Cmd::Open,
+        "phases or pools focused: the row's detail (a phase's tasks, checklist, steps; a pool's servers)",
+        Live,
+        false,
+    ),
+    b(
+        &[Enter],
+        "Enter",
+        Cmd::Open,
+        "phases or pools focused: the row's detail",
+        Replay,
+        false,
+    ),
+];
+
+/// The command a key means in a mode, the focused pane's own keys first.
+pub fn command_in(key: KeyEvent, mode: Mode, focus: Focus) -> Option<Cmd> {
+    let table = match focus {
+        Focus::Log => LOG_BINDINGS,
+        Focus::Rows => ROW_BINDINGS,
+        Focus::Other => &[],
+    };
+    if !key.modifiers.contains(KeyModifiers::CONTROL)
+        && let Some(b) = table
             .iter()
             .find(|b| b.mode == mode && b.keys.contains(&key.code))
     {
@@ -431,6 +464,7 @@ pub fn help_lines(mode: Mode) -> impl Iterator<Item = &'static Binding> {
 pub fn help_keys(mode: Mode) -> Vec<(String, &'static str)> {
     let all: Vec<&Binding> = bindings(mode)
         .chain(LOG_BINDINGS.iter().filter(|b| b.mode == mode))
+        .chain(ROW_BINDINGS.iter().filter(|b| b.mode == mode))
         .collect();
     let mut out: Vec<(String, &'static str)> = Vec::new();
     for b in all {

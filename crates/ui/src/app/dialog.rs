@@ -56,6 +56,8 @@ pub enum Dialog {
     /// A log line's record: for an action, its checks with their evidence, the phrase, the
     /// reasons and the steps, drawn from the state (so a running one follows it).
     Record { line: String, scroll: usize },
+    /// A phase's or a pool's detail, drawn from the state.
+    Detail { what: super::Detail, scroll: usize },
     /// The command palette (`:`): every action the keymap has, filtered by what is typed.
     Palette { typed: String, sel: usize },
     /// Quit while an action runs?

@@ -25,7 +25,7 @@ impl Ui {
                 KeyCode::Char('y') => return vec![Intent::Quit],
                 _ => self.dialog = None,
             },
-            Dialog::Record { scroll, .. } => match key.code {
+            Dialog::Record { scroll, .. } | Dialog::Detail { scroll, .. } => match key.code {
                 KeyCode::Down | KeyCode::Char('j') | KeyCode::PageDown => *scroll += 1,
                 KeyCode::Up | KeyCode::Char('k') | KeyCode::PageUp => {
                     *scroll = scroll.saturating_sub(1)

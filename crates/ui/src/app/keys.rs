@@ -45,7 +45,12 @@ impl Ui {
             ));
             return Vec::new();
         }
-        let Some(cmd) = keymap::command_in(key, self.mode, self.focus == Pane::Log) else {
+        let focus = match self.focus {
+            Pane::Log => keymap::Focus::Log,
+            Pane::Phases | Pane::Pools => keymap::Focus::Rows,
+            _ => keymap::Focus::Other,
+        };
+        let Some(cmd) = keymap::command_in(key, self.mode, focus) else {
             return Vec::new();
         };
         self.message = None;
@@ -75,6 +80,9 @@ impl Ui {
                     (i + n - 1) % n
                 };
                 self.focus = PANES[j];
+                if self.focus == Pane::Phases {
+                    self.phase_sel = st.current_phase().unwrap_or(self.phase_sel);
+                }
             }
             // The log: its cursor counts back from the newest line (the loop keeps it on a
             // line that exists).
@@ -91,7 +99,26 @@ impl Ui {
                     _ => 0,
                 };
             }
-            Cmd::Open => return vec![Intent::OpenLog(self.log_back)],
+            Cmd::Open => match self.focus {
+                Pane::Phases => {
+                    self.dialog = Some(Dialog::Detail {
+                        what: super::Detail::Phase(self.phase_sel),
+                        scroll: 0,
+                    })
+                }
+                Pane::Pools => {
+                    let pool = if self.pool_sel == 0 {
+                        crate::runbook::PoolName::Blue
+                    } else {
+                        crate::runbook::PoolName::Green
+                    };
+                    self.dialog = Some(Dialog::Detail {
+                        what: super::Detail::Pool(pool),
+                        scroll: 0,
+                    })
+                }
+                _ => return vec![Intent::OpenLog(self.log_back)],
+            },
             Cmd::Up | Cmd::Down => {
                 let down = cmd == Cmd::Down;
                 let (sel, len) = match self.focus {
@@ -99,6 +126,8 @@ impl Ui {
                     Pane::Flags => (&mut self.flag_sel, rb.flags.len()),
                     Pane::Metrics => (&mut self.metric_scroll, rb.metrics.len()),
                     Pane::Log => return Vec::new(),
+                    Pane::Phases => (&mut self.phase_sel, rb.phases.len()),
+                    Pane::Pools => (&mut self.pool_sel, 2),
                 };
                 if down {
                     if *sel + 1 < len {

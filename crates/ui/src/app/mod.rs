@@ -25,9 +25,25 @@ pub enum Pane {
     Flags,
     Metrics,
     Log,
+    Phases,
+    Pools,
 }
 
-const PANES: [Pane; 4] = [Pane::Checklist, Pane::Flags, Pane::Metrics, Pane::Log];
+const PANES: [Pane; 6] = [
+    Pane::Checklist,
+    Pane::Flags,
+    Pane::Metrics,
+    Pane::Log,
+    Pane::Phases,
+    Pane::Pools,
+];
+
+/// What a detail view shows (Enter on a focused phase or pool).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    Phase(usize),
+    Pool(crate::runbook::PoolName),
+}
 
 /// The UI state: drawn with the domain state, changed only by keys and by `sync`.
 #[derive(Debug, Clone)]
@@ -36,6 +52,9 @@ pub struct Ui {
     pub focus: Pane,
     pub checklist_sel: usize,
     pub flag_sel: usize,
+    /// The selected phase and pool (when their panes have the focus).
+    pub phase_sel: usize,
+    pub pool_sel: usize,
     pub metric_scroll: usize,
     /// The log's selected line, counted back from the newest (0: the newest, followed).
     pub log_back: usize,
@@ -77,6 +96,8 @@ impl Ui {
             focus: Pane::Checklist,
             checklist_sel: 0,
             flag_sel: 0,
+            phase_sel: 0,
+            pool_sel: 0,
             metric_scroll: 0,
             log_back: 0,
             dialog: None,

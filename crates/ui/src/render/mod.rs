@@ -59,6 +59,14 @@ pub fn render(f: &mut Frame, rb: &Runbook, st: &State, ui: &Ui, th: &Theme, ch: 
     }
 }
 
+/// How much a pane shows: one line a pool under 100×30, more on the room's screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Density {
+    Compact,
+    Normal,
+    Big,
+}
+
 /// The smallest terminal the console draws on (columns, rows); below it, a notice saying so.
 pub const MIN_SIZE: (u16, u16) = (80, 24);
 
@@ -92,6 +100,13 @@ fn panes(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, th: &Them
     // Under 30 rows or 100 columns (80x24): no phase timeline (the header names the phase),
     // the pools in one line each, the flags under the checklist.
     let compact = area.height < 30 || area.width < 100;
+    let density = if big {
+        Density::Big
+    } else if compact {
+        Density::Compact
+    } else {
+        Density::Normal
+    };
     // A short screen gives the log fewer rows before anything else loses one.
     let log_h = if big {
         14
@@ -147,7 +162,7 @@ fn panes(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, th: &Them
         .areas(left);
         panes::checklist::checklist_pane(f, checklist, rb, st, ui, th);
         panes::flags::flags_pane(f, flags, rb, st, ui, th);
-        panes::pools::pools_pane(f, pools, rb, st, th, big, compact);
+        panes::pools::pools_pane(f, pools, rb, st, ui, th, density);
         panes::metrics::metrics_pane(f, right, rb, st, ui, th, big);
     } else {
         // Pools sit under the checklist; flags take the right column's width under the
@@ -162,10 +177,10 @@ fn panes(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, th: &Them
         let flags_h = rb.flags.len() as u16 + if big { 6 } else { 5 };
         let [metrics, flags] =
             Layout::vertical([Constraint::Min(8), Constraint::Length(flags_h)]).areas(right);
-        panes::phases::phase_pane(f, phases, rb, st, th, big);
+        panes::phases::phase_pane(f, phases, rb, st, ui, th, big);
         panes::checklist::checklist_pane(f, checklist, rb, st, ui, th);
         panes::metrics::metrics_pane(f, metrics, rb, st, ui, th, big);
-        panes::pools::pools_pane(f, pools, rb, st, th, big, compact);
+        panes::pools::pools_pane(f, pools, rb, st, ui, th, density);
         panes::flags::flags_pane(f, flags, rb, st, ui, th);
     }
     panes::log::log_pane(f, log, ui, th, ch);

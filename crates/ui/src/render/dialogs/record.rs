@@ -75,23 +75,7 @@ pub(crate) fn draw(f: &mut Frame, area: Rect, st: &State, d: &Dialog, th: &Theme
             }
         }
     }
-    lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(
-        "j/k scroll · any other key closes",
-        muted,
-    )));
-    let w = (area.width * 9 / 10).max(60).min(area.width);
-    let h = (wrapped_height(&lines, w.saturating_sub(2)) + 2).min(area.height);
-    let r = area.centered(Constraint::Length(w), Constraint::Length(h));
-    f.render_widget(Clear, r);
-    f.render_widget(
-        Paragraph::new(lines)
-            .style(th.get(StyleName::Dialog))
-            .wrap(Wrap { trim: false })
-            .scroll((u16::try_from(*scroll).unwrap_or(u16::MAX), 0))
-            .block(block(&title, true, th)),
-        r,
-    );
+    super::scrolling_text(f, area, &title, lines, *scroll, th);
 }
 
 /// The action a log line is about: its `#N` (the first word after the time).

@@ -7,15 +7,17 @@ pub(crate) fn pools_pane(
     area: Rect,
     rb: &Runbook,
     st: &State,
+    ui: &Ui,
     th: &Theme,
-    big: bool,
-    compact: bool,
+    density: Density,
 ) {
+    let (big, compact) = (density == Density::Big, density == Density::Compact);
     let mut lines = Vec::new();
     let addr_w = (area.width as usize).saturating_sub(16).clamp(10, 40);
     let active = st.pools.active.unwrap_or(rb.pools.active);
     lines.push(ladder(rb, st, th, area.width.saturating_sub(2)));
-    for p in [PoolName::Blue, PoolName::Green] {
+    let focused = ui.focus == Pane::Pools;
+    for (row, p) in [PoolName::Blue, PoolName::Green].into_iter().enumerate() {
         let (ok, n) = st.pools.healthy(p);
         let traffic = st
             .pools
@@ -41,6 +43,15 @@ pub(crate) fn pools_pane(
             head.push(Span::styled(" ACTIVE ", th.get(StyleName::PoolActive)));
         } else if p == rb.rollout.pool {
             head.push(Span::styled(" CANARY", th.get(StyleName::Muted)));
+        }
+        if focused {
+            head.insert(
+                0,
+                Span::styled(
+                    if row == ui.pool_sel { "▸" } else { " " },
+                    th.get(StyleName::Key),
+                ),
+            );
         }
         lines.push(Line::from(head));
         if compact {
@@ -94,7 +105,7 @@ pub(crate) fn pools_pane(
         .map(|a| format!(" ({} ago)", fmt_duration(a)))
         .unwrap_or_default();
     let title = format!("Pools  traffic · health{age}");
-    f.render_widget(Rows::new(lines).block(block(&title, false, th)), area);
+    f.render_widget(Rows::new(lines).block(block(&title, focused, th)), area);
 }
 
 /// The canary ladder, `✓ 0 → ▶ 10 now → ○ 25 next → ○ 50 → ○ 100`: glyphs and words, so it
