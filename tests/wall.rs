@@ -555,8 +555,9 @@ async fn the_log_scrolls_opens_a_record_and_keeps_its_history_after_a_resume() {
         .iter()
         .rposition(|(l, _)| l.contains("#1 ") && l.contains("requested"))
         .expect("the go/no-go's request in the log");
+    let n = folded.len();
     c.press(KeyCode::Char('G'));
-    for _ in 0..(folded.len() - 1 - go) {
+    for _ in 0..(n - 1 - go) {
         c.press(KeyCode::Char('k'));
     }
     let frame = |c: &Console| {
@@ -566,10 +567,7 @@ async fn the_log_scrolls_opens_a_record_and_keeps_its_history_after_a_resume() {
         )
     };
     let text = frame(&c);
-    assert!(
-        text.contains(&format!("Log  {}/{}", go + 1, folded.len())),
-        "{text}"
-    );
+    assert!(text.contains(&format!("Log  {}/{n}", go + 1)), "{text}");
     c.press(KeyCode::Enter);
     assert!(
         matches!(c.ui.dialog, Some(warroom::ui::app::Dialog::Record { .. })),
@@ -628,9 +626,9 @@ fn repeated_log_lines_fold_with_their_count() {
     assert_eq!(
         folded,
         vec![
-            ("10:00:00 a".to_string(), 1),
-            ("10:01:09 flags: 503".to_string(), 12),
-            ("10:02:00 b".to_string(), 1)
+            ("10:00:00 a", 1),
+            ("10:01:09 flags: 503", 12),
+            ("10:02:00 b", 1)
         ]
     );
     let r = bad_canary();

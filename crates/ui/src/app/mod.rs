@@ -116,7 +116,7 @@ impl Ui {
         self.log_back = back.min(folded.len().saturating_sub(1));
         if let Some(i) = folded.len().checked_sub(1 + self.log_back) {
             self.dialog = Some(Dialog::Record {
-                line: folded[i].0.clone(),
+                line: folded[i].0.to_string(),
                 scroll: 0,
             });
         }
@@ -142,15 +142,15 @@ impl Ui {
 
 /// The log's lines with repeats folded: a line that says what the one before it said (its
 /// time aside) is counted, not shown again. Each entry is the last such line and how many.
-pub fn fold_log(lines: &[String]) -> Vec<(String, usize)> {
-    let mut out: Vec<(String, usize)> = Vec::new();
+pub fn fold_log(lines: &[String]) -> Vec<(&str, usize)> {
+    let mut out: Vec<(&str, usize)> = Vec::new();
     for l in lines {
         match out.last_mut() {
             Some((last, n)) if untimed(last) == untimed(l) => {
-                *last = l.clone();
+                *last = l;
                 *n += 1;
             }
-            _ => out.push((l.clone(), 1)),
+            _ => out.push((l, 1)),
         }
     }
     out

@@ -36,7 +36,7 @@ pub(crate) fn log_pane(f: &mut Frame, area: Rect, ui: &Ui, th: &Theme, ch: &Chro
                             th.get(StyleName::Key),
                         ));
                     }
-                    spans.push(Span::styled(l.clone(), style));
+                    spans.push(Span::styled(*l, style));
                     if *count > 1 {
                         spans.push(Span::styled(
                             format!(" … ×{count}"),
