@@ -679,6 +679,37 @@ async fn the_status_bar_follows_each_action_to_its_end_then_clears() {
     c.press(KeyCode::Enter);
     c.settle().await;
     assert!(bar(&c).contains("BLOCKED"), "{}", bar(&c));
+    // Its line in the log opens the checks that refused it.
+    while c.ui.focus != warroom::ui::app::Pane::Log {
+        c.press(KeyCode::Tab);
+    }
+    let folded = warroom::ui::app::fold_log(&c.s.log);
+    let n = folded.len();
+    let at = folded
+        .iter()
+        .rposition(|(l, _)| l.contains(" BLOCKED "))
+        .expect("the blocked attempt's line");
+    c.press(KeyCode::Char('G'));
+    for _ in 0..(n - 1 - at) {
+        c.press(KeyCode::Char('k'));
+    }
+    c.press(KeyCode::Enter);
+    let text = format!(
+        "{}",
+        draw(&c.s.rb, &c.s.st, &c.s.log, &c.ui, "default", 120, 40).backend()
+    );
+    for want in [
+        "BLOCKED rollout to",
+        "attempted by alice",
+        "✗ FAIL",
+        "✓ PASS",
+    ] {
+        assert!(text.contains(want), "`{want}`\n{text}");
+    }
+    c.press(KeyCode::Esc);
+    while c.ui.focus != warroom::ui::app::Pane::Checklist {
+        c.press(KeyCode::Tab);
+    }
     // A minute of the source's time later, the bar is clear of it.
     assert!(
         c.until(60, |s, _| engine::action_status(&s.st).is_none())

@@ -102,9 +102,15 @@ pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
                 a.override_reason = Some(reason.clone());
             }
         }
-        Event::ActionBlocked { action, .. } => {
+        Event::ActionBlocked { action, checks, .. } => {
             st.blocked += 1;
-            st.last_blocked = Some((action.clone(), at));
+            // The session's operator is who pressed Enter on it (one console per log).
+            st.blocked_attempts.push(BlockedAttempt {
+                action: action.clone(),
+                operator: st.operator.clone(),
+                at,
+                checks: checks.clone(),
+            });
         }
         Event::StepFinished {
             id,

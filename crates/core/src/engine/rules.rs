@@ -358,10 +358,10 @@ pub fn action_status(st: &State) -> Option<ActionStatus> {
         .rev()
         .find_map(|a| a.finished_at.map(|t| (a, t)))
         .filter(|(_, t)| recent(*t));
-    let blocked = st.last_blocked.as_ref().filter(|(_, t)| recent(*t));
+    let blocked = st.blocked_attempts.last().filter(|b| recent(b.at));
     match (ended, blocked) {
-        (Some((_, t)), Some((action, b))) if *b >= t => Some(blocked_status(action)),
-        (None, Some((action, _))) => Some(blocked_status(action)),
+        (Some((_, t)), Some(b)) if b.at >= t => Some(blocked_status(&b.action)),
+        (None, Some(b)) => Some(blocked_status(&b.action)),
         (Some((a, _)), _) => Some(ActionStatus {
             id: Some(a.id),
             label: a.action.label(),

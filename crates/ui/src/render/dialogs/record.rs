@@ -1,7 +1,8 @@
 //! A log line's record (Enter on the focused log): for an action, what the operator saw and
 //! did — its gate checks with their evidence, the phrase typed, an override's and a reason's
-//! words, the steps and what each answered, the outcome. Drawn from the state, so an action
-//! still running follows it. Any other line is shown whole.
+//! words, the steps and what each answered, the outcome; for a blocked attempt, the checks
+//! that refused it. Drawn from the state, so an action still running follows it. Any other
+//! line is shown whole.
 
 use crate::render::prelude::*;
 
@@ -37,13 +38,7 @@ pub(crate) fn draw(f: &mut Frame, area: Rect, st: &State, d: &Dialog, th: &Theme
                 }),
             ),
         ]));
-        lines.push(Line::from(""));
-        lines.push(Line::from(Span::styled(
-            format!("Gate checks ({}), as the operator saw them", a.checks.len()),
-            th.get(StyleName::DialogTitle),
-        )));
-        let name_w = a.checks.iter().map(|c| c.name.width()).max().unwrap_or(0) + 2;
-        lines.extend(a.checks.iter().map(|c| super::check_line(c, name_w, th)));
+        checks(&mut lines, &a.checks, th);
         for (what, words) in [
             ("Phrase typed", &a.confirmed),
             ("OVERRIDDEN — reason", &a.override_reason),
@@ -75,7 +70,30 @@ pub(crate) fn draw(f: &mut Frame, area: Rect, st: &State, d: &Dialog, th: &Theme
             }
         }
     }
+    if let Some(b) = blocked_of(line, st) {
+        title = format!("BLOCKED {}", b.action.label());
+        lines.push(Line::from(""));
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("attempted by {} at {} — ", b.operator, hms(Some(b.at))),
+                text,
+            ),
+            Span::styled("✗ BLOCKED: nothing ran", th.get(StyleName::GateBlocked)),
+        ]));
+        checks(&mut lines, &b.checks, th);
+    }
     super::scrolling_text(f, area, &title, lines, *scroll, th);
+}
+
+/// The blocked attempt a `HH:MM:SS BLOCKED <action> …` line is about: the last one at that
+/// time for that action.
+fn blocked_of<'a>(line: &str, st: &'a State) -> Option<&'a engine::BlockedAttempt> {
+    let (time, rest) = line.split_once(' ')?;
+    let rest = rest.strip_prefix("BLOCKED ")?;
+    st.blocked_attempts
+        .iter()
+        .rev()
+        .find(|b| hms(Some(b.at)) == time && rest.starts_with(&b.action.label()))
 }
 
 /// The action a log line is about: its `#N` (the first word after the time).
@@ -84,4 +102,15 @@ fn action_of(line: &str) -> Option<u64> {
         .take(2)
         .find_map(|w| w.strip_prefix('#'))
         .and_then(|n| n.parse().ok())
+}
+
+/// The gate checks, as the operator saw them in the dialog.
+fn checks(lines: &mut Vec<Line<'_>>, checks: &[engine::Check], th: &Theme) {
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        format!("Gate checks ({}), as the operator saw them", checks.len()),
+        th.get(StyleName::DialogTitle),
+    )));
+    let name_w = checks.iter().map(|c| c.name.width()).max().unwrap_or(0) + 2;
+    lines.extend(checks.iter().map(|c| super::check_line(c, name_w, th)));
 }
