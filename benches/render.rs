@@ -1,5 +1,6 @@
-//! A full frame of the console at 240x67 (the room's screen) and 120x40, mid-rollout with
-//! a critical alert and a blocked gate dialog open. Target: ≤ 1 ms per frame.
+//! A full frame of the console at 240x67 (the room's screen), 120x40 and 80x24 (the compact
+//! layout), mid-rollout with a critical alert: the panes, a blocked gate dialog open, and
+//! presentation mode (`p`, block letters). Target: ≤ 1 ms per frame.
 
 #[path = "../tests/common/harness.rs"]
 mod harness;
@@ -26,8 +27,15 @@ fn bench(c: &mut Criterion) {
     let log: Vec<String> = (0..200)
         .map(|i| format!("10:{:02}:00 line {i} of the log", i % 60))
         .collect();
-    for (w, h, dialog) in [(240u16, 67u16, false), (240, 67, true), (120, 40, false)] {
+    for (w, h, dialog, present) in [
+        (240u16, 67u16, false, false),
+        (240, 67, true, false),
+        (240, 67, false, true),
+        (120, 40, false, false),
+        (80, 24, false, false),
+    ] {
         let mut ui = Ui::new(Mode::Live);
+        ui.present = present;
         if dialog {
             ui.on_key(
                 KeyEvent::new(KeyCode::Char('a'), KeyModifiers::NONE),
@@ -37,7 +45,11 @@ fn bench(c: &mut Criterion) {
             );
         }
         let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-        let name = format!("frame_{w}x{h}{}", if dialog { "_dialog" } else { "" });
+        let name = format!(
+            "frame_{w}x{h}{}{}",
+            if dialog { "_dialog" } else { "" },
+            if present { "_presentation" } else { "" }
+        );
         c.bench_function(&name, |b| {
             b.iter(|| {
                 let chrome = Chrome {

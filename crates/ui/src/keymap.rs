@@ -30,6 +30,13 @@ pub enum Cmd {
     Start,
     End,
     JumpTime,
+    Present,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Open,
+    Palette,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +79,11 @@ impl Binding {
             Cmd::PrevAction | Cmd::NextAction => "action",
             Cmd::Start | Cmd::End => "start/end",
             Cmd::JumpTime => "jump",
+            Cmd::Present => "big figures",
+            Cmd::PageUp | Cmd::PageDown => "page",
+            Cmd::Top | Cmd::Bottom => "oldest/newest",
+            Cmd::Open => "open record",
+            Cmd::Palette => "palette",
         }
     }
 }
@@ -251,10 +263,11 @@ pub const BINDINGS: &[Binding] = &[
         &[Tab],
         "Tab",
         Cmd::FocusNext,
-        "focus the next pane",
+        "focus the next / previous pane",
         Replay,
         false,
     ),
+    b(&[BackTab], "Shift-Tab", Cmd::FocusPrev, "", Replay, false),
     b(
         &[Up, Char('k')],
         "↑/k",
@@ -270,6 +283,38 @@ pub const BINDINGS: &[Binding] = &[
         "move down in the focused pane",
         Replay,
         false,
+    ),
+    b(
+        &[Char(':')],
+        ":",
+        Cmd::Palette,
+        "command palette: every action with its key (type to filter, Enter runs it)",
+        Live,
+        false,
+    ),
+    b(
+        &[Char(':')],
+        ":",
+        Cmd::Palette,
+        "command palette: every action with its key (type to filter, Enter runs it)",
+        Replay,
+        false,
+    ),
+    b(
+        &[Char('p')],
+        "p",
+        Cmd::Present,
+        "presentation mode: big figures for the wall (p again returns)",
+        Live,
+        true,
+    ),
+    b(
+        &[Char('p')],
+        "p",
+        Cmd::Present,
+        "presentation mode: big figures for the wall (p again returns)",
+        Replay,
+        true,
     ),
     b(
         &[Char('?')],
@@ -298,6 +343,100 @@ pub const BINDINGS: &[Binding] = &[
     b(&[Char('q')], "q", Cmd::Quit, "quit", Replay, true),
 ];
 
+/// The keys the log takes while it has the focus, before the table above: it scrolls, and
+/// Enter opens a line's record. (In replay `g`/`G` stay the start and end of the log.)
+pub const LOG_BINDINGS: &[Binding] = &[
+    b(
+        &[PageUp],
+        "PgUp/PgDn",
+        Cmd::PageUp,
+        "log focused: a page older / newer",
+        Live,
+        false,
+    ),
+    b(&[PageDown], "PgDn", Cmd::PageDown, "", Live, false),
+    b(
+        &[Char('g'), Home],
+        "g/G",
+        Cmd::Top,
+        "log focused: the oldest / newest line (elsewhere g is go/no-go)",
+        Live,
+        false,
+    ),
+    b(&[Char('G'), End], "G", Cmd::Bottom, "", Live, false),
+    b(
+        &[Enter],
+        "Enter",
+        Cmd::Open,
+        "log focused: open the line's record (an action: its checks, evidence, phrase, reason)",
+        Live,
+        false,
+    ),
+    b(
+        &[PageUp],
+        "PgUp/PgDn",
+        Cmd::PageUp,
+        "log focused: a page older / newer",
+        Replay,
+        false,
+    ),
+    b(&[PageDown], "PgDn", Cmd::PageDown, "", Replay, false),
+    b(
+        &[Enter],
+        "Enter",
+        Cmd::Open,
+        "log focused: open the line's record",
+        Replay,
+        false,
+    ),
+];
+
+/// What has the focus, as far as keys go: the log (it scrolls), a list whose rows open
+/// (phases, pools: Enter shows a row's detail), or another pane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Log,
+    Rows,
+    Other,
+}
+
+/// Enter on a focused phase or pool: its detail.
+pub const ROW_BINDINGS: &[Binding] = &[
+    b(
+        &[Enter],
+        "Enter",
+        Cmd::Open,
+        "phases or pools focused: the row's detail (a phase's tasks, checklist, steps; a pool's servers)",
+        Live,
+        false,
+    ),
+    b(
+        &[Enter],
+        "Enter",
+        Cmd::Open,
+        "phases or pools focused: the row's detail",
+        Replay,
+        false,
+    ),
+];
+
+/// The command a key means in a mode, the focused pane's own keys first.
+pub fn command_in(key: KeyEvent, mode: Mode, focus: Focus) -> Option<Cmd> {
+    let table = match focus {
+        Focus::Log => LOG_BINDINGS,
+        Focus::Rows => ROW_BINDINGS,
+        Focus::Other => &[],
+    };
+    if !key.modifiers.contains(KeyModifiers::CONTROL)
+        && let Some(b) = table
+            .iter()
+            .find(|b| b.mode == mode && b.keys.contains(&key.code))
+    {
+        return Some(b.cmd);
+    }
+    command(key, mode)
+}
+
 /// The command a key means in a mode: the first matching binding wins.
 pub fn command(key: KeyEvent, mode: Mode) -> Option<Cmd> {
     if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == Char('c') {
@@ -318,4 +457,84 @@ pub fn bindings(mode: Mode) -> impl Iterator<Item = &'static Binding> {
 /// empty is the second half of the line before).
 pub fn help_lines(mode: Mode) -> impl Iterator<Item = &'static Binding> {
     bindings(mode).filter(|b| !b.help.is_empty())
+}
+
+/// The help overlay's lines for a mode: each key (a pair's keys joined, `Tab/Shift-Tab`) and
+/// what it does.
+pub fn help_keys(mode: Mode) -> Vec<(String, &'static str)> {
+    let all: Vec<&Binding> = bindings(mode)
+        .chain(LOG_BINDINGS.iter().filter(|b| b.mode == mode))
+        .chain(ROW_BINDINGS.iter().filter(|b| b.mode == mode))
+        .collect();
+    let mut out: Vec<(String, &'static str)> = Vec::new();
+    for b in all {
+        match out.last_mut() {
+            // The second half of a pair: its key joins the line before, unless that line's
+            // label already names it (`+/-`).
+            Some((label, _)) if b.help.is_empty() => {
+                if !label.split('/').any(|k| k == b.label) {
+                    label.push('/');
+                    label.push_str(b.label);
+                }
+            }
+            _ => out.push((b.label.to_string(), b.help)),
+        }
+    }
+    out
+}
+
+/// The keys a dialog takes, for the help overlay (dispatched, by the dialog's stage, in
+/// `app/dialog_keys.rs`): letters there only ever type into the dialog's field.
+pub const DIALOG_KEYS: &[(&str, &str)] = &[
+    (
+        "Enter",
+        "in a dialog: confirm (on a blocked action: record the attempt)",
+    ),
+    (
+        "Ctrl-o",
+        "in a blocked dialog: override (type `override …`, then a reason)",
+    ),
+    ("Esc", "close a dialog or this help: nothing is done"),
+];
+
+/// Whether a command changes production or the plan (an operator action): in replay these
+/// keys are answered "read-only replay".
+pub fn is_action(cmd: Cmd) -> bool {
+    matches!(
+        cmd,
+        Cmd::Tick
+            | Cmd::Advance
+            | Cmd::Flip
+            | Cmd::Rollback
+            | Cmd::GoNoGo
+            | Cmd::SwitchPool
+            | Cmd::Retry
+            | Cmd::CancelAbort
+            | Cmd::Acknowledge
+    )
+}
+
+/// The live action keys replay leaves unbound (`a f r s R c x`): pressed in replay they say
+/// "read-only replay".
+pub fn replay_refuses(key: KeyEvent) -> Option<&'static Binding> {
+    if command(key, Mode::Replay).is_some() {
+        return None;
+    }
+    bindings(Mode::Live).find(|b| is_action(b.cmd) && b.keys.contains(&key.code))
+}
+
+/// What the command palette lists in a mode: each command the keymap has, with its key (a
+/// pair's second half and the palette itself left out), those whose key, word or help holds
+/// `filter` (any case).
+pub fn palette(mode: Mode, filter: &str) -> Vec<&'static Binding> {
+    let f = filter.to_lowercase();
+    bindings(mode)
+        .filter(|b| !b.help.is_empty() && b.cmd != Cmd::Palette)
+        .filter(|b| {
+            f.is_empty()
+                || b.help.to_lowercase().contains(&f)
+                || b.short().contains(&f)
+                || b.label.to_lowercase() == f
+        })
+        .collect()
 }

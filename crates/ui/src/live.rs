@@ -60,9 +60,11 @@ pub fn handle_key(ui: &mut Ui, session: &mut Session, operator: &str, key: KeyEv
         match intent {
             Intent::Write(evs) => session.write(evs),
             Intent::Quit => quit = true,
+            Intent::OpenLog(back) => ui.open_log_record(&session.log, back),
             Intent::Replay(_) | Intent::JumpTo(_) => {}
         }
     }
+    ui.clamp_log(&session.log);
     if let Some(steps) = ui.wants_preview(&session.ahead, &session.rb) {
         let id = session.preview(steps);
         ui.preview_asked(id);
@@ -102,7 +104,9 @@ pub async fn run_console(
                 audit: &audit_label,
                 head: &head,
                 clock: clock_label.clone(),
-                log: None,
+                // The log of record: what the audit log says, its history after a resume
+                // included.
+                log: Some(&session.log),
                 now: Some(session.clock.now()),
             };
             if let Err(e) =

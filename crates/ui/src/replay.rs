@@ -203,7 +203,8 @@ impl Replay {
     /// The log lines up to the cursor.
     pub fn lines(&self) -> Vec<String> {
         let end = self.lines.partition_point(|(i, _)| *i < self.cursor);
-        self.lines[end.saturating_sub(200)..end]
+        // As many as the live log keeps: the log pane scrolls back through them.
+        self.lines[end.saturating_sub(2000)..end]
             .iter()
             .map(|(_, l)| l.clone())
             .collect()
@@ -262,9 +263,11 @@ pub async fn run_replay(
                                     ui.message = Some(e);
                                 }
                             }
+                            Intent::OpenLog(back) => ui.open_log_record(&rp.lines(), back),
                             Intent::Write(_) => {}
                         }
                     }
+                    ui.clamp_log(&rp.lines());
                     if quit {
                         break Ok(());
                     }

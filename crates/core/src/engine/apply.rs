@@ -105,7 +105,16 @@ pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
                 a.override_reason = Some(reason.clone());
             }
         }
-        Event::ActionBlocked { .. } => st.blocked += 1,
+        Event::ActionBlocked { action, checks, .. } => {
+            st.blocked += 1;
+            // The session's operator is who pressed Enter on it (one console per log).
+            st.blocked_attempts.push(BlockedAttempt {
+                action: action.clone(),
+                operator: st.operator.clone(),
+                at,
+                checks: checks.clone(),
+            });
+        }
         Event::StepFinished {
             id,
             name,

@@ -88,12 +88,8 @@ pub fn next_move(st: &State, rb: &Runbook) -> NextMove {
                 .filter(|c| !c.pass)
                 .all(|c| c.key == Some(CheckKey::Bake))
         {
-            let prev = rb.rollout.steps.get(st.rollout_step.saturating_sub(1));
-            let left = prev
-                .map(|s| {
-                    s.bake
-                        .saturating_sub(st.age(st.rollout_step_at).unwrap_or_default())
-                })
+            let left = super::bake_progress(st, rb)
+                .map(|b| b.left())
                 .unwrap_or_default();
             return next(
                 format!("{percent} % possible in {}", fmt_duration(left)),

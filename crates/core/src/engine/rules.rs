@@ -307,6 +307,192 @@ pub fn rollout_periods(st: &State) -> Vec<RolloutPeriod> {
     out
 }
 
+/// The bake at the rollout step the canary is at: how long it has baked of its time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bake {
+    /// The step's percent.
+    pub percent: u32,
+    /// How long it has baked so far (never more than `bake`).
+    pub baked: Duration,
+    /// The step's bake time.
+    pub bake: Duration,
+}
+
+impl Bake {
+    pub fn done(&self) -> bool {
+        self.baked >= self.bake
+    }
+
+    pub fn left(&self) -> Duration {
+        self.bake.saturating_sub(self.baked)
+    }
+}
+
+/// The bake of the rollout step the canary is at; `None` before the first step and at a step
+/// with no bake time (the last). The gate's `bake` check and the Next line read the same.
+pub fn bake_progress(st: &State, rb: &Runbook) -> Option<Bake> {
+    let step = rb.rollout.steps.get(st.rollout_step.checked_sub(1)?)?;
+    if step.bake.is_zero() {
+        return None;
+    }
+    Some(Bake {
+        percent: step.percent.value,
+        baked: st
+            .age(st.rollout_step_at)
+            .unwrap_or_default()
+            .min(step.bake),
+        bake: step.bake,
+    })
+}
+
+/// Where a rung of the canary ladder stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rung {
+    Done,
+    /// The step the canary is at.
+    Current,
+    /// The step `a` takes next.
+    Next,
+    Later,
+}
+
+/// The canary ladder: 0 and each rollout step's percent, in order, each with where it stands.
+pub fn rollout_ladder(st: &State, rb: &Runbook) -> Vec<(u32, Rung)> {
+    let at = st.rollout_step.min(rb.rollout.steps.len());
+    std::iter::once(0)
+        .chain(rb.rollout.steps.iter().map(|s| s.percent.value))
+        .enumerate()
+        .map(|(i, p)| {
+            let rung = match i.cmp(&at) {
+                std::cmp::Ordering::Less => Rung::Done,
+                std::cmp::Ordering::Equal => Rung::Current,
+                std::cmp::Ordering::Greater if i == at + 1 => Rung::Next,
+                std::cmp::Ordering::Greater => Rung::Later,
+            };
+            (p, rung)
+        })
+        .collect()
+}
+
+/// The procedure the rollback menu suggests, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suggestion {
+    pub procedure: String,
+    /// `risk "Compatibility issues": Green error rate critical`.
+    pub why: String,
+}
+
+/// The rollback the menu suggests: for the alerts firing (critical first, then the oldest),
+/// the procedure of a risk that names the alert's metric, else of an `abort_on` rule that
+/// does. `None` when no alert fires or none is tied to a procedure.
+pub fn suggested_procedure(st: &State, rb: &Runbook) -> Option<Suggestion> {
+    let mut firing: Vec<&AlertRecord> = st.firing().collect();
+    firing.sort_by_key(|a| (std::cmp::Reverse(a.level), a.fired_at));
+    for a in firing {
+        let metric = rb
+            .metric(&a.metric)
+            .map(|m| m.name.as_str())
+            .unwrap_or(&a.metric);
+        let level = if a.level == Level::Critical {
+            "critical"
+        } else {
+            "warning"
+        };
+        let names = |ms: &[crate::runbook::Ref]| ms.iter().any(|m| m.value == a.metric);
+        let by_risk = rb.risks.iter().find_map(|r| {
+            let p = r.procedure.as_ref().filter(|_| names(&r.metrics))?;
+            Some(Suggestion {
+                procedure: p.value.clone(),
+                why: format!("risk \"{}\": {metric} {level}", r.name),
+            })
+        });
+        let by_rule = || {
+            rb.abort_on
+                .iter()
+                .find(|r| names(&r.metrics))
+                .map(|r| Suggestion {
+                    procedure: r.procedure.value.clone(),
+                    why: format!("auto-abort rule: {metric} {level}"),
+                })
+        };
+        if let Some(s) = by_risk.or_else(by_rule) {
+            return Some(s);
+        }
+    }
+    None
+}
+
+/// Where the last action stands, for the status bar: from its request to its end, then for
+/// `AFTER` (source time) how it ended, then nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionStatus {
+    /// `None` for a blocked attempt (it has no id).
+    pub id: Option<u64>,
+    pub label: String,
+    pub stage: ActionStage,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ActionStage {
+    /// Requested, `done` of its `of` steps finished.
+    Running {
+        done: usize,
+        of: usize,
+    },
+    Succeeded,
+    Failed(String),
+    Cancelled(String),
+    Unknown,
+    Blocked,
+}
+
+/// How long the status bar keeps how an action ended, in the source's time.
+pub const STATUS_AFTER: Duration = Duration::from_secs(60);
+
+pub fn action_status(st: &State) -> Option<ActionStatus> {
+    if let Some(a) = st.running() {
+        return Some(ActionStatus {
+            id: Some(a.id),
+            label: a.action.label(),
+            stage: ActionStage::Running {
+                done: a.steps_done.len(),
+                of: a.steps.len(),
+            },
+        });
+    }
+    let recent = |at: Time| st.age(Some(at)).is_some_and(|d| d <= STATUS_AFTER);
+    let ended = st
+        .actions
+        .iter()
+        .rev()
+        .find_map(|a| a.finished_at.map(|t| (a, t)))
+        .filter(|(_, t)| recent(*t));
+    let blocked = st.blocked_attempts.last().filter(|b| recent(b.at));
+    match (ended, blocked) {
+        (Some((_, t)), Some(b)) if b.at >= t => Some(blocked_status(&b.action)),
+        (None, Some(b)) => Some(blocked_status(&b.action)),
+        (Some((a, _)), _) => Some(ActionStatus {
+            id: Some(a.id),
+            label: a.action.label(),
+            stage: match &a.outcome {
+                Outcome::Succeeded(_) => ActionStage::Succeeded,
+                Outcome::Failed(e) => ActionStage::Failed(e.clone()),
+                Outcome::Cancelled(e) => ActionStage::Cancelled(e.clone()),
+                Outcome::Running | Outcome::Unknown => ActionStage::Unknown,
+            },
+        }),
+        (None, None) => None,
+    }
+}
+
+fn blocked_status(action: &Action) -> ActionStatus {
+    ActionStatus {
+        id: None,
+        label: action.label(),
+        stage: ActionStage::Blocked,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -424,5 +610,101 @@ mod tests {
         let s = [(t(0), 0), (t(5), 10), (t(9), 25), (t(12), 0), (t(20), 25)];
         assert_eq!(highest_share(&s), Some((t(9), 25)));
         assert_eq!(highest_share(&[]), None);
+    }
+
+    #[test]
+    fn the_rollback_suggested_is_the_one_whose_risk_names_the_firing_metric() {
+        let rb = seed();
+        let mut st = State::new(&rb);
+        assert_eq!(suggested_procedure(&st, &rb), None, "nothing fires");
+        // Each risk with metrics and a procedure: its alert suggests its procedure.
+        for r in rb.risks.iter().filter(|r| r.procedure.is_some()) {
+            for m in &r.metrics {
+                st.alerts = vec![AlertRecord {
+                    metric: m.value.clone(),
+                    level: Level::Critical,
+                    fired_at: t(0),
+                    value: Some(1.0),
+                    threshold: 0.5,
+                    resolved_at: None,
+                }];
+                let s = suggested_procedure(&st, &rb).expect("a suggestion");
+                assert_eq!(Some(&s.procedure), r.procedure.as_ref().map(|p| &p.value));
+                assert!(
+                    s.why.contains(&r.name) && s.why.contains("critical"),
+                    "{s:?}"
+                );
+            }
+        }
+        // A critical alert wins over a warning that fired before it.
+        let with_risk = |id: &str| {
+            rb.risks
+                .iter()
+                .find(|r| r.metrics.iter().any(|m| m.value == id))
+                .and_then(|r| r.procedure.clone())
+        };
+        let tied: Vec<&str> = rb
+            .risks
+            .iter()
+            .flat_map(|r| r.metrics.iter().map(|m| m.value.as_str()))
+            .collect();
+        if let [a, .., b] = tied.as_slice()
+            && with_risk(a) != with_risk(b)
+        {
+            let alert = |m: &str, level, at| AlertRecord {
+                metric: m.into(),
+                level,
+                fired_at: t(at),
+                value: None,
+                threshold: 0.0,
+                resolved_at: None,
+            };
+            st.alerts = vec![alert(a, Level::Warning, 0), alert(b, Level::Critical, 10)];
+            let s = suggested_procedure(&st, &rb).expect("a suggestion");
+            assert_eq!(Some(s.procedure), with_risk(b).map(|p| p.value));
+        }
+        // Resolved alerts suggest nothing.
+        for a in &mut st.alerts {
+            a.resolved_at = Some(t(20));
+        }
+        assert_eq!(suggested_procedure(&st, &rb), None);
+    }
+
+    #[test]
+    fn the_ladder_and_the_bake_follow_the_rollout_steps() {
+        let rb = seed();
+        let mut st = State::new(&rb);
+        let first = rb.rollout.steps[0].percent.value;
+        let ladder = rollout_ladder(&st, &rb);
+        assert_eq!(ladder.len(), rb.rollout.steps.len() + 1);
+        assert_eq!(ladder[0], (0, Rung::Current));
+        assert_eq!(ladder[1], (first, Rung::Next));
+        assert!(ladder[2..].iter().all(|(_, r)| *r == Rung::Later));
+        assert_eq!(
+            bake_progress(&st, &rb),
+            None,
+            "no step taken, nothing bakes"
+        );
+        st.rollout_step = 1;
+        st.rollout_step_at = Some(t(0));
+        st.now = Some(t(120));
+        let ladder = rollout_ladder(&st, &rb);
+        assert_eq!(ladder[0].1, Rung::Done);
+        assert_eq!(ladder[1], (first, Rung::Current));
+        assert_eq!(ladder[2].1, Rung::Next);
+        let b = bake_progress(&st, &rb).expect("the first step bakes");
+        assert_eq!(b.percent, first);
+        assert_eq!(b.baked, Duration::from_secs(120));
+        assert_eq!(b.bake, rb.rollout.steps[0].bake);
+        assert!(!b.done());
+        st.now = Some(t(1_000_000));
+        let b = bake_progress(&st, &rb).expect("still the first step");
+        assert!(b.done() && b.baked == b.bake && b.left().is_zero());
+        // At the last step: nothing after it, no bake to show.
+        st.rollout_step = rb.rollout.steps.len();
+        let ladder = rollout_ladder(&st, &rb);
+        assert_eq!(ladder.last().map(|l| l.1), Some(Rung::Current));
+        assert!(ladder.iter().all(|(_, r)| *r != Rung::Next));
+        assert_eq!(bake_progress(&st, &rb), None);
     }
 }

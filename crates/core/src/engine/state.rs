@@ -130,6 +130,16 @@ pub enum Outcome {
     Unknown,
 }
 
+/// An action the gate refused, recorded when the operator pressed Enter on it: what was
+/// asked, by whom, when, and each check with its evidence as the dialog showed them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlockedAttempt {
+    pub action: Action,
+    pub operator: String,
+    pub at: Time,
+    pub checks: Vec<Check>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActionRecord {
     pub id: u64,
@@ -208,6 +218,8 @@ pub struct State {
     pub source_errors: BTreeMap<SourceRef, (String, Time, SourceRef)>,
     pub actions: Vec<ActionRecord>,
     pub blocked: usize,
+    /// Each blocked attempt, with the checks the operator saw.
+    pub blocked_attempts: Vec<BlockedAttempt>,
     pub events: u64,
 }
 
@@ -258,6 +270,7 @@ impl State {
             source_errors: BTreeMap::new(),
             actions: Vec::new(),
             blocked: 0,
+            blocked_attempts: Vec::new(),
             events: 0,
         }
     }

@@ -53,6 +53,13 @@ pub enum Dialog {
         items: Vec<(String, Action)>,
         sel: usize,
     },
+    /// A log line's record: for an action, its checks with their evidence, the phrase, the
+    /// reasons and the steps, drawn from the state (so a running one follows it).
+    Record { line: String, scroll: usize },
+    /// A phase's or a pool's detail, drawn from the state.
+    Detail { what: super::Detail, scroll: usize },
+    /// The command palette (`:`): every action the keymap has, filtered by what is typed.
+    Palette { typed: String, sel: usize },
     /// Quit while an action runs?
     Quit,
     /// Replay: type a time to jump to.
@@ -131,6 +138,10 @@ impl Ui {
     /// Follow the state: a dialog whose verdict changed (blocked ↔ allowed) clears what was
     /// typed and says so, so that nothing typed for one verdict is taken for the other.
     pub fn sync(&mut self, st: &State, rb: &Runbook) {
+        if self.until_committed.is_some_and(|n| st.events >= n) {
+            self.until_committed = None;
+            self.message = None;
+        }
         // A countdown that ended (ran out, stood down, or a rollback took over) leaves nothing
         // to cancel: its dialog closes rather than keep taking keys.
         if matches!(self.dialog, Some(Dialog::Quit)) && st.running().is_none() {

@@ -25,6 +25,42 @@ impl Ui {
                 KeyCode::Char('y') => return vec![Intent::Quit],
                 _ => self.dialog = None,
             },
+            Dialog::Record { scroll, .. } | Dialog::Detail { scroll, .. } => match key.code {
+                KeyCode::Down | KeyCode::Char('j') | KeyCode::PageDown => *scroll += 1,
+                KeyCode::Up | KeyCode::Char('k') | KeyCode::PageUp => {
+                    *scroll = scroll.saturating_sub(1)
+                }
+                _ => self.dialog = None,
+            },
+            Dialog::Palette { typed, sel } => match key.code {
+                KeyCode::Esc => self.dialog = None,
+                KeyCode::Up => *sel = sel.saturating_sub(1),
+                KeyCode::Down => *sel += 1,
+                KeyCode::Backspace => {
+                    typed.pop();
+                    *sel = 0;
+                }
+                KeyCode::Enter => {
+                    // Run the chosen command as its key would: the same path, the same gates.
+                    let chosen = crate::keymap::palette(self.mode, typed)
+                        .get(*sel)
+                        .and_then(|b| b.keys.first().copied());
+                    self.dialog = None;
+                    if let Some(code) = chosen {
+                        return self.on_key(
+                            KeyEvent::new(code, KeyModifiers::NONE),
+                            st,
+                            rb,
+                            operator,
+                        );
+                    }
+                }
+                KeyCode::Char(c) if printable(&key) && typed.chars().count() < 32 => {
+                    typed.push(c);
+                    *sel = 0;
+                }
+                _ => {}
+            },
             Dialog::Jump { typed, .. } => match key.code {
                 KeyCode::Esc => self.dialog = None,
                 KeyCode::Enter => {
@@ -107,6 +143,9 @@ impl Ui {
                             self.dialog = None;
                             self.message =
                                 Some("blocked: the attempt is recorded; nothing ran".into());
+                            if let Ok(e) = &evs {
+                                self.until_committed = Some(st.events + e.len() as u64);
+                            }
                             return evs.map(|e| vec![Intent::Write(e)]).unwrap_or_default();
                         }
                         *stage = first_stage(&p);
@@ -204,6 +243,7 @@ impl Ui {
             Ok(evs) => {
                 self.dialog = None;
                 self.message = Some(format!("{}: requested", p.action.label()));
+                self.until_committed = Some(st.events + evs.len() as u64);
                 vec![Intent::Write(evs)]
             }
             Err(e) => {

@@ -19,23 +19,51 @@ impl Ui {
         self.follow_checklist(st, rb);
         self.sync(st, rb);
         if self.help {
-            if matches!(
-                key.code,
-                KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter
-            ) {
-                self.help = false;
+            match key.code {
+                KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter => {
+                    self.help = false;
+                    self.help_scroll = 0;
+                }
+                KeyCode::Down | KeyCode::Char('j') => self.help_scroll += 1,
+                KeyCode::Up | KeyCode::Char('k') => {
+                    self.help_scroll = self.help_scroll.saturating_sub(1)
+                }
+                _ => {}
             }
             return Vec::new();
         }
         if self.dialog.is_some() {
             return self.on_dialog_key(key, st, rb, operator);
         }
-        let Some(cmd) = keymap::command(key, self.mode) else {
+        if self.mode == Mode::Replay
+            && let Some(b) = keymap::replay_refuses(key)
+        {
+            self.message = Some(format!(
+                "read-only replay: {} ({}) is for the live console",
+                b.label,
+                b.short()
+            ));
+            return Vec::new();
+        }
+        let focus = match self.focus {
+            Pane::Log => keymap::Focus::Log,
+            Pane::Phases | Pane::Pools => keymap::Focus::Rows,
+            _ => keymap::Focus::Other,
+        };
+        let Some(cmd) = keymap::command_in(key, self.mode, focus) else {
             return Vec::new();
         };
         self.message = None;
+        self.until_committed = None;
         match cmd {
             Cmd::Help => self.help = true,
+            Cmd::Present => self.present = !self.present,
+            Cmd::Palette => {
+                self.dialog = Some(Dialog::Palette {
+                    typed: String::new(),
+                    sel: 0,
+                })
+            }
             Cmd::Quit => {
                 if self.mode == Mode::Live && st.running().is_some() {
                     self.dialog = Some(Dialog::Quit);
@@ -52,14 +80,54 @@ impl Ui {
                     (i + n - 1) % n
                 };
                 self.focus = PANES[j];
+                if self.focus == Pane::Phases {
+                    self.phase_sel = st.current_phase().unwrap_or(self.phase_sel);
+                }
             }
+            // The log: its cursor counts back from the newest line (the loop keeps it on a
+            // line that exists).
+            Cmd::Up | Cmd::Down | Cmd::PageUp | Cmd::PageDown | Cmd::Top | Cmd::Bottom
+                if self.focus == Pane::Log =>
+            {
+                const PAGE: usize = 10;
+                self.log_back = match cmd {
+                    Cmd::Up => self.log_back.saturating_add(1),
+                    Cmd::Down => self.log_back.saturating_sub(1),
+                    Cmd::PageUp => self.log_back.saturating_add(PAGE),
+                    Cmd::PageDown => self.log_back.saturating_sub(PAGE),
+                    Cmd::Top => usize::MAX,
+                    _ => 0,
+                };
+            }
+            Cmd::Open => match self.focus {
+                Pane::Phases => {
+                    self.dialog = Some(Dialog::Detail {
+                        what: super::Detail::Phase(self.phase_sel),
+                        scroll: 0,
+                    })
+                }
+                Pane::Pools => {
+                    let pool = if self.pool_sel == 0 {
+                        crate::runbook::PoolName::Blue
+                    } else {
+                        crate::runbook::PoolName::Green
+                    };
+                    self.dialog = Some(Dialog::Detail {
+                        what: super::Detail::Pool(pool),
+                        scroll: 0,
+                    })
+                }
+                _ => return vec![Intent::OpenLog(self.log_back)],
+            },
             Cmd::Up | Cmd::Down => {
                 let down = cmd == Cmd::Down;
                 let (sel, len) = match self.focus {
                     Pane::Checklist => (&mut self.checklist_sel, current_items(st, rb).len()),
                     Pane::Flags => (&mut self.flag_sel, rb.flags.len()),
                     Pane::Metrics => (&mut self.metric_scroll, rb.metrics.len()),
-                    Pane::Log => (&mut self.log_scroll, usize::MAX),
+                    Pane::Log => return Vec::new(),
+                    Pane::Phases => (&mut self.phase_sel, rb.phases.len()),
+                    Pane::Pools => (&mut self.pool_sel, 2),
                 };
                 if down {
                     if *sel + 1 < len {
@@ -104,29 +172,42 @@ impl Ui {
                 }
             }
             Cmd::Rollback => {
+                // Each procedure with what it does (its steps); the one the engine suggests
+                // for the alert firing is marked and selected.
+                let suggested = engine::suggested_procedure(st, rb);
                 let items = rb
                     .procedures
                     .iter()
                     .map(|p| {
+                        let mut label = format!(
+                            "{} — target < {}",
+                            p.name,
+                            crate::runbook::fmt_duration(p.target)
+                        );
+                        if let Some(s) = suggested.as_ref().filter(|s| s.procedure == p.id.value) {
+                            label.push_str(&format!("  ★ SUGGESTED\n    for {}", s.why));
+                        }
+                        for (i, step) in p.steps.iter().enumerate() {
+                            label.push_str(&format!("\n    {}. {}", i + 1, step.name.value));
+                        }
                         (
-                            format!(
-                                "{} — target < {}",
-                                p.name,
-                                crate::runbook::fmt_duration(p.target)
-                            ),
+                            label,
                             Action::Rollback {
                                 procedure: p.id.value.clone(),
                             },
                         )
                     })
                     .collect::<Vec<_>>();
+                let sel = suggested
+                    .and_then(|s| rb.procedures.iter().position(|p| p.id.value == s.procedure))
+                    .unwrap_or(0);
                 if items.is_empty() {
                     self.message = Some("the runbook has no rollback procedures".into());
                 } else {
                     self.dialog = Some(Dialog::Choose {
                         title: "Rollback — choose a procedure".into(),
                         items,
-                        sel: 0,
+                        sel,
                     });
                 }
             }

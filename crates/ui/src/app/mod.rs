@@ -25,9 +25,25 @@ pub enum Pane {
     Flags,
     Metrics,
     Log,
+    Phases,
+    Pools,
 }
 
-const PANES: [Pane; 4] = [Pane::Checklist, Pane::Flags, Pane::Metrics, Pane::Log];
+const PANES: [Pane; 6] = [
+    Pane::Checklist,
+    Pane::Flags,
+    Pane::Metrics,
+    Pane::Log,
+    Pane::Phases,
+    Pane::Pools,
+];
+
+/// What a detail view shows (Enter on a focused phase or pool).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    Phase(usize),
+    Pool(crate::runbook::PoolName),
+}
 
 /// The UI state: drawn with the domain state, changed only by keys and by `sync`.
 #[derive(Debug, Clone)]
@@ -36,12 +52,23 @@ pub struct Ui {
     pub focus: Pane,
     pub checklist_sel: usize,
     pub flag_sel: usize,
+    /// The selected phase and pool (when their panes have the focus).
+    pub phase_sel: usize,
+    pub pool_sel: usize,
     pub metric_scroll: usize,
-    pub log_scroll: usize,
+    /// The log's selected line, counted back from the newest (0: the newest, followed).
+    pub log_back: usize,
     pub dialog: Option<Dialog>,
     pub help: bool,
+    /// How far the help overlay is scrolled (on a screen shorter than it).
+    pub help_scroll: usize,
+    /// Presentation mode (`p`): the big figures instead of the panes.
+    pub present: bool,
     /// A one-line message for the operator (last error, what happened).
     pub message: Option<String>,
+    /// The message says what was handed to the store; once the store has committed this many
+    /// events it clears, and the status bar follows the action from the state.
+    pub until_committed: Option<u64>,
     /// The checklist the cursor belongs to; when another is shown, the cursor moves to its
     /// first open item.
     pub checklist_title: String,
@@ -57,6 +84,9 @@ pub enum Intent {
     /// Replay navigation.
     Replay(Cmd),
     JumpTo(String),
+    /// Open the record of the log's line this many back from the newest (the loop has the
+    /// lines: `Ui::open_log_record`).
+    OpenLog(usize),
 }
 
 impl Ui {
@@ -66,13 +96,35 @@ impl Ui {
             focus: Pane::Checklist,
             checklist_sel: 0,
             flag_sel: 0,
+            phase_sel: 0,
+            pool_sel: 0,
             metric_scroll: 0,
-            log_scroll: 0,
+            log_back: 0,
             dialog: None,
             help: false,
+            help_scroll: 0,
+            present: false,
             message: None,
+            until_committed: None,
             checklist_title: String::new(),
         }
+    }
+
+    /// Open the record of a log line (`OpenLog`): the folded lines as the log pane shows them.
+    pub fn open_log_record(&mut self, lines: &[String], back: usize) {
+        let folded = fold_log(lines);
+        self.log_back = back.min(folded.len().saturating_sub(1));
+        if let Some(i) = folded.len().checked_sub(1 + self.log_back) {
+            self.dialog = Some(Dialog::Record {
+                line: folded[i].0.to_string(),
+                scroll: 0,
+            });
+        }
+    }
+
+    /// Keep the log's cursor on a line that exists.
+    pub fn clamp_log(&mut self, lines: &[String]) {
+        self.log_back = self.log_back.min(fold_log(lines).len().saturating_sub(1));
     }
 
     /// Keep the checklist cursor on the checklist that is shown.
@@ -85,5 +137,31 @@ impl Ui {
                 .unwrap_or(0);
             self.checklist_title = title;
         }
+    }
+}
+
+/// The log's lines with repeats folded: a line that says what the one before it said (its
+/// time aside) is counted, not shown again. Each entry is the last such line and how many.
+pub fn fold_log(lines: &[String]) -> Vec<(&str, usize)> {
+    let mut out: Vec<(&str, usize)> = Vec::new();
+    for l in lines {
+        match out.last_mut() {
+            Some((last, n)) if untimed(last) == untimed(l) => {
+                *last = l;
+                *n += 1;
+            }
+            _ => out.push((l, 1)),
+        }
+    }
+    out
+}
+
+/// A log line without its leading `HH:MM:SS `.
+fn untimed(l: &str) -> &str {
+    match l.split_once(' ') {
+        Some((t, rest)) if t.len() == 8 && t.chars().all(|c| c.is_ascii_digit() || c == ':') => {
+            rest
+        }
+        _ => l,
     }
 }

@@ -17,6 +17,43 @@ pub(crate) fn right(s: &str, w: usize) -> String {
     s.unicode_pad(w, Alignment::Right, false).into_owned()
 }
 
+/// A name in at most `w` columns, cut so that its meaning stays: the last word (the `p95` of
+/// "Response time p95") is kept whole and the start is shortened with `…`. Not padded.
+pub(crate) fn fit_name(s: &str, w: usize) -> String {
+    if s.width() <= w {
+        return s.to_string();
+    }
+    let last = s.split_whitespace().last().unwrap_or(s);
+    let head_w = w.saturating_sub(last.width() + 2);
+    if last.width() * 2 > w || head_w == 0 {
+        // No room for a head: the words that fit (else the start, cut), and `…`.
+        return format!("{}…", words_in(s, w.saturating_sub(1)));
+    }
+    format!("{}… {last}", words_in(s, head_w))
+}
+
+/// The words of `s` that fit in `w` columns; the start of the first, cut, when none does.
+fn words_in(s: &str, w: usize) -> String {
+    let mut out = String::new();
+    for word in s.split_whitespace() {
+        let sep = usize::from(!out.is_empty());
+        if out.width() + sep + word.width() > w {
+            break;
+        }
+        if sep == 1 {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    if out.is_empty() {
+        out = s
+            .unicode_pad(w, Alignment::Left, true)
+            .trim_end()
+            .to_string();
+    }
+    out
+}
+
 pub(crate) fn hms(t: Option<engine::Time>) -> String {
     t.map(|t| t.format("%H:%M:%S").to_string())
         .unwrap_or_else(|| "--:--:--".into())
@@ -101,6 +138,26 @@ mod tests {
         assert_eq!(right("12 µs", 8), "   12 µs");
         assert_eq!(right("数据", 6), "  数据");
         assert_eq!(right("longer than", 4), "longer than");
+    }
+
+    #[test]
+    fn a_cut_name_keeps_its_last_word() {
+        assert_eq!(fit_name("Response time p95", 30), "Response time p95");
+        assert_eq!(fit_name("Response time p95", 12), "Respons… p95");
+        assert!(fit_name("Response time p95", 12).width() <= 12);
+        assert_eq!(fit_name("Replication lag", 10), "Repli… lag");
+        assert_eq!(
+            fit_name("Attribute usage patterns", 22),
+            "Attribute… patterns"
+        );
+        // A last word longer than half the room: the start, cut.
+        assert_eq!(fit_name("Attribute usage patterns", 12), "Attribute…");
+        for w in 0..30 {
+            assert!(
+                fit_name("Green error rate 数据库", w).width() <= w.max(1),
+                "{w}"
+            );
+        }
     }
 
     #[test]

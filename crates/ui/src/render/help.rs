@@ -1,57 +1,124 @@
-//! The help overlay: built from the keymap, as the hint bar and dispatch are.
+//! The help overlay: built from the keymap (the keys the console dispatches, the keys a dialog
+//! takes), as the hint bar and dispatch are, and a legend of the glyphs the screen draws.
 
 use crate::render::prelude::*;
 
-pub(crate) fn help(f: &mut Frame, area: Rect, mode: Mode, th: &Theme) {
-    let mut lines = Vec::new();
-    for b in keymap::help_lines(mode) {
-        lines.push(Line::from(vec![
-            Span::styled(format!("{}  ", right(b.label, 10)), th.get(StyleName::Key)),
-            Span::styled(b.help, th.get(StyleName::Text)),
-        ]));
-    }
-    lines.push(Line::from(""));
-    if mode == Mode::Live {
-        for (k, what) in [
-            (
-                "Enter",
-                "in a dialog: confirm (on a blocked action: record the attempt)",
-            ),
-            (
-                "Ctrl-o",
-                "in a blocked dialog: override (type `override …`, then a reason)",
-            ),
-            ("Esc", "close a dialog: nothing is done"),
-        ] {
-            lines.push(Line::from(vec![
-                Span::styled(format!("{}  ", right(k, 10)), th.get(StyleName::Key)),
-                Span::styled(what, th.get(StyleName::Text)),
+/// Every glyph and mark the screen uses to say a state without colour.
+const LEGEND: &[(&str, &str)] = &[
+    ("✓", "done, ok, passed"),
+    ("▶", "running now, the current step"),
+    ("○", "pending, a step still to come"),
+    ("●", "critical alert; a healthy server"),
+    ("✗", "failed, a server down"),
+    ("▲", "warning"),
+    ("⚠", "auto-abort, outcome unknown"),
+    ("⏱", "a rollback running"),
+    ("▸", "the selected row"),
+    ("w> c>", "warning / critical threshold"),
+    ("▰▱", "bake done / to go"),
+];
+
+pub(crate) fn help(f: &mut Frame, area: Rect, mode: Mode, scroll: usize, th: &Theme) {
+    let key = |k: &str| Span::styled(format!("{}  ", right(k, 13)), th.get(StyleName::Key));
+    let mut keys: Vec<Line> = keymap::help_keys(mode)
+        .into_iter()
+        .map(|(k, what)| Line::from(vec![key(&k), Span::styled(what, th.get(StyleName::Text))]))
+        .collect();
+    match mode {
+        Mode::Live => {
+            for (k, what) in keymap::DIALOG_KEYS {
+                keys.push(Line::from(vec![
+                    key(k),
+                    Span::styled(*what, th.get(StyleName::Text)),
+                ]));
+            }
+            keys.push(Line::from(Span::styled(
+                "In a dialog, letters only type into its field: no letter is a command there.",
+                th.get(StyleName::Muted),
+            )));
+        }
+        Mode::Replay => {
+            // The live action keys, refused here.
+            let refused: Vec<&str> = keymap::bindings(Mode::Live)
+                .filter(|b| keymap::is_action(b.cmd))
+                .filter(|b| {
+                    b.keys
+                        .iter()
+                        .all(|k| keymap::command(plain(*k), Mode::Replay).is_none())
+                })
+                .map(|b| b.label)
+                .collect();
+            keys.push(Line::from(vec![
+                key(&refused.join(" ")),
+                Span::styled(
+                    "read-only replay: no action is taken",
+                    th.get(StyleName::Text),
+                ),
             ]));
         }
-        lines.push(Line::from(""));
-        lines.push(Line::from(Span::styled(
-            "In a dialog, letters only type into its field: no letter is a command there.",
-            th.get(StyleName::Muted),
-        )));
     }
-    lines.push(Line::from(Span::styled(
+    let mut legend = vec![Line::from(Span::styled(
+        "Legend",
+        th.get(StyleName::DialogTitle),
+    ))];
+    for (g, what) in LEGEND {
+        legend.push(Line::from(vec![
+            Span::styled(format!("{}  ", right(g, 6)), th.get(StyleName::Key)),
+            Span::styled(*what, th.get(StyleName::Text)),
+        ]));
+    }
+    let footer = Line::from(Span::styled(
         "Press ? or Esc to close.",
         th.get(StyleName::Muted),
-    )));
-    let r = area.centered(
-        Constraint::Length(84),
-        Constraint::Length(lines.len() as u16 + 2),
-    );
-    f.render_widget(Clear, r);
-    let title = if mode == Mode::Replay {
-        "Keys — replay"
+    ));
+    // Side by side when the screen is wide enough, else the legend under the keys.
+    let keys_w = keys.iter().map(|l| l.width()).max().unwrap_or(0) as u16;
+    let legend_w = legend.iter().map(|l| l.width()).max().unwrap_or(0) as u16;
+    let side = area.width >= keys_w + legend_w + 5;
+    let (w, h) = if side {
+        (
+            keys_w + legend_w + 5,
+            keys.len().max(legend.len()) as u16 + 3,
+        )
     } else {
-        "Keys"
+        // The keys, a blank line, the legend, the footer and the borders.
+        (
+            keys_w.max(legend_w) + 2,
+            (keys.len() + legend.len()) as u16 + 4,
+        )
     };
-    f.render_widget(
-        Paragraph::new(lines)
-            .style(th.get(StyleName::Dialog))
-            .block(block(title, true, th)),
-        r,
-    );
+    let r = area.centered(Constraint::Length(w), Constraint::Length(h));
+    f.render_widget(Clear, r);
+    // Taller than the screen: j/k scroll it.
+    let cut = h > r.height;
+    let title = match (mode, cut) {
+        (Mode::Replay, false) => "Keys — replay",
+        (Mode::Replay, true) => "Keys — replay (j/k scroll)",
+        (Mode::Live, false) => "Keys",
+        (Mode::Live, true) => "Keys (j/k scroll)",
+    };
+    let b = block(title, true, th).style(th.get(StyleName::Dialog));
+    let inner = b.inner(r);
+    f.render_widget(b, r);
+    let [body, foot] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
+    if side {
+        let [k, _, l] = Layout::horizontal([
+            Constraint::Length(keys_w),
+            Constraint::Length(3),
+            Constraint::Min(1),
+        ])
+        .areas(body);
+        f.render_widget(Rows::new(keys), k);
+        f.render_widget(Rows::new(legend), l);
+    } else {
+        keys.push(Line::from(""));
+        keys.extend(legend);
+        let skip = scroll.min(keys.len().saturating_sub(body.height as usize));
+        f.render_widget(Rows::new(keys.split_off(skip)), body);
+    }
+    f.render_widget(Rows::new(footer), foot);
+}
+
+fn plain(code: ratatui::crossterm::event::KeyCode) -> ratatui::crossterm::event::KeyEvent {
+    ratatui::crossterm::event::KeyEvent::new(code, ratatui::crossterm::event::KeyModifiers::NONE)
 }

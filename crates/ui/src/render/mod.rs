@@ -9,6 +9,7 @@ mod fmt;
 mod help;
 mod panes;
 mod prelude;
+mod present;
 
 pub use fmt::sparkline;
 pub use panes::banner::emergency;
@@ -41,12 +42,76 @@ pub fn render(f: &mut Frame, rb: &Runbook, st: &State, ui: &Ui, th: &Theme, ch: 
         ),
         area,
     );
+    if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
+        too_small(f, area, th);
+        return;
+    }
+    if ui.present {
+        present::presentation(f, area, rb, st, ui, th, ch);
+    } else {
+        panes(f, area, rb, st, ui, th, ch);
+    }
+    if let Some(d) = &ui.dialog {
+        dialogs::draw(f, area, rb, st, ui, d, th);
+    }
+    if ui.help {
+        help::help(f, area, ui.mode, ui.help_scroll, th);
+    }
+}
+
+/// How much a pane shows: one line a pool under 100×30, more on the room's screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Density {
+    Compact,
+    Normal,
+    Big,
+}
+
+/// The smallest terminal the console draws on (columns, rows); below it, a notice saying so.
+pub const MIN_SIZE: (u16, u16) = (80, 24);
+
+fn too_small(f: &mut Frame, area: Rect, th: &Theme) {
+    let (w, h) = MIN_SIZE;
+    let lines = vec![
+        Line::from(Span::styled(
+            "terminal too small",
+            th.get(StyleName::AlertWarning),
+        ))
+        .centered(),
+        Line::from(Span::styled(
+            format!("need ≥ {w}×{h}, have {}×{}", area.width, area.height),
+            th.get(StyleName::Text),
+        ))
+        .centered(),
+        Line::from(Span::styled("q quits", th.get(StyleName::Muted))).centered(),
+    ];
+    let [_, mid, _] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(3),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), mid);
+}
+
+/// The panes: the main screen.
+fn panes(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, th: &Theme, ch: &Chrome) {
     let big = area.height >= 55 && area.width >= 200;
+    // Under 30 rows or 100 columns (80x24): no phase timeline (the header names the phase),
+    // the pools in one line each, the flags under the checklist.
+    let compact = area.height < 30 || area.width < 100;
+    let density = if big {
+        Density::Big
+    } else if compact {
+        Density::Compact
+    } else {
+        Density::Normal
+    };
     // A short screen gives the log fewer rows before anything else loses one.
     let log_h = if big {
         14
-    } else if area.height < 30 {
-        4
+    } else if compact {
+        3
     } else {
         7
     };
@@ -68,43 +133,59 @@ pub fn render(f: &mut Frame, rb: &Runbook, st: &State, ui: &Ui, th: &Theme, ch: 
     panes::banner::alert_banner(f, banner, rb, st, th);
     let left_w = if big {
         70
+    } else if compact {
+        // The metrics' names need the columns more than the checklist's items.
+        (area.width * 45 / 100).max(36)
     } else {
         (area.width * 38 / 100).max(40)
     };
     let [left, right] =
-        Layout::horizontal([Constraint::Length(left_w), Constraint::Min(40)]).areas(body);
-    let phases_h = rb.phases.len() as u16 * if big { 2 } else { 1 } + 2;
-    // Pools sit under the checklist; flags take the right column's width under the metrics.
+        Layout::horizontal([Constraint::Length(left_w), Constraint::Min(38)]).areas(body);
     // Room for every server the runbook names or the sources report (a `${VAR}` list in the
-    // runbook expands to several).
+    // runbook expands to several); compact, one line a pool.
     let servers = |n: usize, seen: usize| n.max(seen) as u16;
-    let pools_h = 2
-        + servers(rb.pools.blue.servers.len(), st.pools.blue.len())
-        + servers(rb.pools.green.servers.len(), st.pools.green.len())
-        + if big { 3 } else { 2 };
-    let [phases, checklist, pools] = Layout::vertical([
-        Constraint::Length(phases_h),
-        Constraint::Min(5),
-        Constraint::Length(pools_h),
-    ])
-    .areas(left);
-    let flags_h = rb.flags.len() as u16 + if big { 6 } else { 5 };
-    let [metrics, flags] =
-        Layout::vertical([Constraint::Min(8), Constraint::Length(flags_h)]).areas(right);
-    panes::phases::phase_pane(f, phases, rb, st, th, big);
-    panes::checklist::checklist_pane(f, checklist, rb, st, ui, th);
-    panes::metrics::metrics_pane(f, metrics, rb, st, ui, th, big);
-    panes::pools::pools_pane(f, pools, rb, st, th, big);
-    panes::flags::flags_pane(f, flags, rb, st, ui, th);
+    let pools_h = if compact {
+        5
+    } else {
+        3 + servers(rb.pools.blue.servers.len(), st.pools.blue.len())
+            + servers(rb.pools.green.servers.len(), st.pools.green.len())
+            + if big { 3 } else { 2 }
+    };
+    if compact {
+        // The checklist, the flags and the pools on the left; the metrics take the right.
+        let flags_h = rb.flags.len() as u16 + 2;
+        let [checklist, flags, pools] = Layout::vertical([
+            Constraint::Min(4),
+            Constraint::Length(flags_h),
+            Constraint::Length(pools_h),
+        ])
+        .areas(left);
+        panes::checklist::checklist_pane(f, checklist, rb, st, ui, th);
+        panes::flags::flags_pane(f, flags, rb, st, ui, th);
+        panes::pools::pools_pane(f, pools, rb, st, ui, th, density);
+        panes::metrics::metrics_pane(f, right, rb, st, ui, th, big);
+    } else {
+        // Pools sit under the checklist; flags take the right column's width under the
+        // metrics.
+        let phases_h = rb.phases.len() as u16 * if big { 2 } else { 1 } + 2;
+        let [phases, checklist, pools] = Layout::vertical([
+            Constraint::Length(phases_h),
+            Constraint::Min(5),
+            Constraint::Length(pools_h),
+        ])
+        .areas(left);
+        let flags_h = rb.flags.len() as u16 + if big { 6 } else { 5 };
+        let [metrics, flags] =
+            Layout::vertical([Constraint::Min(8), Constraint::Length(flags_h)]).areas(right);
+        panes::phases::phase_pane(f, phases, rb, st, ui, th, big);
+        panes::checklist::checklist_pane(f, checklist, rb, st, ui, th);
+        panes::metrics::metrics_pane(f, metrics, rb, st, ui, th, big);
+        panes::pools::pools_pane(f, pools, rb, st, ui, th, density);
+        panes::flags::flags_pane(f, flags, rb, st, ui, th);
+    }
     panes::log::log_pane(f, log, ui, th, ch);
     panes::status::status_bar(f, status, st, ui, th, ch);
     panes::status::hint_bar(f, hints, rb, st, ui, th);
-    if let Some(d) = &ui.dialog {
-        dialogs::draw(f, area, rb, st, ui, d, th);
-    }
-    if ui.help {
-        help::help(f, area, ui.mode, th);
-    }
 }
 
 pub(crate) fn block<'a>(title: &'a str, focused: bool, th: &Theme) -> Block<'a> {

@@ -72,6 +72,10 @@ pub struct Risk {
     pub recovery: String,
     #[serde(default)]
     pub procedure: Option<Ref>,
+    /// Metrics whose alert means the risk is happening: while one fires, the rollback menu
+    /// suggests `procedure`.
+    #[serde(default)]
+    pub metrics: Vec<Ref>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -204,6 +204,9 @@ pub fn validate(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>) -> Vec<Diag>
         if let Some(p) = &r.procedure {
             procedures.check_ref(p, &format!("risk `{}`", r.name), &mut out);
         }
+        for m in &r.metrics {
+            metrics.check_ref(m, &format!("risk `{}` metrics", r.name), &mut out);
+        }
     }
     targets::pools(rb, &mut out);
     targets::targets(rb, env, &mut out);

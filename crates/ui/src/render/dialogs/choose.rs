@@ -10,26 +10,34 @@ pub(crate) fn draw(f: &mut Frame, area: Rect, d: &Dialog, th: &Theme) {
     let Dialog::Choose { title, items, sel } = d else {
         return;
     };
+    // An item's label may go on over several lines (a procedure's steps): the first is the
+    // choice, the rest say what it does.
+    let mut lines: Vec<Line> = Vec::new();
+    for (i, (label, _)) in items.iter().enumerate() {
+        let s = if i == *sel {
+            th.get(StyleName::Selected)
+        } else {
+            th.get(StyleName::Text)
+        };
+        let mut rows = label.lines();
+        let first = rows.next().unwrap_or_default();
+        lines.push(Line::from(Span::styled(
+            format!("{} {first}", if i == *sel { "▸" } else { " " }),
+            s,
+        )));
+        for more in rows {
+            lines.push(Line::from(Span::styled(
+                format!("  {more}"),
+                th.get(StyleName::Muted),
+            )));
+        }
+    }
+    let widest = lines.iter().map(|l| l.width()).max().unwrap_or(0) as u16 + 2;
     let r = area.centered(
-        Constraint::Length(w.min(80)),
-        Constraint::Length(items.len() as u16 + 4),
+        Constraint::Length(w.min(widest.max(80))),
+        Constraint::Length(lines.len() as u16 + 3),
     );
     f.render_widget(Clear, r);
-    let mut lines: Vec<Line> = items
-        .iter()
-        .enumerate()
-        .map(|(i, (label, _))| {
-            let s = if i == *sel {
-                th.get(StyleName::Selected)
-            } else {
-                th.get(StyleName::Text)
-            };
-            Line::from(Span::styled(
-                format!("{} {label}", if i == *sel { "▸" } else { " " }),
-                s,
-            ))
-        })
-        .collect();
     lines.push(Line::from(Span::styled(
         "↑/↓ choose · Enter preview · Esc cancel",
         th.get(StyleName::Muted),

@@ -65,20 +65,7 @@ pub(crate) fn draw(
         th.get(StyleName::DialogTitle),
     )));
     let name_w = p.checks.iter().map(|c| c.name.width()).max().unwrap_or(0) + 2;
-    let check_line = |c: &crate::engine::Check| {
-        Line::from(vec![
-            Span::styled(
-                if c.pass { " ✓ PASS " } else { " ✗ FAIL " },
-                th.get(if c.pass {
-                    StyleName::GatePass
-                } else {
-                    StyleName::GateBlocked
-                }),
-            ),
-            Span::styled(fit(&c.name, name_w), th.get(StyleName::Text)),
-            Span::styled(clean(&c.evidence).into_owned(), th.get(StyleName::Muted)),
-        ])
-    };
+    let check_line = |c: &crate::engine::Check| super::check_line(c, name_w, th);
     let all_checks: Vec<Line> = p.checks.iter().map(check_line).collect();
     // The verdict, the field and the keys: always drawn, at the dialog's foot.
     let mut tail: Vec<Line> = vec![Line::from("")];

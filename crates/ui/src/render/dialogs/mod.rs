@@ -3,8 +3,11 @@
 mod cancel_abort;
 mod choose;
 mod confirm;
+mod detail;
 mod jump;
+mod palette;
 mod quit;
+mod record;
 
 use crate::render::prelude::*;
 
@@ -20,9 +23,58 @@ pub(crate) fn draw(
 ) {
     match d {
         Dialog::Quit => quit::draw(f, area, th),
+        Dialog::Record { .. } => record::draw(f, area, st, d, th),
+        Dialog::Palette { .. } => palette::draw(f, area, ui.mode, d, th),
+        Dialog::Detail { .. } => detail::draw(f, area, rb, st, d, th),
         Dialog::Jump { .. } => jump::draw(f, area, d, th),
         Dialog::Choose { .. } => choose::draw(f, area, d, th),
         Dialog::Confirm { .. } => confirm::draw(f, area, rb, st, ui, d, th),
         Dialog::CancelAbort { .. } => cancel_abort::draw(f, area, st, d, th),
     }
+}
+
+/// One gate check: `✓ PASS` or `✗ FAIL`, its name in `name_w` columns, its evidence. The
+/// confirm dialog and a log line's record show checks alike.
+pub(crate) fn check_line(c: &engine::Check, name_w: usize, th: &Theme) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(
+            if c.pass { " ✓ PASS " } else { " ✗ FAIL " },
+            th.get(if c.pass {
+                StyleName::GatePass
+            } else {
+                StyleName::GateBlocked
+            }),
+        ),
+        Span::styled(fit(&clean(&c.name), name_w), th.get(StyleName::Text)),
+        Span::styled(clean(&c.evidence).into_owned(), th.get(StyleName::Muted)),
+    ])
+}
+
+/// A read-only text in a box of most of the screen, wrapped, scrolled `scroll` lines (a log
+/// line's record, a detail view), with how to scroll and close it at its foot.
+pub(crate) fn scrolling_text(
+    f: &mut Frame,
+    area: Rect,
+    title: &str,
+    mut lines: Vec<Line<'_>>,
+    scroll: usize,
+    th: &Theme,
+) {
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        "j/k scroll · any other key closes",
+        th.get(StyleName::Muted),
+    )));
+    let w = (area.width * 9 / 10).max(60).min(area.width);
+    let h = (wrapped_height(&lines, w.saturating_sub(2)) + 2).min(area.height);
+    let r = area.centered(Constraint::Length(w), Constraint::Length(h));
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines)
+            .style(th.get(StyleName::Dialog))
+            .wrap(Wrap { trim: false })
+            .scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0))
+            .block(block(title, true, th)),
+        r,
+    );
 }

@@ -14,43 +14,9 @@ pub(crate) fn alert_banner(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, 
     if firing.is_empty() {
         spans.push(Span::styled(" ✓ No alerts firing ", style));
     } else {
-        let mut sorted = firing.clone();
-        sorted.sort_by_key(|a| std::cmp::Reverse(a.level));
-        for a in sorted {
-            let m = rb.metric(&a.metric);
-            let name = m.map(|m| m.name.as_str()).unwrap_or(&a.metric);
-            let unit = m.map(|m| m.unit.as_str()).unwrap_or("");
-            let cmp = if m.is_some_and(|m| m.direction == Direction::Below) {
-                "<"
-            } else {
-                ">"
-            };
-            let cur = st.metrics.get(&a.metric).and_then(|s| s.last).or(a.value);
-            let since = st
-                .age(Some(a.fired_at))
-                .map(fmt_duration)
-                .unwrap_or_default();
-            spans.push(Span::styled(
-                format!(
-                    " {} {} {} {} {} {cmp} {} {} for {since} ",
-                    if a.level == Level::Critical {
-                        "● CRITICAL"
-                    } else {
-                        "▲ WARNING"
-                    },
-                    name,
-                    "",
-                    cur.map(fmt_num).unwrap_or_else(|| "?".into()),
-                    unit,
-                    fmt_num(a.threshold),
-                    unit
-                ),
-                th.get(if a.level == Level::Critical {
-                    StyleName::AlertCritical
-                } else {
-                    StyleName::AlertWarning
-                }),
-            ));
+        for a in firing_by_level(st) {
+            let (text, style) = alert_text(rb, st, a);
+            spans.push(Span::styled(format!(" {text} "), th.get(style)));
             spans.push(Span::raw(" "));
         }
     }
@@ -176,4 +142,42 @@ pub fn emergency(rb: &Runbook, st: &State, th: &Theme) -> Option<Line<'static>> 
         ),
         Span::styled(" x acknowledge ", th.get(StyleName::Key)),
     ]))
+}
+
+/// The alerts firing, critical first (then in the order they fired).
+pub(crate) fn firing_by_level(st: &State) -> Vec<&engine::AlertRecord> {
+    let mut v: Vec<_> = st.firing().collect();
+    v.sort_by_key(|a| std::cmp::Reverse(a.level));
+    v
+}
+
+/// One alert in words, `● CRITICAL Green error rate  2.43 % > 1.00 % for 14m20s`, and its
+/// style.
+pub(crate) fn alert_text(rb: &Runbook, st: &State, a: &engine::AlertRecord) -> (String, StyleName) {
+    let m = rb.metric(&a.metric);
+    let name = m.map(|m| m.name.as_str()).unwrap_or(&a.metric);
+    let unit = m.map(|m| m.unit.as_str()).unwrap_or("");
+    let cmp = if m.is_some_and(|m| m.direction == Direction::Below) {
+        "<"
+    } else {
+        ">"
+    };
+    let cur = st.metrics.get(&a.metric).and_then(|s| s.last).or(a.value);
+    let since = st
+        .age(Some(a.fired_at))
+        .map(fmt_duration)
+        .unwrap_or_default();
+    let (word, style) = if a.level == Level::Critical {
+        ("● CRITICAL", StyleName::AlertCritical)
+    } else {
+        ("▲ WARNING", StyleName::AlertWarning)
+    };
+    (
+        format!(
+            "{word} {name}  {} {unit} {cmp} {} {unit} for {since}",
+            cur.map(fmt_num).unwrap_or_else(|| "?".into()),
+            fmt_num(a.threshold),
+        ),
+        style,
+    )
 }

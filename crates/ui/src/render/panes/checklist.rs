@@ -15,7 +15,10 @@ pub(crate) fn checklist_pane(
         .iter()
         .filter(|(l, i, _)| st.ticked(l, i).is_some())
         .count();
-    let title = format!("Checklist — {list_title} {done}/{}", items.len());
+    // The count first: a cut title keeps it.
+    let count = format!("Checklist {done}/{} — ", items.len());
+    let room = (area.width as usize).saturating_sub(4 + count.width());
+    let title = format!("{count}{}", fit_name(&list_title, room));
     let focused = ui.focus == Pane::Checklist;
     let inner_h = area.height.saturating_sub(2) as usize;
     // A checklist the cursor has not been on yet starts at its first open item (as the next
@@ -29,7 +32,7 @@ pub(crate) fn checklist_pane(
         ui.checklist_sel.min(items.len().saturating_sub(1))
     };
     let offset = sel.saturating_sub(inner_h.saturating_sub(1));
-    let w = area.width.saturating_sub(4) as usize;
+    let w = area.width.saturating_sub(5) as usize;
     let mut lines = Vec::new();
     for (n, (list, item, text)) in items.iter().enumerate().skip(offset).take(inner_h) {
         let tick = st.ticked(list, item);
@@ -45,7 +48,9 @@ pub(crate) fn checklist_pane(
         if focused && n == sel {
             style = style.patch(th.get(StyleName::Selected));
         }
+        // The cursor is a glyph too (Space ticks the item it is on), not only a tint.
         lines.push(Line::from(vec![
+            Span::styled(if n == sel { "▸" } else { " " }, th.get(StyleName::Key)),
             Span::styled(if tick.is_some() { "[x] " } else { "[ ] " }, style),
             Span::styled(fit(text, room), style),
             Span::styled(who, th.get(StyleName::Muted)),

@@ -13,10 +13,26 @@ pub(crate) fn title_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th:
             format!("Rollout {} %", st.traffic_share(rb)),
             th.get(StyleName::Title),
         ),
+    ];
+    // The bake beside the share: how long this step has baked of its time, in words; the
+    // bar is added below when there is room.
+    let bake = engine::bake_progress(st, rb);
+    if let Some(b) = &bake {
+        tail.push(Span::styled(
+            format!(" · {}", bake_words(b)),
+            th.get(if b.done() {
+                StyleName::GatePass
+            } else {
+                StyleName::Muted
+            }),
+        ));
+    }
+    let gauge_at = tail.len();
+    tail.extend([
         sep(),
         Span::styled("Active ", th.get(StyleName::Muted)),
         Span::styled(active.as_str().to_uppercase(), th.get(pool_style(active))),
-    ];
+    ]);
     if let Some(d) = &st.decision {
         tail.push(sep());
         tail.push(Span::styled(
@@ -50,6 +66,17 @@ pub(crate) fn title_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th:
         None => ("Not started".to_string(), "Not started".to_string()),
     };
     let phase_w = phase.width() + 3;
+    // The bake's bar comes after the phase and before the plan's name.
+    let room = match &bake {
+        Some(b) if room > phase_w + GAUGE => {
+            tail.insert(
+                gauge_at,
+                Span::styled(format!(" {}", gauge(b, GAUGE)), th.get(StyleName::Muted)),
+            );
+            room - GAUGE - 1
+        }
+        _ => room,
+    };
     let mut middle = Vec::new();
     if room >= phase_w + 12 {
         // The plan's name, shortened to what is left after the phase.
@@ -71,4 +98,26 @@ pub(crate) fn title_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th:
     spans.extend(middle);
     spans.extend(tail);
     f.render_widget(Rows::new(Line::from(spans)), area);
+}
+
+const GAUGE: usize = 10;
+
+/// `bake 18m / 30m`, or `baked 30m ✓` once the step has baked its time.
+pub(crate) fn bake_words(b: &engine::Bake) -> String {
+    if b.done() {
+        format!("baked {} ✓", short_duration(b.bake))
+    } else {
+        format!(
+            "bake {} / {}",
+            short_duration(b.baked),
+            short_duration(b.bake)
+        )
+    }
+}
+
+/// The bake as a bar of `w` cells: `▰▰▰▱▱▱`.
+pub(crate) fn gauge(b: &engine::Bake, w: usize) -> String {
+    let total = b.bake.as_secs().max(1);
+    let full = ((b.baked.as_secs() * w as u64) / total).min(w as u64) as usize;
+    format!("{}{}", "▰".repeat(full), "▱".repeat(w - full))
 }

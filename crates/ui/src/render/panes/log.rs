@@ -1,5 +1,7 @@
-//! The log.
+//! The log: the audit log's lines (its history after a resume too), repeats folded
+//! (`… ×12`); focused, a cursor that k/j, PgUp/PgDn and g/G move and Enter opens.
 
+use crate::app::fold_log;
 use crate::render::prelude::*;
 
 pub(crate) fn log_pane(f: &mut Frame, area: Rect, ui: &Ui, th: &Theme, ch: &Chrome) {
@@ -7,13 +9,49 @@ pub(crate) fn log_pane(f: &mut Frame, area: Rect, ui: &Ui, th: &Theme, ch: &Chro
     match ch.log {
         Some(lines) => {
             let h = area.height.saturating_sub(2) as usize;
-            let end = lines.len().saturating_sub(ui.log_scroll.min(lines.len()));
+            let folded = fold_log(lines);
+            let n = folded.len();
+            // Unfocused, the log follows the newest line.
+            let back = if focused {
+                ui.log_back.min(n.saturating_sub(1))
+            } else {
+                0
+            };
+            let sel = n.saturating_sub(1 + back);
+            let end = (sel + 1).max(h.min(n)).min(n);
             let start = end.saturating_sub(h);
-            let shown: Vec<Line> = lines[start..end]
+            let shown: Vec<Line> = folded[start..end]
                 .iter()
-                .map(|l| Line::from(Span::styled(l.clone(), th.get(StyleName::Text))))
+                .enumerate()
+                .map(|(i, (l, count))| {
+                    let mut style = th.get(StyleName::Text);
+                    let here = focused && start + i == sel;
+                    if here {
+                        style = style.patch(th.get(StyleName::Selected));
+                    }
+                    let mut spans = Vec::new();
+                    if focused {
+                        spans.push(Span::styled(
+                            if here { "▸" } else { " " },
+                            th.get(StyleName::Key),
+                        ));
+                    }
+                    spans.push(Span::styled(*l, style));
+                    if *count > 1 {
+                        spans.push(Span::styled(
+                            format!(" … ×{count}"),
+                            th.get(StyleName::Muted),
+                        ));
+                    }
+                    Line::from(spans)
+                })
                 .collect();
-            f.render_widget(Rows::new(shown).block(block("Log", focused, th)), area);
+            let title = if focused && n > 0 {
+                format!("Log  {}/{n} · Enter opens its record", sel + 1)
+            } else {
+                "Log".to_string()
+            };
+            f.render_widget(Rows::new(shown).block(block(&title, focused, th)), area);
         }
         None => {
             let w = tui_logger::TuiLoggerWidget::default()

@@ -23,9 +23,21 @@ pub(crate) fn metrics_pane(
             MetricLevel::Ok => 3,
         });
     }
-    let name_w = if big { 30 } else { 22 };
+    // The state word and the value always; the sparkline goes first, then the thresholds,
+    // then the name shortens (keeping its last word: "p95" stays "p95").
+    const WORD_W: usize = 9; // " CRITICAL"
+    const VALUE_W: usize = 13;
+    const THR_W: usize = 18;
+    let desired = if big { 30 } else { 22 };
     let w = area.width.saturating_sub(2) as usize;
-    let spark_w = w.saturating_sub(name_w + 12 + 18 + 10).max(4);
+    let avail = w.saturating_sub(WORD_W + VALUE_W);
+    let (name_w, thr_w, spark_w) = if avail >= desired + THR_W + 4 {
+        (desired, THR_W, avail - desired - THR_W)
+    } else if avail >= desired + THR_W {
+        (desired, THR_W, 0)
+    } else {
+        (avail.min(desired), 0, 0)
+    };
     let mut shown = Vec::new();
     let skip = ui
         .metric_scroll
@@ -69,13 +81,23 @@ pub(crate) fn metrics_pane(
         let hist: Vec<Option<f64>> = ms
             .map(|s| s.history.iter().copied().collect())
             .unwrap_or_default();
-        let spark = sparkline(&hist, spark_w, m.critical.as_ref().map(|c| c.value));
+        let spark = if spark_w > 0 {
+            sparkline(&hist, spark_w, m.critical.as_ref().map(|c| c.value))
+        } else {
+            String::new()
+        };
+        let mut head = vec![
+            Span::styled(
+                fit(&fit_name(&m.name, name_w), name_w),
+                th.get(StyleName::Text),
+            ),
+            Span::styled(format!("{} ", right(&value, VALUE_W - 1)), style),
+        ];
+        if thr_w > 0 {
+            head.push(Span::styled(fit(&thr, thr_w), th.get(StyleName::Muted)));
+        }
         shown.push(Row {
-            head: Line::from(vec![
-                Span::styled(fit(&m.name, name_w), th.get(StyleName::Text)),
-                Span::styled(format!("{} ", right(&value, 12)), style),
-                Span::styled(format!("{thr:<17} "), th.get(StyleName::Muted)),
-            ]),
+            head: Line::from(head),
             spark,
             word: Span::styled(format!(" {}", level.as_str().to_uppercase()), style),
             style,

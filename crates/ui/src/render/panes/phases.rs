@@ -7,9 +7,11 @@ pub(crate) fn phase_pane(
     area: Rect,
     rb: &Runbook,
     st: &State,
+    ui: &Ui,
     th: &Theme,
     big: bool,
 ) {
+    let focused = ui.focus == Pane::Phases;
     let mut lines = Vec::new();
     for (i, (p, s)) in rb.phases.iter().zip(&st.phases).enumerate() {
         let (mark, style) = match s.status {
@@ -29,9 +31,18 @@ pub(crate) fn phase_pane(
         } else {
             (area.width as usize).saturating_sub(28).clamp(8, 36)
         };
+        let here = focused && i == ui.phase_sel;
+        let name_style = if here {
+            th.get(style).patch(th.get(StyleName::Selected))
+        } else {
+            th.get(style)
+        };
         lines.push(Line::from(vec![
-            Span::styled(format!("{mark} {} ", i + 1), th.get(style)),
-            Span::styled(fit(&p.name, name_w), th.get(style)),
+            Span::styled(
+                format!("{}{mark} {} ", if here { "▸" } else { "" }, i + 1),
+                th.get(style),
+            ),
+            Span::styled(fit(&p.name, name_w), name_style),
             Span::styled(
                 format!(" D{:<2} {:>3} ", p.day, fmt_duration(p.duration)),
                 th.get(StyleName::Muted),
@@ -55,7 +66,7 @@ pub(crate) fn phase_pane(
         }
     }
     f.render_widget(
-        Rows::new(lines).block(block("Phases  planned │ actual", false, th)),
+        Rows::new(lines).block(block("Phases  planned │ actual", focused, th)),
         area,
     );
 }

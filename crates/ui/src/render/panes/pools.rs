@@ -7,13 +7,17 @@ pub(crate) fn pools_pane(
     area: Rect,
     rb: &Runbook,
     st: &State,
+    ui: &Ui,
     th: &Theme,
-    big: bool,
+    density: Density,
 ) {
+    let (big, compact) = (density == Density::Big, density == Density::Compact);
     let mut lines = Vec::new();
     let addr_w = (area.width as usize).saturating_sub(16).clamp(10, 40);
     let active = st.pools.active.unwrap_or(rb.pools.active);
-    for p in [PoolName::Blue, PoolName::Green] {
+    lines.push(ladder(rb, st, th, area.width.saturating_sub(2)));
+    let focused = ui.focus == Pane::Pools;
+    for (row, p) in [PoolName::Blue, PoolName::Green].into_iter().enumerate() {
         let (ok, n) = st.pools.healthy(p);
         let traffic = st
             .pools
@@ -40,7 +44,20 @@ pub(crate) fn pools_pane(
         } else if p == rb.rollout.pool {
             head.push(Span::styled(" CANARY", th.get(StyleName::Muted)));
         }
+        if focused {
+            head.insert(
+                0,
+                Span::styled(
+                    if row == ui.pool_sel { "▸" } else { " " },
+                    th.get(StyleName::Key),
+                ),
+            );
+        }
         lines.push(Line::from(head));
+        if compact {
+            // One line a pool: a server down is on the alert banner.
+            continue;
+        }
         for s in st.pools.servers(p) {
             let detail = match (&s.error, s.latency_ms) {
                 (Some(e), _) => clean(e).into_owned(),
@@ -88,5 +105,34 @@ pub(crate) fn pools_pane(
         .map(|a| format!(" ({} ago)", fmt_duration(a)))
         .unwrap_or_default();
     let title = format!("Pools  traffic · health{age}");
-    f.render_widget(Rows::new(lines).block(block(&title, false, th)), area);
+    f.render_widget(Rows::new(lines).block(block(&title, focused, th)), area);
+}
+
+/// The canary ladder, `✓ 0 → ▶ 10 now → ○ 25 next → ○ 50 → ○ 100`: glyphs and words, so it
+/// reads without colour.
+/// Narrower than `width`, the arrows lose their spaces.
+pub(crate) fn ladder(rb: &Runbook, st: &State, th: &Theme, width: u16) -> Line<'static> {
+    let wide = ladder_in(rb, st, th, " → ");
+    if wide.width() <= width as usize {
+        wide
+    } else {
+        ladder_in(rb, st, th, "→")
+    }
+}
+
+fn ladder_in(rb: &Runbook, st: &State, th: &Theme, arrow: &'static str) -> Line<'static> {
+    let mut spans = Vec::new();
+    for (i, (p, rung)) in engine::rollout_ladder(st, rb).into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(arrow, th.get(StyleName::Muted)));
+        }
+        let (text, style) = match rung {
+            engine::Rung::Done => (format!("✓{p}"), StyleName::PhaseDone),
+            engine::Rung::Current => (format!("▶{p} % now"), StyleName::PhaseActive),
+            engine::Rung::Next => (format!("○{p} next"), StyleName::Key),
+            engine::Rung::Later => (format!("○{p}"), StyleName::PhasePending),
+        };
+        spans.push(Span::styled(text, th.get(style)));
+    }
+    Line::from(spans)
 }

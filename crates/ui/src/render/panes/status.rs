@@ -3,18 +3,68 @@
 use crate::render::prelude::*;
 
 pub(crate) fn status_bar(f: &mut Frame, area: Rect, st: &State, ui: &Ui, th: &Theme, ch: &Chrome) {
-    let mut spans = vec![
-        Span::styled(
-            format!(
-                " operator {} ",
-                if st.operator.is_empty() {
-                    "?"
-                } else {
-                    &st.operator
-                }
+    // What just happened first, after the operator: a narrow screen cuts the log's path, not
+    // the news.
+    let mut news = Vec::new();
+    if let Some(i) = st.current_phase()
+        && st.phases[i].failed.is_some()
+    {
+        news.push(Span::styled(
+            " ✗ PHASE FAILED: R retry/skip ",
+            th.get(StyleName::AlertCritical),
+        ));
+    }
+    if let Some(m) = &ui.message {
+        news.push(Span::styled(
+            format!(" {m}"),
+            th.get(StyleName::GateConfirm),
+        ));
+    } else if let Some(a) = engine::action_status(st) {
+        // The last action, followed to its end, then cleared (the engine says how long).
+        let id = a.id.map(|i| format!("#{i} ")).unwrap_or_default();
+        let (text, style) = match &a.stage {
+            engine::ActionStage::Running { done, of } => (
+                format!("▶ {id}{} running, step {done}/{of}", a.label),
+                StyleName::ActionRunning,
             ),
-            th.get(StyleName::Status),
+            engine::ActionStage::Succeeded => {
+                (format!("✓ {id}{} succeeded", a.label), StyleName::GatePass)
+            }
+            engine::ActionStage::Failed(e) => (
+                format!("✗ {id}{} FAILED: {}", a.label, clean(e)),
+                StyleName::ActionFailed,
+            ),
+            engine::ActionStage::Cancelled(e) => (
+                format!("✗ {id}{} CANCELLED: {}", a.label, clean(e)),
+                StyleName::ActionFailed,
+            ),
+            engine::ActionStage::Unknown => (
+                format!("⚠ {id}{}: outcome unknown", a.label),
+                StyleName::AlertWarning,
+            ),
+            engine::ActionStage::Blocked => (
+                format!("✗ {} BLOCKED (the attempt is recorded)", a.label),
+                StyleName::GateBlocked,
+            ),
+        };
+        news.push(Span::styled(format!(" {text} "), th.get(style)));
+    }
+    let mut spans = vec![Span::styled(
+        format!(
+            " operator {} ",
+            if st.operator.is_empty() {
+                "?"
+            } else {
+                &st.operator
+            }
         ),
+        th.get(StyleName::Status),
+    )];
+    if !news.is_empty() {
+        spans.push(Span::styled("│", th.get(StyleName::Status)));
+        spans.extend(news);
+    }
+    spans.extend([
         Span::styled(format!("│ audit {} ", ch.audit), th.get(StyleName::Status)),
         Span::styled(format!("│ head {} ", ch.head), th.get(StyleName::Status)),
         Span::styled(
@@ -25,21 +75,7 @@ pub(crate) fn status_bar(f: &mut Frame, area: Rect, st: &State, ui: &Ui, th: &Th
                 StyleName::Status
             }),
         ),
-    ];
-    if let Some(i) = st.current_phase()
-        && st.phases[i].failed.is_some()
-    {
-        spans.push(Span::styled(
-            " ✗ PHASE FAILED: R retry/skip ",
-            th.get(StyleName::AlertCritical),
-        ));
-    }
-    if let Some(m) = &ui.message {
-        spans.push(Span::styled(
-            format!(" {m}"),
-            th.get(StyleName::GateConfirm),
-        ));
-    }
+    ]);
     f.render_widget(
         Rows::new(Line::from(spans)).style(th.get(StyleName::Status)),
         area,
