@@ -1016,3 +1016,51 @@ fn values_that_make_no_sense_are_warnings() {
     // The last step's zero bake is no warning: nothing follows it.
     assert!(!r.stdout.contains("rollout step 100 %"), "{}", r.all());
 }
+
+fn minimal_with_metric(dir: &Path, metric: &str) -> PathBuf {
+    let text = std::fs::read_to_string(fixture("minimal.yaml")).expect("fixture");
+    let text = text.replace("metrics:\n", &format!("metrics:\n{metric}"));
+    let f = dir.join("m.yaml");
+    std::fs::write(&f, text).expect("write");
+    f
+}
+
+/// Where a metric's value comes from is stated: `from: postgres_replication` for the replica's
+/// lag; with a `query` too it has two sources, an error at `from`. A runbook from before `from`
+/// whose `replication_lag` had neither query nor sql still loads, with a warning saying so.
+#[test]
+fn a_metric_says_where_its_value_comes_from() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let stated = "  - { id: replica_behind, name: Replica behind, group: db, unit: s, from: postgres_replication }\n";
+    let r = check1(&minimal_with_metric(dir.path(), stated));
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    assert!(!r.stdout.contains("warning"), "{}", r.all());
+
+    let both = "  - { id: replica_behind, name: Replica behind, group: db, from: postgres_replication, query: up }\n";
+    let f = minimal_with_metric(dir.path(), both);
+    let r = check1(&f);
+    assert_eq!(r.code, Some(2), "{}", r.all());
+    let ds = diags(&f, &r.stderr);
+    assert!(
+        ds.iter().any(|d| d.line == 48
+            && d.message
+                .contains("metric `replica_behind` has `from` and also `query`")),
+        "{}",
+        r.all()
+    );
+
+    let legacy = "  - { id: replication_lag, name: Replication lag, group: db, unit: s }\n";
+    let f = minimal_with_metric(dir.path(), legacy);
+    let r = check1(&f);
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    let ds = diags(&f, &r.stdout);
+    assert!(
+        ds.iter().any(|d| d.severity == "warning"
+            && d.line == 48
+            && d.message
+                .contains("read from PostgreSQL's replication because of its id")
+            && d.hint.as_deref() == Some("say so: from: postgres_replication")),
+        "{}",
+        r.all()
+    );
+}

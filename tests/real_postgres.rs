@@ -12,7 +12,10 @@ use support::*;
 use tokio::io::AsyncWriteExt;
 use warroom::engine::MigrationObs;
 use warroom::real::Source;
-use warroom::real::postgres::{LAG_METRIC, Postgres};
+use warroom::real::postgres::Postgres;
+
+/// A metric id the tests give the lag reading (any id: `from` says what a metric reads).
+const LAG_METRIC: &str = "replica_behind";
 use warroom::real::shell;
 use warroom::runbook::RunStep;
 
@@ -455,4 +458,36 @@ async fn a_silent_or_garbled_server_is_a_bounded_error() {
     .expect("pool");
     let e = pg.schema_version().await.expect_err("down");
     no_password(&e);
+}
+
+/// The PostgreSQL source fills the metrics that say `from: postgres_replication`, whatever
+/// their id; a metric with the old id and no source of its own is filled as before.
+#[test]
+fn the_lag_fills_the_metrics_that_say_so() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let base = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/minimal.yaml"),
+    )
+    .expect("fixture");
+    let with = |metric: &str| {
+        let p = dir.path().join("m.yaml");
+        std::fs::write(
+            &p,
+            base.replace("metrics:\n", &format!("metrics:\n{metric}")),
+        )
+        .expect("write");
+        match warroom::runbook::load(&p) {
+            Ok(l) => warroom::real::postgres::metric_ids(&l.runbook),
+            Err(e) => panic!("{e}"),
+        }
+    };
+    assert_eq!(
+        with("  - { id: replica_behind, name: R, group: db, from: postgres_replication }\n"),
+        vec!["replica_behind".to_string()]
+    );
+    assert_eq!(
+        with("  - { id: replication_lag, name: R, group: db }\n"),
+        vec!["replication_lag".to_string()]
+    );
+    assert!(with("  - { id: replication_lag, name: R, group: db, query: up }\n").is_empty());
 }

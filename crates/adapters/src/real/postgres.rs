@@ -3,8 +3,8 @@
 //!
 //! Replication lag is read from the database in `targets.database`: on a primary, the largest
 //! `replay_lag` in `pg_stat_replication` (no row means no replica is connected: unknown, not
-//! 0); on a replica, `now() - pg_last_xact_replay_timestamp()`. It is the value of the metric
-//! `replication_lag` when that metric has no `query` (with a query, Prometheus answers it).
+//! 0); on a replica, `now() - pg_last_xact_replay_timestamp()`. It is the value of every metric
+//! that says `from: postgres_replication`.
 //!
 //! The connection URL holds a password: it is never shown; every message goes through
 //! `redact`.
@@ -24,16 +24,12 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The metric that the database answers when it has no PromQL `query`.
-pub const LAG_METRIC: &str = "replication_lag";
-
-/// The runbook's metrics that this source fills: `replication_lag` without a `query`.
+/// The runbook's metrics that this source fills with the replication lag: those that say
+/// `from: postgres_replication`.
 pub fn metric_ids(rb: &Runbook) -> Vec<String> {
     rb.metrics
         .iter()
-        .filter(|m| {
-            m.id.value == LAG_METRIC && m.query.as_deref().is_none_or(|q| q.trim().is_empty())
-        })
+        .filter(|m| m.builtin() == Some(crate::runbook::Builtin::PostgresReplication))
         .map(|m| m.id.value.clone())
         .collect()
 }
@@ -372,6 +368,7 @@ impl Source for Postgres {
 #[cfg(test)]
 mod tests {
     use super::*;
+    const LAG: &str = "lag_metric";
 
     #[test]
     fn table_names_are_quoted_or_refused() {
@@ -406,7 +403,7 @@ mod tests {
         let pg = match Postgres::new(
             "postgres://app:hunter2@127.0.0.1:1/db",
             Duration::from_millis(800),
-            vec![LAG_METRIC.into()],
+            vec![LAG.into()],
         ) {
             Ok(p) => p,
             Err(e) => panic!("{e}"),
@@ -415,7 +412,7 @@ mod tests {
         assert_eq!(o.errors.len(), 1, "{:?}", o.errors);
         assert_eq!(o.errors[0].source.to_string(), "postgres");
         assert!(!o.errors[0].message.contains("hunter2"));
-        assert_eq!(o.metrics.get(LAG_METRIC), Some(&None));
+        assert_eq!(o.metrics.get(LAG), Some(&None));
         assert_eq!(o.migration, None);
     }
 }

@@ -60,6 +60,8 @@ pub(super) async fn read(rb: &Runbook, ep: &Endpoints, timeout: Duration) -> Rea
         db,
         read_kube(rb, ep, timeout, limit),
     );
+    // The replication lag is PostgreSQL's own reading (`targets.database`), whatever metric
+    // the runbook shows it as.
     let mut lag = None;
     if let Some((o, l)) = db {
         lag = l;
@@ -72,12 +74,6 @@ pub(super) async fn read(rb: &Runbook, ep: &Endpoints, timeout: Duration) -> Rea
         Some(real::balancer::Balancer::Haproxy(h)) => h.since_start(),
         _ => None,
     };
-    // With a lag metric read from Prometheus instead, its value is the lag.
-    if lag.is_none() {
-        lag = observations
-            .iter()
-            .find_map(|o| o.metrics.get(real::postgres::LAG_METRIC).copied().flatten());
-    }
     Readings {
         observations,
         lag,

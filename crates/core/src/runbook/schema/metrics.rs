@@ -48,6 +48,42 @@ pub struct Metric {
     /// Multiply the query's value by this (e.g. 100 for a ratio shown in %).
     #[serde(default = "one")]
     pub scale: f64,
+    /// Where the value comes from when it is neither a `query` nor `sql`: a reading warroom
+    /// takes itself (`postgres_replication`: how far the replica is behind, in seconds).
+    #[serde(default)]
+    pub from: Option<Spanned<Builtin>>,
+}
+
+/// A value warroom reads itself, named by a metric's `from`.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Builtin {
+    /// The replica's replay lag in seconds, from `targets.database` (PostgreSQL's
+    /// `pg_stat_replication` on the primary, or the replay timestamp on a replica).
+    PostgresReplication,
+}
+
+/// The id a replication-lag metric had to have, before `from:` said where a value comes from.
+pub const LEGACY_LAG_ID: &str = "replication_lag";
+
+impl Metric {
+    /// The built-in reading this metric takes, if any: its `from`, or for a runbook written
+    /// before `from` existed, a metric with the old lag id and neither `query` nor `sql`.
+    pub fn builtin(&self) -> Option<Builtin> {
+        match &self.from {
+            Some(f) => Some(f.value),
+            None if self.legacy_lag() => Some(Builtin::PostgresReplication),
+            None => None,
+        }
+    }
+
+    /// Read from PostgreSQL's replication only because of its id (a warning in `check`).
+    pub fn legacy_lag(&self) -> bool {
+        self.from.is_none()
+            && self.id.value == LEGACY_LAG_ID
+            && self.query.as_deref().is_none_or(|q| q.trim().is_empty())
+            && self.sql.is_none()
+    }
 }
 
 fn one() -> f64 {

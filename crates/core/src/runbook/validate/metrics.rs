@@ -35,6 +35,33 @@ pub(super) fn metric(m: &Metric, out: &mut Vec<Diag>) {
             ));
         }
     }
+    if let Some(f) = &m.from
+        && (m.query.is_some() || m.sql.is_some())
+    {
+        out.push(
+            Diag::error(
+                at(f),
+                format!(
+                    "metric `{}` has `from` and also `{}`",
+                    m.id.value,
+                    if m.query.is_some() { "query" } else { "sql" }
+                ),
+            )
+            .hint("a metric has one source: PromQL (`query`), SQL (`sql`) or a built-in reading (`from`)"),
+        );
+    }
+    if m.legacy_lag() {
+        out.push(
+            Diag::warning(
+                at(&m.id),
+                format!(
+                    "metric `{}` has no `query`, `sql` or `from`: it is read from PostgreSQL's replication because of its id",
+                    m.id.value
+                ),
+            )
+            .hint("say so: from: postgres_replication"),
+        );
+    }
     if let Some(sql) = &m.sql {
         if m.query.is_some() {
             out.push(
