@@ -32,6 +32,25 @@ pub enum Cmd {
     JumpTime,
 }
 
+impl Cmd {
+    /// Whether the command acts on the rollout (writes to its log): the lead's alone. An
+    /// observer's console leaves these out of its hints and help, and says why when pressed.
+    pub fn acts(self) -> bool {
+        matches!(
+            self,
+            Cmd::Tick
+                | Cmd::Advance
+                | Cmd::Flip
+                | Cmd::Rollback
+                | Cmd::GoNoGo
+                | Cmd::SwitchPool
+                | Cmd::Retry
+                | Cmd::CancelAbort
+                | Cmd::Acknowledge
+        )
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Live,
@@ -315,7 +334,8 @@ pub fn bindings(mode: Mode) -> impl Iterator<Item = &'static Binding> {
 }
 
 /// The bindings the help overlay lists: one line per command pair (a binding whose help is
-/// empty is the second half of the line before).
-pub fn help_lines(mode: Mode) -> impl Iterator<Item = &'static Binding> {
-    bindings(mode).filter(|b| !b.help.is_empty())
+/// empty is the second half of the line before). Read-only (an observer): without the
+/// commands that act.
+pub fn help_lines(mode: Mode, read_only: bool) -> impl Iterator<Item = &'static Binding> {
+    bindings(mode).filter(move |b| !(b.help.is_empty() || read_only && b.cmd.acts()))
 }

@@ -81,10 +81,9 @@ fn readings_known(st: &crate::engine::State) -> usize {
 pub async fn run_console(
     mut session: Session,
     theme: &Theme,
-    audit: &std::path::Path,
     clock_label: String,
 ) -> color_eyre::Result<()> {
-    let audit_label = crate::runbook::redact(&audit.display().to_string());
+    let audit_label = session.audit.shown();
     let operator = session.operator.clone();
     let mut ui = Ui::new(Mode::Live);
     let (mut terminal, mut input) = open_terminal()?;
@@ -149,16 +148,39 @@ pub async fn run_console(
         }
     };
     ratatui::restore();
-    session.close().await;
+    let location = session.audit.clone();
+    let head = session.close().await;
     println!("audit log: {audit_label}");
-    if let Some((seq, hash)) = crate::audit::read_head(audit) {
+    if let Some((seq, hash)) = head {
         println!("head: seq {seq} {hash}");
     }
     // What to do with the log next, ready to copy.
-    let quoted = shell_quote(&audit_label);
     println!("next:");
-    println!("  warroom audit verify {quoted}");
-    println!("  warroom replay {quoted}");
-    println!("  warroom audit export {quoted} --format markdown > postmortem.md");
+    for line in next_commands(&location) {
+        println!("  {line}");
+    }
     result
+}
+
+/// The commands to verify, replay and export a log, as a shell takes them. A PostgreSQL URL
+/// is shown with its password masked: the operator puts theirs back.
+pub fn next_commands(at: &crate::audit::Location) -> Vec<String> {
+    use crate::audit::Location;
+    let store = match at {
+        Location::File(p) => shell_quote(&crate::runbook::redact(&p.display().to_string())),
+        Location::Postgres { url, rollout } => format!(
+            "{} --rollout {}",
+            shell_quote(&crate::runbook::redact(url)),
+            shell_quote(&crate::text::clean(rollout.as_deref().unwrap_or_default()))
+        ),
+    };
+    let mut lines = vec![
+        format!("warroom audit verify {store}"),
+        format!("warroom replay {store}"),
+        format!("warroom audit export {store} --format markdown > postmortem.md"),
+    ];
+    if matches!(at, Location::Postgres { .. }) {
+        lines.push("(the password is masked: put yours back in the URL)".into());
+    }
+    lines
 }

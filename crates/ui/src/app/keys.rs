@@ -34,6 +34,12 @@ impl Ui {
             return Vec::new();
         };
         self.message = None;
+        if cmd.acts()
+            && let Some(why) = &self.read_only
+        {
+            self.message = Some(format!("read-only: {why}"));
+            return Vec::new();
+        }
         match cmd {
             Cmd::Help => self.help = true,
             Cmd::Quit => {

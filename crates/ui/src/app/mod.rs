@@ -45,6 +45,9 @@ pub struct Ui {
     /// The checklist the cursor belongs to; when another is shown, the cursor moves to its
     /// first open item.
     pub checklist_title: String,
+    /// An observer's console: why it cannot act (who leads). Its action keys are left out of
+    /// the hints and the help, and say this when pressed.
+    pub read_only: Option<String>,
 }
 
 /// What the loop must do after a key.
@@ -72,6 +75,7 @@ impl Ui {
             help: false,
             message: None,
             checklist_title: String::new(),
+            read_only: None,
         }
     }
 

@@ -2,16 +2,24 @@
 
 use crate::render::prelude::*;
 
-pub(crate) fn help(f: &mut Frame, area: Rect, mode: Mode, th: &Theme) {
+pub(crate) fn help(f: &mut Frame, area: Rect, ui: &Ui, th: &Theme) {
+    let mode = ui.mode;
     let mut lines = Vec::new();
-    for b in keymap::help_lines(mode) {
+    if let Some(why) = &ui.read_only {
+        lines.push(Line::from(Span::styled(
+            format!("Read-only: {}", clean(why)),
+            th.get(StyleName::GateConfirm),
+        )));
+        lines.push(Line::from(""));
+    }
+    for b in keymap::help_lines(mode, ui.read_only.is_some()) {
         lines.push(Line::from(vec![
             Span::styled(format!("{}  ", right(b.label, 10)), th.get(StyleName::Key)),
             Span::styled(b.help, th.get(StyleName::Text)),
         ]));
     }
     lines.push(Line::from(""));
-    if mode == Mode::Live {
+    if mode == Mode::Live && ui.read_only.is_none() {
         for (k, what) in [
             (
                 "Enter",

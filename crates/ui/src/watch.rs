@@ -1,0 +1,108 @@
+//! The observer's console (`warroom watch`): the lead's screen, drawn from the records the
+//! observer follows, read-only. One loop selects over keys, the follower and a tick; nothing
+//! here reads the store (the observer in `crates/app` does).
+
+use super::app::{Intent, Ui};
+use super::keymap::Mode;
+use super::live::open_terminal;
+use super::render::{Chrome, render};
+use super::theme::Theme;
+use crate::observer::{Watch, Watched};
+use futures_util::StreamExt;
+use ratatui::crossterm::event::{Event as TermEvent, KeyEvent, KeyEventKind};
+use std::time::Duration;
+
+/// Why an observer cannot act, as its console says it.
+pub fn read_only_reason(w: &Watch) -> String {
+    let lead = if w.st.operator.is_empty() {
+        "the lead".to_string()
+    } else {
+        format!("the lead is {}", w.st.operator)
+    };
+    format!(
+        "{} watches; {lead} — only the lead's console acts",
+        w.operator
+    )
+}
+
+/// A new observer UI.
+pub fn ui(w: &Watch) -> Ui {
+    let mut ui = Ui::new(Mode::Live);
+    ui.read_only = Some(read_only_reason(w));
+    ui
+}
+
+/// One key on an observer's console: what the UI does with it (navigation, help, a
+/// "read-only" message); no intent is carried out but quitting. True when the key quits.
+pub fn handle_key(ui: &mut Ui, w: &Watch, key: KeyEvent) -> bool {
+    ui.read_only = Some(read_only_reason(w));
+    ui.on_key(key, &w.st, &w.rb, &w.operator)
+        .contains(&Intent::Quit)
+}
+
+/// The clock label of an observer's status bar: whose console it follows, or that the
+/// connection is lost and since which record.
+pub fn clock_label(w: &Watch) -> String {
+    match (&w.lost, &w.broken) {
+        (Some(_), _) => format!(
+            "CONNECTION LOST — last record at {}; reconnecting",
+            w.last_record_at()
+        ),
+        (None, Some(b)) => format!("WATCH — {b}"),
+        (None, None) => format!("WATCH as {}", w.operator),
+    }
+}
+
+/// The observer's console loop.
+pub async fn run_watch(mut w: Watch, theme: &Theme) -> color_eyre::Result<()> {
+    let audit_label = w.at.shown();
+    let mut ui = ui(&w);
+    let (mut terminal, mut input) = open_terminal()?;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut dirty = true;
+    let result: color_eyre::Result<()> = loop {
+        if std::mem::take(&mut dirty) {
+            let head: String = w.head.chars().take(12).collect();
+            let chrome = Chrome {
+                audit: &audit_label,
+                head: &head,
+                clock: clock_label(&w),
+                log: Some(&w.log),
+                now: None,
+            };
+            if let Err(e) = terminal.draw(|f| render(f, &w.rb, &w.st, &ui, theme, &chrome)) {
+                break Err(e.into());
+            }
+        }
+        tokio::select! {
+            ev = input.next() => match ev {
+                Some(Ok(TermEvent::Key(k))) if k.kind == KeyEventKind::Press => {
+                    dirty = true;
+                    if handle_key(&mut ui, &w, k) {
+                        break Ok(());
+                    }
+                }
+                Some(Ok(_)) => dirty = true,
+                Some(Err(e)) => break Err(e.into()),
+                None => break Ok(()),
+            },
+            woke = w.next() => {
+                dirty = true;
+                match woke {
+                    Watched::Closed => break Err(color_eyre::eyre::eyre!("the follower stopped")),
+                    Watched::Applied(_) => ui.sync(&w.st, &w.rb),
+                    Watched::Lost(_) | Watched::Back => {}
+                }
+            }
+            _ = tick.tick() => dirty = true,
+        }
+    };
+    ratatui::restore();
+    println!(
+        "watched {audit_label} to seq {} (head {})",
+        w.seq,
+        w.head.chars().take(12).collect::<String>()
+    );
+    result
+}

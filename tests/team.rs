@@ -1,0 +1,445 @@
+//! Team mode on a real PostgreSQL (the throwaway cluster of tests/support/pg.rs): the same
+//! log in PostgreSQL as in SQLite (verify, export, copy both ways), append-only in the
+//! database, tampering caught, a watcher following the lead's console, one console writing a
+//! rollout, and the store going away mid-session.
+
+mod support;
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+use support::pg::{self, PASSWORD};
+use warroom::audit::{self, Location, Verdict};
+use warroom::engine::State;
+use warroom::runbook::{self, Loaded};
+use warroom::session::{Session, Wake};
+use warroom::sim::Scenario;
+use warroom::ui::app::{Ui, current_items};
+use warroom::ui::keymap::Mode;
+use warroom::watch::{Watch, Watched};
+
+fn seed() -> Loaded {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/unified-attributes.yaml");
+    runbook::load(&p).unwrap_or_else(|e| panic!("the seed runbook must load: {e}"))
+}
+
+fn pg_at(url: &str, rollout: &str) -> Location {
+    Location::Postgres {
+        url: url.to_string(),
+        rollout: Some(rollout.to_string()),
+    }
+}
+
+/// The lead's console without a terminal: a session and its UI, keys pressed as the terminal
+/// loop presses them.
+struct Lead {
+    s: Session,
+    ui: Ui,
+}
+
+impl Lead {
+    async fn open(loaded: &Loaded, at: Location, operator: &str) -> Result<Lead, String> {
+        let s = Session::start_demo(loaded, at, operator, 10.0, Scenario::Healthy).await?;
+        Ok(Lead {
+            s,
+            ui: Ui::new(Mode::Live),
+        })
+    }
+
+    fn press(&mut self, code: KeyCode) {
+        let op = self.s.operator.clone();
+        let key = KeyEvent::new(code, KeyModifiers::NONE);
+        warroom::ui::live::handle_key(&mut self.ui, &mut self.s, &op, key);
+    }
+
+    /// Items ticked on the checklist shown.
+    fn ticked(&self) -> usize {
+        ticked(&self.s.st, &self.s.rb)
+    }
+}
+
+fn ticked(st: &State, rb: &runbook::Runbook) -> usize {
+    current_items(st, rb)
+        .iter()
+        .filter(|(l, i, _)| st.ticked(l, i).is_some())
+        .count()
+}
+
+/// Handle the lead's and (if any) the watcher's wake-ups until `cond` holds; false after
+/// `secs` (a guard against a hang, not a speed claim).
+async fn pump(
+    lead: &mut Lead,
+    mut watch: Option<&mut Watch>,
+    secs: u64,
+    mut cond: impl FnMut(&Lead, Option<&Watch>) -> bool,
+) -> bool {
+    let end = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if cond(lead, watch.as_deref()) {
+            return true;
+        }
+        if tokio::time::Instant::now() >= end {
+            return false;
+        }
+        let tick = tokio::time::sleep(Duration::from_millis(100));
+        match watch.as_deref_mut() {
+            Some(w) => {
+                tokio::select! {
+                    _ = lead.s.next() => {}
+                    _ = w.next() => {}
+                    _ = tick => {}
+                }
+            }
+            None => {
+                tokio::select! {
+                    _ = lead.s.next() => {}
+                    _ = tick => {}
+                }
+            }
+        }
+    }
+}
+
+fn warroom(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args(args)
+        .output()
+        .expect("run warroom");
+    let (o, e) = (
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    );
+    assert!(
+        !o.contains(PASSWORD) && !e.contains(PASSWORD),
+        "the password leaked: {o}{e}"
+    );
+    (out.status.code().unwrap_or(-1), o, e)
+}
+
+async fn sql(url: &str, q: &str) -> Result<u64, String> {
+    use sqlx::Connection;
+    let mut c = sqlx::postgres::PgConnection::connect(url)
+        .await
+        .map_err(|e| e.to_string())?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(q.to_string()))
+        .execute(&mut c)
+        .await
+        .map(|r| r.rows_affected())
+        .map_err(|e| e.to_string())
+}
+
+/// A lead writes a rollout through its console; every tick is a record.
+async fn lead_writes(loaded: &Loaded, at: Location, ticks: usize) {
+    let mut lead = Lead::open(loaded, at, "alice").await.expect("lead opens");
+    for _ in 0..ticks {
+        let before = lead.ticked();
+        lead.press(KeyCode::Char(' '));
+        assert!(
+            pump(&mut lead, None, 30, |l, _| l.ticked() > before).await,
+            "the tick was not committed"
+        );
+    }
+    lead.s.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_in_postgres_verifies_exports_and_copies_as_the_same_log_in_sqlite() {
+    let Some((dir, cluster)) = pg::fresh() else {
+        return;
+    };
+    let url = cluster.url();
+    let loaded = seed();
+    lead_writes(&loaded, pg_at(&url, "seed"), 3).await;
+    // A second rollout in the same database is its own chain.
+    lead_writes(&loaded, pg_at(&url, "other"), 1).await;
+
+    let (code, pg_ok, e) = warroom(&["audit", "verify", &url, "--rollout", "seed"]);
+    assert_eq!(code, 0, "{pg_ok}{e}");
+    assert!(pg_ok.starts_with("ok "), "{pg_ok}");
+    // Several rollouts: one must be named.
+    let (code, _, e) = warroom(&["audit", "verify", &url]);
+    assert_eq!(code, 2, "{e}");
+    assert!(
+        e.contains("several rollouts") && e.contains("seed") && e.contains("other"),
+        "{e}"
+    );
+
+    // PostgreSQL → SQLite: every hash kept; verify and export agree.
+    let file = dir.path().join("copy.audit");
+    let f = file.display().to_string();
+    let (code, out, e) = warroom(&["audit", "copy", &url, &f, "--rollout", "seed"]);
+    assert_eq!(code, 0, "{out}{e}");
+    assert!(out.contains("both verify"), "{out}");
+    let (code, file_ok, _) = warroom(&["audit", "verify", &f]);
+    assert_eq!(code, 0);
+    assert_eq!(file_ok, pg_ok, "the same records, the same head");
+    for format in ["jsonl", "markdown"] {
+        let (_, from_pg, _) = warroom(&[
+            "audit",
+            "export",
+            "--store",
+            &url,
+            "--rollout",
+            "seed",
+            "--format",
+            format,
+        ]);
+        let (_, from_file, _) = warroom(&["audit", "export", &f, "--format", format]);
+        assert_eq!(from_pg, from_file, "{format} export differs");
+        assert!(from_pg.contains("alice"), "{from_pg}");
+    }
+
+    // SQLite → PostgreSQL, into a new rollout: the same head again.
+    let (code, out, e) = warroom(&["audit", "copy", &f, &url, "--to-rollout", "back"]);
+    assert_eq!(code, 0, "{out}{e}");
+    let (_, back_ok, _) = warroom(&["audit", "verify", &url, "--rollout", "back"]);
+    assert_eq!(back_ok, pg_ok);
+    // Never over a log that holds records.
+    let (code, _, e) = warroom(&["audit", "copy", &f, &url, "--to-rollout", "back"]);
+    assert_eq!(code, 1);
+    assert!(e.contains("already holds"), "{e}");
+
+    // The database refuses changes; the superuser who bypasses the triggers is caught.
+    for q in [
+        "UPDATE warroom.audit SET operator = 'mallory' WHERE rollout = 'seed' AND seq = 3",
+        "DELETE FROM warroom.audit WHERE rollout = 'seed' AND seq = 3",
+        "TRUNCATE warroom.audit",
+    ] {
+        let e = sql(&url, q).await.expect_err(q);
+        assert!(e.contains("append-only"), "{q}: {e}");
+    }
+    sql(
+        &url,
+        "SET session_replication_role = replica;
+         UPDATE warroom.audit SET operator = 'mallory' WHERE rollout = 'seed' AND seq = 3",
+    )
+    .await
+    .expect("the superuser bypasses the triggers");
+    let (code, out, _) = warroom(&["audit", "verify", &url, "--rollout", "seed"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("TAMPERED at seq 3"), "{out}");
+    assert!(out.contains("postgres:***@"), "{out}");
+    sql(
+        &url,
+        "ALTER TABLE warroom.audit DISABLE TRIGGER USER;
+         DELETE FROM warroom.audit WHERE rollout = 'other' AND seq = 2;
+         ALTER TABLE warroom.audit ENABLE TRIGGER USER",
+    )
+    .await
+    .expect("the superuser disables the triggers");
+    let (code, out, _) = warroom(&["audit", "verify", &url, "--rollout", "other"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("TAMPERED at seq 2"), "{out}");
+    // A copy of a log that does not verify is refused.
+    let (code, _, e) = warroom(&[
+        "audit",
+        "copy",
+        &url,
+        &dir.path().join("x.audit").display().to_string(),
+        "--rollout",
+        "seed",
+    ]);
+    assert_eq!(code, 1);
+    assert!(e.contains("does not verify"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_console_role_with_insert_and_select_only_writes_and_cannot_change_the_log() {
+    let Some((_dir, cluster)) = pg::fresh() else {
+        return;
+    };
+    let url = cluster.url();
+    let loaded = seed();
+    // The schema is created once by its owner (the first console, here as the superuser).
+    lead_writes(&loaded, pg_at(&url, "seed"), 1).await;
+    // The GRANTs of the README's team-mode section.
+    sql(
+        &url,
+        "CREATE ROLE warroom_console LOGIN PASSWORD 'console-pw';
+         GRANT USAGE ON SCHEMA warroom TO warroom_console;
+         GRANT SELECT, INSERT ON warroom.audit TO warroom_console;
+         GRANT SELECT ON warroom.meta TO warroom_console;",
+    )
+    .await
+    .expect("grants");
+    let console = url.replace("postgres:pw-Zx81-secret", "warroom_console:console-pw");
+    lead_writes(&loaded, pg_at(&console, "seed"), 1).await;
+    let e = sql(&console, "UPDATE warroom.audit SET operator = 'x'")
+        .await
+        .expect_err("no UPDATE");
+    assert!(e.contains("permission denied"), "{e}");
+    let e = sql(&console, "DELETE FROM warroom.audit")
+        .await
+        .expect_err("no DELETE");
+    assert!(e.contains("permission denied"), "{e}");
+    assert_eq!(
+        audit::Location::verify(&pg_at(&console, "seed"), None)
+            .await
+            .map(|v| matches!(v, Verdict::Ok { .. })),
+        Ok(true)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watcher_follows_the_lead_and_cannot_act() {
+    let Some((_dir, cluster)) = pg::fresh() else {
+        return;
+    };
+    let url = cluster.url();
+    let loaded = seed();
+    let mut lead = Lead::open(&loaded, pg_at(&url, "room"), "alice")
+        .await
+        .expect("lead");
+    assert!(pump(&mut lead, None, 30, |l, _| l.s.st.events >= 1).await);
+    let rb = loaded.runbook.clone();
+    let mut w = Watch::open(&url, Some("room"), "bob", move |_| Ok(rb))
+        .await
+        .expect("watch opens");
+    assert_eq!(w.st.operator, "alice", "the lead's session, as recorded");
+
+    // A tick on the lead's console appears on the watcher's, through NOTIFY.
+    lead.press(KeyCode::Char(' '));
+    assert!(
+        pump(&mut lead, Some(&mut w), 30, |l, w| {
+            let w = w.expect("watch");
+            l.ticked() == 1 && ticked(&w.st, &w.rb) == 1 && w.seq >= l.s.st.events as i64
+        })
+        .await,
+        "the watcher did not see the tick"
+    );
+    assert_eq!(w.head, lead.s.head, "the same head");
+
+    // The watcher's action keys are absent from its hints and help, and say why.
+    let mut ui = warroom::ui::watch::ui(&w);
+    for k in ['a', ' ', 'f', 'g', 'r', 's'] {
+        let quit = warroom::ui::watch::handle_key(
+            &mut ui,
+            &w,
+            KeyEvent::new(KeyCode::Char(k), KeyModifiers::NONE),
+        );
+        assert!(!quit);
+        assert!(ui.dialog.is_none(), "{k} opened a dialog");
+        let m = ui.message.clone().unwrap_or_default();
+        assert!(m.contains("read-only") && m.contains("alice"), "{k}: {m}");
+    }
+    let help: Vec<_> = warroom::ui::keymap::help_lines(Mode::Live, true).collect();
+    assert!(help.iter().all(|b| !b.cmd.acts()));
+    assert!(help.iter().any(|b| b.label == "q"));
+
+    // A second console on the same rollout is refused, naming who holds it.
+    let e = Lead::open(&loaded, pg_at(&url, "room"), "carol")
+        .await
+        .err()
+        .expect("a second console is refused");
+    assert!(
+        e.contains("open in another console") && e.contains("alice"),
+        "{e}"
+    );
+    assert!(!e.contains(PASSWORD), "{e}");
+
+    // PostgreSQL goes away: the lead's intent is not stored, so not taken; the watcher says
+    // the connection is lost.
+    cluster.stop();
+    let before = lead.ticked();
+    lead.press(KeyCode::Char(' '));
+    let mut failed = None;
+    let end = tokio::time::Instant::now() + Duration::from_secs(60);
+    while failed.is_none() && tokio::time::Instant::now() < end {
+        tokio::select! {
+            wk = lead.s.next() => if let Wake::WriteFailed(e) = wk { failed = Some(e) },
+            _ = w.next() => {}
+        }
+    }
+    let failed = failed.expect("the write failed");
+    assert!(!failed.contains(PASSWORD), "{failed}");
+    assert_eq!(lead.ticked(), before, "nothing applied that was not stored");
+    assert_eq!(
+        ticked(&lead.s.ahead, &lead.s.rb),
+        before,
+        "nor decided ahead"
+    );
+    assert!(
+        lead.s.log.iter().any(|l| l.contains("AUDIT WRITE FAILED")),
+        "{:?}",
+        lead.s.log
+    );
+    assert!(
+        pump(&mut lead, Some(&mut w), 30, |_, w| w
+            .expect("w")
+            .lost
+            .is_some())
+        .await,
+        "the watcher did not notice"
+    );
+    assert!(
+        warroom::ui::watch::clock_label(&w).contains("CONNECTION LOST — last record at"),
+        "{}",
+        warroom::ui::watch::clock_label(&w)
+    );
+
+    // Back: both recover by themselves; the next tick is stored and seen.
+    cluster.restart();
+    let back = {
+        let end = tokio::time::Instant::now() + Duration::from_secs(60);
+        let mut back = false;
+        while !back && tokio::time::Instant::now() < end {
+            if let Ok(Watched::Back) = tokio::time::timeout(Duration::from_secs(1), w.next()).await
+            {
+                back = true;
+            }
+        }
+        back
+    };
+    assert!(back, "the watcher did not reconnect");
+    assert!(w.lost.is_none());
+    let before = lead.ticked();
+    lead.press(KeyCode::Char(' '));
+    assert!(
+        pump(&mut lead, Some(&mut w), 60, |l, w| {
+            let w = w.expect("w");
+            l.ticked() == before + 1 && ticked(&w.st, &w.rb) == before + 1
+        })
+        .await,
+        "no recovery after PostgreSQL came back: {:?}",
+        &lead.s.log[lead.s.log.len().saturating_sub(5)..]
+    );
+    lead.s.close().await;
+    let v = pg_at(&url, "room").verify(None).await.expect("verify");
+    assert!(matches!(v, Verdict::Ok { .. }), "{v:?}");
+}
+
+#[tokio::test]
+async fn copy_between_files_keeps_every_hash_and_urls_are_never_shown() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = dir.path().join("a.audit");
+    {
+        let (mut store, _) = audit::Store::open(&a, "alice").await.expect("open");
+        let at = chrono::Utc::now();
+        store
+            .append(&[(
+                at,
+                warroom::engine::Event::SessionEnded {
+                    operator: "alice".into(),
+                },
+            )])
+            .await
+            .expect("append");
+        store.close().await;
+    }
+    let b = dir.path().join("b.audit");
+    audit::copy(&Location::File(a.clone()), &Location::File(b.clone()))
+        .await
+        .expect("copy");
+    assert_eq!(
+        audit::read_all(&a).expect("a"),
+        audit::read_all(&b).expect("b")
+    );
+    let url = format!("postgres://u:{PASSWORD}@127.0.0.1:1/db");
+    let at = Location::parse(&url, Some("r")).expect("url");
+    assert!(!at.shown().contains(PASSWORD), "{}", at.shown());
+    assert!(Location::parse("x.audit", Some("r")).is_err());
+    // A URL nobody answers: the error is bounded and masked.
+    let e = at.verify(None).await.expect_err("nothing listens");
+    assert!(!e.contains(PASSWORD), "{e}");
+}
