@@ -90,14 +90,18 @@ impl Location {
         }
     }
 
-    /// How the location is shown: the password masked, the rollout named.
+    /// How the location is shown: the password masked, a URL without its parameters, the
+    /// rollout named.
     pub fn shown(&self) -> String {
         match self {
             Location::File(p) => redact(&p.display().to_string()),
-            Location::Postgres { url, rollout } => match rollout {
-                Some(r) => format!("{} rollout {}", redact(url), crate::text::clean(r)),
-                None => redact(url),
-            },
+            Location::Postgres { url, rollout } => {
+                let base = redact(url.split('?').next().unwrap_or_default());
+                match rollout {
+                    Some(r) => format!("{base} rollout {}", crate::text::clean(r)),
+                    None => base,
+                }
+            }
         }
     }
 

@@ -12,17 +12,14 @@ use futures_util::StreamExt;
 use ratatui::crossterm::event::{Event as TermEvent, KeyEvent, KeyEventKind};
 use std::time::Duration;
 
-/// Why an observer cannot act, as its console says it.
+/// Why an observer cannot act, as its console says it (short: it goes on the status bar).
 pub fn read_only_reason(w: &Watch) -> String {
     let lead = if w.st.operator.is_empty() {
-        "the lead".to_string()
+        "the lead's console acts".to_string()
     } else {
-        format!("the lead is {}", w.st.operator)
+        format!("{} leads", w.st.operator)
     };
-    format!(
-        "{} watches; {lead} — only the lead's console acts",
-        w.operator
-    )
+    format!("{lead}, {} watches", w.operator)
 }
 
 /// A new observer UI.

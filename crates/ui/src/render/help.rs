@@ -7,7 +7,7 @@ pub(crate) fn help(f: &mut Frame, area: Rect, ui: &Ui, th: &Theme) {
     let mut lines = Vec::new();
     if let Some(why) = &ui.read_only {
         lines.push(Line::from(Span::styled(
-            format!("Read-only: {}", clean(why)),
+            format!("Read-only: {} — only the lead's console acts", clean(why)),
             th.get(StyleName::GateConfirm),
         )));
         lines.push(Line::from(""));
