@@ -351,8 +351,12 @@ fn run(
     continue_unverified: bool,
 ) -> Result<ExitCode, Failure> {
     let operator = operator_name(operator)?;
-    let (loaded, theme) = runbook_and_theme(runbook, theme)?;
+    let (loaded, theme_loaded) = runbook_and_theme(runbook, theme)?;
     prepare_resume(&audit, continue_unverified)?;
+    if let Some(code) = cmd::team::before_console(&audit, &loaded, &operator, theme)? {
+        return Ok(code);
+    }
+    let theme = theme_loaded;
     init_tracing();
     runtime()
         .block_on(async {
@@ -372,15 +376,18 @@ fn demo(
     operator: Option<String>,
     speed: f64,
     scenario: Scenario,
-    theme: &str,
+    theme_name: &str,
     continue_unverified: bool,
 ) -> Result<ExitCode, Failure> {
     let operator = operator_name(operator)?;
-    let (loaded, theme) = runbook_and_theme(runbook, theme)?;
+    let (loaded, theme) = runbook_and_theme(runbook, theme_name)?;
     if !(speed.is_finite() && (0.1..=10_000.0).contains(&speed)) {
         return Err(Failure::config("--speed must be between 0.1 and 10000"));
     }
     prepare_resume(&audit, continue_unverified)?;
+    if let Some(code) = cmd::team::before_console(&audit, &loaded, &operator, theme_name)? {
+        return Ok(code);
+    }
     init_tracing();
     runtime()
         .block_on(async {

@@ -15,13 +15,22 @@ use warroom::engine::State;
 use warroom::runbook::{self, Loaded};
 use warroom::session::{Session, Wake};
 use warroom::sim::Scenario;
-use warroom::ui::app::{Ui, current_items};
+use warroom::team::{Opening, survey};
+use warroom::ui::app::{Intent, Ui, current_items};
 use warroom::ui::keymap::Mode;
 use warroom::watch::{Watch, Watched};
 
 fn seed() -> Loaded {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/unified-attributes.yaml");
     runbook::load(&p).unwrap_or_else(|e| panic!("the seed runbook must load: {e}"))
+}
+
+/// A fresh cluster (with its temp dir), its URL and the seed plan; `None` (said) when
+/// PostgreSQL is not installed.
+fn cluster() -> Option<(tempfile::TempDir, pg::Cluster, String, Loaded)> {
+    let (dir, cluster) = pg::fresh()?;
+    let url = cluster.url();
+    Some((dir, cluster, url, seed()))
 }
 
 fn pg_at(url: &str, rollout: &str) -> Location {
@@ -145,11 +154,9 @@ async fn lead_writes(loaded: &Loaded, at: Location, ticks: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_log_in_postgres_verifies_exports_and_copies_as_the_same_log_in_sqlite() {
-    let Some((dir, cluster)) = pg::fresh() else {
+    let Some((dir, _cluster, url, loaded)) = cluster() else {
         return;
     };
-    let url = cluster.url();
-    let loaded = seed();
     lead_writes(&loaded, pg_at(&url, "seed"), 3).await;
     // A second rollout in the same database is its own chain.
     lead_writes(&loaded, pg_at(&url, "other"), 1).await;
@@ -246,11 +253,9 @@ async fn a_log_in_postgres_verifies_exports_and_copies_as_the_same_log_in_sqlite
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_console_role_with_insert_and_select_only_writes_and_cannot_change_the_log() {
-    let Some((_dir, cluster)) = pg::fresh() else {
+    let Some((_dir, _cluster, url, loaded)) = cluster() else {
         return;
     };
-    let url = cluster.url();
-    let loaded = seed();
     // The schema is created once by its owner (the first console, here as the superuser).
     lead_writes(&loaded, pg_at(&url, "seed"), 1).await;
     // The GRANTs of the README's team-mode section.
@@ -283,11 +288,9 @@ async fn a_console_role_with_insert_and_select_only_writes_and_cannot_change_the
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_watcher_follows_the_lead_and_cannot_act() {
-    let Some((_dir, cluster)) = pg::fresh() else {
+    let Some((_dir, cluster, url, loaded)) = cluster() else {
         return;
     };
-    let url = cluster.url();
-    let loaded = seed();
     let mut lead = Lead::open(&loaded, pg_at(&url, "room"), "alice")
         .await
         .expect("lead");
@@ -327,7 +330,34 @@ async fn a_watcher_follows_the_lead_and_cannot_act() {
     assert!(help.iter().all(|b| !b.cmd.acts()));
     assert!(help.iter().any(|b| b.label == "q"));
 
-    // A second console on the same rollout is refused, naming who holds it.
+    // The engine refuses an observer's command, not only its keys: a UI without the
+    // read-only note still gets nowhere.
+    assert_eq!(
+        w.st.lead.as_ref().map(|l| l.operator.as_str()),
+        Some("alice")
+    );
+    let mut raw = Ui::new(Mode::Live);
+    let intents = raw.on_key(
+        KeyEvent::new(KeyCode::Char(' '), KeyModifiers::NONE),
+        &w.st,
+        &w.rb,
+        "bob",
+    );
+    let Some(Intent::Write(evs)) = intents.into_iter().next() else {
+        panic!("a tick asks to write")
+    };
+    let e = w.command(evs).expect_err("refused");
+    assert!(
+        e.contains("alice leads") && e.contains("bob may watch"),
+        "{e}"
+    );
+
+    // A second console on the same rollout opens as an observer, naming who leads; opened
+    // anyway, its store is refused.
+    match survey(&url, "room", "carol", &loaded.runbook).await {
+        Ok(Opening::Observer(h)) => assert_eq!(h.operator, "alice", "{h:?}"),
+        other => panic!("carol should observe: {other:?}"),
+    }
     let e = Lead::open(&loaded, pg_at(&url, "room"), "carol")
         .await
         .err()
@@ -442,4 +472,87 @@ async fn copy_between_files_keeps_every_hash_and_urls_are_never_shown() {
     // A URL nobody answers: the error is bounded and masked.
     let e = at.verify(None).await.expect_err("nothing listens");
     assert!(!e.contains(PASSWORD), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lead_whose_console_stopped_is_taken_over_and_both_names_are_recorded() {
+    let Some((_dir, _cluster, url, loaded)) = cluster() else {
+        return;
+    };
+    // Nobody has opened the rollout: the first console leads it.
+    assert_eq!(
+        survey(&url, "relay", "alice", &loaded.runbook).await,
+        Ok(Opening::Lead {
+            take_over_from: None
+        })
+    );
+    let mut alice = Lead::open(&loaded, pg_at(&url, "relay"), "alice")
+        .await
+        .expect("alice leads");
+    alice.press(KeyCode::Char(' '));
+    assert!(pump(&mut alice, None, 30, |l, _| l.ticked() == 1).await);
+    // Alice's console dies: no session end is recorded, and its lock goes with its connection.
+    drop(alice);
+    let taken = {
+        let end = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let s = survey(&url, "relay", "bob", &loaded.runbook).await;
+            if matches!(s, Ok(Opening::Lead { .. })) || tokio::time::Instant::now() >= end {
+                break s;
+            }
+            // The old connection closes in the background: its lock is released with it.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    assert_eq!(
+        taken,
+        Ok(Opening::Lead {
+            take_over_from: Some("alice".into())
+        })
+    );
+    let mut bob = Lead::open(&loaded, pg_at(&url, "relay"), "bob")
+        .await
+        .expect("bob takes over");
+    assert!(
+        pump(&mut bob, None, 30, |l, _| l
+            .s
+            .st
+            .lead
+            .as_ref()
+            .is_some_and(|x| x.operator == "bob"))
+        .await
+    );
+    assert!(warroom::engine::may_act(&bob.s.st, "alice").is_err());
+    let before = bob.ticked();
+    bob.press(KeyCode::Char(' '));
+    assert!(pump(&mut bob, None, 30, |l, _| l.ticked() == before + 1).await);
+    bob.s.close().await;
+
+    let export = |format: &str| {
+        warroom(&[
+            "audit",
+            "export",
+            &url,
+            "--rollout",
+            "relay",
+            "--format",
+            format,
+        ])
+    };
+    let (code, jsonl, e) = export("jsonl");
+    assert_eq!(code, 0, "{e}");
+    let taken: Vec<serde_json::Value> = jsonl
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["kind"] == "lead_taken")
+        .collect();
+    assert_eq!(taken.len(), 2, "{jsonl}");
+    assert_eq!(taken[0]["payload"]["operator"], "alice");
+    assert_eq!(taken[1]["payload"]["operator"], "bob");
+    assert_eq!(taken[1]["payload"]["previous"], "alice");
+    assert_eq!(taken[1]["operator"], "bob");
+    let (_, md, _) = export("markdown");
+    assert!(md.contains("alice") && md.contains("bob"), "{md}");
+    let (code, ok, _) = warroom(&["audit", "verify", &url, "--rollout", "relay"]);
+    assert_eq!(code, 0, "{ok}");
 }

@@ -270,7 +270,7 @@ impl Session {
                 records.len()
             ));
         }
-        let first = startup_events(
+        let mut first = startup_events(
             &s.st,
             how.operator,
             how.mode,
@@ -278,8 +278,28 @@ impl Session {
             how.scenario,
             how.speed,
         );
+        // Team mode: this console holds the rollout's writer lock, so it leads (taking over
+        // from a lead whose console stopped). So does a console on a file someone led before.
+        if matches!(audit, Location::Postgres { .. }) || s.st.lead.is_some() {
+            first.push(Event::LeadTaken {
+                operator: how.operator.to_string(),
+                previous: engine::lead_to_take_over(&s.st, how.operator)
+                    .map(|l| l.operator.clone()),
+            });
+        }
         s.write(first);
         Ok(s)
+    }
+
+    /// An operator's command (what a key asks for): written when the engine lets this
+    /// console's operator act — in team mode, only the lead — else refused with why.
+    pub fn command(&mut self, events: Vec<Event>) -> Result<(), String> {
+        if let Err(why) = engine::may_act(&self.ahead, &self.operator) {
+            self.log.push(format!("refused: {why}"));
+            return Err(why);
+        }
+        self.write(events);
+        Ok(())
     }
 
     /// Send events to the store, stamped with the source clock. They take effect when the

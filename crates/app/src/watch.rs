@@ -148,6 +148,16 @@ impl Watch {
         }
     }
 
+    /// An observer's command: refused. The engine says why when someone leads (in team mode
+    /// only the lead acts); an observer writes nothing in any case.
+    pub fn command(&self, _events: Vec<crate::engine::Event>) -> Result<(), String> {
+        engine::may_act(&self.st, &self.operator)?;
+        Err(format!(
+            "{} watches: an observer writes nothing",
+            self.operator
+        ))
+    }
+
     /// The time of the newest record applied (`HH:MM:SS`), or `—`.
     pub fn last_record_at(&self) -> String {
         self.st

@@ -58,7 +58,11 @@ pub fn handle_key(ui: &mut Ui, session: &mut Session, operator: &str, key: KeyEv
     let mut quit = false;
     for intent in ui.on_key(key, &session.ahead, &session.rb, operator) {
         match intent {
-            Intent::Write(evs) => session.write(evs),
+            Intent::Write(evs) => {
+                if let Err(why) = session.command(evs) {
+                    ui.message = Some(why);
+                }
+            }
             Intent::Quit => quit = true,
             Intent::Replay(_) | Intent::JumpTo(_) => {}
         }

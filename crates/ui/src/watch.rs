@@ -30,11 +30,23 @@ pub fn ui(w: &Watch) -> Ui {
 }
 
 /// One key on an observer's console: what the UI does with it (navigation, help, a
-/// "read-only" message); no intent is carried out but quitting. True when the key quits.
+/// "read-only" message). A write that gets past the keys goes to the observer, which the
+/// engine refuses. True when the key quits.
 pub fn handle_key(ui: &mut Ui, w: &Watch, key: KeyEvent) -> bool {
     ui.read_only = Some(read_only_reason(w));
-    ui.on_key(key, &w.st, &w.rb, &w.operator)
-        .contains(&Intent::Quit)
+    let mut quit = false;
+    for intent in ui.on_key(key, &w.st, &w.rb, &w.operator) {
+        match intent {
+            Intent::Quit => quit = true,
+            Intent::Write(evs) => {
+                if let Err(why) = w.command(evs) {
+                    ui.message = Some(format!("refused: {why}"));
+                }
+            }
+            Intent::Replay(_) | Intent::JumpTo(_) => {}
+        }
+    }
+    quit
 }
 
 /// The clock label of an observer's status bar: whose console it follows, or that the

@@ -175,6 +175,14 @@ pub enum Event {
         level: Level,
         value: Option<f64>,
     },
+    /// Team mode: this operator's console leads the rollout from now on (it holds the
+    /// rollout's writer lock). `previous`: the lead whose console stopped without ending its
+    /// session, taken over after a typed confirmation.
+    LeadTaken {
+        operator: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous: Option<String>,
+    },
 }
 
 impl Event {
@@ -238,6 +246,7 @@ mod tests {
         "phase_completed",
         "alert_fired",
         "alert_resolved",
+        "lead_taken",
     ];
 
     /// One event of each kind, in the order of the variants.
@@ -343,6 +352,10 @@ mod tests {
                 metric: s(),
                 level: Level::Critical,
                 value: None,
+            },
+            Event::LeadTaken {
+                operator: s(),
+                previous: None,
             },
         ]
     }

@@ -200,11 +200,36 @@ pub(crate) async fn take_writer_lock(
     if got {
         return Ok(());
     }
-    // Who holds it, as far as this role may see (another role's sessions show no name).
-    let holder: Option<(Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+    let h = holder(c, url, rollout).await?.unwrap_or(Holder {
+        operator: "unknown".into(),
+        from: "unknown".into(),
+        since: "unknown".into(),
+    });
+    Err(format!(
+        "{}: rollout `{}` is open in another console: operator {}, from {}, since {}",
+        redact(url),
+        crate::text::clean(rollout),
+        h.operator,
+        h.from,
+        h.since
+    ))
+}
+
+/// The console that holds a rollout's writer lock: its operator, address and since when
+/// (UTC), as far as this role may see (another role's sessions show no name).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Holder {
+    pub operator: String,
+    pub from: String,
+    pub since: String,
+}
+
+async fn holder(c: &mut PgConnection, url: &str, rollout: &str) -> Result<Option<Holder>, String> {
+    type Row = (Option<String>, Option<String>, Option<String>);
+    let row: Option<Row> = sqlx::query_as(
         "SELECT a.application_name, a.client_addr::text,
                 to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
-           FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+           FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
           WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
             AND l.classid = $1::int4::oid AND l.objid = hashtext($2)::oid
           LIMIT 1",
@@ -213,20 +238,24 @@ pub(crate) async fn take_writer_lock(
     .bind(rollout)
     .fetch_optional(&mut *c)
     .await
-    .map_err(fail)?;
-    let (who, from, since) = holder.unwrap_or_default();
-    let who = who
-        .as_deref()
-        .and_then(|n| n.strip_prefix("warroom: "))
-        .map(|n| crate::text::clean(n).into_owned())
-        .unwrap_or_else(|| "unknown (another role)".into());
-    Err(format!(
-        "{}: rollout `{}` is open in another console: operator {who}, from {}, since {}",
-        redact(url),
-        crate::text::clean(rollout),
-        from.unwrap_or_else(|| "unknown".into()),
-        since.unwrap_or_else(|| "unknown".into())
-    ))
+    .map_err(|e| failed(url, "cannot see who holds the rollout", &e))?;
+    Ok(row.map(|(who, from, since)| Holder {
+        operator: who
+            .as_deref()
+            .and_then(|n| n.strip_prefix("warroom: "))
+            .map(|n| crate::text::clean(n).into_owned())
+            .unwrap_or_else(|| "unknown (another role)".into()),
+        from: from.unwrap_or_else(|| "unknown".into()),
+        since: since.unwrap_or_else(|| "unknown".into()),
+    }))
+}
+
+/// Who holds a rollout's writer lock now, if anyone: a console opening it then observes.
+pub async fn writer_holder(url: &str, rollout: &str) -> Result<Option<Holder>, String> {
+    let mut c = connect(url, "warroom: survey").await?;
+    let h = holder(&mut c, url, rollout).await;
+    let _ = c.close().await;
+    h
 }
 
 /// A rollout's name as given: 1 to 128 characters, no control characters.
