@@ -263,7 +263,7 @@ async fn a_console_role_with_insert_and_select_only_writes_and_cannot_change_the
         &url,
         "CREATE ROLE warroom_console LOGIN PASSWORD 'console-pw';
          GRANT USAGE ON SCHEMA warroom TO warroom_console;
-         GRANT SELECT, INSERT ON warroom.audit TO warroom_console;
+         GRANT SELECT, INSERT ON warroom.audit, warroom.leases TO warroom_console;
          GRANT SELECT ON warroom.meta TO warroom_console;",
     )
     .await
@@ -300,6 +300,17 @@ async fn a_watcher_follows_the_lead_and_cannot_act() {
         .await
         .expect("watch opens");
     assert_eq!(w.st.operator, "alice", "the lead's session, as recorded");
+    // The lead's lease, renewed by its heartbeat, is what the watcher reads when notified.
+    assert!(
+        pump(&mut lead, Some(&mut w), 30, |_, w| w
+            .expect("w")
+            .lease
+            .as_ref()
+            .is_some_and(|l| l.operator == "alice"))
+        .await
+    );
+    let words = w.lease_words(chrono::Utc::now()).unwrap_or_default();
+    assert!(words.contains("alice's lease renewed"), "{words}");
 
     // A tick on the lead's console appears on the watcher's, through NOTIFY.
     lead.press(KeyCode::Char(' '));
@@ -434,7 +445,37 @@ async fn a_watcher_follows_the_lead_and_cannot_act() {
         "no recovery after PostgreSQL came back: {:?}",
         &lead.s.log[lead.s.log.len().saturating_sub(5)..]
     );
+    // The lead's heartbeat took its lock back after the restart: a console opening now
+    // still observes.
+    let mut held = None;
+    for _ in 0..100 {
+        held = warroom::audit::pg::writer_holder(&url, "room")
+            .await
+            .expect("survey");
+        if held.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(held.map(|h| h.operator), Some("alice".to_string()));
     lead.s.close().await;
+    // Quitting ends the lease at once.
+    assert!(
+        tokio::time::timeout(Duration::from_secs(30), async {
+            loop {
+                w.next().await;
+                if w.lease
+                    .as_ref()
+                    .is_some_and(|l| l.expired(chrono::Utc::now()))
+                {
+                    break;
+                }
+            }
+        })
+        .await
+        .is_ok(),
+        "the watcher did not see the lease end"
+    );
     let v = pg_at(&url, "room").verify(None).await.expect("verify");
     assert!(matches!(v, Verdict::Ok { .. }), "{v:?}");
 }

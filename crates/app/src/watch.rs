@@ -19,6 +19,8 @@ pub enum Watched {
     Lost(String),
     /// Connected again and caught up.
     Back,
+    /// The lead's lease was renewed or ended.
+    Lease,
     /// The follower stopped.
     Closed,
 }
@@ -40,6 +42,8 @@ pub struct Watch {
     pub lost: Option<String>,
     /// Set when a record read does not chain on the one before: what is wrong.
     pub broken: Option<String>,
+    /// The lead's lease as last renewed (or ended): is the lead's console alive?
+    pub lease: Option<pg::Lease>,
     verifier: Verifier,
     rx: Receiver<Followed>,
     task: JoinHandle<()>,
@@ -83,6 +87,7 @@ impl Watch {
             operator: operator.to_string(),
             lost: None,
             broken: None,
+            lease: None,
             verifier: Verifier::new(None, None),
             rx,
             task,
@@ -137,6 +142,10 @@ impl Watch {
                 self.lost = Some(why.clone());
                 Watched::Lost(why)
             }
+            Some(Followed::Lease(l)) => {
+                self.lease = l;
+                Watched::Lease
+            }
             Some(Followed::Live) => {
                 let was = self.lost.take();
                 if was.is_some() {
@@ -156,6 +165,18 @@ impl Watch {
             "{} watches: an observer writes nothing",
             self.operator
         ))
+    }
+
+    /// The lead's lease in words at `now` (the real clock): who holds it, and whether it is
+    /// renewed or has run out (the lead's console stopped or lost its connection).
+    pub fn lease_words(&self, now: crate::engine::Time) -> Option<String> {
+        let l = self.lease.as_ref()?;
+        let ago = |t: crate::engine::Time| (now - t).num_seconds().max(0);
+        Some(if l.expired(now) {
+            format!("{}'s lease ENDED {} s ago", l.operator, ago(l.expires))
+        } else {
+            format!("{}'s lease renewed {} s ago", l.operator, ago(l.renewed))
+        })
     }
 
     /// The time of the newest record applied (`HH:MM:SS`), or `—`.

@@ -58,7 +58,10 @@ pub fn clock_label(w: &Watch) -> String {
             w.last_record_at()
         ),
         (None, Some(b)) => format!("WATCH — {b}"),
-        (None, None) => format!("WATCH as {}", w.operator),
+        (None, None) => match w.lease_words(chrono::Utc::now()) {
+            Some(l) => format!("WATCH as {} · {l}", w.operator),
+            None => format!("WATCH as {}", w.operator),
+        },
     }
 }
 
@@ -101,7 +104,7 @@ pub async fn run_watch(mut w: Watch, theme: &Theme) -> color_eyre::Result<()> {
                 match woke {
                     Watched::Closed => break Err(color_eyre::eyre::eyre!("the follower stopped")),
                     Watched::Applied(_) => ui.sync(&w.st, &w.rb),
-                    Watched::Lost(_) | Watched::Back => {}
+                    Watched::Lost(_) | Watched::Back | Watched::Lease => {}
                 }
             }
             _ = tick.tick() => dirty = true,

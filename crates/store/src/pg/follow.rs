@@ -16,6 +16,8 @@ pub enum Followed {
     Lost(String),
     /// Connected (again) and caught up: every record up to now has been sent.
     Live,
+    /// The lead's lease, as renewed (or ended) last.
+    Lease(Option<Lease>),
 }
 
 /// How long to wait before connecting again: doubling from 250 ms to 4 s.
@@ -69,6 +71,19 @@ async fn catch_up(
     Ok(tx.send(Followed::Records(recs)).await.is_ok())
 }
 
+/// Read the lease and send it; false when the receiver is gone.
+async fn send_lease(
+    reader: &mut PgConnection,
+    url: &str,
+    rollout: &str,
+    tx: &Sender<Followed>,
+) -> Result<bool, String> {
+    let lease = read_lease(reader, rollout)
+        .await
+        .map_err(|e| failed(url, "cannot read the lease", &e))?;
+    Ok(tx.send(Followed::Lease(lease)).await.is_ok())
+}
+
 /// One connection: listen, catch up, then read after every notification. `Ok` when the
 /// receiver is gone; the error when the connection is lost. `live` is set once caught up.
 async fn follow_once(
@@ -104,7 +119,9 @@ async fn follow_once(
         .await
         .map_err(|e| failed(url, "cannot listen", &e))?;
     let mut reader = connect(url, "warroom: watch").await?;
-    if !catch_up(&mut reader, url, rollout, seq, tx).await? {
+    if !catch_up(&mut reader, url, rollout, seq, tx).await?
+        || !send_lease(&mut reader, url, rollout, tx).await?
+    {
         return Ok(());
     }
     if tx.send(Followed::Live).await.is_err() {
@@ -115,6 +132,11 @@ async fn follow_once(
         tokio::select! {
             _ = tx.closed() => return Ok(()),
             n = listener.try_recv() => match n {
+                Ok(Some(n)) if n.payload() == LEASE_PAYLOAD => {
+                    if !send_lease(&mut reader, url, rollout, tx).await? {
+                        return Ok(());
+                    }
+                }
                 Ok(Some(n)) => {
                     // The payload is the new seq: nothing to read when it is not past ours.
                     let notified: i64 = n.payload().parse().unwrap_or(i64::MAX);

@@ -15,9 +15,11 @@
 //! The connection URL holds a password: every message goes through `redact`.
 
 mod follow;
+mod lease;
 mod read;
 
 pub use follow::*;
+pub use lease::*;
 pub use read::*;
 
 use super::*;
@@ -136,6 +138,16 @@ const SCHEMA: &[&str] = &[
     "CREATE TRIGGER audit_notify AFTER INSERT ON warroom.audit
         REFERENCING NEW TABLE AS appended
         FOR EACH STATEMENT EXECUTE FUNCTION warroom.notify_appended()",
+    "CREATE TABLE warroom.leases (
+        rollout text NOT NULL,
+        operator text NOT NULL,
+        since timestamptz NOT NULL,
+        renewed timestamptz NOT NULL,
+        expires timestamptz NOT NULL
+    )",
+    "CREATE INDEX leases_newest ON warroom.leases (rollout, renewed DESC)",
+    "CREATE TRIGGER leases_no_update_or_delete BEFORE UPDATE OR DELETE ON warroom.leases
+        FOR EACH ROW EXECUTE FUNCTION warroom.append_only()",
 ];
 
 /// Whether the database holds warroom's schema.
@@ -319,8 +331,9 @@ pub(crate) async fn lock_head(
 /// The writer of one rollout. One task owns it.
 pub struct PgStore {
     pool: PgPool,
-    /// Holds the rollout's writer lock.
-    writer: Option<PgConnection>,
+    /// The lease's heartbeat, which owns the connection holding the rollout's writer lock.
+    heartbeat: tokio::task::JoinHandle<()>,
+    lease: tokio::sync::watch::Receiver<LeaseState>,
     url: String,
     rollout: String,
     operator: String,
@@ -343,6 +356,9 @@ impl PgStore {
         ensure_schema(&mut writer, url).await?;
         take_writer_lock(&mut writer, url, &rollout).await?;
         let records = read_after(&mut writer, url, &rollout, 0).await?;
+        renew(&mut writer, &rollout, &operator, false)
+            .await
+            .map_err(|e| failed(url, "cannot take the lease", &e))?;
         if let Verdict::Bad { seq, problem } = verify(&records, None, None) {
             return Err(format!(
                 "{}: rollout `{}` does not verify: at seq {seq}: {problem}. It is not continued: check it with `warroom audit verify`",
@@ -354,10 +370,19 @@ impl PgStore {
             .last()
             .map(|r| (r.seq, r.hash.clone()))
             .unwrap_or((0, GENESIS.to_string()));
+        let (lease_tx, lease) = tokio::sync::watch::channel(LeaseState::Held);
+        let heartbeat = tokio::spawn(lease::heartbeat(
+            url.to_string(),
+            rollout.clone(),
+            operator.clone(),
+            Some(writer),
+            lease_tx,
+        ));
         Ok((
             PgStore {
                 pool: pool(url, 2)?,
-                writer: Some(writer),
+                heartbeat,
+                lease,
                 url: url.to_string(),
                 rollout,
                 operator,
@@ -391,6 +416,13 @@ impl PgStore {
         if records.is_empty() {
             return Ok(out);
         }
+        if let LeaseState::TakenBy(who) = &*self.lease.borrow() {
+            return Err(format!(
+                "{}: {who} took rollout `{}` while this console was cut off: nothing written; this console no longer leads",
+                redact(&self.url),
+                crate::text::clean(&self.rollout)
+            ));
+        }
         let fail = |e: sqlx::Error| failed(&self.url, "append failed, nothing written", &e);
         let mut c = self.pool.acquire().await.map_err(fail)?;
         let mut tx = c.begin().await.map_err(fail)?;
@@ -415,11 +447,21 @@ impl PgStore {
         Ok(out)
     }
 
-    /// Let go of the rollout (its lock) and the connections.
-    pub async fn close(mut self) {
-        if let Some(w) = self.writer.take() {
-            let _ = w.close().await;
+    /// What the heartbeat knows of this console's lease.
+    pub fn lease(&self) -> LeaseState {
+        self.lease.borrow().clone()
+    }
+
+    /// Let go of the rollout (its lease ends now; its lock goes with the heartbeat's
+    /// connection) and the connections.
+    pub async fn close(self) {
+        // A console another took the rollout from has no lease left to end.
+        let ours = !matches!(self.lease(), LeaseState::TakenBy(_));
+        if ours && let Ok(mut c) = self.pool.acquire().await {
+            let _ = renew(&mut c, &self.rollout, &self.operator, true).await;
         }
+        self.heartbeat.abort();
+        let _ = self.heartbeat.await;
         self.pool.close().await;
     }
 }
