@@ -138,6 +138,31 @@ async fn sql(url: &str, q: &str) -> Result<u64, String> {
         .map_err(|e| e.to_string())
 }
 
+/// A console opens the rollout and waits until its lead is recorded.
+async fn takes_the_lead(loaded: &Loaded, url: &str, rollout: &str, who: &str) -> Lead {
+    let mut l = Lead::open(loaded, pg_at(url, rollout), who)
+        .await
+        .unwrap_or_else(|e| panic!("{who} takes the lead: {e}"));
+    assert!(
+        pump(&mut l, None, 30, |l, _| l
+            .s
+            .st
+            .lead
+            .as_ref()
+            .is_some_and(|x| x.operator == who))
+        .await
+    );
+    l
+}
+
+/// A console leads, ticks one item, and dies (dropped: no session end is recorded).
+async fn console_dies(loaded: &Loaded, url: &str, rollout: &str, who: &str) {
+    let mut l = takes_the_lead(loaded, url, rollout, who).await;
+    l.press(KeyCode::Char(' '));
+    assert!(pump(&mut l, None, 30, |l, _| l.ticked() == 1).await);
+    drop(l);
+}
+
 /// A lead writes a rollout through its console; every tick is a record.
 async fn lead_writes(loaded: &Loaded, at: Location, ticks: usize) {
     let mut lead = Lead::open(loaded, at, "alice").await.expect("lead opens");
@@ -366,9 +391,17 @@ async fn a_watcher_follows_the_lead_and_cannot_act() {
     // A second console on the same rollout opens as an observer, naming who leads; opened
     // anyway, its store is refused.
     match survey(&url, "room", "carol", &loaded.runbook).await {
-        Ok(Opening::Observer(h)) => assert_eq!(h.operator, "alice", "{h:?}"),
+        Ok(Opening::Observer(h, lease)) => {
+            assert_eq!(h.operator, "alice", "{h:?}");
+            assert!(lease.is_some_and(|l| l.operator == "alice"));
+        }
         other => panic!("carol should observe: {other:?}"),
     }
+    // A live lease is never taken over.
+    let e = warroom::audit::pg::end_expired_lead(&url, "room")
+        .await
+        .expect_err("alice's lease is alive");
+    assert!(e.contains("has not ended"), "{e}");
     let e = Lead::open(&loaded, pg_at(&url, "room"), "carol")
         .await
         .err()
@@ -457,7 +490,7 @@ async fn a_watcher_follows_the_lead_and_cannot_act() {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert_eq!(held.map(|h| h.operator), Some("alice".to_string()));
+    assert_eq!(held.map(|(h, _)| h.operator), Some("alice".to_string()));
     lead.s.close().await;
     // Quitting ends the lease at once.
     assert!(
@@ -527,13 +560,9 @@ async fn a_lead_whose_console_stopped_is_taken_over_and_both_names_are_recorded(
             take_over_from: None
         })
     );
-    let mut alice = Lead::open(&loaded, pg_at(&url, "relay"), "alice")
-        .await
-        .expect("alice leads");
-    alice.press(KeyCode::Char(' '));
-    assert!(pump(&mut alice, None, 30, |l, _| l.ticked() == 1).await);
-    // Alice's console dies: no session end is recorded, and its lock goes with its connection.
-    drop(alice);
+    // Alice's console dies after a tick: no session end is recorded, and its lock goes with
+    // its connection.
+    console_dies(&loaded, &url, "relay", "alice").await;
     let taken = {
         let end = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
@@ -551,18 +580,7 @@ async fn a_lead_whose_console_stopped_is_taken_over_and_both_names_are_recorded(
             take_over_from: Some("alice".into())
         })
     );
-    let mut bob = Lead::open(&loaded, pg_at(&url, "relay"), "bob")
-        .await
-        .expect("bob takes over");
-    assert!(
-        pump(&mut bob, None, 30, |l, _| l
-            .s
-            .st
-            .lead
-            .as_ref()
-            .is_some_and(|x| x.operator == "bob"))
-        .await
-    );
+    let mut bob = takes_the_lead(&loaded, &url, "relay", "bob").await;
     assert!(warroom::engine::may_act(&bob.s.st, "alice").is_err());
     let before = bob.ticked();
     bob.press(KeyCode::Char(' '));
@@ -596,4 +614,68 @@ async fn a_lead_whose_console_stopped_is_taken_over_and_both_names_are_recorded(
     assert!(md.contains("alice") && md.contains("bob"), "{md}");
     let (code, ok, _) = warroom(&["audit", "verify", &url, "--rollout", "relay"]);
     assert_eq!(code, 0, "{ok}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lead_cut_off_after_its_lease_ended_is_taken_over_by_ending_its_connection() {
+    use sqlx::ConnectOptions;
+    let Some((_dir, _cluster, url, loaded)) = cluster() else {
+        return;
+    };
+    // Alice's console dies after a tick: no session end is recorded, and its lock goes with
+    // its connection.
+    console_dies(&loaded, &url, "cut", "alice").await;
+    // What a closed laptop leaves: alice's connection still holding the rollout's lock, her
+    // lease no longer renewed.
+    let opts: sqlx::postgres::PgConnectOptions = url.parse().expect("url");
+    let mut zombie = opts
+        .application_name("warroom: alice")
+        .connect()
+        .await
+        .expect("connect");
+    let mut locked = false;
+    for _ in 0..100 {
+        locked = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, hashtext($2))")
+            .bind(warroom::audit::pg::WRITER_LOCK)
+            .bind("cut")
+            .fetch_one(&mut zombie)
+            .await
+            .expect("lock");
+        if locked {
+            break;
+        }
+        // Alice's own connection closes in the background.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(locked);
+    match survey(&url, "cut", "bob", &loaded.runbook).await {
+        Ok(Opening::TakeOverExpired(h, lease)) => {
+            assert_eq!(h.operator, "alice");
+            assert_eq!(lease.operator, "alice");
+        }
+        other => panic!("bob should be offered a take-over: {other:?}"),
+    }
+    assert!(
+        Lead::open(&loaded, pg_at(&url, "cut"), "bob")
+            .await
+            .is_err()
+    );
+    let said = warroom::audit::pg::end_expired_lead(&url, "cut")
+        .await
+        .expect("ended");
+    assert!(said.contains("alice"), "{said}");
+    assert!(
+        sqlx::query("SELECT 1").execute(&mut zombie).await.is_err(),
+        "the half-open connection was ended"
+    );
+    let bob = takes_the_lead(&loaded, &url, "cut", "bob").await;
+    assert!(
+        bob.s
+            .log
+            .iter()
+            .any(|l| l.contains("bob took the lead from alice")),
+        "{:?}",
+        bob.s.log
+    );
+    bob.s.close().await;
 }

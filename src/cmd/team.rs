@@ -26,7 +26,7 @@ pub fn before_console(
         .block_on(survey(url, &rollout, operator, &loaded.runbook))
         .map_err(Failure::config)?;
     match opening {
-        Opening::Observer(h) => {
+        Opening::Observer(h, _) => {
             eprintln!(
                 "warroom: {} leads rollout {} (from {}, since {}): opening as an observer",
                 h.operator,
@@ -49,25 +49,52 @@ pub fn before_console(
         Opening::Lead {
             take_over_from: Some(prev),
         } => {
-            eprint!(
-                "warroom: {prev}'s console stopped without ending its session (its lock was released). \
-                 Type `{TAKE_OVER_PHRASE}` to lead rollout {} (recorded with both names): ",
-                warroom::text::clean(&rollout)
-            );
-            let _ = std::io::stderr().flush();
-            let mut typed = String::new();
-            std::io::stdin()
-                .lock()
-                .read_line(&mut typed)
-                .map_err(|e| Failure::config(format!("cannot read the confirmation: {e}")))?;
-            if typed.trim() == TAKE_OVER_PHRASE {
-                Ok(None)
-            } else {
-                Err(Failure::config(format!(
-                    "not taken over: `{TAKE_OVER_PHRASE}` was not typed; {prev} still leads rollout {} in its log",
-                    warroom::text::clean(&rollout)
-                )))
-            }
+            confirm(
+                &format!(
+                    "{prev}'s console stopped without ending its session (its lock was released)"
+                ),
+                &prev,
+                &rollout,
+            )?;
+            Ok(None)
         }
+        Opening::TakeOverExpired(h, lease) => {
+            confirm(
+                &format!(
+                    "{}'s lease ended at {} UTC, but its connection (from {}) still holds the rollout: a console cut off, a laptop closed. Taking over ends that connection",
+                    h.operator,
+                    lease.expires.format("%H:%M:%S"),
+                    h.from
+                ),
+                &h.operator,
+                &rollout,
+            )?;
+            let said = runtime()
+                .block_on(audit::pg::end_expired_lead(url, &rollout))
+                .map_err(Failure::config)?;
+            eprintln!("warroom: {said}");
+            Ok(None)
+        }
+    }
+}
+
+/// Ask for the take-over phrase on the terminal; refused unless it is typed.
+fn confirm(why: &str, prev: &str, rollout: &str) -> Result<(), Failure> {
+    let rollout = warroom::text::clean(rollout);
+    eprint!(
+        "warroom: {why}. Type `{TAKE_OVER_PHRASE}` to lead rollout {rollout} (recorded with both names): "
+    );
+    let _ = std::io::stderr().flush();
+    let mut typed = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut typed)
+        .map_err(|e| Failure::config(format!("cannot read the confirmation: {e}")))?;
+    if typed.trim() == TAKE_OVER_PHRASE {
+        Ok(())
+    } else {
+        Err(Failure::config(format!(
+            "not taken over: `{TAKE_OVER_PHRASE}` was not typed; {prev} still leads rollout {rollout}"
+        )))
     }
 }

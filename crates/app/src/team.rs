@@ -12,8 +12,12 @@ use crate::runbook::Runbook;
 pub enum Opening {
     /// It leads; `take_over_from` names the lead whose console stopped.
     Lead { take_over_from: Option<String> },
-    /// Another console leads: who, from where, since when (UTC).
-    Observer(pg::Holder),
+    /// Another console leads: who, from where, since when (UTC), and its lease.
+    Observer(pg::Holder, Option<pg::Lease>),
+    /// A console holds the rollout's lock but its lease has ended (its connection is left
+    /// half-open: a laptop closed): it may be taken over, after the operator confirms, by
+    /// ending that connection (`pg::end_expired_lead`).
+    TakeOverExpired(pg::Holder, pg::Lease),
 }
 
 /// The phrase a take-over asks for.
@@ -25,8 +29,12 @@ pub async fn survey(
     operator: &str,
     rb: &Runbook,
 ) -> Result<Opening, String> {
-    if let Some(h) = pg::writer_holder(url, rollout).await? {
-        return Ok(Opening::Observer(h));
+    match pg::writer_holder(url, rollout).await? {
+        Some((h, Some(l))) if l.expired(chrono::Utc::now()) && l.operator == h.operator => {
+            return Ok(Opening::TakeOverExpired(h, l));
+        }
+        Some((h, l)) => return Ok(Opening::Observer(h, l)),
+        None => {}
     }
     // Nobody holds it. A rollout (or a database) with no log yet has no lead to take over.
     let records = match PgLog::open(url, Some(rollout)).await {

@@ -33,7 +33,7 @@ use std::time::Duration;
 /// `hashtext(rollout)`): appends (transaction level) and the console that writes a rollout
 /// (session level).
 const APPEND_LOCK: i32 = 0x5741_5201;
-const WRITER_LOCK: i32 = 0x5741_5202;
+pub const WRITER_LOCK: i32 = 0x5741_5202;
 /// Held while the schema is created.
 const SCHEMA_LOCK: i64 = 0x5741_5200;
 
@@ -216,6 +216,7 @@ pub(crate) async fn take_writer_lock(
         operator: "unknown".into(),
         from: "unknown".into(),
         since: "unknown".into(),
+        pid: 0,
     });
     Err(format!(
         "{}: rollout `{}` is open in another console: operator {}, from {}, since {}",
@@ -234,13 +235,15 @@ pub struct Holder {
     pub operator: String,
     pub from: String,
     pub since: String,
+    /// Its server process (a take-over after the lease ended terminates it).
+    pub pid: i32,
 }
 
 async fn holder(c: &mut PgConnection, url: &str, rollout: &str) -> Result<Option<Holder>, String> {
-    type Row = (Option<String>, Option<String>, Option<String>);
+    type Row = (Option<String>, Option<String>, Option<String>, i32);
     let row: Option<Row> = sqlx::query_as(
         "SELECT a.application_name, a.client_addr::text,
-                to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
+                to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), l.pid
            FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
           WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
             AND l.classid = $1::int4::oid AND l.objid = hashtext($2)::oid
@@ -251,7 +254,7 @@ async fn holder(c: &mut PgConnection, url: &str, rollout: &str) -> Result<Option
     .fetch_optional(&mut *c)
     .await
     .map_err(|e| failed(url, "cannot see who holds the rollout", &e))?;
-    Ok(row.map(|(who, from, since)| Holder {
+    Ok(row.map(|(who, from, since, pid)| Holder {
         operator: who
             .as_deref()
             .and_then(|n| n.strip_prefix("warroom: "))
@@ -259,15 +262,74 @@ async fn holder(c: &mut PgConnection, url: &str, rollout: &str) -> Result<Option
             .unwrap_or_else(|| "unknown (another role)".into()),
         from: from.unwrap_or_else(|| "unknown".into()),
         since: since.unwrap_or_else(|| "unknown".into()),
+        pid,
     }))
 }
 
-/// Who holds a rollout's writer lock now, if anyone: a console opening it then observes.
-pub async fn writer_holder(url: &str, rollout: &str) -> Result<Option<Holder>, String> {
+/// Who holds a rollout's writer lock now, if anyone, and the newest lease: a console
+/// opening it then observes — or, when that lease has ended while the lock is still held (a
+/// connection left half-open: a laptop closed), may take over.
+pub async fn writer_holder(
+    url: &str,
+    rollout: &str,
+) -> Result<Option<(Holder, Option<Lease>)>, String> {
     let mut c = connect(url, "warroom: survey").await?;
     let h = holder(&mut c, url, rollout).await;
+    let lease = match &h {
+        Ok(Some(_)) if has_lease_table(&mut c).await => read_lease(&mut c, rollout)
+            .await
+            .map_err(|e| failed(url, "cannot read the lease", &e)),
+        _ => Ok(None),
+    };
     let _ = c.close().await;
-    h
+    Ok(h?.map(|h| (h, lease.ok().flatten())))
+}
+
+async fn has_lease_table(c: &mut PgConnection) -> bool {
+    sqlx::query_scalar::<_, Option<String>>("SELECT to_regclass('warroom.leases')::text")
+        .fetch_one(&mut *c)
+        .await
+        .is_ok_and(|t| t.is_some())
+}
+
+/// End the connection of a lead whose lease has ended but which still holds the rollout's
+/// lock (half-open), so that a console can take over. Refused when the lease is alive, or the
+/// holder is not the lease's operator. Waits (up to 5 s) for the lock to be released.
+pub async fn end_expired_lead(url: &str, rollout: &str) -> Result<String, String> {
+    let Some((h, lease)) = writer_holder(url, rollout).await? else {
+        return Ok("nobody holds the rollout".into());
+    };
+    let now = chrono::Utc::now();
+    match lease {
+        Some(l) if l.expired(now) && l.operator == h.operator => {}
+        _ => {
+            return Err(format!(
+                "{}: {} holds rollout `{}` and its lease has not ended: it leads",
+                redact(url),
+                h.operator,
+                crate::text::clean(rollout)
+            ));
+        }
+    }
+    let mut c = connect(url, "warroom: take over").await?;
+    let ended: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1, 5000)")
+        .bind(h.pid)
+        .fetch_one(&mut c)
+        .await
+        .map_err(|e| failed(url, "cannot end the old lead's connection", &e))?;
+    let _ = c.close().await;
+    if ended {
+        Ok(format!(
+            "ended {}'s connection (from {}, since {})",
+            h.operator, h.from, h.since
+        ))
+    } else {
+        Err(format!(
+            "{}: {}'s connection did not end within 5 s",
+            redact(url),
+            h.operator
+        ))
+    }
 }
 
 /// A rollout's name as given: 1 to 128 characters, no control characters.
