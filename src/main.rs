@@ -198,7 +198,8 @@ enum AuditCmd {
     },
     /// Copy a log between stores (a file and a PostgreSQL rollout, either way, or two of a
     /// kind), every record as it is; both ends are verified. Exit 0 when both verify with the
-    /// same head, 1 otherwise, 2 on bad input.
+    /// same head; 1 when the copy cannot be made (the source does not verify, the destination
+    /// holds records, a store cannot be reached) or does not verify; 2 on bad arguments.
     Copy {
         /// Where the log is: a path or a postgres:// URL.
         from: String,
