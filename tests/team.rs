@@ -126,6 +126,19 @@ fn warroom(args: &[&str]) -> (i32, String, String) {
     (out.status.code().unwrap_or(-1), o, e)
 }
 
+/// `warroom audit export URL --rollout R --format F`.
+fn export(url: &str, rollout: &str, format: &str) -> (i32, String, String) {
+    warroom(&[
+        "audit",
+        "export",
+        url,
+        "--rollout",
+        rollout,
+        "--format",
+        format,
+    ])
+}
+
 async fn sql(url: &str, q: &str) -> Result<u64, String> {
     use sqlx::Connection;
     let mut c = sqlx::postgres::PgConnection::connect(url)
@@ -587,17 +600,7 @@ async fn a_lead_whose_console_stopped_is_taken_over_and_both_names_are_recorded(
     assert!(pump(&mut bob, None, 30, |l, _| l.ticked() == before + 1).await);
     bob.s.close().await;
 
-    let export = |format: &str| {
-        warroom(&[
-            "audit",
-            "export",
-            &url,
-            "--rollout",
-            "relay",
-            "--format",
-            format,
-        ])
-    };
+    let export = |format: &str| export(&url, "relay", format);
     let (code, jsonl, e) = export("jsonl");
     assert_eq!(code, 0, "{e}");
     let taken: Vec<serde_json::Value> = jsonl
@@ -678,4 +681,81 @@ async fn a_lead_cut_off_after_its_lease_ended_is_taken_over_by_ending_its_connec
         bob.s.log
     );
     bob.s.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_observer_asks_to_lead_and_the_lead_hands_over_with_a_key() {
+    let Some((_dir, _cluster, url, loaded)) = cluster() else {
+        return;
+    };
+    let mut alice = takes_the_lead(&loaded, &url, "relay", "alice").await;
+    let rb = loaded.runbook.clone();
+    let mut w = Watch::open(&url, Some("relay"), "bob", move |_| Ok(rb))
+        .await
+        .expect("watch opens");
+    // Bob presses L on his console; the lead's console hears it and says so. (A request sent
+    // before the lead's listener is connected is lost: bob presses again, as a user would.)
+    let mut ui = warroom::ui::watch::ui(&w);
+    let mut heard = false;
+    for _ in 0..30 {
+        warroom::ui::watch::handle_key(
+            &mut ui,
+            &w,
+            KeyEvent::new(KeyCode::Char('L'), KeyModifiers::NONE),
+        );
+        let m = ui.message.clone().unwrap_or_default();
+        assert!(m.contains("asked alice"), "{m}");
+        if pump(&mut alice, Some(&mut w), 1, |l, _| {
+            l.s.asked.as_deref() == Some("bob")
+        })
+        .await
+        {
+            heard = true;
+            break;
+        }
+    }
+    assert!(heard, "the lead did not hear bob");
+    assert!(alice.s.log.iter().any(|l| l.contains("bob asks to lead")));
+    // Bob's H is the lead's key: refused on his console.
+    warroom::ui::watch::handle_key(
+        &mut ui,
+        &w,
+        KeyEvent::new(KeyCode::Char('H'), KeyModifiers::NONE),
+    );
+    assert!(ui.message.clone().unwrap_or_default().contains("read-only"));
+    // Alice accepts with H: recorded with both names; she no longer acts; bob's console sees
+    // that the lead is his.
+    alice.press(KeyCode::Char('H'));
+    assert!(
+        pump(&mut alice, Some(&mut w), 30, |_, w| w
+            .expect("w")
+            .handed_to_me())
+        .await,
+        "the hand-over did not reach bob"
+    );
+    assert!(warroom::engine::may_act(&alice.s.st, "alice").is_err());
+    alice.press(KeyCode::Char(' '));
+    assert!(
+        alice
+            .ui
+            .message
+            .clone()
+            .unwrap_or_default()
+            .contains("may watch, not act"),
+        "{:?}",
+        alice.ui.message
+    );
+    alice.s.close().await;
+    // Bob's console opens as the lead.
+    let bob = takes_the_lead(&loaded, &url, "relay", "bob").await;
+    bob.s.close().await;
+    let (_, jsonl, _) = export(&url, "relay", "jsonl");
+    let handed = jsonl
+        .lines()
+        .find(|l| l.contains("\"lead_handed_over\""))
+        .expect("the hand-over is recorded");
+    assert!(
+        handed.contains("\"to\":\"bob\"") && handed.contains("\"operator\":\"alice\""),
+        "{handed}"
+    );
 }

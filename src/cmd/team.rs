@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use warroom::audit::{self, Location};
 use warroom::runbook::Loaded;
 use warroom::team::{Opening, TAKE_OVER_PHRASE, survey};
+use warroom::ui::watch::WatchEnd;
 
 /// `Some(exit code)` when the console opened as an observer instead (and has closed); `None`
 /// when this console is to lead (a take-over confirmed).
@@ -34,14 +35,30 @@ pub fn before_console(
                 h.from,
                 h.since
             );
-            super::watch::watch(
+            let end = super::watch::observe(
                 url,
-                Some(rollout),
+                Some(rollout.clone()),
                 operator,
                 Some(loaded.path.clone()),
                 theme,
-            )
-            .map(Some)
+            )?;
+            if end == WatchEnd::Quit {
+                return Ok(Some(ExitCode::SUCCESS));
+            }
+            // Handed over: this console leads once the old lead's has let go of the rollout.
+            eprintln!("warroom: the lead handed the rollout to you: opening it as its lead");
+            for _ in 0..50 {
+                let held = runtime()
+                    .block_on(audit::pg::writer_holder(url, &rollout))
+                    .map_err(Failure::config)?;
+                if held.is_none() {
+                    return Ok(None);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+            Err(Failure::config(
+                "the old lead's console still holds the rollout after 10 s: open your console again",
+            ))
         }
         Opening::Lead {
             take_over_from: None,

@@ -5,8 +5,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use warroom::audit;
 use warroom::ui::theme::Theme;
+use warroom::ui::watch::WatchEnd;
 use warroom::watch::Watch;
 
+/// `warroom watch`: exit 0 when the observer quits; when the lead hands the rollout over,
+/// says how to open the lead's console.
 pub fn watch(
     store: &str,
     rollout: Option<String>,
@@ -14,6 +17,23 @@ pub fn watch(
     runbook: Option<PathBuf>,
     theme: &str,
 ) -> Result<ExitCode, Failure> {
+    match observe(store, rollout, operator, runbook, theme)? {
+        WatchEnd::Quit => {}
+        WatchEnd::HandedToMe => eprintln!(
+            "warroom: the lead handed the rollout to you: open your console to lead it (warroom demo|run --store URL --operator {operator})"
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The observer's console until it quits or is handed the lead.
+pub fn observe(
+    store: &str,
+    rollout: Option<String>,
+    operator: &str,
+    runbook: Option<PathBuf>,
+    theme: &str,
+) -> Result<WatchEnd, Failure> {
     if !audit::pg::is_url(store) {
         return Err(Failure::config(format!(
             "watch follows a rollout in PostgreSQL: give a postgres:// URL, not {} (a file log is replayed: `warroom replay`)",
@@ -32,6 +52,5 @@ pub fn watch(
         .map_err(Failure::config)?;
     init_tracing();
     rt.block_on(warroom::ui::watch::run_watch(w, &theme))
-        .map_err(Failure::run)?;
-    Ok(ExitCode::SUCCESS)
+        .map_err(Failure::run)
 }

@@ -43,6 +43,8 @@ pub enum Wake {
     Previewed(u64, Vec<String>),
     /// The store failed to write; nothing of that batch was applied.
     WriteFailed(String),
+    /// Team mode: an observer asks this console (the lead) to hand the rollout over.
+    HandOverAsked(String),
     /// A task stopped.
     Closed,
 }
@@ -87,6 +89,10 @@ pub struct Session {
     tasks: Vec<JoinHandle<()>>,
     store_task: Option<JoinHandle<()>>,
     previews: u64,
+    /// Team mode: observers asking to lead (from the store's listener).
+    requests: Option<Receiver<String>>,
+    /// The operator who asked last, for `H` to hand the lead to.
+    pub asked: Option<String>,
 }
 
 /// Events to write when a session opens: the session record, and a finding for every action
@@ -221,6 +227,7 @@ impl Session {
             .clone()
             .or_rollout(&crate::audit::default_rollout(&how.loaded.path));
         // The store task writes through whichever store the location names.
+        let mut requests = None;
         let (records, store_task) = match &audit {
             Location::File(path) => {
                 let (store, records) = Store::open(path, how.operator).await?;
@@ -234,7 +241,8 @@ impl Session {
             }
             Location::Postgres { url, rollout } => {
                 let rollout = rollout.as_deref().unwrap_or_default();
-                let (store, records) = PgStore::open(url, rollout, how.operator).await?;
+                let (mut store, records) = PgStore::open(url, rollout, how.operator).await?;
+                requests = store.take_requests();
                 let task = tokio::spawn(store_loop(store, store_rx, commit_tx));
                 (records, task)
             }
@@ -262,6 +270,8 @@ impl Session {
             store_task: Some(store_task),
             previews: 0,
             dropped: 0,
+            requests,
+            asked: None,
         };
         if !records.is_empty() {
             s.log.push(format!(
@@ -289,6 +299,19 @@ impl Session {
         }
         s.write(first);
         Ok(s)
+    }
+
+    /// Hand the lead to the operator who asked (`H`): recorded with both names; once it is
+    /// committed this console no longer acts, and closes.
+    pub fn hand_over(&mut self) -> Result<String, String> {
+        let Some(to) = self.asked.clone() else {
+            return Err("nobody has asked to lead (an observer asks with L)".into());
+        };
+        self.command(vec![Event::LeadHandedOver {
+            operator: self.operator.clone(),
+            to: to.clone(),
+        }])?;
+        Ok(format!("handing the lead to {to}"))
     }
 
     /// An operator's command (what a key asks for): written when the engine lets this
@@ -433,6 +456,14 @@ impl Session {
                 self.write_at(at, vec![ev]);
                 Wake::Reported
             }
+            Some(who) = recv(&mut self.requests) => {
+                if who == self.operator {
+                    return Wake::Reported;
+                }
+                self.log.push(format!("{who} asks to lead: H hands the lead over"));
+                self.asked = Some(who.clone());
+                Wake::HandOverAsked(who)
+            }
             c = self.commit_rx.recv() => match c {
                 None => Wake::Closed,
                 Some(Err(e)) => {
@@ -554,6 +585,14 @@ impl Session {
         };
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), wait).await;
         last
+    }
+}
+
+/// The next message of a receiver that may be absent (never, when it is).
+async fn recv<T>(rx: &mut Option<Receiver<T>>) -> Option<T> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -157,6 +157,42 @@ impl Watch {
         }
     }
 
+    /// Ask the lead to hand the rollout over to this observer (`L`): a notification to the
+    /// lead's console, sent in the background. Says what was done.
+    pub fn ask_to_lead(&self) -> String {
+        let Location::Postgres {
+            url,
+            rollout: Some(rollout),
+        } = &self.at
+        else {
+            return "nothing to ask: not a rollout in PostgreSQL".into();
+        };
+        let (url, rollout, me) = (url.clone(), rollout.clone(), self.operator.clone());
+        tokio::spawn(async move {
+            if let Err(e) = pg::ask_hand_over(&url, &rollout, &me).await {
+                tracing::warn!("asking the lead to hand over: {e}");
+            }
+        });
+        match self.st.lead.as_ref().filter(|l| !l.ended) {
+            Some(l) => format!(
+                "asked {} to hand the lead over (they accept with H)",
+                l.operator
+            ),
+            None => {
+                "nobody leads now: open the console (warroom demo|run --store …) to lead".into()
+            }
+        }
+    }
+
+    /// Whether the lead handed the rollout to this observer.
+    pub fn handed_to_me(&self) -> bool {
+        self.st
+            .lead
+            .as_ref()
+            .and_then(|l| l.handed_to.as_deref())
+            .is_some_and(|to| to == self.operator)
+    }
+
     /// An observer's command: refused. The engine says why when someone leads (in team mode
     /// only the lead acts); an observer writes nothing in any case.
     pub fn command(&self, _events: Vec<crate::engine::Event>) -> Result<(), String> {

@@ -14,6 +14,8 @@ pub enum Cmd {
     Retry,
     CancelAbort,
     Acknowledge,
+    HandOver,
+    AskLead,
     FocusNext,
     FocusPrev,
     Up,
@@ -47,6 +49,7 @@ impl Cmd {
                 | Cmd::Retry
                 | Cmd::CancelAbort
                 | Cmd::Acknowledge
+                | Cmd::HandOver
         )
     }
 }
@@ -81,6 +84,8 @@ impl Binding {
             Cmd::Retry => "retry/skip",
             Cmd::CancelAbort => "cancel abort",
             Cmd::Acknowledge => "acknowledge",
+            Cmd::HandOver => "hand over",
+            Cmd::AskLead => "ask to lead",
             Cmd::FocusNext | Cmd::FocusPrev => "focus",
             Cmd::Up | Cmd::Down => "move",
             Cmd::Help => "help",
@@ -186,6 +191,22 @@ pub const BINDINGS: &[Binding] = &[
         "x",
         Cmd::Acknowledge,
         "acknowledge a rollback's result (clears it from the banner)",
+        Live,
+        false,
+    ),
+    b(
+        &[Char('H')],
+        "H",
+        Cmd::HandOver,
+        "team mode: hand the lead to the observer who asked (L)",
+        Live,
+        false,
+    ),
+    b(
+        &[Char('L')],
+        "L",
+        Cmd::AskLead,
+        "team mode, an observer: ask the lead to hand over",
         Live,
         false,
     ),

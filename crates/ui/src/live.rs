@@ -64,6 +64,10 @@ pub fn handle_key(ui: &mut Ui, session: &mut Session, operator: &str, key: KeyEv
                 }
             }
             Intent::Quit => quit = true,
+            Intent::HandOver => {
+                ui.message = Some(session.hand_over().unwrap_or_else(|e| e));
+            }
+            Intent::AskLead => ui.message = Some("this console leads the rollout".into()),
             Intent::Replay(_) | Intent::JumpTo(_) => {}
         }
     }
@@ -137,7 +141,15 @@ pub async fn run_console(
                     ui.previewed(id, lines);
                     dirty = true;
                 }
+                Wake::HandOverAsked(who) => {
+                    ui.message = Some(format!("{who} asks to lead: H hands the lead over"));
+                    dirty = true;
+                }
                 Wake::Committed(recs) => {
+                    // Handed over: this console no longer leads, and closes.
+                    if recs.iter().any(|r| r.kind == "lead_handed_over") {
+                        break Ok(());
+                    }
                     // Readings wait for the tick, unless they show something for the first
                     // time (the first readings after start are on screen at once).
                     let known = readings_known(&session.st);

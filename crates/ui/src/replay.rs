@@ -262,7 +262,7 @@ pub async fn run_replay(
                                     ui.message = Some(e);
                                 }
                             }
-                            Intent::Write(_) => {}
+                            Intent::Write(_) | Intent::HandOver | Intent::AskLead => {}
                         }
                     }
                     if quit {

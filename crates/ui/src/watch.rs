@@ -43,7 +43,8 @@ pub fn handle_key(ui: &mut Ui, w: &Watch, key: KeyEvent) -> bool {
                     ui.message = Some(format!("refused: {why}"));
                 }
             }
-            Intent::Replay(_) | Intent::JumpTo(_) => {}
+            Intent::AskLead => ui.message = Some(w.ask_to_lead()),
+            Intent::HandOver | Intent::Replay(_) | Intent::JumpTo(_) => {}
         }
     }
     quit
@@ -65,15 +66,23 @@ pub fn clock_label(w: &Watch) -> String {
     }
 }
 
+/// How an observer's console ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WatchEnd {
+    Quit,
+    /// The lead handed the rollout to this observer: its console leads next.
+    HandedToMe,
+}
+
 /// The observer's console loop.
-pub async fn run_watch(mut w: Watch, theme: &Theme) -> color_eyre::Result<()> {
+pub async fn run_watch(mut w: Watch, theme: &Theme) -> color_eyre::Result<WatchEnd> {
     let audit_label = w.at.shown();
     let mut ui = ui(&w);
     let (mut terminal, mut input) = open_terminal()?;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
-    let result: color_eyre::Result<()> = loop {
+    let result: color_eyre::Result<WatchEnd> = loop {
         if std::mem::take(&mut dirty) {
             let head: String = w.head.chars().take(12).collect();
             let chrome = Chrome {
@@ -92,17 +101,18 @@ pub async fn run_watch(mut w: Watch, theme: &Theme) -> color_eyre::Result<()> {
                 Some(Ok(TermEvent::Key(k))) if k.kind == KeyEventKind::Press => {
                     dirty = true;
                     if handle_key(&mut ui, &w, k) {
-                        break Ok(());
+                        break Ok(WatchEnd::Quit);
                     }
                 }
                 Some(Ok(_)) => dirty = true,
                 Some(Err(e)) => break Err(e.into()),
-                None => break Ok(()),
+                None => break Ok(WatchEnd::Quit),
             },
             woke = w.next() => {
                 dirty = true;
                 match woke {
                     Watched::Closed => break Err(color_eyre::eyre::eyre!("the follower stopped")),
+                    Watched::Applied(_) if w.handed_to_me() => break Ok(WatchEnd::HandedToMe),
                     Watched::Applied(_) => ui.sync(&w.st, &w.rb),
                     Watched::Lost(_) | Watched::Back | Watched::Lease => {}
                 }

@@ -38,6 +38,9 @@ fn words(rb: &Runbook, ev: &Event) -> Option<String> {
             operator,
             previous: Some(p),
         } => format!("{operator} took the lead from {p}, whose console had stopped"),
+        Event::LeadHandedOver { operator, to } => {
+            format!("{operator} handed the lead to {to}, who asked for it")
+        }
         Event::Observed(o) => {
             if o.errors.is_empty() {
                 return None;

@@ -183,6 +183,12 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         previous: Option<String>,
     },
+    /// Team mode: the lead handed the rollout to the operator who asked for it (`L`, then `H`
+    /// on the lead's console); the lead's console closes, the other's leads next.
+    LeadHandedOver {
+        operator: String,
+        to: String,
+    },
 }
 
 impl Event {
@@ -247,6 +253,7 @@ mod tests {
         "alert_fired",
         "alert_resolved",
         "lead_taken",
+        "lead_handed_over",
     ];
 
     /// One event of each kind, in the order of the variants.
@@ -356,6 +363,10 @@ mod tests {
             Event::LeadTaken {
                 operator: s(),
                 previous: None,
+            },
+            Event::LeadHandedOver {
+                operator: s(),
+                to: s(),
             },
         ]
     }

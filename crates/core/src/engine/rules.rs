@@ -264,6 +264,23 @@ mod tests {
         );
         assert!(may_act(&st, "bob").is_err());
         assert_eq!(lead_to_take_over(&st, "carol"), None);
+        // Carol leads, and hands over to dave, who asked: carol no longer acts.
+        apply(&mut st, &rb, t(180), &lead("carol", None));
+        apply(
+            &mut st,
+            &rb,
+            t(200),
+            &Event::LeadHandedOver {
+                operator: "carol".into(),
+                to: "dave".into(),
+            },
+        );
+        assert!(may_act(&st, "carol").is_err());
+        assert_eq!(
+            st.lead.as_ref().and_then(|l| l.handed_to.as_deref()),
+            Some("dave")
+        );
+        assert_eq!(lead_to_take_over(&st, "dave"), None);
     }
 
     #[test]

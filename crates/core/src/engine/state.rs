@@ -174,6 +174,8 @@ pub struct Lead {
     pub since: Time,
     /// Its session ended (the console quit): nobody leads until the next console opens.
     pub ended: bool,
+    /// It handed the lead to this operator (who leads once their console opens as lead).
+    pub handed_to: Option<String>,
 }
 
 /// The whole state. Clone is cheap enough for replay snapshots.

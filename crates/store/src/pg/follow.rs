@@ -137,6 +137,8 @@ async fn follow_once(
                         return Ok(());
                     }
                 }
+                // An observer asking the lead: for the lead's console, not a record.
+                Ok(Some(n)) if n.payload().starts_with(HAND_OVER_PREFIX) => {}
                 Ok(Some(n)) => {
                     // The payload is the new seq: nothing to read when it is not past ours.
                     let notified: i64 = n.payload().parse().unwrap_or(i64::MAX);

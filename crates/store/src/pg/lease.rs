@@ -153,3 +153,70 @@ pub(crate) async fn heartbeat(
         }
     }
 }
+
+/// The payload prefix of an observer's request to lead (`handover:OPERATOR`): a wake-up for
+/// the lead's console, not a record (the lead records the hand-over it accepts).
+pub const HAND_OVER_PREFIX: &str = "handover:";
+
+/// An observer asks the lead of `rollout` to hand it over.
+pub async fn ask_hand_over(url: &str, rollout: &str, operator: &str) -> Result<(), String> {
+    let mut c = connect(url, "warroom: ask").await?;
+    let r = sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(channel(rollout))
+        .bind(format!("{HAND_OVER_PREFIX}{operator}"))
+        .execute(&mut c)
+        .await
+        .map_err(|e| failed(url, "cannot ask the lead", &e));
+    let _ = c.close().await;
+    r.map(|_| ())
+}
+
+/// The lead's side: who asks to lead `rollout`, as they ask, until the receiver is dropped.
+/// Reconnects by itself (a request sent meanwhile is lost: asking again is one key).
+pub(crate) async fn hand_over_requests(
+    url: String,
+    rollout: String,
+    tx: tokio::sync::mpsc::Sender<String>,
+) {
+    use sqlx::postgres::PgListener;
+    let chan = channel(&rollout);
+    let mut failures = 0u32;
+    loop {
+        let listener = match options(&url, "warroom: requests") {
+            Ok(opts) => {
+                let one = PgPoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(CONNECT_TIMEOUT)
+                    .connect_lazy_with(opts);
+                PgListener::connect_with(&one).await.ok()
+            }
+            Err(_) => return,
+        };
+        if let Some(mut l) = listener
+            && l.listen(&chan).await.is_ok()
+        {
+            failures = 0;
+            loop {
+                tokio::select! {
+                    _ = tx.closed() => return,
+                    n = l.try_recv() => match n {
+                        Ok(Some(n)) => {
+                            if let Some(who) = n.payload().strip_prefix(HAND_OVER_PREFIX) {
+                                let who = crate::text::clean(who).trim().to_string();
+                                if !who.is_empty() && tx.send(who).await.is_err() {
+                                    return;
+                                }
+                            }
+                        }
+                        Ok(None) | Err(_) => break,
+                    }
+                }
+            }
+        }
+        tokio::select! {
+            _ = tx.closed() => return,
+            _ = tokio::time::sleep(Duration::from_millis(250 << failures.min(4))) => {}
+        }
+        failures = failures.saturating_add(1);
+    }
+}

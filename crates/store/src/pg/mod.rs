@@ -396,6 +396,9 @@ pub struct PgStore {
     /// The lease's heartbeat, which owns the connection holding the rollout's writer lock.
     heartbeat: tokio::task::JoinHandle<()>,
     lease: tokio::sync::watch::Receiver<LeaseState>,
+    /// Observers asking to lead, until the session takes the receiver.
+    requests: Option<tokio::sync::mpsc::Receiver<String>>,
+    listener: tokio::task::JoinHandle<()>,
     url: String,
     rollout: String,
     operator: String,
@@ -440,11 +443,19 @@ impl PgStore {
             Some(writer),
             lease_tx,
         ));
+        let (req_tx, requests) = tokio::sync::mpsc::channel(8);
+        let listener = tokio::spawn(lease::hand_over_requests(
+            url.to_string(),
+            rollout.clone(),
+            req_tx,
+        ));
         Ok((
             PgStore {
                 pool: pool(url, 2)?,
                 heartbeat,
                 lease,
+                requests: Some(requests),
+                listener,
                 url: url.to_string(),
                 rollout,
                 operator,
@@ -509,6 +520,11 @@ impl PgStore {
         Ok(out)
     }
 
+    /// Observers asking this console to hand the lead over: for the session to follow.
+    pub fn take_requests(&mut self) -> Option<tokio::sync::mpsc::Receiver<String>> {
+        self.requests.take()
+    }
+
     /// What the heartbeat knows of this console's lease.
     pub fn lease(&self) -> LeaseState {
         self.lease.borrow().clone()
@@ -522,6 +538,7 @@ impl PgStore {
         if ours && let Ok(mut c) = self.pool.acquire().await {
             let _ = renew(&mut c, &self.rollout, &self.operator, true).await;
         }
+        self.listener.abort();
         self.heartbeat.abort();
         let _ = self.heartbeat.await;
         self.pool.close().await;

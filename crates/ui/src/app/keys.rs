@@ -208,6 +208,8 @@ impl Ui {
                 }
                 None => self.message = Some("no rollback result to acknowledge".into()),
             },
+            Cmd::HandOver => return vec![Intent::HandOver],
+            Cmd::AskLead => return vec![Intent::AskLead],
             Cmd::JumpTime => {
                 self.dialog = Some(Dialog::Jump {
                     typed: String::new(),

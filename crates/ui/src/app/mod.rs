@@ -57,6 +57,10 @@ pub enum Intent {
     /// run them.
     Write(Vec<Event>),
     Quit,
+    /// Team mode: hand the lead to the observer who asked.
+    HandOver,
+    /// Team mode: ask the lead to hand over (an observer).
+    AskLead,
     /// Replay navigation.
     Replay(Cmd),
     JumpTo(String),
