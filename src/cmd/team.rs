@@ -27,13 +27,17 @@ pub fn before_console(
         .block_on(survey(url, &rollout, operator, &loaded.runbook))
         .map_err(Failure::config)?;
     match opening {
-        Opening::Observer(h, _) => {
+        Opening::Observer(h, lease) => {
+            // Another role's session shows no start: the lease says since when it leads.
+            let since = match lease.filter(|l| l.operator == h.operator) {
+                Some(l) => format!("{} UTC", l.since.format("%Y-%m-%d %H:%M:%S")),
+                None => h.since.clone(),
+            };
             eprintln!(
-                "warroom: {} leads rollout {} (from {}, since {}): opening as an observer",
+                "warroom: {} leads rollout {} (from {}, since {since}): opening as an observer",
                 h.operator,
                 warroom::text::clean(&rollout),
                 h.from,
-                h.since
             );
             let end = super::watch::observe(
                 url,
