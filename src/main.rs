@@ -1,7 +1,10 @@
 //! The `warroom` command line.
 //!
 //! One file, over 400 lines: one thin function per command, each composing the crates below;
-//! when team mode adds its commands they move to `src/cmd/`, one file each.
+//! team mode's commands (`watch`, `audit copy`) and `--store` are in `src/cmd/`, where the
+//! others will move, one file each.
+
+mod cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -36,6 +39,12 @@ enum Cmd {
         /// The audit log (SQLite). An existing log is resumed. Default: a new file in the user's data dir.
         #[arg(long)]
         audit: Option<PathBuf>,
+        /// The audit log: a path (SQLite) or a postgres:// URL (team mode). Same as --audit.
+        #[arg(long, conflicts_with = "audit")]
+        store: Option<String>,
+        /// The rollout in a PostgreSQL store. Default: the runbook file's name without .yaml.
+        #[arg(long)]
+        rollout: Option<String>,
         /// Who drives (recorded with every event). Default: the OS user.
         #[arg(long)]
         operator: Option<String>,
@@ -60,6 +69,12 @@ enum Cmd {
         /// The audit log (SQLite). An existing log is resumed. Default: a new file in the user's data dir.
         #[arg(long)]
         audit: Option<PathBuf>,
+        /// The audit log: a path (SQLite) or a postgres:// URL (team mode). Same as --audit.
+        #[arg(long, conflicts_with = "audit")]
+        store: Option<String>,
+        /// The rollout in a PostgreSQL store. Default: the runbook file's name without .yaml.
+        #[arg(long)]
+        rollout: Option<String>,
         /// Who drives (recorded with every event). Default: the OS user.
         #[arg(long)]
         operator: Option<String>,
@@ -85,7 +100,8 @@ enum Cmd {
     },
     /// Replay an audit log on the console, read-only: the war room as it was.
     Replay {
-        audit: PathBuf,
+        #[command(flatten)]
+        log: cmd::store::LogArg,
         /// Playback speed (1 to 1000).
         #[arg(long, default_value_t = 10.0)]
         speed: f64,
@@ -130,6 +146,24 @@ enum Cmd {
         #[arg(default_value = "runbook.yaml")]
         file: PathBuf,
     },
+    /// Follow a rollout in a PostgreSQL store live, read-only: the lead's console as it is
+    /// written, woken by PostgreSQL's notifications.
+    Watch {
+        /// The store: a postgres:// URL.
+        store: String,
+        /// The rollout. Default: the only one the database holds.
+        #[arg(long)]
+        rollout: Option<String>,
+        /// Who watches (shown on the status bar). Default: the OS user.
+        #[arg(long)]
+        operator: Option<String>,
+        /// The runbook the rollout runs. Default: the one named in its log.
+        #[arg(long)]
+        runbook: Option<PathBuf>,
+        /// A built-in theme name or a .toml theme file.
+        #[arg(long, default_value = "default")]
+        theme: String,
+    },
     /// List the built-in themes.
     Themes,
     /// Work with audit logs.
@@ -144,7 +178,8 @@ enum AuditCmd {
     /// Verify the hash chain and the head. Exit 0 ok, 1 tampered or truncated, 2 not an audit
     /// log or not a head after --expect-head.
     Verify {
-        audit: PathBuf,
+        #[command(flatten)]
+        log: cmd::store::LogArg,
         /// The head kept elsewhere, e.g. posted in chat: its hash (or the first 8+ hex digits),
         /// or the head file's `SEQ HASH`.
         #[arg(long)]
@@ -154,13 +189,31 @@ enum AuditCmd {
     /// self-contained HTML page (`> postmortem.html`). A log that does not verify is exported
     /// with a warning first (the HTML page's top).
     Export {
-        audit: PathBuf,
+        #[command(flatten)]
+        log: cmd::store::LogArg,
         #[arg(long, value_enum, default_value_t = Format::Jsonl)]
         format: Format,
         /// The runbook the log was written with (for markdown and html). Default: the one named
         /// in the log.
         #[arg(long)]
         runbook: Option<PathBuf>,
+    },
+    /// Copy a log between stores (a file and a PostgreSQL rollout, either way, or two of a
+    /// kind), every record as it is; both ends are verified. Exit 0 when both verify with the
+    /// same head; 1 when the copy cannot be made (the source does not verify, the destination
+    /// holds records, a store cannot be reached) or does not verify; 2 on bad arguments.
+    Copy {
+        /// Where the log is: a path or a postgres:// URL.
+        from: String,
+        /// Where it goes: a new file, or a PostgreSQL rollout that holds no records.
+        to: String,
+        /// The rollout in the PostgreSQL store(s). Default: the source's, or the source
+        /// file's name without its extension.
+        #[arg(long)]
+        rollout: Option<String>,
+        /// The rollout to copy into, when it differs from --rollout.
+        #[arg(long)]
+        to_rollout: Option<String>,
     },
 }
 
@@ -233,11 +286,21 @@ fn main() -> ExitCode {
             format,
         } => rehearse(&runbook, scenario, script, audit, operator, format),
         Cmd::Replay {
-            audit,
+            log,
             speed,
             runbook,
             theme,
-        } => replay(audit, speed, runbook, theme),
+        } => log
+            .location()
+            .and_then(|at| replay(at, speed, runbook, theme)),
+        Cmd::Watch {
+            store,
+            rollout,
+            operator,
+            runbook,
+            theme,
+        } => operator_name(operator)
+            .and_then(|op| cmd::watch::watch(&store, rollout, &op, runbook, &theme)),
         Cmd::Status {
             runbook,
             audit,
@@ -246,27 +309,34 @@ fn main() -> ExitCode {
         Cmd::Run {
             runbook,
             audit,
+            store,
+            rollout,
             operator,
             theme,
             continue_unverified,
-        } => run(&runbook, audit, operator, &theme, continue_unverified),
+        } => cmd::store::console_location(audit, store, rollout, "run")
+            .and_then(|at| run(&runbook, at, operator, &theme, continue_unverified)),
         Cmd::Demo {
             runbook,
             audit,
+            store,
+            rollout,
             operator,
             speed,
             scenario,
             theme,
             continue_unverified,
-        } => demo(
-            &runbook,
-            audit,
-            operator,
-            speed,
-            scenario,
-            &theme,
-            continue_unverified,
-        ),
+        } => cmd::store::console_location(audit, store, rollout, "demo").and_then(|at| {
+            demo(
+                &runbook,
+                at,
+                operator,
+                speed,
+                scenario,
+                &theme,
+                continue_unverified,
+            )
+        }),
     };
     match done {
         Ok(code) => code,
@@ -280,22 +350,25 @@ fn main() -> ExitCode {
 /// `warroom run`: the console on the real systems.
 fn run(
     runbook: &std::path::Path,
-    audit: Option<PathBuf>,
+    audit: audit::Location,
     operator: Option<String>,
     theme: &str,
     continue_unverified: bool,
 ) -> Result<ExitCode, Failure> {
     let operator = operator_name(operator)?;
-    let (loaded, theme) = runbook_and_theme(runbook, theme)?;
-    let audit = audit.unwrap_or_else(|| default_audit_path("run"));
+    let (loaded, theme_loaded) = runbook_and_theme(runbook, theme)?;
     prepare_resume(&audit, continue_unverified)?;
+    if let Some(code) = cmd::team::before_console(&audit, &loaded, &operator, theme)? {
+        return Ok(code);
+    }
+    let theme = theme_loaded;
     init_tracing();
     runtime()
         .block_on(async {
-            let session = Session::start_run(&loaded, &audit, &operator)
+            let session = Session::start_run(&loaded, audit, &operator)
                 .await
                 .map_err(|e| color_eyre::eyre::eyre!(e))?;
-            warroom::ui::live::run_console(session, &theme, &audit, "LIVE".into()).await
+            warroom::ui::live::run_console(session, &theme, "LIVE".into()).await
         })
         .map_err(Failure::run)?;
     Ok(ExitCode::SUCCESS)
@@ -304,28 +377,30 @@ fn run(
 /// `warroom demo`: the console on the simulator.
 fn demo(
     runbook: &std::path::Path,
-    audit: Option<PathBuf>,
+    audit: audit::Location,
     operator: Option<String>,
     speed: f64,
     scenario: Scenario,
-    theme: &str,
+    theme_name: &str,
     continue_unverified: bool,
 ) -> Result<ExitCode, Failure> {
     let operator = operator_name(operator)?;
-    let (loaded, theme) = runbook_and_theme(runbook, theme)?;
+    let (loaded, theme) = runbook_and_theme(runbook, theme_name)?;
     if !(speed.is_finite() && (0.1..=10_000.0).contains(&speed)) {
         return Err(Failure::config("--speed must be between 0.1 and 10000"));
     }
-    let audit = audit.unwrap_or_else(|| default_audit_path("demo"));
     prepare_resume(&audit, continue_unverified)?;
+    if let Some(code) = cmd::team::before_console(&audit, &loaded, &operator, theme_name)? {
+        return Ok(code);
+    }
     init_tracing();
     runtime()
         .block_on(async {
-            let session = Session::start_demo(&loaded, &audit, &operator, speed, scenario)
+            let session = Session::start_demo(&loaded, audit, &operator, speed, scenario)
                 .await
                 .map_err(|e| color_eyre::eyre::eyre!(e))?;
             let label = format!("SIM ×{speed}");
-            warroom::ui::live::run_console(session, &theme, &audit, label).await
+            warroom::ui::live::run_console(session, &theme, label).await
         })
         .map_err(Failure::run)?;
     Ok(ExitCode::SUCCESS)
@@ -407,7 +482,16 @@ fn operator_name(given: Option<String>) -> Result<String, Failure> {
 /// Before a console opens an existing log: refuse one that another console holds, and one
 /// that does not verify unless `--continue-unverified` (which moves its head file aside).
 /// Says what it did on stderr, where it stays visible after the console closes.
-fn prepare_resume(audit: &std::path::Path, continue_unverified: bool) -> Result<(), Failure> {
+fn prepare_resume(at: &audit::Location, continue_unverified: bool) -> Result<(), Failure> {
+    let Some(audit) = at.path() else {
+        // A rollout in PostgreSQL: its writer lock and its verification are taken on open.
+        if continue_unverified {
+            return Err(Failure::config(
+                "--continue-unverified applies to a file log; a PostgreSQL rollout that does not verify is not continued",
+            ));
+        }
+        return Ok(());
+    };
     let notes = audit::prepare_resume(audit, continue_unverified).map_err(Failure::config)?;
     for n in notes {
         eprintln!("warroom: {n}");
@@ -512,7 +596,7 @@ fn login_name() -> Option<String> {
     None
 }
 
-fn default_audit_path(mode: &str) -> PathBuf {
+pub(crate) fn default_audit_path(mode: &str) -> PathBuf {
     let dir = dirs::data_dir()
         .unwrap_or_else(|| PathBuf::from("."))
         .join("warroom");
@@ -547,7 +631,7 @@ fn status(
 
 /// The runbook a log was written with: as given, or as its first session record names it.
 /// Warns when the file changed since.
-fn runbook_for(
+pub(crate) fn runbook_for(
     records: &[audit::Record],
     given: Option<PathBuf>,
 ) -> Result<runbook::Loaded, String> {
@@ -579,7 +663,7 @@ fn runbook_for(
 }
 
 fn replay(
-    path: PathBuf,
+    at: audit::Location,
     speed: f64,
     runbook: Option<PathBuf>,
     theme: String,
@@ -587,13 +671,11 @@ fn replay(
     if !(speed.is_finite() && (1.0..=1000.0).contains(&speed)) {
         return Err(Failure::config("--speed must be between 1 and 1000"));
     }
-    let records = audit::read_all(&path).map_err(Failure::config)?;
-    if let audit::Verdict::Bad { seq, problem } =
-        audit::verify(&records, None, audit::read_head(&path))
-    {
+    let (records, head) = runtime().block_on(at.read()).map_err(Failure::config)?;
+    if let audit::Verdict::Bad { seq, problem } = audit::verify(&records, None, head) {
         eprintln!(
             "warroom: warning: {}: the log does not verify at seq {seq}: {problem}",
-            path.display()
+            at.shown()
         );
     }
     let loaded = runbook_for(&records, runbook).map_err(Failure::input)?;
@@ -603,8 +685,8 @@ fn replay(
         .map(|r| r.hash.chars().take(12).collect())
         .unwrap_or_default();
     let rp = warroom::ui::replay::Replay::new(loaded.runbook, &records, speed)
-        .map_err(|e| Failure::config(format!("{}: {e}", path.display())))?;
-    let label = runbook::redact(&path.display().to_string());
+        .map_err(|e| Failure::config(format!("{}: {e}", at.shown())))?;
+    let label = at.shown();
     runtime()
         .block_on(warroom::ui::replay::run_replay(rp, theme, label, head))
         .map_err(Failure::run)?;
@@ -660,25 +742,30 @@ fn check(files: &[PathBuf]) -> ExitCode {
 
 fn audit_cmd(cmd: AuditCmd) -> Result<ExitCode, Failure> {
     match cmd {
-        AuditCmd::Verify {
-            audit: path,
-            expect_head,
-        } => {
+        AuditCmd::Verify { log, expect_head } => {
+            let at = log.location()?;
             let expect = expect_head
                 .as_deref()
                 .map(audit::parse_expected_head)
                 .transpose()
                 .map_err(Failure::config)?;
-            verify(&path, expect.as_deref())
+            verify(&at, expect.as_deref())
         }
+        AuditCmd::Copy {
+            from,
+            to,
+            rollout,
+            to_rollout,
+        } => cmd::store::copy(&from, &to, rollout, to_rollout),
         AuditCmd::Export {
-            audit: path,
+            log,
             format,
             runbook: given,
         } => {
-            let records = audit::read_all(&path).map_err(Failure::config)?;
+            let at = log.location()?;
+            let (records, head) = runtime().block_on(at.read()).map_err(Failure::config)?;
             // A log that does not verify is still exported (it is evidence), but says so first.
-            let warning = match audit::verify(&records, None, audit::read_head(&path)) {
+            let warning = match audit::verify(&records, None, head) {
                 audit::Verdict::Ok { .. } => None,
                 audit::Verdict::Bad { seq, problem } => Some(format!(
                     "WARNING: this audit log does not verify: at seq {seq}: {problem}"
@@ -694,7 +781,7 @@ fn audit_cmd(cmd: AuditCmd) -> Result<ExitCode, Failure> {
                 Format::Markdown => {
                     let loaded = runbook_for(&records, given).map_err(Failure::input)?;
                     let md = audit::export::markdown(&loaded.runbook, &records)
-                        .map_err(|e| Failure::config(format!("{}: {e}", path.display())))?;
+                        .map_err(|e| Failure::config(format!("{}: {e}", at.shown())))?;
                     if let Some(w) = &warning {
                         println!("> **{}**", warroom::text::clean(w));
                         println!();
@@ -704,7 +791,7 @@ fn audit_cmd(cmd: AuditCmd) -> Result<ExitCode, Failure> {
                 Format::Html => {
                     let loaded = runbook_for(&records, given).map_err(Failure::input)?;
                     let page = audit::export::html(&loaded.runbook, &records, warning.as_deref())
-                        .map_err(|e| Failure::config(format!("{}: {e}", path.display())))?;
+                        .map_err(|e| Failure::config(format!("{}: {e}", at.shown())))?;
                     print!("{page}");
                 }
             }
@@ -714,14 +801,17 @@ fn audit_cmd(cmd: AuditCmd) -> Result<ExitCode, Failure> {
 }
 
 /// `warroom audit verify`: exit 0 ok, 1 tampered or truncated.
-fn verify(path: &std::path::Path, expect: Option<&str>) -> Result<ExitCode, Failure> {
-    match audit::verify_file(path, expect).map_err(Failure::config)? {
+fn verify(at: &audit::Location, expect: Option<&str>) -> Result<ExitCode, Failure> {
+    match runtime()
+        .block_on(at.verify(expect))
+        .map_err(Failure::config)?
+    {
         audit::Verdict::Ok { records, head } => {
             println!("ok {records} records, head {head}");
             Ok(ExitCode::SUCCESS)
         }
         audit::Verdict::Bad { seq, problem } => {
-            println!("{}: TAMPERED at seq {seq}: {problem}", path.display());
+            println!("{}: TAMPERED at seq {seq}: {problem}", at.shown());
             Ok(ExitCode::from(1))
         }
     }

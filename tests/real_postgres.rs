@@ -5,9 +5,8 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
+use support::pg::*;
 use support::*;
 use tokio::io::AsyncWriteExt;
 use warroom::engine::MigrationObs;
@@ -18,111 +17,6 @@ use warroom::real::postgres::Postgres;
 const LAG_METRIC: &str = "replica_behind";
 use warroom::real::shell;
 use warroom::runbook::RunStep;
-
-const PASSWORD: &str = "pw-Zx81-secret";
-
-struct Bins {
-    dir: PathBuf,
-}
-
-impl Bins {
-    fn find() -> Option<Bins> {
-        let initdb = find_binary(&[
-            "/usr/lib/postgresql/*/bin/initdb",
-            "/usr/local/pgsql/bin/initdb",
-            "/usr/bin/initdb",
-        ])?;
-        let dir = initdb.parent()?.to_path_buf();
-        dir.join("pg_ctl").is_file().then_some(Bins { dir })
-    }
-    fn bin(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
-    }
-}
-
-/// Run a PostgreSQL tool as the `postgres` user when we are root (PostgreSQL refuses root).
-fn pg_cmd(bin: &Path, args: &[&str]) -> Command {
-    if is_root() {
-        let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--"]).arg(bin).args(args);
-        c
-    } else {
-        let mut c = Command::new(bin);
-        c.args(args);
-        c
-    }
-}
-
-fn run_ok(mut c: Command, what: &str) {
-    let out = c.output().unwrap_or_else(|e| panic!("{what}: {e}"));
-    assert!(
-        out.status.success(),
-        "{what} failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A cluster in a temp dir; stopped (immediate) and removed when dropped.
-struct Cluster {
-    pg_ctl: PathBuf,
-    data: PathBuf,
-    port: u16,
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let data = self.data.display().to_string();
-        let _ = pg_cmd(
-            &self.pg_ctl,
-            &["-D", &data, "-m", "immediate", "-w", "stop"],
-        )
-        .output();
-    }
-}
-
-impl Cluster {
-    fn url(&self) -> String {
-        format!(
-            "postgres://postgres:{PASSWORD}@127.0.0.1:{}/postgres?sslmode=disable",
-            self.port
-        )
-    }
-}
-
-fn chown_postgres(p: &Path) {
-    if !is_root() {
-        return;
-    }
-    let out = Command::new("chown")
-        .args(["-R", "postgres:postgres"])
-        .arg(p)
-        .output()
-        .expect("chown");
-    assert!(out.status.success(), "chown the temp dir to postgres");
-}
-
-fn start(bins: &Bins, data: &Path, sock: &Path) -> Cluster {
-    let port = free_port();
-    let d = data.display().to_string();
-    let opts = format!(
-        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
-        sock.display()
-    );
-    let log = data.with_extension("log").display().to_string();
-    run_ok(
-        pg_cmd(
-            &bins.bin("pg_ctl"),
-            &["-D", &d, "-o", &opts, "-l", &log, "-w", "-t", "60", "start"],
-        ),
-        "pg_ctl start",
-    );
-    Cluster {
-        pg_ctl: bins.bin("pg_ctl"),
-        data: data.to_path_buf(),
-        port,
-    }
-}
 
 async fn exec(url: &str, sql: &'static str) {
     let mut c = sqlx::postgres::PgConnection::connect_with_url(url).await;
@@ -157,23 +51,7 @@ async fn migrations_locks_and_replication_lag_on_a_real_cluster() {
     let data = dir.path().join("primary");
     std::fs::create_dir(&data).expect("mkdir");
     chown_postgres(dir.path());
-    let d = data.display().to_string();
-    run_ok(
-        pg_cmd(
-            &bins.bin("initdb"),
-            &[
-                "-D",
-                &d,
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--no-sync",
-            ],
-        ),
-        "initdb",
-    );
+    initdb(&bins, &data);
     let primary = start(&bins, &data, dir.path());
     let url = primary.url();
     let pg = Postgres::new(&url, Duration::from_secs(3), vec![LAG_METRIC.into()]).expect("pool");

@@ -183,9 +183,10 @@ async fn flag_flip_and_pool_switch_through_the_gates_with_read_back_in_the_audit
     let dir = tempfile::tempdir().expect("tempdir");
     let audit_path = dir.path().join("run.audit");
     let rb = loaded.runbook.clone();
+    let at = audit_path.as_path().into();
     let how = Start {
         loaded: &loaded,
-        audit: &audit_path,
+        audit: &at,
         operator: "alice",
         mode: "run",
         scenario: None,
@@ -343,9 +344,10 @@ async fn steps_on_unconfigured_systems_fail_and_a_dead_flag_api_blocks_the_flip(
     let dir = tempfile::tempdir().expect("tempdir");
     let audit_path = dir.path().join("run.audit");
     let rb = loaded.runbook.clone();
+    let at = audit_path.as_path().into();
     let how = Start {
         loaded: &loaded,
-        audit: &audit_path,
+        audit: &at,
         operator: "bob",
         mode: "run",
         scenario: None,

@@ -435,7 +435,7 @@ fn help_lists_every_key_and_the_legend_and_replay_is_read_only() {
         ] {
             assert!(text.contains(want), "{w}x{h}: `{want}`\n{text}");
         }
-        for (label, what) in warroom::ui::keymap::help_keys(Mode::Live) {
+        for (label, what) in warroom::ui::keymap::help_keys(Mode::Live, false) {
             assert!(
                 text.contains(&label) && text.contains(what),
                 "{w}x{h}: `{label}` {what}\n{text}"

@@ -128,7 +128,10 @@ impl Console {
 
     /// Events of the audit log so far (committed), in order.
     pub fn events(&self) -> Vec<Event> {
-        match warroom::audit::read_all(&self.s.audit) {
+        let Some(path) = self.s.audit.path() else {
+            panic!("the console's log is not a file")
+        };
+        match warroom::audit::read_all(path) {
             Ok(recs) => recs.iter().filter_map(|r| r.event().ok()).collect(),
             Err(e) => panic!("read the audit log: {e}"),
         }
@@ -269,9 +272,10 @@ impl Console {
         audit: &Path,
         ep: warroom::real::Endpoints,
     ) -> Console {
+        let at = warroom::audit::Location::from(audit);
         let how = warroom::session::Start {
             loaded,
-            audit,
+            audit: &at,
             operator: "alice",
             mode: "run",
             scenario: None,

@@ -3,6 +3,8 @@
 //! plus helpers for a port nobody listens on and for optional system binaries.
 #![allow(dead_code)]
 
+pub mod pg;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -14,13 +14,12 @@
 //! them together.
 
 use crate::adapters::{Job, Report};
-use crate::audit::{AuditStore, Record, Store};
+use crate::audit::{AuditStore, Location, PgStore, Record, Store};
 use crate::clock::Clock;
 use crate::engine::{self, Event, Outcome, State, Time};
 use crate::runbook::{Loaded, Runbook};
 use crate::sim::{self, Scenario, World};
 use chrono::Timelike;
-use std::path::{Path, PathBuf};
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::mpsc::{Receiver, Sender, channel};
 use tokio::task::JoinHandle;
@@ -44,6 +43,8 @@ pub enum Wake {
     Previewed(u64, Vec<String>),
     /// The store failed to write; nothing of that batch was applied.
     WriteFailed(String),
+    /// Team mode: an observer asks this console (the lead) to hand the rollout over.
+    HandOverAsked(String),
     /// A task stopped.
     Closed,
 }
@@ -51,7 +52,8 @@ pub enum Wake {
 /// How a session starts: which runbook, log and operator, and what the session record says.
 pub struct Start<'a> {
     pub loaded: &'a Loaded,
-    pub audit: &'a Path,
+    /// The log: an SQLite file, or a rollout in PostgreSQL.
+    pub audit: &'a Location,
     pub operator: &'a str,
     /// `demo` or `run`.
     pub mode: &'a str,
@@ -73,7 +75,7 @@ pub struct Session {
     pending: std::collections::VecDeque<Batch>,
     pub clock: Clock,
     pub operator: String,
-    pub audit: PathBuf,
+    pub audit: Location,
     /// The newest record's hash.
     pub head: String,
     /// Lines for the log pane (what happened, in the source clock's time).
@@ -87,6 +89,10 @@ pub struct Session {
     tasks: Vec<JoinHandle<()>>,
     store_task: Option<JoinHandle<()>>,
     previews: u64,
+    /// Team mode: observers asking to lead (from the store's listener).
+    requests: Option<Receiver<String>>,
+    /// The operator who asked last, for `H` to hand the lead to.
+    pub asked: Option<String>,
 }
 
 /// Events to write when a session opens: the session record, and a finding for every action
@@ -120,7 +126,7 @@ impl Session {
     /// Open (or resume) an audit log and start the simulator.
     pub async fn start_demo(
         loaded: &Loaded,
-        audit: &Path,
+        audit: impl Into<Location>,
         operator: &str,
         speed: f64,
         scenario: Scenario,
@@ -134,7 +140,7 @@ impl Session {
     /// clock to the source clock as in a demo (1 for the finest timing).
     pub async fn start_rehearsal(
         loaded: &Loaded,
-        audit: &Path,
+        audit: impl Into<Location>,
         operator: &str,
         speed: f64,
         scenario: Scenario,
@@ -144,16 +150,17 @@ impl Session {
 
     async fn start_sim(
         loaded: &Loaded,
-        audit: &Path,
+        audit: impl Into<Location>,
         operator: &str,
         speed: f64,
         scenario: Scenario,
         mode: &str,
         virtual_time: bool,
     ) -> Result<Session, String> {
+        let audit = audit.into();
         let how = Start {
             loaded,
-            audit,
+            audit: &audit,
             operator,
             mode,
             scenario: Some(scenario.name()),
@@ -181,12 +188,13 @@ impl Session {
     /// (`warroom run`), on the real clock.
     pub async fn start_run(
         loaded: &Loaded,
-        audit: &Path,
+        audit: impl Into<Location>,
         operator: &str,
     ) -> Result<Session, String> {
+        let audit = audit.into();
         let how = Start {
             loaded,
-            audit,
+            audit: &audit,
             operator,
             mode: "run",
             scenario: None,
@@ -211,17 +219,36 @@ impl Session {
         ) -> (Clock, Vec<JoinHandle<()>>),
     ) -> Result<Session, String> {
         let rb = how.loaded.runbook.clone();
-        let (store, records) = Store::open(how.audit, how.operator).await?;
-        let store = if how.virtual_time {
-            store.write_inline()
-        } else {
-            store
-        };
-        let st = crate::audit::export::fold(&rb, &records)
-            .map_err(|e| format!("{}: {e}", how.audit.display()))?;
         let (store_tx, store_rx) = channel(STORE_QUEUE);
         let (commit_tx, commit_rx) = channel(STORE_QUEUE);
-        let store_task = tokio::spawn(store_loop(store, store_rx, commit_tx));
+        // A rollout in PostgreSQL is named after the runbook unless told otherwise.
+        let audit = how
+            .audit
+            .clone()
+            .or_rollout(&crate::audit::default_rollout(&how.loaded.path));
+        // The store task writes through whichever store the location names.
+        let mut requests = None;
+        let (records, store_task) = match &audit {
+            Location::File(path) => {
+                let (store, records) = Store::open(path, how.operator).await?;
+                let store = if how.virtual_time {
+                    store.write_inline()
+                } else {
+                    store
+                };
+                let task = tokio::spawn(store_loop(store, store_rx, commit_tx));
+                (records, task)
+            }
+            Location::Postgres { url, rollout } => {
+                let rollout = rollout.as_deref().unwrap_or_default();
+                let (mut store, records) = PgStore::open(url, rollout, how.operator).await?;
+                requests = store.take_requests();
+                let task = tokio::spawn(store_loop(store, store_rx, commit_tx));
+                (records, task)
+            }
+        };
+        let st = crate::audit::export::fold(&rb, &records)
+            .map_err(|e| format!("{}: {e}", audit.shown()))?;
         let ((job_tx, job_rx), (report_tx, report_rx)) = crate::adapters::channels();
         let (clock, tasks) = spawn(&st, job_rx, report_tx);
         let head = records.last().map(|r| r.hash.clone()).unwrap_or_default();
@@ -233,7 +260,7 @@ impl Session {
             st,
             clock,
             operator: how.operator.to_string(),
-            audit: how.audit.to_path_buf(),
+            audit: audit.clone(),
             head,
             store_tx,
             commit_rx,
@@ -243,15 +270,17 @@ impl Session {
             store_task: Some(store_task),
             previews: 0,
             dropped: 0,
+            requests,
+            asked: None,
         };
         if !records.is_empty() {
             s.log.push(format!(
                 "resumed from {} ({} records)",
-                how.audit.display(),
+                audit.shown(),
                 records.len()
             ));
         }
-        let first = startup_events(
+        let mut first = startup_events(
             &s.st,
             how.operator,
             how.mode,
@@ -259,8 +288,41 @@ impl Session {
             how.scenario,
             how.speed,
         );
+        // Team mode: this console holds the rollout's writer lock, so it leads (taking over
+        // from a lead whose console stopped). So does a console on a file someone led before.
+        if matches!(audit, Location::Postgres { .. }) || s.st.lead.is_some() {
+            first.push(Event::LeadTaken {
+                operator: how.operator.to_string(),
+                previous: engine::lead_to_take_over(&s.st, how.operator)
+                    .map(|l| l.operator.clone()),
+            });
+        }
         s.write(first);
         Ok(s)
+    }
+
+    /// Hand the lead to the operator who asked (`H`): recorded with both names; once it is
+    /// committed this console no longer acts, and closes.
+    pub fn hand_over(&mut self) -> Result<String, String> {
+        let Some(to) = self.asked.clone() else {
+            return Err("nobody has asked to lead (an observer asks with L)".into());
+        };
+        self.command(vec![Event::LeadHandedOver {
+            operator: self.operator.clone(),
+            to: to.clone(),
+        }])?;
+        Ok(format!("handing the lead to {to}"))
+    }
+
+    /// An operator's command (what a key asks for): written when the engine lets this
+    /// console's operator act — in team mode, only the lead — else refused with why.
+    pub fn command(&mut self, events: Vec<Event>) -> Result<(), String> {
+        if let Err(why) = engine::may_act(&self.ahead, &self.operator) {
+            self.log.push(format!("refused: {why}"));
+            return Err(why);
+        }
+        self.write(events);
+        Ok(())
     }
 
     /// Send events to the store, stamped with the source clock. They take effect when the
@@ -394,6 +456,14 @@ impl Session {
                 self.write_at(at, vec![ev]);
                 Wake::Reported
             }
+            Some(who) = recv(&mut self.requests) => {
+                if who == self.operator {
+                    return Wake::Reported;
+                }
+                self.log.push(format!("{who} asks to lead: H hands the lead over"));
+                self.asked = Some(who.clone());
+                Wake::HandOverAsked(who)
+            }
             c = self.commit_rx.recv() => match c {
                 None => Wake::Closed,
                 Some(Err(e)) => {
@@ -478,7 +548,8 @@ impl Session {
     }
 
     /// Record the session's end and wait (a little) for the store to write everything.
-    pub async fn close(mut self) {
+    /// Returns the log's head as committed last (`seq`, hash), to show after the console.
+    pub async fn close(mut self) -> Option<(i64, String)> {
         self.write(vec![Event::SessionEnded {
             operator: self.operator.clone(),
         }]);
@@ -489,15 +560,23 @@ impl Session {
             store_tx,
             store_task,
             mut commit_rx,
+            st,
+            head,
             ..
         } = self;
+        let mut last = (!head.is_empty()).then_some((st.events as i64, head));
         drop(store_tx);
         // Commits are taken as they come, so that the store task never waits on a full
         // queue while it finishes.
         let wait = async {
             while let Some(c) = commit_rx.recv().await {
-                if let Err(e) = c {
-                    eprintln!("warroom: audit write failed: {e}");
+                match c {
+                    Err(e) => eprintln!("warroom: audit write failed: {e}"),
+                    Ok(recs) => {
+                        if let Some(r) = recs.last() {
+                            last = Some((r.seq, r.hash.clone()));
+                        }
+                    }
                 }
             }
             if let Some(t) = store_task {
@@ -505,6 +584,15 @@ impl Session {
             }
         };
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), wait).await;
+        last
+    }
+}
+
+/// The next message of a receiver that may be absent (never, when it is).
+async fn recv<T>(rx: &mut Option<Receiver<T>>) -> Option<T> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -1,12 +1,16 @@
-//! The audit log: an append-only, hash-chained SQLite file. Every event is written here before
-//! it is applied; the state is the fold of these records.
+//! The audit log: an append-only, hash-chained log, in an SQLite file or in PostgreSQL (team
+//! mode: one database, many rollouts). Every event is written here before it is applied; the
+//! state is the fold of these records.
 //!
-//! `chain` (records and their hashes), `head` (the head kept elsewhere), `writer` (the one
-//! appender), `verify`, `read` (the bulk reader), `resume` (locks and refusals), `export`.
+//! `chain` (records and their hashes), `head` (the head kept elsewhere), `writer` (the SQLite
+//! appender), `verify`, `read` (the bulk reader), `resume` (locks and refusals), `export`,
+//! `pg` (the PostgreSQL store, reader and follower), `location` (`--store`: which of them).
 
 mod chain;
 pub mod export;
 mod head;
+mod location;
+pub mod pg;
 mod read;
 mod resume;
 mod verify;
@@ -14,13 +18,15 @@ mod writer;
 
 pub use chain::*;
 pub use head::*;
+pub use location::*;
+pub use pg::PgStore;
 pub use read::*;
 pub use resume::*;
 pub use verify::*;
 pub use writer::*;
 
 /// An append-only, hash-chained audit store: what a session writes through. The SQLite file
-/// ([`Store`]) is one; a shared store for team mode is another implementation of the same
+/// ([`Store`]) is one; a rollout in PostgreSQL ([`PgStore`], team mode) is another, of the same
 /// contract: records numbered without gaps, each hash chaining the previous one, committed
 /// before they are applied.
 pub trait AuditStore: Send + 'static {

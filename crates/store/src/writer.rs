@@ -76,10 +76,10 @@ fn open_writer(path: &Path, create: bool) -> Result<Connection, String> {
 }
 
 /// Insert records in one transaction, then replace the head file; both block.
-fn insert(
+fn insert<R: AsRef<[Record]>>(
     c: &Connection,
     path: &Path,
-    records: &[Vec<Record>],
+    records: &[R],
     full: bool,
     synchronous_full: &mut bool,
 ) -> Result<(), String> {
@@ -95,7 +95,7 @@ fn insert(
         let mut stmt = tx
             .prepare_cached("INSERT INTO audit (seq, at, operator, kind, payload, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
             .map_err(|e| format!("{}: append failed: {e}", path.display()))?;
-        for r in records.iter().flatten() {
+        for r in records.iter().flat_map(|b| b.as_ref()) {
             stmt.execute(params![
                 r.seq,
                 r.at,
@@ -110,7 +110,7 @@ fn insert(
     }
     tx.commit()
         .map_err(|e| format!("{}: commit failed: {e}", path.display()))?;
-    if let Some(last) = records.iter().flatten().last() {
+    if let Some(last) = records.iter().flat_map(|b| b.as_ref()).last() {
         // Synced (with its directory) after a synced commit, so that the head never points
         // past what is durable.
         write_head(path, last.seq, &last.hash, full)
@@ -231,49 +231,12 @@ impl Store {
             .any(|(_, e)| !matches!(e, Event::Observed(_)));
         // The records and their chain first; the store's head moves only once they are
         // committed.
-        let mut out = Vec::with_capacity(batches.len());
-        let (mut seq, mut prev) = (self.last_seq, self.last_hash.clone());
-        let mut stamped = false;
-        for events in batches {
-            let events = events.as_ref();
-            let mut recs = Vec::with_capacity(events.len());
-            for (at, ev) in events {
-                // The first session record on a log continued unverified says so.
-                let with_note;
-                let ev = match (ev, &self.continued_unverified) {
-                    (Event::SessionStarted { .. }, Some(note)) if !stamped => {
-                        let mut e = ev.clone();
-                        if let Event::SessionStarted {
-                            continued_unverified,
-                            ..
-                        } = &mut e
-                        {
-                            *continued_unverified = Some(note.clone());
-                        }
-                        stamped = true;
-                        with_note = e;
-                        &with_note
-                    }
-                    _ => ev,
-                };
-                seq += 1;
-                let at = fmt_time(*at);
-                let kind = ev.kind();
-                let payload = serde_json::to_string(ev).map_err(|e| e.to_string())?;
-                let hash = chain_hash(&prev, seq, &at, &self.operator, kind, &payload);
-                recs.push(Record {
-                    seq,
-                    at,
-                    operator: self.operator.clone(),
-                    kind: kind.to_string(),
-                    payload,
-                    prev_hash: prev,
-                    hash: hash.clone(),
-                });
-                prev = hash;
-            }
-            out.push(recs);
-        }
+        let (out, seq, prev, stamped) = stamp(
+            (self.last_seq, &self.last_hash),
+            &self.operator,
+            batches,
+            self.continued_unverified.as_deref(),
+        )?;
         let Some(conn) = self.conn.take() else {
             return Err(format!(
                 "{}: the audit log was lost by an earlier failed write",
@@ -320,6 +283,28 @@ impl Store {
             }
         }
     }
+}
+
+/// Write records exactly as they are (their operators, times and hashes) to a new log, with
+/// its head file: `warroom audit copy` into a file. Refused when the file already holds
+/// records, or another console holds it.
+pub fn import(path: &Path, records: &[Record]) -> Result<(), String> {
+    if exists_nonempty(path)? {
+        return Err(format!(
+            "{}: already holds an audit log; copy into a new file",
+            path.display()
+        ));
+    }
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("{}: cannot create directory: {e}", dir.display()))?;
+    }
+    let _lock = lock(path, "warroom audit copy")?;
+    let c = open_writer(path, true)?;
+    let mut full = true;
+    insert(&c, path, &[records], true, &mut full)
 }
 
 /// The longest operator name, in characters.

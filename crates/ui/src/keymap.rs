@@ -14,6 +14,8 @@ pub enum Cmd {
     Retry,
     CancelAbort,
     Acknowledge,
+    HandOver,
+    AskLead,
     FocusNext,
     FocusPrev,
     Up,
@@ -37,6 +39,26 @@ pub enum Cmd {
     Bottom,
     Open,
     Palette,
+}
+
+impl Cmd {
+    /// Whether the command acts on the rollout (writes to its log): the lead's alone. An
+    /// observer's console leaves these out of its hints and help, and says why when pressed.
+    pub fn acts(self) -> bool {
+        matches!(
+            self,
+            Cmd::Tick
+                | Cmd::Advance
+                | Cmd::Flip
+                | Cmd::Rollback
+                | Cmd::GoNoGo
+                | Cmd::SwitchPool
+                | Cmd::Retry
+                | Cmd::CancelAbort
+                | Cmd::Acknowledge
+                | Cmd::HandOver
+        )
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +91,8 @@ impl Binding {
             Cmd::Retry => "retry/skip",
             Cmd::CancelAbort => "cancel abort",
             Cmd::Acknowledge => "acknowledge",
+            Cmd::HandOver => "hand over",
+            Cmd::AskLead => "ask to lead",
             Cmd::FocusNext | Cmd::FocusPrev => "focus",
             Cmd::Up | Cmd::Down => "move",
             Cmd::Help => "help",
@@ -138,7 +162,7 @@ pub const BINDINGS: &[Binding] = &[
         &[Char('r')],
         "r",
         Cmd::Rollback,
-        "rollback: choose instant, database or feature-flag procedure",
+        "rollback: choose one of the runbook's procedures (the one for a firing alert is suggested)",
         Live,
         true,
     ),
@@ -179,6 +203,22 @@ pub const BINDINGS: &[Binding] = &[
         "x",
         Cmd::Acknowledge,
         "acknowledge a rollback's result (clears it from the banner)",
+        Live,
+        false,
+    ),
+    b(
+        &[Char('H')],
+        "H",
+        Cmd::HandOver,
+        "team mode: hand the lead to the observer who asked (L)",
+        Live,
+        false,
+    ),
+    b(
+        &[Char('L')],
+        "L",
+        Cmd::AskLead,
+        "team mode, an observer: ask the lead to hand over",
         Live,
         false,
     ),
@@ -453,16 +493,11 @@ pub fn bindings(mode: Mode) -> impl Iterator<Item = &'static Binding> {
     BINDINGS.iter().filter(move |b| b.mode == mode)
 }
 
-/// The bindings the help overlay lists: one line per command pair (a binding whose help is
-/// empty is the second half of the line before).
-pub fn help_lines(mode: Mode) -> impl Iterator<Item = &'static Binding> {
-    bindings(mode).filter(|b| !b.help.is_empty())
-}
-
 /// The help overlay's lines for a mode: each key (a pair's keys joined, `Tab/Shift-Tab`) and
 /// what it does.
-pub fn help_keys(mode: Mode) -> Vec<(String, &'static str)> {
+pub fn help_keys(mode: Mode, read_only: bool) -> Vec<(String, &'static str)> {
     let all: Vec<&Binding> = bindings(mode)
+        .filter(|b| !(read_only && b.cmd.acts()))
         .chain(LOG_BINDINGS.iter().filter(|b| b.mode == mode))
         .chain(ROW_BINDINGS.iter().filter(|b| b.mode == mode))
         .collect();
@@ -498,20 +533,9 @@ pub const DIALOG_KEYS: &[(&str, &str)] = &[
 ];
 
 /// Whether a command changes production or the plan (an operator action): in replay these
-/// keys are answered "read-only replay".
+/// keys are answered "read-only replay" (the same commands an observer may not use).
 pub fn is_action(cmd: Cmd) -> bool {
-    matches!(
-        cmd,
-        Cmd::Tick
-            | Cmd::Advance
-            | Cmd::Flip
-            | Cmd::Rollback
-            | Cmd::GoNoGo
-            | Cmd::SwitchPool
-            | Cmd::Retry
-            | Cmd::CancelAbort
-            | Cmd::Acknowledge
-    )
+    cmd.acts()
 }
 
 /// The live action keys replay leaves unbound (`a f r s R c x`): pressed in replay they say

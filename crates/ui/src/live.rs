@@ -58,9 +58,17 @@ pub fn handle_key(ui: &mut Ui, session: &mut Session, operator: &str, key: KeyEv
     let mut quit = false;
     for intent in ui.on_key(key, &session.ahead, &session.rb, operator) {
         match intent {
-            Intent::Write(evs) => session.write(evs),
+            Intent::Write(evs) => {
+                if let Err(why) = session.command(evs) {
+                    ui.message = Some(why);
+                }
+            }
             Intent::Quit => quit = true,
             Intent::OpenLog(back) => ui.open_log_record(&session.log, back),
+            Intent::HandOver => {
+                ui.message = Some(session.hand_over().unwrap_or_else(|e| e));
+            }
+            Intent::AskLead => ui.message = Some("this console leads the rollout".into()),
             Intent::Replay(_) | Intent::JumpTo(_) => {}
         }
     }
@@ -83,10 +91,9 @@ fn readings_known(st: &crate::engine::State) -> usize {
 pub async fn run_console(
     mut session: Session,
     theme: &Theme,
-    audit: &std::path::Path,
     clock_label: String,
 ) -> color_eyre::Result<()> {
-    let audit_label = crate::runbook::redact(&audit.display().to_string());
+    let audit_label = session.audit.shown();
     let operator = session.operator.clone();
     let mut ui = Ui::new(Mode::Live);
     let (mut terminal, mut input) = open_terminal()?;
@@ -138,7 +145,15 @@ pub async fn run_console(
                     ui.previewed(id, lines);
                     dirty = true;
                 }
+                Wake::HandOverAsked(who) => {
+                    ui.message = Some(format!("{who} asks to lead: H hands the lead over"));
+                    dirty = true;
+                }
                 Wake::Committed(recs) => {
+                    // Handed over: this console no longer leads, and closes.
+                    if recs.iter().any(|r| r.kind == "lead_handed_over") {
+                        break Ok(());
+                    }
                     // Readings wait for the tick, unless they show something for the first
                     // time (the first readings after start are on screen at once).
                     let known = readings_known(&session.st);
@@ -153,16 +168,39 @@ pub async fn run_console(
         }
     };
     ratatui::restore();
-    session.close().await;
+    let location = session.audit.clone();
+    let head = session.close().await;
     println!("audit log: {audit_label}");
-    if let Some((seq, hash)) = crate::audit::read_head(audit) {
+    if let Some((seq, hash)) = head {
         println!("head: seq {seq} {hash}");
     }
     // What to do with the log next, ready to copy.
-    let quoted = shell_quote(&audit_label);
     println!("next:");
-    println!("  warroom audit verify {quoted}");
-    println!("  warroom replay {quoted}");
-    println!("  warroom audit export {quoted} --format markdown > postmortem.md");
+    for line in next_commands(&location) {
+        println!("  {line}");
+    }
     result
+}
+
+/// The commands to verify, replay and export a log, as a shell takes them. A PostgreSQL URL
+/// is shown with its password masked: the operator puts theirs back.
+pub fn next_commands(at: &crate::audit::Location) -> Vec<String> {
+    use crate::audit::Location;
+    let store = match at {
+        Location::File(p) => shell_quote(&crate::runbook::redact(&p.display().to_string())),
+        Location::Postgres { url, rollout } => format!(
+            "{} --rollout {}",
+            shell_quote(&crate::runbook::redact(url)),
+            shell_quote(&crate::text::clean(rollout.as_deref().unwrap_or_default()))
+        ),
+    };
+    let mut lines = vec![
+        format!("warroom audit verify {store}"),
+        format!("warroom replay {store}"),
+        format!("warroom audit export {store} --format markdown > postmortem.md"),
+    ];
+    if matches!(at, Location::Postgres { .. }) {
+        lines.push("(the password is masked: put yours back in the URL)".into());
+    }
+    lines
 }

@@ -264,7 +264,7 @@ pub async fn run_replay(
                                 }
                             }
                             Intent::OpenLog(back) => ui.open_log_record(&rp.lines(), back),
-                            Intent::Write(_) => {}
+                            Intent::Write(_) | Intent::HandOver | Intent::AskLead => {}
                         }
                     }
                     ui.clamp_log(&rp.lines());

@@ -28,7 +28,25 @@ pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
                 st.session_started = Some(at);
             }
         }
-        Event::SessionEnded { .. } => {}
+        Event::SessionEnded { operator } => {
+            if let Some(l) = st.lead.as_mut().filter(|l| l.operator == *operator) {
+                l.ended = true;
+            }
+        }
+        Event::LeadTaken { operator, .. } => {
+            st.lead = Some(Lead {
+                operator: operator.clone(),
+                since: at,
+                ended: false,
+                handed_to: None,
+            });
+        }
+        Event::LeadHandedOver { operator, to } => {
+            if let Some(l) = st.lead.as_mut().filter(|l| l.operator == *operator) {
+                l.ended = true;
+                l.handed_to = Some(to.clone());
+            }
+        }
         Event::Observed(o) if o.unchanged => {
             if let Some(last) = st.last_reading.get(&o.source).cloned() {
                 observe(st, rb, at, &last);

@@ -30,6 +30,17 @@ fn words(rb: &Runbook, ev: &Event) -> Option<String> {
                 .unwrap_or_default()
         ),
         Event::SessionEnded { operator } => format!("session ended by {operator}"),
+        Event::LeadTaken {
+            operator,
+            previous: None,
+        } => format!("{operator} leads the rollout"),
+        Event::LeadTaken {
+            operator,
+            previous: Some(p),
+        } => format!("{operator} took the lead from {p}, whose console had stopped"),
+        Event::LeadHandedOver { operator, to } => {
+            format!("{operator} handed the lead to {to}, who asked for it")
+        }
         Event::Observed(o) => {
             if o.errors.is_empty() {
                 return None;

@@ -193,6 +193,20 @@ pub enum Event {
         level: Level,
         value: Option<f64>,
     },
+    /// Team mode: this operator's console leads the rollout from now on (it holds the
+    /// rollout's writer lock). `previous`: the lead whose console stopped without ending its
+    /// session, taken over after a typed confirmation.
+    LeadTaken {
+        operator: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous: Option<String>,
+    },
+    /// Team mode: the lead handed the rollout to the operator who asked for it (`L`, then `H`
+    /// on the lead's console); the lead's console closes, the other's leads next.
+    LeadHandedOver {
+        operator: String,
+        to: String,
+    },
 }
 
 impl Event {
@@ -256,6 +270,8 @@ mod tests {
         "phase_completed",
         "alert_fired",
         "alert_resolved",
+        "lead_taken",
+        "lead_handed_over",
     ];
 
     /// One event of each kind, in the order of the variants.
@@ -364,6 +380,14 @@ mod tests {
                 metric: s(),
                 level: Level::Critical,
                 value: None,
+            },
+            Event::LeadTaken {
+                operator: s(),
+                previous: None,
+            },
+            Event::LeadHandedOver {
+                operator: s(),
+                to: s(),
             },
         ]
     }

@@ -493,11 +493,90 @@ fn blocked_status(action: &Action) -> ActionStatus {
     }
 }
 
+/// Whether `operator` may act on the rollout: in team mode only the lead does (an observer,
+/// or a console whose lead was taken over, is refused here, whatever its keys allow). A log
+/// in which no lead was ever taken (one console on a file) has no such rule.
+pub fn may_act(st: &State, operator: &str) -> Result<(), String> {
+    match &st.lead {
+        Some(l) if l.operator != operator || l.ended => Err(format!(
+            "{} leads this rollout (since {}){}: {operator} may watch, not act",
+            l.operator,
+            l.since.format("%H:%M:%S"),
+            if l.ended { ", and has quit" } else { "" }
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The lead a new console takes over from: one whose session never ended (its console was
+/// killed or lost its connection), when it is not this operator.
+pub fn lead_to_take_over<'a>(st: &'a State, operator: &str) -> Option<&'a Lead> {
+    st.lead
+        .as_ref()
+        .filter(|l| !l.ended && l.operator != operator)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::engine::test_support::{seed, t};
     use crate::engine::{Observation, SourceError, apply};
+
+    #[test]
+    fn only_the_lead_may_act_once_a_lead_is_taken() {
+        let rb = seed();
+        let mut st = State::new(&rb);
+        // A log no lead was ever taken in: whoever has it open acts.
+        assert_eq!(may_act(&st, "alice"), Ok(()));
+        let lead = |who: &str, previous: Option<&str>| Event::LeadTaken {
+            operator: who.into(),
+            previous: previous.map(String::from),
+        };
+        apply(&mut st, &rb, t(0), &lead("alice", None));
+        assert_eq!(may_act(&st, "alice"), Ok(()));
+        let e = may_act(&st, "bob").expect_err("bob does not lead");
+        assert!(
+            e.contains("alice leads") && e.contains("bob may watch"),
+            "{e}"
+        );
+        // Alice's console stopped without ending: bob takes over from her.
+        assert_eq!(
+            lead_to_take_over(&st, "bob").map(|l| l.operator.as_str()),
+            Some("alice")
+        );
+        assert_eq!(lead_to_take_over(&st, "alice"), None);
+        apply(&mut st, &rb, t(60), &lead("bob", Some("alice")));
+        assert!(may_act(&st, "alice").is_err());
+        assert_eq!(may_act(&st, "bob"), Ok(()));
+        // Bob quits: nobody leads, nobody acts until a console takes the lead again.
+        apply(
+            &mut st,
+            &rb,
+            t(120),
+            &Event::SessionEnded {
+                operator: "bob".into(),
+            },
+        );
+        assert!(may_act(&st, "bob").is_err());
+        assert_eq!(lead_to_take_over(&st, "carol"), None);
+        // Carol leads, and hands over to dave, who asked: carol no longer acts.
+        apply(&mut st, &rb, t(180), &lead("carol", None));
+        apply(
+            &mut st,
+            &rb,
+            t(200),
+            &Event::LeadHandedOver {
+                operator: "carol".into(),
+                to: "dave".into(),
+            },
+        );
+        assert!(may_act(&st, "carol").is_err());
+        assert_eq!(
+            st.lead.as_ref().and_then(|l| l.handed_to.as_deref()),
+            Some("dave")
+        );
+        assert_eq!(lead_to_take_over(&st, "dave"), None);
+    }
 
     #[test]
     fn what_the_rollout_gate_cannot_read() {

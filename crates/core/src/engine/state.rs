@@ -177,6 +177,17 @@ impl Decision {
     }
 }
 
+/// Team mode: the console that leads the rollout (writes its log), and since when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lead {
+    pub operator: String,
+    pub since: Time,
+    /// Its session ended (the console quit): nobody leads until the next console opens.
+    pub ended: bool,
+    /// It handed the lead to this operator (who leads once their console opens as lead).
+    pub handed_to: Option<String>,
+}
+
 /// The whole state. Clone is cheap enough for replay snapshots.
 #[derive(Debug, Clone, PartialEq)]
 pub struct State {
@@ -186,6 +197,9 @@ pub struct State {
     pub mode: String,
     pub scenario: Option<String>,
     pub sessions: usize,
+    /// Team mode: who leads the rollout (`None` in a log no lead was ever taken in: a file
+    /// written by one console).
+    pub lead: Option<Lead>,
     pub phases: Vec<PhaseState>,
     /// `(checklist id, item id)` → who ticked it and when. Phase checklists use the phase id.
     pub ticks: BTreeMap<(String, String), Tick>,
@@ -232,6 +246,7 @@ impl State {
             mode: String::new(),
             scenario: None,
             sessions: 0,
+            lead: None,
             phases: rb
                 .phases
                 .iter()

@@ -55,6 +55,12 @@ impl Ui {
         };
         self.message = None;
         self.until_committed = None;
+        if cmd.acts()
+            && let Some(why) = &self.read_only
+        {
+            self.message = Some(format!("read-only: {why}"));
+            return Vec::new();
+        }
         match cmd {
             Cmd::Help => self.help = true,
             Cmd::Present => self.present = !self.present,
@@ -283,6 +289,8 @@ impl Ui {
                 }
                 None => self.message = Some("no rollback result to acknowledge".into()),
             },
+            Cmd::HandOver => return vec![Intent::HandOver],
+            Cmd::AskLead => return vec![Intent::AskLead],
             Cmd::JumpTime => {
                 self.dialog = Some(Dialog::Jump {
                     typed: String::new(),

@@ -72,6 +72,9 @@ pub struct Ui {
     /// The checklist the cursor belongs to; when another is shown, the cursor moves to its
     /// first open item.
     pub checklist_title: String,
+    /// An observer's console: why it cannot act (who leads). Its action keys are left out of
+    /// the hints and the help, and say this when pressed.
+    pub read_only: Option<String>,
 }
 
 /// What the loop must do after a key.
@@ -81,6 +84,10 @@ pub enum Intent {
     /// run them.
     Write(Vec<Event>),
     Quit,
+    /// Team mode: hand the lead to the observer who asked.
+    HandOver,
+    /// Team mode: ask the lead to hand over (an observer).
+    AskLead,
     /// Replay navigation.
     Replay(Cmd),
     JumpTo(String),
@@ -107,6 +114,7 @@ impl Ui {
             message: None,
             until_committed: None,
             checklist_title: String::new(),
+            read_only: None,
         }
     }
 

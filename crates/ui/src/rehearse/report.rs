@@ -162,7 +162,7 @@ impl super::Driver {
                 .collect(),
             expectations: self.expectations.clone(),
             virtual_seconds: self.started.elapsed().as_secs_f64() * self.s.clock.speed(),
-            audit: crate::runbook::redact(&self.s.audit.display().to_string()),
+            audit: self.s.audit.shown(),
         }
     }
 }

@@ -147,11 +147,11 @@ mod tests {
         assert!(fit_name("Response time p95", 12).width() <= 12);
         assert_eq!(fit_name("Replication lag", 10), "Repli… lag");
         assert_eq!(
-            fit_name("Attribute usage patterns", 22),
-            "Attribute… patterns"
+            fit_name("Settlement batch throughput", 22),
+            "Settlement… throughput"
         );
         // A last word longer than half the room: the start, cut.
-        assert_eq!(fit_name("Attribute usage patterns", 12), "Attribute…");
+        assert_eq!(fit_name("Settlement batch throughput", 12), "Settlement…");
         for w in 0..30 {
             assert!(
                 fit_name("Green error rate 数据库", w).width() <= w.max(1),
@@ -162,10 +162,7 @@ mod tests {
 
     #[test]
     fn a_short_name_fits_its_columns() {
-        assert_eq!(
-            short_name("Unified attributes: the plan", 40),
-            "Unified attributes"
-        );
+        assert_eq!(short_name("Checkout v2: the plan", 40), "Checkout v2");
         let cut = short_name("统一 属性 迁移 计划 第二 阶段", 12);
         assert!(cut.width() <= 12, "{cut:?}");
         assert_eq!(cut, "统一 属性…");

@@ -18,13 +18,26 @@ const LEGEND: &[(&str, &str)] = &[
     ("▰▱", "bake done / to go"),
 ];
 
-pub(crate) fn help(f: &mut Frame, area: Rect, mode: Mode, scroll: usize, th: &Theme) {
+pub(crate) fn help(f: &mut Frame, area: Rect, ui: &Ui, th: &Theme) {
+    let (mode, scroll) = (ui.mode, ui.help_scroll);
     let key = |k: &str| Span::styled(format!("{}  ", right(k, 13)), th.get(StyleName::Key));
-    let mut keys: Vec<Line> = keymap::help_keys(mode)
-        .into_iter()
-        .map(|(k, what)| Line::from(vec![key(&k), Span::styled(what, th.get(StyleName::Text))]))
-        .collect();
+    let mut keys: Vec<Line> = Vec::new();
+    // An observer's console: the keys that act are left out, and the help says why.
+    if let Some(why) = &ui.read_only {
+        keys.push(Line::from(Span::styled(
+            format!("Read-only: {} — only the lead's console acts", clean(why)),
+            th.get(StyleName::GateConfirm),
+        )));
+    }
+    keys.extend(
+        keymap::help_keys(mode, ui.read_only.is_some())
+            .into_iter()
+            .map(|(k, what)| {
+                Line::from(vec![key(&k), Span::styled(what, th.get(StyleName::Text))])
+            }),
+    );
     match mode {
+        Mode::Live if ui.read_only.is_some() => {}
         Mode::Live => {
             for (k, what) in keymap::DIALOG_KEYS {
                 keys.push(Line::from(vec![
@@ -61,18 +74,35 @@ pub(crate) fn help(f: &mut Frame, area: Rect, mode: Mode, scroll: usize, th: &Th
         "Legend",
         th.get(StyleName::DialogTitle),
     ))];
-    for (g, what) in LEGEND {
-        legend.push(Line::from(vec![
+    let entry = |(g, what): &(&str, &str)| {
+        vec![
             Span::styled(format!("{}  ", right(g, 6)), th.get(StyleName::Key)),
-            Span::styled(*what, th.get(StyleName::Text)),
-        ]));
+            Span::styled(what.to_string(), th.get(StyleName::Text)),
+        ]
+    };
+    let one_column: Vec<Line> = LEGEND.iter().map(|e| Line::from(entry(e))).collect();
+    let column_w = one_column.iter().map(|l| l.width()).max().unwrap_or(0);
+    let keys_w = keys.iter().map(|l| l.width()).max().unwrap_or(0);
+    if keys_w + column_w + 5 > area.width as usize && 2 * column_w + 3 <= keys_w {
+        // Under the keys, where the keys are wide: the legend in two columns, half as tall.
+        let half = LEGEND.len().div_ceil(2);
+        for (i, l) in one_column.iter().take(half).enumerate() {
+            let mut spans = entry(&LEGEND[i]);
+            if let Some(second) = LEGEND.get(i + half) {
+                spans.push(Span::raw(" ".repeat(column_w + 3 - l.width())));
+                spans.extend(entry(second));
+            }
+            legend.push(Line::from(spans));
+        }
+    } else {
+        legend.extend(one_column);
     }
     let footer = Line::from(Span::styled(
         "Press ? or Esc to close.",
         th.get(StyleName::Muted),
     ));
     // Side by side when the screen is wide enough, else the legend under the keys.
-    let keys_w = keys.iter().map(|l| l.width()).max().unwrap_or(0) as u16;
+    let keys_w = keys_w as u16;
     let legend_w = legend.iter().map(|l| l.width()).max().unwrap_or(0) as u16;
     let side = area.width >= keys_w + legend_w + 5;
     let (w, h) = if side {

@@ -55,7 +55,7 @@ pub fn render(f: &mut Frame, rb: &Runbook, st: &State, ui: &Ui, th: &Theme, ch: 
         dialogs::draw(f, area, rb, st, ui, d, th);
     }
     if ui.help {
-        help::help(f, area, ui.mode, ui.help_scroll, th);
+        help::help(f, area, ui, th);
     }
 }
 

@@ -84,21 +84,29 @@ pub(crate) fn status_bar(f: &mut Frame, area: Rect, st: &State, ui: &Ui, th: &Th
 
 pub(crate) fn hint_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, th: &Theme) {
     let mut spans = Vec::new();
+    let read_only = ui.read_only.is_some();
     if ui.mode == Mode::Live {
-        // What to do next, first: the engine says it, from the same gates as the dialogs.
+        // What to do next, first: the engine says it, from the same gates as the dialogs. An
+        // observer reads it as the lead's next move, without the key.
         let n = engine::next_move(st, rb);
-        spans.push(Span::styled(" NEXT ", th.get(StyleName::GateConfirm)));
+        spans.push(Span::styled(
+            if read_only { " LEAD NEXT " } else { " NEXT " },
+            th.get(StyleName::GateConfirm),
+        ));
         spans.push(Span::styled(
             format!(" {} ", clean(&n.text)),
             th.get(StyleName::Text),
         ));
-        if let Some(k) = n.key {
+        if let Some(k) = n.key.filter(|_| !read_only) {
             spans.push(Span::styled(format!("({k}) "), th.get(StyleName::Key)));
         }
         spans.push(Span::styled("│", th.get(StyleName::Border)));
     }
-    // The keys, as many as fit; help and quit always stay (they come last in the table).
-    let hints: Vec<_> = keymap::bindings(ui.mode).filter(|b| b.hint).collect();
+    // The keys, as many as fit; help and quit always stay (they come last in the table). An
+    // observer's hints leave out the keys that act.
+    let hints: Vec<_> = keymap::bindings(ui.mode)
+        .filter(|b| b.hint && !(read_only && b.cmd.acts()))
+        .collect();
     let width = |b: &keymap::Binding| b.label.width() + b.short().width() + 3;
     let keep = hints
         .iter()

@@ -1,0 +1,225 @@
+//! An observer (`warroom watch`): a rollout in PostgreSQL followed live, read-only. The records
+//! come from the store's follower task (woken by NOTIFY, catching up after a reconnect) and
+//! are folded with the same `apply` as the lead's console, so the observer's screen is the
+//! lead's. It writes nothing, and starts no adapter.
+
+use crate::audit::pg::{self, Followed, PgLog};
+use crate::audit::{Location, Record, Verifier};
+use crate::engine::{self, State};
+use crate::runbook::Runbook;
+use tokio::sync::mpsc::{Receiver, channel};
+use tokio::task::JoinHandle;
+
+/// What woke the observer up.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Watched {
+    /// New records were applied.
+    Applied(usize),
+    /// The connection to the store was lost (why); records stop until it is back.
+    Lost(String),
+    /// Connected again and caught up.
+    Back,
+    /// The lead's lease was renewed or ended.
+    Lease,
+    /// The follower stopped.
+    Closed,
+}
+
+pub struct Watch {
+    pub rb: Runbook,
+    /// The fold of every record read: the lead's committed state.
+    pub st: State,
+    /// The newest record's `seq` and hash.
+    pub seq: i64,
+    pub head: String,
+    /// Lines for the log pane, as the lead's console has them.
+    pub log: Vec<String>,
+    /// Where the rollout is (shown with the password masked).
+    pub at: Location,
+    /// Who watches.
+    pub operator: String,
+    /// Why the store cannot be read now; `None` while connected.
+    pub lost: Option<String>,
+    /// Set when a record read does not chain on the one before: what is wrong.
+    pub broken: Option<String>,
+    /// The lead's lease as last renewed (or ended): is the lead's console alive?
+    pub lease: Option<pg::Lease>,
+    verifier: Verifier,
+    rx: Receiver<Followed>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Watch {
+    /// Read the rollout's log, fold it, and follow it. `runbook` picks the runbook from the
+    /// records (the one their session record names, or one given).
+    pub async fn open(
+        url: &str,
+        rollout: Option<&str>,
+        operator: &str,
+        runbook: impl FnOnce(&[Record]) -> Result<Runbook, String>,
+    ) -> Result<Watch, String> {
+        let mut log = PgLog::open(url, rollout).await?;
+        let records = log.read_all().await;
+        let rollout = log.rollout.clone();
+        log.close().await;
+        let records = records?;
+        let rb = runbook(&records)?;
+        let at = Location::Postgres {
+            url: url.to_string(),
+            rollout: Some(rollout.clone()),
+        };
+        let (tx, rx) = channel(64);
+        let seq = records.last().map_or(0, |r| r.seq);
+        let task = tokio::spawn(pg::follow(url.to_string(), rollout, seq, tx));
+        let mut w = Watch {
+            st: State::new(&rb),
+            rb,
+            seq: 0,
+            head: String::new(),
+            log: Vec::new(),
+            at,
+            operator: operator.to_string(),
+            lost: None,
+            broken: None,
+            lease: None,
+            verifier: Verifier::new(None, None),
+            rx,
+            task,
+        };
+        w.apply(&records);
+        w.log.push(format!(
+            "watching {} ({} records): read-only",
+            w.at.shown(),
+            records.len()
+        ));
+        Ok(w)
+    }
+
+    fn apply(&mut self, records: &[Record]) {
+        for r in records {
+            if self.broken.is_none() && !self.verifier.push_record(r) {
+                self.broken = Some(format!(
+                    "the log does not verify from seq {}: run `warroom audit verify`",
+                    r.seq
+                ));
+            }
+            let (Ok(at), Ok(ev)) = (r.time(), r.event()) else {
+                continue;
+            };
+            engine::apply(&mut self.st, &self.rb, at, &ev);
+            if let Some(l) = engine::log_line(&self.rb, at, &ev) {
+                self.log.push(l);
+            }
+            self.seq = r.seq;
+            self.head.clone_from(&r.hash);
+        }
+        if self.log.len() > 2000 {
+            self.log.drain(..self.log.len() - 1000);
+        }
+    }
+
+    /// Wait for the follower and apply what it read.
+    pub async fn next(&mut self) -> Watched {
+        match self.rx.recv().await {
+            None => Watched::Closed,
+            Some(Followed::Records(recs)) => {
+                // Only what follows the last record applied (a catch-up may overlap).
+                let fresh: Vec<Record> = recs.into_iter().filter(|r| r.seq > self.seq).collect();
+                self.apply(&fresh);
+                Watched::Applied(fresh.len())
+            }
+            Some(Followed::Lost(why)) => {
+                self.log.push(format!(
+                    "connection lost — last record at {}: {why}",
+                    self.last_record_at()
+                ));
+                self.lost = Some(why.clone());
+                Watched::Lost(why)
+            }
+            Some(Followed::Lease(l)) => {
+                self.lease = l;
+                Watched::Lease
+            }
+            Some(Followed::Live) => {
+                let was = self.lost.take();
+                if was.is_some() {
+                    self.log
+                        .push(format!("connected again; caught up to seq {}", self.seq));
+                }
+                Watched::Back
+            }
+        }
+    }
+
+    /// Ask the lead to hand the rollout over to this observer (`L`): a notification to the
+    /// lead's console, sent in the background. Says what was done.
+    pub fn ask_to_lead(&self) -> String {
+        let Location::Postgres {
+            url,
+            rollout: Some(rollout),
+        } = &self.at
+        else {
+            return "nothing to ask: not a rollout in PostgreSQL".into();
+        };
+        let (url, rollout, me) = (url.clone(), rollout.clone(), self.operator.clone());
+        tokio::spawn(async move {
+            if let Err(e) = pg::ask_hand_over(&url, &rollout, &me).await {
+                tracing::warn!("asking the lead to hand over: {e}");
+            }
+        });
+        match self.st.lead.as_ref().filter(|l| !l.ended) {
+            Some(l) => format!(
+                "asked {} to hand the lead over (they accept with H)",
+                l.operator
+            ),
+            None => {
+                "nobody leads now: open the console (warroom demo|run --store …) to lead".into()
+            }
+        }
+    }
+
+    /// Whether the lead handed the rollout to this observer.
+    pub fn handed_to_me(&self) -> bool {
+        self.st
+            .lead
+            .as_ref()
+            .and_then(|l| l.handed_to.as_deref())
+            .is_some_and(|to| to == self.operator)
+    }
+
+    /// An observer's command: refused. The engine says why when someone leads (in team mode
+    /// only the lead acts); an observer writes nothing in any case.
+    pub fn command(&self, _events: Vec<crate::engine::Event>) -> Result<(), String> {
+        engine::may_act(&self.st, &self.operator)?;
+        Err(format!(
+            "{} watches: an observer writes nothing",
+            self.operator
+        ))
+    }
+
+    /// The lead's lease in words at `now` (the real clock): who holds it, and whether it is
+    /// renewed or has run out (the lead's console stopped or lost its connection).
+    pub fn lease_words(&self, now: crate::engine::Time) -> Option<String> {
+        let l = self.lease.as_ref()?;
+        let ago = |t: crate::engine::Time| (now - t).num_seconds().max(0);
+        Some(if l.expired(now) {
+            format!("{}'s lease ENDED {} s ago", l.operator, ago(l.expires))
+        } else {
+            format!("{}'s lease renewed {} s ago", l.operator, ago(l.renewed))
+        })
+    }
+
+    /// The time of the newest record applied (`HH:MM:SS`), or `—`.
+    pub fn last_record_at(&self) -> String {
+        self.st
+            .now
+            .map(|t| t.format("%H:%M:%S").to_string())
+            .unwrap_or_else(|| "—".into())
+    }
+}

@@ -1,0 +1,592 @@
+//! The audit log in PostgreSQL (team mode): one database holds many rollouts, each its own
+//! chain of the same records, with the same hashes, as the SQLite file — a log copied between
+//! them keeps every hash, and verify and export give the same answers from either.
+//!
+//! - Append-only in the database: triggers raise on `UPDATE`, `DELETE` and `TRUNCATE` of
+//!   `warroom.audit` (and a console's role is given `INSERT` and `SELECT` only: README).
+//! - Appends to one rollout are serialised by a transaction-level advisory lock; inside it the
+//!   head is read back and must be the one this console chained on, so `seq` has no gaps and
+//!   no two writers fork a chain.
+//! - Every insert notifies (a statement trigger): channel [`channel`] of the rollout, payload
+//!   the new `seq` — never the record. Readers fetch what follows the last `seq` they applied.
+//! - The console that writes a rollout holds a session-level advisory lock on it for as long
+//!   as it runs; a second one is refused, naming the holder.
+//!
+//! The connection URL holds a password: every message goes through `redact`.
+
+mod follow;
+mod lease;
+mod read;
+
+pub use follow::*;
+pub use lease::*;
+pub use read::*;
+
+use super::*;
+use crate::engine::{Event, Time};
+use crate::runbook::redact;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection};
+use std::time::Duration;
+
+/// Advisory lock classes (the first key of `pg_advisory_lock(int, int)`; the second is
+/// `hashtext(rollout)`): appends (transaction level) and the console that writes a rollout
+/// (session level).
+const APPEND_LOCK: i32 = 0x5741_5201;
+pub const WRITER_LOCK: i32 = 0x5741_5202;
+/// Held while the schema is created.
+const SCHEMA_LOCK: i64 = 0x5741_5200;
+
+/// How long connecting (or waiting for a pooled connection) may take before an append or a
+/// read fails and says so.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Whether a `--store` value is a PostgreSQL URL (anything else is an SQLite file's path).
+pub fn is_url(s: &str) -> bool {
+    s.starts_with("postgres://") || s.starts_with("postgresql://")
+}
+
+/// The NOTIFY channel of a rollout: `warroom_` and the first 16 hex digits of the SHA-256 of
+/// its name (a channel is an identifier of at most 63 bytes; a rollout's name is any text).
+/// The insert trigger computes the same name in SQL.
+pub fn channel(rollout: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let h = hex::encode(Sha256::digest(rollout.as_bytes()));
+    format!("warroom_{}", h.get(..16).unwrap_or(&h))
+}
+
+/// The connect options of a URL: statements are not logged (the console's log pane shows
+/// tracing), and the session names itself.
+pub(crate) fn options(url: &str, name: &str) -> Result<PgConnectOptions, String> {
+    let opts: PgConnectOptions = url
+        .parse()
+        .map_err(|e| redact(&format!("{}: not a PostgreSQL URL: {e}", redact(url))))?;
+    Ok(opts.disable_statement_logging().application_name(name))
+}
+
+/// A lazily connecting pool; a connection that died is replaced when next needed.
+pub(crate) fn pool(url: &str, max: u32) -> Result<PgPool, String> {
+    Ok(PgPoolOptions::new()
+        .max_connections(max)
+        .min_connections(0)
+        .acquire_timeout(CONNECT_TIMEOUT)
+        .test_before_acquire(true)
+        .connect_lazy_with(options(url, "warroom")?))
+}
+
+/// One connection of its own (for a session-level lock), bounded by [`CONNECT_TIMEOUT`].
+pub(crate) async fn connect(url: &str, name: &str) -> Result<PgConnection, String> {
+    let opts = options(url, name)?;
+    match tokio::time::timeout(CONNECT_TIMEOUT, opts.connect()).await {
+        Ok(Ok(c)) => Ok(c),
+        Ok(Err(e)) => Err(failed(url, "cannot connect", &e)),
+        Err(_) => Err(format!(
+            "{}: cannot connect within {} s",
+            redact(url),
+            CONNECT_TIMEOUT.as_secs()
+        )),
+    }
+}
+
+/// `URL: what: error`, the password masked (in the URL and in anything the error quotes).
+pub(crate) fn failed(url: &str, what: &str, e: &sqlx::Error) -> String {
+    let e = match e {
+        sqlx::Error::PoolTimedOut => format!(
+            "cannot connect within {} s (is PostgreSQL running?)",
+            CONNECT_TIMEOUT.as_secs()
+        ),
+        e => e.to_string(),
+    };
+    redact(&format!("{}: {what}: {e}", redact(url)))
+}
+
+/// The schema, created once in one transaction. The notify trigger names the channel as
+/// [`channel`] does.
+const SCHEMA: &[&str] = &[
+    "CREATE SCHEMA IF NOT EXISTS warroom",
+    "CREATE TABLE warroom.meta (key text PRIMARY KEY, value text NOT NULL)",
+    "INSERT INTO warroom.meta (key, value) VALUES ('format', 'warroom-audit-1')",
+    "CREATE TABLE warroom.audit (
+        rollout text NOT NULL CHECK (rollout <> ''),
+        seq bigint NOT NULL CHECK (seq > 0),
+        at text NOT NULL,
+        operator text NOT NULL,
+        kind text NOT NULL,
+        payload text NOT NULL,
+        prev_hash text NOT NULL,
+        hash text NOT NULL,
+        PRIMARY KEY (rollout, seq)
+    )",
+    "CREATE FUNCTION warroom.append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+     BEGIN
+        RAISE EXCEPTION 'the warroom audit log is append-only: % on %.% refused', TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME;
+     END $$",
+    "CREATE TRIGGER audit_no_update_or_delete BEFORE UPDATE OR DELETE ON warroom.audit
+        FOR EACH ROW EXECUTE FUNCTION warroom.append_only()",
+    "CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON warroom.audit
+        FOR EACH STATEMENT EXECUTE FUNCTION warroom.append_only()",
+    "CREATE TRIGGER meta_no_change BEFORE UPDATE OR DELETE ON warroom.meta
+        FOR EACH ROW EXECUTE FUNCTION warroom.append_only()",
+    "CREATE TRIGGER meta_no_truncate BEFORE TRUNCATE ON warroom.meta
+        FOR EACH STATEMENT EXECUTE FUNCTION warroom.append_only()",
+    "CREATE FUNCTION warroom.notify_appended() RETURNS trigger LANGUAGE plpgsql AS $$
+     BEGIN
+        PERFORM pg_notify('warroom_' || substr(encode(sha256(convert_to(a.rollout, 'UTF8')), 'hex'), 1, 16), a.seq::text)
+        FROM (SELECT rollout, max(seq) AS seq FROM appended GROUP BY rollout) a;
+        RETURN NULL;
+     END $$",
+    "CREATE TRIGGER audit_notify AFTER INSERT ON warroom.audit
+        REFERENCING NEW TABLE AS appended
+        FOR EACH STATEMENT EXECUTE FUNCTION warroom.notify_appended()",
+    "CREATE TABLE warroom.leases (
+        rollout text NOT NULL,
+        operator text NOT NULL,
+        since timestamptz NOT NULL,
+        renewed timestamptz NOT NULL,
+        expires timestamptz NOT NULL
+    )",
+    "CREATE INDEX leases_newest ON warroom.leases (rollout, renewed DESC)",
+    "CREATE TRIGGER leases_no_update_or_delete BEFORE UPDATE OR DELETE ON warroom.leases
+        FOR EACH ROW EXECUTE FUNCTION warroom.append_only()",
+];
+
+/// Whether the database holds warroom's schema.
+pub(crate) async fn has_schema(c: &mut PgConnection) -> Result<bool, sqlx::Error> {
+    let t: Option<String> = sqlx::query_scalar("SELECT to_regclass('warroom.audit')::text")
+        .fetch_one(&mut *c)
+        .await?;
+    Ok(t.is_some())
+}
+
+/// Create the schema when the database has none (as a role that may: README); check its
+/// format marker.
+pub(crate) async fn ensure_schema(c: &mut PgConnection, url: &str) -> Result<(), String> {
+    let fail = |e: sqlx::Error| failed(url, "cannot create the audit schema", &e);
+    if !has_schema(c).await.map_err(fail)? {
+        let mut tx = c.begin().await.map_err(fail)?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(SCHEMA_LOCK)
+            .execute(&mut *tx)
+            .await
+            .map_err(fail)?;
+        if !has_schema(&mut tx).await.map_err(fail)? {
+            for &stmt in SCHEMA {
+                sqlx::query(stmt).execute(&mut *tx).await.map_err(fail)?;
+            }
+        }
+        tx.commit().await.map_err(fail)?;
+    }
+    check_format(c, url).await
+}
+
+pub(crate) async fn check_format(c: &mut PgConnection, url: &str) -> Result<(), String> {
+    let format: Option<String> =
+        sqlx::query_scalar("SELECT value FROM warroom.meta WHERE key = 'format'")
+            .fetch_optional(&mut *c)
+            .await
+            .map_err(|e| failed(url, "cannot read the audit schema", &e))?;
+    if format.as_deref() == Some(FORMAT) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}: the schema `warroom` is not a warroom audit log (no `{FORMAT}` format marker)",
+            redact(url)
+        ))
+    }
+}
+
+/// Take the rollout's writer lock on `c` (held as long as `c` lives); refused, naming the
+/// holder, when another console holds it.
+pub(crate) async fn take_writer_lock(
+    c: &mut PgConnection,
+    url: &str,
+    rollout: &str,
+) -> Result<(), String> {
+    let fail = |e: sqlx::Error| failed(url, "cannot lock the rollout", &e);
+    let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, hashtext($2))")
+        .bind(WRITER_LOCK)
+        .bind(rollout)
+        .fetch_one(&mut *c)
+        .await
+        .map_err(fail)?;
+    if got {
+        return Ok(());
+    }
+    let h = holder(c, url, rollout).await?.unwrap_or(Holder {
+        operator: "unknown".into(),
+        from: "unknown".into(),
+        since: "unknown".into(),
+        pid: 0,
+    });
+    Err(format!(
+        "{}: rollout `{}` is open in another console: operator {}, from {}, since {}",
+        redact(url),
+        crate::text::clean(rollout),
+        h.operator,
+        h.from,
+        h.since
+    ))
+}
+
+/// The console that holds a rollout's writer lock: its operator, address and since when
+/// (UTC), as far as this role may see (another role's sessions show no name).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Holder {
+    pub operator: String,
+    pub from: String,
+    pub since: String,
+    /// Its server process (a take-over after the lease ended terminates it).
+    pub pid: i32,
+}
+
+async fn holder(c: &mut PgConnection, url: &str, rollout: &str) -> Result<Option<Holder>, String> {
+    type Row = (Option<String>, Option<String>, Option<String>, i32);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT a.application_name, a.client_addr::text,
+                to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), l.pid
+           FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+          WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+            AND l.classid = $1::int4::oid AND l.objid = hashtext($2)::oid
+          LIMIT 1",
+    )
+    .bind(WRITER_LOCK)
+    .bind(rollout)
+    .fetch_optional(&mut *c)
+    .await
+    .map_err(|e| failed(url, "cannot see who holds the rollout", &e))?;
+    Ok(row.map(|(who, from, since, pid)| Holder {
+        operator: who
+            .as_deref()
+            .and_then(|n| n.strip_prefix("warroom: "))
+            .map(|n| crate::text::clean(n).into_owned())
+            .unwrap_or_else(|| "unknown (another role)".into()),
+        from: from.unwrap_or_else(|| "unknown".into()),
+        since: since.unwrap_or_else(|| "unknown".into()),
+        pid,
+    }))
+}
+
+/// Who holds a rollout's writer lock now, if anyone, and the newest lease: a console
+/// opening it then observes — or, when that lease has ended while the lock is still held (a
+/// connection left half-open: a laptop closed), may take over.
+pub async fn writer_holder(
+    url: &str,
+    rollout: &str,
+) -> Result<Option<(Holder, Option<Lease>)>, String> {
+    let mut c = connect(url, "warroom: survey").await?;
+    let h = holder(&mut c, url, rollout).await;
+    let lease = match &h {
+        Ok(Some(_)) if has_lease_table(&mut c).await => read_lease(&mut c, rollout)
+            .await
+            .map_err(|e| failed(url, "cannot read the lease", &e)),
+        _ => Ok(None),
+    };
+    let _ = c.close().await;
+    Ok(h?.map(|h| (h, lease.ok().flatten())))
+}
+
+async fn has_lease_table(c: &mut PgConnection) -> bool {
+    sqlx::query_scalar::<_, Option<String>>("SELECT to_regclass('warroom.leases')::text")
+        .fetch_one(&mut *c)
+        .await
+        .is_ok_and(|t| t.is_some())
+}
+
+/// End the connection of a lead whose lease has ended but which still holds the rollout's
+/// lock (half-open), so that a console can take over. Refused when the lease is alive, or the
+/// holder is not the lease's operator. Waits (up to 5 s) for the lock to be released.
+pub async fn end_expired_lead(url: &str, rollout: &str) -> Result<String, String> {
+    let Some((h, lease)) = writer_holder(url, rollout).await? else {
+        return Ok("nobody holds the rollout".into());
+    };
+    let now = chrono::Utc::now();
+    match lease {
+        Some(l) if l.expired(now) && l.operator == h.operator => {}
+        _ => {
+            return Err(format!(
+                "{}: {} holds rollout `{}` and its lease has not ended: it leads",
+                redact(url),
+                h.operator,
+                crate::text::clean(rollout)
+            ));
+        }
+    }
+    let mut c = connect(url, "warroom: take over").await?;
+    let ended: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1, 5000)")
+        .bind(h.pid)
+        .fetch_one(&mut c)
+        .await
+        .map_err(|e| failed(url, "cannot end the old lead's connection", &e))?;
+    let _ = c.close().await;
+    if ended {
+        Ok(format!(
+            "ended {}'s connection (from {}, since {})",
+            h.operator, h.from, h.since
+        ))
+    } else {
+        Err(format!(
+            "{}: {}'s connection did not end within 5 s",
+            redact(url),
+            h.operator
+        ))
+    }
+}
+
+/// A rollout's name as given: 1 to 128 characters, no control characters.
+pub fn rollout_name(raw: &str) -> Result<String, String> {
+    let name = crate::text::clean(raw).trim().to_string();
+    let n = name.chars().count();
+    if n == 0 || n > 128 {
+        Err(format!(
+            "--rollout `{name}`: a rollout's name is 1 to 128 characters"
+        ))
+    } else {
+        Ok(name)
+    }
+}
+
+/// Insert records as they are, in one statement (arrays unnested): the notify trigger fires
+/// once for them.
+pub(crate) async fn insert(
+    c: &mut PgConnection,
+    rollout: &str,
+    records: &[&Record],
+) -> Result<(), sqlx::Error> {
+    let col = |f: fn(&Record) -> &str| records.iter().map(|r| f(r)).collect::<Vec<&str>>();
+    let seqs: Vec<i64> = records.iter().map(|r| r.seq).collect();
+    sqlx::query(
+        "INSERT INTO warroom.audit (rollout, seq, at, operator, kind, payload, prev_hash, hash)
+         SELECT $1, * FROM UNNEST($2::int8[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])",
+    )
+    .bind(rollout)
+    .bind(&seqs)
+    .bind(col(|r| &r.at))
+    .bind(col(|r| &r.operator))
+    .bind(col(|r| &r.kind))
+    .bind(col(|r| &r.payload))
+    .bind(col(|r| &r.prev_hash))
+    .bind(col(|r| &r.hash))
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// Take the rollout's append lock for the transaction and read its head.
+pub(crate) async fn lock_head(
+    c: &mut PgConnection,
+    rollout: &str,
+) -> Result<(i64, String), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+        .bind(APPEND_LOCK)
+        .bind(rollout)
+        .execute(&mut *c)
+        .await?;
+    let head: Option<(i64, String)> = sqlx::query_as(
+        "SELECT seq, hash FROM warroom.audit WHERE rollout = $1 ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(rollout)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(head.unwrap_or((0, GENESIS.to_string())))
+}
+
+/// The writer of one rollout. One task owns it.
+pub struct PgStore {
+    pool: PgPool,
+    /// The lease's heartbeat, which owns the connection holding the rollout's writer lock.
+    heartbeat: tokio::task::JoinHandle<()>,
+    lease: tokio::sync::watch::Receiver<LeaseState>,
+    /// Observers asking to lead, until the session takes the receiver.
+    requests: Option<tokio::sync::mpsc::Receiver<String>>,
+    listener: tokio::task::JoinHandle<()>,
+    url: String,
+    rollout: String,
+    operator: String,
+    last_seq: i64,
+    last_hash: String,
+}
+
+impl PgStore {
+    /// Open a rollout for appending (created with the schema when new), returning the store
+    /// and the records it already holds. Refused when another console writes the rollout, and
+    /// when its log does not verify.
+    pub async fn open(
+        url: &str,
+        rollout: &str,
+        operator: &str,
+    ) -> Result<(PgStore, Vec<Record>), String> {
+        let operator = operator_name(operator)?;
+        let rollout = rollout_name(rollout)?;
+        let mut writer = connect(url, &format!("warroom: {operator}")).await?;
+        ensure_schema(&mut writer, url).await?;
+        take_writer_lock(&mut writer, url, &rollout).await?;
+        let records = read_after(&mut writer, url, &rollout, 0).await?;
+        renew(&mut writer, &rollout, &operator, false)
+            .await
+            .map_err(|e| failed(url, "cannot take the lease", &e))?;
+        if let Verdict::Bad { seq, problem } = verify(&records, None, None) {
+            return Err(format!(
+                "{}: rollout `{}` does not verify: at seq {seq}: {problem}. It is not continued: check it with `warroom audit verify`",
+                redact(url),
+                crate::text::clean(&rollout)
+            ));
+        }
+        let (last_seq, last_hash) = records
+            .last()
+            .map(|r| (r.seq, r.hash.clone()))
+            .unwrap_or((0, GENESIS.to_string()));
+        let (lease_tx, lease) = tokio::sync::watch::channel(LeaseState::Held);
+        let heartbeat = tokio::spawn(lease::heartbeat(
+            url.to_string(),
+            rollout.clone(),
+            operator.clone(),
+            Some(writer),
+            lease_tx,
+        ));
+        let (req_tx, requests) = tokio::sync::mpsc::channel(8);
+        let listener = tokio::spawn(lease::hand_over_requests(
+            url.to_string(),
+            rollout.clone(),
+            req_tx,
+        ));
+        Ok((
+            PgStore {
+                pool: pool(url, 2)?,
+                heartbeat,
+                lease,
+                requests: Some(requests),
+                listener,
+                url: url.to_string(),
+                rollout,
+                operator,
+                last_seq,
+                last_hash,
+            },
+            records,
+        ))
+    }
+
+    pub fn head(&self) -> (i64, &str) {
+        (self.last_seq, &self.last_hash)
+    }
+
+    pub fn rollout(&self) -> &str {
+        &self.rollout
+    }
+
+    /// Append batches in one transaction; each batch's records as stored.
+    pub async fn append_batches<B: AsRef<[(Time, Event)]>>(
+        &mut self,
+        batches: &[B],
+    ) -> Result<Vec<Vec<Record>>, String> {
+        let (out, seq, prev, _) = stamp(
+            (self.last_seq, &self.last_hash),
+            &self.operator,
+            batches,
+            None,
+        )?;
+        let records: Vec<&Record> = out.iter().flatten().collect();
+        if records.is_empty() {
+            return Ok(out);
+        }
+        if let LeaseState::TakenBy(who) = &*self.lease.borrow() {
+            return Err(format!(
+                "{}: {who} took rollout `{}` while this console was cut off: nothing written; this console no longer leads",
+                redact(&self.url),
+                crate::text::clean(&self.rollout)
+            ));
+        }
+        let fail = |e: sqlx::Error| failed(&self.url, "append failed, nothing written", &e);
+        let mut c = self.pool.acquire().await.map_err(fail)?;
+        let mut tx = c.begin().await.map_err(fail)?;
+        let head = lock_head(&mut tx, &self.rollout).await.map_err(fail)?;
+        if head.0 != self.last_seq || head.1 != self.last_hash {
+            return Err(format!(
+                "{}: rollout `{}` was written by another console (its head is seq {}, this console's seq {}): nothing written",
+                redact(&self.url),
+                crate::text::clean(&self.rollout),
+                head.0,
+                self.last_seq
+            ));
+        }
+        insert(&mut tx, &self.rollout, &records)
+            .await
+            .map_err(fail)?;
+        tx.commit()
+            .await
+            .map_err(|e| failed(&self.url, "commit failed", &e))?;
+        self.last_seq = seq;
+        self.last_hash = prev;
+        Ok(out)
+    }
+
+    /// Observers asking this console to hand the lead over: for the session to follow.
+    pub fn take_requests(&mut self) -> Option<tokio::sync::mpsc::Receiver<String>> {
+        self.requests.take()
+    }
+
+    /// What the heartbeat knows of this console's lease.
+    pub fn lease(&self) -> LeaseState {
+        self.lease.borrow().clone()
+    }
+
+    /// Let go of the rollout (its lease ends now; its lock goes with the heartbeat's
+    /// connection) and the connections.
+    pub async fn close(self) {
+        // A console another took the rollout from has no lease left to end.
+        let ours = !matches!(self.lease(), LeaseState::TakenBy(_));
+        if ours && let Ok(mut c) = self.pool.acquire().await {
+            let _ = renew(&mut c, &self.rollout, &self.operator, true).await;
+        }
+        self.listener.abort();
+        self.heartbeat.abort();
+        let _ = self.heartbeat.await;
+        self.pool.close().await;
+    }
+}
+
+impl AuditStore for PgStore {
+    fn head(&self) -> (i64, &str) {
+        PgStore::head(self)
+    }
+
+    fn append_batches<B: AsRef<[(engine::Time, engine::Event)]> + Sync>(
+        &mut self,
+        batches: &[B],
+    ) -> impl std::future::Future<Output = Result<Vec<Vec<Record>>, String>> + Send {
+        PgStore::append_batches(self, batches)
+    }
+
+    fn close(self) -> impl std::future::Future<Output = ()> + Send {
+        PgStore::close(self)
+    }
+}
+
+/// Write records exactly as they are into a rollout that holds none: `warroom audit copy`
+/// into PostgreSQL. The rollout's writer lock is held meanwhile, so no console writes it.
+pub async fn import(url: &str, rollout: &str, records: &[Record]) -> Result<(), String> {
+    let rollout = rollout_name(rollout)?;
+    let mut c = connect(url, "warroom: audit copy").await?;
+    ensure_schema(&mut c, url).await?;
+    take_writer_lock(&mut c, url, &rollout).await?;
+    let fail = |e: sqlx::Error| failed(url, "copy failed, nothing written", &e);
+    let mut tx = c.begin().await.map_err(fail)?;
+    let head = lock_head(&mut tx, &rollout).await.map_err(fail)?;
+    if head.0 != 0 {
+        return Err(format!(
+            "{}: rollout `{}` already holds {} records; copy into a new rollout (--rollout NAME)",
+            redact(url),
+            crate::text::clean(&rollout),
+            head.0
+        ));
+    }
+    for chunk in records.chunks(5000) {
+        let refs: Vec<&Record> = chunk.iter().collect();
+        insert(&mut tx, &rollout, &refs).await.map_err(fail)?;
+    }
+    tx.commit()
+        .await
+        .map_err(|e| failed(url, "commit failed", &e))?;
+    let _ = c.close().await;
+    Ok(())
+}

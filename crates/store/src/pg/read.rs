@@ -1,0 +1,150 @@
+//! Reading a rollout's log from PostgreSQL: what follows a `seq`, the whole log streamed
+//! through the verifier, and the rollouts a database holds.
+
+use super::*;
+use futures_util::TryStreamExt;
+
+const SELECT_AFTER: &str = "SELECT seq, at, operator, kind, payload, prev_hash, hash
+    FROM warroom.audit WHERE rollout = $1 AND seq > $2 ORDER BY seq";
+
+type Row = (i64, String, String, String, String, String, String);
+
+fn record((seq, at, operator, kind, payload, prev_hash, hash): Row) -> Record {
+    Record {
+        seq,
+        at,
+        operator,
+        kind,
+        payload,
+        prev_hash,
+        hash,
+    }
+}
+
+/// The records of a rollout after `after`, in order.
+pub(crate) async fn read_after(
+    c: &mut PgConnection,
+    url: &str,
+    rollout: &str,
+    after: i64,
+) -> Result<Vec<Record>, String> {
+    let rows: Vec<Row> = sqlx::query_as(SELECT_AFTER)
+        .bind(rollout)
+        .bind(after)
+        .fetch_all(&mut *c)
+        .await
+        .map_err(|e| failed(url, "cannot read the audit log", &e))?;
+    Ok(rows.into_iter().map(record).collect())
+}
+
+/// A rollout's log, for reading (verify, export, replay, copy, watch).
+pub struct PgLog {
+    url: String,
+    pub rollout: String,
+    conn: PgConnection,
+}
+
+impl PgLog {
+    /// Connect and find the rollout: the one named, or the only one the database holds.
+    /// Refused when the database has no warroom schema, or the rollout no records.
+    pub async fn open(url: &str, rollout: Option<&str>) -> Result<PgLog, String> {
+        let mut conn = connect(url, "warroom: reader").await?;
+        let fail = |e: sqlx::Error| failed(url, "cannot read the audit log", &e);
+        if !has_schema(&mut conn).await.map_err(fail)? {
+            return Err(format!(
+                "{}: holds no warroom audit log (no schema `warroom`); a console creates it: `warroom demo --store URL`",
+                redact(url)
+            ));
+        }
+        check_format(&mut conn, url).await?;
+        let known = rollouts(&mut conn, url).await?;
+        let names = || {
+            known
+                .iter()
+                .map(|(r, n)| format!("{} ({n} records)", crate::text::clean(r)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let rollout = match rollout {
+            Some(r) => {
+                let r = rollout_name(r)?;
+                if !known.iter().any(|(k, _)| *k == r) {
+                    return Err(format!(
+                        "{}: no rollout `{}` here; the database holds: {}",
+                        redact(url),
+                        crate::text::clean(&r),
+                        if known.is_empty() {
+                            "none".into()
+                        } else {
+                            names()
+                        }
+                    ));
+                }
+                r
+            }
+            None => match known.as_slice() {
+                [(only, _)] => only.clone(),
+                [] => {
+                    return Err(format!("{}: holds no rollout yet", redact(url)));
+                }
+                _ => {
+                    return Err(format!(
+                        "{}: holds several rollouts; name one with --rollout NAME: {}",
+                        redact(url),
+                        names()
+                    ));
+                }
+            },
+        };
+        Ok(PgLog {
+            url: url.to_string(),
+            rollout,
+            conn,
+        })
+    }
+
+    /// Every record of the rollout.
+    pub async fn read_all(&mut self) -> Result<Vec<Record>, String> {
+        self.read_after(0).await
+    }
+
+    /// The records after `seq`.
+    pub async fn read_after(&mut self, seq: i64) -> Result<Vec<Record>, String> {
+        read_after(&mut self.conn, &self.url, &self.rollout, seq).await
+    }
+
+    /// Verify the rollout's chain in one streamed pass (the records are not kept).
+    pub async fn verify(&mut self, expect: Option<&str>) -> Result<Verdict, String> {
+        let mut v = Verifier::new(expect, None);
+        let mut rows = sqlx::query_as::<_, Row>(SELECT_AFTER)
+            .bind(&self.rollout)
+            .bind(0_i64)
+            .fetch(&mut self.conn);
+        while let Some(r) = rows
+            .try_next()
+            .await
+            .map_err(|e| failed(&self.url, "cannot read the audit log", &e))?
+        {
+            let (seq, at, operator, kind, payload, prev_hash, hash) = r;
+            if !v.push(seq, &at, &operator, &kind, &payload, &prev_hash, &hash) {
+                break;
+            }
+        }
+        Ok(v.finish())
+    }
+
+    pub async fn close(self) {
+        let _ = self.conn.close().await;
+    }
+}
+
+/// The rollouts a database holds, with their record counts, by name.
+pub(crate) async fn rollouts(
+    c: &mut PgConnection,
+    url: &str,
+) -> Result<Vec<(String, i64)>, String> {
+    sqlx::query_as("SELECT rollout, max(seq) FROM warroom.audit GROUP BY rollout ORDER BY rollout")
+        .fetch_all(&mut *c)
+        .await
+        .map_err(|e| failed(url, "cannot list the rollouts", &e))
+}

@@ -1,0 +1,769 @@
+//! Team mode on a real PostgreSQL (the throwaway cluster of tests/support/pg.rs): the same
+//! log in PostgreSQL as in SQLite (verify, export, copy both ways), append-only in the
+//! database, tampering caught, a watcher following the lead's console, one console writing a
+//! rollout, and the store going away mid-session.
+
+mod support;
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+use support::pg::{self, PASSWORD};
+use warroom::audit::{self, Location, Verdict};
+use warroom::engine::State;
+use warroom::runbook::{self, Loaded};
+use warroom::session::{Session, Wake};
+use warroom::sim::Scenario;
+use warroom::team::{Opening, survey};
+use warroom::ui::app::{Intent, Ui, current_items};
+use warroom::ui::keymap::Mode;
+use warroom::watch::{Watch, Watched};
+
+fn seed() -> Loaded {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/unified-attributes.yaml");
+    runbook::load(&p).unwrap_or_else(|e| panic!("the seed runbook must load: {e}"))
+}
+
+/// A fresh cluster (with its temp dir), its URL and the seed plan; `None` (said) when
+/// PostgreSQL is not installed.
+fn cluster() -> Option<(tempfile::TempDir, pg::Cluster, String, Loaded)> {
+    let (dir, cluster) = pg::fresh()?;
+    let url = cluster.url();
+    Some((dir, cluster, url, seed()))
+}
+
+fn pg_at(url: &str, rollout: &str) -> Location {
+    Location::Postgres {
+        url: url.to_string(),
+        rollout: Some(rollout.to_string()),
+    }
+}
+
+/// The lead's console without a terminal: a session and its UI, keys pressed as the terminal
+/// loop presses them.
+struct Lead {
+    s: Session,
+    ui: Ui,
+}
+
+impl Lead {
+    async fn open(loaded: &Loaded, at: Location, operator: &str) -> Result<Lead, String> {
+        let s = Session::start_demo(loaded, at, operator, 10.0, Scenario::Healthy).await?;
+        Ok(Lead {
+            s,
+            ui: Ui::new(Mode::Live),
+        })
+    }
+
+    fn press(&mut self, code: KeyCode) {
+        let op = self.s.operator.clone();
+        let key = KeyEvent::new(code, KeyModifiers::NONE);
+        warroom::ui::live::handle_key(&mut self.ui, &mut self.s, &op, key);
+    }
+
+    /// Items ticked on the checklist shown.
+    fn ticked(&self) -> usize {
+        ticked(&self.s.st, &self.s.rb)
+    }
+}
+
+fn ticked(st: &State, rb: &runbook::Runbook) -> usize {
+    current_items(st, rb)
+        .iter()
+        .filter(|(l, i, _)| st.ticked(l, i).is_some())
+        .count()
+}
+
+/// Handle the lead's and (if any) the watcher's wake-ups until `cond` holds; false after
+/// `secs` (a guard against a hang, not a speed claim).
+async fn pump(
+    lead: &mut Lead,
+    mut watch: Option<&mut Watch>,
+    secs: u64,
+    mut cond: impl FnMut(&Lead, Option<&Watch>) -> bool,
+) -> bool {
+    let end = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if cond(lead, watch.as_deref()) {
+            return true;
+        }
+        if tokio::time::Instant::now() >= end {
+            return false;
+        }
+        let tick = tokio::time::sleep(Duration::from_millis(100));
+        match watch.as_deref_mut() {
+            Some(w) => {
+                tokio::select! {
+                    _ = lead.s.next() => {}
+                    _ = w.next() => {}
+                    _ = tick => {}
+                }
+            }
+            None => {
+                tokio::select! {
+                    _ = lead.s.next() => {}
+                    _ = tick => {}
+                }
+            }
+        }
+    }
+}
+
+fn warroom(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args(args)
+        .output()
+        .expect("run warroom");
+    let (o, e) = (
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    );
+    assert!(
+        !o.contains(PASSWORD) && !e.contains(PASSWORD),
+        "the password leaked: {o}{e}"
+    );
+    (out.status.code().unwrap_or(-1), o, e)
+}
+
+/// `warroom audit export URL --rollout R --format F`.
+fn export(url: &str, rollout: &str, format: &str) -> (i32, String, String) {
+    warroom(&[
+        "audit",
+        "export",
+        url,
+        "--rollout",
+        rollout,
+        "--format",
+        format,
+    ])
+}
+
+async fn sql(url: &str, q: &str) -> Result<u64, String> {
+    use sqlx::Connection;
+    let mut c = sqlx::postgres::PgConnection::connect(url)
+        .await
+        .map_err(|e| e.to_string())?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(q.to_string()))
+        .execute(&mut c)
+        .await
+        .map(|r| r.rows_affected())
+        .map_err(|e| e.to_string())
+}
+
+/// A console opens the rollout and waits until its lead is recorded.
+async fn takes_the_lead(loaded: &Loaded, url: &str, rollout: &str, who: &str) -> Lead {
+    let mut l = Lead::open(loaded, pg_at(url, rollout), who)
+        .await
+        .unwrap_or_else(|e| panic!("{who} takes the lead: {e}"));
+    assert!(
+        pump(&mut l, None, 30, |l, _| l
+            .s
+            .st
+            .lead
+            .as_ref()
+            .is_some_and(|x| x.operator == who))
+        .await
+    );
+    l
+}
+
+/// A console leads, ticks one item, and dies (dropped: no session end is recorded).
+async fn console_dies(loaded: &Loaded, url: &str, rollout: &str, who: &str) {
+    let mut l = takes_the_lead(loaded, url, rollout, who).await;
+    l.press(KeyCode::Char(' '));
+    assert!(pump(&mut l, None, 30, |l, _| l.ticked() == 1).await);
+    drop(l);
+}
+
+/// A lead writes a rollout through its console; every tick is a record.
+async fn lead_writes(loaded: &Loaded, at: Location, ticks: usize) {
+    let mut lead = Lead::open(loaded, at, "alice").await.expect("lead opens");
+    for _ in 0..ticks {
+        let before = lead.ticked();
+        lead.press(KeyCode::Char(' '));
+        assert!(
+            pump(&mut lead, None, 30, |l, _| l.ticked() > before).await,
+            "the tick was not committed"
+        );
+    }
+    lead.s.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_in_postgres_verifies_exports_and_copies_as_the_same_log_in_sqlite() {
+    let Some((dir, _cluster, url, loaded)) = cluster() else {
+        return;
+    };
+    lead_writes(&loaded, pg_at(&url, "seed"), 3).await;
+    // A second rollout in the same database is its own chain.
+    lead_writes(&loaded, pg_at(&url, "other"), 1).await;
+
+    let (code, pg_ok, e) = warroom(&["audit", "verify", &url, "--rollout", "seed"]);
+    assert_eq!(code, 0, "{pg_ok}{e}");
+    assert!(pg_ok.starts_with("ok "), "{pg_ok}");
+    // Several rollouts: one must be named.
+    let (code, _, e) = warroom(&["audit", "verify", &url]);
+    assert_eq!(code, 2, "{e}");
+    assert!(
+        e.contains("several rollouts") && e.contains("seed") && e.contains("other"),
+        "{e}"
+    );
+
+    // PostgreSQL → SQLite: every hash kept; verify and export agree.
+    let file = dir.path().join("copy.audit");
+    let f = file.display().to_string();
+    let (code, out, e) = warroom(&["audit", "copy", &url, &f, "--rollout", "seed"]);
+    assert_eq!(code, 0, "{out}{e}");
+    assert!(out.contains("both verify"), "{out}");
+    let (code, file_ok, _) = warroom(&["audit", "verify", &f]);
+    assert_eq!(code, 0);
+    assert_eq!(file_ok, pg_ok, "the same records, the same head");
+    for format in ["jsonl", "markdown"] {
+        let (_, from_pg, _) = warroom(&[
+            "audit",
+            "export",
+            "--store",
+            &url,
+            "--rollout",
+            "seed",
+            "--format",
+            format,
+        ]);
+        let (_, from_file, _) = warroom(&["audit", "export", &f, "--format", format]);
+        assert_eq!(from_pg, from_file, "{format} export differs");
+        assert!(from_pg.contains("alice"), "{from_pg}");
+    }
+
+    // SQLite → PostgreSQL, into a new rollout: the same head again.
+    let (code, out, e) = warroom(&["audit", "copy", &f, &url, "--to-rollout", "back"]);
+    assert_eq!(code, 0, "{out}{e}");
+    let (_, back_ok, _) = warroom(&["audit", "verify", &url, "--rollout", "back"]);
+    assert_eq!(back_ok, pg_ok);
+    // Never over a log that holds records.
+    let (code, _, e) = warroom(&["audit", "copy", &f, &url, "--to-rollout", "back"]);
+    assert_eq!(code, 1);
+    assert!(e.contains("already holds"), "{e}");
+
+    // The database refuses changes; the superuser who bypasses the triggers is caught.
+    for q in [
+        "UPDATE warroom.audit SET operator = 'mallory' WHERE rollout = 'seed' AND seq = 3",
+        "DELETE FROM warroom.audit WHERE rollout = 'seed' AND seq = 3",
+        "TRUNCATE warroom.audit",
+    ] {
+        let e = sql(&url, q).await.expect_err(q);
+        assert!(e.contains("append-only"), "{q}: {e}");
+    }
+    sql(
+        &url,
+        "SET session_replication_role = replica;
+         UPDATE warroom.audit SET operator = 'mallory' WHERE rollout = 'seed' AND seq = 3",
+    )
+    .await
+    .expect("the superuser bypasses the triggers");
+    let (code, out, _) = warroom(&["audit", "verify", &url, "--rollout", "seed"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("TAMPERED at seq 3"), "{out}");
+    assert!(out.contains("postgres:***@"), "{out}");
+    sql(
+        &url,
+        "ALTER TABLE warroom.audit DISABLE TRIGGER USER;
+         DELETE FROM warroom.audit WHERE rollout = 'other' AND seq = 2;
+         ALTER TABLE warroom.audit ENABLE TRIGGER USER",
+    )
+    .await
+    .expect("the superuser disables the triggers");
+    let (code, out, _) = warroom(&["audit", "verify", &url, "--rollout", "other"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("TAMPERED at seq 2"), "{out}");
+    // A copy of a log that does not verify is refused.
+    let (code, _, e) = warroom(&[
+        "audit",
+        "copy",
+        &url,
+        &dir.path().join("x.audit").display().to_string(),
+        "--rollout",
+        "seed",
+    ]);
+    assert_eq!(code, 1);
+    assert!(e.contains("does not verify"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_console_role_with_insert_and_select_only_writes_and_cannot_change_the_log() {
+    let Some((_dir, _cluster, url, loaded)) = cluster() else {
+        return;
+    };
+    // The schema is created once by its owner (the first console, here as the superuser).
+    lead_writes(&loaded, pg_at(&url, "seed"), 1).await;
+    // The GRANTs of the README's team-mode section.
+    sql(
+        &url,
+        "CREATE ROLE warroom_console LOGIN PASSWORD 'console-pw';
+         GRANT USAGE ON SCHEMA warroom TO warroom_console;
+         GRANT SELECT, INSERT ON warroom.audit, warroom.leases TO warroom_console;
+         GRANT SELECT ON warroom.meta TO warroom_console;",
+    )
+    .await
+    .expect("grants");
+    let console = url.replace("postgres:pw-Zx81-secret", "warroom_console:console-pw");
+    lead_writes(&loaded, pg_at(&console, "seed"), 1).await;
+    let e = sql(&console, "UPDATE warroom.audit SET operator = 'x'")
+        .await
+        .expect_err("no UPDATE");
+    assert!(e.contains("permission denied"), "{e}");
+    let e = sql(&console, "DELETE FROM warroom.audit")
+        .await
+        .expect_err("no DELETE");
+    assert!(e.contains("permission denied"), "{e}");
+    assert_eq!(
+        audit::Location::verify(&pg_at(&console, "seed"), None)
+            .await
+            .map(|v| matches!(v, Verdict::Ok { .. })),
+        Ok(true)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watcher_follows_the_lead_and_cannot_act() {
+    let Some((_dir, cluster, url, loaded)) = cluster() else {
+        return;
+    };
+    let mut lead = Lead::open(&loaded, pg_at(&url, "room"), "alice")
+        .await
+        .expect("lead");
+    assert!(pump(&mut lead, None, 30, |l, _| l.s.st.events >= 1).await);
+    let rb = loaded.runbook.clone();
+    let mut w = Watch::open(&url, Some("room"), "bob", move |_| Ok(rb))
+        .await
+        .expect("watch opens");
+    assert_eq!(w.st.operator, "alice", "the lead's session, as recorded");
+    // The lead's lease, renewed by its heartbeat, is what the watcher reads when notified.
+    assert!(
+        pump(&mut lead, Some(&mut w), 30, |_, w| w
+            .expect("w")
+            .lease
+            .as_ref()
+            .is_some_and(|l| l.operator == "alice"))
+        .await
+    );
+    let words = w.lease_words(chrono::Utc::now()).unwrap_or_default();
+    assert!(words.contains("alice's lease renewed"), "{words}");
+
+    // A tick on the lead's console appears on the watcher's, through NOTIFY.
+    lead.press(KeyCode::Char(' '));
+    assert!(
+        pump(&mut lead, Some(&mut w), 30, |l, w| {
+            let w = w.expect("watch");
+            l.ticked() == 1 && ticked(&w.st, &w.rb) == 1 && w.seq >= l.s.st.events as i64
+        })
+        .await,
+        "the watcher did not see the tick"
+    );
+    assert_eq!(w.head, lead.s.head, "the same head");
+
+    // The watcher's action keys are absent from its hints and help, and say why.
+    let mut ui = warroom::ui::watch::ui(&w);
+    for k in ['a', ' ', 'f', 'g', 'r', 's'] {
+        let quit = warroom::ui::watch::handle_key(
+            &mut ui,
+            &w,
+            KeyEvent::new(KeyCode::Char(k), KeyModifiers::NONE),
+        );
+        assert!(!quit);
+        assert!(ui.dialog.is_none(), "{k} opened a dialog");
+        let m = ui.message.clone().unwrap_or_default();
+        assert!(m.contains("read-only") && m.contains("alice"), "{k}: {m}");
+    }
+    let help = warroom::ui::keymap::help_keys(Mode::Live, true);
+    let acting: Vec<&str> = warroom::ui::keymap::bindings(Mode::Live)
+        .filter(|b| b.cmd.acts() && !b.help.is_empty())
+        .map(|b| b.help)
+        .collect();
+    assert!(!acting.is_empty());
+    assert!(
+        help.iter().all(|(_, what)| !acting.contains(what)),
+        "{help:?}"
+    );
+    assert!(help.iter().any(|(k, _)| k == "q"));
+
+    // The engine refuses an observer's command, not only its keys: a UI without the
+    // read-only note still gets nowhere.
+    assert_eq!(
+        w.st.lead.as_ref().map(|l| l.operator.as_str()),
+        Some("alice")
+    );
+    let mut raw = Ui::new(Mode::Live);
+    let intents = raw.on_key(
+        KeyEvent::new(KeyCode::Char(' '), KeyModifiers::NONE),
+        &w.st,
+        &w.rb,
+        "bob",
+    );
+    let Some(Intent::Write(evs)) = intents.into_iter().next() else {
+        panic!("a tick asks to write")
+    };
+    let e = w.command(evs).expect_err("refused");
+    assert!(
+        e.contains("alice leads") && e.contains("bob may watch"),
+        "{e}"
+    );
+
+    // A second console on the same rollout opens as an observer, naming who leads; opened
+    // anyway, its store is refused.
+    match survey(&url, "room", "carol", &loaded.runbook).await {
+        Ok(Opening::Observer(h, lease)) => {
+            assert_eq!(h.operator, "alice", "{h:?}");
+            assert!(lease.is_some_and(|l| l.operator == "alice"));
+        }
+        other => panic!("carol should observe: {other:?}"),
+    }
+    // A live lease is never taken over.
+    let e = warroom::audit::pg::end_expired_lead(&url, "room")
+        .await
+        .expect_err("alice's lease is alive");
+    assert!(e.contains("has not ended"), "{e}");
+    let e = Lead::open(&loaded, pg_at(&url, "room"), "carol")
+        .await
+        .err()
+        .expect("a second console is refused");
+    assert!(
+        e.contains("open in another console") && e.contains("alice"),
+        "{e}"
+    );
+    assert!(!e.contains(PASSWORD), "{e}");
+
+    // PostgreSQL goes away: the lead's intent is not stored, so not taken; the watcher says
+    // the connection is lost.
+    cluster.stop();
+    let before = lead.ticked();
+    lead.press(KeyCode::Char(' '));
+    let mut failed = None;
+    let end = tokio::time::Instant::now() + Duration::from_secs(60);
+    while failed.is_none() && tokio::time::Instant::now() < end {
+        tokio::select! {
+            wk = lead.s.next() => if let Wake::WriteFailed(e) = wk { failed = Some(e) },
+            _ = w.next() => {}
+        }
+    }
+    let failed = failed.expect("the write failed");
+    assert!(!failed.contains(PASSWORD), "{failed}");
+    assert_eq!(lead.ticked(), before, "nothing applied that was not stored");
+    assert_eq!(
+        ticked(&lead.s.ahead, &lead.s.rb),
+        before,
+        "nor decided ahead"
+    );
+    assert!(
+        lead.s.log.iter().any(|l| l.contains("AUDIT WRITE FAILED")),
+        "{:?}",
+        lead.s.log
+    );
+    assert!(
+        pump(&mut lead, Some(&mut w), 30, |_, w| w
+            .expect("w")
+            .lost
+            .is_some())
+        .await,
+        "the watcher did not notice"
+    );
+    assert!(
+        warroom::ui::watch::clock_label(&w).contains("CONNECTION LOST — last record at"),
+        "{}",
+        warroom::ui::watch::clock_label(&w)
+    );
+
+    // Back: both recover by themselves; the next tick is stored and seen.
+    cluster.restart();
+    let back = {
+        let end = tokio::time::Instant::now() + Duration::from_secs(60);
+        let mut back = false;
+        while !back && tokio::time::Instant::now() < end {
+            if let Ok(Watched::Back) = tokio::time::timeout(Duration::from_secs(1), w.next()).await
+            {
+                back = true;
+            }
+        }
+        back
+    };
+    assert!(back, "the watcher did not reconnect");
+    assert!(w.lost.is_none());
+    let before = lead.ticked();
+    lead.press(KeyCode::Char(' '));
+    assert!(
+        pump(&mut lead, Some(&mut w), 60, |l, w| {
+            let w = w.expect("w");
+            l.ticked() == before + 1 && ticked(&w.st, &w.rb) == before + 1
+        })
+        .await,
+        "no recovery after PostgreSQL came back: {:?}",
+        &lead.s.log[lead.s.log.len().saturating_sub(5)..]
+    );
+    // The lead's heartbeat took its lock back after the restart: a console opening now
+    // still observes.
+    let mut held = None;
+    for _ in 0..100 {
+        held = warroom::audit::pg::writer_holder(&url, "room")
+            .await
+            .expect("survey");
+        if held.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(held.map(|(h, _)| h.operator), Some("alice".to_string()));
+    lead.s.close().await;
+    // Quitting ends the lease at once.
+    assert!(
+        tokio::time::timeout(Duration::from_secs(30), async {
+            loop {
+                w.next().await;
+                if w.lease
+                    .as_ref()
+                    .is_some_and(|l| l.expired(chrono::Utc::now()))
+                {
+                    break;
+                }
+            }
+        })
+        .await
+        .is_ok(),
+        "the watcher did not see the lease end"
+    );
+    let v = pg_at(&url, "room").verify(None).await.expect("verify");
+    assert!(matches!(v, Verdict::Ok { .. }), "{v:?}");
+}
+
+#[tokio::test]
+async fn copy_between_files_keeps_every_hash_and_urls_are_never_shown() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = dir.path().join("a.audit");
+    {
+        let (mut store, _) = audit::Store::open(&a, "alice").await.expect("open");
+        let at = chrono::Utc::now();
+        store
+            .append(&[(
+                at,
+                warroom::engine::Event::SessionEnded {
+                    operator: "alice".into(),
+                },
+            )])
+            .await
+            .expect("append");
+        store.close().await;
+    }
+    let b = dir.path().join("b.audit");
+    audit::copy(&Location::File(a.clone()), &Location::File(b.clone()))
+        .await
+        .expect("copy");
+    assert_eq!(
+        audit::read_all(&a).expect("a"),
+        audit::read_all(&b).expect("b")
+    );
+    let url = format!("postgres://u:{PASSWORD}@127.0.0.1:1/db");
+    let at = Location::parse(&url, Some("r")).expect("url");
+    assert!(!at.shown().contains(PASSWORD), "{}", at.shown());
+    assert!(Location::parse("x.audit", Some("r")).is_err());
+    // A URL nobody answers: the error is bounded and masked.
+    let e = at.verify(None).await.expect_err("nothing listens");
+    assert!(!e.contains(PASSWORD), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lead_whose_console_stopped_is_taken_over_and_both_names_are_recorded() {
+    let Some((_dir, _cluster, url, loaded)) = cluster() else {
+        return;
+    };
+    // Nobody has opened the rollout: the first console leads it.
+    assert_eq!(
+        survey(&url, "relay", "alice", &loaded.runbook).await,
+        Ok(Opening::Lead {
+            take_over_from: None
+        })
+    );
+    // Alice's console dies after a tick: no session end is recorded, and its lock goes with
+    // its connection.
+    console_dies(&loaded, &url, "relay", "alice").await;
+    let taken = {
+        let end = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let s = survey(&url, "relay", "bob", &loaded.runbook).await;
+            if matches!(s, Ok(Opening::Lead { .. })) || tokio::time::Instant::now() >= end {
+                break s;
+            }
+            // The old connection closes in the background: its lock is released with it.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    assert_eq!(
+        taken,
+        Ok(Opening::Lead {
+            take_over_from: Some("alice".into())
+        })
+    );
+    let mut bob = takes_the_lead(&loaded, &url, "relay", "bob").await;
+    assert!(warroom::engine::may_act(&bob.s.st, "alice").is_err());
+    let before = bob.ticked();
+    bob.press(KeyCode::Char(' '));
+    assert!(pump(&mut bob, None, 30, |l, _| l.ticked() == before + 1).await);
+    bob.s.close().await;
+
+    let export = |format: &str| export(&url, "relay", format);
+    let (code, jsonl, e) = export("jsonl");
+    assert_eq!(code, 0, "{e}");
+    let taken: Vec<serde_json::Value> = jsonl
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["kind"] == "lead_taken")
+        .collect();
+    assert_eq!(taken.len(), 2, "{jsonl}");
+    assert_eq!(taken[0]["payload"]["operator"], "alice");
+    assert_eq!(taken[1]["payload"]["operator"], "bob");
+    assert_eq!(taken[1]["payload"]["previous"], "alice");
+    assert_eq!(taken[1]["operator"], "bob");
+    let (_, md, _) = export("markdown");
+    assert!(md.contains("alice") && md.contains("bob"), "{md}");
+    let (code, ok, _) = warroom(&["audit", "verify", &url, "--rollout", "relay"]);
+    assert_eq!(code, 0, "{ok}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lead_cut_off_after_its_lease_ended_is_taken_over_by_ending_its_connection() {
+    use sqlx::ConnectOptions;
+    let Some((_dir, _cluster, url, loaded)) = cluster() else {
+        return;
+    };
+    // Alice's console dies after a tick: no session end is recorded, and its lock goes with
+    // its connection.
+    console_dies(&loaded, &url, "cut", "alice").await;
+    // What a closed laptop leaves: alice's connection still holding the rollout's lock, her
+    // lease no longer renewed.
+    let opts: sqlx::postgres::PgConnectOptions = url.parse().expect("url");
+    let mut zombie = opts
+        .application_name("warroom: alice")
+        .connect()
+        .await
+        .expect("connect");
+    let mut locked = false;
+    for _ in 0..100 {
+        locked = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, hashtext($2))")
+            .bind(warroom::audit::pg::WRITER_LOCK)
+            .bind("cut")
+            .fetch_one(&mut zombie)
+            .await
+            .expect("lock");
+        if locked {
+            break;
+        }
+        // Alice's own connection closes in the background.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(locked);
+    match survey(&url, "cut", "bob", &loaded.runbook).await {
+        Ok(Opening::TakeOverExpired(h, lease)) => {
+            assert_eq!(h.operator, "alice");
+            assert_eq!(lease.operator, "alice");
+        }
+        other => panic!("bob should be offered a take-over: {other:?}"),
+    }
+    assert!(
+        Lead::open(&loaded, pg_at(&url, "cut"), "bob")
+            .await
+            .is_err()
+    );
+    let said = warroom::audit::pg::end_expired_lead(&url, "cut")
+        .await
+        .expect("ended");
+    assert!(said.contains("alice"), "{said}");
+    assert!(
+        sqlx::query("SELECT 1").execute(&mut zombie).await.is_err(),
+        "the half-open connection was ended"
+    );
+    let bob = takes_the_lead(&loaded, &url, "cut", "bob").await;
+    assert!(
+        bob.s
+            .log
+            .iter()
+            .any(|l| l.contains("bob took the lead from alice")),
+        "{:?}",
+        bob.s.log
+    );
+    bob.s.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_observer_asks_to_lead_and_the_lead_hands_over_with_a_key() {
+    let Some((_dir, _cluster, url, loaded)) = cluster() else {
+        return;
+    };
+    let mut alice = takes_the_lead(&loaded, &url, "relay", "alice").await;
+    let rb = loaded.runbook.clone();
+    let mut w = Watch::open(&url, Some("relay"), "bob", move |_| Ok(rb))
+        .await
+        .expect("watch opens");
+    // Bob presses L on his console; the lead's console hears it and says so. (A request sent
+    // before the lead's listener is connected is lost: bob presses again, as a user would.)
+    let mut ui = warroom::ui::watch::ui(&w);
+    let mut heard = false;
+    for _ in 0..30 {
+        warroom::ui::watch::handle_key(
+            &mut ui,
+            &w,
+            KeyEvent::new(KeyCode::Char('L'), KeyModifiers::NONE),
+        );
+        let m = ui.message.clone().unwrap_or_default();
+        assert!(m.contains("asked alice"), "{m}");
+        if pump(&mut alice, Some(&mut w), 1, |l, _| {
+            l.s.asked.as_deref() == Some("bob")
+        })
+        .await
+        {
+            heard = true;
+            break;
+        }
+    }
+    assert!(heard, "the lead did not hear bob");
+    assert!(alice.s.log.iter().any(|l| l.contains("bob asks to lead")));
+    // Bob's H is the lead's key: refused on his console.
+    warroom::ui::watch::handle_key(
+        &mut ui,
+        &w,
+        KeyEvent::new(KeyCode::Char('H'), KeyModifiers::NONE),
+    );
+    assert!(ui.message.clone().unwrap_or_default().contains("read-only"));
+    // Alice accepts with H: recorded with both names; she no longer acts; bob's console sees
+    // that the lead is his.
+    alice.press(KeyCode::Char('H'));
+    assert!(
+        pump(&mut alice, Some(&mut w), 30, |_, w| w
+            .expect("w")
+            .handed_to_me())
+        .await,
+        "the hand-over did not reach bob"
+    );
+    assert!(warroom::engine::may_act(&alice.s.st, "alice").is_err());
+    alice.press(KeyCode::Char(' '));
+    assert!(
+        alice
+            .ui
+            .message
+            .clone()
+            .unwrap_or_default()
+            .contains("may watch, not act"),
+        "{:?}",
+        alice.ui.message
+    );
+    alice.s.close().await;
+    // Bob's console opens as the lead.
+    let bob = takes_the_lead(&loaded, &url, "relay", "bob").await;
+    bob.s.close().await;
+    let (_, jsonl, _) = export(&url, "relay", "jsonl");
+    let handed = jsonl
+        .lines()
+        .find(|l| l.contains("\"lead_handed_over\""))
+        .expect("the hand-over is recorded");
+    assert!(
+        handed.contains("\"to\":\"bob\"") && handed.contains("\"operator\":\"alice\""),
+        "{handed}"
+    );
+}
