@@ -1353,4 +1353,20 @@ fn the_next_move_follows_the_plan_from_the_gates() {
     let n = warroom::engine::next_move(&h.st, &h.rb);
     assert_eq!(n.text, "25 % possible in 11m", "{n:?}");
     assert_eq!(n.key, None);
+
+    // A critical alert once the canary took traffic: the next move is a rollback, with the
+    // procedure the menu suggests.
+    h.metric(t(5 * 60), "green_error_rate", Some(2.5));
+    h.metric(t(8 * 60), "green_error_rate", Some(2.6));
+    assert!(!h.alerts(t(8 * 60)).is_empty(), "the alert fired");
+    let n = warroom::engine::next_move(&h.st, &h.rb);
+    let suggested = warroom::engine::suggested_procedure(&h.st, &h.rb).expect("a suggestion");
+    assert_eq!(n.key, Some("r"), "{n:?}");
+    assert_eq!(
+        n.text,
+        format!(
+            "Green error rate critical: roll back ({} suggested)",
+            suggested.procedure
+        )
+    );
 }

@@ -47,6 +47,22 @@ pub fn next_move(st: &State, rb: &Runbook) -> NextMove {
             Some("R"),
         );
     }
+    // A critical alert once the canary has taken traffic: the move is a rollback, not the next
+    // step (which its gate would block anyway).
+    if let Some(a) = st.critical_firing().next()
+        && (st.rollout_step > 0 || st.traffic_share(rb) > 0)
+    {
+        let metric = rb
+            .metric(&a.metric)
+            .map_or(a.metric.as_str(), |m| m.name.as_str());
+        return next(
+            match super::suggested_procedure(st, rb) {
+                Some(s) => format!("{metric} critical: roll back ({} suggested)", s.procedure),
+                None => format!("{metric} critical: roll back or hold"),
+            },
+            Some("r"),
+        );
+    }
     let Some(action) = super::next_advance(st, rb) else {
         return next("every phase is done: the deployment is finished", None);
     };

@@ -85,23 +85,6 @@ pub(crate) fn status_bar(f: &mut Frame, area: Rect, st: &State, ui: &Ui, th: &Th
 pub(crate) fn hint_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, th: &Theme) {
     let mut spans = Vec::new();
     let read_only = ui.read_only.is_some();
-    if ui.mode == Mode::Live {
-        // What to do next, first: the engine says it, from the same gates as the dialogs. An
-        // observer reads it as the lead's next move, without the key.
-        let n = engine::next_move(st, rb);
-        spans.push(Span::styled(
-            if read_only { " LEAD NEXT " } else { " NEXT " },
-            th.get(StyleName::GateConfirm),
-        ));
-        spans.push(Span::styled(
-            format!(" {} ", clean(&n.text)),
-            th.get(StyleName::Text),
-        ));
-        if let Some(k) = n.key.filter(|_| !read_only) {
-            spans.push(Span::styled(format!("({k}) "), th.get(StyleName::Key)));
-        }
-        spans.push(Span::styled("│", th.get(StyleName::Border)));
-    }
     // The keys, as many as fit; help and quit always stay (they come last in the table). An
     // observer's hints leave out the keys that act.
     let hints: Vec<_> = keymap::bindings(ui.mode)
@@ -113,6 +96,30 @@ pub(crate) fn hint_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: 
         .filter(|b| matches!(b.cmd, keymap::Cmd::Help | keymap::Cmd::Quit))
         .map(|b| width(b))
         .sum::<usize>();
+    if ui.mode == Mode::Live {
+        // What to do next, first: the engine says it, from the same gates as the dialogs. An
+        // observer reads it as the lead's next move, without the key.
+        let n = engine::next_move(st, rb);
+        let label = if read_only { " LEAD NEXT " } else { " NEXT " };
+        let key = n
+            .key
+            .filter(|_| !read_only)
+            .map(|k| format!("({k}) "))
+            .unwrap_or_default();
+        // The text gets what the label, its key and the keys that always stay leave: cut with
+        // an ellipsis, never the keys.
+        let room = (area.width as usize).saturating_sub(label.width() + key.width() + keep + 3);
+        let mut text = clean(&n.text).into_owned();
+        if text.width() > room {
+            text = format!("{}…", fit(&text, room.saturating_sub(1)).trim_end());
+        }
+        spans.push(Span::styled(label, th.get(StyleName::GateConfirm)));
+        spans.push(Span::styled(format!(" {text} "), th.get(StyleName::Text)));
+        if !key.is_empty() {
+            spans.push(Span::styled(key, th.get(StyleName::Key)));
+        }
+        spans.push(Span::styled("│", th.get(StyleName::Border)));
+    }
     let mut room =
         (area.width as usize).saturating_sub(spans.iter().map(|s| s.width()).sum::<usize>() + keep);
     for b in hints {
