@@ -32,6 +32,9 @@ struct Cli {
 enum Cmd {
     /// Open the console on the embedded simulated production (for trying, demos and rehearsals).
     Demo {
+        /// The runbook to drive, as `rehearse` and `check` take it (the same as --runbook).
+        #[arg(value_name = "RUNBOOK", conflicts_with = "runbook")]
+        file: Option<PathBuf>,
         /// The runbook to drive. Default: runbooks/unified-attributes.yaml here, else the copy
         /// built into warroom.
         #[arg(long, default_value = DEFAULT_RUNBOOK)]
@@ -317,6 +320,7 @@ fn main() -> ExitCode {
         } => cmd::store::console_location(audit, store, rollout, "run")
             .and_then(|at| run(&runbook, at, operator, &theme, continue_unverified)),
         Cmd::Demo {
+            file,
             runbook,
             audit,
             store,
@@ -328,7 +332,7 @@ fn main() -> ExitCode {
             continue_unverified,
         } => cmd::store::console_location(audit, store, rollout, "demo").and_then(|at| {
             demo(
-                &runbook,
+                file.as_ref().unwrap_or(&runbook),
                 at,
                 operator,
                 speed,
@@ -648,7 +652,13 @@ pub(crate) fn runbook_for(
         (None, Some((p, _))) => PathBuf::from(p),
         (None, None) => PathBuf::from(DEFAULT_RUNBOOK),
     };
-    let loaded = runbook::load_or_builtin(&path).map_err(|e| e.to_string())?;
+    let loaded = runbook::load_or_builtin(&path).map_err(|e| match (&given, &first) {
+        // The path the log recorded, relative to where its console ran: say how to give it.
+        (None, Some((p, _))) => format!(
+            "{e}\n  hint: the log was written with the runbook `{p}`, a path from where that console ran; give the runbook with --runbook PATH"
+        ),
+        _ => e.to_string(),
+    })?;
     if let Some((_, sha)) = first
         && sha != loaded.sha256
     {

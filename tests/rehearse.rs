@@ -213,3 +213,35 @@ fn a_broken_script_is_refused_with_its_place() {
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("bad.yaml"), "{out}");
 }
+
+/// A log names its runbook by the path its console was given: exported from elsewhere, a
+/// relative path is not found, and the error says how to give the runbook.
+#[test]
+fn exporting_a_log_from_elsewhere_says_how_to_give_its_runbook() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (code, _, out) = rehearse(dir.path(), "e.audit", &["runbooks/checkout-v2.yaml"]);
+    assert_eq!(code, Some(0), "{out}");
+    let export = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_warroom"))
+            .args(["audit", "export", "e.audit", "--format", "markdown"])
+            .args(extra)
+            .current_dir(dir.path())
+            .output()
+            .expect("warroom runs")
+    };
+    let o = export(&[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("runbooks/checkout-v2.yaml") && err.contains("--runbook PATH"),
+        "{err}"
+    );
+    let plan = Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/checkout-v2.yaml");
+    let o = export(&["--runbook", plan.to_str().expect("utf-8")]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
