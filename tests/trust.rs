@@ -622,3 +622,22 @@ async fn the_simulator_runs_on_a_clock_tests_can_pause_and_drops_a_cancelled_ste
     assert_eq!(active, Some(PoolName::Blue), "traffic never moved");
     task.abort();
 }
+
+/// `s` cannot skip the canary's ladder: all traffic to the rollout's pool waits for its last
+/// step (an override can pass it, on the record); switching back is never held by it.
+#[tokio::test(start_paused = true)]
+async fn switching_all_traffic_to_the_canary_pool_waits_for_the_ladder() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut c = Console::demo(&audit(&dir), Scenario::Healthy, SPEED).await;
+    canary(&mut c, 1).await;
+    c.press(KeyCode::Char('s'));
+    assert_eq!(c.verdict(), Some(Verdict::Blocked));
+    let p = c.ui.proposal(&c.s.st, &c.s.rb).expect("the switch dialog");
+    let failing: Vec<_> = p.checks.iter().filter(|x| !x.pass).collect();
+    assert!(
+        failing.len() == 1
+            && failing[0].key == Some(CheckKey::RolloutComplete)
+            && failing[0].evidence.contains("step 1 of"),
+        "{failing:#?}"
+    );
+}

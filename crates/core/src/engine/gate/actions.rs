@@ -136,8 +136,23 @@ pub(super) fn flip_flag(rb: &Runbook, flag: &str, to: &serde_json::Value) -> Dra
 }
 
 /// Send all traffic to a pool.
-pub(super) fn switch_pool(to: PoolName) -> Draft {
+pub(super) fn switch_pool(st: &State, rb: &Runbook, to: PoolName) -> Draft {
     let mut plan = Draft::default();
+    // All traffic to the rollout's pool is the canary's last rung: not before the ladder's
+    // steps are taken (a switch back, away from it, is never held).
+    if to == rb.rollout.pool {
+        let n = rb.rollout.steps.len();
+        plan.checks.push(check(
+            CheckKey::RolloutComplete,
+            "rollout complete",
+            st.rollout_step >= n,
+            format!(
+                "rollout at {} % (step {} of {n})",
+                st.traffic_share(rb),
+                st.rollout_step.min(n)
+            ),
+        ));
+    }
     plan.preview.push(format!(
         "Point the load balancer at {to}: all traffic to {to}."
     ));

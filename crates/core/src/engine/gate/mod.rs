@@ -108,7 +108,7 @@ pub fn propose(st: &State, rb: &Runbook, action: Action) -> Proposal {
         Action::RolloutStep { step, percent } => actions::rollout_step(st, rb, *step, *percent),
         Action::PhaseChange { from, to } => phases::advance(st, rb, from, to),
         Action::FlipFlag { flag, to } => actions::flip_flag(rb, flag, to),
-        Action::SwitchPool { to } => actions::switch_pool(*to),
+        Action::SwitchPool { to } => actions::switch_pool(st, rb, *to),
         Action::Rollback { procedure } => actions::rollback(st, rb, procedure),
         Action::GoNoGo { go } => actions::go_no_go(st, rb, *go),
         Action::RetryPhase { phase, from } => phases::retry_or_skip(st, rb, phase, *from, false),
