@@ -232,6 +232,15 @@ fn markdown_and_html_tell_the_same_post_mortem_on_both_plans() {
         ] {
             assert!(fig.contains(mark), "{ctx}: `{mark}` on the chart");
         }
+        // A metric with thresholds has a worst reading; one only watched, a highest.
+        assert!(page.contains("Worst reading (higher is worse)"), "{ctx}");
+        if plan.path.contains("unified") {
+            let rate = between(&page, ">Request rate", "</figure>");
+            assert!(
+                rate.contains("Highest reading") && !rate.contains("Worst"),
+                "{ctx}: {rate}"
+            );
+        }
     }
 }
 

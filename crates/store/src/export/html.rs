@@ -342,14 +342,22 @@ fn charts(pm: &Postmortem) -> Result<String, String> {
         } else {
             format!(" ({})", def.unit)
         };
+        // A metric with thresholds has a worse side; one without is only watched: its
+        // highest (or lowest) reading is no judgement.
+        let judged = def.warning.is_some() || def.critical.is_some();
         let notes: Vec<String> = engine::peak(def, points, first, None)
             .map(|(t, v)| {
+                let (side, word) = match def.direction {
+                    crate::runbook::Direction::Above => ("higher", "Highest"),
+                    crate::runbook::Direction::Below => ("lower", "Lowest"),
+                };
+                let what = if judged {
+                    format!("Worst reading ({side} is worse)")
+                } else {
+                    format!("{word} reading")
+                };
                 format!(
-                    "Worst reading ({} is worse): {} at {} ({} readings)",
-                    match def.direction {
-                        crate::runbook::Direction::Above => "higher",
-                        crate::runbook::Direction::Below => "lower",
-                    },
+                    "{what}: {} at {} ({} readings)",
                     with_unit(v, &def.unit),
                     ts(t),
                     points.len()
