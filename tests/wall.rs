@@ -6,45 +6,21 @@ mod common;
 
 use common::console::Console;
 use common::harness::Rehearsal;
-use common::seed;
+use common::{draw, seed};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::Color;
 use warroom::engine::{self, Action, MetricLevel, State, describe};
-use warroom::runbook::Runbook;
 use warroom::sim::Scenario;
 use warroom::ui::app::Ui;
 use warroom::ui::keymap::Mode;
-use warroom::ui::render::{Chrome, MIN_SIZE, render};
+use warroom::ui::render::MIN_SIZE;
 use warroom::ui::theme::{StyleName, Theme};
 
 const SIZES: [(u16, u16); 3] = [(80, 24), (120, 40), (240, 67)];
 const THEMES: [&str; 3] = ["default", "light", "high-contrast"];
-
-fn draw(
-    rb: &Runbook,
-    st: &State,
-    log: &[String],
-    ui: &Ui,
-    theme: &str,
-    w: u16,
-    h: u16,
-) -> Terminal<TestBackend> {
-    let th = Theme::load(theme).expect("theme");
-    let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    let chrome = Chrome {
-        audit: "/var/lib/warroom/unified.audit",
-        head: "3f9a0c1e77b2",
-        clock: "SIM ×30".into(),
-        log: Some(log),
-        now: None,
-    };
-    term.draw(|f| render(f, rb, st, ui, &th, &chrome))
-        .expect("draw");
-    term
-}
 
 fn log_of(r: &Rehearsal) -> Vec<String> {
     r.events

@@ -10,7 +10,7 @@ use crate::audit::Record;
 use crate::engine::{self, Event, State, Time};
 use crate::runbook::Runbook;
 use futures_util::StreamExt;
-use ratatui::crossterm::event::{Event as TermEvent, KeyEventKind};
+use ratatui::crossterm::event::{Event as TermEvent, KeyEvent, KeyEventKind};
 use std::time::{Duration, Instant};
 
 /// A snapshot every this many events bounds the cost of a seek.
@@ -221,6 +221,28 @@ impl Replay {
     }
 }
 
+/// One key on a replay, as the console handles it (and the tests): navigation carried out, a
+/// log line's record opened. True when the key quits.
+pub fn handle_key(ui: &mut Ui, rp: &mut Replay, key: KeyEvent) -> bool {
+    let st = rp.st.clone();
+    let mut quit = false;
+    for intent in ui.on_key(key, &st, &rp.rb, "") {
+        match intent {
+            Intent::Quit => quit = true,
+            Intent::Replay(c) => rp.command(c),
+            Intent::JumpTo(t) => {
+                if let Err(e) = rp.jump(&t) {
+                    ui.message = Some(e);
+                }
+            }
+            Intent::OpenLog(back) => ui.open_log_record(&rp.lines(), back),
+            Intent::Write(_) => {}
+        }
+    }
+    ui.clamp_log(&rp.lines());
+    quit
+}
+
 pub async fn run_replay(
     mut rp: Replay,
     theme: Theme,
@@ -252,23 +274,7 @@ pub async fn run_replay(
             ev = input.next() => match ev {
                 Some(Ok(TermEvent::Key(k))) if k.kind == KeyEventKind::Press => {
                     dirty = true;
-                    let st = rp.st.clone();
-                    let mut quit = false;
-                    for intent in ui.on_key(k, &st, &rp.rb, "") {
-                        match intent {
-                            Intent::Quit => quit = true,
-                            Intent::Replay(c) => rp.command(c),
-                            Intent::JumpTo(t) => {
-                                if let Err(e) = rp.jump(&t) {
-                                    ui.message = Some(e);
-                                }
-                            }
-                            Intent::OpenLog(back) => ui.open_log_record(&rp.lines(), back),
-                            Intent::Write(_) => {}
-                        }
-                    }
-                    ui.clamp_log(&rp.lines());
-                    if quit {
+                    if handle_key(&mut ui, &mut rp, k) {
                         break Ok(());
                     }
                 }
