@@ -119,3 +119,168 @@ async fn a_decisions_record_shows_the_dry_run_the_dialog_showed_live_and_in_repl
     let replayed = frame(&rp.rb, &rp.st, &rp.lines(), &ui, 240, 67);
     expect(&replayed, "replay");
 }
+
+fn rows_with(text: &str, pane_title: &str) -> Vec<String> {
+    // The lines of the frame from under a pane's title to the bottom border at the left
+    // edge (the left column's panes, and the log).
+    let mut out = Vec::new();
+    let mut inside = false;
+    for l in text.lines() {
+        if l.contains(pane_title) {
+            inside = true;
+            continue;
+        }
+        if inside {
+            if l.trim_start_matches('"').starts_with(['└', '┗']) {
+                break;
+            }
+            out.push(l.to_string());
+        }
+    }
+    out
+}
+
+/// `/` on a focused list narrows it as one types, Enter keeps it, Esc clears it: the phases,
+/// the pools' servers and the log's lines; the cursor stays on a row the filter shows, and
+/// Enter opens that row.
+#[tokio::test(start_paused = true)]
+async fn slash_filters_the_focused_list_and_esc_clears_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let audit = dir.path().join("filter.audit");
+    let mut c = Console::demo(&audit, Scenario::Healthy, 600.0).await;
+    c.follow_plan(600, |st| st.phases[0].status == PhaseStatus::Active)
+        .await;
+    let show = |c: &Console| frame(&c.s.rb, &c.s.st, &c.s.log, &c.ui, 120, 40);
+    let rb = c.s.rb.clone();
+    // Phases: the second phase's name, typed in another case.
+    while c.ui.focus != Pane::Phases {
+        c.press(KeyCode::Tab);
+    }
+    let second = rb.phases[1].name.clone();
+    let word = second
+        .split_whitespace()
+        .last()
+        .expect("a word")
+        .to_uppercase();
+    c.press(KeyCode::Char('/'));
+    c.type_str(&word);
+    let text = show(&c);
+    let phases = rows_with(&text, "Phases");
+    assert!(
+        phases.iter().any(|l| l.contains(&format!(
+            "▸○ 2 {}",
+            second.chars().take(12).collect::<String>()
+        ))),
+        "{text}"
+    );
+    let shown = phases.iter().filter(|l| l.contains(" D")).count();
+    let holding = rb
+        .phases
+        .iter()
+        .filter(|p| p.name.to_uppercase().contains(&word))
+        .count();
+    assert_eq!(shown, holding, "only the phases holding `{word}`\n{text}");
+    assert!(
+        text.contains(&format!("/{word}▏ {holding}/{}", rb.phases.len())),
+        "the title says what is filtered\n{text}"
+    );
+    c.press(KeyCode::Enter);
+    assert!(c.ui.dialog.is_none(), "the first Enter keeps the filter");
+    assert_eq!(
+        c.ui.phase_sel, 1,
+        "the cursor is on a phase the filter shows"
+    );
+    c.press(KeyCode::Enter);
+    assert!(
+        show(&c).contains(&format!("Phase 2 — {second}")),
+        "{}",
+        show(&c)
+    );
+    c.press(KeyCode::Esc);
+    c.press(KeyCode::Esc);
+    assert!(c.ui.filter.is_none(), "Esc clears the filter");
+    let text = show(&c);
+    assert_eq!(
+        rows_with(&text, "Phases")
+            .iter()
+            .filter(|l| l.contains(" D"))
+            .count(),
+        rb.phases.len(),
+        "{text}"
+    );
+
+    // Pools: one server's address.
+    c.press(KeyCode::Tab);
+    assert_eq!(c.ui.focus, Pane::Pools);
+    let server = c.s.st.pools.servers(warroom::runbook::PoolName::Green)[1]
+        .address
+        .clone();
+    c.press(KeyCode::Char('/'));
+    c.type_str(&server);
+    c.press(KeyCode::Enter);
+    let text = show(&c);
+    let pools = rows_with(&text, "Pools");
+    let servers: Vec<&String> = pools.iter().filter(|l| l.contains('●')).collect();
+    assert_eq!(servers.len(), 1, "{text}");
+    assert!(servers[0].contains(&server), "{text}");
+    assert!(
+        pools.iter().any(|l| l.contains("BLUE")) && pools.iter().any(|l| l.contains("GREEN")),
+        "the pools themselves stay\n{text}"
+    );
+    c.press(KeyCode::Esc);
+    assert!(c.ui.filter.is_none());
+
+    // The log: the ticks only; Enter opens the selected one.
+    while c.ui.focus != Pane::Log {
+        c.press(KeyCode::Tab);
+    }
+    c.press(KeyCode::Char('/'));
+    c.type_str("ticked");
+    c.press(KeyCode::Enter);
+    let text = show(&c);
+    let log: Vec<String> = rows_with(&text, "Log /ticked")
+        .into_iter()
+        .filter(|l| l.contains(':'))
+        .collect();
+    assert!(!log.is_empty(), "{text}");
+    for l in &log {
+        assert!(l.contains("ticked"), "only the ticks: {l}\n{text}");
+    }
+    let ticks = fold_log(&c.s.log)
+        .iter()
+        .filter(|(l, _)| l.contains("ticked"))
+        .count();
+    assert!(text.contains(&format!("/ticked {ticks}/")), "{text}");
+    c.press(KeyCode::Char('k'));
+    c.press(KeyCode::Enter);
+    let Some(Dialog::Record { line, .. }) = &c.ui.dialog else {
+        panic!("Enter opens the filtered line's record: {:?}", c.ui.dialog)
+    };
+    assert!(line.contains("ticked"), "{line}");
+    c.press(KeyCode::Esc);
+    c.press(KeyCode::Esc);
+    assert!(c.ui.filter.is_none());
+    c.s.close().await;
+
+    // Replay: `/` filters a focused list; elsewhere it still jumps to a time.
+    let recs = warroom::audit::read_all(&audit).expect("the log reads");
+    let mut rp = Replay::new(rb.clone(), &recs, 1.0).expect("replay");
+    let mut ui = Ui::new(Mode::Replay);
+    let key = |ui: &mut Ui, rp: &mut Replay, k: KeyCode| {
+        warroom::ui::replay::handle_key(ui, rp, KeyEvent::new(k, KeyModifiers::NONE));
+    };
+    key(&mut ui, &mut rp, KeyCode::End);
+    key(&mut ui, &mut rp, KeyCode::Char('/'));
+    assert!(matches!(ui.dialog, Some(Dialog::Jump { .. })));
+    key(&mut ui, &mut rp, KeyCode::Esc);
+    while ui.focus != Pane::Log {
+        key(&mut ui, &mut rp, KeyCode::Tab);
+    }
+    key(&mut ui, &mut rp, KeyCode::Char('/'));
+    for ch in "ticked".chars() {
+        key(&mut ui, &mut rp, KeyCode::Char(ch));
+    }
+    assert!(ui.dialog.is_none());
+    let text = frame(&rp.rb, &rp.st, &rp.lines(), &ui, 120, 40);
+    assert!(text.contains("/ticked▏"), "{text}");
+}

@@ -37,6 +37,8 @@ pub enum Cmd {
     Bottom,
     Open,
     Palette,
+    Filter,
+    ClearFilter,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +86,8 @@ impl Binding {
             Cmd::Top | Cmd::Bottom => "oldest/newest",
             Cmd::Open => "open record",
             Cmd::Palette => "palette",
+            Cmd::Filter => "filter",
+            Cmd::ClearFilter => "clear filter",
         }
     }
 }
@@ -195,18 +199,11 @@ pub const BINDINGS: &[Binding] = &[
         &[Up, Char('k')],
         "↑/k",
         Cmd::Up,
-        "move up in the focused pane",
+        "move up / down in the focused pane",
         Live,
         false,
     ),
-    b(
-        &[Down, Char('j')],
-        "↓/j",
-        Cmd::Down,
-        "move down in the focused pane",
-        Live,
-        false,
-    ),
+    b(&[Down, Char('j')], "↓/j", Cmd::Down, "", Live, false),
     b(
         &[Char(' ')],
         "Space",
@@ -272,18 +269,11 @@ pub const BINDINGS: &[Binding] = &[
         &[Up, Char('k')],
         "↑/k",
         Cmd::Up,
-        "move up in the focused pane",
+        "move up / down in the focused pane",
         Replay,
         false,
     ),
-    b(
-        &[Down, Char('j')],
-        "↓/j",
-        Cmd::Down,
-        "move down in the focused pane",
-        Replay,
-        false,
-    ),
+    b(&[Down, Char('j')], "↓/j", Cmd::Down, "", Replay, false),
     b(
         &[Char(':')],
         ":",
@@ -368,10 +358,12 @@ pub const LOG_BINDINGS: &[Binding] = &[
         &[Enter],
         "Enter",
         Cmd::Open,
-        "log focused: open the line's record (an action: its checks, evidence, phrase, reason)",
+        "log focused: open the line's record (an action: its checks, evidence, dry run, phrase, reason)",
         Live,
         false,
     ),
+    b(&[Char('/')], "/ Esc", Cmd::Filter, FILTER_HELP, Live, false),
+    b(&[Esc], "Esc", Cmd::ClearFilter, "", Live, false),
     b(
         &[PageUp],
         "PgUp/PgDn",
@@ -389,7 +381,20 @@ pub const LOG_BINDINGS: &[Binding] = &[
         Replay,
         false,
     ),
+    b(
+        &[Char('/')],
+        "/ Esc",
+        Cmd::Filter,
+        FILTER_HELP,
+        Replay,
+        false,
+    ),
+    b(&[Esc], "Esc", Cmd::ClearFilter, "", Replay, false),
 ];
+
+/// `/` on a focused list (phases, pools' servers, log lines).
+const FILTER_HELP: &str =
+    "phases, pools or log focused: / filters the list as you type (Enter keeps it), Esc clears it";
 
 /// What has the focus, as far as keys go: the log (it scrolls), a list whose rows open
 /// (phases, pools: Enter shows a row's detail), or another pane.
@@ -418,6 +423,17 @@ pub const ROW_BINDINGS: &[Binding] = &[
         Replay,
         false,
     ),
+    b(&[Char('/')], "/ Esc", Cmd::Filter, FILTER_HELP, Live, false),
+    b(&[Esc], "Esc", Cmd::ClearFilter, "", Live, false),
+    b(
+        &[Char('/')],
+        "/ Esc",
+        Cmd::Filter,
+        FILTER_HELP,
+        Replay,
+        false,
+    ),
+    b(&[Esc], "Esc", Cmd::ClearFilter, "", Replay, false),
 ];
 
 /// The command a key means in a mode, the focused pane's own keys first.
@@ -467,12 +483,20 @@ pub fn help_keys(mode: Mode) -> Vec<(String, &'static str)> {
         .chain(ROW_BINDINGS.iter().filter(|b| b.mode == mode))
         .collect();
     let mut out: Vec<(String, &'static str)> = Vec::new();
+    let mut repeat = false;
     for b in all {
+        // A key that the log and the rows share (`/ Esc`) is listed once, its pair too.
+        if !b.help.is_empty() {
+            repeat = out.iter().any(|(l, h)| l == b.label && *h == b.help);
+        }
+        if repeat {
+            continue;
+        }
         match out.last_mut() {
             // The second half of a pair: its key joins the line before, unless that line's
-            // label already names it (`+/-`).
+            // label already names it (`+/-`, `/ Esc`).
             Some((label, _)) if b.help.is_empty() => {
-                if !label.split('/').any(|k| k == b.label) {
+                if !label.contains(b.label) {
                     label.push('/');
                     label.push_str(b.label);
                 }

@@ -45,6 +45,20 @@ pub enum Detail {
     Pool(crate::runbook::PoolName),
 }
 
+/// A focused list's filter (`/`): the pane it narrows, what was typed, and whether keys still
+/// type into it (until Enter; Esc clears it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListFilter {
+    pub pane: Pane,
+    pub text: String,
+    pub typing: bool,
+}
+
+/// Whether a row's text holds what the filter says (any case; an empty filter holds all).
+pub fn filter_holds(text: &str, filter: &str) -> bool {
+    filter.is_empty() || text.to_lowercase().contains(&filter.to_lowercase())
+}
+
 /// The UI state: drawn with the domain state, changed only by keys and by `sync`.
 #[derive(Debug, Clone)]
 pub struct Ui {
@@ -72,6 +86,8 @@ pub struct Ui {
     /// The checklist the cursor belongs to; when another is shown, the cursor moves to its
     /// first open item.
     pub checklist_title: String,
+    /// The focused list's filter (`/`), if one is set.
+    pub filter: Option<ListFilter>,
 }
 
 /// What the loop must do after a key.
@@ -107,12 +123,42 @@ impl Ui {
             message: None,
             until_committed: None,
             checklist_title: String::new(),
+            filter: None,
         }
+    }
+
+    /// What a pane's rows are filtered by, if anything.
+    pub fn filter_of(&self, pane: Pane) -> Option<&str> {
+        self.filter
+            .as_ref()
+            .filter(|f| f.pane == pane)
+            .map(|f| f.text.as_str())
+    }
+
+    /// Whether phase `i` is shown: its number, name or owner holds the phases' filter.
+    pub fn phase_shown(&self, rb: &Runbook, i: usize) -> bool {
+        match (self.filter_of(Pane::Phases), rb.phases.get(i)) {
+            (Some(f), Some(p)) => filter_holds(
+                &format!("{} {} {}", i + 1, p.name, rb.team_name(&p.owner.value)),
+                f,
+            ),
+            (None, Some(_)) => true,
+            _ => false,
+        }
+    }
+
+    /// The log's lines as the pane shows them: folded, and narrowed by its filter.
+    pub fn log_lines<'a>(&self, lines: &'a [String]) -> Vec<(&'a str, usize)> {
+        let mut folded = fold_log(lines);
+        if let Some(f) = self.filter_of(Pane::Log) {
+            folded.retain(|(l, _)| filter_holds(l, f));
+        }
+        folded
     }
 
     /// Open the record of a log line (`OpenLog`): the folded lines as the log pane shows them.
     pub fn open_log_record(&mut self, lines: &[String], back: usize) {
-        let folded = fold_log(lines);
+        let folded = self.log_lines(lines);
         self.log_back = back.min(folded.len().saturating_sub(1));
         if let Some(i) = folded.len().checked_sub(1 + self.log_back) {
             self.dialog = Some(Dialog::Record {
@@ -124,7 +170,9 @@ impl Ui {
 
     /// Keep the log's cursor on a line that exists.
     pub fn clamp_log(&mut self, lines: &[String]) {
-        self.log_back = self.log_back.min(fold_log(lines).len().saturating_sub(1));
+        self.log_back = self
+            .log_back
+            .min(self.log_lines(lines).len().saturating_sub(1));
     }
 
     /// Keep the checklist cursor on the checklist that is shown.

@@ -203,6 +203,19 @@ pub(crate) fn block<'a>(title: &'a str, focused: bool, th: &Theme) -> Block<'a> 
         .title(Span::styled(format!(" {title} "), th.get(StyleName::Title)))
 }
 
+/// A filtered list's title note: ` /mig 1/6` (what is typed, with the cursor while it is
+/// typed, and how many rows of how many it shows), empty when the pane has no filter.
+pub(crate) fn filter_note(ui: &Ui, pane: Pane, shown: usize, of: usize) -> String {
+    match ui.filter.as_ref().filter(|f| f.pane == pane) {
+        Some(f) => format!(
+            " /{}{} {shown}/{of}",
+            clean(&f.text),
+            if f.typing { "▏" } else { "" }
+        ),
+        None => String::new(),
+    }
+}
+
 pub(crate) fn pool_style(p: PoolName) -> StyleName {
     match p {
         PoolName::Blue => StyleName::PoolBlue,

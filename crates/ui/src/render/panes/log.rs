@@ -9,7 +9,7 @@ pub(crate) fn log_pane(f: &mut Frame, area: Rect, ui: &Ui, th: &Theme, ch: &Chro
     match ch.log {
         Some(lines) => {
             let h = area.height.saturating_sub(2) as usize;
-            let folded = fold_log(lines);
+            let folded = ui.log_lines(lines);
             let n = folded.len();
             // Unfocused, the log follows the newest line.
             let back = if focused {
@@ -46,10 +46,11 @@ pub(crate) fn log_pane(f: &mut Frame, area: Rect, ui: &Ui, th: &Theme, ch: &Chro
                     Line::from(spans)
                 })
                 .collect();
+            let note = filter_note(ui, Pane::Log, n, fold_log(lines).len());
             let title = if focused && n > 0 {
-                format!("Log  {}/{n} · Enter opens its record", sel + 1)
+                format!("Log{note}  {}/{n} · Enter opens its record", sel + 1)
             } else {
-                "Log".to_string()
+                format!("Log{note}")
             };
             f.render_widget(Rows::new(shown).block(block(&title, focused, th)), area);
         }

@@ -13,7 +13,12 @@ pub(crate) fn phase_pane(
 ) {
     let focused = ui.focus == Pane::Phases;
     let mut lines = Vec::new();
+    let mut shown = 0;
     for (i, (p, s)) in rb.phases.iter().zip(&st.phases).enumerate() {
+        if !ui.phase_shown(rb, i) {
+            continue;
+        }
+        shown += 1;
         let (mark, style) = match s.status {
             PhaseStatus::Pending => ("○", StyleName::PhasePending),
             PhaseStatus::Active => ("▶", StyleName::PhaseActive),
@@ -65,8 +70,9 @@ pub(crate) fn phase_pane(
             )));
         }
     }
-    f.render_widget(
-        Rows::new(lines).block(block("Phases  planned │ actual", focused, th)),
-        area,
+    let title = format!(
+        "Phases{}  planned │ actual",
+        filter_note(ui, Pane::Phases, shown, rb.phases.len())
     );
+    f.render_widget(Rows::new(lines).block(block(&title, focused, th)), area);
 }
