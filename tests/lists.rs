@@ -20,6 +20,20 @@ fn frame(rb: &Runbook, st: &State, log: &[String], ui: &Ui, w: u16, h: u16) -> S
     )
 }
 
+/// A replay of a log at its end, and its UI, as `warroom replay` opens it and `End` moves.
+fn replay_at_end(audit: &std::path::Path, rb: &Runbook) -> (Replay, Ui) {
+    let recs = warroom::audit::read_all(audit).expect("the log reads");
+    let mut rp = Replay::new(rb.clone(), &recs, 1.0).expect("replay");
+    let mut ui = Ui::new(Mode::Replay);
+    key(&mut ui, &mut rp, KeyCode::End);
+    (rp, ui)
+}
+
+/// One key on a replay, through replay's own key path.
+fn key(ui: &mut Ui, rp: &mut Replay, k: KeyCode) {
+    warroom::ui::replay::handle_key(ui, rp, KeyEvent::new(k, KeyModifiers::NONE));
+}
+
 /// How many lines back from the newest the newest line holding `what` is (as `k` counts).
 fn lines_back(log: &[String], what: &str) -> usize {
     let folded = fold_log(log);
@@ -101,13 +115,7 @@ async fn a_decisions_record_shows_the_dry_run_the_dialog_showed_live_and_in_repl
     c.s.close().await;
 
     // Replay of the same log: the same record, through replay's key path.
-    let recs = warroom::audit::read_all(&audit).expect("the log reads");
-    let mut rp = Replay::new(rb.clone(), &recs, 1.0).expect("replay");
-    let mut ui = Ui::new(Mode::Replay);
-    let key = |ui: &mut Ui, rp: &mut Replay, k: KeyCode| {
-        warroom::ui::replay::handle_key(ui, rp, KeyEvent::new(k, KeyModifiers::NONE));
-    };
-    key(&mut ui, &mut rp, KeyCode::End);
+    let (mut rp, mut ui) = replay_at_end(&audit, &rb);
     while ui.focus != Pane::Log {
         key(&mut ui, &mut rp, KeyCode::Tab);
     }
@@ -263,13 +271,7 @@ async fn slash_filters_the_focused_list_and_esc_clears_it() {
     c.s.close().await;
 
     // Replay: `/` filters a focused list; elsewhere it still jumps to a time.
-    let recs = warroom::audit::read_all(&audit).expect("the log reads");
-    let mut rp = Replay::new(rb.clone(), &recs, 1.0).expect("replay");
-    let mut ui = Ui::new(Mode::Replay);
-    let key = |ui: &mut Ui, rp: &mut Replay, k: KeyCode| {
-        warroom::ui::replay::handle_key(ui, rp, KeyEvent::new(k, KeyModifiers::NONE));
-    };
-    key(&mut ui, &mut rp, KeyCode::End);
+    let (mut rp, mut ui) = replay_at_end(&audit, &rb);
     key(&mut ui, &mut rp, KeyCode::Char('/'));
     assert!(matches!(ui.dialog, Some(Dialog::Jump { .. })));
     key(&mut ui, &mut rp, KeyCode::Esc);

@@ -47,6 +47,7 @@ pub enum Mode {
     Replay,
 }
 
+#[derive(Clone, Copy)]
 pub struct Binding {
     pub keys: &'static [KeyCode],
     /// How the key is written in hints and help.
@@ -362,8 +363,8 @@ pub const LOG_BINDINGS: &[Binding] = &[
         Live,
         false,
     ),
-    b(&[Char('/')], "/ Esc", Cmd::Filter, FILTER_HELP, Live, false),
-    b(&[Esc], "Esc", Cmd::ClearFilter, "", Live, false),
+    FILTER[0],
+    FILTER[1],
     b(
         &[PageUp],
         "PgUp/PgDn",
@@ -381,6 +382,17 @@ pub const LOG_BINDINGS: &[Binding] = &[
         Replay,
         false,
     ),
+    FILTER[2],
+    FILTER[3],
+];
+
+/// `/` on a focused list (phases, pools' servers, log lines), live and in replay: the log's
+/// table and the rows' table both hold these.
+const FILTER_HELP: &str =
+    "phases, pools or log focused: / filters the list as you type (Enter keeps it), Esc clears it";
+const FILTER: [Binding; 4] = [
+    b(&[Char('/')], "/ Esc", Cmd::Filter, FILTER_HELP, Live, false),
+    b(&[Esc], "Esc", Cmd::ClearFilter, "", Live, false),
     b(
         &[Char('/')],
         "/ Esc",
@@ -391,10 +403,6 @@ pub const LOG_BINDINGS: &[Binding] = &[
     ),
     b(&[Esc], "Esc", Cmd::ClearFilter, "", Replay, false),
 ];
-
-/// `/` on a focused list (phases, pools' servers, log lines).
-const FILTER_HELP: &str =
-    "phases, pools or log focused: / filters the list as you type (Enter keeps it), Esc clears it";
 
 /// What has the focus, as far as keys go: the log (it scrolls), a list whose rows open
 /// (phases, pools: Enter shows a row's detail), or another pane.
@@ -423,17 +431,10 @@ pub const ROW_BINDINGS: &[Binding] = &[
         Replay,
         false,
     ),
-    b(&[Char('/')], "/ Esc", Cmd::Filter, FILTER_HELP, Live, false),
-    b(&[Esc], "Esc", Cmd::ClearFilter, "", Live, false),
-    b(
-        &[Char('/')],
-        "/ Esc",
-        Cmd::Filter,
-        FILTER_HELP,
-        Replay,
-        false,
-    ),
-    b(&[Esc], "Esc", Cmd::ClearFilter, "", Replay, false),
+    FILTER[0],
+    FILTER[1],
+    FILTER[2],
+    FILTER[3],
 ];
 
 /// The command a key means in a mode, the focused pane's own keys first.
