@@ -286,3 +286,78 @@ async fn slash_filters_the_focused_list_and_esc_clears_it() {
     let text = frame(&rp.rb, &rp.st, &rp.lines(), &ui, 120, 40);
     assert!(text.contains("/ticked▏"), "{text}");
 }
+
+/// With mouse capture on (`m`; off by default so the terminal selects text), a click focuses
+/// the pane under it and selects the row under it, as the arrows would; Enter then opens it.
+#[tokio::test(start_paused = true)]
+async fn a_click_focuses_a_pane_and_selects_its_row_once_m_turns_the_mouse_on() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let audit = dir.path().join("mouse.audit");
+    let mut c = Console::demo(&audit, Scenario::Healthy, 600.0).await;
+    c.follow_plan(600, |st| st.phases[0].status == PhaseStatus::Active)
+        .await;
+    let (w, h) = (120, 40);
+    let th = warroom::ui::theme::Theme::load("default").expect("theme");
+    let areas = warroom::ui::render::pane_areas(
+        ratatui::layout::Rect::new(0, 0, w, h),
+        &c.s.rb,
+        &c.s.st,
+        &th,
+    );
+    let row = |r: ratatui::layout::Rect, n: u16| (r.x + 3, r.y + 1 + n);
+    // Off: a click does nothing (the terminal would select text).
+    let (x, y) = row(areas.phases, 1);
+    c.click(x, y, w, h);
+    assert_eq!(c.ui.focus, Pane::Checklist);
+    c.press(KeyCode::Char('?'));
+    let help = frame(&c.s.rb, &c.s.st, &c.s.log, &c.ui, w, h);
+    assert!(help.contains("mouse on / off"), "help lists m\n{help}");
+    c.press(KeyCode::Esc);
+    c.press(KeyCode::Char('m'));
+    assert!(c.ui.mouse);
+    // The second phase's row.
+    c.click(x, y, w, h);
+    assert_eq!((c.ui.focus, c.ui.phase_sel), (Pane::Phases, 1));
+    let text = frame(&c.s.rb, &c.s.st, &c.s.log, &c.ui, w, h);
+    assert!(
+        text.lines()
+            .nth(y as usize)
+            .is_some_and(|l| l.contains("▸○ 2")),
+        "{text}"
+    );
+    // The third checklist item, the second flag.
+    let (x, y) = row(areas.checklist, 2);
+    c.click(x, y, w, h);
+    assert_eq!((c.ui.focus, c.ui.checklist_sel), (Pane::Checklist, 2));
+    let (x, y) = row(areas.flags, 1);
+    c.click(x, y, w, h);
+    assert_eq!((c.ui.focus, c.ui.flag_sel), (Pane::Flags, 1));
+    // Green's line in the pools (under the ladder, blue and blue's servers); Enter opens it.
+    let blue = c.s.st.pools.servers(warroom::runbook::PoolName::Blue).len() as u16;
+    let (x, y) = row(areas.pools, 2 + blue);
+    c.click(x, y, w, h);
+    assert_eq!((c.ui.focus, c.ui.pool_sel), (Pane::Pools, 1));
+    c.press(KeyCode::Enter);
+    assert!(frame(&c.s.rb, &c.s.st, &c.s.log, &c.ui, w, h).contains("Pool GREEN"));
+    c.press(KeyCode::Esc);
+    // A log line: Enter opens the line that was clicked.
+    let (x, y) = row(areas.log, 1);
+    let shown = frame(&c.s.rb, &c.s.st, &c.s.log, &c.ui, w, h)
+        .lines()
+        .nth(y as usize)
+        .map(|l| l.trim_matches('"').trim_matches('│').trim().to_string())
+        .expect("the clicked row");
+    c.click(x, y, w, h);
+    assert_eq!(c.ui.focus, Pane::Log);
+    c.press(KeyCode::Enter);
+    let Some(Dialog::Record { line, .. }) = &c.ui.dialog else {
+        panic!("Enter opens the clicked line: {:?}", c.ui.dialog)
+    };
+    assert_eq!(line, &shown);
+    c.press(KeyCode::Esc);
+    // Off again: clicks do nothing.
+    c.press(KeyCode::Char('m'));
+    let (x, y) = row(areas.phases, 0);
+    c.click(x, y, w, h);
+    assert_eq!(c.ui.focus, Pane::Log);
+}

@@ -39,6 +39,7 @@ pub enum Cmd {
     Palette,
     Filter,
     ClearFilter,
+    Mouse,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +90,7 @@ impl Binding {
             Cmd::Palette => "palette",
             Cmd::Filter => "filter",
             Cmd::ClearFilter => "clear filter",
+            Cmd::Mouse => "mouse",
         }
     }
 }
@@ -307,6 +309,8 @@ pub const BINDINGS: &[Binding] = &[
         Replay,
         true,
     ),
+    b(&[Char('m')], "m", Cmd::Mouse, MOUSE_HELP, Live, false),
+    b(&[Char('m')], "m", Cmd::Mouse, MOUSE_HELP, Replay, false),
     b(
         &[Char('?')],
         "?",
@@ -385,6 +389,10 @@ pub const LOG_BINDINGS: &[Binding] = &[
     FILTER[2],
     FILTER[3],
 ];
+
+/// `m`: mouse capture on and off.
+const MOUSE_HELP: &str =
+    "mouse on / off: a click focuses a pane and selects a row (off: the terminal selects text)";
 
 /// `/` on a focused list (phases, pools' servers, log lines), live and in replay: the log's
 /// table and the rows' table both hold these.

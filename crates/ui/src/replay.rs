@@ -10,7 +10,9 @@ use crate::audit::Record;
 use crate::engine::{self, Event, State, Time};
 use crate::runbook::Runbook;
 use futures_util::StreamExt;
-use ratatui::crossterm::event::{Event as TermEvent, KeyEvent, KeyEventKind};
+use ratatui::crossterm::event::{
+    Event as TermEvent, KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind,
+};
 use std::time::{Duration, Instant};
 
 /// A snapshot every this many events bounds the cost of a seek.
@@ -243,6 +245,23 @@ pub fn handle_key(ui: &mut Ui, rp: &mut Replay, key: KeyEvent) -> bool {
     quit
 }
 
+/// One mouse event on a replay: a left click focuses the pane under it and selects the row
+/// (mouse capture on, `m`).
+pub fn handle_mouse(
+    ui: &mut Ui,
+    rp: &Replay,
+    ev: MouseEvent,
+    area: ratatui::layout::Rect,
+    th: &Theme,
+) {
+    if ev.kind == MouseEventKind::Down(MouseButton::Left) {
+        let lines = rp.lines();
+        let areas = super::render::pane_areas(area, &rp.rb, &rp.st, th);
+        ui.on_click(ev.column, ev.row, &areas, &rp.st, &rp.rb, &lines);
+        ui.clamp_log(&lines);
+    }
+}
+
 pub async fn run_replay(
     mut rp: Replay,
     theme: Theme,
@@ -256,6 +275,7 @@ pub async fn run_replay(
     let mut last = Instant::now();
     // Drawn after a key, and on the tick while playing; a paused replay costs nothing.
     let mut dirty = true;
+    let mut captured = false;
     let result: color_eyre::Result<()> = loop {
         if std::mem::take(&mut dirty) {
             let lines = rp.lines();
@@ -277,6 +297,16 @@ pub async fn run_replay(
                     if handle_key(&mut ui, &mut rp, k) {
                         break Ok(());
                     }
+                    if let Err(e) = super::live::follow_mouse(&mut captured, ui.mouse) {
+                        break Err(e.into());
+                    }
+                }
+                Some(Ok(TermEvent::Mouse(m))) => {
+                    dirty = true;
+                    match terminal.size() {
+                        Ok(s) => handle_mouse(&mut ui, &rp, m, s.into(), &theme),
+                        Err(e) => break Err(e.into()),
+                    }
                 }
                 Some(Ok(_)) => dirty = true,
                 Some(Err(e)) => break Err(e.into()),
@@ -289,6 +319,7 @@ pub async fn run_replay(
             }
         }
     };
+    let _ = super::live::follow_mouse(&mut captured, false);
     ratatui::restore();
     result
 }

@@ -61,6 +61,14 @@ impl Ui {
         match cmd {
             Cmd::Help => self.help = true,
             Cmd::Present => self.present = !self.present,
+            Cmd::Mouse => {
+                self.mouse = !self.mouse;
+                self.message = Some(if self.mouse {
+                    "mouse on: click a pane or a row (m turns it off to select text)".into()
+                } else {
+                    "mouse off: the terminal selects text again".into()
+                });
+            }
             Cmd::Filter => {
                 if matches!(self.focus, Pane::Phases | Pane::Pools | Pane::Log) {
                     self.filter = Some(ListFilter {

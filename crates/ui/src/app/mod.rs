@@ -10,6 +10,7 @@
 mod dialog;
 mod dialog_keys;
 mod keys;
+mod mouse;
 
 pub use crate::engine::{current_checklist, current_items};
 pub use dialog::{Dialog, DryRun, Stage};
@@ -88,6 +89,9 @@ pub struct Ui {
     pub checklist_title: String,
     /// The focused list's filter (`/`), if one is set.
     pub filter: Option<ListFilter>,
+    /// Mouse capture (`m`): clicks focus a pane and select a row. Off by default, so that
+    /// the terminal selects text (the audit head, to paste in chat).
+    pub mouse: bool,
 }
 
 /// What the loop must do after a key.
@@ -124,6 +128,7 @@ impl Ui {
             until_committed: None,
             checklist_title: String::new(),
             filter: None,
+            mouse: false,
         }
     }
 
@@ -145,6 +150,19 @@ impl Ui {
             (None, Some(_)) => true,
             _ => false,
         }
+    }
+
+    /// Which of `n` log lines a pane of `h` rows shows — `start..end` — and the cursor's line:
+    /// focused, the cursor's page; unfocused, the newest lines.
+    pub fn log_window(&self, n: usize, h: usize, focused: bool) -> (usize, usize, usize) {
+        let back = if focused {
+            self.log_back.min(n.saturating_sub(1))
+        } else {
+            0
+        };
+        let sel = n.saturating_sub(1 + back);
+        let end = (sel + 1).max(h.min(n)).min(n);
+        (end.saturating_sub(h), end, sel)
     }
 
     /// The log's lines as the pane shows them: folded, and narrowed by its filter.
@@ -176,7 +194,7 @@ impl Ui {
     }
 
     /// Keep the checklist cursor on the checklist that is shown.
-    fn follow_checklist(&mut self, st: &State, rb: &Runbook) {
+    pub(super) fn follow_checklist(&mut self, st: &State, rb: &Runbook) {
         let (title, items) = current_checklist(st, rb);
         if title != self.checklist_title {
             self.checklist_sel = items

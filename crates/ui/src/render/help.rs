@@ -75,6 +75,21 @@ pub(crate) fn help(f: &mut Frame, area: Rect, mode: Mode, scroll: usize, th: &Th
     let keys_w = keys.iter().map(|l| l.width()).max().unwrap_or(0) as u16;
     let legend_w = legend.iter().map(|l| l.width()).max().unwrap_or(0) as u16;
     let side = area.width >= keys_w + legend_w + 5;
+    if !side {
+        // Under the keys, the legend takes two entries a line when they fit the keys' width.
+        let entry_w = legend.iter().skip(1).map(|l| l.width()).max().unwrap_or(0);
+        if 2 * entry_w + 2 <= keys_w as usize {
+            let mut rest = legend.split_off(1).into_iter();
+            while let Some(mut a) = rest.next() {
+                if let Some(b) = rest.next() {
+                    let pad = entry_w + 2 - a.width();
+                    a.spans.push(Span::raw(" ".repeat(pad)));
+                    a.spans.extend(b.spans);
+                }
+                legend.push(a);
+            }
+        }
+    }
     let (w, h) = if side {
         (
             keys_w + legend_w + 5,

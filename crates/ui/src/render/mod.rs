@@ -61,7 +61,7 @@ pub fn render(f: &mut Frame, rb: &Runbook, st: &State, ui: &Ui, th: &Theme, ch: 
 
 /// How much a pane shows: one line a pool under 100×30, more on the room's screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Density {
+pub enum Density {
     Compact,
     Normal,
     Big,
@@ -94,8 +94,44 @@ fn too_small(f: &mut Frame, area: Rect, th: &Theme) {
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), mid);
 }
 
-/// The panes: the main screen.
-fn panes(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, th: &Theme, ch: &Chrome) {
+/// Where each pane of the main screen is on a screen of `area` (what a click lands on); the
+/// log's rows; the layout `panes` draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PaneAreas {
+    pub title: Rect,
+    pub urgent: Rect,
+    pub banner: Rect,
+    pub phases: Rect,
+    pub checklist: Rect,
+    pub flags: Rect,
+    pub metrics: Rect,
+    pub pools: Rect,
+    pub log: Rect,
+    pub status: Rect,
+    pub hints: Rect,
+    pub density: Option<Density>,
+}
+
+impl PaneAreas {
+    /// The pane at a cell, if any.
+    pub fn at(&self, x: u16, y: u16) -> Option<Pane> {
+        let p = ratatui::layout::Position { x, y };
+        [
+            (self.phases, Pane::Phases),
+            (self.checklist, Pane::Checklist),
+            (self.flags, Pane::Flags),
+            (self.metrics, Pane::Metrics),
+            (self.pools, Pane::Pools),
+            (self.log, Pane::Log),
+        ]
+        .into_iter()
+        .find(|(r, _)| r.contains(p))
+        .map(|(_, pane)| pane)
+    }
+}
+
+/// The main screen's layout on `area` (none below the smallest size, or in presentation mode).
+pub fn pane_areas(area: Rect, rb: &Runbook, st: &State, th: &Theme) -> PaneAreas {
     let big = area.height >= 55 && area.width >= 200;
     // Under 30 rows or 100 columns (80x24): no phase timeline (the header names the phase),
     // the pools in one line each, the flags under the checklist.
@@ -126,11 +162,6 @@ fn panes(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, th: &Them
         Constraint::Length(1),
     ])
     .areas(area);
-    panes::header::title_bar(f, title, rb, st, th, ui);
-    if let Some(line) = urgent {
-        f.render_widget(Rows::new(line), urgent_area);
-    }
-    panes::banner::alert_banner(f, banner, rb, st, th);
     let left_w = if big {
         70
     } else if compact {
@@ -151,41 +182,63 @@ fn panes(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, th: &Them
             + servers(rb.pools.green.servers.len(), st.pools.green.len())
             + if big { 3 } else { 2 }
     };
+    let mut a = PaneAreas {
+        title,
+        urgent: urgent_area,
+        banner,
+        log,
+        status,
+        hints,
+        density: Some(density),
+        ..Default::default()
+    };
     if compact {
         // The checklist, the flags and the pools on the left; the metrics take the right.
         let flags_h = rb.flags.len() as u16 + 2;
-        let [checklist, flags, pools] = Layout::vertical([
+        [a.checklist, a.flags, a.pools] = Layout::vertical([
             Constraint::Min(4),
             Constraint::Length(flags_h),
             Constraint::Length(pools_h),
         ])
         .areas(left);
-        panes::checklist::checklist_pane(f, checklist, rb, st, ui, th);
-        panes::flags::flags_pane(f, flags, rb, st, ui, th);
-        panes::pools::pools_pane(f, pools, rb, st, ui, th, density);
-        panes::metrics::metrics_pane(f, right, rb, st, ui, th, big);
+        a.metrics = right;
     } else {
         // Pools sit under the checklist; flags take the right column's width under the
         // metrics.
         let phases_h = rb.phases.len() as u16 * if big { 2 } else { 1 } + 2;
-        let [phases, checklist, pools] = Layout::vertical([
+        [a.phases, a.checklist, a.pools] = Layout::vertical([
             Constraint::Length(phases_h),
             Constraint::Min(5),
             Constraint::Length(pools_h),
         ])
         .areas(left);
         let flags_h = rb.flags.len() as u16 + if big { 6 } else { 5 };
-        let [metrics, flags] =
+        [a.metrics, a.flags] =
             Layout::vertical([Constraint::Min(8), Constraint::Length(flags_h)]).areas(right);
-        panes::phases::phase_pane(f, phases, rb, st, ui, th, big);
-        panes::checklist::checklist_pane(f, checklist, rb, st, ui, th);
-        panes::metrics::metrics_pane(f, metrics, rb, st, ui, th, big);
-        panes::pools::pools_pane(f, pools, rb, st, ui, th, density);
-        panes::flags::flags_pane(f, flags, rb, st, ui, th);
     }
-    panes::log::log_pane(f, log, ui, th, ch);
-    panes::status::status_bar(f, status, st, ui, th, ch);
-    panes::status::hint_bar(f, hints, rb, st, ui, th);
+    a
+}
+
+/// The panes: the main screen.
+fn panes(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, th: &Theme, ch: &Chrome) {
+    let a = pane_areas(area, rb, st, th);
+    let density = a.density.unwrap_or(Density::Normal);
+    let big = density == Density::Big;
+    panes::header::title_bar(f, a.title, rb, st, th, ui);
+    if let Some(line) = panes::banner::emergency(rb, st, th) {
+        f.render_widget(Rows::new(line), a.urgent);
+    }
+    panes::banner::alert_banner(f, a.banner, rb, st, th);
+    if !a.phases.is_empty() {
+        panes::phases::phase_pane(f, a.phases, rb, st, ui, th, big);
+    }
+    panes::checklist::checklist_pane(f, a.checklist, rb, st, ui, th);
+    panes::metrics::metrics_pane(f, a.metrics, rb, st, ui, th, big);
+    panes::pools::pools_pane(f, a.pools, rb, st, ui, th, density);
+    panes::flags::flags_pane(f, a.flags, rb, st, ui, th);
+    panes::log::log_pane(f, a.log, ui, th, ch);
+    panes::status::status_bar(f, a.status, st, ui, th, ch);
+    panes::status::hint_bar(f, a.hints, rb, st, ui, th);
 }
 
 pub(crate) fn block<'a>(title: &'a str, focused: bool, th: &Theme) -> Block<'a> {

@@ -11,15 +11,7 @@ pub(crate) fn log_pane(f: &mut Frame, area: Rect, ui: &Ui, th: &Theme, ch: &Chro
             let h = area.height.saturating_sub(2) as usize;
             let folded = ui.log_lines(lines);
             let n = folded.len();
-            // Unfocused, the log follows the newest line.
-            let back = if focused {
-                ui.log_back.min(n.saturating_sub(1))
-            } else {
-                0
-            };
-            let sel = n.saturating_sub(1 + back);
-            let end = (sel + 1).max(h.min(n)).min(n);
-            let start = end.saturating_sub(h);
+            let (start, end, sel) = ui.log_window(n, h, focused);
             let shown: Vec<Line> = folded[start..end]
                 .iter()
                 .enumerate()
