@@ -854,3 +854,40 @@ fn the_palette_and_a_phase_detail_as_drawn() {
         }
     }
 }
+
+/// At 80x24 the compact layout draws the phases pane — the phase now with its `n/m`, or the
+/// one selected while it has the focus — and the flags pane keeps the migration and backup
+/// lines when the left column has room for them.
+#[test]
+fn the_compact_layout_keeps_the_phase_now_and_the_migration_and_backup() {
+    let r = bad_canary();
+    let mut ui = Ui::new(Mode::Live);
+    let n = r.rb.phases.len();
+    let now = r.st.current_phase().expect("a phase runs") + 1;
+    for theme in THEMES {
+        let text = rows(draw_r(&r, &ui, theme, 80, 24).backend().buffer()).join("\n");
+        assert!(text.contains("Phases"), "{theme}\n{text}");
+        assert!(text.contains(&format!("▶ {now}/{n} ")), "{theme}\n{text}");
+        assert!(
+            text.contains("migration 35 clean"),
+            "{theme}: the flags pane keeps it\n{text}"
+        );
+        // The checklist keeps its items in view first.
+        for (_, _, item) in warroom::ui::app::current_items(&r.st, &r.rb) {
+            let head: String = item.chars().take(20).collect();
+            assert!(text.contains(&head), "{theme}: {item}\n{text}");
+        }
+    }
+    while ui.focus != warroom::ui::app::Pane::Phases {
+        press(&mut ui, &r, KeyCode::Tab);
+    }
+    press(&mut ui, &r, KeyCode::Char('k'));
+    let text = rows(draw_r(&r, &ui, "default", 80, 24).backend().buffer()).join("\n");
+    assert!(
+        text.contains(&format!("▸✓ {}/{n} ", now - 1)),
+        "the selected phase\n{text}"
+    );
+    press(&mut ui, &r, KeyCode::Enter);
+    let text = rows(draw_r(&r, &ui, "default", 80, 24).backend().buffer()).join("\n");
+    assert!(text.contains(&format!("Phase {} — ", now - 1)), "{text}");
+}

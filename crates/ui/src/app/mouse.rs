@@ -64,6 +64,10 @@ impl Ui {
                 let shown: Vec<usize> = (0..rb.phases.len())
                     .filter(|&i| self.phase_shown(rb, i))
                     .collect();
+                // One line for many phases (compact): a click only focuses.
+                if inner_h < shown.len() * per {
+                    return;
+                }
                 if let Some(&i) = shown.get(row / per) {
                     self.phase_sel = i;
                 }

@@ -133,8 +133,8 @@ impl PaneAreas {
 /// The main screen's layout on `area` (none below the smallest size, or in presentation mode).
 pub fn pane_areas(area: Rect, rb: &Runbook, st: &State, th: &Theme) -> PaneAreas {
     let big = area.height >= 55 && area.width >= 200;
-    // Under 30 rows or 100 columns (80x24): no phase timeline (the header names the phase),
-    // the pools in one line each, the flags under the checklist.
+    // Under 30 rows or 100 columns (80x24): the phase timeline in one line (the phase now,
+    // or the one selected), the pools in one line each, the flags under the checklist.
     let compact = area.height < 30 || area.width < 100;
     let density = if big {
         Density::Big
@@ -193,15 +193,24 @@ pub fn pane_areas(area: Rect, rb: &Runbook, st: &State, th: &Theme) -> PaneAreas
         ..Default::default()
     };
     if compact {
-        // The checklist, the flags and the pools on the left; the metrics take the right.
+        // The checklist, the flags and the pools on the left; the phase now (one line) over
+        // the metrics on the right. The flags keep the migration and backup lines (and a
+        // source's error) in what is left once the checklist shows up to four items.
+        let extra = u16::from(st.migration.is_some())
+            + u16::from(st.backup.is_some())
+            + st.source_errors.len() as u16;
         let flags_h = rb.flags.len() as u16 + 2;
+        let checklist_h = crate::app::current_items(st, rb).len().clamp(2, 4) as u16 + 2;
+        let room = left.height.saturating_sub(checklist_h + flags_h + pools_h);
+        let flags_h = flags_h + extra.min(room);
         [a.checklist, a.flags, a.pools] = Layout::vertical([
             Constraint::Min(4),
             Constraint::Length(flags_h),
             Constraint::Length(pools_h),
         ])
         .areas(left);
-        a.metrics = right;
+        [a.phases, a.metrics] =
+            Layout::vertical([Constraint::Length(3), Constraint::Min(8)]).areas(right);
     } else {
         // Pools sit under the checklist; flags take the right column's width under the
         // metrics.
@@ -229,9 +238,7 @@ fn panes(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, th: &Them
         f.render_widget(Rows::new(line), a.urgent);
     }
     panes::banner::alert_banner(f, a.banner, rb, st, th);
-    if !a.phases.is_empty() {
-        panes::phases::phase_pane(f, a.phases, rb, st, ui, th, big);
-    }
+    panes::phases::phase_pane(f, a.phases, rb, st, ui, th, big);
     panes::checklist::checklist_pane(f, a.checklist, rb, st, ui, th);
     panes::metrics::metrics_pane(f, a.metrics, rb, st, ui, th, big);
     panes::pools::pools_pane(f, a.pools, rb, st, ui, th, density);
