@@ -57,6 +57,12 @@ pub(crate) fn phase_pane(
                 .clamp(8, 36)
         };
         let here = focused && i == ui.phase_sel;
+        // Focused, every row keeps the cursor's column, so the rows stay aligned.
+        let cursor = match (here, focused) {
+            (true, _) => "▸",
+            (false, true) => " ",
+            _ => "",
+        };
         let name_style = if here {
             th.get(style).patch(th.get(StyleName::Selected))
         } else {
@@ -65,9 +71,9 @@ pub(crate) fn phase_pane(
         lines.push(Line::from(vec![
             Span::styled(
                 if only.is_some() {
-                    format!("{}{mark} {}/{n} ", if here { "▸" } else { "" }, i + 1)
+                    format!("{}{mark} {}/{n} ", cursor, i + 1)
                 } else {
-                    format!("{}{mark} {} ", if here { "▸" } else { "" }, i + 1)
+                    format!("{}{mark} {} ", cursor, i + 1)
                 },
                 th.get(style),
             ),
