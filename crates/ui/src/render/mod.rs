@@ -132,6 +132,12 @@ impl PaneAreas {
 
 /// The main screen's layout on `area` (none below the smallest size, or in presentation mode).
 pub fn pane_areas(area: Rect, rb: &Runbook, st: &State, th: &Theme) -> PaneAreas {
+    let urgent = panes::banner::emergency(rb, st, th).is_some();
+    layout(area, rb, st, urgent)
+}
+
+/// The layout, given whether the emergency line is shown.
+fn layout(area: Rect, rb: &Runbook, st: &State, urgent: bool) -> PaneAreas {
     let big = area.height >= 55 && area.width >= 200;
     // Under 30 rows or 100 columns (80x24): the phase timeline in one line (the phase now,
     // or the one selected), the pools in one line each, the flags under the checklist.
@@ -151,10 +157,9 @@ pub fn pane_areas(area: Rect, rb: &Runbook, st: &State, th: &Theme) -> PaneAreas
     } else {
         7
     };
-    let urgent = panes::banner::emergency(rb, st, th);
     let [title, urgent_area, banner, body, log, status, hints] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Length(u16::from(urgent.is_some())),
+        Constraint::Length(u16::from(urgent)),
         Constraint::Length(1),
         Constraint::Min(10),
         Constraint::Length(log_h),
@@ -230,11 +235,12 @@ pub fn pane_areas(area: Rect, rb: &Runbook, st: &State, th: &Theme) -> PaneAreas
 
 /// The panes: the main screen.
 fn panes(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, th: &Theme, ch: &Chrome) {
-    let a = pane_areas(area, rb, st, th);
+    let urgent = panes::banner::emergency(rb, st, th);
+    let a = layout(area, rb, st, urgent.is_some());
     let density = a.density.unwrap_or(Density::Normal);
     let big = density == Density::Big;
     panes::header::title_bar(f, a.title, rb, st, th, ui);
-    if let Some(line) = panes::banner::emergency(rb, st, th) {
+    if let Some(line) = urgent {
         f.render_widget(Rows::new(line), a.urgent);
     }
     panes::banner::alert_banner(f, a.banner, rb, st, th);
