@@ -40,7 +40,9 @@ pub(crate) fn log_pane(f: &mut Frame, area: Rect, ui: &Ui, th: &Theme, ch: &Chro
                 .collect();
             let note = filter_note(ui, Pane::Log, n, fold_log(lines).len());
             let title = if focused && n > 0 {
-                format!("Log{note}  {}/{n} · Enter opens its record", sel + 1)
+                // The cursor's `k/n` counts the lines the filter shows: the note is its text.
+                let text = note.rsplit_once(' ').map_or("", |(t, _)| t);
+                format!("Log{text}  {}/{n} · Enter opens its record", sel + 1)
             } else {
                 format!("Log{note}")
             };
