@@ -939,6 +939,7 @@ fn a_blocked_action_is_recorded_or_overridden_with_a_reason() {
             operator,
             checks,
             evidence,
+            ..
         } => {
             assert_eq!(action, &p.action);
             assert_eq!(operator, LEAD);

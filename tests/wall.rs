@@ -6,45 +6,21 @@ mod common;
 
 use common::console::Console;
 use common::harness::Rehearsal;
-use common::seed;
+use common::{draw, seed};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::Color;
 use warroom::engine::{self, Action, MetricLevel, State, describe};
-use warroom::runbook::Runbook;
 use warroom::sim::Scenario;
 use warroom::ui::app::Ui;
 use warroom::ui::keymap::Mode;
-use warroom::ui::render::{Chrome, MIN_SIZE, render};
+use warroom::ui::render::MIN_SIZE;
 use warroom::ui::theme::{StyleName, Theme};
 
 const SIZES: [(u16, u16); 3] = [(80, 24), (120, 40), (240, 67)];
 const THEMES: [&str; 3] = ["default", "light", "high-contrast"];
-
-fn draw(
-    rb: &Runbook,
-    st: &State,
-    log: &[String],
-    ui: &Ui,
-    theme: &str,
-    w: u16,
-    h: u16,
-) -> Terminal<TestBackend> {
-    let th = Theme::load(theme).expect("theme");
-    let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    let chrome = Chrome {
-        audit: "/var/lib/warroom/unified.audit",
-        head: "3f9a0c1e77b2",
-        clock: "SIM ×30".into(),
-        log: Some(log),
-        now: None,
-    };
-    term.draw(|f| render(f, rb, st, ui, &th, &chrome))
-        .expect("draw");
-    term
-}
 
 fn log_of(r: &Rehearsal) -> Vec<String> {
     r.events
@@ -877,4 +853,41 @@ fn the_palette_and_a_phase_detail_as_drawn() {
             insta::assert_snapshot!("detail_phase_120x40", text);
         }
     }
+}
+
+/// At 80x24 the compact layout draws the phases pane — the phase now with its `n/m`, or the
+/// one selected while it has the focus — and the flags pane keeps the migration and backup
+/// lines when the left column has room for them.
+#[test]
+fn the_compact_layout_keeps_the_phase_now_and_the_migration_and_backup() {
+    let r = bad_canary();
+    let mut ui = Ui::new(Mode::Live);
+    let n = r.rb.phases.len();
+    let now = r.st.current_phase().expect("a phase runs") + 1;
+    for theme in THEMES {
+        let text = rows(draw_r(&r, &ui, theme, 80, 24).backend().buffer()).join("\n");
+        assert!(text.contains("Phases"), "{theme}\n{text}");
+        assert!(text.contains(&format!("▶ {now}/{n} ")), "{theme}\n{text}");
+        assert!(
+            text.contains("migration 35 clean"),
+            "{theme}: the flags pane keeps it\n{text}"
+        );
+        // The checklist keeps its items in view first.
+        for (_, _, item) in warroom::ui::app::current_items(&r.st, &r.rb) {
+            let head: String = item.chars().take(20).collect();
+            assert!(text.contains(&head), "{theme}: {item}\n{text}");
+        }
+    }
+    while ui.focus != warroom::ui::app::Pane::Phases {
+        press(&mut ui, &r, KeyCode::Tab);
+    }
+    press(&mut ui, &r, KeyCode::Char('k'));
+    let text = rows(draw_r(&r, &ui, "default", 80, 24).backend().buffer()).join("\n");
+    assert!(
+        text.contains(&format!("▸✓ {}/{n} ", now - 1)),
+        "the selected phase\n{text}"
+    );
+    press(&mut ui, &r, KeyCode::Enter);
+    let text = rows(draw_r(&r, &ui, "default", 80, 24).backend().buffer()).join("\n");
+    assert!(text.contains(&format!("Phase {} — ", now - 1)), "{text}");
 }

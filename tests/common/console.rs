@@ -300,3 +300,20 @@ impl Console {
         c
     }
 }
+
+impl Console {
+    /// A left click at a cell of a `w`×`h` terminal, as the terminal loop hands it over.
+    pub fn click(&mut self, x: u16, y: u16, w: u16, h: u16) {
+        let th = warroom::ui::theme::Theme::load("default").expect("theme");
+        let ev = ratatui::crossterm::event::MouseEvent {
+            kind: ratatui::crossterm::event::MouseEventKind::Down(
+                ratatui::crossterm::event::MouseButton::Left,
+            ),
+            column: x,
+            row: y,
+            modifiers: KeyModifiers::NONE,
+        };
+        let area = ratatui::layout::Rect::new(0, 0, w, h);
+        warroom::ui::live::handle_mouse(&mut self.ui, &self.s, ev, area, &th);
+    }
+}

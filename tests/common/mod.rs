@@ -113,3 +113,28 @@ fn s_rb(_st: &State) -> runbook::Runbook {
 }
 pub mod console;
 pub mod harness;
+
+/// A frame of the console as the terminal would show it, on a fixed audit path, head and clock.
+pub fn draw(
+    rb: &warroom::runbook::Runbook,
+    st: &State,
+    log: &[String],
+    ui: &warroom::ui::app::Ui,
+    theme: &str,
+    w: u16,
+    h: u16,
+) -> ratatui::Terminal<ratatui::backend::TestBackend> {
+    let th = warroom::ui::theme::Theme::load(theme).expect("theme");
+    let mut term =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).expect("terminal");
+    let chrome = warroom::ui::render::Chrome {
+        audit: "/var/lib/warroom/unified.audit",
+        head: "3f9a0c1e77b2",
+        clock: "SIM ×30".into(),
+        log: Some(log),
+        now: None,
+    };
+    term.draw(|f| warroom::ui::render::render(f, rb, st, ui, &th, &chrome))
+        .expect("draw");
+    term
+}

@@ -39,6 +39,9 @@ pub enum Cmd {
     Bottom,
     Open,
     Palette,
+    Filter,
+    ClearFilter,
+    Mouse,
 }
 
 impl Cmd {
@@ -67,6 +70,7 @@ pub enum Mode {
     Replay,
 }
 
+#[derive(Clone, Copy)]
 pub struct Binding {
     pub keys: &'static [KeyCode],
     /// How the key is written in hints and help.
@@ -108,6 +112,9 @@ impl Binding {
             Cmd::Top | Cmd::Bottom => "oldest/newest",
             Cmd::Open => "open record",
             Cmd::Palette => "palette",
+            Cmd::Filter => "filter",
+            Cmd::ClearFilter => "clear filter",
+            Cmd::Mouse => "mouse",
         }
     }
 }
@@ -235,18 +242,11 @@ pub const BINDINGS: &[Binding] = &[
         &[Up, Char('k')],
         "↑/k",
         Cmd::Up,
-        "move up in the focused pane",
+        "move up / down in the focused pane",
         Live,
         false,
     ),
-    b(
-        &[Down, Char('j')],
-        "↓/j",
-        Cmd::Down,
-        "move down in the focused pane",
-        Live,
-        false,
-    ),
+    b(&[Down, Char('j')], "↓/j", Cmd::Down, "", Live, false),
     b(
         &[Char(' ')],
         "Space",
@@ -312,18 +312,11 @@ pub const BINDINGS: &[Binding] = &[
         &[Up, Char('k')],
         "↑/k",
         Cmd::Up,
-        "move up in the focused pane",
+        "move up / down in the focused pane",
         Replay,
         false,
     ),
-    b(
-        &[Down, Char('j')],
-        "↓/j",
-        Cmd::Down,
-        "move down in the focused pane",
-        Replay,
-        false,
-    ),
+    b(&[Down, Char('j')], "↓/j", Cmd::Down, "", Replay, false),
     b(
         &[Char(':')],
         ":",
@@ -356,6 +349,8 @@ pub const BINDINGS: &[Binding] = &[
         Replay,
         true,
     ),
+    b(&[Char('m')], "m", Cmd::Mouse, MOUSE_HELP, Live, false),
+    b(&[Char('m')], "m", Cmd::Mouse, MOUSE_HELP, Replay, false),
     b(
         &[Char('?')],
         "?",
@@ -408,10 +403,12 @@ pub const LOG_BINDINGS: &[Binding] = &[
         &[Enter],
         "Enter",
         Cmd::Open,
-        "log focused: open the line's record (an action: its checks, evidence, phrase, reason)",
+        "log focused: open the line's record (an action: its checks, evidence, dry run, phrase, reason)",
         Live,
         false,
     ),
+    FILTER[0],
+    FILTER[1],
     b(
         &[PageUp],
         "PgUp/PgDn",
@@ -429,6 +426,30 @@ pub const LOG_BINDINGS: &[Binding] = &[
         Replay,
         false,
     ),
+    FILTER[2],
+    FILTER[3],
+];
+
+/// `m`: mouse capture on and off.
+const MOUSE_HELP: &str =
+    "mouse on / off: a click focuses a pane and selects a row (off: the terminal selects text)";
+
+/// `/` on a focused list (phases, pools' servers, log lines), live and in replay: the log's
+/// table and the rows' table both hold these.
+const FILTER_HELP: &str =
+    "phases, pools or log focused: / filters the list as you type (Enter keeps it), Esc clears it";
+const FILTER: [Binding; 4] = [
+    b(&[Char('/')], "/ Esc", Cmd::Filter, FILTER_HELP, Live, false),
+    b(&[Esc], "Esc", Cmd::ClearFilter, "", Live, false),
+    b(
+        &[Char('/')],
+        "/ Esc",
+        Cmd::Filter,
+        FILTER_HELP,
+        Replay,
+        false,
+    ),
+    b(&[Esc], "Esc", Cmd::ClearFilter, "", Replay, false),
 ];
 
 /// What has the focus, as far as keys go: the log (it scrolls), a list whose rows open
@@ -458,6 +479,10 @@ pub const ROW_BINDINGS: &[Binding] = &[
         Replay,
         false,
     ),
+    FILTER[0],
+    FILTER[1],
+    FILTER[2],
+    FILTER[3],
 ];
 
 /// The command a key means in a mode, the focused pane's own keys first.
@@ -502,12 +527,20 @@ pub fn help_keys(mode: Mode, read_only: bool) -> Vec<(String, &'static str)> {
         .chain(ROW_BINDINGS.iter().filter(|b| b.mode == mode))
         .collect();
     let mut out: Vec<(String, &'static str)> = Vec::new();
+    let mut repeat = false;
     for b in all {
+        // A key that the log and the rows share (`/ Esc`) is listed once, its pair too.
+        if !b.help.is_empty() {
+            repeat = out.iter().any(|(l, h)| l == b.label && *h == b.help);
+        }
+        if repeat {
+            continue;
+        }
         match out.last_mut() {
             // The second half of a pair: its key joins the line before, unless that line's
-            // label already names it (`+/-`).
+            // label already names it (`+/-`, `/ Esc`).
             Some((label, _)) if b.help.is_empty() => {
-                if !label.split('/').any(|k| k == b.label) {
+                if !label.contains(b.label) {
                     label.push('/');
                     label.push_str(b.label);
                 }

@@ -3,11 +3,14 @@
 
 use super::app::{Intent, Ui};
 use super::keymap::Mode;
+use super::render::pane_areas;
 use super::render::{Chrome, render};
 use super::theme::Theme;
 use crate::session::{Session, Wake};
 use futures_util::StreamExt;
-use ratatui::crossterm::event::{Event as TermEvent, KeyEvent, KeyEventKind};
+use ratatui::crossterm::event::{
+    Event as TermEvent, KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind,
+};
 use std::time::Duration;
 
 /// A path as a shell word: quoted when it holds anything but plain path characters.
@@ -80,6 +83,43 @@ pub fn handle_key(ui: &mut Ui, session: &mut Session, operator: &str, key: KeyEv
     quit
 }
 
+/// One mouse event on a live session, as the console handles it (and the tests): a left
+/// click on a screen of `area` focuses the pane under it and selects the row, as drawn from
+/// the committed state. Only while mouse capture is on (`m`).
+pub fn handle_mouse(
+    ui: &mut Ui,
+    session: &Session,
+    ev: MouseEvent,
+    area: ratatui::layout::Rect,
+    th: &Theme,
+) {
+    if ev.kind == MouseEventKind::Down(MouseButton::Left) {
+        let areas = pane_areas(area, &session.rb, &session.st, th);
+        ui.on_click(
+            ev.column,
+            ev.row,
+            &areas,
+            &session.st,
+            &session.rb,
+            &session.log,
+        );
+        ui.clamp_log(&session.log);
+    }
+}
+
+/// Turn the terminal's mouse capture on or off as `m` asked: off, the terminal selects text.
+pub fn follow_mouse(captured: &mut bool, wanted: bool) -> std::io::Result<()> {
+    if *captured != wanted {
+        if wanted {
+            crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture)?;
+        } else {
+            crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture)?;
+        }
+        *captured = wanted;
+    }
+    Ok(())
+}
+
 /// How many readings the screen has a value for: metrics with a value, and whether the pools
 /// have reported.
 fn readings_known(st: &crate::engine::State) -> usize {
@@ -103,6 +143,8 @@ pub async fn run_console(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
     let mut shown = readings_known(&session.st);
+    // Mouse capture, as `m` last set it (off at start).
+    let mut captured = false;
     let result: color_eyre::Result<()> = loop {
         // Draw only when something changed since the last frame.
         if std::mem::take(&mut dirty) {
@@ -128,6 +170,16 @@ pub async fn run_console(
                     dirty = true;
                     if handle_key(&mut ui, &mut session, &operator, k) {
                         break Ok(());
+                    }
+                    if let Err(e) = follow_mouse(&mut captured, ui.mouse) {
+                        break Err(e.into());
+                    }
+                }
+                Some(Ok(TermEvent::Mouse(m))) => {
+                    dirty = true;
+                    match terminal.size() {
+                        Ok(s) => handle_mouse(&mut ui, &session, m, s.into(), theme),
+                        Err(e) => break Err(e.into()),
                     }
                 }
                 // A resize (or anything else from the terminal) redraws.
@@ -167,6 +219,7 @@ pub async fn run_console(
             _ = tick.tick() => dirty = true,
         }
     };
+    let _ = follow_mouse(&mut captured, false);
     ratatui::restore();
     let location = session.audit.clone();
     let head = session.close().await;

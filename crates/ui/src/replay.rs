@@ -10,7 +10,9 @@ use crate::audit::Record;
 use crate::engine::{self, Event, State, Time};
 use crate::runbook::Runbook;
 use futures_util::StreamExt;
-use ratatui::crossterm::event::{Event as TermEvent, KeyEventKind};
+use ratatui::crossterm::event::{
+    Event as TermEvent, KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind,
+};
 use std::time::{Duration, Instant};
 
 /// A snapshot every this many events bounds the cost of a seek.
@@ -221,6 +223,45 @@ impl Replay {
     }
 }
 
+/// One key on a replay, as the console handles it (and the tests): navigation carried out, a
+/// log line's record opened. True when the key quits.
+pub fn handle_key(ui: &mut Ui, rp: &mut Replay, key: KeyEvent) -> bool {
+    let st = rp.st.clone();
+    let mut quit = false;
+    for intent in ui.on_key(key, &st, &rp.rb, "") {
+        match intent {
+            Intent::Quit => quit = true,
+            Intent::Replay(c) => rp.command(c),
+            Intent::JumpTo(t) => {
+                if let Err(e) = rp.jump(&t) {
+                    ui.message = Some(e);
+                }
+            }
+            Intent::OpenLog(back) => ui.open_log_record(&rp.lines(), back),
+            Intent::Write(_) | Intent::HandOver | Intent::AskLead => {}
+        }
+    }
+    ui.clamp_log(&rp.lines());
+    quit
+}
+
+/// One mouse event on a replay: a left click focuses the pane under it and selects the row
+/// (mouse capture on, `m`).
+pub fn handle_mouse(
+    ui: &mut Ui,
+    rp: &Replay,
+    ev: MouseEvent,
+    area: ratatui::layout::Rect,
+    th: &Theme,
+) {
+    if ev.kind == MouseEventKind::Down(MouseButton::Left) {
+        let lines = rp.lines();
+        let areas = super::render::pane_areas(area, &rp.rb, &rp.st, th);
+        ui.on_click(ev.column, ev.row, &areas, &rp.st, &rp.rb, &lines);
+        ui.clamp_log(&lines);
+    }
+}
+
 pub async fn run_replay(
     mut rp: Replay,
     theme: Theme,
@@ -234,6 +275,7 @@ pub async fn run_replay(
     let mut last = Instant::now();
     // Drawn after a key, and on the tick while playing; a paused replay costs nothing.
     let mut dirty = true;
+    let mut captured = false;
     let result: color_eyre::Result<()> = loop {
         if std::mem::take(&mut dirty) {
             let lines = rp.lines();
@@ -252,24 +294,18 @@ pub async fn run_replay(
             ev = input.next() => match ev {
                 Some(Ok(TermEvent::Key(k))) if k.kind == KeyEventKind::Press => {
                     dirty = true;
-                    let st = rp.st.clone();
-                    let mut quit = false;
-                    for intent in ui.on_key(k, &st, &rp.rb, "") {
-                        match intent {
-                            Intent::Quit => quit = true,
-                            Intent::Replay(c) => rp.command(c),
-                            Intent::JumpTo(t) => {
-                                if let Err(e) = rp.jump(&t) {
-                                    ui.message = Some(e);
-                                }
-                            }
-                            Intent::OpenLog(back) => ui.open_log_record(&rp.lines(), back),
-                            Intent::Write(_) | Intent::HandOver | Intent::AskLead => {}
-                        }
-                    }
-                    ui.clamp_log(&rp.lines());
-                    if quit {
+                    if handle_key(&mut ui, &mut rp, k) {
                         break Ok(());
+                    }
+                    if let Err(e) = super::live::follow_mouse(&mut captured, ui.mouse) {
+                        break Err(e.into());
+                    }
+                }
+                Some(Ok(TermEvent::Mouse(m))) => {
+                    dirty = true;
+                    match terminal.size() {
+                        Ok(s) => handle_mouse(&mut ui, &rp, m, s.into(), &theme),
+                        Err(e) => break Err(e.into()),
                     }
                 }
                 Some(Ok(_)) => dirty = true,
@@ -283,6 +319,7 @@ pub async fn run_replay(
             }
         }
     };
+    let _ = super::live::follow_mouse(&mut captured, false);
     ratatui::restore();
     result
 }

@@ -142,6 +142,42 @@ pub struct Evidence {
     pub phase: Option<String>,
 }
 
+impl Evidence {
+    /// What the room stood at when the decision was taken, in words: the traffic share, the
+    /// active pool, each pool's health, the alerts firing, the phase and the migration.
+    pub fn summary(&self) -> String {
+        let mut parts = vec![format!("rollout {} %", self.rollout_percent)];
+        if let Some(p) = self.active_pool {
+            parts.push(format!("active {}", p.as_str().to_uppercase()));
+        }
+        if !self.pools.is_empty() {
+            let pools: Vec<String> = self
+                .pools
+                .iter()
+                .map(|(p, h)| format!("{p} {h} healthy"))
+                .collect();
+            parts.push(pools.join(", "));
+        }
+        parts.push(if self.alerts_firing.is_empty() {
+            "no alert firing".to_string()
+        } else {
+            format!("alerts firing: {}", self.alerts_firing.join(", "))
+        });
+        if let Some(p) = &self.phase {
+            parts.push(format!("phase {p}"));
+        }
+        if let Some(v) = self.migration_version {
+            let dirty = if self.migration_dirty == Some(true) {
+                "DIRTY"
+            } else {
+                "clean"
+            };
+            parts.push(format!("migration {v} {dirty}"));
+        }
+        parts.join(" · ")
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct MetricEvidence {
     pub value: Option<f64>,

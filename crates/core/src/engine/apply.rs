@@ -81,7 +81,9 @@ pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
             action,
             operator,
             checks,
+            evidence,
             steps,
+            preview,
             reason,
             ..
         } => {
@@ -92,6 +94,8 @@ pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
                 requested_at: at,
                 finished_at: None,
                 checks: checks.clone(),
+                evidence: evidence.clone(),
+                preview: preview.clone(),
                 steps: steps.clone(),
                 steps_done: Vec::new(),
                 confirmed: None,
@@ -123,7 +127,13 @@ pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
                 a.override_reason = Some(reason.clone());
             }
         }
-        Event::ActionBlocked { action, checks, .. } => {
+        Event::ActionBlocked {
+            action,
+            checks,
+            evidence,
+            preview,
+            ..
+        } => {
             st.blocked += 1;
             // The session's operator is who pressed Enter on it (one console per log).
             st.blocked_attempts.push(BlockedAttempt {
@@ -131,6 +141,8 @@ pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
                 operator: st.operator.clone(),
                 at,
                 checks: checks.clone(),
+                evidence: evidence.clone(),
+                preview: preview.clone(),
             });
         }
         Event::StepFinished {

@@ -99,6 +99,9 @@ pub enum Event {
         operator: String,
         checks: Vec<Check>,
         evidence: Evidence,
+        /// What a dry run said the steps would change, as the dialog showed it.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        preview: Vec<String>,
     },
     StepFinished {
         id: u64,
@@ -322,6 +325,7 @@ mod tests {
                 operator: s(),
                 checks: Vec::new(),
                 evidence: Evidence::default(),
+                preview: Vec::new(),
             },
             Event::StepFinished {
                 id: 1,

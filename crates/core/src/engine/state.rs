@@ -138,6 +138,10 @@ pub struct BlockedAttempt {
     pub operator: String,
     pub at: Time,
     pub checks: Vec<Check>,
+    /// The values behind the decision, as recorded.
+    pub evidence: Evidence,
+    /// What the dialog's dry run showed (empty when it had none or had not answered).
+    pub preview: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -148,6 +152,10 @@ pub struct ActionRecord {
     pub requested_at: Time,
     pub finished_at: Option<Time>,
     pub checks: Vec<Check>,
+    /// The values behind the decision, as recorded with the request.
+    pub evidence: Evidence,
+    /// What the dialog's dry run showed, recorded with the request.
+    pub preview: Vec<String>,
     pub steps: Vec<PlannedStep>,
     pub steps_done: Vec<(String, bool, String)>,
     pub confirmed: Option<String>,

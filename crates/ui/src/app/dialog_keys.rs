@@ -139,7 +139,11 @@ impl Ui {
                     (KeyCode::Enter, Stage::Review) => {
                         if verdict == Verdict::Blocked {
                             // Record the attempt: the gate said no, and that is evidence too.
-                            let evs = engine::submit(st, rb, &p, operator, &Submission::default());
+                            let sub = Submission {
+                                preview: preview.clone(),
+                                ..Default::default()
+                            };
+                            let evs = engine::submit(st, rb, &p, operator, &sub);
                             self.dialog = None;
                             self.message =
                                 Some("blocked: the attempt is recorded; nothing ran".into());

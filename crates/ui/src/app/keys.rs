@@ -1,11 +1,11 @@
 //! What a key does on the screen (no dialog open): the command the keymap gives it, turned
 //! into UI state, a dialog to open, or an intent.
 
-use super::{Dialog, Intent, PANES, Pane, Ui, current_items};
+use super::{Dialog, Intent, ListFilter, PANES, Pane, Ui, current_items};
 use crate::engine::{self, Action, Event, State};
 use crate::keymap::{self, Cmd, Mode};
 use crate::runbook::{FlagKind, Runbook};
-use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 impl Ui {
     /// Handle one key press.
@@ -34,6 +34,9 @@ impl Ui {
         }
         if self.dialog.is_some() {
             return self.on_dialog_key(key, st, rb, operator);
+        }
+        if self.filter_typing(key, rb) {
+            return Vec::new();
         }
         if self.mode == Mode::Replay
             && let Some(b) = keymap::replay_refuses(key)
@@ -64,6 +67,28 @@ impl Ui {
         match cmd {
             Cmd::Help => self.help = true,
             Cmd::Present => self.present = !self.present,
+            Cmd::Mouse => {
+                self.mouse = !self.mouse;
+                self.message = Some(if self.mouse {
+                    "mouse on: click a pane or a row (m turns it off to select text)".into()
+                } else {
+                    "mouse off: the terminal selects text again".into()
+                });
+            }
+            Cmd::Filter => {
+                if matches!(self.focus, Pane::Phases | Pane::Pools | Pane::Log) {
+                    self.filter = Some(ListFilter {
+                        pane: self.focus,
+                        text: String::new(),
+                        typing: true,
+                    });
+                }
+            }
+            Cmd::ClearFilter => {
+                if self.filter.as_ref().is_some_and(|f| f.pane == self.focus) {
+                    self.filter = None;
+                }
+            }
             Cmd::Palette => {
                 self.dialog = Some(Dialog::Palette {
                     typed: String::new(),
@@ -125,6 +150,20 @@ impl Ui {
                 }
                 _ => return vec![Intent::OpenLog(self.log_back)],
             },
+            // Phases: the next or previous row the filter shows.
+            Cmd::Up | Cmd::Down if self.focus == Pane::Phases => {
+                let n = rb.phases.len();
+                let next = if cmd == Cmd::Down {
+                    (self.phase_sel + 1..n).find(|&i| self.phase_shown(rb, i))
+                } else {
+                    (0..self.phase_sel.min(n))
+                        .rev()
+                        .find(|&i| self.phase_shown(rb, i))
+                };
+                if let Some(i) = next {
+                    self.phase_sel = i;
+                }
+            }
             Cmd::Up | Cmd::Down => {
                 let down = cmd == Cmd::Down;
                 let (sel, len) = match self.focus {
@@ -300,5 +339,43 @@ impl Ui {
             c => return vec![Intent::Replay(c)],
         }
         Vec::new()
+    }
+
+    /// A key while the focused list's filter takes typing: letters narrow it, Backspace
+    /// widens it, Enter keeps it, Esc clears it; the arrows still move (true when the key was
+    /// taken here). Tab ends the typing and moves the focus as ever.
+    fn filter_typing(&mut self, key: KeyEvent, rb: &Runbook) -> bool {
+        let Some(fl) = self.filter.as_mut().filter(|f| f.typing) else {
+            return false;
+        };
+        if key.modifiers.contains(KeyModifiers::CONTROL) {
+            return false;
+        }
+        match key.code {
+            KeyCode::Esc => self.filter = None,
+            KeyCode::Enter => fl.typing = false,
+            KeyCode::Backspace => {
+                fl.text.pop();
+            }
+            KeyCode::Char(c)
+                if !key.modifiers.contains(KeyModifiers::ALT) && fl.text.chars().count() < 40 =>
+            {
+                fl.text.push(c)
+            }
+            KeyCode::Tab | KeyCode::BackTab => {
+                fl.typing = false;
+                return false;
+            }
+            KeyCode::Up | KeyCode::Down | KeyCode::PageUp | KeyCode::PageDown => return false,
+            _ => return true,
+        }
+        // The cursor goes to a row the filter shows: the newest log line, the first phase.
+        self.log_back = 0;
+        if !self.phase_shown(rb, self.phase_sel)
+            && let Some(i) = (0..rb.phases.len()).find(|&i| self.phase_shown(rb, i))
+        {
+            self.phase_sel = i;
+        }
+        true
     }
 }

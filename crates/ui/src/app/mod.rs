@@ -10,6 +10,7 @@
 mod dialog;
 mod dialog_keys;
 mod keys;
+mod mouse;
 
 pub use crate::engine::{current_checklist, current_items};
 pub use dialog::{Dialog, DryRun, Stage};
@@ -45,6 +46,20 @@ pub enum Detail {
     Pool(crate::runbook::PoolName),
 }
 
+/// A focused list's filter (`/`): the pane it narrows, what was typed, and whether keys still
+/// type into it (until Enter; Esc clears it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListFilter {
+    pub pane: Pane,
+    pub text: String,
+    pub typing: bool,
+}
+
+/// Whether a row's text holds what the filter says (any case; an empty filter holds all).
+pub fn filter_holds(text: &str, filter: &str) -> bool {
+    filter.is_empty() || text.to_lowercase().contains(&filter.to_lowercase())
+}
+
 /// The UI state: drawn with the domain state, changed only by keys and by `sync`.
 #[derive(Debug, Clone)]
 pub struct Ui {
@@ -75,6 +90,11 @@ pub struct Ui {
     /// An observer's console: why it cannot act (who leads). Its action keys are left out of
     /// the hints and the help, and say this when pressed.
     pub read_only: Option<String>,
+    /// The focused list's filter (`/`), if one is set.
+    pub filter: Option<ListFilter>,
+    /// Mouse capture (`m`): clicks focus a pane and select a row. Off by default, so that
+    /// the terminal selects text (the audit head, to paste in chat).
+    pub mouse: bool,
 }
 
 /// What the loop must do after a key.
@@ -115,12 +135,56 @@ impl Ui {
             until_committed: None,
             checklist_title: String::new(),
             read_only: None,
+            filter: None,
+            mouse: false,
         }
+    }
+
+    /// What a pane's rows are filtered by, if anything.
+    pub fn filter_of(&self, pane: Pane) -> Option<&str> {
+        self.filter
+            .as_ref()
+            .filter(|f| f.pane == pane)
+            .map(|f| f.text.as_str())
+    }
+
+    /// Whether phase `i` is shown: its number, name or owner holds the phases' filter.
+    pub fn phase_shown(&self, rb: &Runbook, i: usize) -> bool {
+        match (self.filter_of(Pane::Phases), rb.phases.get(i)) {
+            (Some(f), Some(p)) => filter_holds(
+                &format!("{} {} {}", i + 1, p.name, rb.team_name(&p.owner.value)),
+                f,
+            ),
+            (None, Some(_)) => true,
+            _ => false,
+        }
+    }
+
+    /// Which of `n` log lines a pane of `h` rows shows — `start..end` — and the cursor's line:
+    /// focused, the cursor's page; unfocused, the newest lines.
+    pub fn log_window(&self, n: usize, h: usize, focused: bool) -> (usize, usize, usize) {
+        let back = if focused {
+            self.log_back.min(n.saturating_sub(1))
+        } else {
+            0
+        };
+        let sel = n.saturating_sub(1 + back);
+        let end = (sel + 1).max(h.min(n)).min(n);
+        (end.saturating_sub(h), end, sel)
+    }
+
+    /// The log's lines as the pane shows them: folded, and narrowed by its filter.
+    pub fn log_lines<'a>(&self, lines: &'a [String]) -> Vec<(&'a str, usize)> {
+        let mut folded = fold_log(lines);
+        if let Some(f) = self.filter_of(Pane::Log) {
+            folded.retain(|(l, _)| filter_holds(l, f));
+        }
+        folded
     }
 
     /// Open the record of a log line (`OpenLog`): the folded lines as the log pane shows them.
     pub fn open_log_record(&mut self, lines: &[String], back: usize) {
-        let folded = fold_log(lines);
+        let folded = self.log_lines(lines);
         self.log_back = back.min(folded.len().saturating_sub(1));
         if let Some(i) = folded.len().checked_sub(1 + self.log_back) {
             self.dialog = Some(Dialog::Record {
@@ -132,11 +196,13 @@ impl Ui {
 
     /// Keep the log's cursor on a line that exists.
     pub fn clamp_log(&mut self, lines: &[String]) {
-        self.log_back = self.log_back.min(fold_log(lines).len().saturating_sub(1));
+        self.log_back = self
+            .log_back
+            .min(self.log_lines(lines).len().saturating_sub(1));
     }
 
     /// Keep the checklist cursor on the checklist that is shown.
-    fn follow_checklist(&mut self, st: &State, rb: &Runbook) {
+    pub(super) fn follow_checklist(&mut self, st: &State, rb: &Runbook) {
         let (title, items) = current_checklist(st, rb);
         if title != self.checklist_title {
             self.checklist_sel = items

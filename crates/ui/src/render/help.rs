@@ -74,37 +74,35 @@ pub(crate) fn help(f: &mut Frame, area: Rect, ui: &Ui, th: &Theme) {
         "Legend",
         th.get(StyleName::DialogTitle),
     ))];
-    let entry = |(g, what): &(&str, &str)| {
-        vec![
+    for (g, what) in LEGEND {
+        legend.push(Line::from(vec![
             Span::styled(format!("{}  ", right(g, 6)), th.get(StyleName::Key)),
-            Span::styled(what.to_string(), th.get(StyleName::Text)),
-        ]
-    };
-    let one_column: Vec<Line> = LEGEND.iter().map(|e| Line::from(entry(e))).collect();
-    let column_w = one_column.iter().map(|l| l.width()).max().unwrap_or(0);
-    let keys_w = keys.iter().map(|l| l.width()).max().unwrap_or(0);
-    if keys_w + column_w + 5 > area.width as usize && 2 * column_w + 3 <= keys_w {
-        // Under the keys, where the keys are wide: the legend in two columns, half as tall.
-        let half = LEGEND.len().div_ceil(2);
-        for (i, l) in one_column.iter().take(half).enumerate() {
-            let mut spans = entry(&LEGEND[i]);
-            if let Some(second) = LEGEND.get(i + half) {
-                spans.push(Span::raw(" ".repeat(column_w + 3 - l.width())));
-                spans.extend(entry(second));
-            }
-            legend.push(Line::from(spans));
-        }
-    } else {
-        legend.extend(one_column);
+            Span::styled(*what, th.get(StyleName::Text)),
+        ]));
     }
     let footer = Line::from(Span::styled(
         "Press ? or Esc to close.",
         th.get(StyleName::Muted),
     ));
     // Side by side when the screen is wide enough, else the legend under the keys.
-    let keys_w = keys_w as u16;
+    let keys_w = keys.iter().map(|l| l.width()).max().unwrap_or(0) as u16;
     let legend_w = legend.iter().map(|l| l.width()).max().unwrap_or(0) as u16;
     let side = area.width >= keys_w + legend_w + 5;
+    if !side {
+        // Under the keys, the legend takes two entries a line when they fit the keys' width.
+        let entry_w = legend.iter().skip(1).map(|l| l.width()).max().unwrap_or(0);
+        if 2 * entry_w + 2 <= keys_w as usize {
+            let mut rest = legend.split_off(1).into_iter();
+            while let Some(mut a) = rest.next() {
+                if let Some(b) = rest.next() {
+                    let pad = entry_w + 2 - a.width();
+                    a.spans.push(Span::raw(" ".repeat(pad)));
+                    a.spans.extend(b.spans);
+                }
+                legend.push(a);
+            }
+        }
+    }
     let (w, h) = if side {
         (
             keys_w + legend_w + 5,

@@ -61,7 +61,7 @@ pub fn render(f: &mut Frame, rb: &Runbook, st: &State, ui: &Ui, th: &Theme, ch: 
 
 /// How much a pane shows: one line a pool under 100×30, more on the room's screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Density {
+pub enum Density {
     Compact,
     Normal,
     Big,
@@ -94,11 +94,53 @@ fn too_small(f: &mut Frame, area: Rect, th: &Theme) {
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), mid);
 }
 
-/// The panes: the main screen.
-fn panes(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, th: &Theme, ch: &Chrome) {
+/// Where each pane of the main screen is on a screen of `area` (what a click lands on); the
+/// log's rows; the layout `panes` draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PaneAreas {
+    pub title: Rect,
+    pub urgent: Rect,
+    pub banner: Rect,
+    pub phases: Rect,
+    pub checklist: Rect,
+    pub flags: Rect,
+    pub metrics: Rect,
+    pub pools: Rect,
+    pub log: Rect,
+    pub status: Rect,
+    pub hints: Rect,
+    pub density: Option<Density>,
+}
+
+impl PaneAreas {
+    /// The pane at a cell, if any.
+    pub fn at(&self, x: u16, y: u16) -> Option<Pane> {
+        let p = ratatui::layout::Position { x, y };
+        [
+            (self.phases, Pane::Phases),
+            (self.checklist, Pane::Checklist),
+            (self.flags, Pane::Flags),
+            (self.metrics, Pane::Metrics),
+            (self.pools, Pane::Pools),
+            (self.log, Pane::Log),
+        ]
+        .into_iter()
+        .find(|(r, _)| r.contains(p))
+        .map(|(_, pane)| pane)
+    }
+}
+
+/// The main screen's layout on `area` (none below the smallest size, or in presentation mode).
+pub fn pane_areas(area: Rect, rb: &Runbook, st: &State, th: &Theme) -> PaneAreas {
+    let urgent = panes::banner::emergency(rb, st, th).is_some();
+    layout(area, rb, st, urgent)
+}
+
+/// The layout, given whether the emergency line is shown.
+fn layout(area: Rect, rb: &Runbook, st: &State, urgent: bool) -> PaneAreas {
     let big = area.height >= 55 && area.width >= 200;
-    // Under 30 rows or 100 columns (80x24): no phase timeline (the header names the phase),
-    // the pools in one line each, the flags under the checklist.
+    // Under 30 rows or 100 columns (80x24): the phase timeline in one line (the phase now,
+    // or the one selected), the pools in one line each, the flags under the checklist.
     let compact = area.height < 30 || area.width < 100;
     let density = if big {
         Density::Big
@@ -115,10 +157,9 @@ fn panes(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, th: &Them
     } else {
         7
     };
-    let urgent = panes::banner::emergency(rb, st, th);
     let [title, urgent_area, banner, body, log, status, hints] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Length(u16::from(urgent.is_some())),
+        Constraint::Length(u16::from(urgent)),
         Constraint::Length(1),
         Constraint::Min(10),
         Constraint::Length(log_h),
@@ -126,11 +167,6 @@ fn panes(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, th: &Them
         Constraint::Length(1),
     ])
     .areas(area);
-    panes::header::title_bar(f, title, rb, st, th, ui);
-    if let Some(line) = urgent {
-        f.render_widget(Rows::new(line), urgent_area);
-    }
-    panes::banner::alert_banner(f, banner, rb, st, th);
     let left_w = if big {
         70
     } else if compact {
@@ -151,41 +187,71 @@ fn panes(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, th: &Them
             + servers(rb.pools.green.servers.len(), st.pools.green.len())
             + if big { 3 } else { 2 }
     };
+    let mut a = PaneAreas {
+        title,
+        urgent: urgent_area,
+        banner,
+        log,
+        status,
+        hints,
+        density: Some(density),
+        ..Default::default()
+    };
     if compact {
-        // The checklist, the flags and the pools on the left; the metrics take the right.
+        // The checklist, the flags and the pools on the left; the phase now (one line) over
+        // the metrics on the right. The flags keep the migration and backup lines (and a
+        // source's error) in what is left once the checklist shows up to four items.
+        let extra = u16::from(st.migration.is_some())
+            + u16::from(st.backup.is_some())
+            + st.source_errors.len() as u16;
         let flags_h = rb.flags.len() as u16 + 2;
-        let [checklist, flags, pools] = Layout::vertical([
+        let checklist_h = crate::app::current_items(st, rb).len().clamp(2, 4) as u16 + 2;
+        let room = left.height.saturating_sub(checklist_h + flags_h + pools_h);
+        let flags_h = flags_h + extra.min(room);
+        [a.checklist, a.flags, a.pools] = Layout::vertical([
             Constraint::Min(4),
             Constraint::Length(flags_h),
             Constraint::Length(pools_h),
         ])
         .areas(left);
-        panes::checklist::checklist_pane(f, checklist, rb, st, ui, th);
-        panes::flags::flags_pane(f, flags, rb, st, ui, th);
-        panes::pools::pools_pane(f, pools, rb, st, ui, th, density);
-        panes::metrics::metrics_pane(f, right, rb, st, ui, th, big);
+        [a.phases, a.metrics] =
+            Layout::vertical([Constraint::Length(3), Constraint::Min(8)]).areas(right);
     } else {
         // Pools sit under the checklist; flags take the right column's width under the
         // metrics.
         let phases_h = rb.phases.len() as u16 * if big { 2 } else { 1 } + 2;
-        let [phases, checklist, pools] = Layout::vertical([
+        [a.phases, a.checklist, a.pools] = Layout::vertical([
             Constraint::Length(phases_h),
             Constraint::Min(5),
             Constraint::Length(pools_h),
         ])
         .areas(left);
         let flags_h = rb.flags.len() as u16 + if big { 6 } else { 5 };
-        let [metrics, flags] =
+        [a.metrics, a.flags] =
             Layout::vertical([Constraint::Min(8), Constraint::Length(flags_h)]).areas(right);
-        panes::phases::phase_pane(f, phases, rb, st, ui, th, big);
-        panes::checklist::checklist_pane(f, checklist, rb, st, ui, th);
-        panes::metrics::metrics_pane(f, metrics, rb, st, ui, th, big);
-        panes::pools::pools_pane(f, pools, rb, st, ui, th, density);
-        panes::flags::flags_pane(f, flags, rb, st, ui, th);
     }
-    panes::log::log_pane(f, log, ui, th, ch);
-    panes::status::status_bar(f, status, st, ui, th, ch);
-    panes::status::hint_bar(f, hints, rb, st, ui, th);
+    a
+}
+
+/// The panes: the main screen.
+fn panes(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, th: &Theme, ch: &Chrome) {
+    let urgent = panes::banner::emergency(rb, st, th);
+    let a = layout(area, rb, st, urgent.is_some());
+    let density = a.density.unwrap_or(Density::Normal);
+    let big = density == Density::Big;
+    panes::header::title_bar(f, a.title, rb, st, th, ui);
+    if let Some(line) = urgent {
+        f.render_widget(Rows::new(line), a.urgent);
+    }
+    panes::banner::alert_banner(f, a.banner, rb, st, th);
+    panes::phases::phase_pane(f, a.phases, rb, st, ui, th, big);
+    panes::checklist::checklist_pane(f, a.checklist, rb, st, ui, th);
+    panes::metrics::metrics_pane(f, a.metrics, rb, st, ui, th, big);
+    panes::pools::pools_pane(f, a.pools, rb, st, ui, th, density);
+    panes::flags::flags_pane(f, a.flags, rb, st, ui, th);
+    panes::log::log_pane(f, a.log, ui, th, ch);
+    panes::status::status_bar(f, a.status, st, ui, th, ch);
+    panes::status::hint_bar(f, a.hints, rb, st, ui, th);
 }
 
 pub(crate) fn block<'a>(title: &'a str, focused: bool, th: &Theme) -> Block<'a> {
@@ -201,6 +267,19 @@ pub(crate) fn block<'a>(title: &'a str, focused: bool, th: &Theme) -> Block<'a> 
             StyleName::Border
         }))
         .title(Span::styled(format!(" {title} "), th.get(StyleName::Title)))
+}
+
+/// A filtered list's title note: ` /mig 1/6` (what is typed, with the cursor while it is
+/// typed, and how many rows of how many it shows), empty when the pane has no filter.
+pub(crate) fn filter_note(ui: &Ui, pane: Pane, shown: usize, of: usize) -> String {
+    match ui.filter.as_ref().filter(|f| f.pane == pane) {
+        Some(f) => format!(
+            " /{}{} {shown}/{of}",
+            clean(&f.text),
+            if f.typing { "▏" } else { "" }
+        ),
+        None => String::new(),
+    }
 }
 
 pub(crate) fn pool_style(p: PoolName) -> StyleName {

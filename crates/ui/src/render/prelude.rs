@@ -2,7 +2,7 @@
 
 pub(crate) use super::Chrome;
 pub(crate) use super::fmt::*;
-pub(crate) use super::{Density, Rows, block, pool_style, wrapped_height};
+pub(crate) use super::{Density, Rows, block, filter_note, pool_style, wrapped_height};
 pub(crate) use crate::app::{Dialog, Pane, Stage, Ui, current_checklist};
 pub(crate) use crate::engine::{self, Level, MetricLevel, PhaseStatus, State, Verdict, fmt_num};
 pub(crate) use crate::keymap::{self, Mode};

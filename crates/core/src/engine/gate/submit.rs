@@ -102,6 +102,7 @@ pub fn submit(
             operator: operator.to_string(),
             checks: p.checks.clone(),
             evidence,
+            preview: sub.preview.clone(),
         }]);
     }
     if overriding {

@@ -1,5 +1,6 @@
 //! A log line's record (Enter on the focused log): for an action, what the operator saw and
-//! did — its gate checks with their evidence, the phrase typed, an override's and a reason's
+//! did — the evidence it was taken on, the dry run the dialog showed, its gate checks with
+//! their evidence, the phrase typed, an override's and a reason's
 //! words, the steps and what each answered, the outcome; for a blocked attempt, the checks
 //! that refused it. Drawn from the state, so an action still running follows it. Any other
 //! line is shown whole.
@@ -42,6 +43,8 @@ pub(crate) fn draw(f: &mut Frame, area: Rect, st: &State, d: &Dialog, th: &Theme
                 }),
             ),
         ]));
+        evidence(&mut lines, &a.evidence, th);
+        dry_run(&mut lines, &a.preview, !a.steps.is_empty(), th);
         checks(&mut lines, &a.checks, th);
         for (what, words) in [
             ("Phrase typed", &a.confirmed),
@@ -84,6 +87,8 @@ pub(crate) fn draw(f: &mut Frame, area: Rect, st: &State, d: &Dialog, th: &Theme
             ),
             Span::styled("✗ BLOCKED: nothing ran", th.get(StyleName::GateBlocked)),
         ]));
+        evidence(&mut lines, &b.evidence, th);
+        dry_run(&mut lines, &b.preview, !b.preview.is_empty(), th);
         checks(&mut lines, &b.checks, th);
     }
     super::scrolling_text(f, area, &title, lines, *scroll, th);
@@ -106,6 +111,40 @@ fn action_of(line: &str) -> Option<u64> {
         .take(2)
         .find_map(|w| w.strip_prefix('#'))
         .and_then(|n| n.parse().ok())
+}
+
+/// What the room stood at when the decision was taken, as recorded.
+fn evidence(lines: &mut Vec<Line<'_>>, ev: &engine::Evidence, th: &Theme) {
+    lines.push(Line::from(vec![
+        Span::styled("Evidence: ", th.get(StyleName::Key)),
+        Span::styled(clean(&ev.summary()).into_owned(), th.get(StyleName::Text)),
+    ]));
+}
+
+/// The dry run the dialog showed, as recorded with the decision; an action with steps whose
+/// dry run had not answered says so.
+fn dry_run(lines: &mut Vec<Line<'_>>, preview: &[String], had_steps: bool, th: &Theme) {
+    if preview.is_empty() {
+        if had_steps {
+            lines.push(Line::from(""));
+            lines.push(Line::from(Span::styled(
+                "Dry run: none recorded (the systems had not answered when it was confirmed)",
+                th.get(StyleName::Muted),
+            )));
+        }
+        return;
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        "Dry run the dialog showed (nothing was changed by it)",
+        th.get(StyleName::DialogTitle),
+    )));
+    lines.extend(preview.iter().map(|l| {
+        Line::from(Span::styled(
+            format!("  {}", clean(l)),
+            th.get(StyleName::Text),
+        ))
+    }));
 }
 
 /// The gate checks, as the operator saw them in the dialog.

@@ -47,8 +47,10 @@ pub(crate) fn flags_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui
         ]));
     }
     if let Some(b) = &st.backup {
+        // Cut, it keeps its last word (`verified`).
+        let room = (area.width as usize).saturating_sub(4);
         lines.push(Line::from(Span::styled(
-            format!("  backup: {b}"),
+            format!("  {}", fit_name(&clean(&format!("backup: {b}")), room)),
             th.get(StyleName::Muted),
         )));
     }

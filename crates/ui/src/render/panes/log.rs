@@ -9,17 +9,9 @@ pub(crate) fn log_pane(f: &mut Frame, area: Rect, ui: &Ui, th: &Theme, ch: &Chro
     match ch.log {
         Some(lines) => {
             let h = area.height.saturating_sub(2) as usize;
-            let folded = fold_log(lines);
+            let folded = ui.log_lines(lines);
             let n = folded.len();
-            // Unfocused, the log follows the newest line.
-            let back = if focused {
-                ui.log_back.min(n.saturating_sub(1))
-            } else {
-                0
-            };
-            let sel = n.saturating_sub(1 + back);
-            let end = (sel + 1).max(h.min(n)).min(n);
-            let start = end.saturating_sub(h);
+            let (start, end, sel) = ui.log_window(n, h, focused);
             let shown: Vec<Line> = folded[start..end]
                 .iter()
                 .enumerate()
@@ -46,10 +38,13 @@ pub(crate) fn log_pane(f: &mut Frame, area: Rect, ui: &Ui, th: &Theme, ch: &Chro
                     Line::from(spans)
                 })
                 .collect();
+            let note = filter_note(ui, Pane::Log, n, fold_log(lines).len());
             let title = if focused && n > 0 {
-                format!("Log  {}/{n} · Enter opens its record", sel + 1)
+                // The cursor's `k/n` counts the lines the filter shows: the note is its text.
+                let text = note.rsplit_once(' ').map_or("", |(t, _)| t);
+                format!("Log{text}  {}/{n} · Enter opens its record", sel + 1)
             } else {
-                "Log".to_string()
+                format!("Log{note}")
             };
             f.render_widget(Rows::new(shown).block(block(&title, focused, th)), area);
         }

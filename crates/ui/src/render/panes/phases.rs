@@ -13,7 +13,29 @@ pub(crate) fn phase_pane(
 ) {
     let focused = ui.focus == Pane::Phases;
     let mut lines = Vec::new();
+    let mut shown = 0;
+    let n = rb.phases.len();
+    // Too short for every phase (the compact layout): one line, the phase selected when the
+    // pane has the focus, else the phase now (else the next to start, else the last), `5/6`.
+    let rows = area.height.saturating_sub(2) as usize;
+    let only = (rows < n * if big { 2 } else { 1 }).then(|| {
+        if focused {
+            ui.phase_sel
+        } else {
+            st.current_phase()
+                .or_else(|| {
+                    st.phases
+                        .iter()
+                        .position(|p| p.status == PhaseStatus::Pending)
+                })
+                .unwrap_or(n.saturating_sub(1))
+        }
+    });
     for (i, (p, s)) in rb.phases.iter().zip(&st.phases).enumerate() {
+        if !ui.phase_shown(rb, i) || only.is_some_and(|o| o != i) {
+            continue;
+        }
+        shown += 1;
         let (mark, style) = match s.status {
             PhaseStatus::Pending => ("○", StyleName::PhasePending),
             PhaseStatus::Active => ("▶", StyleName::PhaseActive),
@@ -29,9 +51,18 @@ pub(crate) fn phase_pane(
         let name_w = if big {
             36
         } else {
-            (area.width as usize).saturating_sub(28).clamp(8, 36)
+            // `5/6` takes two more columns than `5`.
+            (area.width as usize)
+                .saturating_sub(if only.is_some() { 30 } else { 28 })
+                .clamp(8, 36)
         };
         let here = focused && i == ui.phase_sel;
+        // Focused, every row keeps the cursor's column, so the rows stay aligned.
+        let cursor = match (here, focused) {
+            (true, _) => "▸",
+            (false, true) => " ",
+            _ => "",
+        };
         let name_style = if here {
             th.get(style).patch(th.get(StyleName::Selected))
         } else {
@@ -39,7 +70,11 @@ pub(crate) fn phase_pane(
         };
         lines.push(Line::from(vec![
             Span::styled(
-                format!("{}{mark} {} ", if here { "▸" } else { "" }, i + 1),
+                if only.is_some() {
+                    format!("{}{mark} {}/{n} ", cursor, i + 1)
+                } else {
+                    format!("{}{mark} {} ", cursor, i + 1)
+                },
                 th.get(style),
             ),
             Span::styled(fit(&p.name, name_w), name_style),
@@ -65,8 +100,9 @@ pub(crate) fn phase_pane(
             )));
         }
     }
-    f.render_widget(
-        Rows::new(lines).block(block("Phases  planned │ actual", focused, th)),
-        area,
+    let title = format!(
+        "Phases{}  planned │ actual",
+        filter_note(ui, Pane::Phases, shown, rb.phases.len())
     );
+    f.render_widget(Rows::new(lines).block(block(&title, focused, th)), area);
 }

@@ -17,6 +17,7 @@ pub(crate) fn pools_pane(
     let active = st.pools.active.unwrap_or(rb.pools.active);
     lines.push(ladder(rb, st, th, area.width.saturating_sub(2)));
     let focused = ui.focus == Pane::Pools;
+    let (mut shown, mut all) = (0, 0);
     for (row, p) in [PoolName::Blue, PoolName::Green].into_iter().enumerate() {
         let (ok, n) = st.pools.healthy(p);
         let traffic = st
@@ -58,7 +59,13 @@ pub(crate) fn pools_pane(
             // One line a pool: a server down is on the alert banner.
             continue;
         }
+        let filter = ui.filter_of(Pane::Pools).unwrap_or_default();
         for s in st.pools.servers(p) {
+            all += 1;
+            if !crate::app::filter_holds(&s.address, filter) {
+                continue;
+            }
+            shown += 1;
             let detail = match (&s.error, s.latency_ms) {
                 (Some(e), _) => clean(e).into_owned(),
                 (None, Some(l)) => format!("{:.0}ms", l),
@@ -104,7 +111,8 @@ pub(crate) fn pools_pane(
         .age(st.pools.observed_at)
         .map(|a| format!(" ({} ago)", fmt_duration(a)))
         .unwrap_or_default();
-    let title = format!("Pools  traffic · health{age}");
+    let note = filter_note(ui, Pane::Pools, shown, all);
+    let title = format!("Pools{note}  traffic · health{age}");
     f.render_widget(Rows::new(lines).block(block(&title, focused, th)), area);
 }
 
