@@ -891,3 +891,21 @@ fn the_compact_layout_keeps_the_phase_now_and_the_migration_and_backup() {
     let text = rows(draw_r(&r, &ui, "default", 80, 24).backend().buffer()).join("\n");
     assert!(text.contains(&format!("Phase {} — ", now - 1)), "{text}");
 }
+
+/// On the wall, a bake counts down: the big figure is the time left, the words what has baked.
+#[test]
+fn presentation_counts_the_bake_down() {
+    let mut r = Rehearsal::new(seed().runbook, Scenario::Healthy);
+    r.run_to_phase("green-deployment");
+    r.canary_to(10);
+    let step = engine::next_advance(&r.st, &r.rb).expect("the 25 % step");
+    r.act(step, true);
+    r.wait(120);
+    let mut ui = Ui::new(Mode::Live);
+    press(&mut ui, &r, KeyCode::Char('p'));
+    let text = rows(draw_r(&r, &ui, "default", 120, 40).backend().buffer()).join("\n");
+    assert!(
+        text.contains("Bake at 25 % — left") && text.contains("2m baked of 30m"),
+        "{text}"
+    );
+}

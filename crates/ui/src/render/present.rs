@@ -264,15 +264,21 @@ fn clock_card(rb: &Runbook, st: &State, th: &Theme) -> Card {
     }
     if let Some(b) = engine::bake_progress(st, rb) {
         return Card {
-            caption: format!("Bake at {} %", b.percent),
-            figure: short_duration(b.baked),
+            // The figure counts down: what the room waits for is the time left (once done,
+            // the bake it took).
+            caption: if b.done() {
+                format!("Bake at {} %", b.percent)
+            } else {
+                format!("Bake at {} % — left", b.percent)
+            },
+            figure: short_duration(if b.done() { b.bake } else { b.left() }),
             words: vec![Span::styled(
                 if b.done() {
                     format!("✓ bake done ({})", short_duration(b.bake))
                 } else {
                     format!(
-                        "▶ {} left of {} {}",
-                        short_duration(b.left()),
+                        "▶ {} baked of {} {}",
+                        short_duration(b.baked),
                         short_duration(b.bake),
                         header::gauge(&b, 8)
                     )
