@@ -338,7 +338,18 @@ impl Widget for Rows<'_> {
                 Some(Alignment::Right) => inner.x + inner.width.saturating_sub(w),
                 _ => inner.x,
             };
-            buf.set_line(x, y, line, inner.right().saturating_sub(x));
+            let room = inner.right().saturating_sub(x);
+            buf.set_line(x, y, line, room);
+            // A line cut at the pane's edge says so: its last cell becomes `…` (trailing
+            // padding does not count as cut).
+            if w > room && room > 0 {
+                let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+                if text.trim_end().width() > room as usize
+                    && let Some(cell) = buf.cell_mut((x + room - 1, y))
+                {
+                    cell.set_symbol("…");
+                }
+            }
         }
     }
 }
