@@ -12,6 +12,14 @@ pub(crate) fn fit(s: &str, w: usize) -> String {
     s.unicode_pad(w, Alignment::Left, true).into_owned()
 }
 
+/// `s` in at most `w` columns: whole, or cut and ended with `…` so the cut shows.
+pub(crate) fn cut(s: &str, w: usize) -> String {
+    if s.width() <= w {
+        return s.to_string();
+    }
+    format!("{}…", fit(s, w.saturating_sub(1)).trim_end())
+}
+
 /// `s` right-aligned in `w` columns, never cut (`{:>w$}` counting columns, not characters).
 pub(crate) fn right(s: &str, w: usize) -> String {
     s.unicode_pad(w, Alignment::Right, false).into_owned()

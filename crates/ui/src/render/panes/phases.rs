@@ -53,7 +53,7 @@ pub(crate) fn phase_pane(
         } else {
             // `5/6` takes two more columns than `5`.
             (area.width as usize)
-                .saturating_sub(if only.is_some() { 30 } else { 28 })
+                .saturating_sub(if only.is_some() { 32 } else { 30 })
                 .clamp(8, 36)
         };
         let here = focused && i == ui.phase_sel;
@@ -77,9 +77,11 @@ pub(crate) fn phase_pane(
                 },
                 th.get(style),
             ),
-            Span::styled(fit(&p.name, name_w), name_style),
+            // A cut name says so.
+            Span::styled(fit(&cut(&p.name, name_w), name_w), name_style),
+            // Planned and actual in their own columns: `2h │ 2m`, never `2h 2m`.
             Span::styled(
-                format!(" D{:<2} {:>3} ", p.day, fmt_duration(p.duration)),
+                format!(" D{:<2} {:>3} │ ", p.day, fmt_duration(p.duration)),
                 th.get(StyleName::Muted),
             ),
             Span::styled(
