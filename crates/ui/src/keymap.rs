@@ -565,19 +565,13 @@ pub const DIALOG_KEYS: &[(&str, &str)] = &[
     ("Esc", "close a dialog or this help: nothing is done"),
 ];
 
-/// Whether a command changes production or the plan (an operator action): in replay these
-/// keys are answered "read-only replay" (the same commands an observer may not use).
-pub fn is_action(cmd: Cmd) -> bool {
-    cmd.acts()
-}
-
-/// The live action keys replay leaves unbound (`a f r s R c x`): pressed in replay they say
-/// "read-only replay".
+/// The live action keys replay leaves unbound (`a f r s R c x`, the commands that act, as an
+/// observer's are): pressed in replay they say "read-only replay".
 pub fn replay_refuses(key: KeyEvent) -> Option<&'static Binding> {
     if command(key, Mode::Replay).is_some() {
         return None;
     }
-    bindings(Mode::Live).find(|b| is_action(b.cmd) && b.keys.contains(&key.code))
+    bindings(Mode::Live).find(|b| b.cmd.acts() && b.keys.contains(&key.code))
 }
 
 /// What the command palette lists in a mode: each command the keymap has, with its key (a

@@ -53,7 +53,7 @@ pub(crate) fn help(f: &mut Frame, area: Rect, ui: &Ui, th: &Theme) {
         Mode::Replay => {
             // The live action keys, refused here.
             let refused: Vec<&str> = keymap::bindings(Mode::Live)
-                .filter(|b| keymap::is_action(b.cmd))
+                .filter(|b| b.cmd.acts())
                 .filter(|b| {
                     b.keys
                         .iter()
