@@ -109,10 +109,7 @@ pub(crate) fn hint_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: 
         // The text gets what the label, its key and the keys that always stay leave: cut with
         // an ellipsis, never the keys.
         let room = (area.width as usize).saturating_sub(label.width() + key.width() + keep + 3);
-        let mut text = clean(&n.text).into_owned();
-        if text.width() > room {
-            text = format!("{}…", fit(&text, room.saturating_sub(1)).trim_end());
-        }
+        let text = cut(&clean(&n.text), room);
         spans.push(Span::styled(label, th.get(StyleName::GateConfirm)));
         spans.push(Span::styled(format!(" {text} "), th.get(StyleName::Text)));
         if !key.is_empty() {
