@@ -228,7 +228,7 @@ async fn slash_filters_the_focused_list_and_esc_clears_it() {
     c.press(KeyCode::Enter);
     let text = show(&c);
     let pools = rows_with(&text, "Pools");
-    let servers: Vec<&String> = pools.iter().filter(|l| l.contains('●')).collect();
+    let servers: Vec<&String> = pools.iter().filter(|l| l.contains("✓ ")).collect();
     assert_eq!(servers.len(), 1, "{text}");
     assert!(servers[0].contains(&server), "{text}");
     assert!(

@@ -113,6 +113,7 @@ fn s_rb(_st: &State) -> runbook::Runbook {
 }
 pub mod console;
 pub mod harness;
+pub mod screen;
 
 /// A frame of the console as the terminal would show it, on a fixed audit path, head and clock.
 pub fn draw(

@@ -313,7 +313,9 @@ impl World {
             metrics,
             pools: Some(PoolsObs {
                 active: Some(self.active),
-                green_share: Some(green_traffic),
+                // The load balancer's weights: under a flag-only canary the flag's share
+                // goes to green inside the application, not through the balancer.
+                green_share: Some(self.green_share),
                 blue,
                 green,
                 complete: vec![PoolName::Blue, PoolName::Green],

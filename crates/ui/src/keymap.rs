@@ -371,7 +371,7 @@ pub const BINDINGS: &[Binding] = &[
         &[Char('q')],
         "q",
         Cmd::Quit,
-        "quit (asks first while an action runs)",
+        "quit (asks first while something is in flight: an action, an auto-abort, a critical alert)",
         Live,
         true,
     ),

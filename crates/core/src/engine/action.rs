@@ -74,6 +74,15 @@ impl Action {
         }
     }
 
+    /// Why its dialog asks for a typed phrase: a GO is a signature, the rest are guarded
+    /// because they change production in a way that is hard to take back.
+    pub fn phrase_reason(&self) -> &'static str {
+        match self {
+            Action::GoNoGo { .. } => "A signed decision",
+            _ => "Destructive",
+        }
+    }
+
     /// The word an override phrase names the action by: `override <word>`.
     pub fn word(&self) -> String {
         match self {

@@ -317,15 +317,20 @@ impl State {
     /// step's read-back), else the rollout flag; under a flag-only canary (`split: flag`), the
     /// flag until the pool is made active.
     pub fn traffic_share(&self, rb: &Runbook) -> u32 {
-        // A flag-only canary: until its pool is the active one, the flag is the split.
-        if rb.rollout.split == crate::runbook::Split::Flag
-            && self.pools.active != Some(rb.rollout.pool)
-        {
+        if self.split_by_flag(rb) {
             return self.rollout_percent(rb);
         }
         self.pools
             .traffic(rb.rollout.pool)
             .unwrap_or_else(|| self.rollout_percent(rb))
+    }
+
+    /// Whether the rollout flag, not the load balancer, splits the traffic now: a flag-only
+    /// canary (`split: flag`) until its pool is made the load balancer's active one. The
+    /// screen then says the share is "by flag" and the active pool is the load balancer's.
+    pub fn split_by_flag(&self, rb: &Runbook) -> bool {
+        rb.rollout.split == crate::runbook::Split::Flag
+            && self.pools.active != Some(rb.rollout.pool)
     }
 
     /// Whether the pools' reading is recent (three monitoring intervals).
@@ -408,6 +413,23 @@ impl State {
 
     pub fn critical_firing(&self) -> impl Iterator<Item = &AlertRecord> {
         self.firing().filter(|a| a.level == Level::Critical)
+    }
+
+    /// What quitting the console now would leave unattended, in words: an action still
+    /// running, an auto-abort counting down, a critical alert firing. `None` when nothing is in
+    /// flight and quitting needs no second thought.
+    pub fn in_flight(&self, rb: &Runbook) -> Option<String> {
+        if let Some(a) = self.running() {
+            return Some(format!("`{}` is still running", a.action.word()));
+        }
+        if self.abort.is_some() {
+            return Some("an auto-abort is counting down".into());
+        }
+        let a = self.critical_firing().next()?;
+        let name = rb
+            .metric(&a.metric)
+            .map_or(a.metric.as_str(), |m| m.name.as_str());
+        Some(format!("{name} is critical"))
     }
 }
 

@@ -60,7 +60,7 @@ pub enum Dialog {
     Detail { what: super::Detail, scroll: usize },
     /// The command palette (`:`): every action the keymap has, filtered by what is typed.
     Palette { typed: String, sel: usize },
-    /// Quit while an action runs?
+    /// Quit while something is in flight (an action, an auto-abort, a critical alert)?
     Quit,
     /// Replay: type a time to jump to.
     Jump {
@@ -144,9 +144,9 @@ impl Ui {
         }
         // A countdown that ended (ran out, stood down, or a rollback took over) leaves nothing
         // to cancel: its dialog closes rather than keep taking keys.
-        if matches!(self.dialog, Some(Dialog::Quit)) && st.running().is_none() {
+        if matches!(self.dialog, Some(Dialog::Quit)) && st.in_flight(rb).is_none() {
             self.dialog = None;
-            self.message = Some("the action finished: q quits".into());
+            self.message = Some("nothing is in flight now: q quits".into());
             return;
         }
         if matches!(self.dialog, Some(Dialog::CancelAbort { .. })) && st.abort.is_none() {

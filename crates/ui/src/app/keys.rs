@@ -96,7 +96,10 @@ impl Ui {
                 })
             }
             Cmd::Quit => {
-                if self.mode == Mode::Live && st.running().is_some() {
+                // The console that acts asks first while something is in flight; a replay or
+                // an observer's console leaves nothing unattended.
+                if self.mode == Mode::Live && self.read_only.is_none() && st.in_flight(rb).is_some()
+                {
                     self.dialog = Some(Dialog::Quit);
                 } else {
                     return vec![Intent::Quit];

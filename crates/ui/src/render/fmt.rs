@@ -31,6 +31,15 @@ pub(crate) fn fit_name(s: &str, w: usize) -> String {
     if s.width() <= w {
         return s.to_string();
     }
+    // A remark in brackets at the end goes first: "Attribute usage patterns (shared vs
+    // specific)" keeps "Attribute usage patterns", not "Attribute… specific)".
+    if let Some(head) = s
+        .strip_suffix(')')
+        .and_then(|t| t.rfind('(').map(|i| t[..i].trim_end()))
+        .filter(|h| !h.is_empty())
+    {
+        return fit_name(head, w);
+    }
     let last = s.split_whitespace().last().unwrap_or(s);
     let head_w = w.saturating_sub(last.width() + 2);
     if last.width() * 2 > w || head_w == 0 {
@@ -38,6 +47,30 @@ pub(crate) fn fit_name(s: &str, w: usize) -> String {
         return format!("{}…", words_in(s, w.saturating_sub(1)));
     }
     format!("{}… {last}", words_in(s, head_w))
+}
+
+/// An identifier (a flag's id) in at most `w` columns, cut in the middle so both its start and
+/// its end stay: `unified_attr…_percentage` and `unified_attr…tes_enabled` still differ.
+pub(crate) fn cut_middle(s: &str, w: usize) -> String {
+    if s.width() <= w {
+        return s.to_string();
+    }
+    let room = w.saturating_sub(1);
+    let tail_w = room / 2;
+    let head = fit(s, room - tail_w).trim_end().to_string();
+    // The end, taken from the back: whole characters whose columns fit in `tail_w`.
+    let mut tail: Vec<char> = Vec::new();
+    let mut used = 0;
+    for c in s.chars().rev() {
+        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + cw > tail_w {
+            break;
+        }
+        used += cw;
+        tail.push(c);
+    }
+    tail.reverse();
+    format!("{head}…{}", tail.into_iter().collect::<String>())
 }
 
 /// The words of `s` that fit in `w` columns; the start of the first, cut, when none does.
@@ -165,6 +198,28 @@ mod tests {
                 fit_name("Green error rate 数据库", w).width() <= w.max(1),
                 "{w}"
             );
+        }
+    }
+
+    #[test]
+    fn a_remark_in_brackets_goes_first() {
+        let name = "Attribute usage patterns (shared vs specific attributes)";
+        assert_eq!(fit_name(name, 60), name);
+        assert_eq!(fit_name(name, 30), "Attribute usage patterns");
+        assert_eq!(fit_name(name, 22), "Attribute… patterns");
+        // Only a bracket at the end is a remark.
+        assert_eq!(fit_name("(beta) Search p95", 12), "(beta)… p95");
+    }
+
+    #[test]
+    fn an_identifier_keeps_its_start_and_end() {
+        assert_eq!(cut_middle("dual_write_enabled", 30), "dual_write_enabled");
+        let a = cut_middle("unified_attributes_percentage", 24);
+        let b = cut_middle("unified_attributes_enabled", 24);
+        assert_eq!(a, "unified_attr…_percentage");
+        assert_eq!(b, "unified_attr…tes_enabled");
+        for w in 1..30 {
+            assert!(cut_middle("flag_数据库_percent", w).width() <= w, "{w}");
         }
     }
 

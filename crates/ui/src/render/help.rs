@@ -5,10 +5,10 @@ use crate::render::prelude::*;
 
 /// Every glyph and mark the screen uses to say a state without colour.
 const LEGEND: &[(&str, &str)] = &[
-    ("✓", "done, ok, passed"),
+    ("✓", "done, ok, passed; a healthy server"),
     ("▶", "running now, the current step"),
     ("○", "pending, a step still to come"),
-    ("●", "critical alert; a healthy server"),
+    ("●", "critical alert"),
     ("✗", "failed, a server down"),
     ("▲", "warning"),
     ("⚠", "auto-abort, outcome unknown"),

@@ -173,8 +173,14 @@ fn figures_band(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme,
         f,
         share,
         Card {
-            caption: format!("Rollout ({})", rb.rollout.pool.as_str()),
-            figure: format!("{} %", st.traffic_share(rb)),
+            caption: if st.split_by_flag(rb) {
+                format!("Rollout ({}, by flag)", rb.rollout.pool.as_str())
+            } else {
+                format!("Rollout ({})", rb.rollout.pool.as_str())
+            },
+            // "100%" without a space: four letters fit the card in full size at 120 columns,
+            // so the figure does not shrink as the rollout reaches 100.
+            figure: format!("{}%", st.traffic_share(rb)),
             words: vec![Span::styled(next, muted)],
             style: th.get(StyleName::Title),
         },
@@ -188,10 +194,14 @@ fn figures_band(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme,
         f,
         pool,
         Card {
-            caption: "Active pool".into(),
+            caption: if st.split_by_flag(rb) {
+                "Load balancer's active pool".into()
+            } else {
+                "Active pool".into()
+            },
             figure: active.as_str().to_uppercase(),
             words: vec![Span::styled(
-                format!("{} {ok}/{n} healthy", if healthy { "●" } else { "✗ NOT" }),
+                format!("{} {ok}/{n} healthy", if healthy { "✓" } else { "✗ NOT" }),
                 th.get(if healthy {
                     StyleName::PoolHealthy
                 } else {

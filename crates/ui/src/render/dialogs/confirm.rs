@@ -85,7 +85,7 @@ pub(crate) fn draw(
             )));
         }
         Verdict::NeedsConfirmation { .. } => tail.push(Line::from(Span::styled(
-            "Destructive: type the phrase to confirm.",
+            format!("{}: type the phrase to confirm.", p.action.phrase_reason()),
             th.get(StyleName::GateConfirm),
         ))),
         Verdict::Allowed => tail.push(Line::from(Span::styled(

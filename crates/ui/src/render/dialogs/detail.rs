@@ -136,7 +136,7 @@ fn pool(rb: &Runbook, st: &State, p: PoolName, th: &Theme) -> (String, Vec<Line<
         Line::from(vec![
             Span::styled(format!("{role} · traffic {share} · "), text),
             Span::styled(
-                format!("{} {ok}/{n} healthy", if healthy { "●" } else { "✗ NOT" }),
+                format!("{} {ok}/{n} healthy", if healthy { "✓" } else { "✗ NOT" }),
                 th.get(if healthy {
                     StyleName::PoolHealthy
                 } else {
@@ -156,7 +156,7 @@ fn pool(rb: &Runbook, st: &State, p: PoolName, th: &Theme) -> (String, Vec<Line<
         lines.push(Line::from(vec![
             Span::styled(
                 if s.healthy {
-                    "  ● up   "
+                    "  ✓ up   "
                 } else {
                     "  ✗ DOWN "
                 },

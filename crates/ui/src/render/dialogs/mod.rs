@@ -22,7 +22,7 @@ pub(crate) fn draw(
     th: &Theme,
 ) {
     match d {
-        Dialog::Quit => quit::draw(f, area, th),
+        Dialog::Quit => quit::draw(f, area, rb, st, th),
         Dialog::Record { .. } => record::draw(f, area, st, d, th),
         Dialog::Palette { .. } => palette::draw(f, area, ui.mode, d, th),
         Dialog::Detail { .. } => detail::draw(f, area, rb, st, d, th),

@@ -52,7 +52,7 @@ pub(crate) fn checklist_pane(
         lines.push(Line::from(vec![
             Span::styled(if n == sel { "▸" } else { " " }, th.get(StyleName::Key)),
             Span::styled(if tick.is_some() { "[x] " } else { "[ ] " }, style),
-            Span::styled(fit(text, room), style),
+            Span::styled(fit(&cut(text, room), room), style),
             Span::styled(who, th.get(StyleName::Muted)),
         ]));
     }

@@ -24,7 +24,7 @@ pub(crate) fn flags_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui
                 if i == ui.flag_sel { "▸ " } else { "  " },
                 th.get(StyleName::Key),
             ),
-            Span::styled(fit(&fl.id.value, name_w), name_style),
+            Span::styled(fit(&cut_middle(&fl.id.value, name_w), name_w), name_style),
             Span::styled(right(&text, 5), th.get(style)),
         ]));
     }

@@ -7,10 +7,17 @@ pub(crate) fn title_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th:
     let sep = || Span::styled(" │ ", th.get(StyleName::Border));
     // What must always show, in order: the traffic share, the active pool, the go/no-go.
     // The phase and then the plan's name get what room is left.
+    // A flag-only canary: the share is the flag's and the active pool the load balancer's,
+    // said so that "Rollout 100 %" beside "Active BLUE" is not a contradiction.
+    let (by_flag, active_word) = if st.split_by_flag(rb) {
+        (" by flag", "LB active ")
+    } else {
+        ("", "Active ")
+    };
     let mut tail = vec![
         sep(),
         Span::styled(
-            format!("Rollout {} %", st.traffic_share(rb)),
+            format!("Rollout {} %{by_flag}", st.traffic_share(rb)),
             th.get(StyleName::Title),
         ),
     ];
@@ -30,7 +37,7 @@ pub(crate) fn title_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th:
     let gauge_at = tail.len();
     tail.extend([
         sep(),
-        Span::styled("Active ", th.get(StyleName::Muted)),
+        Span::styled(active_word, th.get(StyleName::Muted)),
         Span::styled(active.as_str().to_uppercase(), th.get(pool_style(active))),
     ]);
     if let Some(d) = &st.decision {

@@ -73,7 +73,7 @@ pub(crate) fn pools_pane(
             };
             lines.push(Line::from(vec![
                 Span::styled(
-                    if s.healthy { "  ● " } else { "  ✗ " },
+                    if s.healthy { "  ✓ " } else { "  ✗ " },
                     th.get(if s.healthy {
                         StyleName::PoolHealthy
                     } else {
@@ -112,7 +112,9 @@ pub(crate) fn pools_pane(
         .map(|a| format!(" ({} ago)", fmt_duration(a)))
         .unwrap_or_default();
     let note = filter_note(ui, Pane::Pools, shown, all);
-    let title = format!("Pools{note}  traffic · health{age}");
+    // A flag-only canary: the pools' shares are the load balancer's, the flag splits inside.
+    let lb = if st.split_by_flag(rb) { "LB " } else { "" };
+    let title = format!("Pools{note}  {lb}traffic · health{age}");
     f.render_widget(Rows::new(lines).block(block(&title, focused, th)), area);
 }
 
