@@ -54,9 +54,10 @@ enum Cmd {
         /// Simulated seconds per real second.
         #[arg(long, default_value_t = 30.0)]
         speed: f64,
-        /// What goes wrong in the simulated production.
-        #[arg(long, value_enum, default_value_t = Scenario::Healthy)]
-        scenario: Scenario,
+        /// What goes wrong in the simulated production: healthy, bad-canary, replica-lag,
+        /// flaky-flags, latency-spike, server-down, or one of the runbook's own `scenarios:`.
+        #[arg(long, default_value = "healthy")]
+        scenario: String,
         /// A built-in theme name (see `warroom themes`) or a .toml theme file.
         #[arg(long, default_value = "default")]
         theme: String,
@@ -123,9 +124,10 @@ enum Cmd {
         /// The runbook to rehearse. Default: the built-in seed plan.
         #[arg(default_value = DEFAULT_RUNBOOK)]
         runbook: PathBuf,
-        /// What goes wrong in the simulated production.
-        #[arg(long, value_enum, default_value_t = Scenario::Healthy)]
-        scenario: Scenario,
+        /// What goes wrong in the simulated production: healthy, bad-canary, replica-lag,
+        /// flaky-flags, latency-spike, server-down, or one of the runbook's own `scenarios:`.
+        #[arg(long, default_value = "healthy")]
+        scenario: String,
         /// A YAML list of moves and expectations (see runbooks/README.md, "Rehearsal scripts").
         #[arg(long)]
         script: Option<PathBuf>,
@@ -287,7 +289,7 @@ fn main() -> ExitCode {
             audit,
             operator,
             format,
-        } => rehearse(&runbook, scenario, script, audit, operator, format),
+        } => rehearse(&runbook, &scenario, script, audit, operator, format),
         Cmd::Replay {
             log,
             speed,
@@ -336,7 +338,7 @@ fn main() -> ExitCode {
                 at,
                 operator,
                 speed,
-                scenario,
+                &scenario,
                 &theme,
                 continue_unverified,
             )
@@ -384,12 +386,13 @@ fn demo(
     audit: audit::Location,
     operator: Option<String>,
     speed: f64,
-    scenario: Scenario,
+    scenario: &str,
     theme_name: &str,
     continue_unverified: bool,
 ) -> Result<ExitCode, Failure> {
     let operator = operator_name(operator)?;
     let (loaded, theme) = runbook_and_theme(runbook, theme_name)?;
+    let scenario = Scenario::find(scenario, &loaded.runbook).map_err(Failure::config)?;
     if !(speed.is_finite() && (0.1..=10_000.0).contains(&speed)) {
         return Err(Failure::config("--speed must be between 0.1 and 10000"));
     }
@@ -413,7 +416,7 @@ fn demo(
 /// `warroom rehearse`: the plan on the simulator, headless, on virtual time.
 fn rehearse(
     runbook: &std::path::Path,
-    scenario: Scenario,
+    scenario: &str,
     script: Option<PathBuf>,
     audit: Option<PathBuf>,
     operator: Option<String>,
@@ -422,6 +425,7 @@ fn rehearse(
     use warroom::ui::rehearse;
     let operator = operator_name(operator)?;
     let loaded = runbook::load_or_builtin(runbook).map_err(|e| Failure::input(e.to_string()))?;
+    let scenario = Scenario::find(scenario, &loaded.runbook).map_err(Failure::input)?;
     let moves = match &script {
         None => None,
         Some(p) => {

@@ -1064,3 +1064,80 @@ fn a_metric_says_where_its_value_comes_from() {
         r.all()
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// What the simulator plays: a metric's own signal, the plan's own scenarios.
+
+/// A rollout gate metric with no simulated signal: the demo's gate could never open. A warning
+/// at the gate's entry, and the runbook loads.
+#[test]
+fn a_gate_metric_without_a_simulated_signal_is_a_warning_at_the_gate() {
+    let f = fixture("gate-without-signal.yaml");
+    let r = check1(&f);
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    let ds = diags(&f, &r.stdout);
+    assert_eq!(ds.len(), 1, "one warning\n{}", r.all());
+    let w = &ds[0];
+    assert_eq!(
+        (w.severity.as_str(), w.line),
+        ("warning", 25),
+        "{}",
+        r.all()
+    );
+    assert!(
+        w.message
+            .contains("rollout.gate metric `error_rate` has no simulated signal")
+            && w.message.contains("the gate never opens"),
+        "{}",
+        r.all()
+    );
+    assert!(
+        w.hint.as_deref().is_some_and(|h| h.contains("simulate:")),
+        "{}",
+        r.all()
+    );
+}
+
+/// A metric's own `simulate:` signal and a scenario of the plan's own pass `check`.
+#[test]
+fn a_plans_own_signal_and_scenario_pass() {
+    let f = fixture("own-signal.yaml");
+    let r = check1(&f);
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    assert!(diags(&f, &r.stdout).is_empty(), "{}", r.all());
+}
+
+#[test]
+fn a_scenario_that_plays_nothing() {
+    expect_error(
+        "scenario-plays-nothing",
+        Some(69),
+        None,
+        &["scenario `quiet` plays nothing"],
+        Some("server_down: green"),
+    );
+}
+
+#[test]
+fn a_scenario_with_a_built_in_name() {
+    expect_error(
+        "scenario-built-in-name",
+        Some(69),
+        None,
+        &["scenario `bad-canary` has the name of a built-in scenario"],
+        Some("built-in scenarios: healthy, bad-canary"),
+    );
+}
+
+#[test]
+fn a_scenario_from_a_phase_the_simulator_cannot_see_start() {
+    expect_error(
+        "scenario-from-phase-without-steps",
+        Some(72),
+        None,
+        &["scenario `late` starts with phase `canary`, which runs no steps"],
+        Some("first on_start step"),
+    );
+}

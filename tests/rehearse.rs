@@ -245,3 +245,56 @@ fn exporting_a_log_from_elsewhere_says_how_to_give_its_runbook() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// A plan's own scenario (`scenarios:` in checkout-v2): v2's p99 climbs once it takes its
+/// first share, and the rehearsal stops at the next step with the p99 check failing.
+#[test]
+fn a_plans_own_scenario_plays_and_blocks_the_gate() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let plan = "runbooks/checkout-v2.yaml";
+    let (code, r, out) = rehearse(dir.path(), "slow.audit", &[plan, "--scenario", "slow-v2"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert_eq!(r["rollout_percent"], 5, "{out}");
+    let failing: Vec<String> = r["blocked"]["checks"]
+        .as_array()
+        .expect("the blocked move's checks")
+        .iter()
+        .filter(|c| c["pass"] == false)
+        .map(|c| c["name"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(
+        failing.iter().any(|n| n.contains("Checkout p99")),
+        "{failing:?}"
+    );
+    verifies(&dir.path().join("slow.audit"));
+    // The session line names the scenario played.
+    let md = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args(["audit", "export", "--format", "markdown", "--runbook", plan])
+        .arg(dir.path().join("slow.audit"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("warroom runs");
+    assert!(
+        String::from_utf8_lossy(&md.stdout).contains("slow-v2"),
+        "{}",
+        String::from_utf8_lossy(&md.stdout)
+    );
+}
+
+/// An unknown scenario is bad input: exit 2, and the names there are, the plan's own too.
+#[test]
+fn an_unknown_scenario_lists_the_built_in_and_the_plans_own() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (code, _, out) = rehearse(
+        dir.path(),
+        "x.audit",
+        &["runbooks/checkout-v2.yaml", "--scenario", "slow-v3"],
+    );
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains("no scenario `slow-v3`")
+            && out.contains("bad-canary")
+            && out.contains("the runbook's own: slow-v2, v2-server-down"),
+        "{out}"
+    );
+}

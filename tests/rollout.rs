@@ -286,3 +286,39 @@ async fn a_dry_run_says_what_would_change_and_changes_nothing() {
     assert!(matches!(&evs[0], engine::Event::ActionRequested { preview, .. } if *preview == lines));
     s.close().await;
 }
+
+/// The second plan's own scenario `v2-server-down` starts with its `retire-v1` phase: when that
+/// phase switches the pool, one v2 server stops answering; before it, every server answers.
+/// Its own `simulate:` signal (orders per minute) reads around its base all along.
+#[tokio::test(start_paused = true)]
+async fn a_plans_own_scenario_starts_with_the_phase_it_names() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/checkout-v2.yaml");
+    let loaded = warroom::runbook::load(&p).expect("checkout-v2");
+    let scenario = Scenario::find("v2-server-down", &loaded.runbook).expect("declared");
+    let audit = dir.path().join("down.audit");
+    let mut c = console::Console::demo_with(&loaded, &audit, scenario, 600.0).await;
+    let retire = loaded.runbook.phase_index("retire-v1").expect("phase");
+    c.follow_plan(1800, |st| st.phases[retire].status != PhaseStatus::Pending)
+        .await;
+    assert!(
+        c.until(120, |s, _| s
+            .st
+            .pools
+            .healthy(warroom::runbook::PoolName::Green)
+            .0
+            == 1)
+            .await,
+        "one of v2's two servers stops answering: {:?}",
+        c.s.st.pools
+    );
+    let orders = c.s.st.metrics["orders_per_minute"].last.expect("a reading");
+    assert!((35.0..50.0).contains(&orders), "{orders}");
+    // Before the phase, nothing was down: no record of a server going down before it started.
+    let started = c.s.st.phases[retire].started.expect("started");
+    assert!(
+        c.s.st.servers_down.values().all(|d| d.since >= started),
+        "{:?}",
+        c.s.st.servers_down
+    );
+}

@@ -35,7 +35,7 @@ impl Rehearsal {
             mode: "demo".into(),
             runbook: "runbooks/unified-attributes.yaml".into(),
             runbook_sha256: "0".repeat(64),
-            scenario: Some(scenario.name().into()),
+            scenario: Some(scenario.label(&r.rb)),
             speed: Some(30.0),
             continued_unverified: None,
         });
@@ -119,7 +119,7 @@ impl Rehearsal {
         let start = a.steps_done.len();
         for (i, s) in a.steps.iter().enumerate().skip(start).take(n) {
             self.t += chrono::Duration::from_std(World::duration(&s.kind)).unwrap_or_default();
-            let r = self.world.execute(&s.kind, self.t);
+            let r = self.world.execute(s, self.t);
             let ok = r.is_ok();
             let output = match r {
                 Ok(x) | Err(x) => x,

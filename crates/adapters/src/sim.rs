@@ -18,7 +18,7 @@ use std::time::Duration;
 
 pub use warroom_core::sim_signals::SIGNALS;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scenario {
     /// Everything behaves.
     Healthy,
@@ -33,7 +33,19 @@ pub enum Scenario {
     LatencySpike,
     /// One green server stops answering its health check once the canary starts.
     ServerDown,
+    /// The runbook's own scenario at this index of its `scenarios:`.
+    Declared(usize),
 }
+
+/// The built-in scenarios, in the order `--help` lists them.
+const BUILT_IN: [Scenario; 6] = [
+    Scenario::Healthy,
+    Scenario::BadCanary,
+    Scenario::ReplicaLag,
+    Scenario::FlakyFlags,
+    Scenario::LatencySpike,
+    Scenario::ServerDown,
+];
 
 impl Scenario {
     pub fn name(self) -> &'static str {
@@ -44,8 +56,85 @@ impl Scenario {
             Scenario::FlakyFlags => "flaky-flags",
             Scenario::LatencySpike => "latency-spike",
             Scenario::ServerDown => "server-down",
+            Scenario::Declared(_) => "declared",
         }
     }
+
+    /// The scenario `--scenario NAME` names: a built-in one, else one of the runbook's own.
+    pub fn find(name: &str, rb: &Runbook) -> Result<Scenario, String> {
+        if let Some(s) = BUILT_IN.into_iter().find(|s| s.name() == name) {
+            return Ok(s);
+        }
+        if let Some(i) = rb.scenarios.iter().position(|s| s.name.value == name) {
+            return Ok(Scenario::Declared(i));
+        }
+        let own: Vec<&str> = rb.scenarios.iter().map(|s| s.name.value.as_str()).collect();
+        Err(format!(
+            "no scenario `{name}`: built-in {}{}",
+            BUILT_IN.map(|s| s.name()).join(", "),
+            if own.is_empty() {
+                "; the runbook declares none (`scenarios:`)".to_string()
+            } else {
+                format!("; the runbook's own: {}", own.join(", "))
+            }
+        ))
+    }
+
+    /// Its name as the audit's session line and the screen say it.
+    pub fn label(self, rb: &Runbook) -> String {
+        match self {
+            Scenario::Declared(i) => rb
+                .scenarios
+                .get(i)
+                .map(|s| s.name.value.clone())
+                .unwrap_or_else(|| "declared".into()),
+            s => s.name().into(),
+        }
+    }
+}
+
+/// What the chosen scenario of the runbook's own plays, and since when.
+#[derive(Debug, Clone)]
+struct Play {
+    metric: Option<String>,
+    add: f64,
+    times: f64,
+    server_down: Option<PoolName>,
+    /// The step whose run starts it (the `from:` phase's first step); `None`: when green first
+    /// takes traffic.
+    from_step: Option<String>,
+    /// That phase's index, to know after a resume whether it has started.
+    from_phase: Option<usize>,
+    started: bool,
+}
+
+impl Play {
+    fn effect(&self, v: f64) -> f64 {
+        (v + self.add) * self.times
+    }
+}
+
+/// The first `on_start` step of phase `id`.
+fn first_step(rb: &Runbook, id: &str) -> Option<String> {
+    let i = rb.phase_index(id)?;
+    rb.phases[i].on_start.first().map(|s| s.name.value.clone())
+}
+
+/// Where the built-in replica-lag starts: the first phase that runs a migration (a step that
+/// expects a schema version), else the first phase that runs any step.
+fn lag_from(rb: &Runbook) -> Option<String> {
+    let migrates = |p: &crate::runbook::Phase| {
+        p.on_start.iter().any(|s| {
+            s.run
+                .as_ref()
+                .is_some_and(|r| r.expect_migration_version.is_some())
+        })
+    };
+    rb.phases
+        .iter()
+        .find(|p| migrates(p))
+        .or_else(|| rb.phases.iter().find(|p| !p.on_start.is_empty()))
+        .and_then(|p| p.on_start.first().map(|s| s.name.value.clone()))
 }
 
 /// The simulated systems. Deterministic for a given seed and sequence of calls.
@@ -64,11 +153,17 @@ pub struct World {
     database: bool,
     baseline: i64,
     dirty: bool,
-    migrated_at: Option<Time>,
+    lag_since: Option<Time>,
     blue: Vec<String>,
     green: Vec<String>,
     images: BTreeMap<String, String>,
     metric_signals: Vec<(String, String)>,
+    /// Metrics with a signal of the runbook's own (`simulate:`).
+    own_signals: Vec<(String, crate::runbook::Simulate)>,
+    /// The runbook's own scenario, when it is the one playing.
+    play: Option<Play>,
+    /// The step whose run starts the built-in replica-lag.
+    lag_step: Option<String>,
     /// Environment-variable twin → flag id.
     flag_env: BTreeMap<String, String>,
     /// The rollout's percent flag, and whether it alone splits the traffic.
@@ -116,7 +211,7 @@ impl World {
             database: rb.infrastructure.database.is_some(),
             baseline,
             dirty: false,
-            migrated_at: None,
+            lag_since: None,
             // `${VAR}` and `${VAR:-a,b}` expand as they do for `run`.
             blue: sim_servers(&rb.pools.blue.servers),
             green: sim_servers(&rb.pools.green.servers),
@@ -128,6 +223,28 @@ impl World {
                 .iter()
                 .filter_map(|f| f.env.clone().map(|e| (e, f.id.value.clone())))
                 .collect(),
+            own_signals: rb
+                .metrics
+                .iter()
+                .filter_map(|m| {
+                    m.simulate
+                        .as_ref()
+                        .map(|s| (m.id.value.clone(), s.value.clone()))
+                })
+                .collect(),
+            play: match scenario {
+                Scenario::Declared(i) => rb.scenarios.get(i).map(|sc| Play {
+                    metric: sc.metric.as_ref().map(|m| m.value.clone()),
+                    add: sc.add,
+                    times: sc.times,
+                    server_down: sc.server_down,
+                    from_step: sc.from.as_ref().and_then(|p| first_step(rb, &p.value)),
+                    from_phase: sc.from.as_ref().and_then(|p| rb.phase_index(&p.value)),
+                    started: false,
+                }),
+                _ => None,
+            },
+            lag_step: lag_from(rb),
             metric_signals: rb
                 .metrics
                 .iter()
@@ -154,8 +271,16 @@ impl World {
         if let Some(v) = st.migration.as_ref().and_then(|m| m.version) {
             self.migration = v;
             if v > self.baseline {
-                self.migrated_at = st.now;
+                self.lag_since = st.now;
             }
+        }
+        if let Some(p) = self.play.as_mut()
+            && let Some(i) = p.from_phase
+        {
+            p.started = st
+                .phases
+                .get(i)
+                .is_some_and(|ph| ph.status != crate::engine::PhaseStatus::Pending);
         }
     }
 
@@ -205,9 +330,54 @@ impl World {
         self.feature_on() && self.rollout_flag_percent() != Some(0)
     }
 
-    fn green_down(&self) -> Option<usize> {
-        (self.scenario == Scenario::ServerDown && self.green_traffic() > 0 && self.green.len() > 1)
-            .then_some(1)
+    /// The server of `pool` that stops answering, by its index: the built-in server-down's
+    /// second green server once green takes traffic, or the runbook's own scenario's.
+    fn down(&self, pool: PoolName) -> Option<usize> {
+        let servers = match pool {
+            PoolName::Blue => &self.blue,
+            PoolName::Green => &self.green,
+        };
+        let built_in = pool == PoolName::Green
+            && self.scenario == Scenario::ServerDown
+            && self.green_traffic() > 0;
+        let own = self
+            .play
+            .as_ref()
+            .is_some_and(|p| p.server_down == Some(pool) && self.playing(p));
+        (built_in || own).then(|| usize::from(servers.len() > 1))
+    }
+
+    /// Whether the runbook's own scenario plays now: from its phase's first step, or once green
+    /// takes traffic with the new code live.
+    fn playing(&self, p: &Play) -> bool {
+        match p.from_step {
+            Some(_) => p.started,
+            None => self.new_code_live() && self.green_traffic() > 0,
+        }
+    }
+
+    /// A metric's signal of the runbook's own: blue's and green's values blended by green's
+    /// share, the playing scenario's effect on green's part (or on the whole reading when the
+    /// signal has no green of its own).
+    fn own_signal(&mut self, id: &str, sig: &crate::runbook::Simulate, g: f64) -> f64 {
+        let play = self
+            .play
+            .clone()
+            .filter(|p| p.metric.as_deref() == Some(id) && self.playing(p));
+        let blue = self.around(sig.base, sig.noise);
+        match sig.green {
+            Some(green) => {
+                let mut green = self.around(green, sig.noise);
+                if let Some(p) = &play {
+                    green = p.effect(green);
+                }
+                blue * (1.0 - g) + green * g
+            }
+            None => {
+                let v = blue;
+                play.map_or(v, |p| p.effect(v))
+            }
+        }
     }
 
     /// One reading of every signal, the pools, the flags and the database.
@@ -232,7 +402,7 @@ impl World {
             } else {
                 0.0
             };
-        let lag = match (self.scenario, self.migrated_at) {
+        let lag = match (self.scenario, self.lag_since) {
             (Scenario::ReplicaLag, Some(at)) => {
                 let mins = (now - at).num_seconds().max(0) as f64 / 60.0;
                 (0.2 + mins * 0.4).min(6.0) + self.around(0.05, 0.5)
@@ -269,11 +439,27 @@ impl World {
         v.insert("cpu", self.around(46.0 + 8.0 * g, 0.08));
         v.insert("memory", self.around(63.0, 0.03));
         v.insert("disk", self.around(71.0, 0.005));
-        let metrics = self
+        let play = self
+            .play
+            .clone()
+            .filter(|p| self.playing(p) && p.metric.is_some());
+        let mut metrics: BTreeMap<String, Option<f64>> = self
             .metric_signals
             .iter()
-            .map(|(id, sig)| (id.clone(), v.get(sig.as_str()).copied()))
+            .map(|(id, sig)| {
+                let v = v.get(sig.as_str()).copied();
+                // The runbook's own scenario moves a built-in signal's whole reading.
+                let v = match &play {
+                    Some(p) if p.metric.as_deref() == Some(id.as_str()) => v.map(|v| p.effect(v)),
+                    _ => v,
+                };
+                (id.clone(), v)
+            })
             .collect();
+        for (id, sig) in self.own_signals.clone() {
+            let v = self.own_signal(&id, &sig, g);
+            metrics.insert(id, Some(v));
+        }
 
         let mut errors = Vec::new();
         let flags = if self.scenario == Scenario::FlakyFlags && self.rand() < 0.33 {
@@ -285,14 +471,17 @@ impl World {
         } else {
             Some(self.flags.clone())
         };
-        let down = self.green_down();
+        let (blue_down, green_down) = (self.down(PoolName::Blue), self.down(PoolName::Green));
         let (blue_names, green_names) = (self.blue.clone(), self.green.clone());
         let mut servers = |names: &[String], pool: PoolName, base: f64| -> Vec<ServerObs> {
             names
                 .iter()
                 .enumerate()
                 .map(|(i, a)| {
-                    let is_down = pool == PoolName::Green && down == Some(i);
+                    let is_down = match pool {
+                        PoolName::Blue => blue_down == Some(i),
+                        PoolName::Green => green_down == Some(i),
+                    };
                     ServerObs {
                         address: a.clone(),
                         healthy: !is_down,
@@ -346,8 +535,17 @@ impl World {
     }
 
     /// Carry out one step; the answer is what the system said.
-    pub fn execute(&mut self, step: &StepKind, now: Time) -> Result<String, String> {
-        match step {
+    pub fn execute(&mut self, planned: &PlannedStep, now: Time) -> Result<String, String> {
+        // A phase's first step starts what the scenario ties to it.
+        if self.lag_step.as_deref() == Some(planned.name.as_str()) {
+            self.lag_since.get_or_insert(now);
+        }
+        if let Some(p) = self.play.as_mut()
+            && p.from_step.as_deref() == Some(planned.name.as_str())
+        {
+            p.started = true;
+        }
+        match &planned.kind {
             StepKind::SwitchPool(p) => {
                 self.active = *p;
                 self.green_share = if *p == PoolName::Green { 100 } else { 0 };
@@ -404,14 +602,11 @@ impl World {
             )),
             StepKind::Run(r) => {
                 if let Some(v) = r.expect_migration_version {
-                    let up = v > self.migration;
                     self.migration = v;
                     self.dirty = false;
-                    if up && v > self.baseline {
-                        self.migrated_at.get_or_insert(now);
-                    }
+                    // Rolled back to the version before the plan: the replica catches up.
                     if v <= self.baseline {
-                        self.migrated_at = None;
+                        self.lag_since = None;
                     }
                     Ok(format!(
                         "$ {}\nexit 0; schema version {v}",
@@ -471,7 +666,7 @@ pub async fn run(
                 let Some(step) = steps.get(i) else {
                     continue;
                 };
-                let result = world.execute(&step.kind, due);
+                let result = world.execute(step, due);
                 let ok = result.is_ok();
                 let output = match &result {
                     Ok(s) | Err(s) => s.clone(),
@@ -544,7 +739,7 @@ pub async fn run(
                     let now = clock.now();
                     let lines = steps
                         .iter()
-                        .map(|s| match copy.execute(&s.kind, now) {
+                        .map(|s| match copy.execute(s, now) {
                             Ok(o) | Err(o) => format!("{}: {} (simulated dry run)", s.name, o.lines().last().unwrap_or("")),
                         })
                         .collect();

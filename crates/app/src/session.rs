@@ -158,12 +158,13 @@ impl Session {
         virtual_time: bool,
     ) -> Result<Session, String> {
         let audit = audit.into();
+        let label = scenario.label(&loaded.runbook);
         let how = Start {
             loaded,
             audit: &audit,
             operator,
             mode,
-            scenario: Some(scenario.name()),
+            scenario: Some(&label),
             speed: Some(speed),
             virtual_time,
         };

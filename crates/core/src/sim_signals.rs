@@ -28,3 +28,13 @@ pub const SIGNALS: &[&str] = &[
     "memory",
     "disk",
 ];
+
+/// The built-in scenarios (`--scenario`); a runbook's own (`scenarios:`) may not take these names.
+pub const SCENARIOS: &[&str] = &[
+    "healthy",
+    "bad-canary",
+    "replica-lag",
+    "flaky-flags",
+    "latency-spike",
+    "server-down",
+];

@@ -37,6 +37,9 @@ pub struct Metric {
     /// The simulator's signal for this metric (e.g. `error_rate`, `green.error_rate`).
     #[serde(default)]
     pub sim: Option<Spanned<String>>,
+    /// A signal of the runbook's own for the simulator, when no built-in `sim:` fits.
+    #[serde(default)]
+    pub simulate: Option<Spanned<super::Simulate>>,
     /// The PromQL expression for this metric (`warroom run`).
     #[serde(default)]
     pub query: Option<String>,

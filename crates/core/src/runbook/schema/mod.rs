@@ -10,6 +10,7 @@ mod gates;
 mod metrics;
 mod notes;
 mod plan;
+mod sim;
 mod steps;
 mod systems;
 
@@ -17,6 +18,7 @@ pub use gates::*;
 pub use metrics::*;
 pub use notes::*;
 pub use plan::*;
+pub use sim::*;
 pub use steps::*;
 pub use systems::*;
 
@@ -52,6 +54,9 @@ pub struct Runbook {
     #[serde(default)]
     pub go_no_go: Option<GoNoGo>,
     pub metrics: Vec<Metric>,
+    /// Faults of the plan's own for the simulator, next to the built-in scenarios.
+    #[serde(default)]
+    pub scenarios: Vec<Scenario>,
     #[serde(default)]
     pub success_criteria: Vec<Criterion>,
     #[serde(default)]

@@ -6,6 +6,7 @@
 
 mod gates;
 mod metrics;
+mod sim;
 mod steps;
 mod targets;
 
@@ -173,6 +174,7 @@ pub fn validate(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>) -> Vec<Diag>
     gates::no_override(rb, &mut out);
     gates::abort_on(rb, &metrics, &phases, &procedures, &mut out);
     gates::rollout(rb, &flags, &phases, &metrics, &mut out);
+    sim::sim(rb, &metrics, &phases, &mut out);
 
     if let Some(g) = &rb.go_no_go {
         if !teams.seen.is_empty() {
