@@ -245,6 +245,14 @@ async fn an_instant_rollback_resets_the_canary_and_rearming_starts_again() {
     assert_eq!(st.pools.active, Some(PoolName::Blue));
     assert_eq!(st.rollout_step, 0);
     assert!(st.rearm);
+    // Once the result is acknowledged, the Next line names the re-arm, not a plain step.
+    c.press(KeyCode::Char('x'));
+    c.settle().await;
+    let n = warroom::engine::next_move(&c.s.st, &c.s.rb);
+    assert_eq!(
+        (n.text.as_str(), n.key),
+        ("re-arm the canary at 10 %", Some("a"))
+    );
     // `a` offers the first step again, with a typed phrase.
     c.press(KeyCode::Char('a'));
     let p = c.ui.proposal(&c.s.st, &c.s.rb).expect("a dialog");

@@ -251,6 +251,7 @@ pub fn next_commands(at: &crate::audit::Location) -> Vec<String> {
         format!("warroom audit verify {store}"),
         format!("warroom replay {store}"),
         format!("warroom audit export {store} --format markdown > postmortem.md"),
+        format!("warroom audit export {store} --format html > postmortem.html"),
     ];
     if matches!(at, Location::Postgres { .. }) {
         lines.push("(the password is masked: put yours back in the URL)".into());

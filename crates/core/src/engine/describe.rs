@@ -69,10 +69,11 @@ fn words(rb: &Runbook, ev: &Event) -> Option<String> {
             ..
         } => {
             let failing = checks.iter().filter(|c| !c.pass).count();
+            let n = checks.len();
             format!(
-                "#{id} {} requested by {operator} ({} checks, {failing} failing)",
+                "#{id} {} requested by {operator} ({n} check{}, {failing} failing)",
                 action.label(),
-                checks.len()
+                if n == 1 { "" } else { "s" }
             )
         }
         Event::ActionConfirmed { id, phrase } => format!("#{id} confirmed: typed \"{phrase}\""),

@@ -25,8 +25,16 @@ fn next(text: impl Into<String>, key: Option<&'static str>) -> NextMove {
 pub fn next_move(st: &State, rb: &Runbook) -> NextMove {
     use crate::runbook::fmt_duration;
     if let Some(c) = &st.abort {
+        // Both ways out: rolling back now does not wait for the countdown.
+        let left = st
+            .now
+            .map(|now| (c.deadline - now).to_std().unwrap_or_default())
+            .unwrap_or_default();
         return next(
-            format!("auto-abort runs rollback {} unless cancelled", c.procedure),
+            format!(
+                "auto-abort in {}: r rolls back now, or cancel",
+                fmt_duration(left)
+            ),
             Some("c"),
         );
     }
@@ -85,7 +93,7 @@ pub fn next_move(st: &State, rb: &Runbook) -> NextMove {
     if !started && rb.go_no_go.is_some() && !st.decision.as_ref().is_some_and(|d| d.is_go()) {
         return next("sign GO", Some("g"));
     }
-    if let Action::RolloutStep { percent, .. } = &action {
+    if let Action::RolloutStep { percent, step } = &action {
         // Flags the rollout needs, flipped first.
         if let Some((flag, _)) = rb
             .rollout
@@ -117,6 +125,10 @@ pub fn next_move(st: &State, rb: &Runbook) -> NextMove {
                 format!("{percent} % blocked: {} — {}", c.name, c.evidence),
                 None,
             );
+        }
+        // After a rollback the first step re-arms the canary (its dialog asks for `rearm N`).
+        if st.rearm && *step == 1 {
+            return next(format!("re-arm the canary at {percent} %"), Some("a"));
         }
         return next(format!("go to {percent} %"), Some("a"));
     }

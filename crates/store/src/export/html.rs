@@ -312,7 +312,11 @@ fn charts(pm: &Postmortem) -> Result<String, String> {
         &highest,
     )?;
     let mut unread = Vec::new();
-    for def in &rb.metrics {
+    // The metrics whose alerts fired come first (in the runbook's order), then the rest: a
+    // reviewer opens the page at what went wrong.
+    let mut defs: Vec<&crate::runbook::Metric> = rb.metrics.iter().collect();
+    defs.sort_by_key(|d| alert_marks(pm, Some(&d.id.value)).is_empty());
+    for def in defs {
         let id = def.id.value.as_str();
         let points = pm.readings(id);
         if points.is_empty() {

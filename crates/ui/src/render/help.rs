@@ -15,6 +15,9 @@ const LEGEND: &[(&str, &str)] = &[
     ("⏱", "a rollback running"),
     ("▸", "the selected row"),
     ("w> c>", "warning / critical threshold"),
+    ("w< c<", "the same, lower is worse"),
+    ("STALE", "no reading for 3 intervals"),
+    ("OVERRUN", "a phase past its planned time"),
     ("▰▱", "bake done / to go"),
 ];
 
@@ -76,7 +79,7 @@ pub(crate) fn help(f: &mut Frame, area: Rect, ui: &Ui, th: &Theme) {
     ))];
     for (g, what) in LEGEND {
         legend.push(Line::from(vec![
-            Span::styled(format!("{}  ", right(g, 6)), th.get(StyleName::Key)),
+            Span::styled(format!("{}  ", right(g, 7)), th.get(StyleName::Key)),
             Span::styled(*what, th.get(StyleName::Text)),
         ]));
     }

@@ -89,7 +89,9 @@ struct Card {
 }
 
 fn card(f: &mut Frame, area: Rect, c: Card, max: Size, th: &Theme) {
-    let b = block(&c.caption, false, th).border_style(c.style);
+    // A caption too long for its box ends in `…`, as a cut does everywhere.
+    let caption = cut(&c.caption, (area.width as usize).saturating_sub(4));
+    let b = block(&caption, false, th).border_style(c.style);
     let inner = b.inner(area);
     f.render_widget(b, area);
     let [big, words] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
@@ -126,6 +128,7 @@ pub(crate) fn presentation(
         figures,
         metrics,
         ladder,
+        next_area,
         alerts,
         status_area,
         hints,
@@ -135,6 +138,8 @@ pub(crate) fn presentation(
         Constraint::Length(fig_h),
         Constraint::Length(met_h),
         Constraint::Length(1),
+        // On a tall wall the Next line in block letters too (when it fits), else one bold line.
+        Constraint::Length(if area.height >= 55 { 6 } else { 3 }),
         Constraint::Min(3),
         Constraint::Length(1),
         Constraint::Length(1),
@@ -149,6 +154,7 @@ pub(crate) fn presentation(
     let mut lad = vec![Span::styled(" Canary  ", th.get(StyleName::Muted))];
     lad.extend(pools::ladder(rb, st, th, ladder.width.saturating_sub(9)).spans);
     f.render_widget(Rows::new(Line::from(lad)), ladder);
+    next_box(f, next_area, rb, st, ui, th);
     alerts_list(f, alerts, rb, st, th);
     status::status_bar(f, status_area, st, ui, th, ch);
     status::hint_bar(f, hints, rb, st, ui, th);
@@ -270,6 +276,45 @@ fn clock_card(rb: &Runbook, st: &State, th: &Theme) -> Card {
             } else {
                 StyleName::ActionRunning
             }),
+        };
+    }
+    // A critical alert comes before the bake: the room reads what is wrong, not how long a
+    // step the gate now refuses has left.
+    if let Some(a) = st.critical_firing().next() {
+        let (name, unit, cmp) = rb
+            .metric(&a.metric)
+            .map_or((a.metric.as_str(), "", ">"), |m| {
+                let cmp = if m.direction == Direction::Below {
+                    "<"
+                } else {
+                    ">"
+                };
+                (m.name.as_str(), m.unit.as_str(), cmp)
+            });
+        let held = st
+            .age(Some(a.fired_at))
+            .map(|d| format!(" for {}", short_duration(d)))
+            .unwrap_or_default();
+        let n = st.critical_firing().count();
+        return Card {
+            caption: if n > 1 {
+                format!("● CRITICAL (1 of {n})")
+            } else {
+                "● CRITICAL".into()
+            },
+            figure: a
+                .value
+                .map(|v| format!("{}{unit}", engine::fmt_num(v)))
+                .unwrap_or_else(|| "?".into()),
+            words: vec![Span::styled(
+                format!(
+                    "● {} {cmp} {}{held}",
+                    clean(name),
+                    engine::fmt_num(a.threshold)
+                ),
+                th.get(StyleName::AlertCritical),
+            )],
+            style: th.get(StyleName::AlertCritical),
         };
     }
     if let Some(b) = engine::bake_progress(st, rb) {
@@ -418,6 +463,40 @@ fn metrics_band(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme,
 }
 
 /// The alerts firing, critical first, one a line.
+/// The engine's next move, boxed and bold (in block letters when there is room and the text
+/// is plain ASCII, which the block font draws), with its key unless this console only watches.
+fn next_box(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, th: &Theme) {
+    let n = engine::next_move(st, rb);
+    let key = n
+        .key
+        .filter(|_| ui.read_only.is_none())
+        .map(|k| format!(" ({k})"))
+        .unwrap_or_default();
+    let text = format!("{}{key}", clean(&n.text));
+    // The hint bar's word, in capitals: the amber border has its word.
+    let caption = if ui.read_only.is_some() {
+        "LEAD NEXT"
+    } else {
+        "NEXT"
+    };
+    let b = block(caption, false, th).border_style(th.get(StyleName::GateConfirm));
+    let inner = b.inner(area);
+    f.render_widget(b, area);
+    let style = th.get(StyleName::Title).add_modifier(Modifier::BOLD);
+    if inner.height >= 4 && text.is_ascii() && text.len() * 4 <= inner.width as usize {
+        figure(f, inner, &text, style, Size::Quadrant);
+        return;
+    }
+    let [line] = Layout::vertical([Constraint::Length(1)])
+        .flex(ratatui::layout::Flex::Center)
+        .areas(inner);
+    let text = cut(&text, inner.width as usize);
+    f.render_widget(
+        Rows::new(Line::from(Span::styled(text, style)).centered()),
+        line,
+    );
+}
+
 fn alerts_list(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme) {
     let firing = banner::firing_by_level(st);
     let mut lines: Vec<Line> = firing

@@ -134,7 +134,13 @@ fn pool(rb: &Runbook, st: &State, p: PoolName, th: &Theme) -> (String, Vec<Line<
     let healthy = engine::pool_healthy(st, p);
     let mut lines = vec![
         Line::from(vec![
-            Span::styled(format!("{role} · traffic {share} · "), text),
+            Span::styled(
+                format!(
+                    "{role} · {}traffic {share} · ",
+                    if st.split_by_flag(rb) { "LB " } else { "" }
+                ),
+                text,
+            ),
             Span::styled(
                 format!("{} {ok}/{n} healthy", if healthy { "✓" } else { "✗ NOT" }),
                 th.get(if healthy {

@@ -96,10 +96,13 @@ pub(crate) fn phase_pane(
         if big {
             let team = rb.team_name(&p.owner.value);
             let tasks: Vec<&str> = p.tasks.iter().map(|t| t.as_str()).collect();
-            lines.push(Line::from(Span::styled(
-                format!("     {team}: {}", tasks.join(" · ")),
-                th.get(StyleName::Muted),
-            )));
+            // The owner, and the tasks when the phase lists any (no dangling colon).
+            let line = if tasks.is_empty() {
+                format!("     {team}")
+            } else {
+                format!("     {team}: {}", tasks.join(" · "))
+            };
+            lines.push(Line::from(Span::styled(line, th.get(StyleName::Muted))));
         }
     }
     let title = format!(

@@ -114,7 +114,10 @@ pub(crate) fn pools_pane(
     let note = filter_note(ui, Pane::Pools, shown, all);
     // A flag-only canary: the pools' shares are the load balancer's, the flag splits inside.
     let lb = if st.split_by_flag(rb) { "LB " } else { "" };
-    let title = format!("Pools{note}  {lb}traffic · health{age}");
+    let title = cut(
+        &format!("Pools{note}  {lb}traffic · health{age}"),
+        (area.width as usize).saturating_sub(4),
+    );
     f.render_widget(Rows::new(lines).block(block(&title, focused, th)), area);
 }
 
@@ -122,12 +125,16 @@ pub(crate) fn pools_pane(
 /// reads without colour.
 /// Narrower than `width`, the arrows lose their spaces.
 pub(crate) fn ladder(rb: &Runbook, st: &State, th: &Theme, width: u16) -> Line<'static> {
-    let wide = ladder_in(rb, st, th, " → ");
-    if wide.width() <= width as usize {
-        wide
-    } else {
-        ladder_in(rb, st, th, "→")
+    let mut wide = ladder_in(rb, st, th, " → ");
+    if wide.width() > width as usize {
+        wide = ladder_in(rb, st, th, "→");
     }
+    // A flag-only canary climbs by the flag, not by the load balancer's shares beside it.
+    if st.split_by_flag(rb) {
+        wide.spans
+            .insert(0, Span::styled("flag ", th.get(StyleName::Muted)));
+    }
+    wide
 }
 
 fn ladder_in(rb: &Runbook, st: &State, th: &Theme, arrow: &'static str) -> Line<'static> {

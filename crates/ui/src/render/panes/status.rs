@@ -16,7 +16,7 @@ pub(crate) fn status_bar(f: &mut Frame, area: Rect, st: &State, ui: &Ui, th: &Th
     }
     if let Some(m) = &ui.message {
         news.push(Span::styled(
-            format!(" {m}"),
+            format!(" {m} "),
             th.get(StyleName::GateConfirm),
         ));
     } else if let Some(a) = engine::action_status(st) {
