@@ -319,6 +319,7 @@ impl World {
                 complete: vec![PoolName::Blue, PoolName::Green],
             }),
             flags,
+            flag_views: BTreeMap::new(),
             migration: self.database.then_some(MigrationObs {
                 version: Some(self.migration),
                 dirty: self.dirty,

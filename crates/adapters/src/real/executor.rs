@@ -4,12 +4,12 @@
 
 use super::poll::report;
 use super::{
-    Endpoints, NOT_CONFIGURED, Sources, WRITE_TIMEOUT, balancer, flags, kube, postgres, shell,
+    Endpoints, NOT_CONFIGURED, Sources, WRITE_TIMEOUT, balancer, flag_server::FlagServer, kube,
+    postgres, shell,
 };
 use crate::adapters::{Job, Report};
 use crate::clock::Clock;
 use crate::engine::Observation;
-use crate::engine::SourceId;
 use crate::runbook::{PoolName, Runbook, StepKind, redact};
 use std::future::Future;
 use std::sync::Arc;
@@ -43,7 +43,7 @@ pub(super) struct Executor {
     /// flag is set when there is no flag API.
     flag_env: std::collections::BTreeMap<String, String>,
     deployments: Vec<String>,
-    flags: Option<flags::FlagApi>,
+    flags: Option<FlagServer>,
     lb: Option<balancer::Balancer>,
     postgres: Option<postgres::Postgres>,
     kube: tokio::sync::OnceCell<Result<kube::Kube, String>>,
@@ -266,12 +266,7 @@ impl Executor {
                 };
                 let (out, back) = api.write(&f.flag, &f.value).await?;
                 if let Some(back) = back {
-                    self.observed(Observation {
-                        source: SourceId::Flags.into(),
-                        flags: Some(back),
-                        ..Default::default()
-                    })
-                    .await;
+                    self.observed(back).await;
                 }
                 out
             }

@@ -124,6 +124,10 @@ pub struct Observation {
     pub pools: Option<PoolsObs>,
     #[serde(default)]
     pub flags: Option<BTreeMap<String, serde_json::Value>>,
+    /// What a flag server says of each flag's feature beyond its value (Unleash: the
+    /// environment, on or off, the rollout), by flag id. Absent from older logs.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub flag_views: BTreeMap<String, FlagView>,
     #[serde(default)]
     pub migration: Option<MigrationObs>,
     #[serde(default)]
@@ -150,6 +154,20 @@ impl Observation {
             ..Default::default()
         }
     }
+}
+
+/// A flag's feature as its flag server sees it (Unleash: a feature in one environment).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FlagView {
+    /// The flag server's kind (`unleash`).
+    pub server: String,
+    pub feature: String,
+    pub environment: String,
+    /// The feature is on in the environment.
+    pub enabled: bool,
+    /// The rollout of its `flexibleRollout` strategy, in percent; `None` without one.
+    #[serde(default)]
+    pub rollout: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
