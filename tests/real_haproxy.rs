@@ -6,9 +6,9 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use support::{Pools, assert_share, count_pools, find_binary, free_port, require};
-use warroom::adapters::{Job, Report};
-use warroom::engine::{Observation, PlannedStep, SourceId};
+use support::{Pools, assert_share, count_pools, find_binary, free_port, require, step};
+use warroom::adapters::Report;
+use warroom::engine::{Observation, SourceId};
 use warroom::real::{Endpoints, Source, balancer::Balancer};
 use warroom::runbook::{PoolName, StepKind};
 
@@ -148,38 +148,6 @@ fn runbook() -> warroom::runbook::Runbook {
         .runbook;
     rb.monitoring.interval = Duration::from_millis(300);
     rb
-}
-
-/// Run one step through the executor; its (ok, output).
-async fn step(
-    tx: &tokio::sync::mpsc::Sender<Job>,
-    rx: &mut tokio::sync::mpsc::Receiver<Report>,
-    id: u64,
-    kind: StepKind,
-) -> (bool, String) {
-    tx.send(Job::Run {
-        id,
-        steps: vec![PlannedStep {
-            name: "lb".into(),
-            kind,
-        }],
-    })
-    .await
-    .expect("send");
-    tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(r) = rx.recv().await {
-            if let Report::StepFinished {
-                id: i, ok, output, ..
-            } = r
-                && i == id
-            {
-                return (ok, output);
-            }
-        }
-        (false, "executor gone".into())
-    })
-    .await
-    .expect("the step finished")
 }
 
 fn map_file(lab: &Lab) -> String {

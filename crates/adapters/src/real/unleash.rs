@@ -371,6 +371,27 @@ impl Unleash {
         }
     }
 
+    /// Give `feature` a `flexibleRollout` strategy at `percent` in the environment.
+    async fn add_rollout(&self, feature: &str, percent: u64) -> Result<(), String> {
+        let body = serde_json::json!({
+            "name": "flexibleRollout",
+            "parameters": {"rollout": percent.to_string(), "stickiness": "default", "groupId": feature}
+        });
+        let url = format!("{}/strategies", self.env_path(feature));
+        let (status, v) = self
+            .call(reqwest::Method::POST, &url, Some(&body), self.write_timeout)
+            .await?;
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{}: add a flexibleRollout strategy: {}",
+                self.cfg.environment,
+                self.refusal(status, &v)
+            ))
+        }
+    }
+
     /// Change what `flag` is to `value`: nothing is sent until the feature was read.
     async fn change(&self, kind: FlagKind, feature: &str, value: &Value) -> Result<(), String> {
         let before = self.before_change(feature).await?;
@@ -380,6 +401,15 @@ impl Unleash {
                 let Some(on) = value.as_bool() else {
                     return Err(format!("{value} is not true or false"));
                 };
+                // Unleash gives a feature switched on without a strategy a rollout of 100 %:
+                // when a percent flag is this feature's rollout, it starts at 0 instead.
+                let shared = self
+                    .flags
+                    .iter()
+                    .any(|(_, k, f)| *k == FlagKind::Percent && f == feature);
+                if on && shared && before.rollout.is_none() {
+                    self.add_rollout(feature, 0).await?;
+                }
                 let url = format!(
                     "{}/{}",
                     self.env_path(feature),
@@ -400,14 +430,7 @@ impl Unleash {
                             {"op": "replace", "path": "/parameters/rollout", "value": p.to_string()}
                         ])),
                     ),
-                    None => (
-                        reqwest::Method::POST,
-                        strategies,
-                        Some(serde_json::json!({
-                            "name": "flexibleRollout",
-                            "parameters": {"rollout": p.to_string(), "stickiness": "default", "groupId": feature}
-                        })),
-                    ),
+                    None => return self.add_rollout(feature, p).await,
                 }
             }
         };

@@ -170,6 +170,26 @@ pub struct FlagView {
     pub rollout: Option<u32>,
 }
 
+impl FlagView {
+    /// `on, rollout 25 %` (or `off, no rollout strategy`): what the server says of the
+    /// feature, in the words the flags pane and `warroom status` share.
+    pub fn state(&self) -> String {
+        format!(
+            "{}, {}",
+            if self.enabled { "on" } else { "off" },
+            match self.rollout {
+                Some(r) => format!("rollout {r} %"),
+                None => "no rollout strategy".into(),
+            }
+        )
+    }
+
+    /// `unleash production`: which server and environment.
+    pub fn place(&self) -> String {
+        format!("{} {}", self.server, self.environment)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SourceError {
     pub source: SourceRef,

@@ -51,8 +51,15 @@ impl Ui {
                 }
             }
             Pane::Flags => {
-                if row < rb.flags.len() {
-                    self.flag_sel = row;
+                // A flag whose server says more (Unleash) takes a second line for it.
+                let mut top = 0;
+                for (i, fl) in rb.flags.iter().enumerate() {
+                    let h = 1 + usize::from(st.flag_views.contains_key(&fl.id.value));
+                    if row < top + h {
+                        self.flag_sel = i;
+                        break;
+                    }
+                    top += h;
                 }
             }
             Pane::Phases => {

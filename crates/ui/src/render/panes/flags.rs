@@ -27,6 +27,20 @@ pub(crate) fn flags_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui
             Span::styled(fit(&fl.id.value, name_w), name_style),
             Span::styled(right(&text, 5), th.get(style)),
         ]));
+        // What the flag server itself says of the flag's feature (Unleash: on or off, and the
+        // rollout of its strategy), under the value it gives the flag.
+        if let Some(view) = st.flag_views.get(&fl.id.value) {
+            let room = (area.width as usize).saturating_sub(6);
+            let what = if view.feature == fl.id.value {
+                view.state()
+            } else {
+                format!("{}: {}", view.feature, view.state())
+            };
+            lines.push(Line::from(Span::styled(
+                format!("    {}", fit_name(&clean(&what), room)),
+                th.get(StyleName::Muted),
+            )));
+        }
     }
     if let Some(m) = &st.migration {
         let v = m
@@ -65,6 +79,13 @@ pub(crate) fn flags_pane(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui
         .age(st.flags_at)
         .map(|a| format!(" ({} ago)", fmt_duration(a)))
         .unwrap_or_default();
-    let title = format!("Flags{age}");
+    // The flag server and environment the views come from (Unleash: `unleash production`).
+    let place = st
+        .flag_views
+        .values()
+        .next()
+        .map(|v| format!(" · {}", clean(&v.place())))
+        .unwrap_or_default();
+    let title = format!("Flags{place}{age}");
     f.render_widget(Rows::new(lines).block(block(&title, focused, th)), area);
 }
