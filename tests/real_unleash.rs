@@ -38,11 +38,43 @@ fn endpoints(rb: &warroom::runbook::Runbook, url: &str, token: &str) -> Endpoint
     })
 }
 
-fn set(flag: &str, value: Value) -> StepKind {
-    StepKind::SetFlag(SetFlag {
-        flag: flag.into(),
-        value,
-    })
+/// The adapters on `ep`: pollers and the executor, stopped when dropped.
+struct Adapters {
+    jobs: tokio::sync::mpsc::Sender<warroom::adapters::Job>,
+    reports: tokio::sync::mpsc::Receiver<Report>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    id: u64,
+}
+
+impl Adapters {
+    fn spawn(rb: &warroom::runbook::Runbook, ep: Endpoints) -> Adapters {
+        let ((jobs, job_rx), (rep_tx, reports)) = channels();
+        let (_clock, tasks) = warroom::real::spawn_with(rb, ep, job_rx, rep_tx);
+        Adapters {
+            jobs,
+            reports,
+            tasks,
+            id: 0,
+        }
+    }
+
+    /// Set `flag` to `value` through the executor: the step's (ok, output).
+    async fn set(&mut self, flag: &str, value: Value) -> (bool, String) {
+        self.id += 1;
+        let kind = StepKind::SetFlag(SetFlag {
+            flag: flag.into(),
+            value,
+        });
+        step(&self.jobs, &mut self.reports, self.id, kind).await
+    }
+}
+
+impl Drop for Adapters {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
 }
 
 /// The feature's on/off and flexibleRollout rollout, as the Admin API says them.
@@ -84,39 +116,24 @@ async fn unleash_flip_and_canary_are_what_the_server_reads_back() {
     };
     let rb = runbook();
     let ep = endpoints(&rb, &u.url, &u.token);
-    let ((job_tx, job_rx), (rep_tx, mut rep_rx)) = channels();
-    let (_clock, tasks) = warroom::real::spawn_with(&rb, ep.clone(), job_rx, rep_tx);
+    let mut a = Adapters::spawn(&rb, ep.clone());
 
     // The feature does not exist yet: the flip creates it, switches it on, and (its rollout
     // being a percent flag) gives it a rollout strategy at 0 %, not Unleash's 100 %.
-    let (ok, out) = step(
-        &job_tx,
-        &mut rep_rx,
-        1,
-        set("unified_attributes_enabled", json!(true)),
-    )
-    .await;
+    let (ok, out) = a.set("unified_attributes_enabled", json!(true)).await;
     assert!(ok, "{out}");
     assert!(out.contains("read back") && out.contains(ENV), "{out}");
     assert_eq!(server_view(&u).await, (true, Some("0".into())));
 
-    let mut id = 1;
     for percent in [10, 25, 100] {
-        id += 1;
-        let (ok, out) = step(
-            &job_tx,
-            &mut rep_rx,
-            id,
-            set("unified_attributes_percentage", json!(percent)),
-        )
-        .await;
+        let (ok, out) = a.set("unified_attributes_percentage", json!(percent)).await;
         assert!(ok, "{percent}: {out}");
         assert!(out.contains(&format!("rollout {percent}%")), "{out}");
         assert_eq!(server_view(&u).await, (true, Some(percent.to_string())));
     }
 
     // The poller reads the server's own view.
-    let o = flags_reading(&mut rep_rx, Duration::from_secs(30), |o| {
+    let o = flags_reading(&mut a.reports, Duration::from_secs(30), |o| {
         o.flag_views
             .get("unified_attributes_percentage")
             .is_some_and(|v| v.rollout == Some(100))
@@ -150,20 +167,9 @@ async fn unleash_flip_and_canary_are_what_the_server_reads_back() {
     assert!(!j.to_string().contains(secret) && !text.contains(secret));
 
     // Off again: the feature's off, its rollout kept.
-    id += 1;
-    let (ok, out) = step(
-        &job_tx,
-        &mut rep_rx,
-        id,
-        set("unified_attributes_enabled", json!(false)),
-    )
-    .await;
+    let (ok, out) = a.set("unified_attributes_enabled", json!(false)).await;
     assert!(ok, "{out}");
     assert_eq!(server_view(&u).await, (false, Some("100".into())));
-    drop(job_tx);
-    for t in tasks {
-        t.abort();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -174,32 +180,15 @@ async fn a_bad_token_is_a_clear_failed_step_and_changes_nothing() {
     let rb = runbook();
     // The canary at 10 %, set with the good token.
     let good = endpoints(&rb, &u.url, &u.token);
-    let ((job_tx, job_rx), (rep_tx, mut rep_rx)) = channels();
-    let (_clock, tasks) = warroom::real::spawn_with(&rb, good, job_rx, rep_tx);
-    let (ok, out) = step(
-        &job_tx,
-        &mut rep_rx,
-        1,
-        set("unified_attributes_percentage", json!(10)),
-    )
-    .await;
+    let mut a = Adapters::spawn(&rb, good);
+    let (ok, out) = a.set("unified_attributes_percentage", json!(10)).await;
     assert!(ok, "{out}");
-    drop(job_tx);
-    for t in tasks {
-        t.abort();
-    }
+
+    drop(a);
 
     let wrong = "*:*.not-the-token-0f9e8d7c6b5a";
-    let ((job_tx, job_rx), (rep_tx, mut rep_rx)) = channels();
-    let (_clock, tasks) =
-        warroom::real::spawn_with(&rb, endpoints(&rb, &u.url, wrong), job_rx, rep_tx);
-    let (ok, out) = step(
-        &job_tx,
-        &mut rep_rx,
-        1,
-        set("unified_attributes_percentage", json!(25)),
-    )
-    .await;
+    let mut a = Adapters::spawn(&rb, endpoints(&rb, &u.url, wrong));
+    let (ok, out) = a.set("unified_attributes_percentage", json!(25)).await;
     assert!(!ok, "a refused token fails the step: {out}");
     assert!(
         out.contains("401") && out.contains("token is not valid"),
@@ -212,7 +201,7 @@ async fn a_bad_token_is_a_clear_failed_step_and_changes_nothing() {
         "nothing changed"
     );
     // Its readings fail the same way, and say so without the token.
-    let o = flags_reading(&mut rep_rx, Duration::from_secs(30), |o| {
+    let o = flags_reading(&mut a.reports, Duration::from_secs(30), |o| {
         !o.errors.is_empty()
     })
     .await;
@@ -221,10 +210,6 @@ async fn a_bad_token_is_a_clear_failed_step_and_changes_nothing() {
         msg.contains("401") && !msg.contains("0f9e8d7c6b5a"),
         "{msg}"
     );
-    drop(job_tx);
-    for t in tasks {
-        t.abort();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -234,20 +219,13 @@ async fn a_hung_or_gone_unleash_makes_the_flags_stale_and_its_steps_fail() {
     };
     let rb = runbook();
     let ep = endpoints(&rb, &u.url, &u.token);
-    let ((job_tx, job_rx), (rep_tx, mut rep_rx)) = channels();
-    let (_clock, tasks) = warroom::real::spawn_with(&rb, ep, job_rx, rep_tx);
-    let (ok, out) = step(
-        &job_tx,
-        &mut rep_rx,
-        1,
-        set("unified_attributes_percentage", json!(10)),
-    )
-    .await;
+    let mut a = Adapters::spawn(&rb, ep);
+    let (ok, out) = a.set("unified_attributes_percentage", json!(10)).await;
     assert!(ok, "{out}");
 
     // Hung (stopped, its socket still accepting): readings time out, a step times out.
     u.signal("STOP");
-    let o = flags_reading(&mut rep_rx, Duration::from_secs(30), |o| {
+    let o = flags_reading(&mut a.reports, Duration::from_secs(30), |o| {
         !o.errors.is_empty()
     })
     .await;
@@ -260,27 +238,11 @@ async fn a_hung_or_gone_unleash_makes_the_flags_stale_and_its_steps_fail() {
         "{:?}",
         o.errors
     );
-    let (ok, out) = step(
-        &job_tx,
-        &mut rep_rx,
-        2,
-        set("unified_attributes_percentage", json!(25)),
-    )
-    .await;
+    let (ok, out) = a.set("unified_attributes_percentage", json!(25)).await;
     assert!(!ok && out.contains("timed out"), "{out}");
 
     // Gone: refused at once, said as such.
     u.kill().await;
-    let (ok, out) = step(
-        &job_tx,
-        &mut rep_rx,
-        3,
-        set("unified_attributes_percentage", json!(25)),
-    )
-    .await;
+    let (ok, out) = a.set("unified_attributes_percentage", json!(25)).await;
     assert!(!ok && out.contains("cannot connect"), "{out}");
-    drop(job_tx);
-    for t in tasks {
-        t.abort();
-    }
 }
