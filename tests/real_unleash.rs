@@ -67,6 +67,35 @@ impl Adapters {
         });
         step(&self.jobs, &mut self.reports, self.id, kind).await
     }
+
+    /// The dry run of setting `flag` to `value`: its lines.
+    async fn preview(&mut self, flag: &str, value: Value) -> Vec<String> {
+        self.id += 1;
+        let id = self.id;
+        let steps = vec![warroom::engine::PlannedStep {
+            name: flag.into(),
+            kind: StepKind::SetFlag(SetFlag {
+                flag: flag.into(),
+                value,
+            }),
+        }];
+        self.jobs
+            .send(warroom::adapters::Job::Preview { id, steps })
+            .await
+            .expect("send");
+        tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(r) = self.reports.recv().await {
+                if let Report::Previewed { id: i, lines } = r
+                    && i == id
+                {
+                    return lines;
+                }
+            }
+            panic!("the adapters stopped");
+        })
+        .await
+        .expect("a dry run")
+    }
 }
 
 impl Drop for Adapters {
@@ -120,9 +149,26 @@ async fn unleash_flip_and_canary_are_what_the_server_reads_back() {
 
     // The feature does not exist yet: the flip creates it, switches it on, and (its rollout
     // being a percent flag) gives it a rollout strategy at 0 %, not Unleash's 100 %.
+    let dry = a.preview("unified_attributes_enabled", json!(true)).await;
+    assert!(
+        dry[0].contains("would create the feature unified-attributes"),
+        "{dry:?}"
+    );
     let (ok, out) = a.set("unified_attributes_enabled", json!(true)).await;
     assert!(ok, "{out}");
     assert!(out.contains("read back") && out.contains(ENV), "{out}");
+    let dry = a.preview("unified_attributes_percentage", json!(10)).await;
+    assert!(
+        dry[0].contains(
+            "would set the rollout of unified-attributes in production to 10 % (now 0 %)"
+        ),
+        "{dry:?}"
+    );
+    assert_eq!(
+        server_view(&u).await,
+        (true, Some("0".into())),
+        "a dry run changes nothing"
+    );
     assert_eq!(server_view(&u).await, (true, Some("0".into())));
 
     for percent in [10, 25, 100] {

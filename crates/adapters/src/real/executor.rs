@@ -137,6 +137,12 @@ impl Executor {
                 (Some(g), Some(lb)) => lb.preview(g).await,
                 _ => None,
             };
+            // A flag server that can say what a write would do (Unleash: from the feature now).
+            if let (StepKind::SetFlag(f), Some(FlagServer::Unleash(u))) = (&s.kind, &self.flags) {
+                let line = u.preview(&f.flag, &f.value).await;
+                lines.push(format!("{}: {}", s.name.clone(), redact(&line)));
+                continue;
+            }
             // A switch also repoints the Service, when there is one: show both.
             let service_too = has_service && matches!(s.kind, StepKind::SwitchPool(_));
             if let Some(p) = &lb_line

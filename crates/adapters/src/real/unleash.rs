@@ -444,6 +444,45 @@ impl Unleash {
         }
     }
 
+    /// What writing `flag` = `value` would do, from the feature as it is now (a dry run: it
+    /// only reads).
+    pub async fn preview(&self, flag: &str, value: &Value) -> String {
+        let Some((_, kind, feature)) = self.flags.iter().find(|(id, _, _)| id == flag).cloned()
+        else {
+            return format!("Unleash: {flag} is not a flag of the runbook");
+        };
+        let env = &self.cfg.environment;
+        let now = match self.feature(&feature, self.timeout).await {
+            Ok(f) => f,
+            Err(Miss::NotFound(_)) => {
+                return format!(
+                    "Unleash: would create the feature {feature}, then set it in {env}"
+                );
+            }
+            Err(Miss::Failed(e)) => return format!("no dry run: {e}"),
+        };
+        let out = match kind {
+            FlagKind::Bool => format!(
+                "Unleash: would switch {feature} {} in {env} (now {})",
+                if value.as_bool() == Some(true) {
+                    "on"
+                } else {
+                    "off"
+                },
+                if now.enabled { "on" } else { "off" }
+            ),
+            FlagKind::Percent => match &now.rollout {
+                Some((_, r)) => format!(
+                    "Unleash: would set the rollout of {feature} in {env} to {value} % (now {r} %)"
+                ),
+                None => format!(
+                    "Unleash: would give {feature} a flexibleRollout strategy at {value} % in {env}"
+                ),
+            },
+        };
+        self.scrub(&out)
+    }
+
     /// Write one flag and read every flag back. `Ok` says what was written and read back;
     /// `Err` what failed or disagreed. The reading comes with either when it worked.
     pub async fn write(
