@@ -987,6 +987,20 @@ fn load_balancer_nginx_mapping_passes() {
     assert_eq!(r.code, Some(0), "{}", r.all());
 }
 
+#[test]
+fn server_state_names_backend_and_server() {
+    expect_error(
+        "server-state-no-backend",
+        None,
+        None,
+        &[
+            "step `Disable the feature`",
+            "server_state names `b0`, not BACKEND/SERVER",
+        ],
+        Some("e.g. blue/b0"),
+    );
+}
+
 // targets.flags: a URL (kind http) or a mapping with a kind.
 
 #[test]

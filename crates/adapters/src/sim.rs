@@ -336,7 +336,7 @@ impl World {
     pub fn duration(step: &StepKind) -> Duration {
         Duration::from_secs(match step {
             StepKind::SwitchPool(_) => 2,
-            StepKind::SetFlag(_) | StepKind::SetWeights { .. } => 1,
+            StepKind::SetFlag(_) | StepKind::SetWeights { .. } | StepKind::ServerState(_) => 1,
             StepKind::SetImage(_) | StepKind::SetEnv(_) => 5,
             StepKind::Restart { .. } => 30,
             StepKind::WaitRollout { .. } => 40,
@@ -372,6 +372,7 @@ impl World {
                 let back = self.flags.get(&f.flag).cloned().unwrap_or_default();
                 Ok(format!("flag API: ok; read back {} = {back}", f.flag))
             }
+            StepKind::ServerState(s) => Ok(format!("lb: {} {}", s.server, s.state.as_str())),
             StepKind::SetImage(s) => {
                 self.images.insert(s.deployment.clone(), s.image.clone());
                 Ok(format!(

@@ -155,6 +155,19 @@ impl Balancer {
         }
     }
 
+    /// Drain a server, put it in maintenance or back in service: HAProxy only (nginx's and
+    /// the control API's servers have no admin state warroom can set).
+    pub async fn server_state(&self, s: &crate::runbook::ServerState) -> Result<Outcome, String> {
+        match self {
+            Balancer::Haproxy(h) => Ok(h.set_server_state(&s.server, s.state).await),
+            Balancer::Http(_) | Balancer::Nginx(_) => Err(format!(
+                "lb: this load balancer's kind cannot drain a server ({} {}): only kind haproxy can",
+                s.server,
+                s.state.as_str()
+            )),
+        }
+    }
+
     /// What a dry run of a change would do, when the kind can say (nginx: the diff).
     pub async fn preview(&self, green: u32) -> Option<String> {
         match self {

@@ -315,6 +315,16 @@ impl Executor {
                 }
                 out
             }
+            StepKind::ServerState(s) => {
+                let Some(lb) = &self.lb else {
+                    return Err(format!("lb: {NOT_CONFIGURED}"));
+                };
+                let (out, back) = lb.server_state(s).await?;
+                if let Some(b) = back {
+                    self.observed(b).await;
+                }
+                out
+            }
             StepKind::SetImage(s) => {
                 let k = self.kube().await?;
                 k.set_image(&s.deployment, &s.container, &s.image, false)
