@@ -987,6 +987,67 @@ fn load_balancer_nginx_mapping_passes() {
     assert_eq!(r.code, Some(0), "{}", r.all());
 }
 
+#[test]
+fn server_state_names_backend_and_server() {
+    expect_error(
+        "server-state-no-backend",
+        None,
+        None,
+        &[
+            "step `Disable the feature`",
+            "server_state names `b0`, not BACKEND/SERVER",
+        ],
+        Some("e.g. blue/b0"),
+    );
+}
+
+// targets.flags: a URL (kind http) or a mapping with a kind.
+
+#[test]
+fn flags_unknown_kind_lists_the_kinds() {
+    expect_error(
+        "flags-unknown-kind",
+        Some(71),
+        None,
+        &["targets.flags.kind", "unknown kind `launchdarkly`"],
+        Some("http, unleash"),
+    );
+}
+
+#[test]
+fn unleash_without_a_token_is_named_with_a_hint() {
+    expect_error(
+        "flags-unleash-no-token",
+        Some(71),
+        None,
+        &["kind unleash needs `token`"],
+        Some("${UNLEASH_ADMIN_TOKEN}"),
+    );
+}
+
+/// A token written in the runbook is refused, and `check` does not repeat it.
+#[test]
+fn unleash_refuses_a_literal_token_without_showing_it() {
+    let d = expect_error(
+        "flags-unleash-literal-token",
+        Some(71),
+        None,
+        &["targets.flags.token: a token written in the runbook"],
+        Some("from the environment"),
+    );
+    assert!(!format!("{d:?}").contains("s3cret"), "{d:?}");
+    let r = check1(&bad("flags-unleash-literal-token"));
+    assert!(!r.all().contains("s3cret"), "{}", r.all());
+}
+
+#[test]
+fn unleash_mapping_passes() {
+    let f = fixture("flags-unleash.yaml");
+    let r = check1(&f);
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(0), "{}", r.all());
+}
+
 /// Values that load but make no sense are warnings at their place: a step with no bake before
 /// another step, a procedure whose target is zero, sources read more often than every second.
 #[test]

@@ -6,11 +6,11 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use support::{Pools, assert_share, count_pools, find_binary, free_port, require};
-use warroom::adapters::{Job, Report};
-use warroom::engine::{Observation, PlannedStep, SourceId};
+use support::{Pools, assert_share, count_pools, find_binary, free_port, require, step};
+use warroom::adapters::Report;
+use warroom::engine::{Observation, SourceId};
 use warroom::real::{Endpoints, Source, balancer::Balancer};
-use warroom::runbook::{PoolName, StepKind};
+use warroom::runbook::{AdminState, PoolName, ServerState, StepKind};
 
 const REQUESTS: usize = 400;
 
@@ -28,6 +28,9 @@ impl Lab {
     }
     fn map(&self) -> PathBuf {
         self.dir.path().join("canary.map")
+    }
+    fn state_file(&self) -> PathBuf {
+        self.dir.path().join("servers.state")
     }
     fn url(&self) -> String {
         format!("http://127.0.0.1:{}/", self.port)
@@ -60,8 +63,8 @@ impl Lab {
                 .collect()
         };
         let cfg = format!(
-            "global\n    stats socket {sock} mode 600 level admin\n\
-             defaults\n    mode http\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\n\
+            "global\n    stats socket {sock} mode 600 level admin\n    server-state-file {state}\n\
+             defaults\n    mode http\n    load-server-state-from-file global\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\n\
              frontend web\n    bind 127.0.0.1:{port}\n\
              \x20   acl cookie_green req.cook(canary) -m str green\n\
              \x20   acl cookie_blue req.cook(canary) -m str blue\n\
@@ -74,6 +77,7 @@ impl Lab {
              backend blue\n    option httpchk GET /health\n{blue}\
              backend green\n    option httpchk GET /health\n{green}",
             sock = lab.socket().display(),
+            state = lab.state_file().display(),
             port = lab.port,
             map = lab.map().display(),
             blue = servers("b", &lab.pools.blue),
@@ -86,6 +90,12 @@ impl Lab {
 
     /// Start (or restart) HAProxy and wait until its socket answers and every server is up.
     async fn spawn(&mut self) {
+        self.spawn_until(|s| s.healthy).await;
+    }
+
+    /// Start (or restart) HAProxy and wait until its socket answers and every server is as
+    /// `ready` wants it.
+    async fn spawn_until(&mut self, ready: impl Fn(&warroom::engine::ServerObs) -> bool) {
         let _ = std::fs::remove_file(self.socket());
         let child = tokio::process::Command::new(&self.haproxy)
             .arg("-db")
@@ -98,22 +108,28 @@ impl Lab {
             .expect("start haproxy");
         self.child = Some(child);
         let b = self.balancer();
-        tokio::time::timeout(Duration::from_secs(20), async {
+        let last = std::sync::Mutex::new(None);
+        let up = tokio::time::timeout(Duration::from_secs(20), async {
             loop {
                 let o = b.read().await;
+                *last.lock().unwrap_or_else(|p| p.into_inner()) = Some(o.clone());
                 if let Some(p) = &o.pools
                     && o.errors.is_empty()
                     && p.blue.len() == 3
                     && p.green.len() == 3
-                    && p.blue.iter().chain(&p.green).all(|s| s.healthy)
+                    && p.blue.iter().chain(&p.green).all(&ready)
                 {
                     return;
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         })
-        .await
-        .expect("HAProxy up with six healthy servers");
+        .await;
+        assert!(
+            up.is_ok(),
+            "HAProxy up with its six servers as wanted; last read: {:?}",
+            last.lock().unwrap_or_else(|p| p.into_inner())
+        );
     }
 
     async fn stop(&mut self) {
@@ -134,7 +150,11 @@ impl Lab {
     }
 
     fn balancer(&self) -> Balancer {
-        let ep = self.endpoints();
+        let mut ep = self.endpoints();
+        // Server states are saved where this HAProxy loads them from at start.
+        if let Some(warroom::real::balancer::LbConfig::Haproxy(c)) = ep.balancer.as_mut() {
+            c.state_file = Some(self.state_file());
+        }
         Balancer::new(None, ep.balancer.as_ref(), Duration::from_secs(3))
             .expect("a haproxy balancer")
             .expect("built")
@@ -148,38 +168,6 @@ fn runbook() -> warroom::runbook::Runbook {
         .runbook;
     rb.monitoring.interval = Duration::from_millis(300);
     rb
-}
-
-/// Run one step through the executor; its (ok, output).
-async fn step(
-    tx: &tokio::sync::mpsc::Sender<Job>,
-    rx: &mut tokio::sync::mpsc::Receiver<Report>,
-    id: u64,
-    kind: StepKind,
-) -> (bool, String) {
-    tx.send(Job::Run {
-        id,
-        steps: vec![PlannedStep {
-            name: "lb".into(),
-            kind,
-        }],
-    })
-    .await
-    .expect("send");
-    tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(r) = rx.recv().await {
-            if let Report::StepFinished {
-                id: i, ok, output, ..
-            } = r
-                && i == id
-            {
-                return (ok, output);
-            }
-        }
-        (false, "executor gone".into())
-    })
-    .await
-    .expect("the step finished")
 }
 
 fn map_file(lab: &Lab) -> String {
@@ -474,5 +462,87 @@ async fn haproxy_a_missing_map_key_is_added() {
     );
     assert_eq!(map_file(&lab), "canary 10\n");
     assert_share(count_pools(&lab.url(), REQUESTS, None).await, 10);
+    lab.stop().await;
+}
+
+/// A server drained, then put in maintenance, as steps: each read back from `show stat`, shown
+/// per server, saved to the state file so that a restarted HAProxy keeps it; then back in
+/// service.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn haproxy_drains_and_maintains_a_server_and_a_restart_keeps_it() {
+    let Some(mut lab) = Lab::start().await else {
+        return;
+    };
+    let b = lab.balancer();
+    let state = |server: &str, s: AdminState| ServerState {
+        server: server.into(),
+        state: s,
+    };
+    let blue0 = |o: &Observation| -> warroom::engine::ServerObs {
+        o.pools
+            .as_ref()
+            .and_then(|p| p.blue.iter().find(|s| s.address.starts_with("blue/b0 ")))
+            .cloned()
+            .expect("blue/b0 listed")
+    };
+
+    let (r, obs) = b
+        .server_state(&state("blue/b0", AdminState::Drain))
+        .await
+        .expect("sent");
+    assert!(r.as_ref().is_ok_and(|o| o.contains("reads DRAIN")), "{r:?}");
+    let s = blue0(&obs.expect("read back"));
+    assert!(
+        !s.healthy
+            && s.error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("drain (L7")),
+        "drain, with its check status: {s:?}"
+    );
+
+    let (r, _) = b
+        .server_state(&state("blue/b0", AdminState::Maint))
+        .await
+        .expect("sent");
+    assert!(r.as_ref().is_ok_and(|o| o.contains("reads MAINT")), "{r:?}");
+    let saved = std::fs::read_to_string(lab.state_file()).expect("states saved");
+    assert!(saved.contains(" b0 "), "{saved}");
+    // All the traffic still goes to blue, through its two other servers.
+    assert_share(count_pools(&lab.url(), 40, None).await, 0);
+
+    // A restart loads the saved states: b0 is still in maintenance.
+    lab.stop().await;
+    lab.spawn_until(|s| s.healthy || s.address.starts_with("blue/b0 "))
+        .await;
+    let s = blue0(&b.read().await);
+    assert_eq!(
+        s.error.as_deref(),
+        Some("maint"),
+        "kept across the restart: {s:?}"
+    );
+
+    // Back in service.
+    let (r, obs) = b
+        .server_state(&state("blue/b0", AdminState::Ready))
+        .await
+        .expect("sent");
+    assert!(r.is_ok(), "{r:?}");
+    let s = blue0(&obs.expect("read back"));
+    assert!(
+        !s.error.as_deref().is_some_and(|e| e.starts_with("maint")),
+        "back in service: {s:?}"
+    );
+
+    // A server that is not there, and a name that is not BACKEND/SERVER: refused, said.
+    let (r, _) = b
+        .server_state(&state("blue/nope", AdminState::Drain))
+        .await
+        .expect("sent");
+    assert!(r.is_err_and(|e| e.contains("refused") || e.contains("No such server")));
+    let (r, _) = b
+        .server_state(&state("b0", AdminState::Drain))
+        .await
+        .expect("sent");
+    assert!(r.is_err_and(|e| e.contains("BACKEND/SERVER")));
     lab.stop().await;
 }

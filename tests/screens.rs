@@ -341,3 +341,56 @@ fn a_small_screen_keeps_the_header_and_the_emergency_line_whole() {
     assert!(text.contains("x acknowledge"), "{text}");
     insta::assert_snapshot!("rolled_back_80x24", term.backend());
 }
+
+/// A flag server that says more than the values (Unleash) shows it: its kind and environment
+/// in the flags pane's title, and under each flag its feature's on/off and rollout while the
+/// pane has room, never at the cost of the migration line.
+#[test]
+fn an_unleash_flag_shows_its_feature_as_the_server_sees_it() {
+    let rb = seed().runbook;
+    let (flag, percent) = (rb.flags[0].id.value.clone(), rb.rollout.flag.value.clone());
+    let mut r = Rehearsal::new(rb, Scenario::Healthy);
+    r.wait(30);
+    let view = |enabled: bool, rollout: Option<u32>| warroom::engine::FlagView {
+        server: "unleash".into(),
+        feature: "the-feature".into(),
+        environment: "production".into(),
+        enabled,
+        rollout,
+    };
+    r.event(warroom::engine::Event::Observed(
+        warroom::engine::Observation {
+            source: SourceId::Flags.into(),
+            flags: Some(
+                [
+                    (flag.clone(), serde_json::json!(true)),
+                    (percent.clone(), serde_json::json!(25)),
+                ]
+                .into(),
+            ),
+            flag_views: [
+                (flag.clone(), view(true, Some(25))),
+                (percent.clone(), view(true, Some(25))),
+            ]
+            .into(),
+            ..Default::default()
+        },
+    ));
+    let ui = Ui::new(Mode::Live);
+    for (w, h) in SIZES {
+        let text = format!("{}", draw(&r, &ui, "default", w, h).backend());
+        assert!(
+            text.contains("Flags · unleash production"),
+            "{w}x{h}\n{text}"
+        );
+        assert!(
+            text.contains("migration"),
+            "{w}x{h}: the migration line stays\n{text}"
+        );
+    }
+    let text = format!("{}", draw(&r, &ui, "default", 240, 67).backend());
+    assert!(
+        text.contains("the-feature: on, rollout 25 %"),
+        "room for the views at 240x67\n{text}"
+    );
+}

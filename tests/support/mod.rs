@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod pg;
+pub mod unleash;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -383,4 +384,36 @@ pub fn assert_share(counts: (usize, usize, usize), percent: u32) {
         (green as f64 - expected).abs() <= tolerance,
         "green answered {green} of {n} requests; at {percent}% expected {expected:.0} ± {tolerance:.1}: {counts:?}"
     );
+}
+
+/// Run one step through the executor; its (ok, output).
+pub async fn step(
+    tx: &tokio::sync::mpsc::Sender<warroom::adapters::Job>,
+    rx: &mut tokio::sync::mpsc::Receiver<warroom::adapters::Report>,
+    id: u64,
+    kind: warroom::runbook::StepKind,
+) -> (bool, String) {
+    tx.send(warroom::adapters::Job::Run {
+        id,
+        steps: vec![warroom::engine::PlannedStep {
+            name: "step".into(),
+            kind,
+        }],
+    })
+    .await
+    .expect("send");
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(r) = rx.recv().await {
+            if let warroom::adapters::Report::StepFinished {
+                id: i, ok, output, ..
+            } = r
+                && i == id
+            {
+                return (ok, output);
+            }
+        }
+        (false, "executor gone".into())
+    })
+    .await
+    .expect("the step finished")
 }

@@ -510,6 +510,7 @@ impl World {
                 complete: vec![PoolName::Blue, PoolName::Green],
             }),
             flags,
+            flag_views: BTreeMap::new(),
             migration: self.database.then_some(MigrationObs {
                 version: Some(self.migration),
                 dirty: self.dirty,
@@ -526,7 +527,7 @@ impl World {
     pub fn duration(step: &StepKind) -> Duration {
         Duration::from_secs(match step {
             StepKind::SwitchPool(_) => 2,
-            StepKind::SetFlag(_) | StepKind::SetWeights { .. } => 1,
+            StepKind::SetFlag(_) | StepKind::SetWeights { .. } | StepKind::ServerState(_) => 1,
             StepKind::SetImage(_) | StepKind::SetEnv(_) => 5,
             StepKind::Restart { .. } => 30,
             StepKind::WaitRollout { .. } => 40,
@@ -571,6 +572,7 @@ impl World {
                 let back = self.flags.get(&f.flag).cloned().unwrap_or_default();
                 Ok(format!("flag API: ok; read back {} = {back}", f.flag))
             }
+            StepKind::ServerState(s) => Ok(format!("lb: {} {}", s.server, s.state.as_str())),
             StepKind::SetImage(s) => {
                 self.images.insert(s.deployment.clone(), s.image.clone());
                 Ok(format!(

@@ -18,18 +18,12 @@ pub enum LbConfig {
 impl LbConfig {
     /// Expand a mapping of kind `haproxy` or `nginx`; an error names the key.
     pub fn resolve(spec: &LbSpec, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, String> {
-        let one = |key: &str, v: &Option<String>| -> Result<Option<String>, String> {
-            match v.as_deref() {
-                None => Ok(None),
-                Some(v) => expand(v, lookup)
-                    .map(|e| Some(e.value.trim().to_string()).filter(|s| !s.is_empty()))
-                    .map_err(|e| format!("targets.load_balancer.{key}: {e}")),
-            }
+        let keys = Keys {
+            target: "targets.load_balancer",
+            lookup,
         };
-        let need = |key: &str, v: &Option<String>| -> Result<String, String> {
-            one(key, v)?
-                .ok_or_else(|| format!("targets.load_balancer.{key}: {}", super::NOT_CONFIGURED))
-        };
+        let one = |key: &str, v: &Option<String>| keys.one(key, v);
+        let need = |key: &str, v: &Option<String>| keys.need(key, v);
         let argv = |key: &str, v: &Option<Vec<String>>| -> Result<Option<Vec<String>>, String> {
             let Some(v) = v else { return Ok(None) };
             let mut out = Vec::with_capacity(v.len());
@@ -79,6 +73,30 @@ impl LbConfig {
             )),
             None => Err("targets.load_balancer: no kind".into()),
         }
+    }
+}
+
+/// A target mapping's keys, `${VAR}` expanded, an error naming the key (never a value).
+pub(crate) struct Keys<'a> {
+    pub target: &'a str,
+    pub lookup: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Keys<'_> {
+    /// The key's value, trimmed; `None` when absent or empty.
+    pub fn one(&self, key: &str, v: &Option<String>) -> Result<Option<String>, String> {
+        match v.as_deref() {
+            None => Ok(None),
+            Some(v) => expand(v, self.lookup)
+                .map(|e| Some(e.value.trim().to_string()).filter(|s| !s.is_empty()))
+                .map_err(|e| format!("{}.{key}: {e}", self.target)),
+        }
+    }
+
+    /// The key's value, which the kind needs.
+    pub fn need(&self, key: &str, v: &Option<String>) -> Result<String, String> {
+        self.one(key, v)?
+            .ok_or_else(|| format!("{}.{key}: {}", self.target, super::NOT_CONFIGURED))
     }
 }
 
@@ -134,6 +152,19 @@ impl Balancer {
             }
             Balancer::Haproxy(h) => Ok(h.set_share(green, &format!("canary {green}%")).await),
             Balancer::Nginx(n) => Ok(n.set_share(green, &format!("canary {green}%")).await),
+        }
+    }
+
+    /// Drain a server, put it in maintenance or back in service: HAProxy only (nginx's and
+    /// the control API's servers have no admin state warroom can set).
+    pub async fn server_state(&self, s: &crate::runbook::ServerState) -> Result<Outcome, String> {
+        match self {
+            Balancer::Haproxy(h) => Ok(h.set_server_state(&s.server, s.state).await),
+            Balancer::Http(_) | Balancer::Nginx(_) => Err(format!(
+                "lb: this load balancer's kind cannot drain a server ({} {}): only kind haproxy can",
+                s.server,
+                s.state.as_str()
+            )),
         }
     }
 

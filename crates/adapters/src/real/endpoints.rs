@@ -1,7 +1,10 @@
 //! Where the real systems are: the runbook's targets after `${VAR}` expansion (`Endpoints`),
 //! and the source clients they configure (`Sources`), with what is missing said once.
 
-use super::{NOT_CONFIGURED, balancer, flags, health, pods, postgres, prometheus};
+use super::{
+    NOT_CONFIGURED, balancer, flag_server::FlagServer, flags, health, pods, postgres, prometheus,
+    unleash,
+};
 use crate::engine::SourceError;
 use crate::engine::SourceId;
 use crate::runbook::{PoolName, Runbook, expand, redact};
@@ -13,7 +16,10 @@ use std::time::Duration;
 #[derive(Clone, Default)]
 pub struct Endpoints {
     pub prometheus: Option<String>,
+    /// The `http` flag API's base URL.
     pub flags: Option<String>,
+    /// A flag server of kind `unleash` (its token is never printed).
+    pub flag_server: Option<unleash::Config>,
     pub load_balancer: Option<String>,
     /// A load balancer of kind `haproxy` or `nginx` (`load_balancer` is the `http` kind's URL).
     pub balancer: Option<balancer::LbConfig>,
@@ -38,6 +44,7 @@ impl std::fmt::Debug for Endpoints {
         f.debug_struct("Endpoints")
             .field("prometheus", &self.prometheus.as_deref().map(redact))
             .field("flags", &self.flags.as_deref().map(redact))
+            .field("flag_server", &self.flag_server)
             .field("load_balancer", &self.load_balancer.as_deref().map(redact))
             .field(
                 "balancer",
@@ -76,7 +83,23 @@ impl Endpoints {
             SourceId::Prometheus,
             &t.prometheus.as_ref().map(|v| v.value.clone()),
         );
-        let flags = one(SourceId::Flags, &t.flags.as_ref().map(|v| v.value.clone()));
+        let (flags, flag_server) = match t.flags.as_ref().map(|v| &v.value) {
+            None => (None, None),
+            Some(crate::runbook::FlagsTarget::Url(u)) => {
+                (one(SourceId::Flags, &Some(u.clone())), None)
+            }
+            Some(crate::runbook::FlagsTarget::Spec(spec)) => match spec.kind.as_deref() {
+                None | Some("http") => (one(SourceId::Flags, &spec.url), None),
+                Some("unleash") => (None, Some(unleash::Config::resolve(spec, lookup))),
+                Some(other) => (
+                    None,
+                    Some(Err(format!(
+                        "targets.flags.kind: unknown kind `{other}` (one of: {})",
+                        crate::runbook::FLAG_KINDS.join(", ")
+                    ))),
+                ),
+            },
+        };
         let (load_balancer, balancer) = match t.load_balancer.as_ref().map(|v| &v.value) {
             None => (None, None),
             Some(crate::runbook::LbTarget::Url(u)) => (one(SourceId::Lb, &Some(u.clone())), None),
@@ -108,6 +131,17 @@ impl Endpoints {
         };
         let in_cluster = kubeconfig.is_empty()
             && lookup("KUBERNETES_SERVICE_HOST").is_some_and(|h| !h.is_empty());
+        let flag_server = match flag_server {
+            Some(Err(e)) => {
+                problems.push(SourceError {
+                    source: SourceId::Flags.into(),
+                    message: redact(&e),
+                });
+                None
+            }
+            Some(Ok(c)) => Some(c),
+            None => None,
+        };
         let balancer = match balancer {
             Some(Err(e)) => {
                 problems.push(SourceError {
@@ -133,6 +167,7 @@ impl Endpoints {
         Endpoints {
             prometheus,
             flags,
+            flag_server,
             load_balancer,
             balancer,
             database,
@@ -160,7 +195,7 @@ impl Endpoints {
 /// The sources a runbook's targets configure, ready to read.
 pub struct Sources {
     pub prometheus: Option<prometheus::Prometheus>,
-    pub flags: Option<flags::FlagApi>,
+    pub flags: Option<FlagServer>,
     pub lb: Option<balancer::Balancer>,
     pub health: Option<health::Health>,
     pub postgres: Option<postgres::Postgres>,
@@ -200,15 +235,22 @@ impl Sources {
                 None
             }
         };
-        let flags = match &ep.flags {
-            Some(url) => match flags::FlagApi::new(url, timeout, &rb.flags) {
-                Ok(f) => Some(f),
+        let flags = match (&ep.flag_server, &ep.flags) {
+            (Some(cfg), _) => match unleash::Unleash::new(cfg.clone(), timeout, &rb.flags) {
+                Ok(u) => Some(FlagServer::Unleash(u)),
                 Err(e) => {
                     missing(SourceId::Flags, e);
                     None
                 }
             },
-            None => {
+            (None, Some(url)) => match flags::FlagApi::new(url, timeout, &rb.flags) {
+                Ok(f) => Some(FlagServer::Http(f)),
+                Err(e) => {
+                    missing(SourceId::Flags, e);
+                    None
+                }
+            },
+            (None, None) => {
                 missing(SourceId::Flags, NOT_CONFIGURED.into());
                 None
             }

@@ -4,12 +4,12 @@
 
 use super::poll::report;
 use super::{
-    Endpoints, NOT_CONFIGURED, Sources, WRITE_TIMEOUT, balancer, flags, kube, postgres, shell,
+    Endpoints, NOT_CONFIGURED, Sources, WRITE_TIMEOUT, balancer, flag_server::FlagServer, kube,
+    postgres, shell,
 };
 use crate::adapters::{Job, Report};
 use crate::clock::Clock;
 use crate::engine::Observation;
-use crate::engine::SourceId;
 use crate::runbook::{PoolName, Runbook, StepKind, redact};
 use std::future::Future;
 use std::sync::Arc;
@@ -43,7 +43,7 @@ pub(super) struct Executor {
     /// flag is set when there is no flag API.
     flag_env: std::collections::BTreeMap<String, String>,
     deployments: Vec<String>,
-    flags: Option<flags::FlagApi>,
+    flags: Option<FlagServer>,
     lb: Option<balancer::Balancer>,
     postgres: Option<postgres::Postgres>,
     kube: tokio::sync::OnceCell<Result<kube::Kube, String>>,
@@ -137,6 +137,12 @@ impl Executor {
                 (Some(g), Some(lb)) => lb.preview(g).await,
                 _ => None,
             };
+            // A flag server that can say what a write would do (Unleash: from the feature now).
+            if let (StepKind::SetFlag(f), Some(FlagServer::Unleash(u))) = (&s.kind, &self.flags) {
+                let line = u.preview(&f.flag, &f.value).await;
+                lines.push(format!("{}: {}", s.name.clone(), redact(&line)));
+                continue;
+            }
             // A switch also repoints the Service, when there is one: show both.
             let service_too = has_service && matches!(s.kind, StepKind::SwitchPool(_));
             if let Some(p) = &lb_line
@@ -266,12 +272,7 @@ impl Executor {
                 };
                 let (out, back) = api.write(&f.flag, &f.value).await?;
                 if let Some(back) = back {
-                    self.observed(Observation {
-                        source: SourceId::Flags.into(),
-                        flags: Some(back),
-                        ..Default::default()
-                    })
-                    .await;
+                    self.observed(back).await;
                 }
                 out
             }
@@ -309,6 +310,16 @@ impl Executor {
                     return Err(format!("lb: {NOT_CONFIGURED}"));
                 };
                 let (out, back) = lb.set_weights(*green).await?;
+                if let Some(b) = back {
+                    self.observed(b).await;
+                }
+                out
+            }
+            StepKind::ServerState(s) => {
+                let Some(lb) = &self.lb else {
+                    return Err(format!("lb: {NOT_CONFIGURED}"));
+                };
+                let (out, back) = lb.server_state(s).await?;
                 if let Some(b) = back {
                     self.observed(b).await;
                 }

@@ -23,7 +23,7 @@ use super::http::server_text;
 use super::{MAX_REPLY, Source, TOO_LARGE, fmt_secs};
 use crate::engine::SourceId;
 use crate::engine::{Observation, PoolsObs, ServerObs, SourceError};
-use crate::runbook::PoolName;
+use crate::runbook::{AdminState, PoolName};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -236,27 +236,24 @@ impl Haproxy {
         let green = green.min(100);
         let (map, key) = (&self.cfg.map, &self.cfg.map_key);
         let mut answer = match self
-            .command_within(&format!("set map {map} {key} {green}"), self.write_timeout)
+            .change(&format!("set map {map} {key} {green}"), what)
             .await
         {
             Ok(a) => a,
-            Err(e) => return (Err(format!("{what}: nothing changed: {e}")), None),
+            Err(e) => return (Err(e), None),
         };
         if answer.contains("entry not found") {
             // The key is not in the map yet.
             answer = match self
-                .command_within(&format!("add map {map} {key} {green}"), self.write_timeout)
+                .change(&format!("add map {map} {key} {green}"), what)
                 .await
             {
                 Ok(a) => a,
-                Err(e) => return (Err(format!("{what}: nothing changed: {e}")), None),
+                Err(e) => return (Err(e), None),
             };
         }
-        if !answer.trim().is_empty() {
-            return (
-                Err(format!("{what}: HAProxy refused: {}", safe(&answer))),
-                None,
-            );
+        if let Some(e) = refused(what, &answer) {
+            return (Err(e), None);
         }
         let mut notes = Vec::new();
         if let Err(e) = save_map(Path::new(map), key, green).await {
@@ -265,27 +262,10 @@ impl Haproxy {
                 safe(map)
             ));
         }
-        if let Some(state) = &self.cfg.state_file {
-            match self
-                .command_within("show servers state", self.write_timeout)
-                .await
-            {
-                Ok(s) => {
-                    if let Err(e) = write_atomic(state, s.as_bytes()).await {
-                        notes.push(format!("server states not saved: {e}"));
-                    }
-                }
-                Err(e) => notes.push(format!("server states not saved: {e}")),
-            }
-        }
-        let r = match self.reading_within(self.write_timeout).await {
+        notes.extend(self.save_states().await);
+        let r = match self.read_back(what).await {
             Ok(r) => r,
-            Err(e) => {
-                return (
-                    Err(format!("{what} sent, but the read-back failed: {e}")),
-                    None,
-                );
-            }
+            Err(e) => return (Err(e), None),
         };
         let restart = self.remember(&r);
         let mut obs = self.observation(&r);
@@ -317,6 +297,111 @@ impl Haproxy {
             )),
         };
         (result.map(|s| safe(&s)), Some(obs))
+    }
+
+    /// Send a change's command; its answer, or what kept it from being sent (nothing changed).
+    async fn change(&self, cmd: &str, what: &str) -> Result<String, String> {
+        self.command_within(cmd, self.write_timeout)
+            .await
+            .map_err(|e| format!("{what}: nothing changed: {e}"))
+    }
+
+    /// The reading after a change was sent.
+    async fn read_back(&self, what: &str) -> Result<Reading, String> {
+        self.reading_within(self.write_timeout)
+            .await
+            .map_err(|e| format!("{what} sent, but the read-back failed: {e}"))
+    }
+
+    /// Save `show servers state` to the state file (HAProxy's `server-state-file`), when
+    /// there is one, so that a restart keeps what the runtime API changed; what failed, said.
+    async fn save_states(&self) -> Option<String> {
+        let state = self.cfg.state_file.as_ref()?;
+        match self
+            .command_within("show servers state", self.write_timeout)
+            .await
+        {
+            Ok(s) => write_atomic(state, s.as_bytes())
+                .await
+                .err()
+                .map(|e| format!("server states not saved: {e}")),
+            Err(e) => Some(format!("server states not saved: {e}")),
+        }
+    }
+
+    /// Drain a server, put it in maintenance or back in service (`set server B/S state …`),
+    /// save the states, and read `show stat` back: the step's outcome is the status HAProxy
+    /// gives the server after the change.
+    pub async fn set_server_state(
+        &self,
+        server: &str,
+        state: AdminState,
+    ) -> (Result<String, String>, Option<Observation>) {
+        let what = format!("{} {}", safe(server), state.as_str());
+        let Some((backend, name)) = server.split_once('/') else {
+            return (
+                Err(format!(
+                    "HAProxy: {what}: name the server as BACKEND/SERVER (e.g. blue/b0)"
+                )),
+                None,
+            );
+        };
+        if backend != self.cfg.blue_backend && backend != self.cfg.green_backend {
+            return (
+                Err(format!(
+                    "HAProxy: {what}: {} is neither pool's backend ({}, {})",
+                    safe(backend),
+                    safe(&self.cfg.blue_backend),
+                    safe(&self.cfg.green_backend)
+                )),
+                None,
+            );
+        }
+        let cmd = format!("set server {backend}/{name} state {}", state.as_str());
+        if let Err(e) = self
+            .change(&cmd, &what)
+            .await
+            .and_then(|a| refused(&what, &a).map_or(Ok(()), Err))
+        {
+            return (Err(e), None);
+        }
+        let notes = self
+            .save_states()
+            .await
+            .map(|n| format!("; {n}"))
+            .unwrap_or_default();
+        let r = match self.read_back(&what).await {
+            Ok(r) => r,
+            Err(e) => return (Err(e), None),
+        };
+        self.remember(&r);
+        let obs = self.observation(&r);
+        let Some(s) = r
+            .servers
+            .iter()
+            .find(|s| s.backend == backend && s.name == name)
+        else {
+            return (
+                Err(format!(
+                    "HAProxy: {what}: `show stat` no longer lists it{notes}"
+                )),
+                Some(obs),
+            );
+        };
+        let status = s.status.to_ascii_uppercase();
+        let agrees = match state {
+            AdminState::Drain => status.starts_with("DRAIN"),
+            AdminState::Maint => status.starts_with("MAINT"),
+            // Back in service: up, or down (or going up) by its own health check.
+            AdminState::Ready => !status.starts_with("MAINT") && !status.starts_with("DRAIN"),
+        };
+        let said = format!("HAProxy: {what}: `show stat` reads {}", safe(&s.status));
+        let result = if agrees {
+            Ok(format!("{said}{notes}"))
+        } else {
+            Err(format!("{said}, not {}{notes}", state.as_str()))
+        };
+        (result, Some(obs))
     }
 
     /// What a change would do, without doing it.
@@ -354,6 +439,11 @@ impl Source for Haproxy {
     fn failed(&self, message: String) -> Observation {
         super::failure(SourceId::Lb, &safe(&message))
     }
+}
+
+/// A change's answer: HAProxy answers nothing when it did what it was asked.
+fn refused(what: &str, answer: &str) -> Option<String> {
+    (!answer.trim().is_empty()).then(|| format!("{what}: HAProxy refused: {}", safe(answer)))
 }
 
 /// Write `key value` into the map file (other entries kept), atomically.

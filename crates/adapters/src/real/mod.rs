@@ -16,9 +16,11 @@
 //! - `http.rs`: what the HTTP sources share (client, URLs, errors, size-limited replies);
 //! - `reply.rs`: how a server's JSON reply is read into types without trusting its shape;
 //! - `files.rs`: files an adapter owns on disk, replaced atomically;
-//! - one file per system (`prometheus.rs`, `flags.rs`, `lb.rs`, …).
+//! - one file per system (`prometheus.rs`, `flags.rs`, `unleash.rs`, `lb.rs`, …);
+//! - `flag_server.rs` and `balancer.rs`: the flag server and the load balancer by kind.
 
 pub mod balancer;
+pub mod flag_server;
 pub mod flags;
 pub mod haproxy;
 pub mod health;
@@ -29,6 +31,7 @@ pub mod pods;
 pub mod postgres;
 pub mod prometheus;
 pub mod shell;
+pub mod unleash;
 
 mod endpoints;
 mod executor;

@@ -38,6 +38,14 @@ pub(super) fn text(r: &StatusReport) -> String {
                 .join(", ")
         ));
     }
+    for (flag, v) in &r.flag_views {
+        line(format!(
+            "  {flag}: {} in {}: {}",
+            v.feature,
+            v.place(),
+            v.state()
+        ));
+    }
     line("pools:".into());
     let served_total: u64 = r.pools.iter().filter_map(|q| q.served).sum();
     for p in &r.pools {

@@ -4,7 +4,9 @@
 //! "replication_lag_seconds"}`, plus `"errors"` (the sources that failed) and `"unreadable"`.
 //! `format` renders the same tree as text. Nothing here reads a source.
 
-use crate::engine::{self, Level, MetricLevel, MigrationObs, SourceError, State, Time, Unreadable};
+use crate::engine::{
+    self, FlagView, Level, MetricLevel, MigrationObs, SourceError, State, Time, Unreadable,
+};
 use crate::runbook::{PoolName, Runbook, redact};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
@@ -22,6 +24,10 @@ pub struct StatusReport {
     pub rollout_percent: Option<u32>,
     /// The flags as the flag API said them (or as last recorded); empty when never read.
     pub flags: BTreeMap<String, Value>,
+    /// What the flag server itself says of each flag's feature (Unleash: environment, on or
+    /// off, rollout), by flag id; absent for a server that says no more than the values.
+    #[serde(rename = "flag_server", skip_serializing_if = "BTreeMap::is_empty")]
+    pub flag_views: BTreeMap<String, FlagView>,
     /// Blue then green; an object keyed by pool name in the JSON.
     #[serde(serialize_with = "by_key")]
     pub pools: Vec<PoolStatus>,
@@ -148,6 +154,11 @@ impl StatusReport {
             phase: st.current_phase().map(|i| rb.phases[i].id.value.clone()),
             rollout_percent,
             flags,
+            flag_views: if st.flags_at.is_some() {
+                st.flag_views.clone()
+            } else {
+                BTreeMap::new()
+            },
             pools: [PoolName::Blue, PoolName::Green]
                 .into_iter()
                 .map(|p| pool(st, p))

@@ -124,6 +124,10 @@ pub struct Observation {
     pub pools: Option<PoolsObs>,
     #[serde(default)]
     pub flags: Option<BTreeMap<String, serde_json::Value>>,
+    /// What a flag server says of each flag's feature beyond its value (Unleash: the
+    /// environment, on or off, the rollout), by flag id. Absent from older logs.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub flag_views: BTreeMap<String, FlagView>,
     #[serde(default)]
     pub migration: Option<MigrationObs>,
     #[serde(default)]
@@ -149,6 +153,40 @@ impl Observation {
             unchanged: true,
             ..Default::default()
         }
+    }
+}
+
+/// A flag's feature as its flag server sees it (Unleash: a feature in one environment).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FlagView {
+    /// The flag server's kind (`unleash`).
+    pub server: String,
+    pub feature: String,
+    pub environment: String,
+    /// The feature is on in the environment.
+    pub enabled: bool,
+    /// The rollout of its `flexibleRollout` strategy, in percent; `None` without one.
+    #[serde(default)]
+    pub rollout: Option<u32>,
+}
+
+impl FlagView {
+    /// `on, rollout 25 %` (or `off, no rollout strategy`): what the server says of the
+    /// feature, in the words the flags pane and `warroom status` share.
+    pub fn state(&self) -> String {
+        format!(
+            "{}, {}",
+            if self.enabled { "on" } else { "off" },
+            match self.rollout {
+                Some(r) => format!("rollout {r} %"),
+                None => "no rollout strategy".into(),
+            }
+        )
+    }
+
+    /// `unleash production`: which server and environment.
+    pub fn place(&self) -> String {
+        format!("{} {}", self.server, self.environment)
     }
 }
 

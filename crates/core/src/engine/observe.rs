@@ -77,6 +77,9 @@ pub(super) fn observe(st: &mut State, rb: &Runbook, at: Time, o: &Observation) {
         }
         st.flags_at = Some(at);
     }
+    for (k, v) in &o.flag_views {
+        st.flag_views.insert(k.clone(), v.clone());
+    }
     if let Some(m) = &o.migration {
         st.migration = Some(m.clone());
     }

@@ -231,6 +231,8 @@ pub struct State {
     /// Time spent at each rollout step index (for the post-mortem).
     pub flags: BTreeMap<String, serde_json::Value>,
     pub flags_at: Option<Time>,
+    /// What the flag server says of each flag's feature (Unleash), as last read.
+    pub flag_views: BTreeMap<String, FlagView>,
     pub pools: PoolsState,
     pub metrics: BTreeMap<String, MetricState>,
     pub alerts: Vec<AlertRecord>,
@@ -281,6 +283,7 @@ impl State {
                 .map(|f| (f.id.value.clone(), f.initial.clone()))
                 .collect(),
             flags_at: None,
+            flag_views: BTreeMap::new(),
             pools: PoolsState::default(),
             metrics: rb
                 .metrics

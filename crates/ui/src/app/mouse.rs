@@ -51,8 +51,17 @@ impl Ui {
                 }
             }
             Pane::Flags => {
-                if row < rb.flags.len() {
-                    self.flag_sel = row;
+                // A flag whose server says more (Unleash) takes a second line for it, when
+                // the pane has room for them.
+                let views = crate::render::panes::flags::views_fit(rb, st, rect.height);
+                let mut top = 0;
+                for (i, fl) in rb.flags.iter().enumerate() {
+                    let h = 1 + usize::from(views && st.flag_views.contains_key(&fl.id.value));
+                    if row < top + h {
+                        self.flag_sel = i;
+                        break;
+                    }
+                    top += h;
                 }
             }
             Pane::Phases => {

@@ -7,7 +7,7 @@
 mod dialogs;
 mod fmt;
 mod help;
-mod panes;
+pub(crate) mod panes;
 mod prelude;
 mod present;
 

@@ -28,6 +28,7 @@ pub fn routes(step: &StepKind, rb: &Runbook) -> Option<(&'static str, Vec<Source
             ("traffic can be switched", r)
         }
         StepKind::SetWeights { .. } => ("traffic can be split", vec![SourceId::Lb]),
+        StepKind::ServerState(_) => ("servers can be drained", vec![SourceId::Lb]),
         StepKind::SetImage(_)
         | StepKind::SetEnv(_)
         | StepKind::Restart { .. }

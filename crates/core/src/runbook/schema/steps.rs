@@ -21,6 +21,9 @@ pub struct ProcedureStep {
     /// Percent of traffic the load balancer sends to green.
     #[serde(default)]
     pub set_weights: Option<u32>,
+    /// A load balancer server's admin state: `{ server: BACKEND/SERVER, state: drain }`.
+    #[serde(default)]
+    pub server_state: Option<ServerState>,
     #[serde(default)]
     pub set_image: Option<SetImage>,
     #[serde(default)]
@@ -45,6 +48,9 @@ impl ProcedureStep {
         }
         if let Some(g) = self.set_weights {
             v.push(StepKind::SetWeights { green: g });
+        }
+        if let Some(x) = &self.server_state {
+            v.push(StepKind::ServerState(x.clone()));
         }
         if let Some(x) = &self.set_image {
             v.push(StepKind::SetImage(x.clone()));
@@ -89,6 +95,36 @@ pub struct SetFlag {
     pub value: serde_json::Value,
 }
 
+/// A load balancer server put in or out of service by an operator (HAProxy's
+/// `set server BACKEND/SERVER state …`).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServerState {
+    /// `BACKEND/SERVER`, as the load balancer names it.
+    pub server: String,
+    pub state: AdminState,
+}
+
+/// What an operator makes of a server: back in service, draining (no new sessions, the
+/// current ones finish), or in maintenance (out).
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum AdminState {
+    Ready,
+    Drain,
+    Maint,
+}
+
+impl AdminState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdminState::Ready => "ready",
+            AdminState::Drain => "drain",
+            AdminState::Maint => "maint",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SetImage {
@@ -116,6 +152,8 @@ pub enum StepKind {
     SetFlag(SetFlag),
     /// Set the load balancer's weights: `green` percent to green, the rest to blue.
     SetWeights { green: u32 },
+    /// Drain a load balancer's server, put it in maintenance, or back in service.
+    ServerState(ServerState),
     /// `kubectl set image`.
     SetImage(SetImage),
     /// `kubectl set env`.

@@ -115,8 +115,9 @@ pub struct Flag {
 pub struct Targets {
     #[serde(default)]
     pub prometheus: Option<Spanned<String>>,
+    /// A URL (the `http` kind) or a mapping with `kind: http | unleash`.
     #[serde(default)]
-    pub flags: Option<Spanned<String>>,
+    pub flags: Option<Spanned<FlagsTarget>>,
     /// A URL (the `http` kind) or a mapping with `kind: http | haproxy | nginx`.
     #[serde(default)]
     pub load_balancer: Option<Spanned<LbTarget>>,
@@ -126,6 +127,54 @@ pub struct Targets {
     pub kubeconfig: Option<Spanned<String>>,
     #[serde(default)]
     pub namespace: Option<Spanned<String>>,
+}
+
+/// `targets.flags`: the old URL string (the `http` kind), or a mapping whose `kind` says
+/// which flag server it is. Which keys a kind needs is checked by `warroom check`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum FlagsTarget {
+    Url(String),
+    Spec(Box<FlagsSpec>),
+}
+
+/// The flag server kinds, as `check` lists them.
+pub const FLAG_KINDS: &[&str] = &["http", "unleash"];
+
+impl FlagsTarget {
+    /// The kind: `http` for a bare URL.
+    pub fn kind(&self) -> &str {
+        match self {
+            FlagsTarget::Url(_) => "http",
+            FlagsTarget::Spec(s) => s.kind.as_deref().unwrap_or("http"),
+        }
+    }
+}
+
+/// The mapping form of `targets.flags`. Every string accepts `${VAR}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct FlagsSpec {
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// http: the flag API's base URL; unleash: the server's base URL.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// unleash: an admin API token — a secret: give it as `${VAR}`, never literally.
+    #[serde(default)]
+    pub token: Option<String>,
+    /// unleash: the environment whose on/off and rollout the flags are (`production`).
+    #[serde(default)]
+    pub environment: Option<String>,
+    /// unleash: the project of the features (`default`).
+    #[serde(default)]
+    pub project: Option<String>,
+    /// unleash: the feature of a flag whose feature is not named like the flag (flag id →
+    /// feature name); two flags may name one feature (its on/off and its rollout).
+    #[serde(default)]
+    pub features: std::collections::BTreeMap<String, String>,
+    /// Keys no kind knows: reported by `check`.
+    #[serde(flatten)]
+    pub unknown: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// `targets.load_balancer`: the old URL string (the `http` kind), or a mapping whose `kind`

@@ -58,6 +58,23 @@ pub(super) fn check_steps(
                     place,
                     format!("{owner}, step `{}`: set_weights {green} is above 100", name),
                 )),
+                StepKind::ServerState(ss)
+                    if ss
+                        .server
+                        .split_once('/')
+                        .is_none_or(|(b, n)| b.trim().is_empty() || n.trim().is_empty()) =>
+                {
+                    out.push(
+                        Diag::error(
+                            place,
+                            format!(
+                                "{owner}, step `{}`: server_state names `{}`, not BACKEND/SERVER",
+                                name, ss.server
+                            ),
+                        )
+                        .hint("the load balancer's backend and server, e.g. blue/b0"),
+                    )
+                }
                 StepKind::Run(r) if r.argv.is_empty() => out.push(Diag::error(
                     place,
                     format!("{owner}, step `{}`: run needs a non-empty argv", name),

@@ -3,7 +3,9 @@
 //! balancer mapping has the keys its kind needs and no others.
 
 use super::at;
-use crate::runbook::{Diag, LB_KINDS, LbSpec, LbTarget, Runbook, expand};
+use crate::runbook::{
+    Diag, FLAG_KINDS, FlagsSpec, FlagsTarget, LB_KINDS, LbSpec, LbTarget, Runbook, expand,
+};
 
 /// Each pool has servers or a Kubernetes deployment.
 pub(super) fn pools(rb: &Runbook, out: &mut Vec<Diag>) {
@@ -22,7 +24,6 @@ pub(super) fn targets(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>, out: &
     let t = &rb.targets;
     let mut fields: Vec<(String, &str, (u64, u64))> = [
         ("targets.prometheus", &t.prometheus),
-        ("targets.flags", &t.flags),
         ("targets.database", &t.database),
         ("targets.kubeconfig", &t.kubeconfig),
         ("targets.namespace", &t.namespace),
@@ -30,6 +31,18 @@ pub(super) fn targets(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>, out: &
     .into_iter()
     .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_string(), v.value.as_str(), at(v))))
     .collect();
+    if let Some(flags) = &t.flags {
+        let place = at(flags);
+        match &flags.value {
+            FlagsTarget::Url(u) => fields.push(("targets.flags".into(), u.as_str(), place)),
+            FlagsTarget::Spec(spec) => {
+                check_flags_spec(rb, spec, place, out);
+                for (k, v) in flags_spec_strings(spec) {
+                    fields.push((format!("targets.flags.{k}"), v, place));
+                }
+            }
+        }
+    }
     if let Some(lb) = &t.load_balancer {
         let place = at(lb);
         match &lb.value {
@@ -67,7 +80,7 @@ pub(super) fn targets(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>, out: &
 
 /// Every string of a load balancer mapping, by key (for `${VAR}` checks).
 fn lb_spec_strings(spec: &LbSpec) -> Vec<(&'static str, &str)> {
-    let mut out: Vec<(&'static str, &str)> = [
+    let mut out = given([
         ("url", &spec.url),
         ("socket", &spec.socket),
         ("map", &spec.map),
@@ -78,16 +91,152 @@ fn lb_spec_strings(spec: &LbSpec) -> Vec<(&'static str, &str)> {
         ("include", &spec.include),
         ("config", &spec.config),
         ("version_url", &spec.version_url),
-    ]
-    .into_iter()
-    .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
-    .collect();
+    ]);
     for (k, argv) in [("reload", &spec.reload), ("test", &spec.test)] {
         for a in argv.iter().flatten() {
             out.push((k, a.as_str()));
         }
     }
     out
+}
+
+/// The keys a kind of `target` needs (`required`) and knows (`optional`), against the keys
+/// `present`: a missing key is named with its hint, a key of another kind too.
+struct Kind<'a> {
+    target: &'a str,
+    kind: &'a str,
+    required: &'a [&'a str],
+    optional: &'a [&'a str],
+}
+
+impl Kind<'_> {
+    fn check(
+        &self,
+        present: &[&str],
+        hint: &dyn Fn(&str) -> &'static str,
+        place: (u64, u64),
+        out: &mut Vec<Diag>,
+    ) {
+        let (target, kind) = (self.target, self.kind);
+        for key in self.required {
+            if !present.contains(key) {
+                out.push(
+                    Diag::error(place, format!("{target}: kind {kind} needs `{key}`"))
+                        .hint(hint(key)),
+                );
+            }
+        }
+        for key in present {
+            if !self.required.contains(key) && !self.optional.contains(key) {
+                out.push(
+                    Diag::error(
+                        place,
+                        format!("{target}: `{key}` is not a key of kind {kind}"),
+                    )
+                    .hint(format!(
+                        "kind {kind} takes {}",
+                        self.required
+                            .iter()
+                            .chain(self.optional)
+                            .copied()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                );
+            }
+        }
+    }
+}
+
+/// Every string of a flag server mapping, by key (for `${VAR}` checks). `features` maps flag
+/// ids to feature names, which take no `${VAR}`.
+fn flags_spec_strings(spec: &FlagsSpec) -> Vec<(&'static str, &str)> {
+    given([
+        ("url", &spec.url),
+        ("token", &spec.token),
+        ("environment", &spec.environment),
+        ("project", &spec.project),
+    ])
+}
+
+/// The keys that are given, with their values.
+fn given<'a, const N: usize>(
+    keys: [(&'static str, &'a Option<String>); N],
+) -> Vec<(&'static str, &'a str)> {
+    keys.into_iter()
+        .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
+        .collect()
+}
+
+/// The keys each flag server kind needs and knows; a literal token is an error (a secret in
+/// a file that is shared and recorded).
+fn check_flags_spec(rb: &Runbook, spec: &FlagsSpec, place: (u64, u64), out: &mut Vec<Diag>) {
+    let kind = spec.kind.as_deref().unwrap_or("http");
+    let (required, optional): (&[&str], &[&str]) = match kind {
+        "http" => (&["url"], &[]),
+        "unleash" => (&["url", "token", "environment"], &["project", "features"]),
+        other => {
+            out.push(
+                Diag::error(place, format!("targets.flags.kind: unknown kind `{other}`"))
+                    .hint(format!("one of: {}", FLAG_KINDS.join(", "))),
+            );
+            return;
+        }
+    };
+    let present: Vec<&str> = flags_spec_strings(spec)
+        .into_iter()
+        .map(|(k, _)| k)
+        .chain((!spec.features.is_empty()).then_some("features"))
+        .collect();
+    let k = Kind {
+        target: "targets.flags",
+        kind,
+        required,
+        optional,
+    };
+    k.check(
+        &present,
+        &|key| match key {
+            "url" => "the server's base URL, e.g. http://127.0.0.1:4242",
+            "token" => "an admin API token, from the environment: token: ${UNLEASH_ADMIN_TOKEN}",
+            "environment" => "the Unleash environment the flags are in, e.g. production",
+            _ => "see runbooks/README.md, targets",
+        },
+        place,
+        out,
+    );
+    if let Some(t) = &spec.token
+        && !t.trim().is_empty()
+        && !t.contains("${")
+    {
+        out.push(
+            Diag::error(place, "targets.flags.token: a token written in the runbook")
+                .hint("a token is a secret: give it from the environment, e.g. token: ${UNLEASH_ADMIN_TOKEN}"),
+        );
+    }
+    for (flag, feature) in &spec.features {
+        if !rb.flags.iter().any(|f| &f.id.value == flag) {
+            out.push(
+                Diag::error(place, format!("targets.flags.features: no flag `{flag}`"))
+                    .hint("a key of features is a flag id of `flags`"),
+            );
+        }
+        if feature.trim().is_empty() {
+            out.push(
+                Diag::error(
+                    place,
+                    format!("targets.flags.features.{flag}: an empty feature name"),
+                )
+                .hint("name the Unleash feature this flag is"),
+            );
+        }
+    }
+    for key in spec.unknown.keys() {
+        out.push(
+            Diag::error(place, format!("targets.flags: unknown key `{key}`"))
+                .hint("flag server keys: kind, url, token, environment, project, features"),
+        );
+    }
 }
 
 /// The keys each load balancer kind needs and knows.
@@ -117,44 +266,25 @@ fn check_lb_spec(spec: &LbSpec, place: (u64, u64), out: &mut Vec<Diag>) {
         .chain(spec.reload.as_ref().map(|_| "reload"))
         .chain(spec.test.as_ref().map(|_| "test"))
         .collect();
-    for key in required {
-        if !present.contains(key) {
-            let hint = match *key {
-                "url" => "the control API's base URL, e.g. http://127.0.0.1:8081",
-                "socket" => "the runtime API socket of `stats socket PATH level admin`",
-                "map" => "the map file the ACL reads, e.g. /etc/haproxy/canary.map",
-                "include" => "the file warroom owns, included from nginx.conf",
-                "config" => "the main nginx.conf, for `nginx -t -c CONFIG`",
-                _ => "see runbooks/README.md, targets",
-            };
-            out.push(
-                Diag::error(
-                    place,
-                    format!("targets.load_balancer: kind {kind} needs `{key}`"),
-                )
-                .hint(hint),
-            );
-        }
-    }
-    for key in &present {
-        if !required.contains(key) && !optional.contains(key) {
-            out.push(
-                Diag::error(
-                    place,
-                    format!("targets.load_balancer: `{key}` is not a key of kind {kind}"),
-                )
-                .hint(format!(
-                    "kind {kind} takes {}",
-                    required
-                        .iter()
-                        .chain(optional)
-                        .copied()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )),
-            );
-        }
-    }
+    let k = Kind {
+        target: "targets.load_balancer",
+        kind,
+        required,
+        optional,
+    };
+    k.check(
+        &present,
+        &|key| match key {
+            "url" => "the control API's base URL, e.g. http://127.0.0.1:8081",
+            "socket" => "the runtime API socket of `stats socket PATH level admin`",
+            "map" => "the map file the ACL reads, e.g. /etc/haproxy/canary.map",
+            "include" => "the file warroom owns, included from nginx.conf",
+            "config" => "the main nginx.conf, for `nginx -t -c CONFIG`",
+            _ => "see runbooks/README.md, targets",
+        },
+        place,
+        out,
+    );
     for (argv_key, argv) in [("reload", &spec.reload), ("test", &spec.test)] {
         if argv.as_ref().is_some_and(|a| a.is_empty()) {
             out.push(
