@@ -646,6 +646,7 @@ mod tests {
             value: Some(4.0),
             threshold: 1.0,
             resolved_at: Some(t(30)),
+            acknowledged_by: None,
         };
         assert_eq!(alert_peak(&rb, &r, &a), Some((t(10), 4.0)));
         let a = AlertRecord {
@@ -706,6 +707,7 @@ mod tests {
                     value: Some(1.0),
                     threshold: 0.5,
                     resolved_at: None,
+                    acknowledged_by: None,
                 }];
                 let s = suggested_procedure(&st, &rb).expect("a suggestion");
                 assert_eq!(Some(&s.procedure), r.procedure.as_ref().map(|p| &p.value));
@@ -737,6 +739,7 @@ mod tests {
                 value: None,
                 threshold: 0.0,
                 resolved_at: None,
+                acknowledged_by: None,
             };
             st.alerts = vec![alert(a, Level::Warning, 0), alert(b, Level::Critical, 10)];
             let s = suggested_procedure(&st, &rb).expect("a suggestion");
