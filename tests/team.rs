@@ -1006,6 +1006,11 @@ async fn a_two_person_flip_waits_for_a_second_operator_who_approves_or_rejects_i
         next.text.contains("awaiting approval by another operator"),
         "{next:?}"
     );
+    assert_eq!(
+        warroom::engine::action_status(&lead.s.st).map(|a| a.stage),
+        Some(warroom::engine::ActionStage::AwaitingApproval),
+        "the status bar says it waits"
+    );
     // The requester cannot approve her own request: the engine says so on her screen.
     lead.press(KeyCode::Char('A'));
     let m = lead.ui.message.clone().unwrap_or_default();

@@ -434,6 +434,8 @@ pub struct ActionStatus {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ActionStage {
+    /// Requested under the two-person rule: waiting for another operator's approval.
+    AwaitingApproval,
     /// Requested, `done` of its `of` steps finished.
     Running {
         done: usize,
@@ -454,9 +456,13 @@ pub fn action_status(st: &State) -> Option<ActionStatus> {
         return Some(ActionStatus {
             id: Some(a.id),
             label: a.action.label(),
-            stage: ActionStage::Running {
-                done: a.steps_done.len(),
-                of: a.steps.len(),
+            stage: if a.approval == Some(ApprovalState::Awaiting) {
+                ActionStage::AwaitingApproval
+            } else {
+                ActionStage::Running {
+                    done: a.steps_done.len(),
+                    of: a.steps.len(),
+                }
             },
         });
     }
