@@ -1074,3 +1074,41 @@ fn a_metric_says_where_its_value_comes_from() {
         r.all()
     );
 }
+
+/// Webhooks: a name given twice is an error, an unset `${VAR}` in a URL a warning — and what
+/// check says names the webhook, never its URL (a secret).
+#[test]
+fn webhook_urls_are_checked_and_never_shown() {
+    let text = std::fs::read_to_string(fixture("minimal.yaml")).expect("fixture");
+    let secret = "hooks/T0KEN-s3cret";
+    let text = format!(
+        "{text}\ncommunication:\n  webhooks:\n    - {{ name: chat, url: \"https://chat.example/{secret}/${{WARROOM_TEST_UNSET_HOOK}}\" }}\n    - {{ name: chat, url: \"https://chat.example/{secret}\", format: json, events: [rollback, alert] }}\n"
+    );
+    let dir = tempfile::tempdir().expect("tmp");
+    let f = dir.path().join("hooks.yaml");
+    std::fs::write(&f, &text).expect("write");
+    let r = check1(&f);
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(2), "{}", r.all());
+    assert!(
+        r.all().contains("webhook `chat` is named twice"),
+        "{}",
+        r.all()
+    );
+    assert!(
+        r.all()
+            .contains("${WARROOM_TEST_UNSET_HOOK}, which is not set"),
+        "{}",
+        r.all()
+    );
+    assert!(
+        !r.all().contains(secret),
+        "a webhook URL shown\n{}",
+        r.all()
+    );
+    // An event kind a webhook cannot hear is an error.
+    std::fs::write(&f, text.replace("[rollback, alert]", "[rollbacks]")).expect("write");
+    let r = check1(&f);
+    assert_eq!(r.code, Some(2), "{}", r.all());
+    assert!(r.all().contains("rollbacks"), "{}", r.all());
+}

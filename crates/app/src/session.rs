@@ -93,6 +93,8 @@ pub struct Session {
     requests: Option<Receiver<String>>,
     /// The operator who asked last, for `H` to hand the lead to.
     pub asked: Option<String>,
+    /// The webhooks' queues (none when the runbook names no target).
+    notifier: Option<crate::real::webhook::Notifier>,
 }
 
 /// Events to write when a session opens: the session record, and a finding for every action
@@ -250,7 +252,12 @@ impl Session {
         let st = crate::audit::export::fold(&rb, &records)
             .map_err(|e| format!("{}: {e}", audit.shown()))?;
         let ((job_tx, job_rx), (report_tx, report_rx)) = crate::adapters::channels();
-        let (clock, tasks) = spawn(&st, job_rx, report_tx);
+        let notified = report_tx.clone();
+        let (clock, mut tasks) = spawn(&st, job_rx, report_tx);
+        // Webhooks: a task per target, told what was committed without waiting.
+        let (notifier, webhooks, left_out) =
+            crate::real::webhook::spawn(&rb, &|v| std::env::var(v).ok(), clock, notified);
+        tasks.extend(webhooks);
         let head = records.last().map(|r| r.hash.clone()).unwrap_or_default();
         let mut s = Session {
             log: records.iter().filter_map(|r| line(&rb, r)).collect(),
@@ -272,7 +279,9 @@ impl Session {
             dropped: 0,
             requests,
             asked: None,
+            notifier,
         };
+        s.log.extend(left_out);
         if !records.is_empty() {
             s.log.push(format!(
                 "resumed from {} ({} records)",
@@ -457,6 +466,7 @@ impl Session {
                     Report::StepFinished { id, at, step, name, ok, output } => (at, Event::StepFinished { id, step, name, ok, output }),
                     Report::Finished { id, at, ok: true, detail } => (at, Event::ActionSucceeded { id, detail }),
                     Report::Finished { id, at, ok: false, detail } => (at, Event::ActionFailed { id, error: detail }),
+                    Report::Notified { at, target, seq, ok, attempts, detail } => (at, Event::NotificationSent { target, seq, ok, attempts, detail }),
                 };
                 self.write_at(at, vec![ev]);
                 Wake::Reported
@@ -542,6 +552,23 @@ impl Session {
             if let Some(l) = engine::log_line(&self.rb, at, &ev) {
                 log_event(&ev, &l);
                 self.log.push(l);
+            }
+            // The chat hears it: handed to the webhooks' queues, never waited for.
+            if let Some(n) = &self.notifier
+                && let Some((topic, text)) = engine::notification(&self.st, &self.rb, &ev)
+            {
+                let notice = crate::real::webhook::Notice {
+                    seq: r.seq,
+                    topic,
+                    text,
+                };
+                for full in n.notify(&notice) {
+                    self.log.push(format!(
+                        "webhook {full} is {} notices behind: seq {} not sent to it",
+                        crate::real::webhook::NOTICE_QUEUE,
+                        r.seq
+                    ));
+                }
             }
             // Effects follow their committed intent.
             match &ev {

@@ -29,6 +29,7 @@ pub mod pods;
 pub mod postgres;
 pub mod prometheus;
 pub mod shell;
+pub mod webhook;
 
 mod endpoints;
 mod executor;

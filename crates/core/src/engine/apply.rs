@@ -306,7 +306,7 @@ pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
                 m.firing = *level;
             }
         }
-        Event::Commented { .. } => {}
+        Event::Commented { .. } | Event::NotificationSent { .. } => {}
         Event::AlertAcknowledged { .. }
         | Event::ApprovalRequested { .. }
         | Event::ApprovalGiven { .. }

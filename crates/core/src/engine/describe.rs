@@ -69,6 +69,22 @@ fn words(rb: &Runbook, ev: &Event) -> Option<String> {
         Event::ApprovalRejected { id, operator } => {
             format!("#{id} rejected by {operator}: not taken")
         }
+        Event::NotificationSent {
+            target,
+            seq,
+            ok,
+            attempts,
+            detail,
+        } => format!(
+            "webhook {target} (seq {seq}): {} after {attempts} attempt{}{}",
+            if *ok { "delivered" } else { "NOT DELIVERED" },
+            if *attempts == 1 { "" } else { "s" },
+            if detail.is_empty() {
+                String::new()
+            } else {
+                format!(" — {detail}")
+            }
+        ),
         Event::Observed(o) => {
             if o.errors.is_empty() {
                 return None;

@@ -240,6 +240,15 @@ pub enum Event {
         id: u64,
         operator: String,
     },
+    /// A webhook's delivery of what record `seq` said: to which target (its name — never its
+    /// URL, a secret), whether it was delivered, after how many attempts, and what answered.
+    NotificationSent {
+        target: String,
+        seq: i64,
+        ok: bool,
+        attempts: u32,
+        detail: String,
+    },
 }
 
 impl Event {
@@ -310,6 +319,7 @@ mod tests {
         "approval_requested",
         "approval_given",
         "approval_rejected",
+        "notification_sent",
     ];
 
     /// One event of each kind, in the order of the variants.
@@ -449,6 +459,13 @@ mod tests {
             Event::ApprovalRejected {
                 id: 1,
                 operator: s(),
+            },
+            Event::NotificationSent {
+                target: s(),
+                seq: 1,
+                ok: true,
+                attempts: 1,
+                detail: s(),
             },
         ]
     }

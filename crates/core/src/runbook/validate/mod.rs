@@ -222,5 +222,6 @@ pub fn validate(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>) -> Vec<Diag>
     }
     targets::pools(rb, &mut out);
     targets::targets(rb, env, &mut out);
+    targets::webhooks(rb, env, &mut out);
     out
 }
