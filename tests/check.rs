@@ -1049,13 +1049,14 @@ fn unleash_mapping_passes() {
 }
 
 /// Values that load but make no sense are warnings at their place: a step with no bake before
-/// another step, a procedure whose target is zero, sources read more often than every second.
+/// another step, a procedure whose target is zero or that waits for a second operator, sources
+/// read more often than every second. An `approval` other than `two-person` is an error.
 #[test]
 fn values_that_make_no_sense_are_warnings() {
     let text = std::fs::read_to_string(fixture("minimal.yaml")).expect("fixture");
     let text = text
         .replace("{ percent: 10, bake: 15m }", "{ percent: 10, bake: 0s }")
-        .replace("target: 30s", "target: 0s")
+        .replace("target: 30s", "target: 0s\n    approval: two-person")
         + "\nmonitoring: { interval: 0s }\n";
     let dir = tempfile::tempdir().expect("tmp");
     let f = dir.path().join("odd.yaml");
@@ -1074,8 +1075,17 @@ fn values_that_make_no_sense_are_warnings() {
     let target = find("has a target of 0s: every run of it will be over target");
     assert!(target.line > 23, "at the procedure\n{}", r.all());
     find("monitoring.interval is 0s: every source is read every 100ms");
+    // A rollback that waits for a second operator: said, at its procedure.
+    let waits = find("procedure `flag-off` has approval: two-person: this rollback waits");
+    assert_eq!(waits.line, target.line, "{}", r.all());
     // The last step's zero bake is no warning: nothing follows it.
     assert!(!r.stdout.contains("rollout step 100 %"), "{}", r.all());
+    let typo = text.replace("approval: two-person", "approval: two-people");
+    std::fs::write(&f, &typo).expect("write");
+    let r = check1(&f);
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(2), "{}", r.all());
+    assert!(r.stderr.contains("two-person"), "{}", r.all());
 }
 
 fn minimal_with_metric(dir: &Path, metric: &str) -> PathBuf {
@@ -1201,4 +1211,42 @@ fn a_scenario_from_a_phase_the_simulator_cannot_see_start() {
         &["scenario `late` starts with phase `canary`, which runs no steps"],
         Some("first on_start step"),
     );
+}
+
+/// Webhooks: a name given twice is an error, an unset `${VAR}` in a URL a warning — and what
+/// check says names the webhook, never its URL (a secret).
+#[test]
+fn webhook_urls_are_checked_and_never_shown() {
+    let text = std::fs::read_to_string(fixture("minimal.yaml")).expect("fixture");
+    let secret = "hooks/T0KEN-s3cret";
+    let text = format!(
+        "{text}\ncommunication:\n  webhooks:\n    - {{ name: chat, url: \"https://chat.example/{secret}/${{WARROOM_TEST_UNSET_HOOK}}\" }}\n    - {{ name: chat, url: \"https://chat.example/{secret}\", format: json, events: [rollback, alert] }}\n"
+    );
+    let dir = tempfile::tempdir().expect("tmp");
+    let f = dir.path().join("hooks.yaml");
+    std::fs::write(&f, &text).expect("write");
+    let r = check1(&f);
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(2), "{}", r.all());
+    assert!(
+        r.all().contains("webhook `chat` is named twice"),
+        "{}",
+        r.all()
+    );
+    assert!(
+        r.all()
+            .contains("${WARROOM_TEST_UNSET_HOOK}, which is not set"),
+        "{}",
+        r.all()
+    );
+    assert!(
+        !r.all().contains(secret),
+        "a webhook URL shown\n{}",
+        r.all()
+    );
+    // An event kind a webhook cannot hear is an error.
+    std::fs::write(&f, text.replace("[rollback, alert]", "[rollbacks]")).expect("write");
+    let r = check1(&f);
+    assert_eq!(r.code, Some(2), "{}", r.all());
+    assert!(r.all().contains("rollbacks"), "{}", r.all());
 }

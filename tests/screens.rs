@@ -203,7 +203,7 @@ fn help_overlay_is_built_from_the_keymap() {
         ui.on_key(key(KeyCode::Char('?')), &r.st, &r.rb, "alice");
         let term = draw(&r, &ui, "default", 120, 40);
         let text = format!("{}", term.backend());
-        for (_, what) in warroom::ui::keymap::help_keys(mode, false) {
+        for (_, what) in warroom::ui::keymap::help_keys(mode, false, false) {
             assert!(text.contains(what), "help lists `{what}`");
         }
         insta::assert_snapshot!(format!("help_{mode:?}_120x40"), term.backend());

@@ -151,6 +151,23 @@ async fn sql(url: &str, q: &str) -> Result<u64, String> {
         .map_err(|e| e.to_string())
 }
 
+/// Bob's tick, from a UI without the read-only note (it gets past the keys): the engine
+/// refuses it, and says why.
+fn bobs_tick_refused(w: &Watch) -> String {
+    let mut raw = Ui::new(Mode::Live);
+    let intents = raw.on_key(
+        KeyEvent::new(KeyCode::Char(' '), KeyModifiers::NONE),
+        &w.st,
+        &w.rb,
+        "bob",
+    );
+    let Some(Intent::Write(evs)) = intents.into_iter().next() else {
+        panic!("a tick asks to write")
+    };
+    w.command(evs)
+        .expect_err("the engine refuses an observer's tick")
+}
+
 /// A console opens the rollout and waits until its lead is recorded.
 async fn takes_the_lead(loaded: &Loaded, url: &str, rollout: &str, who: &str) -> Lead {
     let mut l = Lead::open(loaded, pg_at(url, rollout), who)
@@ -375,7 +392,7 @@ async fn a_watcher_follows_the_lead_and_cannot_act() {
         let m = ui.message.clone().unwrap_or_default();
         assert!(m.contains("read-only") && m.contains("alice"), "{k}: {m}");
     }
-    let help = warroom::ui::keymap::help_keys(Mode::Live, true);
+    let help = warroom::ui::keymap::help_keys(Mode::Live, true, true);
     let acting: Vec<&str> = warroom::ui::keymap::bindings(Mode::Live)
         .filter(|b| b.cmd.acts() && !b.help.is_empty())
         .map(|b| b.help)
@@ -393,17 +410,7 @@ async fn a_watcher_follows_the_lead_and_cannot_act() {
         w.st.lead.as_ref().map(|l| l.operator.as_str()),
         Some("alice")
     );
-    let mut raw = Ui::new(Mode::Live);
-    let intents = raw.on_key(
-        KeyEvent::new(KeyCode::Char(' '), KeyModifiers::NONE),
-        &w.st,
-        &w.rb,
-        "bob",
-    );
-    let Some(Intent::Write(evs)) = intents.into_iter().next() else {
-        panic!("a tick asks to write")
-    };
-    let e = w.command(evs).expect_err("refused");
+    let e = bobs_tick_refused(&w);
     assert!(
         e.contains("alice leads") && e.contains("bob may watch"),
         "{e}"
@@ -768,4 +775,420 @@ async fn an_observer_asks_to_lead_and_the_lead_hands_over_with_a_key() {
         handed.contains("\"to\":\"bob\"") && handed.contains("\"operator\":\"alice\""),
         "{handed}"
     );
+}
+
+/// The seed plan with `approval: two-person` on a flag (`fallback_enabled`), written next to
+/// the seed (a runbook's relative paths are its own directory's).
+fn with_two_person_flag(dir: &Path) -> Loaded {
+    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/unified-attributes.yaml");
+    let text = std::fs::read_to_string(&seed).expect("seed");
+    let marked = text.replacen(
+        "    env: UNIFIED_ATTRIBUTES_FALLBACK\n",
+        "    env: UNIFIED_ATTRIBUTES_FALLBACK\n    approval: two-person\n",
+        1,
+    );
+    assert_ne!(marked, text, "the seed's fallback flag moved: mark another");
+    let p = dir.join("two-person.yaml");
+    std::fs::write(&p, marked).expect("write");
+    runbook::load(&p).unwrap_or_else(|e| panic!("the marked runbook loads: {e}"))
+}
+
+const FLAG: &str = "fallback_enabled";
+
+fn fallback(st: &State) -> Option<bool> {
+    st.flags.get(FLAG).and_then(|v| v.as_bool())
+}
+
+impl Lead {
+    fn typing(&mut self, text: &str) {
+        for c in text.chars() {
+            self.press(KeyCode::Char(c));
+        }
+    }
+
+    /// Select the two-person flag and press `f`: the flip's dialog, as proposed.
+    fn open_marked_flip(&mut self) -> warroom::engine::Proposal {
+        let i = self
+            .s
+            .rb
+            .flags
+            .iter()
+            .position(|f| f.id.value == FLAG)
+            .expect("flag");
+        self.ui.flag_sel = i;
+        self.press(KeyCode::Char('f'));
+        match self.ui.proposal(&self.s.ahead, &self.s.rb) {
+            Some(p) => p,
+            None => panic!("f opens the flip's dialog: {:?}", self.ui.message),
+        }
+    }
+
+    /// The two-person flip, once its gate passes: Enter submits it.
+    fn flip_marked_flag(&mut self) {
+        let p = self.open_marked_flip();
+        assert!(
+            p.checks
+                .iter()
+                .any(|c| c.name == "a second operator approves" && c.pass),
+            "{:?}",
+            p.checks
+        );
+        self.press(KeyCode::Enter);
+    }
+}
+
+/// An observer's key, as its console's loop hands it over.
+fn observer_keys(ui: &mut Ui, w: &Watch, keys: &str) {
+    for c in keys.chars() {
+        let code = if c == '\n' {
+            KeyCode::Enter
+        } else {
+            KeyCode::Char(c)
+        };
+        warroom::ui::watch::handle_key(ui, w, KeyEvent::new(code, KeyModifiers::NONE));
+    }
+}
+
+/// The flip's gate passes on the lead's state (its sources have answered).
+fn flip_allowed(l: &Lead, _: Option<&Watch>) -> bool {
+    let to = serde_json::Value::Bool(!fallback(&l.s.st).unwrap_or(true));
+    let a = warroom::engine::Action::FlipFlag {
+        flag: FLAG.into(),
+        to,
+    };
+    warroom::engine::propose(&l.s.ahead, &l.s.rb, a)
+        .checks
+        .iter()
+        .all(|c| c.pass)
+        && fallback(&l.s.st).is_some()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_observer_comments_and_acknowledges_an_alert_on_the_leads_screen_and_in_the_export() {
+    let Some((_dir, _cluster, url, loaded)) = cluster() else {
+        return;
+    };
+    // A lead with no source to read (its alerts stay as the engine wrote them).
+    let at = pg_at(&url, "notes");
+    let how = warroom::session::Start {
+        loaded: &loaded,
+        audit: &at,
+        operator: "alice",
+        mode: "run",
+        scenario: None,
+        speed: None,
+        virtual_time: false,
+    };
+    let s = Session::start(how, |_, jobs, reports| {
+        let held = tokio::spawn(async move {
+            let _held = (jobs, reports);
+            std::future::pending::<()>().await
+        });
+        (
+            warroom::clock::Clock::new(chrono::Utc::now(), 1.0),
+            vec![held],
+        )
+    })
+    .await
+    .expect("lead");
+    let mut lead = Lead {
+        s,
+        ui: Ui::new(Mode::Live),
+    };
+    assert!(pump(&mut lead, None, 30, |l, _| l.s.st.lead.is_some()).await);
+    let rb = loaded.runbook.clone();
+    let mut w = Watch::open(&url, Some("notes"), "bob", move |_| Ok(rb))
+        .await
+        .expect("watch opens");
+    // An alert fires on the lead's console (as the engine writes it when a metric holds
+    // beyond its threshold).
+    let metric = loaded.runbook.metrics[0].id.value.clone();
+    lead.s.write(vec![warroom::engine::Event::AlertFired {
+        metric: metric.clone(),
+        level: warroom::engine::Level::Critical,
+        value: Some(9.0),
+        threshold: 1.0,
+    }]);
+    assert!(
+        pump(&mut lead, Some(&mut w), 30, |_, w| w
+            .expect("w")
+            .st
+            .unacknowledged_alerts()
+            .count()
+            == 1)
+        .await
+    );
+    // Bob, watching, acknowledges it (X) and comments (C, words, Enter): his console writes
+    // both, with his name; alice's console shows them.
+    let mut ui = warroom::ui::watch::ui(&w);
+    assert!(
+        !warroom::ui::keymap::help_keys(Mode::Live, true, true)
+            .iter()
+            .any(|(k, _)| k == "a"),
+        "no action key in an observer's help"
+    );
+    observer_keys(&mut ui, &w, "X");
+    assert!(
+        ui.message
+            .as_deref()
+            .is_some_and(|m| !m.contains("refused")),
+        "{:?}",
+        ui.message
+    );
+    observer_keys(&mut ui, &w, "C");
+    assert!(ui.dialog.is_some(), "C opens the remark's prompt");
+    observer_keys(&mut ui, &w, "db replica lag looks fine from here\x1b[2J\n");
+    assert!(ui.dialog.is_none(), "{:?}", ui.dialog);
+    let seen = pump(&mut lead, Some(&mut w), 30, |l, _| {
+        l.s.st
+            .alerts
+            .iter()
+            .any(|a| a.acknowledged_by.as_deref() == Some("bob"))
+            && l.s
+                .log
+                .iter()
+                .any(|x| x.contains("bob says: db replica lag"))
+    })
+    .await;
+    assert!(
+        seen,
+        "the lead did not see bob's ack and remark: {:?}",
+        lead.s.log
+    );
+    let line = lead
+        .s
+        .log
+        .iter()
+        .find(|x| x.contains("bob says"))
+        .cloned()
+        .unwrap_or_default();
+    assert!(!line.contains('\x1b'), "a remark is cleaned: {line:?}");
+    // The lead keeps writing after bob's records: one chain, verified.
+    let before = lead.ticked();
+    lead.press(KeyCode::Char(' '));
+    assert!(pump(&mut lead, Some(&mut w), 30, |l, _| l.ticked() == before + 1).await);
+    // An observer still cannot act: the engine refuses bob's tick.
+    bobs_tick_refused(&w);
+    lead.s.close().await;
+    let (code, md, e) = export(&url, "notes", "markdown");
+    assert_eq!(code, 0, "{e}");
+    assert!(md.contains("bob says: db replica lag looks fine"), "{md}");
+    assert!(md.contains("acknowledged by bob"), "{md}");
+    let (code, out, _) = warroom(&["audit", "verify", &url, "--rollout", "notes"]);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_two_person_flip_waits_for_a_second_operator_who_approves_or_rejects_it() {
+    let Some((dir, _cluster, url, _)) = cluster() else {
+        return;
+    };
+    let loaded = with_two_person_flag(dir.path());
+    let mut lead = takes_the_lead(&loaded, &url, "pair", "alice").await;
+    assert!(
+        pump(&mut lead, None, 30, flip_allowed).await,
+        "the flip's gate never passed"
+    );
+    let was = fallback(&lead.s.st);
+    lead.flip_marked_flag();
+    assert!(
+        pump(&mut lead, None, 30, |l, _| l
+            .s
+            .st
+            .awaiting_approval()
+            .is_some())
+        .await,
+        "{:?}",
+        lead.ui.message
+    );
+    let next = warroom::engine::next_move(&lead.s.st, &lead.s.rb);
+    assert!(
+        next.text.contains("awaiting approval by another operator"),
+        "{next:?}"
+    );
+    assert_eq!(
+        warroom::engine::action_status(&lead.s.st).map(|a| a.stage),
+        Some(warroom::engine::ActionStage::AwaitingApproval),
+        "the status bar says it waits"
+    );
+    // The requester cannot approve her own request: the engine says so on her screen.
+    lead.press(KeyCode::Char('A'));
+    let m = lead.ui.message.clone().unwrap_or_default();
+    assert!(m.contains("another operator approves"), "{m}");
+    assert!(lead.ui.dialog.is_none());
+    let a = lead.s.st.awaiting_approval().cloned().expect("awaiting");
+    let own = warroom::engine::Event::ApprovalGiven {
+        id: a.id,
+        operator: "alice".into(),
+        checks: Vec::new(),
+    };
+    assert!(lead.s.command(vec![own]).is_err());
+    // Nothing ran meanwhile.
+    for _ in 0..5 {
+        pump(&mut lead, None, 1, |_, _| false).await;
+    }
+    assert_eq!(fallback(&lead.s.st), was, "the flag moved before approval");
+    assert!(lead.s.st.awaiting_approval().is_some());
+
+    // Bob approves from his console with the typed phrase: the lead's console carries it out.
+    let rb = loaded.runbook.clone();
+    let mut w = Watch::open(&url, Some("pair"), "bob", move |_| Ok(rb))
+        .await
+        .expect("watch opens");
+    let mut ui = warroom::ui::watch::ui(&w);
+    let (yes, no) = warroom::engine::approval_phrases(&a.action);
+    observer_keys(&mut ui, &w, "A");
+    assert!(ui.dialog.is_some(), "{:?}", ui.message);
+    observer_keys(&mut ui, &w, "approve it\n");
+    assert!(ui.dialog.is_some(), "a wrong phrase approves nothing");
+    for _ in 0.."approve it".len() {
+        warroom::ui::watch::handle_key(
+            &mut ui,
+            &w,
+            KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE),
+        );
+    }
+    observer_keys(&mut ui, &w, &format!("{yes}\n"));
+    assert!(ui.dialog.is_none(), "{:?}", ui.dialog);
+    let done = pump(&mut lead, Some(&mut w), 30, |l, _| {
+        l.s.st
+            .actions
+            .iter()
+            .any(|x| x.id == a.id && x.outcome != warroom::engine::Outcome::Running)
+    })
+    .await;
+    assert!(done, "the approved flip did not run: {:?}", lead.s.log);
+    let x = lead
+        .s
+        .st
+        .actions
+        .iter()
+        .find(|x| x.id == a.id)
+        .cloned()
+        .expect("action");
+    assert!(
+        matches!(x.outcome, warroom::engine::Outcome::Succeeded(_)),
+        "{:?}",
+        x.outcome
+    );
+    match &x.approval {
+        Some(warroom::engine::ApprovalState::Approved {
+            operator, checks, ..
+        }) => {
+            assert_eq!(operator, "bob");
+            assert!(
+                !checks.is_empty(),
+                "the approver's view of the checks is recorded"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        pump(&mut lead, Some(&mut w), 30, |l, _| fallback(&l.s.st) != was).await,
+        "the flag did not move"
+    );
+
+    // Flipped back, bob rejects it: the action is not taken.
+    let now = fallback(&lead.s.st);
+    assert!(pump(&mut lead, Some(&mut w), 30, flip_allowed).await);
+    lead.flip_marked_flag();
+    assert!(
+        pump(&mut lead, Some(&mut w), 30, |_, w| w
+            .expect("w")
+            .st
+            .awaiting_approval()
+            .is_some())
+        .await
+    );
+    let id = w.st.awaiting_approval().map(|a| a.id).expect("awaiting");
+    observer_keys(&mut ui, &w, &format!("A{no}\n"));
+    let rejected = pump(&mut lead, Some(&mut w), 30, |l, _| {
+        l.s.st
+            .actions
+            .iter()
+            .any(|x| x.id == id && matches!(x.outcome, warroom::engine::Outcome::Cancelled(_)))
+    })
+    .await;
+    assert!(rejected, "{:?}", lead.s.log);
+    for _ in 0..5 {
+        pump(&mut lead, Some(&mut w), 1, |_, _| false).await;
+    }
+    assert_eq!(fallback(&lead.s.st), now, "a rejected flip moved the flag");
+    assert!(lead.s.log.iter().any(|l| l.contains("rejected by bob")));
+
+    // A rollback whose procedure is not marked never waits, in the same runbook.
+    lead.press(KeyCode::Char('r'));
+    lead.press(KeyCode::Enter);
+    if let Some(p) = lead.ui.proposal(&lead.s.ahead, &lead.s.rb)
+        && let Some(phrase) = p.phrase.clone()
+    {
+        lead.typing(&phrase);
+    }
+    lead.press(KeyCode::Enter);
+    let rolled = pump(&mut lead, Some(&mut w), 60, |l, _| {
+        l.s.st.actions.iter().any(|x| {
+            matches!(x.action, warroom::engine::Action::Rollback { .. })
+                && x.approval.is_none()
+                && matches!(x.outcome, warroom::engine::Outcome::Succeeded(_))
+        })
+    })
+    .await;
+    assert!(rolled, "{:?} {:?}", lead.ui.message, lead.s.log);
+    lead.s.close().await;
+    let (code, md, e) = export(&url, "pair", "markdown");
+    assert_eq!(code, 0, "{e}");
+    for want in ["awaiting approval", "approved by bob", "rejected by bob"] {
+        assert!(md.contains(want), "{want}: {md}");
+    }
+    let (code, out, _) = warroom(&["audit", "verify", &url, "--rollout", "pair"]);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_two_person_action_on_a_console_alone_says_it_needs_a_second_operator() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let loaded = with_two_person_flag(dir.path());
+    let at = Location::File(dir.path().join("alone.audit"));
+    let mut lead = Lead::open(&loaded, at, "alice").await.expect("opens");
+    assert!(pump(&mut lead, None, 30, |l, _| fallback(&l.s.st).is_some()).await);
+    let was = fallback(&lead.s.st);
+    let p = lead.open_marked_flip();
+    let c = p
+        .checks
+        .iter()
+        .find(|c| c.name == "a second operator approves")
+        .expect("the two-person check");
+    assert!(!c.pass && !c.overridable, "{c:?}");
+    assert!(c.evidence.contains("team mode"), "{}", c.evidence);
+    // Enter records the blocked attempt; Ctrl-o cannot pass it.
+    lead.press(KeyCode::Enter);
+    assert!(
+        pump(&mut lead, None, 30, |l, _| !l
+            .s
+            .st
+            .blocked_attempts
+            .is_empty())
+        .await
+    );
+    assert_eq!(fallback(&lead.s.st), was);
+    assert!(lead.s.st.actions.is_empty(), "nothing ran");
+    // A is team mode's, and not in a console alone's help.
+    lead.press(KeyCode::Char('A'));
+    let m = lead.ui.message.clone().unwrap_or_default();
+    assert!(m.contains("team mode"), "{m}");
+    for k in ["A", "H", "L"] {
+        assert!(
+            !warroom::ui::keymap::help_keys(Mode::Live, false, false)
+                .iter()
+                .any(|(l, _)| l == k),
+            "{k} in a console alone's help"
+        );
+        assert!(
+            !warroom::ui::keymap::palette(Mode::Live, "", false)
+                .iter()
+                .any(|b| b.label == k),
+            "{k} in a console alone's palette"
+        );
+    }
+    lead.s.close().await;
 }

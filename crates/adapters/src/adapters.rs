@@ -67,4 +67,14 @@ pub enum Report {
         ok: bool,
         detail: String,
     },
+    /// A webhook's delivery of record `seq`: its target's name, whether it was delivered,
+    /// after how many attempts, what answered (never the URL).
+    Notified {
+        at: Time,
+        target: String,
+        seq: i64,
+        ok: bool,
+        attempts: u32,
+        detail: String,
+    },
 }

@@ -81,7 +81,7 @@ pub struct Session {
     /// Lines for the log pane (what happened, in the source clock's time).
     pub log: Vec<String>,
     store_tx: Sender<Batch>,
-    commit_rx: Receiver<Result<Vec<Record>, String>>,
+    commit_rx: Receiver<Stored>,
     /// Readings dropped because the store was behind, not yet said in the log.
     dropped: usize,
     job_tx: Sender<Job>,
@@ -93,6 +93,8 @@ pub struct Session {
     requests: Option<Receiver<String>>,
     /// The operator who asked last, for `H` to hand the lead to.
     pub asked: Option<String>,
+    /// The webhooks' queues (none when the runbook names no target).
+    notifier: Option<crate::real::webhook::Notifier>,
 }
 
 /// Events to write when a session opens: the session record, and a finding for every action
@@ -115,7 +117,7 @@ pub fn startup_events(
         continued_unverified: None,
     }];
     for a in &st.actions {
-        if a.outcome == Outcome::Running {
+        if a.outcome == Outcome::Running && a.approval != Some(engine::ApprovalState::Awaiting) {
             evs.push(Event::ActionOutcomeUnknown { id: a.id });
         }
     }
@@ -251,7 +253,12 @@ impl Session {
         let st = crate::audit::export::fold(&rb, &records)
             .map_err(|e| format!("{}: {e}", audit.shown()))?;
         let ((job_tx, job_rx), (report_tx, report_rx)) = crate::adapters::channels();
-        let (clock, tasks) = spawn(&st, job_rx, report_tx);
+        let notified = report_tx.clone();
+        let (clock, mut tasks) = spawn(&st, job_rx, report_tx);
+        // Webhooks: a task per target, told what was committed without waiting.
+        let (notifier, webhooks, left_out) =
+            crate::real::webhook::spawn(&rb, &|v| std::env::var(v).ok(), clock, notified);
+        tasks.extend(webhooks);
         let head = records.last().map(|r| r.hash.clone()).unwrap_or_default();
         let mut s = Session {
             log: records.iter().filter_map(|r| line(&rb, r)).collect(),
@@ -273,7 +280,9 @@ impl Session {
             dropped: 0,
             requests,
             asked: None,
+            notifier,
         };
+        s.log.extend(left_out);
         if !records.is_empty() {
             s.log.push(format!(
                 "resumed from {} ({} records)",
@@ -302,6 +311,11 @@ impl Session {
         Ok(s)
     }
 
+    /// Team mode: the session writes a rollout in PostgreSQL, which other consoles follow.
+    pub fn team(&self) -> bool {
+        matches!(self.audit, Location::Postgres { .. })
+    }
+
     /// Hand the lead to the operator who asked (`H`): recorded with both names; once it is
     /// committed this console no longer acts, and closes.
     pub fn hand_over(&mut self) -> Result<String, String> {
@@ -318,7 +332,7 @@ impl Session {
     /// An operator's command (what a key asks for): written when the engine lets this
     /// console's operator act — in team mode, only the lead — else refused with why.
     pub fn command(&mut self, events: Vec<Event>) -> Result<(), String> {
-        if let Err(why) = engine::may_act(&self.ahead, &self.operator) {
+        if let Err(why) = engine::may_write(&self.ahead, &self.operator, &events) {
             self.log.push(format!("refused: {why}"));
             return Err(why);
         }
@@ -453,6 +467,7 @@ impl Session {
                     Report::StepFinished { id, at, step, name, ok, output } => (at, Event::StepFinished { id, step, name, ok, output }),
                     Report::Finished { id, at, ok: true, detail } => (at, Event::ActionSucceeded { id, detail }),
                     Report::Finished { id, at, ok: false, detail } => (at, Event::ActionFailed { id, error: detail }),
+                    Report::Notified { at, target, seq, ok, attempts, detail } => (at, Event::NotificationSent { target, seq, ok, attempts, detail }),
                 };
                 self.write_at(at, vec![ev]);
                 Wake::Reported
@@ -467,7 +482,14 @@ impl Session {
             }
             c = self.commit_rx.recv() => match c {
                 None => Wake::Closed,
-                Some(Err(e)) => {
+                Some(Stored::Arrived(recs)) => {
+                    // Others' records, after everything this console committed: what is
+                    // ahead is rebuilt on them.
+                    self.commit(&recs);
+                    self.rebuild_ahead();
+                    Wake::Committed(recs)
+                }
+                Some(Stored::Batch(Err(e))) => {
                     self.log.push(format!("AUDIT WRITE FAILED, nothing applied: {e}"));
                     tracing::error!("audit write failed, nothing was applied: {e}");
                     // That batch will never be applied: what is ahead is rebuilt without it.
@@ -475,8 +497,8 @@ impl Session {
                     self.rebuild_ahead();
                     Wake::WriteFailed(e)
                 }
-                Some(Ok(recs)) => {
-                    self.pending.pop_front();
+                Some(Stored::Batch(Ok(recs))) => {
+                    let sent = self.pending.pop_front().map_or(0, |b| b.len());
                     if self.dropped > 0 && self.pending.is_empty() {
                         self.log.push(format!(
                             "{} readings not recorded while the audit store was behind",
@@ -484,6 +506,11 @@ impl Session {
                         ));
                     }
                     self.commit(&recs);
+                    // Others' records came first (chained before this batch): what is ahead
+                    // is rebuilt on them.
+                    if recs.len() != sent {
+                        self.rebuild_ahead();
+                    }
                     Wake::Committed(recs)
                 }
             },
@@ -517,6 +544,7 @@ impl Session {
     }
 
     fn commit(&mut self, recs: &[Record]) {
+        let mut run = Vec::new();
         for r in recs {
             let (Ok(at), Ok(ev)) = (r.time(), r.event()) else {
                 continue;
@@ -526,19 +554,57 @@ impl Session {
                 log_event(&ev, &l);
                 self.log.push(l);
             }
+            // The chat hears it: handed to the webhooks' queues, never waited for.
+            if let Some(n) = &self.notifier
+                && let Some((topic, text)) = engine::notification(&self.st, &self.rb, &ev)
+            {
+                let notice = crate::real::webhook::Notice {
+                    seq: r.seq,
+                    topic,
+                    text,
+                };
+                for full in n.notify(&notice) {
+                    self.log.push(format!(
+                        "webhook {full} is {} notices behind: seq {} not sent to it",
+                        crate::real::webhook::NOTICE_QUEUE,
+                        r.seq
+                    ));
+                }
+            }
             // Effects follow their committed intent.
             match &ev {
                 Event::ActionCancelled { id, .. } => {
                     self.job(Job::Cancel { id: *id });
                 }
-                Event::ActionRequested { id, steps, .. } if !steps.is_empty() => {
-                    self.job(Job::Run {
-                        id: *id,
-                        steps: steps.clone(),
-                    });
+                Event::ActionRequested { id, .. } | Event::ApprovalGiven { id, .. } => {
+                    run.push(*id)
                 }
                 _ => {}
             }
+        }
+        // An action runs once its request is committed — or, when it awaits a second
+        // operator, once the approval is (two-person rule): this console carries it out.
+        let mut taken = Vec::new();
+        for id in run {
+            let Some(a) = self.st.running().filter(|a| a.id == id) else {
+                continue;
+            };
+            match &a.approval {
+                Some(engine::ApprovalState::Awaiting) => {}
+                _ if !a.steps.is_empty() => {
+                    let steps = a.steps.clone();
+                    self.job(Job::Run { id, steps });
+                }
+                Some(engine::ApprovalState::Approved { .. }) => {
+                    taken.extend(
+                        engine::approved_effects(&self.st, &self.rb, id).unwrap_or_default(),
+                    );
+                }
+                _ => {}
+            }
+        }
+        if !taken.is_empty() {
+            self.write(taken);
         }
         if self.log.len() > 2000 {
             self.log.drain(..self.log.len() - 1000);
@@ -572,8 +638,8 @@ impl Session {
         let wait = async {
             while let Some(c) = commit_rx.recv().await {
                 match c {
-                    Err(e) => eprintln!("warroom: audit write failed: {e}"),
-                    Ok(recs) => {
+                    Stored::Batch(Err(e)) => eprintln!("warroom: audit write failed: {e}"),
+                    Stored::Batch(Ok(recs)) | Stored::Arrived(recs) => {
                         if let Some(r) = recs.last() {
                             last = Some((r.seq, r.hash.clone()));
                         }
@@ -619,23 +685,47 @@ fn log_event(ev: &Event, line: &str) {
     }
 }
 
+/// What the store task reports: a batch's commit (in the order they were sent; its records
+/// may begin with others' records it chained after), or records other operators appended.
+#[derive(Debug, Clone)]
+enum Stored {
+    Batch(Result<Vec<Record>, String>),
+    Arrived(Vec<Record>),
+}
+
 /// The audit store task: appends what is queued in one transaction (readings that arrived
-/// while the last write was on disk go together) and reports each batch's commit, in order.
-async fn store_loop(
-    mut store: impl AuditStore,
-    mut rx: Receiver<Batch>,
-    tx: Sender<Result<Vec<Record>, String>>,
-) {
+/// while the last write was on disk go together) and reports each batch's commit, in order;
+/// between writes, hands on what other operators appended (team mode), so that the session
+/// applies the rollout in `seq` order.
+async fn store_loop(mut store: impl AuditStore, mut rx: Receiver<Batch>, tx: Sender<Stored>) {
+    enum Woke {
+        Queued(usize),
+        Arrived(Vec<Record>),
+    }
     let mut queued: Vec<Batch> = Vec::new();
-    while rx.recv_many(&mut queued, STORE_QUEUE).await > 0 {
-        let slices: Vec<&[(Time, Event)]> = queued.iter().map(|b| b.as_slice()).collect();
-        let results = match store.append_batches(&slices).await {
-            Ok(per_batch) => per_batch.into_iter().map(Ok).collect(),
-            // Nothing of the transaction was written: each batch in it failed.
-            Err(e) => vec![Err(e); queued.len()],
+    loop {
+        let woke = tokio::select! {
+            n = rx.recv_many(&mut queued, STORE_QUEUE) => Woke::Queued(n),
+            recs = store.arrived() => Woke::Arrived(recs),
         };
-        drop(slices);
-        queued.clear();
+        let results = match woke {
+            Woke::Queued(0) => break,
+            Woke::Arrived(recs) => vec![Stored::Arrived(recs)],
+            Woke::Queued(_) => {
+                let slices: Vec<&[(Time, Event)]> = queued.iter().map(|b| b.as_slice()).collect();
+                let results = match store.append_batches(&slices).await {
+                    Ok(per_batch) => per_batch
+                        .into_iter()
+                        .map(|r| Stored::Batch(Ok(r)))
+                        .collect(),
+                    // Nothing of the transaction was written: each batch in it failed.
+                    Err(e) => vec![Stored::Batch(Err(e)); queued.len()],
+                };
+                drop(slices);
+                queued.clear();
+                results
+            }
+        };
         for r in results {
             if tx.send(r).await.is_err() {
                 store.close().await;

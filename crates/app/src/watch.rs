@@ -1,13 +1,15 @@
 //! An observer (`warroom watch`): a rollout in PostgreSQL followed live, read-only. The records
 //! come from the store's follower task (woken by NOTIFY, catching up after a reconnect) and
 //! are folded with the same `apply` as the lead's console, so the observer's screen is the
-//! lead's. It writes nothing, and starts no adapter.
+//! lead's. It starts no adapter, and writes only what any operator may (a remark, an alert
+//! acknowledged, an approval: `engine::may_write`), appended by its own connection
+//! (`pg::append_as`) in the background — the lead's console reads it when notified.
 
 use crate::audit::pg::{self, Followed, PgLog};
 use crate::audit::{Location, Record, Verifier};
 use crate::engine::{self, State};
 use crate::runbook::Runbook;
-use tokio::sync::mpsc::{Receiver, channel};
+use tokio::sync::mpsc::{Receiver, Sender, channel};
 use tokio::task::JoinHandle;
 
 /// What woke the observer up.
@@ -23,6 +25,8 @@ pub enum Watched {
     Lease,
     /// The follower stopped.
     Closed,
+    /// This observer's write was stored (what it was), or not (why).
+    Wrote(Result<String, String>),
 }
 
 pub struct Watch {
@@ -46,6 +50,8 @@ pub struct Watch {
     pub lease: Option<pg::Lease>,
     verifier: Verifier,
     rx: Receiver<Followed>,
+    wrote_tx: Sender<Result<String, String>>,
+    wrote_rx: Receiver<Result<String, String>>,
     task: JoinHandle<()>,
 }
 
@@ -77,6 +83,7 @@ impl Watch {
         let (tx, rx) = channel(64);
         let seq = records.last().map_or(0, |r| r.seq);
         let task = tokio::spawn(pg::follow(url.to_string(), rollout, seq, tx));
+        let (wrote_tx, wrote_rx) = channel(8);
         let mut w = Watch {
             st: State::new(&rb),
             rb,
@@ -90,6 +97,8 @@ impl Watch {
             lease: None,
             verifier: Verifier::new(None, None),
             rx,
+            wrote_tx,
+            wrote_rx,
             task,
         };
         w.apply(&records);
@@ -124,9 +133,18 @@ impl Watch {
         }
     }
 
-    /// Wait for the follower and apply what it read.
+    /// Wait for the follower and apply what it read (or for this observer's write).
     pub async fn next(&mut self) -> Watched {
-        match self.rx.recv().await {
+        let followed = tokio::select! {
+            f = self.rx.recv() => f,
+            Some(w) = self.wrote_rx.recv() => {
+                if let Err(e) = &w {
+                    self.log.push(format!("NOT RECORDED: {e}"));
+                }
+                return Watched::Wrote(w);
+            }
+        };
+        match followed {
             None => Watched::Closed,
             Some(Followed::Records(recs)) => {
                 // Only what follows the last record applied (a catch-up may overlap).
@@ -193,14 +211,43 @@ impl Watch {
             .is_some_and(|to| to == self.operator)
     }
 
-    /// An observer's command: refused. The engine says why when someone leads (in team mode
-    /// only the lead acts); an observer writes nothing in any case.
-    pub fn command(&self, _events: Vec<crate::engine::Event>) -> Result<(), String> {
-        engine::may_act(&self.st, &self.operator)?;
-        Err(format!(
-            "{} watches: an observer writes nothing",
-            self.operator
-        ))
+    /// An observer's command: what any operator may write (a remark, an alert acknowledged,
+    /// an approval) when the engine lets them (`engine::may_write`), appended by this
+    /// console's own connection in the background (the answer comes as `Watched::Wrote`);
+    /// every other command refused, the engine saying why (in team mode only the lead acts).
+    pub fn command(&self, events: Vec<crate::engine::Event>) -> Result<(), String> {
+        engine::may_write(&self.st, &self.operator, &events)?;
+        if events.is_empty() || !events.iter().all(engine::anyone_may_write) {
+            return Err(format!(
+                "{} watches: an observer writes only a remark, an alert acknowledged or an approval",
+                self.operator
+            ));
+        }
+        let Location::Postgres {
+            url,
+            rollout: Some(rollout),
+        } = &self.at
+        else {
+            return Err("not a rollout in PostgreSQL: nothing written".into());
+        };
+        let what: Vec<&str> = events.iter().map(|e| e.kind()).collect();
+        let what = what.join(", ");
+        let (url, rollout, me, tx) = (
+            url.clone(),
+            rollout.clone(),
+            self.operator.clone(),
+            self.wrote_tx.clone(),
+        );
+        tokio::spawn(async move {
+            let r = pg::append_as(&url, &rollout, &me, events)
+                .await
+                .map(|recs| match recs.last() {
+                    Some(r) => format!("{what} recorded (seq {})", r.seq),
+                    None => format!("{what}: nothing to record"),
+                });
+            let _ = tx.send(r).await;
+        });
+        Ok(())
     }
 
     /// The lead's lease in words at `now` (the real clock): who holds it, and whether it is

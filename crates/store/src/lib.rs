@@ -41,6 +41,12 @@ pub trait AuditStore: Send + 'static {
 
     /// Let go of the store (its connections and locks).
     fn close(self) -> impl std::future::Future<Output = ()> + Send;
+
+    /// Records other operators appended (team mode: an observer's remark, alert acknowledged
+    /// or approval), as they arrive, in order; a store only this console writes never has any.
+    fn arrived(&mut self) -> impl std::future::Future<Output = Vec<Record>> + Send {
+        std::future::pending()
+    }
 }
 
 impl AuditStore for Store {

@@ -16,6 +16,9 @@ pub enum Cmd {
     Acknowledge,
     HandOver,
     AskLead,
+    Comment,
+    AckAlert,
+    Approve,
     FocusNext,
     FocusPrev,
     Up,
@@ -62,6 +65,12 @@ impl Cmd {
                 | Cmd::HandOver
         )
     }
+
+    /// Whether the command is team mode's (a rollout in PostgreSQL, other consoles following
+    /// it): a console alone leaves these out of its help and palette.
+    pub fn team(self) -> bool {
+        matches!(self, Cmd::HandOver | Cmd::AskLead | Cmd::Approve)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +106,9 @@ impl Binding {
             Cmd::Acknowledge => "acknowledge",
             Cmd::HandOver => "hand over",
             Cmd::AskLead => "ask to lead",
+            Cmd::Comment => "comment",
+            Cmd::AckAlert => "acknowledge alerts",
+            Cmd::Approve => "approve/reject",
             Cmd::FocusNext | Cmd::FocusPrev => "focus",
             Cmd::Up | Cmd::Down => "move",
             Cmd::Help => "help",
@@ -210,6 +222,30 @@ pub const BINDINGS: &[Binding] = &[
         "x",
         Cmd::Acknowledge,
         "acknowledge a rollback's result (clears it from the banner)",
+        Live,
+        false,
+    ),
+    b(
+        &[Char('C')],
+        "C",
+        Cmd::Comment,
+        "comment: a line in the log and the audit, with your name (observers too)",
+        Live,
+        false,
+    ),
+    b(
+        &[Char('X')],
+        "X",
+        Cmd::AckAlert,
+        "acknowledge the firing alerts: say you saw them, with your name (observers too)",
+        Live,
+        false,
+    ),
+    b(
+        &[Char('A')],
+        "A",
+        Cmd::Approve,
+        "team mode: approve or reject the action awaiting a second operator (typed phrase)",
         Live,
         false,
     ),
@@ -520,9 +556,9 @@ pub fn bindings(mode: Mode) -> impl Iterator<Item = &'static Binding> {
 
 /// The help overlay's lines for a mode: each key (a pair's keys joined, `Tab/Shift-Tab`) and
 /// what it does.
-pub fn help_keys(mode: Mode, read_only: bool) -> Vec<(String, &'static str)> {
+pub fn help_keys(mode: Mode, read_only: bool, team: bool) -> Vec<(String, &'static str)> {
     let all: Vec<&Binding> = bindings(mode)
-        .filter(|b| !(read_only && b.cmd.acts()))
+        .filter(|b| !(read_only && b.cmd.acts()) && (team || !b.cmd.team()))
         .chain(LOG_BINDINGS.iter().filter(|b| b.mode == mode))
         .chain(ROW_BINDINGS.iter().filter(|b| b.mode == mode))
         .collect();
@@ -576,11 +612,12 @@ pub fn replay_refuses(key: KeyEvent) -> Option<&'static Binding> {
 
 /// What the command palette lists in a mode: each command the keymap has, with its key (a
 /// pair's second half and the palette itself left out), those whose key, word or help holds
-/// `filter` (any case).
-pub fn palette(mode: Mode, filter: &str) -> Vec<&'static Binding> {
+/// `filter` (any case); team mode's commands only on a console in team mode.
+pub fn palette(mode: Mode, filter: &str, team: bool) -> Vec<&'static Binding> {
     let f = filter.to_lowercase();
     bindings(mode)
         .filter(|b| !b.help.is_empty() && b.cmd != Cmd::Palette)
+        .filter(|b| team || !b.cmd.team())
         .filter(|b| {
             f.is_empty()
                 || b.help.to_lowercase().contains(&f)

@@ -57,6 +57,7 @@ pub fn open_terminal()
 /// which press keys the same way): its intents written, a dry run asked for a dialog that
 /// just opened. True when the key quits.
 pub fn handle_key(ui: &mut Ui, session: &mut Session, operator: &str, key: KeyEvent) -> bool {
+    ui.team = session.team();
     // Decisions are taken on what is already on its way to the store too.
     let mut quit = false;
     for intent in ui.on_key(key, &session.ahead, &session.rb, operator) {
@@ -136,6 +137,7 @@ pub async fn run_console(
     let audit_label = session.audit.shown();
     let operator = session.operator.clone();
     let mut ui = Ui::new(Mode::Live);
+    ui.team = session.team();
     let (mut terminal, mut input) = open_terminal()?;
     // Readings, the clock and stopwatches are drawn on the tick; keys, actions, alerts and
     // failures redraw at once. Frames stay cheap however fast the source clock runs.

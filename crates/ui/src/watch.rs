@@ -26,6 +26,7 @@ pub fn read_only_reason(w: &Watch) -> String {
 pub fn ui(w: &Watch) -> Ui {
     let mut ui = Ui::new(Mode::Live);
     ui.read_only = Some(read_only_reason(w));
+    ui.team = true;
     ui
 }
 
@@ -38,11 +39,10 @@ pub fn handle_key(ui: &mut Ui, w: &Watch, key: KeyEvent) -> bool {
     for intent in ui.on_key(key, &w.st, &w.rb, &w.operator) {
         match intent {
             Intent::Quit => quit = true,
-            Intent::Write(evs) => {
-                if let Err(why) = w.command(evs) {
-                    ui.message = Some(format!("refused: {why}"));
-                }
-            }
+            Intent::Write(evs) => match w.command(evs) {
+                Ok(()) => ui.message = Some("sent to the rollout's log…".into()),
+                Err(why) => ui.message = Some(format!("refused: {why}")),
+            },
             Intent::AskLead => ui.message = Some(w.ask_to_lead()),
             Intent::OpenLog(back) => ui.open_log_record(&w.log, back),
             Intent::HandOver | Intent::Replay(_) | Intent::JumpTo(_) => {}
@@ -115,6 +115,7 @@ pub async fn run_watch(mut w: Watch, theme: &Theme) -> color_eyre::Result<WatchE
                     Watched::Closed => break Err(color_eyre::eyre::eyre!("the follower stopped")),
                     Watched::Applied(_) if w.handed_to_me() => break Ok(WatchEnd::HandedToMe),
                     Watched::Applied(_) => ui.sync(&w.st, &w.rb),
+                    Watched::Wrote(r) => ui.message = Some(r.unwrap_or_else(|e| format!("NOT RECORDED: {e}"))),
                     Watched::Lost(_) | Watched::Back | Watched::Lease => {}
                 }
             }

@@ -32,6 +32,7 @@ pub mod postgres;
 pub mod prometheus;
 pub mod shell;
 pub mod unleash;
+pub mod webhook;
 
 mod endpoints;
 mod executor;

@@ -103,6 +103,7 @@ pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
                 reason: reason.clone(),
                 outcome: Outcome::Running,
                 acknowledged: false,
+                approval: None,
             });
             if let Action::Rollback { .. } = action {
                 // A rollback undoes the canary: the next step starts again from the first,
@@ -299,11 +300,17 @@ pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
                 value: *value,
                 threshold: *threshold,
                 resolved_at: None,
+                acknowledged_by: None,
             });
             if let Some(m) = st.metrics.get_mut(metric) {
                 m.firing = *level;
             }
         }
+        Event::Commented { .. } | Event::NotificationSent { .. } => {}
+        Event::AlertAcknowledged { .. }
+        | Event::ApprovalRequested { .. }
+        | Event::ApprovalGiven { .. }
+        | Event::ApprovalRejected { .. } => apply_team(st, at, ev),
         Event::AlertResolved { metric, level, .. } => {
             close_alerts(st, metric, at);
             if let Some(m) = st.metrics.get_mut(metric) {
@@ -314,6 +321,57 @@ pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
                 }
             }
         }
+    }
+}
+
+/// Team mode's records: remarks, acknowledged alerts, and the two-person rule's approvals.
+fn apply_team(st: &mut State, at: Time, ev: &Event) {
+    match ev {
+        Event::AlertAcknowledged {
+            metric,
+            level,
+            operator,
+        } => {
+            if let Some(a) = st
+                .alerts
+                .iter_mut()
+                .rev()
+                .find(|a| &a.metric == metric && a.level == *level && a.resolved_at.is_none())
+            {
+                a.acknowledged_by.get_or_insert_with(|| operator.clone());
+            }
+        }
+        Event::ApprovalRequested { id, .. } => {
+            if let Some(a) = find(st, *id) {
+                a.approval = Some(ApprovalState::Awaiting);
+            }
+        }
+        Event::ApprovalGiven {
+            id,
+            operator,
+            checks,
+        } => {
+            if let Some(a) = find(st, *id) {
+                a.approval = Some(ApprovalState::Approved {
+                    operator: operator.clone(),
+                    at,
+                    checks: checks.clone(),
+                });
+            }
+        }
+        Event::ApprovalRejected { id, operator } => {
+            if let Some(a) = find(st, *id)
+                && a.outcome == Outcome::Running
+            {
+                a.approval = Some(ApprovalState::Rejected {
+                    operator: operator.clone(),
+                    at,
+                });
+                a.outcome = Outcome::Cancelled(format!("rejected by {operator}: not taken"));
+                a.finished_at = Some(at);
+            }
+        }
+        _ => {}
     }
 }
 

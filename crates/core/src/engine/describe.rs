@@ -41,6 +41,50 @@ fn words(rb: &Runbook, ev: &Event) -> Option<String> {
         Event::LeadHandedOver { operator, to } => {
             format!("{operator} handed the lead to {to}, who asked for it")
         }
+        Event::Commented { operator, text } => format!("{operator} says: {text}"),
+        Event::AlertAcknowledged {
+            metric,
+            level,
+            operator,
+        } => format!(
+            "{} alert on {} acknowledged by {operator}",
+            level.as_str(),
+            rb.metric(metric)
+                .map_or(metric.as_str(), |m| m.name.as_str())
+        ),
+        Event::ApprovalRequested { id, operator } => format!(
+            "#{id} awaiting approval by another operator (requested by {operator}; two-person rule)"
+        ),
+        Event::ApprovalGiven {
+            id,
+            operator,
+            checks,
+        } => {
+            let failing = checks.iter().filter(|c| !c.pass).count();
+            format!(
+                "#{id} approved by {operator} ({} checks on their console, {failing} failing)",
+                checks.len()
+            )
+        }
+        Event::ApprovalRejected { id, operator } => {
+            format!("#{id} rejected by {operator}: not taken")
+        }
+        Event::NotificationSent {
+            target,
+            seq,
+            ok,
+            attempts,
+            detail,
+        } => format!(
+            "webhook {target} (seq {seq}): {} after {attempts} attempt{}{}",
+            if *ok { "delivered" } else { "NOT DELIVERED" },
+            if *attempts == 1 { "" } else { "s" },
+            if detail.is_empty() {
+                String::new()
+            } else {
+                format!(" — {detail}")
+            }
+        ),
         Event::Observed(o) => {
             if o.errors.is_empty() {
                 return None;

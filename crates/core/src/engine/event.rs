@@ -210,6 +210,45 @@ pub enum Event {
         operator: String,
         to: String,
     },
+    /// An operator's remark (the lead's or an observer's): a line in the log. Foreign text,
+    /// cleaned (`text::clean`) before it is recorded.
+    Commented {
+        operator: String,
+        text: String,
+    },
+    /// An operator saw a firing alert (the lead or an observer): recorded with their name.
+    AlertAcknowledged {
+        metric: String,
+        level: Level,
+        operator: String,
+    },
+    /// Two-person rule: the action `id` (requested just before, by `operator`) waits for
+    /// another operator's approval; nothing of it runs until then.
+    ApprovalRequested {
+        id: u64,
+        operator: String,
+    },
+    /// Another operator approved the action `id`, with its gate's checks as their own console
+    /// showed them; the lead's console then carries it out.
+    ApprovalGiven {
+        id: u64,
+        operator: String,
+        checks: Vec<Check>,
+    },
+    /// Another operator rejected the action `id`: it is not taken.
+    ApprovalRejected {
+        id: u64,
+        operator: String,
+    },
+    /// A webhook's delivery of what record `seq` said: to which target (its name — never its
+    /// URL, a secret), whether it was delivered, after how many attempts, and what answered.
+    NotificationSent {
+        target: String,
+        seq: i64,
+        ok: bool,
+        attempts: u32,
+        detail: String,
+    },
 }
 
 impl Event {
@@ -275,6 +314,12 @@ mod tests {
         "alert_resolved",
         "lead_taken",
         "lead_handed_over",
+        "commented",
+        "alert_acknowledged",
+        "approval_requested",
+        "approval_given",
+        "approval_rejected",
+        "notification_sent",
     ];
 
     /// One event of each kind, in the order of the variants.
@@ -392,6 +437,35 @@ mod tests {
             Event::LeadHandedOver {
                 operator: s(),
                 to: s(),
+            },
+            Event::Commented {
+                operator: s(),
+                text: s(),
+            },
+            Event::AlertAcknowledged {
+                metric: s(),
+                level: Level::Critical,
+                operator: s(),
+            },
+            Event::ApprovalRequested {
+                id: 1,
+                operator: s(),
+            },
+            Event::ApprovalGiven {
+                id: 1,
+                operator: s(),
+                checks: Vec::new(),
+            },
+            Event::ApprovalRejected {
+                id: 1,
+                operator: s(),
+            },
+            Event::NotificationSent {
+                target: s(),
+                seq: 1,
+                ok: true,
+                attempts: 1,
+                detail: s(),
             },
         ]
     }

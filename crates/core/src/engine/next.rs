@@ -38,6 +38,16 @@ pub fn next_move(st: &State, rb: &Runbook) -> NextMove {
             Some("c"),
         );
     }
+    if let Some(a) = st.awaiting_approval() {
+        return next(
+            format!(
+                "#{} {} awaiting approval by another operator",
+                a.id,
+                a.action.label()
+            ),
+            None,
+        );
+    }
     if let Some(a) = st.running() {
         return next(
             format!("wait: #{} {} is running", a.id, a.action.label()),

@@ -434,6 +434,8 @@ pub struct ActionStatus {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ActionStage {
+    /// Requested under the two-person rule: waiting for another operator's approval.
+    AwaitingApproval,
     /// Requested, `done` of its `of` steps finished.
     Running {
         done: usize,
@@ -454,9 +456,13 @@ pub fn action_status(st: &State) -> Option<ActionStatus> {
         return Some(ActionStatus {
             id: Some(a.id),
             label: a.action.label(),
-            stage: ActionStage::Running {
-                done: a.steps_done.len(),
-                of: a.steps.len(),
+            stage: if a.approval == Some(ApprovalState::Awaiting) {
+                ActionStage::AwaitingApproval
+            } else {
+                ActionStage::Running {
+                    done: a.steps_done.len(),
+                    of: a.steps.len(),
+                }
             },
         });
     }
@@ -646,6 +652,7 @@ mod tests {
             value: Some(4.0),
             threshold: 1.0,
             resolved_at: Some(t(30)),
+            acknowledged_by: None,
         };
         assert_eq!(alert_peak(&rb, &r, &a), Some((t(10), 4.0)));
         let a = AlertRecord {
@@ -706,6 +713,7 @@ mod tests {
                     value: Some(1.0),
                     threshold: 0.5,
                     resolved_at: None,
+                    acknowledged_by: None,
                 }];
                 let s = suggested_procedure(&st, &rb).expect("a suggestion");
                 assert_eq!(Some(&s.procedure), r.procedure.as_ref().map(|p| &p.value));
@@ -737,6 +745,7 @@ mod tests {
                 value: None,
                 threshold: 0.0,
                 resolved_at: None,
+                acknowledged_by: None,
             };
             st.alerts = vec![alert(a, Level::Warning, 0), alert(b, Level::Critical, 10)];
             let s = suggested_procedure(&st, &rb).expect("a suggestion");

@@ -118,6 +118,8 @@ pub struct AlertRecord {
     pub value: Option<f64>,
     pub threshold: f64,
     pub resolved_at: Option<Time>,
+    /// Who acknowledged it (saw it fire), if anyone.
+    pub acknowledged_by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -165,6 +167,23 @@ pub struct ActionRecord {
     pub outcome: Outcome,
     /// The lead saw how it ended (rollbacks stay on the banner until then).
     pub acknowledged: bool,
+    /// Two-person rule: where its approval by a second operator stands (`None`: it needs none).
+    pub approval: Option<ApprovalState>,
+}
+
+/// Where an action's approval by a second operator stands (the two-person rule).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApprovalState {
+    /// Waiting for another operator: nothing of the action runs meanwhile.
+    Awaiting,
+    /// Approved, with the gate's checks as the approver's console showed them.
+    Approved {
+        operator: String,
+        at: Time,
+        checks: Vec<Check>,
+    },
+    /// Rejected: the action is not taken.
+    Rejected { operator: String, at: Time },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -348,6 +367,19 @@ impl State {
             .iter()
             .rev()
             .find(|a| a.outcome == Outcome::Running)
+    }
+
+    /// The action that waits for a second operator's approval, if one does.
+    pub fn awaiting_approval(&self) -> Option<&ActionRecord> {
+        self.running()
+            .filter(|a| a.approval == Some(ApprovalState::Awaiting))
+    }
+
+    /// The firing alerts nobody has acknowledged yet.
+    pub fn unacknowledged_alerts(&self) -> impl Iterator<Item = &AlertRecord> {
+        self.alerts
+            .iter()
+            .filter(|a| a.resolved_at.is_none() && a.acknowledged_by.is_none())
     }
 
     pub fn next_action_id(&self) -> u64 {

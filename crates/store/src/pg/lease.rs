@@ -171,12 +171,16 @@ pub async fn ask_hand_over(url: &str, rollout: &str, operator: &str) -> Result<(
     r.map(|_| ())
 }
 
-/// The lead's side: who asks to lead `rollout`, as they ask, until the receiver is dropped.
-/// Reconnects by itself (a request sent meanwhile is lost: asking again is one key).
+/// The lead's side: who asks to lead `rollout`, as they ask, until the receiver is dropped;
+/// and a nudge on `appended` whenever a record is appended (an observer's remark, alert
+/// acknowledged or approval: the lead's store reads what it did not write), and after every
+/// reconnect (a notification sent meanwhile is gone). Reconnects by itself (a request sent
+/// meanwhile is lost: asking again is one key).
 pub(crate) async fn hand_over_requests(
     url: String,
     rollout: String,
     tx: tokio::sync::mpsc::Sender<String>,
+    appended: tokio::sync::mpsc::Sender<()>,
 ) {
     use sqlx::postgres::PgListener;
     let chan = channel(&rollout);
@@ -196,6 +200,8 @@ pub(crate) async fn hand_over_requests(
             && l.listen(&chan).await.is_ok()
         {
             failures = 0;
+            // One nudge is enough: a full queue already holds one.
+            let _ = appended.try_send(());
             loop {
                 tokio::select! {
                     _ = tx.closed() => return,
@@ -206,6 +212,8 @@ pub(crate) async fn hand_over_requests(
                                 if !who.is_empty() && tx.send(who).await.is_err() {
                                     return;
                                 }
+                            } else if n.payload().parse::<i64>().is_ok() {
+                                let _ = appended.try_send(());
                             }
                         }
                         Ok(None) | Err(_) => break,

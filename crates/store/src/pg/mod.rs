@@ -398,6 +398,10 @@ pub struct PgStore {
     lease: tokio::sync::watch::Receiver<LeaseState>,
     /// Observers asking to lead, until the session takes the receiver.
     requests: Option<tokio::sync::mpsc::Receiver<String>>,
+    /// Nudged when a record was appended (by anyone): what another operator appended is
+    /// read and handed on (`arrived`).
+    appended: tokio::sync::mpsc::Receiver<()>,
+    nudged: bool,
     listener: tokio::task::JoinHandle<()>,
     url: String,
     rollout: String,
@@ -444,10 +448,12 @@ impl PgStore {
             lease_tx,
         ));
         let (req_tx, requests) = tokio::sync::mpsc::channel(8);
+        let (appended_tx, appended) = tokio::sync::mpsc::channel(1);
         let listener = tokio::spawn(lease::hand_over_requests(
             url.to_string(),
             rollout.clone(),
             req_tx,
+            appended_tx,
         ));
         Ok((
             PgStore {
@@ -455,6 +461,8 @@ impl PgStore {
                 heartbeat,
                 lease,
                 requests: Some(requests),
+                appended,
+                nudged: false,
                 listener,
                 url: url.to_string(),
                 rollout,
@@ -475,19 +483,17 @@ impl PgStore {
     }
 
     /// Append batches in one transaction; each batch's records as stored.
+    ///
+    /// Records other operators appended since this console's last (an observer's remark,
+    /// alert acknowledged or approval: `engine::anyone_may_write`) are read inside the same
+    /// transaction and come first in the first batch's records, so that the session applies
+    /// the rollout in `seq` order; this console's records chain after them.
     pub async fn append_batches<B: AsRef<[(Time, Event)]>>(
         &mut self,
         batches: &[B],
     ) -> Result<Vec<Vec<Record>>, String> {
-        let (out, seq, prev, _) = stamp(
-            (self.last_seq, &self.last_hash),
-            &self.operator,
-            batches,
-            None,
-        )?;
-        let records: Vec<&Record> = out.iter().flatten().collect();
-        if records.is_empty() {
-            return Ok(out);
+        if batches.iter().all(|b| b.as_ref().is_empty()) {
+            return Ok(batches.iter().map(|_| Vec::new()).collect());
         }
         if let LeaseState::TakenBy(who) = &*self.lease.borrow() {
             return Err(format!(
@@ -500,15 +506,23 @@ impl PgStore {
         let mut c = self.pool.acquire().await.map_err(fail)?;
         let mut tx = c.begin().await.map_err(fail)?;
         let head = lock_head(&mut tx, &self.rollout).await.map_err(fail)?;
-        if head.0 != self.last_seq || head.1 != self.last_hash {
-            return Err(format!(
-                "{}: rollout `{}` was written by another console (its head is seq {}, this console's seq {}): nothing written",
-                redact(&self.url),
-                crate::text::clean(&self.rollout),
-                head.0,
-                self.last_seq
-            ));
-        }
+        let foreign = if head.0 != self.last_seq || head.1 != self.last_hash {
+            let recs = read_after(&mut tx, &self.url, &self.rollout, self.last_seq).await?;
+            self.foreign(&recs).map_err(|why| {
+                format!(
+                    "{}: rollout `{}` was written by another console (its head is seq {}, this console's seq {}): {why}: nothing written",
+                    redact(&self.url),
+                    crate::text::clean(&self.rollout),
+                    head.0,
+                    self.last_seq
+                )
+            })?;
+            recs
+        } else {
+            Vec::new()
+        };
+        let (mut out, seq, prev, _) = stamp((head.0, &head.1), &self.operator, batches, None)?;
+        let records: Vec<&Record> = out.iter().flatten().collect();
         insert(&mut tx, &self.rollout, &records)
             .await
             .map_err(fail)?;
@@ -517,7 +531,75 @@ impl PgStore {
             .map_err(|e| failed(&self.url, "commit failed", &e))?;
         self.last_seq = seq;
         self.last_hash = prev;
+        if let Some(first) = out.first_mut() {
+            first.splice(0..0, foreign);
+        }
         Ok(out)
+    }
+
+    /// Whether records another console appended after this one's head may be taken: each
+    /// chains on the one before (from this console's head), and each is one that any
+    /// operator may write (`engine::anyone_may_write`) — a lead's record means another
+    /// console leads, and its records are not continued.
+    fn foreign(&self, recs: &[Record]) -> Result<(), String> {
+        let (mut seq, mut prev) = (self.last_seq, self.last_hash.as_str());
+        for r in recs {
+            let hash = chain_hash(prev, r.seq, &r.at, &r.operator, &r.kind, &r.payload);
+            if r.seq != seq + 1 || r.prev_hash != prev || r.hash != hash {
+                return Err(format!("seq {} does not chain on seq {seq}", r.seq));
+            }
+            match r.event() {
+                Ok(ev) if engine::anyone_may_write(&ev) => {}
+                _ => {
+                    return Err(format!(
+                        "seq {} is a {} by {}",
+                        r.seq,
+                        crate::text::clean(&r.kind),
+                        crate::text::clean(&r.operator)
+                    ));
+                }
+            }
+            seq = r.seq;
+            prev = &r.hash;
+        }
+        Ok(())
+    }
+
+    /// What other operators appended since this console's last record (an observer's
+    /// remark, alert acknowledged or approval), as soon as the rollout's channel says a record
+    /// was appended: for the session to apply in order. Waits for the next append when there
+    /// is nothing new, or what is new is not theirs to write (the next append then refuses).
+    pub async fn arrived(&mut self) -> Vec<Record> {
+        loop {
+            // A nudge taken is kept until its read is done: this future may be dropped
+            // while reading (the session's write came first), and the nudge must not be lost.
+            if !self.nudged {
+                if self.appended.recv().await.is_none() {
+                    return std::future::pending().await;
+                }
+                self.nudged = true;
+            }
+            let read = async {
+                let mut c = self.pool.acquire().await.ok()?;
+                read_after(&mut c, &self.url, &self.rollout, self.last_seq)
+                    .await
+                    .ok()
+            };
+            let recs = read.await;
+            self.nudged = false;
+            let Some(recs) = recs.filter(|r| !r.is_empty()) else {
+                continue;
+            };
+            // Records not theirs to write (another console leads) are left: the next append
+            // refuses, and says so.
+            if self.foreign(&recs).is_ok() {
+                if let Some(r) = recs.last() {
+                    self.last_seq = r.seq;
+                    self.last_hash.clone_from(&r.hash);
+                }
+                return recs;
+            }
+        }
     }
 
     /// Observers asking this console to hand the lead over: for the session to follow.
@@ -560,6 +642,57 @@ impl AuditStore for PgStore {
     fn close(self) -> impl std::future::Future<Output = ()> + Send {
         PgStore::close(self)
     }
+
+    fn arrived(&mut self) -> impl std::future::Future<Output = Vec<Record>> + Send {
+        PgStore::arrived(self)
+    }
+}
+
+/// An operator who does not lead appends events to a rollout (`engine::anyone_may_write`:
+/// a remark, an alert acknowledged, an approval) from their own console, chained after the
+/// head under the rollout's append lock — the database serialises every writer, so the chain
+/// never forks; the lead's console reads them when notified and applies them in order. Their
+/// time is the newest record's or the real clock's, whichever is later (a log's time only
+/// moves forward).
+pub async fn append_as(
+    url: &str,
+    rollout: &str,
+    operator: &str,
+    events: Vec<Event>,
+) -> Result<Vec<Record>, String> {
+    if let Some(e) = events.iter().find(|e| !engine::anyone_may_write(e)) {
+        return Err(format!(
+            "{}: only the lead writes a {}",
+            redact(url),
+            e.kind()
+        ));
+    }
+    let operator = operator_name(operator)?;
+    let rollout = rollout_name(rollout)?;
+    let mut c = connect(url, &format!("warroom: {operator} (observer)")).await?;
+    let fail = |e: sqlx::Error| failed(url, "append failed, nothing written", &e);
+    let mut tx = c.begin().await.map_err(fail)?;
+    let head = lock_head(&mut tx, &rollout).await.map_err(fail)?;
+    let last: Option<String> =
+        sqlx::query_scalar("SELECT at FROM warroom.audit WHERE rollout = $1 AND seq = $2")
+            .bind(&rollout)
+            .bind(head.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(fail)?;
+    let now = chrono::Utc::now();
+    let at = last
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+        .map_or(now, |t| now.max(t.with_timezone(&chrono::Utc)));
+    let batch: Vec<(Time, Event)> = events.into_iter().map(|e| (at, e)).collect();
+    let (out, _, _, _) = stamp((head.0, &head.1), &operator, &[batch], None)?;
+    let records: Vec<&Record> = out.iter().flatten().collect();
+    insert(&mut tx, &rollout, &records).await.map_err(fail)?;
+    tx.commit()
+        .await
+        .map_err(|e| failed(url, "commit failed", &e))?;
+    let _ = c.close().await;
+    Ok(out.into_iter().flatten().collect())
 }
 
 /// Write records exactly as they are into a rollout that holds none: `warroom audit copy`

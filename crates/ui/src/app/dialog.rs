@@ -42,6 +42,13 @@ pub enum Dialog {
         /// The verdict when the dialog last looked: a change clears what was typed.
         blocked: bool,
     },
+    /// A remark for the log and the audit (`C`): type it.
+    Comment { text: String, error: Option<String> },
+    /// Approve or reject the action awaiting a second operator (`A`): type the phrase.
+    Approve {
+        typed: String,
+        error: Option<String>,
+    },
     /// Cancel the auto-abort countdown: type the reason.
     CancelAbort {
         reason: String,
@@ -147,6 +154,11 @@ impl Ui {
         if matches!(self.dialog, Some(Dialog::Quit)) && st.in_flight(rb).is_none() {
             self.dialog = None;
             self.message = Some("nothing is in flight now: q quits".into());
+            return;
+        }
+        if matches!(self.dialog, Some(Dialog::Approve { .. })) && st.awaiting_approval().is_none() {
+            self.dialog = None;
+            self.message = Some("no action awaits approval any more".into());
             return;
         }
         if matches!(self.dialog, Some(Dialog::CancelAbort { .. })) && st.abort.is_none() {

@@ -42,7 +42,7 @@ impl Ui {
                 }
                 KeyCode::Enter => {
                     // Run the chosen command as its key would: the same path, the same gates.
-                    let chosen = crate::keymap::palette(self.mode, typed)
+                    let chosen = crate::keymap::palette(self.mode, typed, self.team)
                         .get(*sel)
                         .and_then(|b| b.keys.first().copied());
                     self.dialog = None;
@@ -83,6 +83,48 @@ impl Ui {
                         self.open(st, rb, a);
                     }
                 }
+                _ => {}
+            },
+            Dialog::Comment { text, error } => match key.code {
+                KeyCode::Esc => self.dialog = None,
+                KeyCode::Enter => {
+                    // Foreign text: cleaned before it is recorded or drawn.
+                    let text = crate::text::clean(text.trim()).into_owned();
+                    let ev = engine::Event::Commented {
+                        operator: operator.to_string(),
+                        text,
+                    };
+                    match engine::may_write(st, operator, std::slice::from_ref(&ev)) {
+                        Ok(()) => {
+                            self.dialog = None;
+                            return vec![Intent::Write(vec![ev])];
+                        }
+                        Err(e) => *error = Some(e),
+                    }
+                }
+                KeyCode::Backspace => {
+                    text.pop();
+                }
+                KeyCode::Char(c)
+                    if printable(&key) && text.chars().count() < engine::COMMENT_MAX =>
+                {
+                    text.push(c)
+                }
+                _ => {}
+            },
+            Dialog::Approve { typed, error } => match key.code {
+                KeyCode::Esc => self.dialog = None,
+                KeyCode::Enter => match engine::decide_approval(st, rb, operator, typed) {
+                    Ok(ev) => {
+                        self.dialog = None;
+                        return vec![Intent::Write(vec![ev])];
+                    }
+                    Err(e) => *error = Some(e),
+                },
+                KeyCode::Backspace => {
+                    typed.pop();
+                }
+                KeyCode::Char(c) if printable(&key) && typed.chars().count() < 64 => typed.push(c),
                 _ => {}
             },
             Dialog::CancelAbort { reason, error } => match key.code {

@@ -64,6 +64,13 @@ impl Ui {
             self.message = Some(format!("read-only: {why}"));
             return Vec::new();
         }
+        if cmd.team() && !self.team {
+            self.message = Some(
+                "team mode only: open the rollout in PostgreSQL (--store postgres://…) so that other consoles follow it"
+                    .into(),
+            );
+            return Vec::new();
+        }
         match cmd {
             Cmd::Help => self.help = true,
             Cmd::Present => self.present = !self.present,
@@ -330,6 +337,36 @@ impl Ui {
                     }])];
                 }
                 None => self.message = Some("no rollback result to acknowledge".into()),
+            },
+            Cmd::Comment => {
+                self.dialog = Some(Dialog::Comment {
+                    text: String::new(),
+                    error: None,
+                })
+            }
+            Cmd::AckAlert => {
+                let evs: Vec<Event> = st
+                    .unacknowledged_alerts()
+                    .map(|a| Event::AlertAcknowledged {
+                        metric: a.metric.clone(),
+                        level: a.level,
+                        operator: operator.to_string(),
+                    })
+                    .collect();
+                if evs.is_empty() {
+                    self.message = Some("no firing alert to acknowledge".into());
+                } else {
+                    return vec![Intent::Write(evs)];
+                }
+            }
+            Cmd::Approve => match engine::awaiting_for(st, operator) {
+                Ok(_) => {
+                    self.dialog = Some(Dialog::Approve {
+                        typed: String::new(),
+                        error: None,
+                    })
+                }
+                Err(why) => self.message = Some(why),
             },
             Cmd::HandOver => return vec![Intent::HandOver],
             Cmd::AskLead => return vec![Intent::AskLead],

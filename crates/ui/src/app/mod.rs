@@ -90,6 +90,9 @@ pub struct Ui {
     /// An observer's console: why it cannot act (who leads). Its action keys are left out of
     /// the hints and the help, and say this when pressed.
     pub read_only: Option<String>,
+    /// Team mode: the console follows a rollout in PostgreSQL that other consoles follow too
+    /// (its team keys — hand over, ask to lead, approve — are in its help and palette).
+    pub team: bool,
     /// The focused list's filter (`/`), if one is set.
     pub filter: Option<ListFilter>,
     /// Mouse capture (`m`): clicks focus a pane and select a row. Off by default, so that
@@ -135,6 +138,7 @@ impl Ui {
             until_committed: None,
             checklist_title: String::new(),
             read_only: None,
+            team: false,
             filter: None,
             mouse: false,
         }

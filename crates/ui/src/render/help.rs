@@ -33,7 +33,7 @@ pub(crate) fn help(f: &mut Frame, area: Rect, ui: &Ui, th: &Theme) {
         )));
     }
     keys.extend(
-        keymap::help_keys(mode, ui.read_only.is_some())
+        keymap::help_keys(mode, ui.read_only.is_some(), ui.team)
             .into_iter()
             .map(|(k, what)| {
                 Line::from(vec![key(&k), Span::styled(what, th.get(StyleName::Text))])

@@ -4,7 +4,7 @@
 use crate::engine::action::Check;
 use crate::engine::alerts::{MetricLevel, alert_value};
 use crate::engine::rules::pool_healthy;
-use crate::engine::state::{State, percent_of};
+use crate::engine::state::{ApprovalState, State, percent_of};
 use crate::runbook::{CheckKey, Direction, Metric, PoolName, Runbook, StepKind, fmt_duration};
 
 /// A check of kind `key`.
@@ -152,6 +152,9 @@ pub(super) fn idle_check(st: &State) -> Check {
         "no other action running",
         running.is_none(),
         match running {
+            Some(a) if a.approval == Some(ApprovalState::Awaiting) => {
+                format!("#{} {} awaits approval", a.id, a.action.label())
+            }
             Some(a) => format!("#{} {} is running", a.id, a.action.label()),
             None => "idle".to_string(),
         },

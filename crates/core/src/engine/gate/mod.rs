@@ -16,6 +16,7 @@ pub use checks::fmt_num;
 pub use phases::{migration_target, next_advance, phase_steps};
 pub use routes::routes;
 pub(in crate::engine) use routes::source_error;
+pub(crate) use submit::taken;
 pub use submit::{Submission, SubmitError, evidence, is_reason, submit, tick};
 
 use super::action::*;
@@ -133,6 +134,7 @@ pub fn propose(st: &State, rb: &Runbook, action: Action) -> Proposal {
         checks.extend(route_checks(st, rb, &steps));
         checks.push(idle_check(st));
     }
+    checks.extend(crate::engine::approval::approval_check(st, rb, &action));
     let kind = action_kind(&action);
     let percent = match &action {
         Action::RolloutStep { percent, .. } => Some(*percent),

@@ -190,8 +190,37 @@ pub fn submit(
             phrase: phrase.clone(),
         });
     }
-    // Changes that touch no external system take effect with the request.
-    match &p.action {
+    // Two-person rule: the request waits for another operator; nothing of it takes effect.
+    if crate::engine::needs_approval(rb, &p.action) {
+        out.push(Event::ApprovalRequested {
+            id,
+            operator: operator.to_string(),
+        });
+        return Ok(out);
+    }
+    out.extend(taken(
+        rb,
+        id,
+        &p.action,
+        operator,
+        reason,
+        p.steps.is_empty(),
+    ));
+    Ok(out)
+}
+
+/// What an action without steps writes when it takes effect (with its request, or once a
+/// second operator approved it): changes that touch no external system.
+pub(crate) fn taken(
+    rb: &Runbook,
+    id: u64,
+    action: &Action,
+    operator: &str,
+    reason: Option<String>,
+    no_steps: bool,
+) -> Vec<Event> {
+    let mut out = Vec::new();
+    match action {
         Action::GoNoGo { go } => {
             out.push(Event::Decision {
                 go: *go,
@@ -210,13 +239,13 @@ pub fn submit(
         }
         _ => {}
     }
-    if p.steps.is_empty() {
+    if no_steps {
         out.push(Event::ActionSucceeded {
             id,
             detail: "recorded".into(),
         });
     }
-    Ok(out)
+    out
 }
 
 /// Ticking or unticking a checklist item. Unticking an item of a checklist that a GO was

@@ -3,6 +3,7 @@
 
 use super::Ref;
 use serde::Deserialize;
+use serde_saphyr::Spanned;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -92,6 +93,69 @@ pub struct Communication {
     pub internal: Vec<Channel>,
     #[serde(default)]
     pub external: Vec<Channel>,
+    /// Where the console posts what happened (chat, a bot), as it happens.
+    #[serde(default)]
+    pub webhooks: Vec<Webhook>,
+}
+
+/// A webhook target: a name (what the audit log records), a URL (a secret: it may hold a
+/// token; `${VAR}` expanded, never shown, logged or recorded), the body's format, and which
+/// kinds of event it hears (all when none are named).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Webhook {
+    pub name: Spanned<String>,
+    pub url: String,
+    #[serde(default)]
+    pub format: WebhookFormat,
+    #[serde(default)]
+    pub events: Vec<Topic>,
+}
+
+/// A webhook's body: Slack-compatible `{"text": …}`, or a generic JSON object.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookFormat {
+    #[default]
+    Slack,
+    Json,
+}
+
+/// A kind of event a webhook hears.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Topic {
+    /// A phase started or completed.
+    Phase,
+    /// A rollout step requested.
+    RolloutStep,
+    /// An attempt the gate blocked.
+    Blocked,
+    /// A gate overridden.
+    Overridden,
+    /// An alert fired or resolved.
+    Alert,
+    /// A rollback requested, and how it ended against its target.
+    Rollback,
+    /// GO / NO-GO signed.
+    GoNoGo,
+    /// The lead taken or handed over.
+    Lead,
+}
+
+impl Topic {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Topic::Phase => "phase",
+            Topic::RolloutStep => "rollout_step",
+            Topic::Blocked => "blocked",
+            Topic::Overridden => "overridden",
+            Topic::Alert => "alert",
+            Topic::Rollback => "rollback",
+            Topic::GoNoGo => "go_no_go",
+            Topic::Lead => "lead",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

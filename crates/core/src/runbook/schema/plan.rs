@@ -64,6 +64,9 @@ pub struct RolloutStep {
     /// How long to watch the step before the next may start.
     #[serde(with = "dur")]
     pub bake: Duration,
+    /// `two-person`: a second operator approves stepping to this percent.
+    #[serde(default)]
+    pub approval: Option<super::Approval>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -92,6 +95,9 @@ pub struct Phase {
     /// Starting this phase is destructive: typed confirmation.
     #[serde(default)]
     pub confirm: bool,
+    /// `two-person`: a second operator approves starting this phase.
+    #[serde(default)]
+    pub approval: Option<super::Approval>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -143,4 +149,8 @@ pub struct Procedure {
     #[serde(with = "dur")]
     pub target: Duration,
     pub steps: Vec<ProcedureStep>,
+    /// `two-person`: this rollback waits for a second operator's approval. Rollbacks never
+    /// wait unless their procedure says so here (`warroom check` warns when one does).
+    #[serde(default)]
+    pub approval: Option<super::Approval>,
 }

@@ -107,6 +107,9 @@ pub struct Flag {
     /// Flipping this flag is destructive: the dialog asks for a typed phrase.
     #[serde(default)]
     pub confirm: bool,
+    /// `two-person`: a second operator approves flipping this flag.
+    #[serde(default)]
+    pub approval: Option<super::Approval>,
 }
 
 /// Endpoints of the real systems. Values accept `${VAR}` and `${VAR:-default}`.

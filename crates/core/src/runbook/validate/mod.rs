@@ -153,6 +153,18 @@ pub fn validate(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>) -> Vec<Diag>
                 format!("procedure `{}` has no steps", p.id.value),
             ));
         }
+        if p.approval.is_some() {
+            out.push(
+                Diag::warning(
+                    at(&p.id),
+                    format!(
+                        "procedure `{}` has approval: two-person: this rollback waits for a second operator's approval before it runs, an auto-abort's too",
+                        p.id.value
+                    ),
+                )
+                .hint("rollbacks should never wait: remove `approval:` unless the team has agreed that this one must"),
+            );
+        }
         check_steps(
             rb,
             &format!("procedure `{}`", p.id.value),
@@ -212,5 +224,6 @@ pub fn validate(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>) -> Vec<Diag>
     }
     targets::pools(rb, &mut out);
     targets::targets(rb, env, &mut out);
+    targets::webhooks(rb, env, &mut out);
     out
 }

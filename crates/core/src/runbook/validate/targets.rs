@@ -78,6 +78,38 @@ pub(super) fn targets(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>, out: &
     }
 }
 
+/// Webhooks: names unique; a URL (a secret: what is said of it names the webhook, never
+/// the URL) whose `${VAR}` is malformed is an error, unset a warning.
+pub(super) fn webhooks(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>, out: &mut Vec<Diag>) {
+    let mut seen = std::collections::BTreeSet::new();
+    for w in &rb.communication.webhooks {
+        let (name, place) = (&w.name.value, at(&w.name));
+        if !seen.insert(name.as_str()) {
+            out.push(Diag::error(
+                place,
+                format!("webhook `{name}` is named twice"),
+            ));
+        }
+        match expand(&w.url, env) {
+            Err(_) => out.push(
+                Diag::error(
+                    place,
+                    format!("webhook `{name}`: its url has a malformed ${{VAR}}"),
+                )
+                .hint("write ${VAR} or ${VAR:-default}; $$ is a literal $"),
+            ),
+            Ok(e) => {
+                for var in e.unset {
+                    out.push(
+                        Diag::warning(place, format!("webhook `{name}`: its url names ${{{var}}}, which is not set"))
+                            .hint(format!("set {var} before the console starts: until then the webhook is left out")),
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// Every string of a load balancer mapping, by key (for `${VAR}` checks).
 fn lb_spec_strings(spec: &LbSpec) -> Vec<(&'static str, &str)> {
     let mut out = given([

@@ -83,7 +83,12 @@ pub(super) fn timeline(pm: &Postmortem) -> Section {
             | Event::AbortArmed { .. }
             | Event::AbortCancelled { .. }
             | Event::AbortExpired { .. }
-            | Event::ServerDown { .. } => match engine::describe(rb, &ev) {
+            | Event::ServerDown { .. }
+            | Event::Commented { .. }
+            | Event::AlertAcknowledged { .. }
+            | Event::ApprovalRequested { .. }
+            | Event::ApprovalGiven { .. }
+            | Event::ApprovalRejected { .. } => match engine::describe(rb, &ev) {
                 Some(l) => Line::new(l),
                 None => continue,
             },

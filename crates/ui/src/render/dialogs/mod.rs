@@ -8,6 +8,7 @@ mod jump;
 mod palette;
 mod quit;
 mod record;
+mod team;
 
 use crate::render::prelude::*;
 
@@ -24,7 +25,9 @@ pub(crate) fn draw(
     match d {
         Dialog::Quit => quit::draw(f, area, rb, st, th),
         Dialog::Record { .. } => record::draw(f, area, st, d, th),
-        Dialog::Palette { .. } => palette::draw(f, area, ui.mode, d, th),
+        Dialog::Palette { .. } => palette::draw(f, area, ui.mode, ui.team, d, th),
+        Dialog::Comment { .. } => team::comment(f, area, d, th),
+        Dialog::Approve { .. } => team::approve(f, area, rb, st, d, th),
         Dialog::Detail { .. } => detail::draw(f, area, rb, st, d, th),
         Dialog::Jump { .. } => jump::draw(f, area, d, th),
         Dialog::Choose { .. } => choose::draw(f, area, d, th),
@@ -66,6 +69,20 @@ pub(crate) fn scrolling_text(
         th.get(StyleName::Muted),
     )));
     let w = (area.width * 9 / 10).max(60).min(area.width);
+    text_box(f, area, title, lines, w, scroll, th);
+}
+
+/// Lines in a box `w` wide (and as high as they wrap to, up to the screen), centred, titled,
+/// scrolled `scroll` lines.
+pub(crate) fn text_box(
+    f: &mut Frame,
+    area: Rect,
+    title: &str,
+    lines: Vec<Line<'_>>,
+    w: u16,
+    scroll: usize,
+    th: &Theme,
+) {
     let h = (wrapped_height(&lines, w.saturating_sub(2)) + 2).min(area.height);
     let r = area.centered(Constraint::Length(w), Constraint::Length(h));
     f.render_widget(Clear, r);

@@ -2,11 +2,11 @@
 
 use crate::render::prelude::*;
 
-pub(crate) fn draw(f: &mut Frame, area: Rect, mode: Mode, d: &Dialog, th: &Theme) {
+pub(crate) fn draw(f: &mut Frame, area: Rect, mode: Mode, team: bool, d: &Dialog, th: &Theme) {
     let Dialog::Palette { typed, sel } = d else {
         return;
     };
-    let items = keymap::palette(mode, typed);
+    let items = keymap::palette(mode, typed, team);
     let sel = (*sel).min(items.len().saturating_sub(1));
     let mut lines = vec![
         Line::from(vec![

@@ -23,6 +23,10 @@ pub(crate) fn status_bar(f: &mut Frame, area: Rect, st: &State, ui: &Ui, th: &Th
         // The last action, followed to its end, then cleared (the engine says how long).
         let id = a.id.map(|i| format!("#{i} ")).unwrap_or_default();
         let (text, style) = match &a.stage {
+            engine::ActionStage::AwaitingApproval => (
+                format!("⏸ {id}{} AWAITING APPROVAL by another operator", a.label),
+                StyleName::GateConfirm,
+            ),
             engine::ActionStage::Running { done, of } => (
                 format!("▶ {id}{} running, step {done}/{of}", a.label),
                 StyleName::ActionRunning,
