@@ -340,6 +340,8 @@ impl World {
             StepKind::Restart { .. } => 30,
             StepKind::WaitRollout { .. } => 40,
             StepKind::Run(_) => 60,
+            // Ended by the engine from the readings.
+            StepKind::WaitUntil(_) => 0,
         })
     }
 
@@ -400,6 +402,7 @@ impl World {
             StepKind::WaitRollout { deployment } => Ok(format!(
                 "deployment \"{deployment}\" successfully rolled out (3/3 updated, ready, available)"
             )),
+            StepKind::WaitUntil(_) => Ok(crate::real::WAIT_PREVIEW.into()),
             StepKind::Run(r) => {
                 if let Some(v) = r.expect_migration_version {
                     let up = v > self.migration;
@@ -433,7 +436,7 @@ pub async fn run(
     mut jobs: crate::adapters::JobRx,
     out: crate::adapters::ReportTx,
 ) {
-    let mut queue: VecDeque<(u64, Vec<PlannedStep>)> = VecDeque::new();
+    let mut queue: VecDeque<(u64, Vec<PlannedStep>, usize)> = VecDeque::new();
     // The job in progress, the index of its step, and when that step is done.
     let mut current: Option<((u64, Vec<PlannedStep>), usize, Time)> = None;
     let mut next_sample = clock.now();
@@ -442,9 +445,13 @@ pub async fn run(
     loop {
         let now = clock.now();
         if current.is_none()
-            && let Some((id, steps)) = queue.pop_front()
+            && let Some((id, steps, from)) = queue.pop_front()
         {
-            match steps.first() {
+            match steps.get(from) {
+                // A step the engine ends (`wait_until`): the job stops here, and its rest
+                // comes back as `Job::Continue` once the engine has ended it.
+                Some(s) if crate::engine::engine_step(s) => {}
+                None if from > 0 => {}
                 None => {
                     let _ = out
                         .send(Report::Finished {
@@ -457,7 +464,7 @@ pub async fn run(
                 }
                 Some(first) => {
                     let due = now + step_len(&first.kind);
-                    current = Some(((id, steps), 0, due));
+                    current = Some(((id, steps), from, due));
                 }
             }
             continue;
@@ -496,6 +503,10 @@ pub async fn run(
                             detail: format!("step {} failed: {output}", step.name),
                         })
                         .await;
+                } else if let Some(next) = steps.get(i + 1)
+                    && crate::engine::engine_step(next)
+                {
+                    // The engine ends it from the readings; the rest comes back as a job.
                 } else if let Some(next) = steps.get(i + 1) {
                     let next_due = due + step_len(&next.kind);
                     current = Some((job, i + 1, next_due));
@@ -550,13 +561,14 @@ pub async fn run(
                         return;
                     }
                 }
-                Some(Job::Run { id, steps }) => queue.push_back((id, steps)),
+                Some(Job::Run { id, steps }) => queue.push_back((id, steps, 0)),
+                Some(Job::Continue { id, steps, from }) => queue.push_back((id, steps, from)),
                 // The step in progress is abandoned: it never takes effect.
                 Some(Job::Cancel { id }) => {
                     if current.as_ref().is_some_and(|((c, _), _, _)| *c == id) {
                         current = None;
                     }
-                    queue.retain(|(q, _)| *q != id);
+                    queue.retain(|(q, _, _)| *q != id);
                 }
                 None => return,
             },

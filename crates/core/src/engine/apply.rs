@@ -98,6 +98,7 @@ pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
                 preview: preview.clone(),
                 steps: steps.clone(),
                 steps_done: Vec::new(),
+                step_started: Some(at),
                 confirmed: None,
                 override_reason: None,
                 reason: reason.clone(),
@@ -155,6 +156,7 @@ pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
             let mut effect = None;
             if let Some(a) = find(st, *id) {
                 a.steps_done.push((name.clone(), *ok, output.clone()));
+                a.step_started = Some(at);
                 if *ok {
                     effect = a.steps.get(*step).map(|s| s.kind.clone());
                 }

@@ -158,6 +158,8 @@ pub struct ActionRecord {
     pub preview: Vec<String>,
     pub steps: Vec<PlannedStep>,
     pub steps_done: Vec<(String, bool, String)>,
+    /// When the step in progress started (the request, then each step's end).
+    pub step_started: Option<Time>,
     pub confirmed: Option<String>,
     pub override_reason: Option<String>,
     /// The operator's reason, for actions that ask for one.
@@ -233,6 +235,9 @@ pub struct State {
     pub flags_at: Option<Time>,
     pub pools: PoolsState,
     pub metrics: BTreeMap<String, MetricState>,
+    /// Since when each condition the runbook holds on a metric (an exit gate's, a
+    /// `wait_until`'s; keyed by `Hold::key`) has been met by every reading, without a break.
+    pub holding: BTreeMap<String, Time>,
     pub alerts: Vec<AlertRecord>,
     pub migration: Option<MigrationObs>,
     pub backup: Option<String>,
@@ -287,6 +292,7 @@ impl State {
                 .iter()
                 .map(|m| (m.id.value.clone(), MetricState::default()))
                 .collect(),
+            holding: BTreeMap::new(),
             alerts: Vec::new(),
             migration: None,
             backup: None,

@@ -5,8 +5,9 @@
 use super::Draft;
 use super::checks::{check, checklist_check, hard, no_critical};
 use crate::engine::action::{Action, PlannedStep};
+use crate::engine::hold::{condition_words, exit_gate_progress};
 use crate::engine::state::{PhaseStatus, State};
-use crate::runbook::{CheckKey, Runbook, StepKind};
+use crate::runbook::{CheckKey, Runbook, StepKind, fmt_duration};
 
 /// What `a` (advance) does now: the next rollout step, or the next phase.
 pub fn next_advance(st: &State, rb: &Runbook) -> Option<Action> {
@@ -91,6 +92,18 @@ pub(super) fn advance(
                         }
                         None => "version unknown (no reading)".to_string(),
                     },
+                ));
+            }
+            for h in exit_gate_progress(st, rb, i) {
+                plan.checks.push(check(
+                    CheckKey::ExitGate,
+                    format!(
+                        "{} for {}",
+                        condition_words(rb, &h.hold),
+                        fmt_duration(h.hold.r#for)
+                    ),
+                    h.done(),
+                    h.evidence(rb),
                 ));
             }
         }

@@ -38,6 +38,8 @@ pub enum CheckKey {
     RolloutComplete,
     PhaseSteps,
     MigrationVersion,
+    /// A condition of the phase's exit gate has held for its time.
+    ExitGate,
     /// No other action is running. Never overridable, so never named by `no_override`.
     Idle,
     /// The procedure asked for exists. Never overridable, so never named by `no_override`.
@@ -64,6 +66,7 @@ impl CheckKey {
             CheckKey::RolloutComplete => "the rollout reached its last step",
             CheckKey::PhaseSteps => "the phase's steps all succeeded",
             CheckKey::MigrationVersion => "the database is at the phase's migration version",
+            CheckKey::ExitGate => "a condition of the phase's exit gate has held for its time",
             CheckKey::Idle => "no other action is running",
             CheckKey::Procedure => "the procedure exists",
         }

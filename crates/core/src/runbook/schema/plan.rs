@@ -92,6 +92,10 @@ pub struct Phase {
     /// Starting this phase is destructive: typed confirmation.
     #[serde(default)]
     pub confirm: bool,
+    /// Conditions on metrics, each held for a time, that completing the phase waits for
+    /// ("replication lag below 1 s for 10m"): a gate check each.
+    #[serde(default)]
+    pub exit_gate: Vec<Spanned<super::Hold>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -12,7 +12,7 @@ mod targets;
 use super::*;
 use serde_saphyr::Spanned;
 use std::collections::HashMap;
-use steps::{check_steps, value_fits};
+use steps::{check_hold, check_steps, value_fits};
 
 fn at<T>(s: &Spanned<T>) -> (u64, u64) {
     let l = &s.referenced;
@@ -107,6 +107,10 @@ pub fn validate(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>) -> Vec<Diag>
         }
         if !teams.seen.is_empty() {
             teams.check_ref(&p.owner, &format!("phase `{}` owner", p.id.value), &mut out);
+        }
+        for h in &p.exit_gate {
+            let what = format!("phase `{}` exit_gate", p.id.value);
+            check_hold(rb, &what, at(h), &h.value, &mut out);
         }
     }
     if rb.phases.is_empty() {
