@@ -111,7 +111,7 @@ async fn completing_a_phase_waits_for_its_exit_gate_to_hold_and_says_when() {
     c.press(KeyCode::Esc);
     let text = screen(&c);
     assert!(
-        text.contains("⧗  Checkout p99 < 800 ms held 2m / 15m"),
+        text.contains("▶  Checkout p99 < 800 ms held 2m / 15m"),
         "{text}"
     );
     // Pressed once the hold has run its time: the phase completes, the check passing with

@@ -66,11 +66,17 @@ fn words(rb: &Runbook, ev: &Event) -> Option<String> {
             action,
             operator,
             checks,
+            optional,
             ..
         } => {
             let failing = checks.iter().filter(|c| !c.pass).count();
+            let chosen = if optional.is_empty() {
+                String::new()
+            } else {
+                format!("; optional steps chosen: {}", optional.join(", "))
+            };
             format!(
-                "#{id} {} requested by {operator} ({} checks, {failing} failing)",
+                "#{id} {} requested by {operator} ({} checks, {failing} failing{chosen})",
                 action.label(),
                 checks.len()
             )

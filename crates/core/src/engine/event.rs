@@ -71,6 +71,10 @@ pub enum Event {
         /// The operator's reason, for actions that ask for one (skipping a failed step).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
+        /// The optional steps the operator chose to run (they are among `steps`); absent when
+        /// none was chosen, and in logs written before optional steps could run.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        optional: Vec<String>,
     },
     /// The operator typed the confirmation phrase.
     ActionConfirmed {
@@ -312,6 +316,7 @@ mod tests {
                 steps: Vec::new(),
                 preview: Vec::new(),
                 reason: None,
+                optional: Vec::new(),
             },
             Event::ActionConfirmed { id: 1, phrase: s() },
             Event::ActionOverridden { id: 1, reason: s() },

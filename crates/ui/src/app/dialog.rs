@@ -41,6 +41,10 @@ pub enum Dialog {
         dry_run: DryRun,
         /// The verdict when the dialog last looked: a change clears what was typed.
         blocked: bool,
+        /// The optional steps chosen to run (by name), and the one the mark is on (Tab moves
+        /// it, Ctrl-t chooses it or not).
+        chosen: Vec<String>,
+        optional_sel: usize,
     },
     /// Cancel the auto-abort countdown: type the reason.
     CancelAbort {
@@ -80,9 +84,10 @@ impl Ui {
             Some(Dialog::Confirm {
                 action,
                 dry_run: DryRun::NotAsked,
+                chosen,
                 ..
             }) => {
-                let steps = engine::propose(st, rb, action.clone()).steps;
+                let steps = engine::propose_chosen(st, rb, action.clone(), chosen).steps;
                 (!steps.is_empty()).then_some(steps)
             }
             _ => None,
@@ -116,7 +121,9 @@ impl Ui {
 
     pub fn proposal(&self, st: &State, rb: &Runbook) -> Option<Proposal> {
         match &self.dialog {
-            Some(Dialog::Confirm { action, .. }) => Some(engine::propose(st, rb, action.clone())),
+            Some(Dialog::Confirm { action, chosen, .. }) => {
+                Some(engine::propose_chosen(st, rb, action.clone(), chosen))
+            }
             _ => None,
         }
     }
@@ -132,6 +139,8 @@ impl Ui {
             error: None,
             dry_run: DryRun::NotAsked,
             blocked: verdict == Verdict::Blocked,
+            chosen: Vec::new(),
+            optional_sel: 0,
         });
     }
 
@@ -161,12 +170,13 @@ impl Ui {
             typed,
             error,
             blocked,
+            chosen,
             ..
         }) = self.dialog.as_mut()
         else {
             return;
         };
-        let p = engine::propose(st, rb, action.clone());
+        let p = engine::propose_chosen(st, rb, action.clone(), chosen);
         let now_blocked = p.verdict() == Verdict::Blocked;
         if now_blocked != *blocked {
             *blocked = now_blocked;

@@ -132,8 +132,9 @@ pub fn sparkline(values: &[Option<f64>], width: usize, critical: Option<f64>) ->
         .collect()
 }
 
-/// A hold (an exit gate's condition) as a row: its mark, its words and its style —
-/// `⧗ Replication lag < 1 s held 4m / 10m`, `✓ … held 10m`, `✗ … — now 2.10 s` (not met).
+/// A hold (an exit gate's condition) as a row: its mark (the legend's: ▶ running now, ✓ done,
+/// ✗ failed), its words and its style —
+/// `▶ Replication lag < 1 s held 4m / 10m`, `✓ … held 10m`, `✗ … — now 2.10 s` (not met).
 pub(crate) fn hold_row(
     rb: &Runbook,
     h: &engine::HoldProgress,
@@ -163,7 +164,7 @@ pub(crate) fn hold_row(
             StyleName::GateBlocked,
         ),
         (Some(_), true) => (
-            "⧗",
+            "▶",
             format!(
                 "{cond} held {} / {}",
                 short_duration(h.held),
