@@ -77,7 +77,7 @@ fn screen(c: &Console) -> String {
 async fn start_shadow(c: &mut Console) {
     c.follow_plan(3600, |st| st.phases[0].status == PhaseStatus::Active)
         .await;
-    tick_shown(c).await;
+    c.tick_shown().await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -179,22 +179,10 @@ async fn an_exit_gate_that_does_not_hold_blocks_with_the_value_and_the_next_line
 async fn to_retire(c: &mut Console) {
     let last = c.s.rb.rollout.steps.len();
     c.follow_plan(6 * 3600, |st| st.rollout_step == last).await;
-    tick_shown(c).await;
+    c.tick_shown().await;
     c.press(KeyCode::Char('a'));
     assert!(c.confirm().await, "canary completes: its exit gate held");
     assert_eq!(c.s.st.phases[2].status, PhaseStatus::Active);
-}
-
-/// Tick the open items of the checklist shown, by keys.
-async fn tick_shown(c: &mut Console) {
-    let items: Vec<_> = warroom::ui::app::current_items(&c.s.st, &c.s.rb);
-    for (i, (list, item, _)) in items.iter().enumerate() {
-        if c.s.st.ticked(list, item).is_none() {
-            c.ui.checklist_sel = i;
-            c.press(KeyCode::Char(' '));
-        }
-    }
-    c.settle().await;
 }
 
 #[tokio::test(start_paused = true)]

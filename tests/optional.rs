@@ -24,14 +24,7 @@ async fn second_plan(dir: &Path) -> Console {
 async fn retire_dialog(c: &mut Console) {
     let last = c.s.rb.rollout.steps.len();
     c.follow_plan(6 * 3600, |st| st.rollout_step == last).await;
-    let items = warroom::ui::app::current_items(&c.s.st, &c.s.rb);
-    for (i, (list, item, _)) in items.iter().enumerate() {
-        if c.s.st.ticked(list, item).is_none() {
-            c.ui.checklist_sel = i;
-            c.press(KeyCode::Char(' '));
-        }
-    }
-    c.settle().await;
+    c.tick_shown().await;
     c.press(KeyCode::Char('a'));
     let p = c.ui.proposal(&c.s.st, &c.s.rb).expect("the dialog is open");
     assert!(

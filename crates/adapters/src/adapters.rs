@@ -40,6 +40,9 @@ pub enum Job {
     /// Only say what the steps would do (a server-side dry run) and change nothing; answered
     /// with `Report::Previewed`, at once, even while an action runs.
     Preview { id: u64, steps: Vec<PlannedStep> },
+    /// Run these one-shot SQL checks (metrics with `once`) now, and report each answer as a
+    /// reading of `<source>:once:<id>` (its error likewise). Nothing is changed.
+    Once { metrics: Vec<String> },
     /// Stop action `id` where it is (a rollback took over): the step in progress is
     /// abandoned (a command's process group is killed) and nothing more of it runs.
     Cancel { id: u64 },

@@ -71,6 +71,8 @@ pub struct World {
     metric_signals: Vec<(String, String)>,
     /// Environment-variable twin → flag id.
     flag_env: BTreeMap<String, String>,
+    /// The one-shot SQL checks: metric id → its `sim` signal (if any) and its condition.
+    once: BTreeMap<String, (Option<String>, crate::runbook::Hold)>,
     /// The rollout's percent flag, and whether it alone splits the traffic.
     rollout_flag: String,
     split: Split,
@@ -128,9 +130,22 @@ impl World {
                 .iter()
                 .filter_map(|f| f.env.clone().map(|e| (e, f.id.value.clone())))
                 .collect(),
+            once: rb
+                .metrics
+                .iter()
+                .filter_map(|m| {
+                    let (_, h) = m.once_check()?;
+                    Some((
+                        m.id.value.clone(),
+                        (m.sim.as_ref().map(|s| s.value.clone()), h),
+                    ))
+                })
+                .collect(),
+            // A one-shot check is answered when asked, not at every reading.
             metric_signals: rb
                 .metrics
                 .iter()
+                .filter(|m| !m.is_once())
                 .filter_map(|m| {
                     m.sim
                         .as_ref()
@@ -210,8 +225,8 @@ impl World {
             .then_some(1)
     }
 
-    /// One reading of every signal, the pools, the flags and the database.
-    pub fn sample(&mut self, now: Time) -> Observation {
+    /// Every simulated signal's value now.
+    fn signals(&mut self, now: Time) -> BTreeMap<&'static str, f64> {
         let green_traffic = self.green_traffic();
         let g = green_traffic as f64 / 100.0;
         let bad_canary =
@@ -269,6 +284,13 @@ impl World {
         v.insert("cpu", self.around(46.0 + 8.0 * g, 0.08));
         v.insert("memory", self.around(63.0, 0.03));
         v.insert("disk", self.around(71.0, 0.005));
+        v
+    }
+
+    /// One reading of every signal, the pools, the flags and the database.
+    pub fn sample(&mut self, now: Time) -> Observation {
+        let green_traffic = self.green_traffic();
+        let v = self.signals(now);
         let metrics = self
             .metric_signals
             .iter()
@@ -329,6 +351,28 @@ impl World {
             history: BTreeMap::new(),
             unchanged: false,
         }
+    }
+
+    /// The answer to a one-shot SQL check: its `sim` signal's value when it names one, else
+    /// the simulated database's healthy answer — one that meets the condition (0 below a
+    /// positive bound, one past the bound otherwise).
+    pub fn once(&mut self, id: &str, now: Time) -> Result<f64, String> {
+        let Some((signal, h)) = self.once.get(id).cloned() else {
+            return Err(format!("`{id}` is not a one-shot SQL check"));
+        };
+        if let Some(sig) = signal {
+            return self
+                .signals(now)
+                .get(sig.as_str())
+                .copied()
+                .ok_or_else(|| format!("no simulated signal `{sig}`"));
+        }
+        Ok(match (h.below, h.above) {
+            (Some(b), _) if b > 0.0 => 0.0,
+            (Some(b), _) => b - 1.0,
+            (None, Some(a)) => a + 1.0,
+            (None, None) => 0.0,
+        })
     }
 
     /// How long a step takes in the simulated world.
@@ -563,6 +607,18 @@ pub async fn run(
                 }
                 Some(Job::Run { id, steps }) => queue.push_back((id, steps, 0)),
                 Some(Job::Continue { id, steps, from }) => queue.push_back((id, steps, from)),
+                // One-shot SQL checks, answered at once by the simulated database.
+                Some(Job::Once { metrics }) => {
+                    let now = clock.now();
+                    for id in metrics {
+                        let answer = world.once(&id, now);
+                        let observation =
+                            crate::real::postgres::once_observation(SourceId::Sim, &id, answer);
+                        if out.send(Report::Observed { at: now, observation }).await.is_err() {
+                            return;
+                        }
+                    }
+                }
                 // The step in progress is abandoned: it never takes effect.
                 Some(Job::Cancel { id }) => {
                     if current.as_ref().is_some_and(|((c, _), _, _)| *c == id) {

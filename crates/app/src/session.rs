@@ -440,6 +440,17 @@ impl Session {
         id
     }
 
+    /// Ask for one-shot SQL checks: recorded (`sql_check_asked`), then run by the adapters
+    /// once that is committed; each answer comes back as a reading.
+    pub fn ask_once(&mut self, metrics: Vec<String>) {
+        if !metrics.is_empty() {
+            let _ = self.command(vec![Event::SqlCheckAsked {
+                metrics,
+                operator: self.operator.clone(),
+            }]);
+        }
+    }
+
     /// Wait for one report or commit and handle it.
     pub async fn next(&mut self) -> Wake {
         let due = self.next_due();
@@ -504,6 +515,7 @@ impl Session {
                 Job::Run { id, .. } | Job::Continue { id, .. } => format!("action {id}"),
                 Job::Preview { .. } => "a dry run".into(),
                 Job::Cancel { id } => format!("cancelling action {id}"),
+                Job::Once { .. } => "a one-shot SQL check".into(),
             };
             self.log.push(format!(
                 "the adapters are not taking jobs: {what} was not sent"
@@ -541,6 +553,11 @@ impl Session {
                     self.job(Job::Run {
                         id: *id,
                         steps: steps.clone(),
+                    });
+                }
+                Event::SqlCheckAsked { metrics, .. } => {
+                    self.job(Job::Once {
+                        metrics: metrics.clone(),
                     });
                 }
                 // A step the engine ended (a `wait_until` that held): the adapter runs the rest.

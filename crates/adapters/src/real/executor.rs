@@ -55,6 +55,8 @@ pub(super) struct Executor {
     postgres: Option<postgres::Postgres>,
     kube: tokio::sync::OnceCell<Result<kube::Kube, String>>,
     service: Option<kube::ServiceTarget>,
+    /// The one-shot SQL checks, by metric id: run when asked (`Job::Once`).
+    once: std::collections::BTreeMap<String, String>,
     ep: Endpoints,
     clock: Clock,
     out: crate::adapters::ReportTx,
@@ -83,6 +85,7 @@ impl Executor {
             postgres: sources.postgres,
             kube: tokio::sync::OnceCell::new(),
             service: service_target(rb),
+            once: postgres::once_checks(rb),
             ep,
             clock,
             out,
@@ -112,6 +115,11 @@ impl Executor {
                         // Dry runs only read: answered on their own task.
                         let me = this.clone();
                         tokio::spawn(async move { me.preview(id, steps).await });
+                    }
+                    Some(Job::Once { metrics }) => {
+                        // Reads only: answered on their own task, like a dry run.
+                        let me = this.clone();
+                        tokio::spawn(async move { me.once(metrics).await });
                     }
                     Some(Job::Cancel { id }) => {
                         if current.as_ref().is_some_and(|(c, _)| *c == id) {
@@ -180,6 +188,22 @@ impl Executor {
             lines.push(format!("{}: {}", s.name.clone(), redact(&line)));
         }
         self.out.send(Report::Previewed { id, lines }).await.is_ok()
+    }
+
+    /// Run one-shot SQL checks on `targets.database` (read-only), each answer reported as a
+    /// reading.
+    async fn once(&self, metrics: Vec<String>) {
+        for id in metrics {
+            let answer = match (self.once.get(&id), &self.postgres) {
+                (None, _) => Err(format!("`{id}` is not a one-shot SQL check")),
+                (Some(_), None) => Err(format!("postgres: {NOT_CONFIGURED}")),
+                (Some(q), Some(pg)) => pg.check(q).await.map_err(|e| redact(&e)),
+            };
+            let o = postgres::once_observation(SourceId::Postgres, &id, answer);
+            if !report(&self.out, self.clock, o).await {
+                return;
+            }
+        }
     }
 
     /// Run one action's steps from step `from`; false when nobody listens any more. A step

@@ -41,6 +41,11 @@ pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
                 handed_to: None,
             });
         }
+        Event::SqlCheckAsked { metrics, .. } => {
+            for m in metrics {
+                st.sql_asked.insert(m.clone(), at);
+            }
+        }
         Event::LeadHandedOver { operator, to } => {
             if let Some(l) = st.lead.as_mut().filter(|l| l.operator == *operator) {
                 l.ended = true;

@@ -41,6 +41,12 @@ fn words(rb: &Runbook, ev: &Event) -> Option<String> {
         Event::LeadHandedOver { operator, to } => {
             format!("{operator} handed the lead to {to}, who asked for it")
         }
+        Event::SqlCheckAsked { metrics, operator } => {
+            format!(
+                "{operator} asked the one-shot SQL checks {}",
+                metrics.join(", ")
+            )
+        }
         Event::Observed(o) => {
             if o.errors.is_empty() {
                 return None;

@@ -214,6 +214,12 @@ pub enum Event {
         operator: String,
         to: String,
     },
+    /// The operator asked to complete a phase with one-shot SQL checks: these are run now,
+    /// and only an answer after this counts for the phase's gate.
+    SqlCheckAsked {
+        metrics: Vec<String>,
+        operator: String,
+    },
 }
 
 impl Event {
@@ -279,6 +285,7 @@ mod tests {
         "alert_resolved",
         "lead_taken",
         "lead_handed_over",
+        "sql_check_asked",
     ];
 
     /// One event of each kind, in the order of the variants.
@@ -397,6 +404,10 @@ mod tests {
             Event::LeadHandedOver {
                 operator: s(),
                 to: s(),
+            },
+            Event::SqlCheckAsked {
+                metrics: Vec::new(),
+                operator: s(),
             },
         ]
     }

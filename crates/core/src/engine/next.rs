@@ -156,7 +156,16 @@ pub fn next_move(st: &State, rb: &Runbook) -> NextMove {
             );
         }
     }
-    match p.checks.iter().find(|c| !c.pass) {
+    // A one-shot SQL check is run when the completion is asked: not answered yet, it does not
+    // stand in the way of pressing `a`.
+    let unanswered = |c: &Check| {
+        c.key == Some(CheckKey::SqlCheck)
+            && st.current_phase().is_some_and(|i| {
+                rb.once_checks(&rb.phases[i].id.value)
+                    .any(|m| !super::gate::once_answered(st, &m.id.value, st.phases[i].started))
+            })
+    };
+    match p.checks.iter().find(|c| !c.pass && !unanswered(c)) {
         Some(c) if c.key != Some(CheckKey::Idle) => next(
             format!("{} blocked: {} — {}", action.label(), c.name, c.evidence),
             None,

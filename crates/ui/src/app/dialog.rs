@@ -45,6 +45,8 @@ pub enum Dialog {
         /// it, Ctrl-t chooses it or not).
         chosen: Vec<String>,
         optional_sel: usize,
+        /// The one-shot SQL checks its gate needs were asked for (once per dialog).
+        once_asked: bool,
     },
     /// Cancel the auto-abort countdown: type the reason.
     CancelAbort {
@@ -94,6 +96,22 @@ impl Ui {
         }
     }
 
+    /// The one-shot SQL checks to run for the open dialog (completing a phase that has some),
+    /// once per dialog: their answers come back as readings, and the gate reads them.
+    pub fn wants_once(&mut self, rb: &Runbook) -> Option<Vec<String>> {
+        let Some(Dialog::Confirm {
+            action: Action::PhaseChange { from: Some(f), .. },
+            once_asked: asked @ false,
+            ..
+        }) = self.dialog.as_mut()
+        else {
+            return None;
+        };
+        *asked = true;
+        let ids: Vec<String> = rb.once_checks(f).map(|m| m.id.value.clone()).collect();
+        (!ids.is_empty()).then_some(ids)
+    }
+
     pub fn preview_asked(&mut self, id: u64) {
         if let Some(Dialog::Confirm { dry_run, .. }) = self.dialog.as_mut() {
             *dry_run = DryRun::Waiting(id);
@@ -141,6 +159,7 @@ impl Ui {
             blocked: verdict == Verdict::Blocked,
             chosen: Vec::new(),
             optional_sel: 0,
+            once_asked: false,
         });
     }
 

@@ -22,11 +22,13 @@ pub use script::*;
 const ACTION_PATIENCE: Duration = Duration::from_secs(6 * 3600);
 
 /// Checks that may pass by themselves as time goes on: a move blocked only by these waits —
-/// for a bake or an exit gate's hold, its time; for a pool's health reading or a system that
-/// stopped answering, a few readings (see `gate_patience`).
+/// for a bake or an exit gate's hold, its time; for a one-shot SQL check, its answer; for a
+/// pool's health reading or a system that stopped answering, a few readings (see
+/// `gate_patience`).
 const TIME_CHECKS: &[CheckKey] = &[
     CheckKey::Bake,
     CheckKey::ExitGate,
+    CheckKey::SqlCheck,
     CheckKey::PoolHealthy,
     CheckKey::Route,
 ];

@@ -12,7 +12,7 @@ mod phases;
 mod routes;
 mod submit;
 
-pub use checks::fmt_num;
+pub use checks::{fmt_num, once_answered, once_part};
 pub use phases::{migration_target, next_advance, phase_steps, planned};
 pub use routes::routes;
 pub(in crate::engine) use routes::source_error;

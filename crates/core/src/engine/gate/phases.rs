@@ -2,7 +2,7 @@
 //! next), and retrying or skipping a phase's failed step; what `a` does now; the steps a phase
 //! runs and the migration it brings the database to.
 
-use super::checks::{check, checklist_check, hard, no_critical};
+use super::checks::{check, checklist_check, hard, no_critical, once_check};
 use super::{Draft, OptionalStep};
 use crate::engine::action::{Action, PlannedStep};
 use crate::engine::hold::{condition_words, exit_gate_progress};
@@ -94,6 +94,10 @@ pub(super) fn advance(
                         None => "version unknown (no reading)".to_string(),
                     },
                 ));
+            }
+            for m in rb.once_checks(f) {
+                plan.checks
+                    .push(once_check(st, rb, m, st.phases[i].started));
             }
             for h in exit_gate_progress(st, rb, i) {
                 plan.checks.push(check(
