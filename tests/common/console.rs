@@ -317,3 +317,17 @@ impl Console {
         warroom::ui::live::handle_mouse(&mut self.ui, &self.s, ev, area, &th);
     }
 }
+
+impl Console {
+    /// Tick the open items of the checklist shown, by keys (Space on each).
+    pub async fn tick_shown(&mut self) {
+        let items = warroom::ui::app::current_items(&self.s.st, &self.s.rb);
+        for (i, (list, item, _)) in items.iter().enumerate() {
+            if self.s.st.ticked(list, item).is_none() {
+                self.ui.checklist_sel = i;
+                self.press(KeyCode::Char(' '));
+            }
+        }
+        self.settle().await;
+    }
+}

@@ -29,9 +29,20 @@ pub fn channels() -> (
 pub enum Job {
     /// An action's steps, to run in order after the request is in the audit log.
     Run { id: u64, steps: Vec<PlannedStep> },
+    /// The rest of action `id`'s steps, from step `from` on: after a step the engine ended
+    /// (a `wait_until` whose condition held). An adapter stops at a step the engine ends and
+    /// reports nothing of it: the engine writes its outcome from the readings.
+    Continue {
+        id: u64,
+        steps: Vec<PlannedStep>,
+        from: usize,
+    },
     /// Only say what the steps would do (a server-side dry run) and change nothing; answered
     /// with `Report::Previewed`, at once, even while an action runs.
     Preview { id: u64, steps: Vec<PlannedStep> },
+    /// Run these one-shot SQL checks (metrics with `once`) now, and report each answer as a
+    /// reading of `<source>:once:<id>` (its error likewise). Nothing is changed.
+    Once { metrics: Vec<String> },
     /// Stop action `id` where it is (a rollback took over): the step in progress is
     /// abandoned (a command's process group is killed) and nothing more of it runs.
     Cancel { id: u64 },

@@ -100,8 +100,8 @@ struct Play {
     add: f64,
     times: f64,
     server_down: Option<PoolName>,
-    /// The step whose run starts it (the `from:` phase's first step); `None`: when green first
-    /// takes traffic.
+    /// The step whose run starts it (the `from:` phase's first step that always runs); `None`:
+    /// when green first takes traffic.
     from_step: Option<String>,
     /// That phase's index, to know after a resume whether it has started.
     from_phase: Option<usize>,
@@ -114,10 +114,18 @@ impl Play {
     }
 }
 
-/// The first `on_start` step of phase `id`.
+/// The first `on_start` step of phase `id` that always runs (an optional one runs only when
+/// chosen).
 fn first_step(rb: &Runbook, id: &str) -> Option<String> {
     let i = rb.phase_index(id)?;
-    rb.phases[i].on_start.first().map(|s| s.name.value.clone())
+    first_run(&rb.phases[i])
+}
+
+fn first_run(p: &crate::runbook::Phase) -> Option<String> {
+    p.on_start
+        .iter()
+        .find(|s| !s.optional)
+        .map(|s| s.name.value.clone())
 }
 
 /// Where the built-in replica-lag starts: the first phase that runs a migration (a step that
@@ -133,8 +141,8 @@ fn lag_from(rb: &Runbook) -> Option<String> {
     rb.phases
         .iter()
         .find(|p| migrates(p))
-        .or_else(|| rb.phases.iter().find(|p| !p.on_start.is_empty()))
-        .and_then(|p| p.on_start.first().map(|s| s.name.value.clone()))
+        .or_else(|| rb.phases.iter().find(|p| first_run(p).is_some()))
+        .and_then(first_run)
 }
 
 /// The simulated systems. Deterministic for a given seed and sequence of calls.
@@ -166,6 +174,8 @@ pub struct World {
     lag_step: Option<String>,
     /// Environment-variable twin → flag id.
     flag_env: BTreeMap<String, String>,
+    /// The one-shot SQL checks: metric id → its `sim` signal (if any) and its condition.
+    once: BTreeMap<String, (Option<String>, crate::runbook::Hold)>,
     /// The rollout's percent flag, and whether it alone splits the traffic.
     rollout_flag: String,
     split: Split,
@@ -226,6 +236,7 @@ impl World {
             own_signals: rb
                 .metrics
                 .iter()
+                .filter(|m| !m.is_once())
                 .filter_map(|m| {
                     m.simulate
                         .as_ref()
@@ -245,9 +256,22 @@ impl World {
                 _ => None,
             },
             lag_step: lag_from(rb),
+            once: rb
+                .metrics
+                .iter()
+                .filter_map(|m| {
+                    let (_, h) = m.once_check()?;
+                    Some((
+                        m.id.value.clone(),
+                        (m.sim.as_ref().map(|s| s.value.clone()), h),
+                    ))
+                })
+                .collect(),
+            // A one-shot check is answered when asked, not at every reading.
             metric_signals: rb
                 .metrics
                 .iter()
+                .filter(|m| !m.is_once())
                 .filter_map(|m| {
                     m.sim
                         .as_ref()
@@ -380,8 +404,8 @@ impl World {
         }
     }
 
-    /// One reading of every signal, the pools, the flags and the database.
-    pub fn sample(&mut self, now: Time) -> Observation {
+    /// Every simulated signal's value now.
+    fn signals(&mut self, now: Time) -> BTreeMap<&'static str, f64> {
         let green_traffic = self.green_traffic();
         let g = green_traffic as f64 / 100.0;
         let bad_canary =
@@ -439,6 +463,14 @@ impl World {
         v.insert("cpu", self.around(46.0 + 8.0 * g, 0.08));
         v.insert("memory", self.around(63.0, 0.03));
         v.insert("disk", self.around(71.0, 0.005));
+        v
+    }
+
+    /// One reading of every signal, the pools, the flags and the database.
+    pub fn sample(&mut self, now: Time) -> Observation {
+        let green_traffic = self.green_traffic();
+        let g = green_traffic as f64 / 100.0;
+        let v = self.signals(now);
         let play = self
             .play
             .clone()
@@ -523,6 +555,28 @@ impl World {
         }
     }
 
+    /// The answer to a one-shot SQL check: its `sim` signal's value when it names one, else
+    /// the simulated database's healthy answer — one that meets the condition (0 below a
+    /// positive bound, one past the bound otherwise).
+    pub fn once(&mut self, id: &str, now: Time) -> Result<f64, String> {
+        let Some((signal, h)) = self.once.get(id).cloned() else {
+            return Err(format!("`{id}` is not a one-shot SQL check"));
+        };
+        if let Some(sig) = signal {
+            return self
+                .signals(now)
+                .get(sig.as_str())
+                .copied()
+                .ok_or_else(|| format!("no simulated signal `{sig}`"));
+        }
+        Ok(match (h.below, h.above) {
+            (Some(b), _) if b > 0.0 => 0.0,
+            (Some(b), _) => b - 1.0,
+            (None, Some(a)) => a + 1.0,
+            (None, None) => 0.0,
+        })
+    }
+
     /// How long a step takes in the simulated world.
     pub fn duration(step: &StepKind) -> Duration {
         Duration::from_secs(match step {
@@ -532,6 +586,8 @@ impl World {
             StepKind::Restart { .. } => 30,
             StepKind::WaitRollout { .. } => 40,
             StepKind::Run(_) => 60,
+            // Ended by the engine from the readings.
+            StepKind::WaitUntil(_) => 0,
         })
     }
 
@@ -602,6 +658,7 @@ impl World {
             StepKind::WaitRollout { deployment } => Ok(format!(
                 "deployment \"{deployment}\" successfully rolled out (3/3 updated, ready, available)"
             )),
+            StepKind::WaitUntil(_) => Ok(crate::real::WAIT_PREVIEW.into()),
             StepKind::Run(r) => {
                 if let Some(v) = r.expect_migration_version {
                     self.migration = v;
@@ -632,7 +689,7 @@ pub async fn run(
     mut jobs: crate::adapters::JobRx,
     out: crate::adapters::ReportTx,
 ) {
-    let mut queue: VecDeque<(u64, Vec<PlannedStep>)> = VecDeque::new();
+    let mut queue: VecDeque<(u64, Vec<PlannedStep>, usize)> = VecDeque::new();
     // The job in progress, the index of its step, and when that step is done.
     let mut current: Option<((u64, Vec<PlannedStep>), usize, Time)> = None;
     let mut next_sample = clock.now();
@@ -641,9 +698,13 @@ pub async fn run(
     loop {
         let now = clock.now();
         if current.is_none()
-            && let Some((id, steps)) = queue.pop_front()
+            && let Some((id, steps, from)) = queue.pop_front()
         {
-            match steps.first() {
+            match steps.get(from) {
+                // A step the engine ends (`wait_until`): the job stops here, and its rest
+                // comes back as `Job::Continue` once the engine has ended it.
+                Some(s) if crate::engine::engine_step(s) => {}
+                None if from > 0 => {}
                 None => {
                     let _ = out
                         .send(Report::Finished {
@@ -656,7 +717,7 @@ pub async fn run(
                 }
                 Some(first) => {
                     let due = now + step_len(&first.kind);
-                    current = Some(((id, steps), 0, due));
+                    current = Some(((id, steps), from, due));
                 }
             }
             continue;
@@ -695,6 +756,10 @@ pub async fn run(
                             detail: format!("step {} failed: {output}", step.name),
                         })
                         .await;
+                } else if let Some(next) = steps.get(i + 1)
+                    && crate::engine::engine_step(next)
+                {
+                    // The engine ends it from the readings; the rest comes back as a job.
                 } else if let Some(next) = steps.get(i + 1) {
                     let next_due = due + step_len(&next.kind);
                     current = Some((job, i + 1, next_due));
@@ -749,13 +814,26 @@ pub async fn run(
                         return;
                     }
                 }
-                Some(Job::Run { id, steps }) => queue.push_back((id, steps)),
+                Some(Job::Run { id, steps }) => queue.push_back((id, steps, 0)),
+                Some(Job::Continue { id, steps, from }) => queue.push_back((id, steps, from)),
+                // One-shot SQL checks, answered at once by the simulated database.
+                Some(Job::Once { metrics }) => {
+                    let now = clock.now();
+                    for id in metrics {
+                        let answer = world.once(&id, now);
+                        let observation =
+                            crate::real::postgres::once_observation(SourceId::Sim, &id, answer);
+                        if out.send(Report::Observed { at: now, observation }).await.is_err() {
+                            return;
+                        }
+                    }
+                }
                 // The step in progress is abandoned: it never takes effect.
                 Some(Job::Cancel { id }) => {
                     if current.as_ref().is_some_and(|((c, _), _, _)| *c == id) {
                         current = None;
                     }
-                    queue.retain(|(q, _)| *q != id);
+                    queue.retain(|(q, _, _)| *q != id);
                 }
                 None => return,
             },

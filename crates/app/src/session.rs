@@ -369,6 +369,7 @@ impl Session {
         for _ in 0..4 {
             let mut due = engine::alert_transitions(&self.ahead, &self.rb);
             due.extend(engine::abort_transitions(&self.ahead, &self.rb));
+            due.extend(engine::wait_transitions(&self.ahead, &self.rb));
             if due.is_empty() {
                 break;
             }
@@ -421,12 +422,13 @@ impl Session {
     }
 
     /// Events due now on the source clock without any new reading (an auto-abort countdown
-    /// that ran out).
+    /// that ran out, a `wait_until` step that timed out).
     pub fn due(&mut self) {
         let now = self.clock.now();
         let mut probe = self.ahead.clone();
         probe.now = Some(probe.now.map_or(now, |n| n.max(now)));
-        let due = engine::abort_transitions(&probe, &self.rb);
+        let mut due = engine::abort_transitions(&probe, &self.rb);
+        due.extend(engine::wait_transitions(&probe, &self.rb));
         if !due.is_empty() {
             self.write_at(now, due);
         }
@@ -434,7 +436,12 @@ impl Session {
 
     /// When `due` has something to do next, on the real clock.
     fn next_due(&self) -> Option<std::time::Duration> {
-        let deadline = self.ahead.abort.as_ref()?.deadline;
+        let abort = self.ahead.abort.as_ref().map(|c| c.deadline);
+        let wait = engine::wait_deadline(&self.ahead);
+        let deadline = match (abort, wait) {
+            (Some(a), Some(w)) => a.min(w),
+            (a, w) => a.or(w)?,
+        };
         let left = (deadline - self.clock.now()).to_std().unwrap_or_default();
         Some(self.clock.real_for(left))
     }
@@ -446,6 +453,17 @@ impl Session {
         let id = self.previews;
         self.job(Job::Preview { id, steps });
         id
+    }
+
+    /// Ask for one-shot SQL checks: recorded (`sql_check_asked`), then run by the adapters
+    /// once that is committed; each answer comes back as a reading.
+    pub fn ask_once(&mut self, metrics: Vec<String>) {
+        if !metrics.is_empty() {
+            let _ = self.command(vec![Event::SqlCheckAsked {
+                metrics,
+                operator: self.operator.clone(),
+            }]);
+        }
     }
 
     /// Wait for one report or commit and handle it.
@@ -522,9 +540,10 @@ impl Session {
     fn job(&mut self, job: Job) {
         if let Err(e) = self.job_tx.try_send(job) {
             let what = match e.into_inner() {
-                Job::Run { id, .. } => format!("action {id}"),
+                Job::Run { id, .. } | Job::Continue { id, .. } => format!("action {id}"),
                 Job::Preview { .. } => "a dry run".into(),
                 Job::Cancel { id } => format!("cancelling action {id}"),
+                Job::Once { .. } => "a one-shot SQL check".into(),
             };
             self.log.push(format!(
                 "the adapters are not taking jobs: {what} was not sent"
@@ -578,6 +597,28 @@ impl Session {
                 }
                 Event::ActionRequested { id, .. } | Event::ApprovalGiven { id, .. } => {
                     run.push(*id)
+                }
+                Event::SqlCheckAsked { metrics, .. } => {
+                    self.job(Job::Once {
+                        metrics: metrics.clone(),
+                    });
+                }
+                // A step the engine ended (a `wait_until` that held): the adapter runs the rest.
+                Event::StepFinished {
+                    id, step, ok: true, ..
+                } => {
+                    let rest = self.st.running().filter(|a| a.id == *id).and_then(|a| {
+                        let s = a.steps.get(*step)?;
+                        (engine::engine_step(s) && *step + 1 < a.steps.len())
+                            .then(|| a.steps.clone())
+                    });
+                    if let Some(steps) = rest {
+                        self.job(Job::Continue {
+                            id: *id,
+                            steps,
+                            from: step + 1,
+                        });
+                    }
                 }
                 _ => {}
             }

@@ -598,6 +598,14 @@ pub const DIALOG_KEYS: &[(&str, &str)] = &[
         "Ctrl-o",
         "in a blocked dialog: override (type `override …`, then a reason)",
     ),
+    (
+        "Tab",
+        "in an action's dialog: move the mark to the next optional step",
+    ),
+    (
+        "Ctrl-t",
+        "in an action's dialog: run the marked optional step, or not (recorded with the request)",
+    ),
     ("Esc", "close a dialog or this help: nothing is done"),
 ];
 

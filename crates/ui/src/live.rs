@@ -81,6 +81,9 @@ pub fn handle_key(ui: &mut Ui, session: &mut Session, operator: &str, key: KeyEv
         let id = session.preview(steps);
         ui.preview_asked(id);
     }
+    if let Some(metrics) = ui.wants_once(&session.rb) {
+        session.ask_once(metrics);
+    }
     quit
 }
 

@@ -10,9 +10,17 @@ use super::{
 use crate::adapters::{Job, Report};
 use crate::clock::Clock;
 use crate::engine::Observation;
+use crate::engine::SourceId;
 use crate::runbook::{PoolName, Runbook, StepKind, redact};
 use std::future::Future;
 use std::sync::Arc;
+
+/// What a dry run says of a `wait_until` step.
+pub(crate) const WAIT_PREVIEW: &str =
+    "changes nothing: waits for the readings to meet its condition";
+/// A `wait_until` step asked of an adapter (never: the executor stops before it).
+const WAIT_IS_THE_ENGINES: &str =
+    "a wait_until step is ended by the engine from the readings, not run by an adapter";
 
 /// The Deployments the pools name.
 pub(super) fn deployments(rb: &Runbook) -> Vec<String> {
@@ -48,6 +56,8 @@ pub(super) struct Executor {
     postgres: Option<postgres::Postgres>,
     kube: tokio::sync::OnceCell<Result<kube::Kube, String>>,
     service: Option<kube::ServiceTarget>,
+    /// The one-shot SQL checks, by metric id: run when asked (`Job::Once`).
+    once: std::collections::BTreeMap<String, String>,
     ep: Endpoints,
     clock: Clock,
     out: crate::adapters::ReportTx,
@@ -76,6 +86,7 @@ impl Executor {
             postgres: sources.postgres,
             kube: tokio::sync::OnceCell::new(),
             service: service_target(rb),
+            once: postgres::once_checks(rb),
             ep,
             clock,
             out,
@@ -85,31 +96,37 @@ impl Executor {
     /// Take jobs until the session stops sending them (or listening).
     pub(super) async fn run(self, mut jobs: crate::adapters::JobRx) {
         let this = Arc::new(self);
-        let mut queue: std::collections::VecDeque<(u64, Vec<crate::engine::PlannedStep>)> =
+        let mut queue: std::collections::VecDeque<(u64, Vec<crate::engine::PlannedStep>, usize)> =
             Default::default();
         // The action in progress. Dropping it stops it where it is.
         let mut current: Option<(u64, Running)> = None;
         loop {
             if current.is_none()
-                && let Some((id, steps)) = queue.pop_front()
+                && let Some((id, steps, from)) = queue.pop_front()
             {
                 let me = this.clone();
-                current = Some((id, Box::pin(async move { me.job(id, steps).await })));
+                current = Some((id, Box::pin(async move { me.job(id, steps, from).await })));
             }
             tokio::select! {
                 job = jobs.recv() => match job {
                     None => return,
-                    Some(Job::Run { id, steps }) => queue.push_back((id, steps)),
+                    Some(Job::Run { id, steps }) => queue.push_back((id, steps, 0)),
+                    Some(Job::Continue { id, steps, from }) => queue.push_back((id, steps, from)),
                     Some(Job::Preview { id, steps }) => {
                         // Dry runs only read: answered on their own task.
                         let me = this.clone();
                         tokio::spawn(async move { me.preview(id, steps).await });
                     }
+                    Some(Job::Once { metrics }) => {
+                        // Reads only: answered on their own task, like a dry run.
+                        let me = this.clone();
+                        tokio::spawn(async move { me.once(metrics).await });
+                    }
                     Some(Job::Cancel { id }) => {
                         if current.as_ref().is_some_and(|(c, _)| *c == id) {
                             current = None;
                         }
-                        queue.retain(|(q, _)| *q != id);
+                        queue.retain(|(q, _, _)| *q != id);
                     }
                 },
                 alive = async { match current.as_mut() { Some((_, f)) => f.await, None => std::future::pending().await } } => {
@@ -126,6 +143,10 @@ impl Executor {
         let mut lines = Vec::with_capacity(steps.len());
         let has_service = self.service.is_some();
         for s in &steps {
+            if crate::engine::engine_step(s) {
+                lines.push(format!("{}: {WAIT_PREVIEW}", s.name));
+                continue;
+            }
             // A balancer that can show what a change would do (nginx: the file's diff).
             let share = match &s.kind {
                 StepKind::SetWeights { green } => Some(*green),
@@ -176,12 +197,33 @@ impl Executor {
         self.out.send(Report::Previewed { id, lines }).await.is_ok()
     }
 
-    /// Run one action's steps; false when nobody listens any more.
-    async fn job(&self, id: u64, steps: Vec<crate::engine::PlannedStep>) -> bool {
+    /// Run one-shot SQL checks on `targets.database` (read-only), each answer reported as a
+    /// reading.
+    async fn once(&self, metrics: Vec<String>) {
+        for id in metrics {
+            let answer = match (self.once.get(&id), &self.postgres) {
+                (None, _) => Err(format!("`{id}` is not a one-shot SQL check")),
+                (Some(_), None) => Err(format!("postgres: {NOT_CONFIGURED}")),
+                (Some(q), Some(pg)) => pg.check(q).await.map_err(|e| redact(&e)),
+            };
+            let o = postgres::once_observation(SourceId::Postgres, &id, answer);
+            if !report(&self.out, self.clock, o).await {
+                return;
+            }
+        }
+    }
+
+    /// Run one action's steps from step `from`; false when nobody listens any more. A step
+    /// the engine ends (`wait_until`) stops the job there: its outcome is the engine's, and
+    /// the rest comes back as `Job::Continue`.
+    async fn job(&self, id: u64, steps: Vec<crate::engine::PlannedStep>, from: usize) -> bool {
         if steps.is_empty() {
             return self.finished(id, true, "nothing to run".into()).await;
         }
-        for (i, step) in steps.iter().enumerate() {
+        for (i, step) in steps.iter().enumerate().skip(from) {
+            if crate::engine::engine_step(step) {
+                return true;
+            }
             let result = self.step(&step.kind).await;
             let ok = result.is_ok();
             let output = redact(match &result {
@@ -346,6 +388,8 @@ impl Executor {
             StepKind::Run(r) => {
                 shell::run(r, &|k| std::env::var(k).ok(), self.postgres.as_ref()).await
             }
+            // `job` stops before it: the engine ends it from the readings.
+            StepKind::WaitUntil(_) => Err(WAIT_IS_THE_ENGINES.into()),
         }
     }
 }

@@ -42,6 +42,7 @@ mod poll;
 mod reply;
 
 pub use endpoints::{Endpoints, Sources};
+pub(crate) use executor::WAIT_PREVIEW;
 pub use http::{MAX_REPLY, TOO_LARGE};
 pub use poll::{
     NOT_CONFIGURED, Source, WRITE_TIMEOUT, failure, fmt_secs, not_configured, poll, poll_timeout,

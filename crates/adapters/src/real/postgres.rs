@@ -13,7 +13,7 @@
 
 mod check;
 
-pub use check::sql_checks;
+pub use check::{once_checks, once_observation, sql_checks};
 
 use super::{Source, fmt_secs};
 use crate::engine::{MigrationObs, Observation, SourceError};

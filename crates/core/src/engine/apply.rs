@@ -41,6 +41,11 @@ pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
                 handed_to: None,
             });
         }
+        Event::SqlCheckAsked { metrics, .. } => {
+            for m in metrics {
+                st.sql_asked.insert(m.clone(), at);
+            }
+        }
         Event::LeadHandedOver { operator, to } => {
             if let Some(l) = st.lead.as_mut().filter(|l| l.operator == *operator) {
                 l.ended = true;
@@ -98,6 +103,7 @@ pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
                 preview: preview.clone(),
                 steps: steps.clone(),
                 steps_done: Vec::new(),
+                step_started: Some(at),
                 confirmed: None,
                 override_reason: None,
                 reason: reason.clone(),
@@ -156,6 +162,7 @@ pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
             let mut effect = None;
             if let Some(a) = find(st, *id) {
                 a.steps_done.push((name.clone(), *ok, output.clone()));
+                a.step_started = Some(at);
                 if *ok {
                     effect = a.steps.get(*step).map(|s| s.kind.clone());
                 }

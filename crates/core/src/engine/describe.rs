@@ -85,6 +85,12 @@ fn words(rb: &Runbook, ev: &Event) -> Option<String> {
                 format!(" — {detail}")
             }
         ),
+        Event::SqlCheckAsked { metrics, operator } => {
+            format!(
+                "{operator} asked the one-shot SQL checks {}",
+                metrics.join(", ")
+            )
+        }
         Event::Observed(o) => {
             if o.errors.is_empty() {
                 return None;
@@ -110,12 +116,18 @@ fn words(rb: &Runbook, ev: &Event) -> Option<String> {
             action,
             operator,
             checks,
+            optional,
             ..
         } => {
             let failing = checks.iter().filter(|c| !c.pass).count();
             let n = checks.len();
+            let chosen = if optional.is_empty() {
+                String::new()
+            } else {
+                format!("; optional steps chosen: {}", optional.join(", "))
+            };
             format!(
-                "#{id} {} requested by {operator} ({n} check{}, {failing} failing)",
+                "#{id} {} requested by {operator} ({n} check{}, {failing} failing{chosen})",
                 action.label(),
                 if n == 1 { "" } else { "s" }
             )

@@ -71,6 +71,10 @@ pub enum Event {
         /// The operator's reason, for actions that ask for one (skipping a failed step).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
+        /// The optional steps the operator chose to run (they are among `steps`); absent when
+        /// none was chosen, and in logs written before optional steps could run.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        optional: Vec<String>,
     },
     /// The operator typed the confirmation phrase.
     ActionConfirmed {
@@ -249,6 +253,12 @@ pub enum Event {
         attempts: u32,
         detail: String,
     },
+    /// The operator asked to complete a phase with one-shot SQL checks: these are run now,
+    /// and only an answer after this counts for the phase's gate.
+    SqlCheckAsked {
+        metrics: Vec<String>,
+        operator: String,
+    },
 }
 
 impl Event {
@@ -320,6 +330,7 @@ mod tests {
         "approval_given",
         "approval_rejected",
         "notification_sent",
+        "sql_check_asked",
     ];
 
     /// One event of each kind, in the order of the variants.
@@ -357,6 +368,7 @@ mod tests {
                 steps: Vec::new(),
                 preview: Vec::new(),
                 reason: None,
+                optional: Vec::new(),
             },
             Event::ActionConfirmed { id: 1, phrase: s() },
             Event::ActionOverridden { id: 1, reason: s() },
@@ -466,6 +478,10 @@ mod tests {
                 ok: true,
                 attempts: 1,
                 detail: s(),
+            },
+            Event::SqlCheckAsked {
+                metrics: Vec::new(),
+                operator: s(),
             },
         ]
     }

@@ -48,6 +48,17 @@ pub fn next_move(st: &State, rb: &Runbook) -> NextMove {
             None,
         );
     }
+    if let Some(w) = super::waiting(st, rb) {
+        return next(
+            format!(
+                "wait: #{} step {} waits until {}",
+                w.id,
+                w.step + 1,
+                w.words(rb)
+            ),
+            None,
+        );
+    }
     if let Some(a) = st.running() {
         return next(
             format!("wait: #{} {} is running", a.id, a.action.label()),
@@ -143,7 +154,40 @@ pub fn next_move(st: &State, rb: &Runbook) -> NextMove {
         return next(format!("go to {percent} %"), Some("a"));
     }
     let p = super::propose(st, rb, action.clone());
-    match p.checks.iter().find(|c| !c.pass) {
+    // Only the phase's exit gate stands in the way, and each of its conditions holds now:
+    // say when the last of them will have held its time.
+    let mut failing = p
+        .checks
+        .iter()
+        .filter(|c| !c.pass && c.key != Some(CheckKey::Idle))
+        .peekable();
+    if failing.peek().is_some()
+        && failing.all(|c| c.key == Some(CheckKey::ExitGate))
+        && let Some(i) = st.current_phase()
+    {
+        let holds = super::exit_gate_progress(st, rb, i);
+        if holds.iter().all(|h| h.holding) {
+            let left = holds
+                .iter()
+                .filter_map(|h| h.left())
+                .max()
+                .unwrap_or_default();
+            return next(
+                format!("{} possible in {}", action.label(), fmt_duration(left)),
+                None,
+            );
+        }
+    }
+    // A one-shot SQL check is run when the completion is asked: not answered yet, it does not
+    // stand in the way of pressing `a`.
+    let unanswered = |c: &Check| {
+        c.key == Some(CheckKey::SqlCheck)
+            && st.current_phase().is_some_and(|i| {
+                rb.once_checks(&rb.phases[i].id.value)
+                    .any(|m| !super::gate::once_answered(st, &m.id.value, st.phases[i].started))
+            })
+    };
+    match p.checks.iter().find(|c| !c.pass && !unanswered(c)) {
         Some(c) if c.key != Some(CheckKey::Idle) => next(
             format!("{} blocked: {} — {}", action.label(), c.name, c.evidence),
             None,

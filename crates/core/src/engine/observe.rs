@@ -31,6 +31,10 @@ pub(super) fn observe(st: &mut State, rb: &Runbook, at: Time, o: &Observation) {
         }
         m.last = v;
         m.last_at = Some(at);
+        super::hold::track(st, rb, at, id, v);
+        let Some(m) = st.metrics.get_mut(id) else {
+            continue;
+        };
         let level = v.map(|v| level_of(def, v)).unwrap_or(Level::Ok);
         // A missing value neither starts nor ends a breach: it is unknown, shown as stale.
         if v.is_some() {

@@ -160,6 +160,8 @@ pub struct ActionRecord {
     pub preview: Vec<String>,
     pub steps: Vec<PlannedStep>,
     pub steps_done: Vec<(String, bool, String)>,
+    /// When the step in progress started (the request, then each step's end).
+    pub step_started: Option<Time>,
     pub confirmed: Option<String>,
     pub override_reason: Option<String>,
     /// The operator's reason, for actions that ask for one.
@@ -254,6 +256,12 @@ pub struct State {
     pub flag_views: BTreeMap<String, FlagView>,
     pub pools: PoolsState,
     pub metrics: BTreeMap<String, MetricState>,
+    /// Since when each condition the runbook holds on a metric (an exit gate's, a
+    /// `wait_until`'s; keyed by `Hold::key`) has been met by every reading, without a break.
+    pub holding: BTreeMap<String, Time>,
+    /// When each one-shot SQL check was last asked for (`sql_check_asked`): only an answer
+    /// after that counts.
+    pub sql_asked: BTreeMap<String, Time>,
     pub alerts: Vec<AlertRecord>,
     pub migration: Option<MigrationObs>,
     pub backup: Option<String>,
@@ -309,6 +317,8 @@ impl State {
                 .iter()
                 .map(|m| (m.id.value.clone(), MetricState::default()))
                 .collect(),
+            holding: BTreeMap::new(),
+            sql_asked: BTreeMap::new(),
             alerts: Vec::new(),
             migration: None,
             backup: None,
@@ -395,7 +405,8 @@ impl State {
         let (Some(m), Some(st)) = (rb.metric(id), self.metrics.get(id)) else {
             return MetricLevel::Stale;
         };
-        if self.is_stale(rb, st) {
+        // A one-shot SQL check is read once, not polled: its answer does not go stale.
+        if self.is_stale(rb, st) && !(m.is_once() && st.last.is_some()) {
             return MetricLevel::Stale;
         }
         match st.last {

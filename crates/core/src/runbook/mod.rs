@@ -114,6 +114,12 @@ impl Runbook {
             .map(|t| t.name.clone())
             .unwrap_or_else(|| id.to_string())
     }
+    /// The one-shot SQL checks (`once: true`) scoped to a phase.
+    pub fn once_checks<'a>(&'a self, phase: &'a str) -> impl Iterator<Item = &'a Metric> + 'a {
+        self.metrics
+            .iter()
+            .filter(move |m| m.once_check().is_some_and(|(p, _)| p == phase))
+    }
     /// The percent of the canary at rollout step `i` (0 = before the first step).
     pub fn step_percent(&self, i: usize) -> u32 {
         if i == 0 {

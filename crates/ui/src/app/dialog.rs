@@ -41,6 +41,12 @@ pub enum Dialog {
         dry_run: DryRun,
         /// The verdict when the dialog last looked: a change clears what was typed.
         blocked: bool,
+        /// The optional steps chosen to run (by name), and the one the mark is on (Tab moves
+        /// it, Ctrl-t chooses it or not).
+        chosen: Vec<String>,
+        optional_sel: usize,
+        /// The one-shot SQL checks its gate needs were asked for (once per dialog).
+        once_asked: bool,
     },
     /// A remark for the log and the audit (`C`): type it.
     Comment { text: String, error: Option<String> },
@@ -87,13 +93,30 @@ impl Ui {
             Some(Dialog::Confirm {
                 action,
                 dry_run: DryRun::NotAsked,
+                chosen,
                 ..
             }) => {
-                let steps = engine::propose(st, rb, action.clone()).steps;
+                let steps = engine::propose_chosen(st, rb, action.clone(), chosen).steps;
                 (!steps.is_empty()).then_some(steps)
             }
             _ => None,
         }
+    }
+
+    /// The one-shot SQL checks to run for the open dialog (completing a phase that has some),
+    /// once per dialog: their answers come back as readings, and the gate reads them.
+    pub fn wants_once(&mut self, rb: &Runbook) -> Option<Vec<String>> {
+        let Some(Dialog::Confirm {
+            action: Action::PhaseChange { from: Some(f), .. },
+            once_asked: asked @ false,
+            ..
+        }) = self.dialog.as_mut()
+        else {
+            return None;
+        };
+        *asked = true;
+        let ids: Vec<String> = rb.once_checks(f).map(|m| m.id.value.clone()).collect();
+        (!ids.is_empty()).then_some(ids)
     }
 
     pub fn preview_asked(&mut self, id: u64) {
@@ -123,7 +146,9 @@ impl Ui {
 
     pub fn proposal(&self, st: &State, rb: &Runbook) -> Option<Proposal> {
         match &self.dialog {
-            Some(Dialog::Confirm { action, .. }) => Some(engine::propose(st, rb, action.clone())),
+            Some(Dialog::Confirm { action, chosen, .. }) => {
+                Some(engine::propose_chosen(st, rb, action.clone(), chosen))
+            }
             _ => None,
         }
     }
@@ -139,6 +164,9 @@ impl Ui {
             error: None,
             dry_run: DryRun::NotAsked,
             blocked: verdict == Verdict::Blocked,
+            chosen: Vec::new(),
+            optional_sel: 0,
+            once_asked: false,
         });
     }
 
@@ -173,12 +201,13 @@ impl Ui {
             typed,
             error,
             blocked,
+            chosen,
             ..
         }) = self.dialog.as_mut()
         else {
             return;
         };
-        let p = engine::propose(st, rb, action.clone());
+        let p = engine::propose_chosen(st, rb, action.clone(), chosen);
         let now_blocked = p.verdict() == Verdict::Blocked;
         if now_blocked != *blocked {
             *blocked = now_blocked;

@@ -152,15 +152,34 @@ impl Ui {
                 reason,
                 typed,
                 error,
+                chosen,
+                optional_sel,
+                dry_run,
                 ..
             } => {
-                let p = engine::propose(st, rb, action.clone());
+                let p = engine::propose_chosen(st, rb, action.clone(), chosen);
                 let verdict = p.verdict();
                 let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
                 match (key.code, *stage) {
                     (KeyCode::Esc, _) => {
                         self.dialog = None;
                         self.message = Some("cancelled: nothing was done".into());
+                    }
+                    // The optional steps: Tab moves the mark, Ctrl-t chooses the marked one to
+                    // run or not (at any stage: neither key types into a field). The dry run
+                    // is asked again for the new steps.
+                    (KeyCode::Tab, _) if !p.optional.is_empty() => {
+                        *optional_sel = (*optional_sel + 1) % p.optional.len();
+                    }
+                    (KeyCode::Char('t'), _) if ctrl && !p.optional.is_empty() => {
+                        let name = &p.optional[(*optional_sel).min(p.optional.len() - 1)].name;
+                        if let Some(i) = chosen.iter().position(|c| c == name) {
+                            chosen.remove(i);
+                        } else {
+                            chosen.push(name.clone());
+                        }
+                        *dry_run = super::DryRun::NotAsked;
+                        *error = None;
                     }
                     // Overriding starts with a key that no phrase contains.
                     (KeyCode::Char('o'), Stage::Review) if ctrl && verdict == Verdict::Blocked => {

@@ -22,9 +22,16 @@ pub use script::*;
 const ACTION_PATIENCE: Duration = Duration::from_secs(6 * 3600);
 
 /// Checks that may pass by themselves as time goes on: a move blocked only by these waits —
-/// for a bake, its time; for a pool's health reading or a system that stopped answering, a
-/// few readings (see `gate_patience`).
-const TIME_CHECKS: &[CheckKey] = &[CheckKey::Bake, CheckKey::PoolHealthy, CheckKey::Route];
+/// for a bake or an exit gate's hold, its time; for a one-shot SQL check, its answer; for a
+/// pool's health reading or a system that stopped answering, a few readings (see
+/// `gate_patience`).
+const TIME_CHECKS: &[CheckKey] = &[
+    CheckKey::Bake,
+    CheckKey::ExitGate,
+    CheckKey::SqlCheck,
+    CheckKey::PoolHealthy,
+    CheckKey::Route,
+];
 
 /// The console without a terminal, on a session whose clock is virtual.
 pub struct Driver {
@@ -178,7 +185,7 @@ impl Driver {
     }
 
     /// How long (virtual) a move waits for its gate before it counts as blocked: the plan's
-    /// longest bake, then ten readings (at least five minutes) for a pool or a system to come
+    /// longest bake or exit-gate hold, then ten readings (at least five minutes) for a pool or a system to come
     /// back — a server that stays down blocks the move then, not after days.
     fn gate_patience(&self) -> Duration {
         let rb = &self.s.rb;
@@ -187,6 +194,11 @@ impl Driver {
             .steps
             .iter()
             .map(|s| s.bake)
+            .chain(
+                rb.phases
+                    .iter()
+                    .flat_map(|p| p.exit_gate.iter().map(|h| h.value.r#for)),
+            )
             .max()
             .unwrap_or_default();
         bake + (rb.monitoring.every() * 10).max(Duration::from_secs(300))

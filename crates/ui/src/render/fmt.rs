@@ -165,6 +165,49 @@ pub fn sparkline(values: &[Option<f64>], width: usize, critical: Option<f64>) ->
         .collect()
 }
 
+/// A hold (an exit gate's condition) as a row: its mark (the legend's: ▶ running now, ✓ done,
+/// ✗ failed), its words and its style —
+/// `▶ Replication lag < 1 s held 4m / 10m`, `✓ … held 10m`, `✗ … — now 2.10 s` (not met).
+pub(crate) fn hold_row(
+    rb: &Runbook,
+    h: &engine::HoldProgress,
+) -> (&'static str, String, StyleName) {
+    let cond = engine::condition_words(rb, &h.hold);
+    let unit = rb
+        .metric(&h.hold.metric)
+        .map(|m| m.unit.as_str())
+        .unwrap_or("");
+    if h.done() {
+        let held = short_duration(h.hold.r#for.max(h.held));
+        return ("✓", format!("{cond} held {held}"), StyleName::GatePass);
+    }
+    match (h.value, h.holding) {
+        (None, _) => (
+            "✗",
+            format!("{cond}: no fresh value"),
+            StyleName::GateBlocked,
+        ),
+        (Some(v), false) => (
+            "✗",
+            format!(
+                "{cond} — now {}{}{unit}",
+                fmt_num(v),
+                if unit.is_empty() { "" } else { " " }
+            ),
+            StyleName::GateBlocked,
+        ),
+        (Some(_), true) => (
+            "▶",
+            format!(
+                "{cond} held {} / {}",
+                short_duration(h.held),
+                short_duration(h.hold.r#for)
+            ),
+            StyleName::Muted,
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

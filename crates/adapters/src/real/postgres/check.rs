@@ -6,16 +6,54 @@ use crate::real::fmt_secs;
 use crate::runbook::Runbook;
 use std::sync::Arc;
 
-/// The runbook's SQL checks: metrics with `sql`, as `(metric id, query)`.
+/// The runbook's polled SQL checks: metrics with `sql` (a one-shot check, `once`, is run
+/// only when asked), as `(metric id, query)`.
 pub fn sql_checks(rb: &Runbook) -> Vec<(String, String)> {
     rb.metrics
         .iter()
+        .filter(|m| !m.is_once())
         .filter_map(|m| {
             m.sql
                 .as_ref()
                 .map(|q| (m.id.value.clone(), q.value.clone()))
         })
         .collect()
+}
+
+/// The runbook's one-shot SQL checks (`once`), as `(metric id, query)`.
+pub fn once_checks(rb: &Runbook) -> std::collections::BTreeMap<String, String> {
+    rb.metrics
+        .iter()
+        .filter(|m| m.is_once())
+        .filter_map(|m| {
+            m.sql
+                .as_ref()
+                .map(|q| (m.id.value.clone(), q.value.clone()))
+        })
+        .collect()
+}
+
+/// One one-shot SQL check's answer (or why there is none) as a reading of
+/// `<source>:once:<id>`.
+pub fn once_observation(
+    source: crate::engine::SourceId,
+    id: &str,
+    answer: Result<f64, String>,
+) -> crate::engine::Observation {
+    let part = crate::engine::SourceRef::part(source, crate::engine::once_part(id));
+    crate::engine::Observation {
+        source: part.clone(),
+        metrics: [(id.to_string(), answer.as_ref().ok().copied())].into(),
+        errors: answer
+            .err()
+            .map(|message| crate::engine::SourceError {
+                source: part,
+                message,
+            })
+            .into_iter()
+            .collect(),
+        ..Default::default()
+    }
 }
 
 impl Postgres {

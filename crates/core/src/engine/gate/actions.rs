@@ -165,7 +165,7 @@ pub(super) fn switch_pool(st: &State, rb: &Runbook, to: PoolName) -> Draft {
 }
 
 /// Run a rollback procedure, within its time target. It takes over from whatever runs.
-pub(super) fn rollback(st: &State, rb: &Runbook, procedure: &str) -> Draft {
+pub(super) fn rollback(st: &State, rb: &Runbook, procedure: &str, chosen: &[String]) -> Draft {
     let mut plan = Draft::default();
     if let Some(p) = rb.procedure(procedure) {
         plan.target = Some(p.target);
@@ -174,17 +174,8 @@ pub(super) fn rollback(st: &State, rb: &Runbook, procedure: &str) -> Draft {
             p.name,
             fmt_duration(p.target)
         ));
-        for s in &p.steps {
-            if s.optional {
-                plan.preview
-                    .push(format!("  (optional, not run: {})", s.name.value));
-                continue;
-            }
-            plan.steps.push(PlannedStep {
-                name: s.name.value.clone(),
-                kind: s.kind(),
-            });
-        }
+        (plan.steps, plan.optional) = super::phases::planned(&p.steps, chosen);
+        super::phases::optional_preview(&plan.optional, &mut plan.preview);
         for s in &plan.steps {
             if let StepKind::SwitchPool(pool) = s.kind {
                 plan.checks.push(pool_check(st, rb, pool));

@@ -96,6 +96,80 @@ pub fn fmt_num(v: f64) -> String {
     }
 }
 
+/// The part of a source that answers one-shot SQL check `id`: its readings and errors are
+/// named `<source>:once:<id>`.
+pub fn once_part(id: &str) -> String {
+    format!("once:{id}")
+}
+
+/// Whether one-shot SQL check `id` has answered (or failed to) since it was last asked for,
+/// and was asked since `since` (the phase's start).
+pub fn once_answered(st: &State, id: &str, since: Option<crate::engine::Time>) -> bool {
+    let Some(asked) = st
+        .sql_asked
+        .get(id)
+        .filter(|a| since.is_none_or(|p| **a >= p))
+    else {
+        return false;
+    };
+    st.metrics
+        .get(id)
+        .is_some_and(|s| s.last_at.is_some_and(|at| at >= *asked))
+}
+
+/// A one-shot SQL check on completing its phase: passes when it answered since the phase
+/// started and the answer meets its condition; the answer (or the error) is the evidence.
+pub(super) fn once_check(
+    st: &State,
+    rb: &Runbook,
+    m: &Metric,
+    since: Option<crate::engine::Time>,
+) -> Check {
+    let id = &m.id.value;
+    let cond = m
+        .once_check()
+        .map(|(_, h)| crate::engine::condition_words(rb, &h))
+        .unwrap_or_else(|| id.clone());
+    let answer = once_answered(st, id, since)
+        .then(|| st.metrics.get(id).map(|s| (s.last, s.last_at)))
+        .flatten();
+    // Whichever source answers it reports its failure under `once:<id>`.
+    let part = once_part(id);
+    let error = st
+        .source_errors
+        .iter()
+        .find(|(k, _)| k.part.as_deref() == Some(part.as_str()))
+        .map(|(_, e)| e)
+        .filter(|_| once_answered(st, id, since));
+    let met = |v: f64| m.once_check().is_some_and(|(_, h)| h.met(v));
+    let (pass, evidence) = match (answer, error) {
+        (Some((Some(v), Some(at))), _) => (
+            met(v),
+            format!(
+                "answered {} at {}{}",
+                if v.fract() == 0.0 && v.abs() < 1e15 {
+                    format!("{v:.0}")
+                } else {
+                    fmt_num(v)
+                },
+                at.format("%H:%M:%S"),
+                if met(v) { "" } else { ": not met" }
+            ),
+        ),
+        (_, Some((e, _, _))) => (false, format!("no answer: {e}")),
+        _ => (
+            false,
+            "not answered yet: it runs when the phase's completion is asked".into(),
+        ),
+    };
+    check(
+        CheckKey::SqlCheck,
+        format!("{cond} (SQL, once)"),
+        pass,
+        evidence,
+    )
+}
+
 /// A pool is healthy when a fresh reading lists servers and every one answers.
 pub(super) fn pool_check(st: &State, rb: &Runbook, pool: PoolName) -> Check {
     let (ok, n) = st.pools.healthy(pool);

@@ -12,8 +12,8 @@ mod phases;
 mod routes;
 mod submit;
 
-pub use checks::fmt_num;
-pub use phases::{migration_target, next_advance, phase_steps};
+pub use checks::{fmt_num, once_answered, once_part};
+pub use phases::{migration_target, next_advance, phase_steps, planned};
 pub use routes::routes;
 pub(in crate::engine) use routes::source_error;
 pub(crate) use submit::taken;
@@ -40,6 +40,16 @@ pub struct Proposal {
     pub target: Option<Duration>,
     /// The action asks for the operator's reason (a NO-GO, skipping a failed step).
     pub reason_required: bool,
+    /// The optional steps the action could run, in order, each with whether it was chosen
+    /// (run only when chosen; the choice is recorded with the request).
+    pub optional: Vec<OptionalStep>,
+}
+
+/// An optional step of a phase's start or a procedure, and whether the operator chose it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptionalStep {
+    pub name: String,
+    pub chosen: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -80,6 +90,7 @@ struct Draft {
     phrase: Option<String>,
     target: Option<Duration>,
     reason_required: bool,
+    optional: Vec<OptionalStep>,
 }
 
 /// The kind of an action, as a runbook's `no_override` names it.
@@ -96,8 +107,15 @@ pub fn action_kind(a: &Action) -> ActionKind {
     }
 }
 
-/// Build the proposal for an action: its checks, steps and confirmation.
+/// Build the proposal for an action: its checks, steps and confirmation (no optional step
+/// chosen).
 pub fn propose(st: &State, rb: &Runbook, action: Action) -> Proposal {
+    propose_chosen(st, rb, action, &[])
+}
+
+/// Build the proposal for an action with the optional steps named in `chosen` run too (a
+/// phase's start, a rollback; other actions have none).
+pub fn propose_chosen(st: &State, rb: &Runbook, action: Action, chosen: &[String]) -> Proposal {
     let Draft {
         mut checks,
         steps,
@@ -105,12 +123,13 @@ pub fn propose(st: &State, rb: &Runbook, action: Action) -> Proposal {
         phrase,
         target,
         reason_required,
+        optional,
     } = match &action {
         Action::RolloutStep { step, percent } => actions::rollout_step(st, rb, *step, *percent),
-        Action::PhaseChange { from, to } => phases::advance(st, rb, from, to),
+        Action::PhaseChange { from, to } => phases::advance(st, rb, from, to, chosen),
         Action::FlipFlag { flag, to } => actions::flip_flag(rb, flag, to),
         Action::SwitchPool { to } => actions::switch_pool(st, rb, *to),
-        Action::Rollback { procedure } => actions::rollback(st, rb, procedure),
+        Action::Rollback { procedure } => actions::rollback(st, rb, procedure, chosen),
         Action::GoNoGo { go } => actions::go_no_go(st, rb, *go),
         Action::RetryPhase { phase, from } => phases::retry_or_skip(st, rb, phase, *from, false),
         Action::SkipStep { phase, step } => phases::retry_or_skip(st, rb, phase, *step, true),
@@ -163,5 +182,6 @@ pub fn propose(st: &State, rb: &Runbook, action: Action) -> Proposal {
         preview,
         target,
         reason_required,
+        optional,
     }
 }

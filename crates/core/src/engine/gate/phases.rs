@@ -2,11 +2,12 @@
 //! next), and retrying or skipping a phase's failed step; what `a` does now; the steps a phase
 //! runs and the migration it brings the database to.
 
-use super::Draft;
-use super::checks::{check, checklist_check, hard, no_critical};
+use super::checks::{check, checklist_check, hard, no_critical, once_check};
+use super::{Draft, OptionalStep};
 use crate::engine::action::{Action, PlannedStep};
+use crate::engine::hold::{condition_words, exit_gate_progress};
 use crate::engine::state::{PhaseStatus, State};
-use crate::runbook::{CheckKey, Runbook, StepKind};
+use crate::runbook::{CheckKey, ProcedureStep, Runbook, StepKind, fmt_duration};
 
 /// What `a` (advance) does now: the next rollout step, or the next phase.
 pub fn next_advance(st: &State, rb: &Runbook) -> Option<Action> {
@@ -52,6 +53,7 @@ pub(super) fn advance(
     rb: &Runbook,
     from: &Option<String>,
     to: &Option<String>,
+    chosen: &[String],
 ) -> Draft {
     let mut plan = Draft::default();
     if let Some(f) = from {
@@ -93,6 +95,22 @@ pub(super) fn advance(
                     },
                 ));
             }
+            for m in rb.once_checks(f) {
+                plan.checks
+                    .push(once_check(st, rb, m, st.phases[i].started));
+            }
+            for h in exit_gate_progress(st, rb, i) {
+                plan.checks.push(check(
+                    CheckKey::ExitGate,
+                    format!(
+                        "{} for {}",
+                        condition_words(rb, &h.hold),
+                        fmt_duration(h.hold.r#for)
+                    ),
+                    h.done(),
+                    h.evidence(rb),
+                ));
+            }
         }
         if *f == rb.rollout.phase.value {
             let done = st.rollout_step >= rb.rollout.steps.len();
@@ -108,7 +126,10 @@ pub(super) fn advance(
         Some(t) => {
             plan.preview
                 .push(format!("Start phase {}.", rb.phase_name(t)));
-            plan.steps = phase_steps(rb, t);
+            if let Some(i) = rb.phase_index(t) {
+                (plan.steps, plan.optional) = planned(&rb.phases[i].on_start, chosen);
+                optional_preview(&plan.optional, &mut plan.preview);
+            }
             if let Some(i) = rb.phase_index(t)
                 && rb.phases[i].confirm
             {
@@ -158,7 +179,15 @@ pub(super) fn retry_or_skip(
     skip: bool,
 ) -> Draft {
     let mut plan = Draft::default();
-    let all = phase_steps(rb, phase);
+    // The steps as the phase's start planned them (with the optional ones chosen then): the
+    // failed step's index is among those.
+    let all = st
+        .actions
+        .iter()
+        .rev()
+        .find(|a| matches!(&a.action, Action::PhaseChange { to: Some(t), .. } if t == phase))
+        .map(|a| a.steps.clone())
+        .unwrap_or_else(|| phase_steps(rb, phase));
     let failed = rb
         .phase_index(phase)
         .and_then(|i| st.phases[i].failed.clone());
@@ -193,21 +222,50 @@ pub(super) fn retry_or_skip(
     plan
 }
 
-/// The steps a phase runs when it starts (its planned steps; optional ones are not run).
+/// The steps a phase runs when it starts, with no optional step chosen.
 pub fn phase_steps(rb: &Runbook, phase: &str) -> Vec<PlannedStep> {
     rb.phase_index(phase)
-        .map(|i| {
-            rb.phases[i]
-                .on_start
-                .iter()
-                .filter(|s| !s.optional)
-                .map(|s| PlannedStep {
-                    name: s.name.value.clone(),
-                    kind: s.kind(),
-                })
-                .collect()
-        })
+        .map(|i| planned(&rb.phases[i].on_start, &[]).0)
         .unwrap_or_default()
+}
+
+/// The steps that run, in order — every step but the optional ones not named in `chosen` —
+/// and the optional steps with whether each was chosen.
+pub fn planned(
+    steps: &[ProcedureStep],
+    chosen: &[String],
+) -> (Vec<PlannedStep>, Vec<OptionalStep>) {
+    let mut run = Vec::new();
+    let mut optional = Vec::new();
+    for s in steps {
+        let name = s.name.value.clone();
+        if s.optional {
+            let on = chosen.contains(&name);
+            optional.push(OptionalStep {
+                name: name.clone(),
+                chosen: on,
+            });
+            if !on {
+                continue;
+            }
+        }
+        run.push(PlannedStep {
+            name,
+            kind: s.kind(),
+        });
+    }
+    (run, optional)
+}
+
+/// The preview's line for each optional step: chosen to run, or not run.
+pub(super) fn optional_preview(optional: &[OptionalStep], preview: &mut Vec<String>) {
+    for o in optional {
+        preview.push(if o.chosen {
+            format!("  (optional, chosen to run: {})", o.name)
+        } else {
+            format!("  (optional, not run: {})", o.name)
+        });
+    }
 }
 
 /// The migration version a phase's steps bring the database to, if it runs migrations.

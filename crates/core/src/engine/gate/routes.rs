@@ -33,7 +33,7 @@ pub fn routes(step: &StepKind, rb: &Runbook) -> Option<(&'static str, Vec<Source
         | StepKind::SetEnv(_)
         | StepKind::Restart { .. }
         | StepKind::WaitRollout { .. } => ("Kubernetes answering", vec![SourceId::Kube]),
-        StepKind::Run(_) => return None,
+        StepKind::Run(_) | StepKind::WaitUntil(_) => return None,
     })
 }
 

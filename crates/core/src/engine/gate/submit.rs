@@ -169,6 +169,12 @@ pub fn submit(
         steps: p.steps.clone(),
         preview: sub.preview.clone(),
         reason: reason.clone(),
+        optional: p
+            .optional
+            .iter()
+            .filter(|o| o.chosen)
+            .map(|o| o.name.clone())
+            .collect(),
     });
     if overriding {
         out.push(Event::ActionConfirmed {

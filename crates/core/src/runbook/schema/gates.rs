@@ -46,6 +46,10 @@ pub enum CheckKey {
     RolloutComplete,
     PhaseSteps,
     MigrationVersion,
+    /// A condition of the phase's exit gate has held for its time.
+    ExitGate,
+    /// A one-shot SQL check of the phase, run when completing it, met its condition.
+    SqlCheck,
     /// No other action is running. Never overridable, so never named by `no_override`.
     Idle,
     /// The procedure asked for exists. Never overridable, so never named by `no_override`.
@@ -72,6 +76,8 @@ impl CheckKey {
             CheckKey::RolloutComplete => "the rollout reached its last step",
             CheckKey::PhaseSteps => "the phase's steps all succeeded",
             CheckKey::MigrationVersion => "the database is at the phase's migration version",
+            CheckKey::ExitGate => "a condition of the phase's exit gate has held for its time",
+            CheckKey::SqlCheck => "a one-shot SQL check of the phase answered within its condition",
             CheckKey::Idle => "no other action is running",
             CheckKey::Procedure => "the procedure exists",
         }

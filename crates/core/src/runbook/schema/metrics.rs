@@ -55,6 +55,19 @@ pub struct Metric {
     /// takes itself (`postgres_replication`: how far the replica is behind, in seconds).
     #[serde(default)]
     pub from: Option<Spanned<Builtin>>,
+    /// A one-shot SQL check: `sql` is run once, when the operator completes `phase`, not
+    /// polled; its answer must meet `below` or `above` (a gate check on completing the phase).
+    #[serde(default)]
+    pub once: Option<Spanned<bool>>,
+    /// The phase a one-shot SQL check is scoped to.
+    #[serde(default)]
+    pub phase: Option<Ref>,
+    /// A one-shot SQL check passes when its answer is below this (strictly).
+    #[serde(default)]
+    pub below: Option<f64>,
+    /// A one-shot SQL check passes when its answer is above this (strictly).
+    #[serde(default)]
+    pub above: Option<f64>,
 }
 
 /// A value warroom reads itself, named by a metric's `from`.
@@ -70,6 +83,28 @@ pub enum Builtin {
 pub const LEGACY_LAG_ID: &str = "replication_lag";
 
 impl Metric {
+    /// Whether this is a one-shot SQL check (`once: true`): run when its phase completes,
+    /// never polled.
+    pub fn is_once(&self) -> bool {
+        self.once.as_ref().is_some_and(|o| o.value)
+    }
+
+    /// A one-shot SQL check's phase and the condition its answer must meet.
+    pub fn once_check(&self) -> Option<(&str, super::Hold)> {
+        if !self.is_once() {
+            return None;
+        }
+        Some((
+            self.phase.as_ref()?.value.as_str(),
+            super::Hold {
+                metric: self.id.value.clone(),
+                below: self.below,
+                above: self.above,
+                r#for: Duration::ZERO,
+            },
+        ))
+    }
+
     /// The built-in reading this metric takes, if any: its `from`, or for a runbook written
     /// before `from` existed, a metric with the old lag id and neither `query` nor `sql`.
     pub fn builtin(&self) -> Option<Builtin> {

@@ -98,6 +98,10 @@ pub struct Phase {
     /// `two-person`: a second operator approves starting this phase.
     #[serde(default)]
     pub approval: Option<super::Approval>,
+    /// Conditions on metrics, each held for a time, that completing the phase waits for
+    /// ("replication lag below 1 s for 10m"): a gate check each.
+    #[serde(default)]
+    pub exit_gate: Vec<Spanned<super::Hold>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -34,6 +34,9 @@ pub struct ProcedureStep {
     pub wait_rollout: Option<String>,
     #[serde(default)]
     pub run: Option<RunStep>,
+    /// Wait until a metric's condition has held for a time, failing the step at its timeout.
+    #[serde(default)]
+    pub wait_until: Option<Spanned<WaitUntil>>,
 }
 
 impl ProcedureStep {
@@ -70,6 +73,9 @@ impl ProcedureStep {
         }
         if let Some(r) = &self.run {
             v.push(StepKind::Run(r.clone()));
+        }
+        if let Some(w) = &self.wait_until {
+            v.push(StepKind::WaitUntil(w.value.clone()));
         }
         v
     }
@@ -164,6 +170,76 @@ pub enum StepKind {
     WaitRollout { deployment: String },
     /// A shell command, as an argv list.
     Run(RunStep),
+    /// Wait until a metric's condition has held for its time (decided by the engine from the
+    /// readings, never by an adapter); failed at the timeout.
+    WaitUntil(WaitUntil),
+}
+
+/// A condition on a metric, held for a time without a break: a phase's `exit_gate` entry, and
+/// what a `wait_until` step waits for. Exactly one of `below` and `above`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Hold {
+    pub metric: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub below: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub above: Option<f64>,
+    /// How long every reading must meet it (0: one reading is enough).
+    #[serde(rename = "for", with = "dur", default = "zero")]
+    pub r#for: Duration,
+}
+
+/// A `wait_until` step: a metric's condition, how long it must hold, and how long to wait.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WaitUntil {
+    pub metric: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub below: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub above: Option<f64>,
+    #[serde(rename = "for", with = "dur", default = "zero")]
+    pub r#for: Duration,
+    /// The step fails when the condition has not held for `for` by then.
+    #[serde(with = "dur")]
+    pub timeout: Duration,
+}
+
+impl WaitUntil {
+    /// The condition the step waits for.
+    pub fn hold(&self) -> Hold {
+        Hold {
+            metric: self.metric.clone(),
+            below: self.below,
+            above: self.above,
+            r#for: self.r#for,
+        }
+    }
+}
+
+impl Hold {
+    /// Whether a value meets the condition (`below` and `above` are strict).
+    pub fn met(&self, v: f64) -> bool {
+        self.below.is_none_or(|b| v < b) && self.above.is_none_or(|a| v > a)
+    }
+
+    /// The condition without its time, as the state keys what has held since when:
+    /// `replication_lag<1`.
+    pub fn key(&self) -> String {
+        let mut k = self.metric.clone();
+        if let Some(b) = self.below {
+            k.push_str(&format!("<{b}"));
+        }
+        if let Some(a) = self.above {
+            k.push_str(&format!(">{a}"));
+        }
+        k
+    }
+}
+
+fn zero() -> Duration {
+    Duration::ZERO
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]

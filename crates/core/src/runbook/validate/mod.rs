@@ -13,7 +13,7 @@ mod targets;
 use super::*;
 use serde_saphyr::Spanned;
 use std::collections::HashMap;
-use steps::{check_steps, value_fits};
+use steps::{check_hold, check_steps, value_fits};
 
 fn at<T>(s: &Spanned<T>) -> (u64, u64) {
     let l = &s.referenced;
@@ -64,6 +64,45 @@ impl<'a> Ids<'a> {
     }
 }
 
+/// A one-shot SQL check: `sql`, a phase that exists and exactly one of `below` and `above`;
+/// those keys only with `once: true`.
+fn once_check(rb: &Runbook, m: &Metric, phases: &Ids, out: &mut Vec<Diag>) {
+    let id = &m.id.value;
+    let Some(once) = m.once.as_ref().filter(|o| o.value) else {
+        if m.phase.is_some() || m.below.is_some() || m.above.is_some() {
+            out.push(
+                Diag::error(at(&m.id), format!("metric `{id}`: `phase`, `below` and `above` are for a one-shot SQL check"))
+                    .hint("add `once: true` (with `sql`) to run it once when the phase completes, or remove them"),
+            );
+        }
+        return;
+    };
+    if m.sql.is_none() {
+        out.push(
+            Diag::error(at(once), format!("metric `{id}`: `once` needs `sql`"))
+                .hint("a one-shot check is a read-only SQL query on targets.database, run when its phase completes"),
+        );
+    }
+    match &m.phase {
+        None => out.push(
+            Diag::error(
+                at(once),
+                format!("metric `{id}`: a one-shot SQL check needs `phase`"),
+            )
+            .hint("name the phase whose completion runs it, e.g. phase: database-migration"),
+        ),
+        Some(p) => phases.check_ref(p, &format!("metric `{id}` phase"), out),
+    }
+    if let Some((_, h)) = m.once_check() {
+        steps::check_hold(rb, &format!("metric `{id}` (once)"), at(once), &h, out);
+    } else if m.below.is_some() == m.above.is_some() {
+        out.push(Diag::error(
+            at(once),
+            format!("metric `{id}`: a one-shot SQL check needs exactly one of `below` and `above`"),
+        ));
+    }
+}
+
 pub fn validate(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>) -> Vec<Diag> {
     let mut out = Vec::new();
 
@@ -109,6 +148,13 @@ pub fn validate(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>) -> Vec<Diag>
         if !teams.seen.is_empty() {
             teams.check_ref(&p.owner, &format!("phase `{}` owner", p.id.value), &mut out);
         }
+        for h in &p.exit_gate {
+            let what = format!("phase `{}` exit_gate", p.id.value);
+            check_hold(rb, &what, at(h), &h.value, &mut out);
+        }
+    }
+    for m in &rb.metrics {
+        once_check(rb, m, &phases, &mut out);
     }
     if rb.phases.is_empty() {
         out.push(

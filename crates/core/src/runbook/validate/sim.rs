@@ -64,14 +64,17 @@ pub(super) fn sim(rb: &Runbook, metrics: &Ids, phases: &Ids, out: &mut Vec<Diag>
         if let Some(p) = &sc.from {
             phases.check_ref(p, &format!("{what}: from"), out);
             if let Some(i) = rb.phase_index(&p.value)
-                && rb.phases[i].on_start.is_empty()
+                && rb.phases[i].on_start.iter().all(|s| s.optional)
             {
                 out.push(
                     Diag::error(
                         at(p),
-                        format!("{what} starts with phase `{}`, which runs no steps", p.value),
+                        format!(
+                            "{what} starts with phase `{}`, which runs no steps (none but optional ones)",
+                            p.value
+                        ),
                     )
-                    .hint("the simulator sees a phase start by its first on_start step: name a phase that runs one, or leave out `from:` (it then starts when green first takes traffic)"),
+                    .hint("the simulator sees a phase start by its first on_start step that always runs: name a phase that runs one, or leave out `from:` (it then starts when green first takes traffic)"),
                 );
             }
         }

@@ -2,7 +2,47 @@
 //! values that fit, weights within 100, a command to run.
 
 use super::at;
-use crate::runbook::{Diag, FlagKind, ProcedureStep, Runbook, StepKind};
+use crate::runbook::{Diag, FlagKind, Hold, ProcedureStep, Runbook, StepKind, fmt_duration};
+
+/// A condition held on a metric (an exit gate's, a `wait_until`'s): the metric exists, and
+/// exactly one of `below` and `above` is given.
+pub(super) fn check_hold(
+    rb: &Runbook,
+    what: &str,
+    place: (u64, u64),
+    h: &Hold,
+    out: &mut Vec<Diag>,
+) {
+    if rb.metric(&h.metric).is_none() {
+        out.push(
+            Diag::error(place, format!("{what} names unknown metric `{}`", h.metric)).hint(
+                format!(
+                    "known metrics: {}",
+                    rb.metrics
+                        .iter()
+                        .map(|m| m.id.value.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+        );
+    }
+    if h.below.is_some() == h.above.is_some() {
+        out.push(
+            Diag::error(
+                place,
+                format!(
+                    "{what} on `{}` needs exactly one of `below` and `above`",
+                    h.metric
+                ),
+            )
+            .hint(format!(
+                "e.g. {{ metric: {}, below: 1, for: 10m }}",
+                h.metric
+            )),
+        );
+    }
+}
 
 pub(super) fn value_fits(kind: FlagKind, v: &serde_json::Value) -> bool {
     match kind {
@@ -25,7 +65,7 @@ pub(super) fn check_steps(
         if actions.len() != 1 {
             out.push(
                 Diag::error(place, format!("{owner}, step `{}`: has {} actions, needs exactly one", name, actions.len()))
-                    .hint("one of: switch_pool, set_flag, set_weights, set_image, set_env, restart, wait_rollout, run"),
+                    .hint("one of: switch_pool, set_flag, set_weights, set_image, set_env, restart, wait_rollout, run, wait_until"),
             );
         }
         for a in actions {
@@ -79,6 +119,32 @@ pub(super) fn check_steps(
                     place,
                     format!("{owner}, step `{}`: run needs a non-empty argv", name),
                 )),
+                StepKind::WaitUntil(w) => {
+                    let place = s.wait_until.as_ref().map(at).unwrap_or(place);
+                    let what = format!("{owner}, step `{name}`: wait_until");
+                    check_hold(rb, &what, place, &w.hold(), out);
+                    if w.timeout.is_zero() {
+                        out.push(
+                            Diag::error(
+                                place,
+                                format!("{what} has a timeout of 0s: it can only fail"),
+                            )
+                            .hint("give how long the step may wait, e.g. timeout: 15m"),
+                        );
+                    } else if w.r#for > w.timeout {
+                        out.push(
+                            Diag::error(
+                                place,
+                                format!(
+                                    "{what} must hold for {} but times out after {}: it can only fail",
+                                    fmt_duration(w.r#for),
+                                    fmt_duration(w.timeout)
+                                ),
+                            )
+                            .hint("make the timeout longer than `for`"),
+                        );
+                    }
+                }
                 _ => {}
             }
         }

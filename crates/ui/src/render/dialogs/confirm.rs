@@ -38,6 +38,30 @@ pub(crate) fn draw(
             th.get(StyleName::Text),
         )));
     }
+    // The optional steps, each chosen to run or not; the mark is where Ctrl-t acts.
+    if let Dialog::Confirm { optional_sel, .. } = d
+        && !p.optional.is_empty()
+    {
+        head.push(Line::from(Span::styled(
+            "Optional steps (Tab next · Ctrl-t run it or not)",
+            th.get(StyleName::DialogTitle),
+        )));
+        let sel = (*optional_sel).min(p.optional.len() - 1);
+        for (i, o) in p.optional.iter().enumerate() {
+            head.push(Line::from(vec![
+                Span::styled(if i == sel { "▸" } else { " " }, th.get(StyleName::Key)),
+                Span::styled(
+                    format!(
+                        "[{}] {} — {}",
+                        if o.chosen { "x" } else { " " },
+                        clean(&o.name),
+                        if o.chosen { "runs" } else { "not run" }
+                    ),
+                    th.get(StyleName::Text),
+                ),
+            ]));
+        }
+    }
     if let Dialog::Confirm { dry_run, .. } = d {
         match dry_run {
             crate::app::DryRun::NotAsked => {}

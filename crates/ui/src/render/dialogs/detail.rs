@@ -87,6 +87,31 @@ fn phase(rb: &Runbook, st: &State, i: usize, th: &Theme) -> (String, Vec<Line<'s
             ),
         ]));
     }
+    if !p.exit_gate.is_empty() {
+        lines.push(Line::from(""));
+        lines.push(heading(format!("Exit gate ({})", p.exit_gate.len()), th));
+        // Its holds now while it runs; otherwise what it asks (the record of its completion
+        // has the check's evidence).
+        for h in engine::exit_gate_progress(st, rb, i) {
+            let (mark, words, style) = if s.status == PhaseStatus::Active {
+                hold_row(rb, &h)
+            } else {
+                (
+                    "·",
+                    format!(
+                        "{} for {}",
+                        engine::condition_words(rb, &h.hold),
+                        fmt_duration(h.hold.r#for)
+                    ),
+                    StyleName::Text,
+                )
+            };
+            lines.push(Line::from(Span::styled(
+                format!("  {mark} {words}"),
+                th.get(style),
+            )));
+        }
+    }
     // The steps its start ran (or a retry), with what each answered.
     let ran = st.actions.iter().rev().find(|a| match &a.action {
         engine::Action::PhaseChange { to, .. } => to.as_deref() == Some(p.id.value.as_str()),

@@ -20,7 +20,15 @@ pub(crate) fn checklist_pane(
     let room = (area.width as usize).saturating_sub(4 + count.width());
     let title = format!("{count}{}", fit_name(&list_title, room));
     let focused = ui.focus == Pane::Checklist;
-    let inner_h = area.height.saturating_sub(2) as usize;
+    // The running phase's exit gate under its checklist: each condition with its hold, as the
+    // engine counts it.
+    let holds = st
+        .current_phase()
+        .map(|i| engine::exit_gate_progress(st, rb, i))
+        .unwrap_or_default();
+    let inner_h = (area.height.saturating_sub(2) as usize)
+        .saturating_sub(holds.len())
+        .max(1);
     // A checklist the cursor has not been on yet starts at its first open item (as the next
     // key will find it).
     let sel = if list_title != ui.checklist_title {
@@ -61,6 +69,16 @@ pub(crate) fn checklist_pane(
             "no checklist for this phase",
             th.get(StyleName::Muted),
         )));
+    }
+    for h in &holds {
+        let (mark, words, style) = hold_row(rb, h);
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {mark}  "), th.get(style)),
+            Span::styled(
+                fit(&cut(&words, w.saturating_sub(4)), w.saturating_sub(4)),
+                th.get(style),
+            ),
+        ]));
     }
     f.render_widget(Rows::new(lines).block(block(&title, focused, th)), area);
 }

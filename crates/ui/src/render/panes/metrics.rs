@@ -13,8 +13,12 @@ pub(crate) fn metrics_pane(
 ) {
     let focused = ui.focus == Pane::Metrics;
     let rows = area.height.saturating_sub(2) as usize;
-    // Stable order, but when the pane is short, metrics that are not ok come first.
-    let mut order: Vec<usize> = (0..rb.metrics.len()).collect();
+    // Stable order, but when the pane is short, metrics that are not ok come first. A
+    // one-shot SQL check is not read over time: its answer is its gate check's evidence.
+    let mut order: Vec<usize> = (0..rb.metrics.len())
+        .filter(|&i| !rb.metrics[i].is_once())
+        .collect();
+    let polled = order.len();
     if rows < order.len() {
         order.sort_by_key(|&i| match st.metric_level(rb, &rb.metrics[i].id.value) {
             MetricLevel::Critical => 0,
@@ -103,7 +107,7 @@ pub(crate) fn metrics_pane(
             style,
         });
     }
-    let title = format!("Metrics ({} of {})", shown.len(), rb.metrics.len());
+    let title = format!("Metrics ({} of {polled})", shown.len());
     let b = block(&title, focused, th);
     let inner = b.inner(area);
     f.render_widget(b, area);
