@@ -548,6 +548,13 @@ impl Session {
             let (Ok(at), Ok(ev)) = (r.time(), r.event()) else {
                 continue;
             };
+            // An approval carries the action out only when it is the decision (the first).
+            let decides = match &ev {
+                Event::ApprovalGiven { id, .. } => {
+                    self.st.awaiting_approval().is_some_and(|a| a.id == *id)
+                }
+                _ => true,
+            };
             engine::apply(&mut self.st, &self.rb, at, &ev);
             if let Some(l) = engine::log_line(&self.rb, at, &ev) {
                 log_event(&ev, &l);
@@ -575,7 +582,7 @@ impl Session {
                 Event::ActionCancelled { id, .. } => {
                     self.job(Job::Cancel { id: *id });
                 }
-                Event::ActionRequested { id, .. } | Event::ApprovalGiven { id, .. } => {
+                Event::ActionRequested { id, .. } | Event::ApprovalGiven { id, .. } if decides => {
                     run.push(*id)
                 }
                 _ => {}
