@@ -64,6 +64,22 @@ pub struct Start<'a> {
     pub virtual_time: bool,
 }
 
+impl<'a> Start<'a> {
+    /// A start on the real clock, with no scenario or speed recorded (`run`, and a test's own
+    /// adapters).
+    pub fn real(loaded: &'a Loaded, audit: &'a Location, operator: &'a str, mode: &'a str) -> Self {
+        Start {
+            loaded,
+            audit,
+            operator,
+            mode,
+            scenario: None,
+            speed: None,
+            virtual_time: false,
+        }
+    }
+}
+
 pub struct Session {
     pub rb: Runbook,
     /// What the store has committed: what the screen shows.
@@ -194,15 +210,7 @@ impl Session {
         operator: &str,
     ) -> Result<Session, String> {
         let audit = audit.into();
-        let how = Start {
-            loaded,
-            audit: &audit,
-            operator,
-            mode: "run",
-            scenario: None,
-            speed: None,
-            virtual_time: false,
-        };
+        let how = Start::real(loaded, &audit, operator, "run");
         let rb = loaded.runbook.clone();
         Session::start(how, move |st, jobs, reports| {
             crate::real::spawn(&rb, st, jobs, reports)
@@ -254,9 +262,22 @@ impl Session {
         let ((job_tx, job_rx), (report_tx, report_rx)) = crate::adapters::channels();
         let notified = report_tx.clone();
         let (clock, mut tasks) = spawn(&st, job_rx, report_tx);
-        // Webhooks: a task per target, told what was committed without waiting.
-        let (notifier, webhooks, left_out) =
-            crate::real::webhook::spawn(&rb, &|v| std::env::var(v).ok(), clock, notified);
+        // Webhooks: a task per target, told what was committed without waiting — from
+        // `warroom run` only: a demo or a rehearsal must not tell the company chat that
+        // production rolled back.
+        let (notifier, webhooks, mut left_out) = if how.mode == "run" {
+            crate::real::webhook::spawn(&rb, &|v| std::env::var(v).ok(), clock, notified)
+        } else {
+            (None, Vec::new(), Vec::new())
+        };
+        let n = rb.communication.webhooks.len();
+        if n > 0 && how.mode != "run" {
+            left_out.push(format!(
+                "{n} webhook{} not used in a {}: they post from `warroom run`",
+                if n == 1 { "" } else { "s" },
+                how.mode
+            ));
+        }
         tasks.extend(webhooks);
         let head = records.last().map(|r| r.hash.clone()).unwrap_or_default();
         let mut s = Session {
