@@ -870,15 +870,7 @@ async fn an_observer_comments_and_acknowledges_an_alert_on_the_leads_screen_and_
     };
     // A lead with no source to read (its alerts stay as the engine wrote them).
     let at = pg_at(&url, "notes");
-    let how = warroom::session::Start {
-        loaded: &loaded,
-        audit: &at,
-        operator: "alice",
-        mode: "run",
-        scenario: None,
-        speed: None,
-        virtual_time: false,
-    };
+    let how = warroom::session::Start::real(&loaded, &at, "alice", "run");
     let s = Session::start(how, |_, jobs, reports| {
         let held = tokio::spawn(async move {
             let _held = (jobs, reports);

@@ -103,9 +103,36 @@ async fn the_chat_hears_what_the_room_did_and_a_dead_receiver_delays_nothing() {
         &slow.url(),
     );
     let audit = dir.path().join("hooks.audit");
-    let mut s = Session::start_demo(&loaded, audit.as_path(), "alice", 10.0, Scenario::Healthy)
+    // A demo posts nothing (it must not tell the chat production rolled back).
+    let demo = Session::start_demo(&loaded, audit.as_path(), "alice", 10.0, Scenario::Healthy)
         .await
-        .expect("session");
+        .expect("demo");
+    assert!(
+        demo.log
+            .iter()
+            .any(|l| l.contains("4 webhooks not used in a demo")),
+        "{:?}",
+        demo.log
+    );
+    demo.close().await;
+    // `warroom run`'s session, its systems simulated.
+    let at = warroom::audit::Location::File(audit.clone());
+    let how = warroom::session::Start::real(&loaded, &at, "alice", "run");
+    let rb = loaded.runbook.clone();
+    let mut s = Session::start(how, move |st, jobs, reports| {
+        let clock = warroom::clock::Clock::new(st.now.unwrap_or_else(chrono::Utc::now), 10.0);
+        let mut world = warroom::sim::World::new(&rb, Scenario::Healthy, 7);
+        world.resume(st);
+        let every = rb.monitoring.every();
+        let task = tokio::spawn(warroom::sim::run(world, clock, every, jobs, reports));
+        (clock, vec![task])
+    })
+    .await
+    .expect("session");
+    assert!(
+        texts(&slack_got).is_empty() && texts(&json_got).is_empty(),
+        "the demo posted"
+    );
     let mut ui = Ui::new(Mode::Live);
     assert!(until(&mut s, 30, |s| s.st.events > 2).await);
 

@@ -64,6 +64,22 @@ pub struct Start<'a> {
     pub virtual_time: bool,
 }
 
+impl<'a> Start<'a> {
+    /// A start on the real clock, with no scenario or speed recorded (`run`, and a test's own
+    /// adapters).
+    pub fn real(loaded: &'a Loaded, audit: &'a Location, operator: &'a str, mode: &'a str) -> Self {
+        Start {
+            loaded,
+            audit,
+            operator,
+            mode,
+            scenario: None,
+            speed: None,
+            virtual_time: false,
+        }
+    }
+}
+
 pub struct Session {
     pub rb: Runbook,
     /// What the store has committed: what the screen shows.
@@ -195,15 +211,7 @@ impl Session {
         operator: &str,
     ) -> Result<Session, String> {
         let audit = audit.into();
-        let how = Start {
-            loaded,
-            audit: &audit,
-            operator,
-            mode: "run",
-            scenario: None,
-            speed: None,
-            virtual_time: false,
-        };
+        let how = Start::real(loaded, &audit, operator, "run");
         let rb = loaded.runbook.clone();
         Session::start(how, move |st, jobs, reports| {
             crate::real::spawn(&rb, st, jobs, reports)
@@ -255,9 +263,22 @@ impl Session {
         let ((job_tx, job_rx), (report_tx, report_rx)) = crate::adapters::channels();
         let notified = report_tx.clone();
         let (clock, mut tasks) = spawn(&st, job_rx, report_tx);
-        // Webhooks: a task per target, told what was committed without waiting.
-        let (notifier, webhooks, left_out) =
-            crate::real::webhook::spawn(&rb, &|v| std::env::var(v).ok(), clock, notified);
+        // Webhooks: a task per target, told what was committed without waiting — from
+        // `warroom run` only: a demo or a rehearsal must not tell the company chat that
+        // production rolled back.
+        let (notifier, webhooks, mut left_out) = if how.mode == "run" {
+            crate::real::webhook::spawn(&rb, &|v| std::env::var(v).ok(), clock, notified)
+        } else {
+            (None, Vec::new(), Vec::new())
+        };
+        let n = rb.communication.webhooks.len();
+        if n > 0 && how.mode != "run" {
+            left_out.push(format!(
+                "{n} webhook{} not used in a {}: they post from `warroom run`",
+                if n == 1 { "" } else { "s" },
+                how.mode
+            ));
+        }
         tasks.extend(webhooks);
         let head = records.last().map(|r| r.hash.clone()).unwrap_or_default();
         let mut s = Session {
@@ -568,6 +589,13 @@ impl Session {
             let (Ok(at), Ok(ev)) = (r.time(), r.event()) else {
                 continue;
             };
+            // An approval carries the action out only when it is the decision (the first).
+            let decides = match &ev {
+                Event::ApprovalGiven { id, .. } => {
+                    self.st.awaiting_approval().is_some_and(|a| a.id == *id)
+                }
+                _ => true,
+            };
             engine::apply(&mut self.st, &self.rb, at, &ev);
             if let Some(l) = engine::log_line(&self.rb, at, &ev) {
                 log_event(&ev, &l);
@@ -595,7 +623,7 @@ impl Session {
                 Event::ActionCancelled { id, .. } => {
                     self.job(Job::Cancel { id: *id });
                 }
-                Event::ActionRequested { id, .. } | Event::ApprovalGiven { id, .. } => {
+                Event::ActionRequested { id, .. } | Event::ApprovalGiven { id, .. } if decides => {
                     run.push(*id)
                 }
                 Event::SqlCheckAsked { metrics, .. } => {

@@ -353,12 +353,16 @@ fn apply_team(st: &mut State, at: Time, ev: &Event) {
                 a.approval = Some(ApprovalState::Awaiting);
             }
         }
+        // Only the first decision counts: two operators approving at once, or a rejection
+        // after an approval, change nothing.
         Event::ApprovalGiven {
             id,
             operator,
             checks,
         } => {
-            if let Some(a) = find(st, *id) {
+            if let Some(a) = find(st, *id)
+                && a.approval == Some(ApprovalState::Awaiting)
+            {
                 a.approval = Some(ApprovalState::Approved {
                     operator: operator.clone(),
                     at,
@@ -368,6 +372,7 @@ fn apply_team(st: &mut State, at: Time, ev: &Event) {
         }
         Event::ApprovalRejected { id, operator } => {
             if let Some(a) = find(st, *id)
+                && a.approval == Some(ApprovalState::Awaiting)
                 && a.outcome == Outcome::Running
             {
                 a.approval = Some(ApprovalState::Rejected {

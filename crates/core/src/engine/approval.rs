@@ -336,6 +336,23 @@ mod tests {
         apply(&mut st, &rb, t(2), &given);
         assert!(st.awaiting_approval().is_none() && st.running().is_some());
         assert_eq!(approved_effects(&st, &rb, id), None);
+        // Only the first decision counts: a late rejection or a second approval (two
+        // observers at once) changes nothing.
+        let before = st.actions.clone();
+        for late in [
+            Event::ApprovalRejected {
+                id,
+                operator: "carol".into(),
+            },
+            Event::ApprovalGiven {
+                id,
+                operator: "carol".into(),
+                checks: Vec::new(),
+            },
+        ] {
+            apply(&mut st, &rb, t(3), &late);
+        }
+        assert_eq!(st.actions, before);
         // An observer writes a remark, never an action.
         let remark = Event::Commented {
             operator: "bob".into(),

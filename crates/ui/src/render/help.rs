@@ -28,7 +28,10 @@ pub(crate) fn help(f: &mut Frame, area: Rect, ui: &Ui, th: &Theme) {
     // An observer's console: the keys that act are left out, and the help says why.
     if let Some(why) = &ui.read_only {
         keys.push(Line::from(Span::styled(
-            format!("Read-only: {} — only the lead's console acts", clean(why)),
+            format!(
+                "Read-only: {} — only the lead's console acts; you may comment (C), acknowledge alerts (X), approve (A)",
+                clean(why)
+            ),
             th.get(StyleName::GateConfirm),
         )));
     }
