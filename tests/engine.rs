@@ -231,6 +231,7 @@ fn systems(blue_healthy: bool) -> Event {
             blue: servers("blue", blue_healthy),
             green: servers("green", true),
             complete: vec![PoolName::Blue, PoolName::Green],
+            served: None,
         }),
         flags: Some(
             [

@@ -202,6 +202,17 @@ async fn haproxy_canary_switch_and_rollback_are_measured_through_the_balancer() 
             "saved to disk"
         );
         assert_share(count_pools(&lab.url(), REQUESTS, None).await, percent);
+        // What HAProxy counted since the change is the split as served, beside the share.
+        let o = observe(&mut rep_rx, |o| {
+            o.pools
+                .as_ref()
+                .and_then(|p| p.served)
+                .is_some_and(|s| s.blue + s.green >= REQUESTS as u64)
+        })
+        .await;
+        let served = o.pools.and_then(|p| p.served).expect("served");
+        assert_eq!(served.blue + served.green, REQUESTS as u64, "{served:?}");
+        assert_share((served.blue as usize, served.green as usize, 0), percent);
     }
     // The cookie overrides the share.
     let (blue, green, _) = count_pools(&lab.url(), 20, Some("blue")).await;

@@ -394,3 +394,33 @@ fn an_unleash_flag_shows_its_feature_as_the_server_sees_it() {
         "room for the views at 240x67\n{text}"
     );
 }
+
+/// What each pool really took since the load balancer's last change (HAProxy's counters) is
+/// on the pools pane, beside the share asked for.
+#[test]
+fn the_pools_pane_shows_what_each_pool_really_served() {
+    let mut r = Rehearsal::new(seed().runbook, Scenario::Healthy);
+    r.wait(30);
+    r.event(warroom::engine::Event::Observed(
+        warroom::engine::Observation {
+            source: SourceId::Lb.into(),
+            pools: Some(warroom::engine::PoolsObs {
+                green_share: Some(10),
+                served: Some(warroom::engine::Served {
+                    blue: 912,
+                    green: 88,
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+    ));
+    let ui = Ui::new(Mode::Live);
+    for (w, h) in SIZES {
+        let text = format!("{}", draw(&r, &ui, "default", w, h).backend());
+        assert!(
+            text.contains("served: blue 91 % · green 9 % (of 1000)"),
+            "{w}x{h}\n{text}"
+        );
+    }
+}

@@ -540,6 +540,7 @@ impl World {
                 blue,
                 green,
                 complete: vec![PoolName::Blue, PoolName::Green],
+                served: None,
             }),
             flags,
             flag_views: BTreeMap::new(),

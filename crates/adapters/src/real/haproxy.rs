@@ -209,6 +209,7 @@ impl Haproxy {
                 blue,
                 green,
                 complete: vec![PoolName::Blue, PoolName::Green],
+                served: self.served(r),
             }),
             errors: if r.share.is_none() {
                 vec![SourceError {
@@ -268,11 +269,12 @@ impl Haproxy {
             Err(e) => return (Err(e), None),
         };
         let restart = self.remember(&r);
-        let mut obs = self.observation(&r);
+        // This reading is the new change's start: what it serves is counted from here.
         let traffic = self
             .since_last_change(&r, restart.is_some())
             .map(|s| format!("; traffic since the last change: {}", s.describe()))
             .unwrap_or_default();
+        let mut obs = self.observation(&r);
         let notes = if notes.is_empty() {
             String::new()
         } else {

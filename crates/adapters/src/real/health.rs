@@ -150,6 +150,7 @@ impl Source for Health {
                 blue,
                 green,
                 complete: Vec::new(),
+                served: None,
             }),
             ..Default::default()
         }
@@ -170,6 +171,7 @@ impl Source for Health {
                 blue: down(&self.blue),
                 green: down(&self.green),
                 complete: Vec::new(),
+                served: None,
             }),
             errors: vec![SourceError {
                 source: SourceId::Health.into(),

@@ -59,6 +59,7 @@ pub fn observation(s: &LbStatus) -> Observation {
             blue: Vec::new(),
             green: Vec::new(),
             complete: Vec::new(),
+            served: None,
         }),
         ..Default::default()
     }

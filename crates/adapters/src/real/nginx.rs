@@ -308,6 +308,7 @@ impl Source for Nginx {
                 blue: Vec::new(),
                 green: Vec::new(),
                 complete: Vec::new(),
+                served: None,
             }),
             errors,
             ..Default::default()

@@ -304,6 +304,7 @@ pub async fn watch(
                     .filter(|(_, s)| s.watched && s.synced)
                     .map(|(p, _)| p)
                     .collect(),
+                served: None,
             }),
             errors,
             ..Default::default()
@@ -349,6 +350,7 @@ pub async fn read_once(kube: &Kube, pools: &[PodPool], limit: Duration) -> Obser
             blue,
             green,
             complete: complete_lists,
+            served: None,
         }),
         errors: if errors.is_empty() {
             Vec::new()

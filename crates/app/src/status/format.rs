@@ -156,6 +156,11 @@ fn pool(p: &PoolStatus, served_total: u64, line: &mut impl FnMut(String)) {
             }
         ));
     }
+    if let Some(n) = p.served_since_change {
+        line(format!(
+            "    served {n} since the load balancer's last change"
+        ));
+    }
     for s in &p.servers {
         line(format!(
             "    {:<24}{:<6}{}",

@@ -219,6 +219,7 @@ mod tests {
                     blue: vec![server("10.0.0.1:80")],
                     green: vec![server("10.0.0.2:80")],
                     complete: Vec::new(),
+                    served: None,
                 }),
                 ..Default::default()
             },
@@ -338,6 +339,7 @@ mod tests {
                     error: Some(evil.into()),
                 }],
                 complete: Vec::new(),
+                served: None,
             }),
             ..Default::default()
         };

@@ -61,6 +61,10 @@ pub struct PoolStatus {
     /// counters), when it counts: beside `weight`, the split as served.
     #[serde(rename = "served_since_start", skip_serializing_if = "Option::is_none")]
     pub served: Option<u64>,
+    /// What the load balancer sent this pool since its last change (the state's reading),
+    /// when it counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub served_since_change: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -205,6 +209,7 @@ fn pool(st: &State, p: PoolName) -> PoolStatus {
             .collect(),
         healthy: st.pools.healthy(p).0,
         served: None,
+        served_since_change: st.pools.served.map(|s| s.of(p)),
     }
 }
 

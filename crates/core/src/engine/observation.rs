@@ -212,6 +212,32 @@ pub struct PoolsObs {
     /// older logs) an empty list means the source does not report servers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub complete: Vec<PoolName>,
+    /// What each pool really took since the load balancer's last change (HAProxy's backend
+    /// session counters), when it counts; absent from older logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub served: Option<Served>,
+}
+
+/// Sessions (requests, for HTTP) each pool took over a span, as the load balancer counted.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+pub struct Served {
+    pub blue: u64,
+    pub green: u64,
+}
+
+impl Served {
+    /// Green's part of what both took, in percent; `None` when they took nothing.
+    pub fn green_percent(&self) -> Option<f64> {
+        let total = self.blue + self.green;
+        (total > 0).then(|| self.green as f64 * 100.0 / total as f64)
+    }
+
+    pub fn of(&self, p: PoolName) -> u64 {
+        match p {
+            PoolName::Blue => self.blue,
+            PoolName::Green => self.green,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -67,6 +67,9 @@ pub(super) fn observe(st: &mut State, rb: &Runbook, at: Time, o: &Observation) {
         if p.green_share.is_some() {
             st.pools.green_share = p.green_share;
         }
+        if p.served.is_some() {
+            st.pools.served = p.served;
+        }
         if p.complete.contains(&PoolName::Blue) || !p.blue.is_empty() {
             st.pools.blue = conv(&p.blue);
         }

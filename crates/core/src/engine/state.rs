@@ -86,6 +86,8 @@ pub struct PoolsState {
     pub green_share: Option<u32>,
     pub blue: Vec<ServerState>,
     pub green: Vec<ServerState>,
+    /// What each pool took since the load balancer's last change, as it counted.
+    pub served: Option<Served>,
     pub observed_at: Option<Time>,
 }
 

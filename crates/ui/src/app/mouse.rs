@@ -82,10 +82,13 @@ impl Ui {
                 }
             }
             Pane::Pools => {
-                // The ladder, then blue's line and its servers, then green's.
+                // The ladder, what each pool served (when counted), then blue's line and its
+                // servers, then green's.
+                let compact = areas.density == Some(Density::Compact);
+                let top = 1 + usize::from(st.pools.served.is_some() && !compact);
                 let filter = self.filter_of(Pane::Pools).unwrap_or_default();
                 let servers = st.pools.servers(PoolName::Blue);
-                let blue_lines = if areas.density == Some(Density::Compact) {
+                let blue_lines = if compact {
                     1
                 } else if servers.is_empty() {
                     2
@@ -96,8 +99,8 @@ impl Ui {
                         .count()
                 };
                 match row {
-                    0 => {}
-                    r if r <= blue_lines => self.pool_sel = 0,
+                    r if r < top => {}
+                    r if r < top + blue_lines => self.pool_sel = 0,
                     _ => self.pool_sel = 1,
                 }
             }

@@ -55,6 +55,8 @@ impl Haproxy {
                         .unwrap_or_else(|| "an unreadable share".into())
                 ));
                 m.split = None;
+                // The counters start again: what was served since the last change is gone.
+                m.at_change = Some(r.clone());
             } else {
                 m.split = Some(Split {
                     blue: r.sessions.0.saturating_sub(last.sessions.0),
@@ -76,6 +78,16 @@ impl Haproxy {
         });
         m.at_change = Some(r.clone());
         split
+    }
+
+    /// What each pool took since the reading after the last change, to `r`; `None` before
+    /// any change (of this console's).
+    pub(super) fn served(&self, r: &Reading) -> Option<crate::engine::Served> {
+        let m = self.memory.lock().unwrap_or_else(|p| p.into_inner());
+        m.at_change.as_ref().map(|c| crate::engine::Served {
+            blue: r.sessions.0.saturating_sub(c.sessions.0),
+            green: r.sessions.1.saturating_sub(c.sessions.1),
+        })
     }
 
     /// The traffic each pool took between the last two readings.

@@ -16,6 +16,25 @@ pub(crate) fn pools_pane(
     let addr_w = (area.width as usize).saturating_sub(16).clamp(10, 40);
     let active = st.pools.active.unwrap_or(rb.pools.active);
     lines.push(ladder(rb, st, th, area.width.saturating_sub(2)));
+    // What each pool really took since the load balancer's last change (HAProxy counts it),
+    // under the shares asked for (not in the compact layout's one line a pool).
+    if let Some(served) = st.pools.served.filter(|_| !compact) {
+        let total = served.blue + served.green;
+        let text = if total == 0 {
+            "served since the change: none yet".to_string()
+        } else {
+            let pct = |p: PoolName| served.of(p) as f64 * 100.0 / total as f64;
+            format!(
+                "served: blue {:.0} % · green {:.0} % (of {total})",
+                pct(PoolName::Blue),
+                pct(PoolName::Green)
+            )
+        };
+        lines.push(Line::from(Span::styled(
+            fit_name(&text, area.width.saturating_sub(2) as usize),
+            th.get(StyleName::Muted),
+        )));
+    }
     let focused = ui.focus == Pane::Pools;
     let (mut shown, mut all) = (0, 0);
     for (row, p) in [PoolName::Blue, PoolName::Green].into_iter().enumerate() {
