@@ -228,7 +228,10 @@ async fn a_wait_until_step_on_the_real_executor_waits_for_the_readings_then_runs
     assert!(dir.path().join("before").exists());
     assert!(!dir.path().join("after").exists());
     let n = c.s.st.events;
-    assert!(c.until(30, |s, _| s.st.events > n + 3).await, "readings go on");
+    assert!(
+        c.until(30, |s, _| s.st.events > n + 3).await,
+        "readings go on"
+    );
     assert!(warroom::engine::waiting(&c.s.st, &c.s.rb).is_some());
     // A row arrives: the next reading ends the wait, and the executor runs the rest.
     exec(&url, "INSERT INTO arrivals VALUES (1)").await;
@@ -238,6 +241,10 @@ async fn a_wait_until_step_on_the_real_executor_waits_for_the_readings_then_runs
         a.outcome,
         warroom::engine::Outcome::Succeeded("3 step(s) done".into())
     );
-    assert!(a.steps_done[1].2.starts_with("Rows > 0: held 0s"), "{:?}", a.steps_done);
+    assert!(
+        a.steps_done[1].2.starts_with("Rows > 0: held 0s"),
+        "{:?}",
+        a.steps_done
+    );
     assert!(dir.path().join("after").exists());
 }

@@ -100,7 +100,7 @@ pub struct Flag {
     pub description: Option<String>,
     pub kind: FlagKind,
     /// `true`/`false` for a bool flag, 0..=100 for a percent flag.
-    pub initial: serde_json::Value,
+    pub initial: Spanned<serde_json::Value>,
     /// The environment variable on the Deployment that mirrors this flag.
     #[serde(default)]
     pub env: Option<String>,
