@@ -1084,3 +1084,14 @@ fn a_flag_s_initial_and_a_requires_flags_entry_are_pointed_at_exactly() {
         None,
     );
 }
+
+#[test]
+fn a_pool_server_s_variable_is_pointed_at_its_entry() {
+    expect_error(
+        "pool-server-bad-variable",
+        Some(12),
+        Some(9),
+        &["pools.green.servers: `${` without a closing `}`"],
+        None,
+    );
+}
