@@ -595,10 +595,11 @@ fn set_flag_step_naming_an_unknown_flag() {
 fn procedure_step_errors_point_at_the_step() {
     expect_error("step-two-actions", Some(67), None, &["2 actions"], None);
     expect_error("step-no-action", Some(67), None, &["0 actions"], None);
+    // A `set_flag` error points at the `set_flag` itself, the line after the step's name.
     expect_error(
         "set-flag-unknown",
-        Some(67),
-        None,
+        Some(68),
+        Some(19),
         &["unknown flag `enabeld`"],
         None,
     );
@@ -1249,4 +1250,34 @@ fn webhook_urls_are_checked_and_never_shown() {
     let r = check1(&f);
     assert_eq!(r.code, Some(2), "{}", r.all());
     assert!(r.all().contains("rollbacks"), "{}", r.all());
+}
+
+#[test]
+fn a_flag_s_initial_and_a_requires_flags_entry_are_pointed_at_exactly() {
+    expect_error(
+        "flag-initial-does-not-fit",
+        Some(17),
+        Some(14),
+        &["flag `enabled`: initial value 3 does not fit its kind"],
+        None,
+    );
+    // The second entry, not `rollout.flag` nor the first entry.
+    expect_error(
+        "requires-flags-unknown",
+        Some(29),
+        Some(5),
+        &["rollout.requires_flags names unknown flag `enabeld`"],
+        None,
+    );
+}
+
+#[test]
+fn a_pool_server_s_variable_is_pointed_at_its_entry() {
+    expect_error(
+        "pool-server-bad-variable",
+        Some(12),
+        Some(9),
+        &["pools.green.servers: `${` without a closing `}`"],
+        None,
+    );
 }

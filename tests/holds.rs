@@ -269,19 +269,11 @@ async fn a_wait_until_step_that_times_out_fails_the_phase_at_that_step() {
 #[test]
 fn the_second_plan_rehearses_with_its_holds_and_its_log_records_them() {
     let dir = tempfile::tempdir().expect("tmp");
-    let audit = dir.path().join("r.audit");
-    let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
-        .args(["rehearse", PLAN, "--format", "json", "--audit"])
-        .arg(&audit)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("warroom runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    let (code, text, evs) =
+        common::rehearse_log(&[PLAN, "--format", "json"], &dir.path().join("r.audit"));
+    assert_eq!(code, Some(0), "{text}");
     let r: serde_json::Value = serde_json::from_str(&text).expect("json");
     assert_eq!(r["completed"], true);
-    let recs = warroom::audit::read_all(&audit).expect("the log reads");
-    let evs: Vec<Event> = recs.iter().filter_map(|r| r.event().ok()).collect();
     let holds = evs
         .iter()
         .filter(|e| {

@@ -175,3 +175,42 @@ async fn a_rollback_s_optional_step_is_chosen_the_same_way() {
     let a = c.s.st.actions.last().expect("the rollback");
     assert!(a.steps_done.iter().any(|s| s.0 == name && s.1));
 }
+
+#[test]
+fn a_rehearsal_script_chooses_an_optional_step_and_the_log_records_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let script = dir.path().join("s.yaml");
+    std::fs::write(
+        &script,
+        format!("- choose: \"{SNAPSHOT}\"\n- complete_plan\n- expect: {{ active_pool: green }}\n"),
+    )
+    .expect("write script");
+    let audit = dir.path().join("s.audit");
+    let script_arg = script.display().to_string();
+    let (code, text, events) = common::rehearse_log(
+        &[
+            "runbooks/checkout-v2.yaml",
+            "--format",
+            "json",
+            "--script",
+            &script_arg,
+        ],
+        &audit,
+    );
+    assert_eq!(code, Some(0), "{text}");
+    let chosen = events.into_iter().find_map(|e| match e {
+        Event::ActionRequested {
+            optional, steps, ..
+        } if !optional.is_empty() => Some((optional, steps.len())),
+        _ => None,
+    });
+    assert_eq!(chosen, Some((vec![SNAPSHOT.to_string()], 3)));
+    // A name the runbook does not have is refused before anything runs.
+    std::fs::write(&script, "- choose: No such step\n").expect("write script");
+    let (code, text, _) = common::rehearse_log(
+        &["runbooks/checkout-v2.yaml", "--script", &script_arg],
+        &dir.path().join("t.audit"),
+    );
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("no optional step of that name"), "{text}");
+}

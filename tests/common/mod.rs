@@ -139,3 +139,25 @@ pub fn draw(
         .expect("draw");
     term
 }
+
+/// `warroom rehearse ARGS --audit AUDIT` in the crate root: its exit code, its stdout and
+/// stderr, and the events of the log it wrote (none when it wrote none).
+pub fn rehearse_log(args: &[&str], audit: &Path) -> (Option<i32>, String, Vec<Event>) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .arg("rehearse")
+        .args(args)
+        .arg("--audit")
+        .arg(audit)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("warroom runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let events = warroom::audit::read_all(audit)
+        .map(|recs| recs.iter().filter_map(|r| r.event().ok()).collect())
+        .unwrap_or_default();
+    (out.status.code(), text, events)
+}

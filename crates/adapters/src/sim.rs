@@ -204,7 +204,7 @@ impl World {
             flags: rb
                 .flags
                 .iter()
-                .map(|f| (f.id.value.clone(), f.initial.clone()))
+                .map(|f| (f.id.value.clone(), f.initial.value.clone()))
                 .collect(),
             feature_flag: rb
                 .rollout

@@ -205,7 +205,7 @@ mod tests {
                 flags: Some(
                     rb.flags
                         .iter()
-                        .map(|f| (f.id.value.clone(), f.initial.clone()))
+                        .map(|f| (f.id.value.clone(), f.initial.value.clone()))
                         .collect(),
                 ),
                 ..Default::default()

@@ -309,7 +309,7 @@ impl State {
             flags: rb
                 .flags
                 .iter()
-                .map(|f| (f.id.value.clone(), f.initial.clone()))
+                .map(|f| (f.id.value.clone(), f.initial.value.clone()))
                 .collect(),
             flags_at: None,
             flag_views: BTreeMap::new(),

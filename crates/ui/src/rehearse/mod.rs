@@ -43,6 +43,8 @@ pub struct Driver {
     blocked: Option<Blocked>,
     failed: Option<String>,
     expectations: Vec<ExpectationOut>,
+    /// Optional steps to choose when a dialog lists them (`choose`).
+    choose: Vec<String>,
 }
 
 fn check_out(p: &Proposal) -> Vec<CheckOut> {
@@ -67,6 +69,7 @@ impl Driver {
             blocked: None,
             failed: None,
             expectations: Vec::new(),
+            choose: Vec::new(),
         }
     }
 
@@ -136,6 +139,7 @@ impl Driver {
         if self.ui.dialog.is_none() {
             return true;
         }
+        self.choose_optional();
         let waitable = |p: &Proposal| {
             p.checks
                 .iter()
@@ -182,6 +186,27 @@ impl Driver {
             return false;
         }
         self.idle().await
+    }
+
+    /// In the open dialog, choose the optional steps the script named, as a lead does: `Tab`
+    /// to each, `Ctrl-t`.
+    fn choose_optional(&mut self) {
+        let Some(p) = self.proposal() else { return };
+        for (k, o) in p.optional.iter().enumerate() {
+            if o.chosen || !self.choose.contains(&o.name) {
+                continue;
+            }
+            for _ in 0..p.optional.len() {
+                match &self.ui.dialog {
+                    Some(Dialog::Confirm { optional_sel, .. }) if *optional_sel != k => {
+                        self.press(KeyCode::Tab)
+                    }
+                    _ => break,
+                }
+            }
+            self.key(KeyCode::Char('t'), KeyModifiers::CONTROL);
+            self.choose.retain(|c| *c != o.name);
+        }
     }
 
     /// How long (virtual) a move waits for its gate before it counts as blocked: the plan's
@@ -453,6 +478,10 @@ impl Driver {
                 self.failed.is_none()
             }
             Move::Override(reason) => self.override_blocked(reason).await,
+            Move::Choose(name) => {
+                self.choose.push(name.clone());
+                true
+            }
             Move::Wait(d) => {
                 let end = tokio::time::Instant::now() + *d;
                 self.until(*d, |_, _| tokio::time::Instant::now() >= end)

@@ -27,6 +27,9 @@ pub enum Move {
     Rollback(String),
     /// Override the move that was blocked last, with this reason.
     Override(String),
+    /// Choose an optional step (by name) to run when a dialog next lists it (`Tab` to it,
+    /// `Ctrl-t`).
+    Choose(String),
     /// Let virtual time pass (`30m`, `2h`).
     #[serde(with = "humantime_serde_dur")]
     Wait(Duration),
@@ -93,6 +96,18 @@ pub fn validate(moves: &[Move], rb: &Runbook) -> Result<(), String> {
                 .flatten()
                 .find(|m| rb.metric(m).is_none())
                 .map(|m| format!("expect: no metric `{m}` in the runbook")),
+            Move::Choose(name)
+                if !rb
+                    .phases
+                    .iter()
+                    .flat_map(|p| p.on_start.iter())
+                    .chain(rb.procedures.iter().flat_map(|p| p.steps.iter()))
+                    .any(|s| s.optional && s.name.value == *name) =>
+            {
+                Some(format!(
+                    "choose `{name}`: the runbook has no optional step of that name"
+                ))
+            }
             Move::Tick(w) if w != "all" => Some(format!("tick `{w}`: only `tick: all` is known")),
             Move::Go(w) if !["go", "no-go"].contains(&w.trim().to_lowercase().as_str()) => {
                 Some(format!("go `{w}`: say GO or NO-GO"))

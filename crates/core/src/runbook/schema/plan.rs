@@ -31,7 +31,7 @@ pub struct Rollout {
     pub gate: Vec<Ref>,
     /// Flags that must hold these values before a step (e.g. the feature switched on).
     #[serde(default)]
-    pub requires_flags: std::collections::BTreeMap<String, serde_json::Value>,
+    pub requires_flags: RequiredFlags,
     /// What splits the traffic at each step: the load balancer's weights (and the flag), or
     /// the flag alone.
     #[serde(default)]
@@ -157,4 +157,59 @@ pub struct Procedure {
     /// wait unless their procedure says so here (`warroom check` warns when one does).
     #[serde(default)]
     pub approval: Option<super::Approval>,
+}
+
+/// `rollout.requires_flags`: flag id → the value it must hold, in id order, each entry with the
+/// place its id was written (so that `check` points at the entry, not at `rollout.flag`).
+#[derive(Debug, Clone, Default)]
+pub struct RequiredFlags {
+    values: std::collections::BTreeMap<String, serde_json::Value>,
+    places: std::collections::BTreeMap<String, serde_saphyr::Location>,
+}
+
+impl RequiredFlags {
+    pub fn iter(&self) -> std::collections::btree_map::Iter<'_, String, serde_json::Value> {
+        self.values.iter()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Where entry `flag` was written, if it was read from a file.
+    pub fn place(&self, flag: &str) -> Option<&serde_saphyr::Location> {
+        self.places.get(flag)
+    }
+}
+
+impl<'a> IntoIterator for &'a RequiredFlags {
+    type Item = (&'a String, &'a serde_json::Value);
+    type IntoIter = std::collections::btree_map::Iter<'a, String, serde_json::Value>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.values.iter()
+    }
+}
+
+impl<'de> Deserialize<'de> for RequiredFlags {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RequiredFlags;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a mapping of flag id to the value it must hold")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<RequiredFlags, A::Error> {
+                let mut out = RequiredFlags::default();
+                while let Some((k, v)) = m.next_entry::<Spanned<String>, serde_json::Value>()? {
+                    out.places.insert(k.value.clone(), k.referenced);
+                    out.values.insert(k.value, v);
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_map(V)
+    }
 }

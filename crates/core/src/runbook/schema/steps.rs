@@ -17,7 +17,7 @@ pub struct ProcedureStep {
     #[serde(default)]
     pub switch_pool: Option<PoolName>,
     #[serde(default)]
-    pub set_flag: Option<SetFlag>,
+    pub set_flag: Option<Spanned<SetFlag>>,
     /// Percent of traffic the load balancer sends to green.
     #[serde(default)]
     pub set_weights: Option<u32>,
@@ -47,7 +47,7 @@ impl ProcedureStep {
             v.push(StepKind::SwitchPool(p));
         }
         if let Some(f) = &self.set_flag {
-            v.push(StepKind::SetFlag(f.clone()));
+            v.push(StepKind::SetFlag(f.value.clone()));
         }
         if let Some(g) = self.set_weights {
             v.push(StepKind::SetWeights { green: g });

@@ -68,7 +68,7 @@ pub struct Pool {
     /// `host:port` of each server; `${VAR}` expands to a comma-separated list. May be empty
     /// when the pool has a `deployment` (its pods are then its servers).
     #[serde(default)]
-    pub servers: Vec<String>,
+    pub servers: Servers,
     #[serde(default = "default_health_path")]
     pub health_path: String,
     /// The Kubernetes Deployment behind this pool, if any. Without `servers`, the pool's
@@ -100,7 +100,7 @@ pub struct Flag {
     pub description: Option<String>,
     pub kind: FlagKind,
     /// `true`/`false` for a bool flag, 0..=100 for a percent flag.
-    pub initial: serde_json::Value,
+    pub initial: Spanned<serde_json::Value>,
     /// The environment variable on the Deployment that mirrors this flag.
     #[serde(default)]
     pub env: Option<String>,
@@ -244,4 +244,46 @@ pub struct LbSpec {
     /// Keys no kind knows: reported by `check` (untagged enums cannot deny them by name).
     #[serde(flatten)]
     pub unknown: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+/// A pool's servers as written (`host:port` or a `${VAR}` that expands to a list), each with
+/// the place it was written, so that `check` points at the entry. Reads as the list.
+#[derive(Debug, Clone, Default)]
+pub struct Servers {
+    list: Vec<String>,
+    places: Vec<(u64, u64)>,
+}
+
+impl Servers {
+    /// Where entry `i` was written, if it was read from a file.
+    pub fn place(&self, i: usize) -> Option<(u64, u64)> {
+        self.places.get(i).copied()
+    }
+}
+
+impl std::ops::Deref for Servers {
+    type Target = Vec<String>;
+    fn deref(&self) -> &Vec<String> {
+        &self.list
+    }
+}
+
+impl std::ops::DerefMut for Servers {
+    fn deref_mut(&mut self) -> &mut Vec<String> {
+        self.places.clear();
+        &mut self.list
+    }
+}
+
+impl<'de> Deserialize<'de> for Servers {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v: Vec<Spanned<String>> = Vec::deserialize(d)?;
+        Ok(Servers {
+            places: v
+                .iter()
+                .map(|s| (s.referenced.line().max(1), s.referenced.column().max(1)))
+                .collect(),
+            list: v.into_iter().map(|s| s.value).collect(),
+        })
+    }
 }

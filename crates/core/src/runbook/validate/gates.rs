@@ -149,13 +149,19 @@ pub(super) fn rollout(rb: &Runbook, flags: &Ids, phases: &Ids, metrics: &Ids, ou
         metrics.check_ref(g, "rollout.gate", out);
     }
     for (flag, value) in &ro.requires_flags {
+        // The entry itself (its id's place), else `rollout.flag`.
+        let place = ro
+            .requires_flags
+            .place(flag)
+            .map(|l| (l.line().max(1), l.column().max(1)))
+            .unwrap_or_else(|| at(&ro.flag));
         match rb.flag(flag) {
             None => out.push(Diag::error(
-                at(&ro.flag),
+                place,
                 format!("rollout.requires_flags names unknown flag `{flag}`"),
             )),
             Some(f) if !value_fits(f.kind, value) => out.push(Diag::error(
-                at(&ro.flag),
+                place,
                 format!("rollout.requires_flags: value {value} does not fit flag `{flag}`"),
             )),
             _ => {}

@@ -126,9 +126,9 @@ pub fn validate(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>) -> Vec<Diag>
     let mut flags = Ids::new("flag");
     for f in &rb.flags {
         flags.add(&f.id, &mut out);
-        if !value_fits(f.kind, &f.initial) {
+        if !value_fits(f.kind, &f.initial.value) {
             out.push(
-                Diag::error(at(&f.id), format!("flag `{}`: initial value {} does not fit its kind", f.id.value, f.initial))
+                Diag::error(at(&f.initial), format!("flag `{}`: initial value {} does not fit its kind", f.id.value, f.initial.value))
                     .hint("a bool flag starts true or false; a percent flag starts at a whole number 0..=100"),
             );
         }

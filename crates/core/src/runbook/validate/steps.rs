@@ -68,12 +68,14 @@ pub(super) fn check_steps(
                     .hint("one of: switch_pool, set_flag, set_weights, set_image, set_env, restart, wait_rollout, run, wait_until"),
             );
         }
+        let flag_place = s.set_flag.as_ref().map(at).unwrap_or(place);
         for a in actions {
             match a {
                 StepKind::SetFlag(sf) => match rb.flag(&sf.flag) {
+                    // The errors point at the `set_flag` itself, not the step's name.
                     None => out.push(
                         Diag::error(
-                            place,
+                            flag_place,
                             format!("{owner}, step `{}`: names unknown flag `{}`", name, sf.flag),
                         )
                         .hint(format!(
@@ -86,7 +88,7 @@ pub(super) fn check_steps(
                         )),
                     ),
                     Some(f) if !value_fits(f.kind, &sf.value) => out.push(Diag::error(
-                        place,
+                        flag_place,
                         format!(
                             "{owner}, step `{}`: value {} does not fit flag `{}`",
                             name, sf.value, sf.flag

@@ -56,8 +56,9 @@ pub(super) fn targets(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>, out: &
         }
     }
     for (name, pool) in [("blue", &rb.pools.blue), ("green", &rb.pools.green)] {
-        for s in &pool.servers {
-            fields.push((format!("pools.{name}.servers"), s.as_str(), (1, 1)));
+        for (i, s) in pool.servers.iter().enumerate() {
+            let place = pool.servers.place(i).unwrap_or((1, 1));
+            fields.push((format!("pools.{name}.servers"), s.as_str(), place));
         }
     }
     for (key, v, place) in fields {
