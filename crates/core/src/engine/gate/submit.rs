@@ -130,7 +130,14 @@ pub fn submit(
         });
     }
     let reason = if p.reason_required {
-        match sub.reason.as_deref().map(str::trim) {
+        // Overriding an action that asks for a reason (skipping a failed step): the one reason
+        // typed for the override is the action's reason too; the dialog asks only once.
+        let given = sub.reason.as_deref().or(if overriding {
+            sub.override_reason.as_deref()
+        } else {
+            None
+        });
+        match given.map(str::trim) {
             Some(r) if is_reason(r) => Some(r.to_string()),
             _ => return Err(SubmitError::ReasonRequired),
         }
@@ -286,6 +293,60 @@ pub fn tick(st: &State, rb: &Runbook, list: &str, item: &str, operator: &str) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::test_support::seed;
+
+    /// Skipping a failed step asks for a reason; when a failing check makes the lead override,
+    /// the override's reason is the skip's reason too, and the skip goes through (it used to
+    /// ask for a second reason the dialog never asked for, so it could never be confirmed).
+    #[test]
+    fn an_overridden_skip_takes_the_override_reason() {
+        let rb = seed();
+        let st = State::new(&rb);
+        let p = Proposal {
+            action: Action::SkipStep {
+                phase: rb.phases[0].id.value.clone(),
+                step: 0,
+            },
+            checks: vec![Check {
+                name: "no critical alert firing".into(),
+                pass: false,
+                evidence: "error rate 2.4 %".into(),
+                key: None,
+                overridable: true,
+            }],
+            phrase: Some("skip".into()),
+            steps: Vec::new(),
+            preview: Vec::new(),
+            target: None,
+            reason_required: true,
+            optional: Vec::new(),
+        };
+        let why = "marker check is obsolete since release four";
+        let sub = Submission {
+            typed: p.override_phrase(),
+            override_reason: Some(why.into()),
+            ..Default::default()
+        };
+        let evs = submit(&st, &rb, &p, "alice", &sub).expect("the override goes through");
+        assert!(
+            evs.iter()
+                .any(|e| matches!(e, Event::ActionRequested { reason: Some(r), .. } if r == why)),
+            "{evs:#?}"
+        );
+        // Without an override, the reason is still required.
+        let plain = Submission {
+            typed: "skip".into(),
+            ..Default::default()
+        };
+        let ok = Proposal {
+            checks: Vec::new(),
+            ..p.clone()
+        };
+        assert!(matches!(
+            submit(&st, &rb, &ok, "alice", &plain),
+            Err(SubmitError::ReasonRequired)
+        ));
+    }
 
     #[test]
     fn what_the_dialog_says_when_a_submission_is_refused() {
