@@ -50,7 +50,7 @@ pub(crate) fn fit_name(s: &str, w: usize) -> String {
 }
 
 /// An identifier (a flag's id) in at most `w` columns, cut in the middle so both its start and
-/// its end stay: `unified_attr…_percentage` and `unified_attr…tes_enabled` still differ.
+/// its end stay: `checkout_se…percentage` and `checkout_se…ce_enabled` still differ.
 pub(crate) fn cut_middle(s: &str, w: usize) -> String {
     if s.width() <= w {
         return s.to_string();
@@ -256,11 +256,11 @@ mod tests {
 
     #[test]
     fn an_identifier_keeps_its_start_and_end() {
-        assert_eq!(cut_middle("dual_write_enabled", 30), "dual_write_enabled");
-        let a = cut_middle("unified_attributes_percentage", 24);
-        let b = cut_middle("unified_attributes_enabled", 24);
-        assert_eq!(a, "unified_attr…_percentage");
-        assert_eq!(b, "unified_attr…tes_enabled");
+        assert_eq!(cut_middle("shadow_reads_on", 30), "shadow_reads_on");
+        let a = cut_middle("checkout_service_percentage", 22);
+        let b = cut_middle("checkout_service_enabled", 22);
+        assert_eq!(a, "checkout_se…percentage");
+        assert_eq!(b, "checkout_se…ce_enabled");
         for w in 1..30 {
             assert!(cut_middle("flag_数据库_percent", w).width() <= w, "{w}");
         }
