@@ -427,3 +427,106 @@ async fn only_the_runbooks_flags_are_kept_and_a_percent_reads_as_a_number() {
         );
     }
 }
+
+/// A flag API and a control API at other paths than the seed system's, as the runbook says
+/// (`targets.flags.path`, `targets.load_balancer.status_path` / `weights_path` /
+/// `switch_path`): the clients built from the runbook read, write and read back there, and
+/// `check` refuses a path that is not one.
+#[tokio::test]
+async fn the_runbook_says_where_the_flag_and_balancer_apis_are() {
+    let flags_state = Arc::new(Mutex::new(BTreeMap::from([("pct".to_string(), json!(0))])));
+    let f = flags_state.clone();
+    let flag_srv = Server::start(move |r| {
+        if r.path != "/api/v2/toggles" {
+            return Resp::json(404, json!({"error": "not here"}));
+        }
+        let mut flags = f.lock().expect("flags");
+        if r.method == "POST" {
+            if let Value::Object(changes) = r.json() {
+                flags.extend(changes);
+            }
+            return Resp::json(200, json!({"ok": true}));
+        }
+        Resp::json(200, json!(*flags))
+    })
+    .await;
+    let lb_state = Arc::new(Mutex::new(("blue".to_string(), 0u32)));
+    let l = lb_state.clone();
+    let lb_srv = Server::start(move |r| {
+        let mut s = l.lock().expect("lb");
+        match (r.method.as_str(), r.path.as_str()) {
+            ("GET", "/v1/state") => Resp::json(
+                200,
+                json!({"active": s.0, "weights": {"blue": 100 - s.1, "green": s.1}}),
+            ),
+            ("POST", "/v1/split") => {
+                s.1 = r.json()["green"].as_u64().unwrap_or(0) as u32;
+                Resp::json(200, json!({"ok": true}))
+            }
+            ("POST", p) if p.starts_with("/v1/route/") => {
+                s.0 = p.trim_start_matches("/v1/route/").to_string();
+                s.1 = if s.0 == "green" { 100 } else { 0 };
+                Resp::json(200, json!({"ok": true}))
+            }
+            _ => Resp::json(404, json!({"error": "no route"})),
+        }
+    })
+    .await;
+    let minimal = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/minimal.yaml"),
+    )
+    .expect("fixture");
+    let text = format!(
+        "{minimal}\ntargets:\n  flags: {{ url: \"{}\", path: /api/v2/toggles }}\n  load_balancer: {{ url: \"{}\", status_path: /v1/state, weights_path: /v1/split, switch_path: \"/v1/route/{{pool}}\" }}\n",
+        flag_srv.url(),
+        lb_srv.url()
+    );
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("paths.yaml");
+    std::fs::write(&file, &text).expect("write");
+    let rb = warroom::runbook::load(&file)
+        .expect("the runbook loads")
+        .runbook;
+    let ep = Endpoints::resolve(&rb, &|_| None);
+    let sources = warroom::real::Sources::new(&rb, &ep, T);
+
+    let flags = sources.flags.as_ref().expect("the flag API");
+    let o = Source::read(flags).await;
+    assert_eq!(o.flags.expect("flags read").get("pct"), Some(&json!(0)));
+    let (out, _) = flags.write("pct", &json!(25)).await.expect("sent");
+    assert!(out.expect("read back").contains("read back pct=25"));
+    assert_eq!(
+        flags_state.lock().expect("state").get("pct"),
+        Some(&json!(25))
+    );
+
+    let lb = sources.lb.as_ref().expect("the balancer");
+    let (out, _) = lb.set_weights(10).await.expect("sent");
+    assert!(out.expect("read back").contains("green 10"));
+    let (out, _) = lb.switch(PoolName::Green).await.expect("sent");
+    assert!(out.expect("read back").contains("switched to green"));
+    assert_eq!(lb_state.lock().expect("lb").0, "green");
+
+    // `check` says what a path must look like.
+    let bad = text.replace(
+        "switch_path: \"/v1/route/{pool}\"",
+        "switch_path: /v1/route",
+    );
+    std::fs::write(
+        &file,
+        bad.replace("path: /api/v2/toggles", "path: api/v2/toggles"),
+    )
+    .expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .arg("check")
+        .arg(&file)
+        .output()
+        .expect("warroom runs");
+    let said = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("targets.flags.path `api/v2/toggles` is not a path")
+            && said.contains("does not say where the pool goes"),
+        "{said}"
+    );
+}

@@ -18,6 +18,10 @@ pub struct Endpoints {
     pub prometheus: Option<String>,
     /// The `http` flag API's base URL.
     pub flags: Option<String>,
+    /// The `http` flag API's path under it (`targets.flags.path`), when not the default.
+    pub flags_path: Option<String>,
+    /// The `http` load balancer's paths.
+    pub lb_paths: super::lb::Paths,
     /// A flag server of kind `unleash` (its token is never printed).
     pub flag_server: Option<unleash::Config>,
     pub load_balancer: Option<String>,
@@ -164,9 +168,12 @@ impl Endpoints {
         };
         let blue = servers(PoolName::Blue);
         let green = servers(PoolName::Green);
+        let (flags_path, lb_paths) = http_paths(t);
         Endpoints {
             prometheus,
             flags,
+            flags_path,
+            lb_paths,
             flag_server,
             load_balancer,
             balancer,
@@ -243,7 +250,12 @@ impl Sources {
                     None
                 }
             },
-            (None, Some(url)) => match flags::FlagApi::new(url, timeout, &rb.flags) {
+            (None, Some(url)) => match flags::FlagApi::at(
+                url,
+                ep.flags_path.as_deref().unwrap_or(flags::PATH),
+                timeout,
+                &rb.flags,
+            ) {
                 Ok(f) => Some(FlagServer::Http(f)),
                 Err(e) => {
                     missing(SourceId::Flags, e);
@@ -260,6 +272,9 @@ impl Sources {
             ep.balancer.as_ref(),
             timeout,
         ) {
+            Some(Ok(balancer::Balancer::Http(l))) => {
+                Some(balancer::Balancer::Http(l.with_paths(ep.lb_paths.clone())))
+            }
             Some(Ok(l)) => Some(l),
             Some(Err(e)) => {
                 missing(SourceId::Lb, e);
@@ -309,4 +324,26 @@ impl Sources {
             unavailable,
         }
     }
+}
+
+/// The `http` kinds' paths from `targets`: the flags' path, the load balancer's calls (each
+/// defaulting to the seed system's).
+fn http_paths(t: &crate::runbook::Targets) -> (Option<String>, super::lb::Paths) {
+    let flags_path = match t.flags.as_ref().map(|v| &v.value) {
+        Some(crate::runbook::FlagsTarget::Spec(s)) => s.path.clone(),
+        _ => None,
+    };
+    let mut paths = super::lb::Paths::default();
+    if let Some(crate::runbook::LbTarget::Spec(s)) = t.load_balancer.as_ref().map(|v| &v.value) {
+        if let Some(p) = &s.status_path {
+            paths.status = p.clone();
+        }
+        if let Some(p) = &s.weights_path {
+            paths.weights = p.clone();
+        }
+        if let Some(p) = &s.switch_path {
+            paths.switch = p.clone();
+        }
+    }
+    (flags_path, paths)
 }

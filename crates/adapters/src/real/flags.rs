@@ -39,9 +39,14 @@ impl std::fmt::Debug for FlagApi {
 impl FlagApi {
     /// A client for the API at `base` that keeps the runbook's `flags` from its answers.
     pub fn new(base: &str, timeout: Duration, flags: &[Flag]) -> Result<Self, String> {
+        FlagApi::at(base, PATH, timeout, flags)
+    }
+
+    /// The same, with the flags at `path` under `base` (`targets.flags.path`).
+    pub fn at(base: &str, path: &str, timeout: Duration, flags: &[Flag]) -> Result<Self, String> {
         Ok(FlagApi {
             client: http_client(timeout)?,
-            url: format!("{}{PATH}", base_url("flags", base)?),
+            url: format!("{}{path}", base_url("flags", base)?),
             timeout,
             kinds: std::sync::Arc::new(
                 flags.iter().map(|f| (f.id.value.clone(), f.kind)).collect(),

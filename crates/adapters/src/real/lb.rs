@@ -117,11 +117,32 @@ pub fn parse_status(v: &Value) -> Result<LbStatus, String> {
 
 type Written = (Result<String, String>, Option<LbStatus>);
 
+/// Where the control API's calls go under its base URL (`targets.load_balancer`'s
+/// `status_path`, `weights_path`, `switch_path`); the seed system's by default.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Paths {
+    pub status: String,
+    pub weights: String,
+    /// `{pool}` stands for `blue` or `green`.
+    pub switch: String,
+}
+
+impl Default for Paths {
+    fn default() -> Self {
+        Paths {
+            status: "/status".into(),
+            weights: "/weights".into(),
+            switch: "/switch-to-{pool}".into(),
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct LoadBalancer {
     client: reqwest::Client,
     base: String,
     timeout: Duration,
+    paths: Paths,
 }
 
 impl std::fmt::Debug for LoadBalancer {
@@ -138,13 +159,24 @@ impl LoadBalancer {
             client: http_client(timeout)?,
             base: base_url("lb", base)?,
             timeout,
+            paths: Paths::default(),
         })
     }
 
+    /// The same API with its calls at `paths`.
+    pub fn with_paths(mut self, paths: Paths) -> Self {
+        self.paths = paths;
+        self
+    }
+
     pub async fn status(&self) -> Result<LbStatus, String> {
-        let v = get_json(&self.client, &format!("{}/status", self.base), self.timeout)
-            .await
-            .map_err(|e| format!("load balancer: {e}"))?;
+        let v = get_json(
+            &self.client,
+            &format!("{}{}", self.base, self.paths.status),
+            self.timeout,
+        )
+        .await
+        .map_err(|e| format!("load balancer: {e}"))?;
         parse_status(&v).map_err(|e| format!("load balancer: {e}"))
     }
 
@@ -174,7 +206,8 @@ impl LoadBalancer {
     /// Point all traffic at `to`, then read the status back.
     pub async fn switch(&self, to: PoolName) -> Result<Written, String> {
         let what = format!("switch to {to}");
-        self.post(&format!("/switch-to-{to}"), None, &what).await?;
+        let path = self.paths.switch.replace("{pool}", to.as_str());
+        self.post(&path, None, &what).await?;
         Ok(match self.status().await {
             Err(e) => (
                 Err(format!("{what} sent, but the read-back failed: {e}")),
@@ -202,7 +235,7 @@ impl LoadBalancer {
         let green = green.min(100);
         let what = format!("set weights green {green}");
         self.post(
-            "/weights",
+            &self.paths.weights,
             Some(serde_json::json!({ "green": green })),
             &what,
         )

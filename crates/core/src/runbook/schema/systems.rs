@@ -162,6 +162,10 @@ pub struct FlagsSpec {
     /// http: the flag API's base URL; unleash: the server's base URL.
     #[serde(default)]
     pub url: Option<String>,
+    /// http: the path of the flags under `url` (default `/internal/feature-flags`): GET
+    /// answers them, POST merges changes.
+    #[serde(default)]
+    pub path: Option<String>,
     /// unleash: an admin API token — a secret: give it as `${VAR}`, never literally.
     #[serde(default)]
     pub token: Option<String>,
@@ -211,6 +215,16 @@ pub struct LbSpec {
     /// http: the control API's base URL.
     #[serde(default)]
     pub url: Option<String>,
+    /// http: where the status is read (default `/status`).
+    #[serde(default)]
+    pub status_path: Option<String>,
+    /// http: where the weights are posted (default `/weights`).
+    #[serde(default)]
+    pub weights_path: Option<String>,
+    /// http: where a switch is posted, `{pool}` standing for blue or green (default
+    /// `/switch-to-{pool}`).
+    #[serde(default)]
+    pub switch_path: Option<String>,
     /// haproxy: the runtime API's unix socket.
     #[serde(default)]
     pub socket: Option<String>,

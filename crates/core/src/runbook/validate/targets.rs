@@ -115,6 +115,9 @@ pub(super) fn webhooks(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>, out: 
 fn lb_spec_strings(spec: &LbSpec) -> Vec<(&'static str, &str)> {
     let mut out = given([
         ("url", &spec.url),
+        ("status_path", &spec.status_path),
+        ("weights_path", &spec.weights_path),
+        ("switch_path", &spec.switch_path),
         ("socket", &spec.socket),
         ("map", &spec.map),
         ("map_key", &spec.map_key),
@@ -186,6 +189,7 @@ impl Kind<'_> {
 fn flags_spec_strings(spec: &FlagsSpec) -> Vec<(&'static str, &str)> {
     given([
         ("url", &spec.url),
+        ("path", &spec.path),
         ("token", &spec.token),
         ("environment", &spec.environment),
         ("project", &spec.project),
@@ -206,7 +210,7 @@ fn given<'a, const N: usize>(
 fn check_flags_spec(rb: &Runbook, spec: &FlagsSpec, place: (u64, u64), out: &mut Vec<Diag>) {
     let kind = spec.kind.as_deref().unwrap_or("http");
     let (required, optional): (&[&str], &[&str]) = match kind {
-        "http" => (&["url"], &[]),
+        "http" => (&["url"], &["path"]),
         "unleash" => (&["url", "token", "environment"], &["project", "features"]),
         other => {
             out.push(
@@ -264,10 +268,11 @@ fn check_flags_spec(rb: &Runbook, spec: &FlagsSpec, place: (u64, u64), out: &mut
             );
         }
     }
+    api_path("targets.flags", "path", spec.path.as_deref(), place, out);
     for key in spec.unknown.keys() {
         out.push(
             Diag::error(place, format!("targets.flags: unknown key `{key}`"))
-                .hint("flag server keys: kind, url, token, environment, project, features"),
+                .hint("flag server keys: kind, url, path, token, environment, project, features"),
         );
     }
 }
@@ -276,7 +281,7 @@ fn check_flags_spec(rb: &Runbook, spec: &FlagsSpec, place: (u64, u64), out: &mut
 fn check_lb_spec(spec: &LbSpec, place: (u64, u64), out: &mut Vec<Diag>) {
     let kind = spec.kind.as_deref().unwrap_or("http");
     let (required, optional): (&[&str], &[&str]) = match kind {
-        "http" => (&["url"], &[]),
+        "http" => (&["url"], &["status_path", "weights_path", "switch_path"]),
         "haproxy" => (
             &["socket", "map"],
             &["map_key", "blue_backend", "green_backend", "state_file"],
@@ -318,6 +323,24 @@ fn check_lb_spec(spec: &LbSpec, place: (u64, u64), out: &mut Vec<Diag>) {
         place,
         out,
     );
+    for (key, path) in [
+        ("status_path", &spec.status_path),
+        ("weights_path", &spec.weights_path),
+        ("switch_path", &spec.switch_path),
+    ] {
+        api_path("targets.load_balancer", key, path.as_deref(), place, out);
+    }
+    if let Some(p) = &spec.switch_path
+        && !p.contains("{pool}")
+    {
+        out.push(
+            Diag::error(
+                place,
+                format!("targets.load_balancer.switch_path `{p}` does not say where the pool goes"),
+            )
+            .hint("write {pool} where blue or green goes, e.g. /lb/switch/{pool}"),
+        );
+    }
     for (argv_key, argv) in [("reload", &spec.reload), ("test", &spec.test)] {
         if argv.as_ref().is_some_and(|a| a.is_empty()) {
             out.push(
@@ -334,6 +357,19 @@ fn check_lb_spec(spec: &LbSpec, place: (u64, u64), out: &mut Vec<Diag>) {
             Diag::error(place, format!("targets.load_balancer: unknown key `{key}`")).hint(
                 "load balancer keys: kind, url, socket, map, map_key, blue_backend, green_backend, state_file, include, config, reload, test, version_url",
             ),
+        );
+    }
+}
+
+/// A path of an HTTP API under its base URL: it starts with `/`.
+fn api_path(target: &str, key: &str, path: Option<&str>, place: (u64, u64), out: &mut Vec<Diag>) {
+    if let Some(p) = path
+        && !p.starts_with('/')
+        && !p.starts_with("${")
+    {
+        out.push(
+            Diag::error(place, format!("{target}.{key} `{p}` is not a path"))
+                .hint("a path under the base URL starts with /, e.g. /api/flags"),
         );
     }
 }
