@@ -133,6 +133,7 @@ impl Endpoints {
                 .map(PathBuf::from)
                 .collect(),
         };
+        let (flags_path, lb_paths) = http_paths(t, &mut one);
         let in_cluster = kubeconfig.is_empty()
             && lookup("KUBERNETES_SERVICE_HOST").is_some_and(|h| !h.is_empty());
         let flag_server = match flag_server {
@@ -168,7 +169,6 @@ impl Endpoints {
         };
         let blue = servers(PoolName::Blue);
         let green = servers(PoolName::Green);
-        let (flags_path, lb_paths) = http_paths(t);
         Endpoints {
             prometheus,
             flags,
@@ -328,21 +328,25 @@ impl Sources {
 
 /// The `http` kinds' paths from `targets`: the flags' path, the load balancer's calls (each
 /// defaulting to the seed system's).
-fn http_paths(t: &crate::runbook::Targets) -> (Option<String>, super::lb::Paths) {
+/// `${VAR}` in them expanded by `one`, as every target string is.
+fn http_paths(
+    t: &crate::runbook::Targets,
+    one: &mut dyn FnMut(SourceId, &Option<String>) -> Option<String>,
+) -> (Option<String>, super::lb::Paths) {
     let flags_path = match t.flags.as_ref().map(|v| &v.value) {
-        Some(crate::runbook::FlagsTarget::Spec(s)) => s.path.clone(),
+        Some(crate::runbook::FlagsTarget::Spec(s)) => one(SourceId::Flags, &s.path),
         _ => None,
     };
     let mut paths = super::lb::Paths::default();
     if let Some(crate::runbook::LbTarget::Spec(s)) = t.load_balancer.as_ref().map(|v| &v.value) {
-        if let Some(p) = &s.status_path {
-            paths.status = p.clone();
-        }
-        if let Some(p) = &s.weights_path {
-            paths.weights = p.clone();
-        }
-        if let Some(p) = &s.switch_path {
-            paths.switch = p.clone();
+        for (path, given) in [
+            (&mut paths.status, &s.status_path),
+            (&mut paths.weights, &s.weights_path),
+            (&mut paths.switch, &s.switch_path),
+        ] {
+            if let Some(p) = one(SourceId::Lb, given) {
+                *path = p;
+            }
         }
     }
     (flags_path, paths)

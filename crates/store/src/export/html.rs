@@ -314,9 +314,13 @@ fn charts(pm: &Postmortem) -> Result<String, String> {
     let mut unread = Vec::new();
     // The metrics whose alerts fired come first (in the runbook's order), then the rest: a
     // reviewer opens the page at what went wrong.
-    let mut defs: Vec<&crate::runbook::Metric> = rb.metrics.iter().collect();
-    defs.sort_by_key(|d| alert_marks(pm, Some(&d.id.value)).is_empty());
-    for def in defs {
+    let mut defs: Vec<(&crate::runbook::Metric, Vec<Mark>)> = rb
+        .metrics
+        .iter()
+        .map(|d| (d, alert_marks(pm, Some(&d.id.value))))
+        .collect();
+    defs.sort_by_key(|(_, alerts)| alerts.is_empty());
+    for (def, alerts) in defs {
         let id = def.id.value.as_str();
         let points = pm.readings(id);
         if points.is_empty() {
@@ -339,7 +343,7 @@ fn charts(pm: &Postmortem) -> Result<String, String> {
             });
         }
         let mut ms = marks.clone();
-        ms.extend(alert_marks(pm, Some(id)));
+        ms.extend(alerts);
         ms.sort_by_key(|m| m.from);
         let unit = if def.unit.is_empty() {
             String::new()

@@ -57,20 +57,9 @@ pub(crate) fn cut_middle(s: &str, w: usize) -> String {
     }
     let room = w.saturating_sub(1);
     let tail_w = room / 2;
-    let head = fit(s, room - tail_w).trim_end().to_string();
-    // The end, taken from the back: whole characters whose columns fit in `tail_w`.
-    let mut tail: Vec<char> = Vec::new();
-    let mut used = 0;
-    for c in s.chars().rev() {
-        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-        if used + cw > tail_w {
-            break;
-        }
-        used += cw;
-        tail.push(c);
-    }
-    tail.reverse();
-    format!("{head}…{}", tail.into_iter().collect::<String>())
+    let (head, _) = s.unicode_truncate(room - tail_w);
+    let (tail, _) = s.unicode_truncate_start(tail_w);
+    format!("{}…{tail}", head.trim_end())
 }
 
 /// The words of `s` that fit in `w` columns; the start of the first, cut, when none does.

@@ -251,7 +251,8 @@ fn panes(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, th: &Them
     panes::flags::flags_pane(f, a.flags, rb, st, ui, th);
     panes::log::log_pane(f, a.log, ui, th, ch);
     panes::status::status_bar(f, a.status, st, ui, th, ch);
-    panes::status::hint_bar(f, a.hints, rb, st, ui, th);
+    let next = (ui.mode == Mode::Live).then(|| engine::next_move(st, rb));
+    panes::status::hint_bar(f, a.hints, next.as_ref(), ui, th);
 }
 
 pub(crate) fn block<'a>(title: &'a str, focused: bool, th: &Theme) -> Block<'a> {

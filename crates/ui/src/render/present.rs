@@ -154,10 +154,11 @@ pub(crate) fn presentation(
     let mut lad = vec![Span::styled(" Canary  ", th.get(StyleName::Muted))];
     lad.extend(pools::ladder(rb, st, th, ladder.width.saturating_sub(9)).spans);
     f.render_widget(Rows::new(Line::from(lad)), ladder);
-    next_box(f, next_area, rb, st, ui, th);
+    let next = engine::next_move(st, rb);
+    next_box(f, next_area, &next, ui, th);
     alerts_list(f, alerts, rb, st, th);
     status::status_bar(f, status_area, st, ui, th, ch);
-    status::hint_bar(f, hints, rb, st, ui, th);
+    status::hint_bar(f, hints, (ui.mode == Mode::Live).then_some(&next), ui, th);
 }
 
 /// The traffic share, the active pool, and what the clock says: an auto-abort countdown, a
@@ -281,16 +282,12 @@ fn clock_card(rb: &Runbook, st: &State, th: &Theme) -> Card {
     // A critical alert comes before the bake: the room reads what is wrong, not how long a
     // step the gate now refuses has left.
     if let Some(a) = st.critical_firing().next() {
-        let (name, unit, cmp) = rb
-            .metric(&a.metric)
-            .map_or((a.metric.as_str(), "", ">"), |m| {
-                let cmp = if m.direction == Direction::Below {
-                    "<"
-                } else {
-                    ">"
-                };
-                (m.name.as_str(), m.unit.as_str(), cmp)
-            });
+        let banner::AlertParts {
+            name,
+            unit,
+            cmp,
+            now,
+        } = banner::alert_parts(rb, st, a);
         let held = st
             .age(Some(a.fired_at))
             .map(|d| format!(" for {}", short_duration(d)))
@@ -302,8 +299,7 @@ fn clock_card(rb: &Runbook, st: &State, th: &Theme) -> Card {
             } else {
                 "● CRITICAL".into()
             },
-            figure: a
-                .value
+            figure: now
                 .map(|v| format!("{}{unit}", engine::fmt_num(v)))
                 .unwrap_or_else(|| "?".into()),
             words: vec![Span::styled(
@@ -465,8 +461,7 @@ fn metrics_band(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, th: &Theme,
 /// The alerts firing, critical first, one a line.
 /// The engine's next move, boxed and bold (in block letters when there is room and the text
 /// is plain ASCII, which the block font draws), with its key unless this console only watches.
-fn next_box(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, th: &Theme) {
-    let n = engine::next_move(st, rb);
+fn next_box(f: &mut Frame, area: Rect, n: &engine::NextMove, ui: &Ui, th: &Theme) {
     let key = n
         .key
         .filter(|_| ui.read_only.is_none())

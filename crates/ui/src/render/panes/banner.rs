@@ -153,16 +153,40 @@ pub(crate) fn firing_by_level(st: &State) -> Vec<&engine::AlertRecord> {
 
 /// One alert in words, `● CRITICAL Green error rate  2.43 % > 1.00 % for 14m20s`, and its
 /// style.
-pub(crate) fn alert_text(rb: &Runbook, st: &State, a: &engine::AlertRecord) -> (String, StyleName) {
+/// What an alert says, in parts: its metric's name and unit, the comparison its threshold
+/// makes, the value now (else at firing). The banner and the wall word it alike.
+pub(crate) struct AlertParts<'a> {
+    pub name: &'a str,
+    pub unit: &'a str,
+    pub cmp: &'static str,
+    pub now: Option<f64>,
+}
+
+pub(crate) fn alert_parts<'a>(
+    rb: &'a Runbook,
+    st: &State,
+    a: &'a engine::AlertRecord,
+) -> AlertParts<'a> {
     let m = rb.metric(&a.metric);
-    let name = m.map(|m| m.name.as_str()).unwrap_or(&a.metric);
-    let unit = m.map(|m| m.unit.as_str()).unwrap_or("");
-    let cmp = if m.is_some_and(|m| m.direction == Direction::Below) {
-        "<"
-    } else {
-        ">"
-    };
-    let cur = st.metrics.get(&a.metric).and_then(|s| s.last).or(a.value);
+    AlertParts {
+        name: m.map(|m| m.name.as_str()).unwrap_or(&a.metric),
+        unit: m.map(|m| m.unit.as_str()).unwrap_or(""),
+        cmp: if m.is_some_and(|m| m.direction == Direction::Below) {
+            "<"
+        } else {
+            ">"
+        },
+        now: st.metrics.get(&a.metric).and_then(|s| s.last).or(a.value),
+    }
+}
+
+pub(crate) fn alert_text(rb: &Runbook, st: &State, a: &engine::AlertRecord) -> (String, StyleName) {
+    let AlertParts {
+        name,
+        unit,
+        cmp,
+        now: cur,
+    } = alert_parts(rb, st, a);
     let since = st
         .age(Some(a.fired_at))
         .map(fmt_duration)

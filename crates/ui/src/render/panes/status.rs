@@ -86,7 +86,15 @@ pub(crate) fn status_bar(f: &mut Frame, area: Rect, st: &State, ui: &Ui, th: &Th
     );
 }
 
-pub(crate) fn hint_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: &Ui, th: &Theme) {
+/// The Next line (live only) and the keys. `next` is the engine's next move, computed once a
+/// frame by the caller (presentation mode shows it twice); `None` in replay.
+pub(crate) fn hint_bar(
+    f: &mut Frame,
+    area: Rect,
+    next: Option<&engine::NextMove>,
+    ui: &Ui,
+    th: &Theme,
+) {
     let mut spans = Vec::new();
     let read_only = ui.read_only.is_some();
     // The keys, as many as fit; help and quit always stay (they come last in the table). An
@@ -100,10 +108,9 @@ pub(crate) fn hint_bar(f: &mut Frame, area: Rect, rb: &Runbook, st: &State, ui: 
         .filter(|b| matches!(b.cmd, keymap::Cmd::Help | keymap::Cmd::Quit))
         .map(|b| width(b))
         .sum::<usize>();
-    if ui.mode == Mode::Live {
+    if let Some(n) = next {
         // What to do next, first: the engine says it, from the same gates as the dialogs. An
         // observer reads it as the lead's next move, without the key.
-        let n = engine::next_move(st, rb);
         let label = if read_only { " LEAD NEXT " } else { " NEXT " };
         let key = n
             .key
