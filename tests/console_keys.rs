@@ -447,8 +447,9 @@ async fn enter_on_a_focused_phase_or_pool_shows_its_detail() {
         frame(&c, 120, 40)
     );
     c.press(KeyCode::Esc);
-    c.press(KeyCode::Tab);
-    assert_eq!(c.ui.focus, warroom::ui::app::Pane::Pools);
+    while c.ui.focus != warroom::ui::app::Pane::Pools {
+        c.press(KeyCode::Tab);
+    }
     c.press(KeyCode::Char('j'));
     c.press(KeyCode::Enter);
     let text = frame(&c, 120, 40);
@@ -485,6 +486,70 @@ fn the_palette_and_a_phase_detail_as_drawn() {
             insta::assert_snapshot!("detail_phase_120x40", text);
         }
     }
+}
+
+/// Tab visits the panes in the order the screen shows them, column by column and the log
+/// last, at each size: the compact layout at 80x24 puts the checklist, flags and pools on
+/// the left. The order is the one the loop learns from each frame's layout.
+#[test]
+fn tab_follows_the_screen_at_each_size() {
+    use ratatui::layout::Rect;
+    use warroom::ui::app::Pane::*;
+    let r = Rehearsal::new(seed().runbook, Scenario::Healthy);
+    let th = warroom::ui::theme::Theme::load("default").expect("theme");
+    for (w, h, order) in [
+        (80, 24, [Checklist, Flags, Pools, Phases, Metrics, Log]),
+        (120, 40, [Phases, Checklist, Pools, Metrics, Flags, Log]),
+        (240, 67, [Phases, Checklist, Pools, Metrics, Flags, Log]),
+    ] {
+        let mut ui = Ui::new(Mode::Live);
+        warroom::ui::render::follow_layout(&mut ui, Rect::new(0, 0, w, h), &r.rb, &r.st, &th);
+        let mut seen = vec![ui.focus];
+        for _ in 1..order.len() {
+            press(&mut ui, &r, KeyCode::Tab);
+            seen.push(ui.focus);
+        }
+        // From the checklist, where a console opens, round the screen's order.
+        let start = order.iter().position(|p| *p == Checklist).unwrap_or(0);
+        let want: Vec<_> = order
+            .iter()
+            .cycle()
+            .skip(start)
+            .take(order.len())
+            .copied()
+            .collect();
+        assert_eq!(seen, want, "{w}x{h}");
+        press(&mut ui, &r, KeyCode::BackTab);
+        assert_eq!(
+            ui.focus,
+            want[want.len() - 2],
+            "{w}x{h}: Shift-Tab goes back"
+        );
+    }
+}
+
+/// In the high-contrast theme every text is bold, so the Next line stands out otherwise: its
+/// label is a block of its own colour and its words are underlined (a mark, not a colour).
+#[test]
+fn next_stands_out_in_high_contrast() {
+    use ratatui::style::Modifier;
+    let r = bad_canary();
+    let ui = Ui::new(Mode::Live);
+    let term = draw_r(&r, &ui, "high-contrast", 120, 40);
+    let buf = term.backend().buffer();
+    let y = buf.area.height - 1;
+    let row: String = (0..buf.area.width)
+        .map(|x| buf[(x, y)].symbol().to_string())
+        .collect();
+    assert!(row.starts_with(" NEXT "), "{row}");
+    let label = &buf[(1, y)];
+    let words = &buf[(7, y)];
+    let plain = &buf[(1, y - 1)];
+    assert_ne!(label.bg, plain.bg, "the label is a block of its own");
+    assert!(
+        words.modifier.contains(Modifier::UNDERLINED) && words.symbol() != " ",
+        "the words are underlined: {row}"
+    );
 }
 
 /// `q` on the lead's console quits at once while nothing is in flight, and asks first while a

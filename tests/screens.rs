@@ -322,6 +322,12 @@ fn a_small_screen_keeps_the_header_and_the_emergency_line_whole() {
         text.contains("AUTO-ABORT in") && text.contains("c cancel"),
         "{text}"
     );
+    // The Next line names `r` besides its own key: the hint bar keeps it at 80 columns.
+    let hints = text.lines().last().unwrap_or_default();
+    assert!(
+        hints.contains("NEXT") && hints.contains(" r rollback "),
+        "{hints}"
+    );
     insta::assert_snapshot!("abort_countdown_80x24", term.backend());
     // After the rollback: 0 % and BLUE, still on the header.
     let id = r.act(

@@ -163,6 +163,10 @@ pub async fn run_console(
                 log: Some(&session.log),
                 now: Some(session.clock.now()),
             };
+            if let Ok(size) = terminal.size() {
+                let area = ratatui::layout::Rect::from((ratatui::layout::Position::ORIGIN, size));
+                super::render::follow_layout(&mut ui, area, &session.rb, &session.st, theme);
+            }
             if let Err(e) =
                 terminal.draw(|f| render(f, &session.rb, &session.st, &ui, theme, &chrome))
             {

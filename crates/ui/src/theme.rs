@@ -77,6 +77,12 @@ pub enum StyleName {
     GateBlocked,
     #[strum(serialize = "gate.confirm")]
     GateConfirm,
+    /// The Next line's label (`NEXT`): the one thing on the hint bar to read first.
+    #[strum(serialize = "next")]
+    Next,
+    /// The Next line's words.
+    #[strum(serialize = "next.text")]
+    NextText,
     #[strum(serialize = "pool.blue")]
     PoolBlue,
     #[strum(serialize = "pool.green")]

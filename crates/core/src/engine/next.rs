@@ -11,14 +11,19 @@ use crate::runbook::{CheckKey, Runbook};
 #[derive(Debug, Clone, PartialEq)]
 pub struct NextMove {
     pub text: String,
-    /// The key, as the hint bar writes it; `None` when the move is to wait.
+    /// The key, as the hint bar writes it; `None` when the move is to wait, or when the text
+    /// names its keys itself.
     pub key: Option<&'static str>,
+    /// Other keys the text names ("r rolls back now"): the hint bar keeps them however
+    /// narrow the screen.
+    pub also: &'static [&'static str],
 }
 
 fn next(text: impl Into<String>, key: Option<&'static str>) -> NextMove {
     NextMove {
         text: text.into(),
         key,
+        also: &[],
     }
 }
 
@@ -30,13 +35,17 @@ pub fn next_move(st: &State, rb: &Runbook) -> NextMove {
             .now
             .map(|now| (c.deadline - now).to_std().unwrap_or_default())
             .unwrap_or_default();
-        return next(
-            format!(
-                "auto-abort in {}: r rolls back now, or cancel",
-                fmt_duration(left)
-            ),
-            Some("c"),
-        );
+        // The text names both keys; the hint bar keeps `r` beside it.
+        return NextMove {
+            also: &["r"],
+            ..next(
+                format!(
+                    "auto-abort in {}: r rolls back, c cancels",
+                    fmt_duration(left)
+                ),
+                None,
+            )
+        };
     }
     if let Some(a) = st.awaiting_approval() {
         return next(

@@ -1,7 +1,7 @@
 //! What a key does on the screen (no dialog open): the command the keymap gives it, turned
 //! into UI state, a dialog to open, or an intent.
 
-use super::{Dialog, Intent, ListFilter, PANES, Pane, Ui, current_items};
+use super::{Dialog, Intent, ListFilter, Pane, Ui, current_items};
 use crate::engine::{self, Action, Event, State};
 use crate::keymap::{self, Cmd, Mode};
 use crate::runbook::{FlagKind, Runbook};
@@ -113,14 +113,15 @@ impl Ui {
                 }
             }
             Cmd::FocusNext | Cmd::FocusPrev => {
-                let i = PANES.iter().position(|p| *p == self.focus).unwrap_or(0);
-                let n = PANES.len();
+                let order = self.tab_order;
+                let i = order.iter().position(|p| *p == self.focus).unwrap_or(0);
+                let n = order.len();
                 let j = if cmd == Cmd::FocusNext {
                     (i + 1) % n
                 } else {
                     (i + n - 1) % n
                 };
-                self.focus = PANES[j];
+                self.focus = order[j];
                 if self.focus == Pane::Phases {
                     self.phase_sel = st.current_phase().unwrap_or(self.phase_sel);
                 }

@@ -30,13 +30,15 @@ pub enum Pane {
     Pools,
 }
 
-const PANES: [Pane; 6] = [
-    Pane::Checklist,
-    Pane::Flags,
-    Pane::Metrics,
-    Pane::Log,
+/// The panes in the order Tab visits them until a frame says the screen's own order (the
+/// normal layout's: the left column, the right column, the log).
+pub const PANES: [Pane; 6] = [
     Pane::Phases,
+    Pane::Checklist,
     Pane::Pools,
+    Pane::Metrics,
+    Pane::Flags,
+    Pane::Log,
 ];
 
 /// What a detail view shows (Enter on a focused phase or pool).
@@ -98,6 +100,9 @@ pub struct Ui {
     /// Mouse capture (`m`): clicks focus a pane and select a row. Off by default, so that
     /// the terminal selects text (the audit head, to paste in chat).
     pub mouse: bool,
+    /// The order Tab visits the panes: the screen's, as the last frame laid them out
+    /// (`render::follow_layout`; the compact layout puts them elsewhere).
+    pub tab_order: [Pane; 6],
 }
 
 /// What the loop must do after a key.
@@ -141,6 +146,7 @@ impl Ui {
             team: false,
             filter: None,
             mouse: false,
+            tab_order: PANES,
         }
     }
 

@@ -113,9 +113,8 @@ pub struct PaneAreas {
 }
 
 impl PaneAreas {
-    /// The pane at a cell, if any.
-    pub fn at(&self, x: u16, y: u16) -> Option<Pane> {
-        let p = ratatui::layout::Position { x, y };
+    /// Each pane that takes the focus, with its area.
+    fn panes(&self) -> [(Rect, Pane); 6] {
         [
             (self.phases, Pane::Phases),
             (self.checklist, Pane::Checklist),
@@ -124,9 +123,31 @@ impl PaneAreas {
             (self.pools, Pane::Pools),
             (self.log, Pane::Log),
         ]
-        .into_iter()
-        .find(|(r, _)| r.contains(p))
-        .map(|(_, pane)| pane)
+    }
+
+    /// The panes as a reader meets them: column by column, each top to bottom, the log (the
+    /// whole width, under them) last. None without a layout (presentation mode, too small).
+    pub fn tab_order(&self) -> Option<[Pane; 6]> {
+        self.density?;
+        let mut panes = self.panes();
+        panes.sort_by_key(|(r, p)| (*p == Pane::Log, r.x, r.y));
+        Some(panes.map(|(_, p)| p))
+    }
+
+    /// The pane at a cell, if any.
+    pub fn at(&self, x: u16, y: u16) -> Option<Pane> {
+        let p = ratatui::layout::Position { x, y };
+        self.panes()
+            .into_iter()
+            .find(|(r, _)| r.contains(p))
+            .map(|(_, pane)| pane)
+    }
+}
+
+/// Before a frame: Tab follows the panes in the order this screen shows them.
+pub fn follow_layout(ui: &mut Ui, area: Rect, rb: &Runbook, st: &State, th: &Theme) {
+    if let Some(order) = pane_areas(area, rb, st, th).tab_order() {
+        ui.tab_order = order;
     }
 }
 

@@ -103,9 +103,14 @@ pub(crate) fn hint_bar(
         .filter(|b| b.hint && !(read_only && b.cmd.acts()))
         .collect();
     let width = |b: &keymap::Binding| b.label.width() + b.short().width() + 3;
+    // Help and quit always stay, and so do the keys the Next line names besides its own.
+    let always = |b: &keymap::Binding| {
+        matches!(b.cmd, keymap::Cmd::Help | keymap::Cmd::Quit)
+            || next.is_some_and(|n| !read_only && n.also.contains(&b.label))
+    };
     let keep = hints
         .iter()
-        .filter(|b| matches!(b.cmd, keymap::Cmd::Help | keymap::Cmd::Quit))
+        .filter(|b| always(b))
         .map(|b| width(b))
         .sum::<usize>();
     if let Some(n) = next {
@@ -121,8 +126,10 @@ pub(crate) fn hint_bar(
         // an ellipsis, never the keys.
         let room = (area.width as usize).saturating_sub(label.width() + key.width() + keep + 3);
         let text = cut(&clean(&n.text), room);
-        spans.push(Span::styled(label, th.get(StyleName::GateConfirm)));
-        spans.push(Span::styled(format!(" {text} "), th.get(StyleName::Text)));
+        spans.push(Span::styled(label, th.get(StyleName::Next)));
+        spans.push(Span::styled(" ", th.get(StyleName::Text)));
+        spans.push(Span::styled(text, th.get(StyleName::NextText)));
+        spans.push(Span::styled(" ", th.get(StyleName::Text)));
         if !key.is_empty() {
             spans.push(Span::styled(key, th.get(StyleName::Key)));
         }
@@ -131,8 +138,7 @@ pub(crate) fn hint_bar(
     let mut room =
         (area.width as usize).saturating_sub(spans.iter().map(|s| s.width()).sum::<usize>() + keep);
     for b in hints {
-        let always = matches!(b.cmd, keymap::Cmd::Help | keymap::Cmd::Quit);
-        if !always {
+        if !always(b) {
             if width(b) > room {
                 continue;
             }
