@@ -23,6 +23,14 @@
 //! (blue 0.2 %, green 0.1 %), log-normal latencies (green a little faster than blue), and a
 //! cache hit ratio of about 78 %. So the metrics move when the pool switches, and nothing else
 //! about them means anything. It stops on Ctrl-C or SIGTERM.
+//!
+//! With `--frontend URL` (a real load balancer in front of the pools, as `scripts/local-lab
+//! --lb haproxy|nginx` starts), the pool is no longer drawn from the lab's own weights: every
+//! tick sends `REAL_PER_TICK` real `GET`s to URL and each answer is counted as `PER_TICK /
+//! REAL_PER_TICK` made-up requests of the pool that really answered. So the balancer's own
+//! counters see traffic, and the metrics follow the split it really serves. The canary-cookie
+//! share (the testers) goes straight to a green server, not through the balancer: what the
+//! balancer serves is its split alone. An answer that fails is not counted.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -39,6 +47,8 @@ const BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0
 const PER_TICK: u32 = 20;
 /// Share of requests carrying the canary cookie (always routed to green).
 const CANARY_SHARE: f64 = 0.05;
+/// Real requests per generator tick through a `--frontend`: 20 a second.
+const REAL_PER_TICK: u32 = 2;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Pool {
@@ -131,7 +141,7 @@ impl Lab {
         })
     }
 
-    /// One generator tick: `PER_TICK` made-up requests.
+    /// One generator tick: `PER_TICK` made-up requests, split by the lab's own weights.
     fn traffic(&mut self) {
         for _ in 0..PER_TICK {
             let canary = self.uniform() < CANARY_SHARE;
@@ -140,33 +150,38 @@ impl Lab {
             } else {
                 Pool::Blue
             };
-            let (median, err_share) = pool.profile();
-            // Log-normal latency: median * exp(0.5 * N(0, 1)), N by Box-Muller.
-            let (u1, u2) = (self.uniform().max(1e-12), self.uniform());
-            let normal = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
-            let latency = median * (0.5 * normal).exp();
-            let hit = self.uniform() < 0.78;
-            let c = match pool {
-                Pool::Blue => &mut self.blue,
-                Pool::Green => &mut self.green,
-            };
-            c.err_debt += err_share;
-            if c.err_debt >= 1.0 {
-                c.err_debt -= 1.0;
-                c.err += 1;
-            } else {
-                c.ok += 1;
-            }
-            for (i, le) in BUCKETS.iter().enumerate() {
-                if latency <= *le {
-                    c.buckets[i] += 1;
-                }
-            }
-            c.sum += latency;
-            c.count += 1;
-            self.cache_requests += 1;
-            self.cache_hits += u64::from(hit);
+            self.request(pool);
         }
+    }
+
+    /// One made-up request served by `pool`.
+    fn request(&mut self, pool: Pool) {
+        let (median, err_share) = pool.profile();
+        // Log-normal latency: median * exp(0.5 * N(0, 1)), N by Box-Muller.
+        let (u1, u2) = (self.uniform().max(1e-12), self.uniform());
+        let normal = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+        let latency = median * (0.5 * normal).exp();
+        let hit = self.uniform() < 0.78;
+        let c = match pool {
+            Pool::Blue => &mut self.blue,
+            Pool::Green => &mut self.green,
+        };
+        c.err_debt += err_share;
+        if c.err_debt >= 1.0 {
+            c.err_debt -= 1.0;
+            c.err += 1;
+        } else {
+            c.ok += 1;
+        }
+        for (i, le) in BUCKETS.iter().enumerate() {
+            if latency <= *le {
+                c.buckets[i] += 1;
+            }
+        }
+        c.sum += latency;
+        c.count += 1;
+        self.cache_requests += 1;
+        self.cache_hits += u64::from(hit);
     }
 
     /// The Prometheus text exposition format.
@@ -316,18 +331,61 @@ fn health(pool: Pool, r: Req) -> Resp {
     }
 }
 
+/// One tick through a real load balancer: `REAL_PER_TICK` requests to `url`, each answer
+/// counted for the pool that gave it. The testers' requests (`CANARY_SHARE`, which the seed's
+/// cookie rule sends to green) go straight to a green server instead, so that green's metrics
+/// exist before it takes traffic while what the balancer serves is its split alone.
+async fn through(lab: &Shared, client: &reqwest::Client, url: &str, testers: &[String]) {
+    let mut urls = Vec::new();
+    for _ in 0..REAL_PER_TICK {
+        let (tester, pick) = {
+            let mut l = lock(lab);
+            (l.uniform() < CANARY_SHARE, l.uniform())
+        };
+        let direct = testers
+            .get((pick * testers.len() as f64) as usize)
+            .filter(|_| tester);
+        urls.push(direct.map_or_else(|| url.to_string(), |t| format!("http://{t}/health")));
+    }
+    for u in urls {
+        let answer = async {
+            let body = client
+                .get(&u)
+                .send()
+                .await
+                .ok()?
+                .json::<Value>()
+                .await
+                .ok()?;
+            match body.get("pool").and_then(Value::as_str) {
+                Some("blue") => Some(Pool::Blue),
+                Some("green") => Some(Pool::Green),
+                _ => None,
+            }
+        };
+        if let Some(pool) = answer.await {
+            let mut l = lock(lab);
+            for _ in 0..PER_TICK / REAL_PER_TICK {
+                l.request(pool);
+            }
+        }
+    }
+}
+
 fn usage() -> ! {
-    eprintln!("usage: lab [--port-file FILE]");
+    eprintln!("usage: lab [--port-file FILE] [--frontend URL]");
     std::process::exit(2)
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let mut port_file = None;
+    let mut frontend: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--port-file" => port_file = Some(args.next().unwrap_or_else(|| usage())),
+            "--frontend" => frontend = Some(args.next().unwrap_or_else(|| usage())),
             _ => usage(),
         }
     }
@@ -385,11 +443,24 @@ async fn main() {
     println!("lab: serving on 127.0.0.1; Ctrl-C stops it");
 
     let gen_lab = lab.clone();
+    let testers: Vec<String> = green.iter().map(Server::host_port).collect();
+    let client = frontend.as_ref().map(|_| {
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .build()
+            .unwrap_or_else(|e| {
+                eprintln!("lab: cannot build an HTTP client: {e}");
+                std::process::exit(1)
+            })
+    });
     let generator = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         loop {
             tick.tick().await;
-            lock(&gen_lab).traffic();
+            match (&frontend, &client) {
+                (Some(url), Some(client)) => through(&gen_lab, client, url, &testers).await,
+                _ => lock(&gen_lab).traffic(),
+            }
         }
     });
 

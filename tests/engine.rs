@@ -1372,3 +1372,87 @@ fn the_next_move_follows_the_plan_from_the_gates() {
         )
     );
 }
+
+/// Two sources report a pool's servers (HAProxy's `show stat` and the health checks): the
+/// balancer's reading wins and the rows do not alternate; the health checks add only their
+/// latency to the same server's row, and take over when the balancer has not reported for
+/// three monitoring intervals.
+#[test]
+fn the_balancers_reading_of_a_pools_servers_wins_over_the_health_checks() {
+    let mut h = Harness::new();
+    let every = h.rb.monitoring.every().as_secs() as i64;
+    let lb = |healthy: bool| {
+        Event::Observed(Observation {
+            source: SourceId::Lb.into(),
+            pools: Some(PoolsObs {
+                green_share: Some(0),
+                blue: (0..3)
+                    .map(|i| ServerObs {
+                        address: format!("blue/b{i} 127.0.0.1:800{i}"),
+                        // b1 is held in maintenance by the balancer.
+                        healthy: healthy && i != 1,
+                        latency_ms: None,
+                        error: (i == 1).then(|| "maint".to_string()),
+                    })
+                    .collect(),
+                complete: vec![PoolName::Blue, PoolName::Green],
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+    };
+    let probe = Event::Observed(Observation {
+        source: SourceId::Health.into(),
+        pools: Some(PoolsObs {
+            blue: (0..3)
+                .map(|i| ServerObs {
+                    address: format!("127.0.0.1:800{i}"),
+                    healthy: true,
+                    latency_ms: Some(2.0 + f64::from(i)),
+                    error: None,
+                })
+                .collect(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    h.apply(t(0), lb(true));
+    let rows = |h: &Harness| {
+        h.st.pools
+            .blue
+            .iter()
+            .map(|s| (s.address.clone(), s.healthy, s.latency_ms))
+            .collect::<Vec<_>>()
+    };
+    let balancer = vec![
+        ("blue/b0 127.0.0.1:8000".to_string(), true, Some(2.0)),
+        ("blue/b1 127.0.0.1:8001".to_string(), false, Some(3.0)),
+        ("blue/b2 127.0.0.1:8002".to_string(), true, Some(4.0)),
+    ];
+    for i in 1..=3 {
+        // The probe's reading, then the balancer's, in turn: the same rows every time.
+        h.apply(t(i * every), probe.clone());
+        assert_eq!(rows(&h), balancer, "after the probe's reading {i}");
+        assert_eq!(h.st.pools.healthy(PoolName::Blue), (2, 3));
+        h.apply(t(i * every + 1), lb(true));
+        assert_eq!(rows(&h), balancer, "after the balancer's reading {i}");
+    }
+    // The balancer stops reporting (its socket is gone): after three intervals the probe's
+    // rows are shown rather than old ones.
+    let late = 3 * every + 1 + 3 * every + 1;
+    h.apply(t(late), probe.clone());
+    assert_eq!(
+        rows(&h),
+        vec![
+            ("127.0.0.1:8000".to_string(), true, Some(2.0)),
+            ("127.0.0.1:8001".to_string(), true, Some(3.0)),
+            ("127.0.0.1:8002".to_string(), true, Some(4.0)),
+        ]
+    );
+    // The balancer is back: its reading wins again at once.
+    h.apply(t(late + 1), lb(true));
+    assert_eq!(
+        rows(&h)[1],
+        ("blue/b1 127.0.0.1:8001".to_string(), false, Some(3.0))
+    );
+}

@@ -52,27 +52,7 @@ async fn a_decisions_record_shows_the_dry_run_the_dialog_showed_live_and_in_repl
     let audit = dir.path().join("record.audit");
     let mut c = Console::demo(&audit, Scenario::Healthy, 600.0).await;
     let rb = c.s.rb.clone();
-    // Phase 1 running with its validation checklist ticked: the next `a` starts phase 2,
-    // whose start runs the migrations.
-    c.follow_plan(600, |st| {
-        st.phases[0].status == PhaseStatus::Active
-            && current_items(st, &rb)
-                .iter()
-                .all(|(l, i, _)| st.ticked(l, i).is_some())
-    })
-    .await;
-    c.press(KeyCode::Char('a'));
-    assert!(
-        c.until(600, |_, ui| matches!(
-            &ui.dialog,
-            Some(Dialog::Confirm {
-                dry_run: DryRun::Answered(_),
-                ..
-            })
-        ))
-        .await,
-        "the dialog's dry run answers"
-    );
+    open_phase_change(&mut c).await;
     let Some(Dialog::Confirm {
         dry_run: DryRun::Answered(shown),
         ..
@@ -364,4 +344,56 @@ async fn a_click_focuses_a_pane_and_selects_its_row_once_m_turns_the_mouse_on() 
     let (x, y) = row(areas.phases, 0);
     c.click(x, y, w, h);
     assert_eq!(c.ui.focus, Pane::Log);
+}
+
+/// Phase 1 running with its validation checklist ticked, then `a`: the dialog of the phase
+/// change that starts phase 2 (whose start runs the migrations), its dry run answered.
+async fn open_phase_change(c: &mut Console) {
+    let rb = c.s.rb.clone();
+    c.follow_plan(600, |st| {
+        st.phases[0].status == PhaseStatus::Active
+            && current_items(st, &rb)
+                .iter()
+                .all(|(l, i, _)| st.ticked(l, i).is_some())
+    })
+    .await;
+    c.press(KeyCode::Char('a'));
+    assert!(
+        c.until(600, |_, ui| matches!(
+            &ui.dialog,
+            Some(Dialog::Confirm {
+                dry_run: DryRun::Answered(_),
+                ..
+            })
+        ))
+        .await,
+        "the dialog's dry run answers"
+    );
+}
+
+/// A step whose dry run answers in several lines (nginx's diff of its included file) is drawn
+/// line by line in the dialog, not run together into one.
+#[tokio::test(start_paused = true)]
+async fn a_dry_run_of_several_lines_is_drawn_line_by_line() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut c = Console::demo(&dir.path().join("lines.audit"), Scenario::Healthy, 600.0).await;
+    open_phase_change(&mut c).await;
+    if let Some(Dialog::Confirm { dry_run, .. }) = c.ui.dialog.as_mut() {
+        *dry_run = DryRun::Answered(vec![
+            "weights: nginx: split.conf would become:\n-    10% backend_green;\n+    25% backend_green;"
+                .into(),
+        ]);
+    }
+    let text = frame(&c.s.rb, &c.s.st, &c.s.log, &c.ui, 120, 40);
+    let line_of = |want: &str| {
+        text.lines()
+            .position(|l| l.contains(want))
+            .unwrap_or_else(|| panic!("`{want}` drawn:\n{text}"))
+    };
+    let (head, old, new) = (
+        line_of("weights: nginx: split.conf would become:"),
+        line_of("-    10% backend_green;"),
+        line_of("+    25% backend_green;"),
+    );
+    assert_eq!((old, new), (head + 1, head + 2), "{text}");
 }

@@ -557,3 +557,111 @@ async fn haproxy_drains_and_maintains_a_server_and_a_restart_keeps_it() {
     assert!(r.is_err_and(|e| e.contains("BACKEND/SERVER")));
     lab.stop().await;
 }
+
+/// The lab's real trio (runbooks/local-lab-real.yaml: Unleash and HAProxy): the feature on and
+/// the canary at 25 %, then the runbook's instant rollback as written. All traffic is back on
+/// blue, the rollout flag is back to 0 % in Unleash, and `warroom status` says both as the
+/// servers see them: no rollout of 25 % beside a pool that takes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lab_instant_rollback_puts_the_traffic_and_the_rollout_flag_back() {
+    let Some(mut lab) = Lab::start().await else {
+        return;
+    };
+    let Some(unleash) = support::unleash::Unleash::start().await else {
+        return;
+    };
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/local-lab-real.yaml");
+    let mut rb = warroom::runbook::load(&path)
+        .expect("the real lab runbook loads")
+        .runbook;
+    rb.monitoring.interval = Duration::from_millis(300);
+    let (sock, map, url, token) = (
+        lab.socket().display().to_string(),
+        lab.map().display().to_string(),
+        unleash.url.clone(),
+        unleash.token.clone(),
+    );
+    let (blue, green) = lab.pools.lists();
+    let ep = Endpoints::resolve(&rb, &move |k: &str| match k {
+        "WARROOM_HAPROXY_SOCKET" => Some(sock.clone()),
+        "WARROOM_HAPROXY_MAP" => Some(map.clone()),
+        "WARROOM_UNLEASH_URL" => Some(url.clone()),
+        "WARROOM_UNLEASH_TOKEN" => Some(token.clone()),
+        "WARROOM_BLUE_SERVERS" => Some(blue.clone()),
+        "WARROOM_GREEN_SERVERS" => Some(green.clone()),
+        _ => None,
+    });
+    let ((job_tx, job_rx), (rep_tx, mut rep_rx)) = warroom::adapters::channels();
+    let (_clock, tasks) = warroom::real::spawn_with(&rb, ep.clone(), job_rx, rep_tx);
+    let flag = |flag: &str, value: serde_json::Value| {
+        StepKind::SetFlag(warroom::runbook::SetFlag {
+            flag: flag.into(),
+            value,
+        })
+    };
+    // The feature on, then the canary at 25 %: the flag and the balancer's share.
+    for (id, kind) in [
+        flag("unified_attributes_enabled", serde_json::json!(true)),
+        flag("unified_attributes_percentage", serde_json::json!(25)),
+        StepKind::SetWeights { green: 25 },
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (ok, out) = step(&job_tx, &mut rep_rx, id as u64 + 1, kind).await;
+        assert!(ok, "{out}");
+    }
+    assert_share(count_pools(&lab.url(), REQUESTS, None).await, 25);
+
+    // The instant rollback, as the runbook writes it, in one job as the session sends it.
+    let instant = rb.procedure("instant").expect("an instant rollback");
+    let steps: Vec<warroom::engine::PlannedStep> = instant
+        .steps
+        .iter()
+        .map(|s| warroom::engine::PlannedStep {
+            name: s.name.value.clone(),
+            kind: s.kind(),
+        })
+        .collect();
+    let n = steps.len();
+    job_tx
+        .send(warroom::adapters::Job::Run { id: 10, steps })
+        .await
+        .expect("send");
+    let mut finished = Vec::new();
+    while finished.len() < n {
+        match tokio::time::timeout(Duration::from_secs(30), rep_rx.recv()).await {
+            Ok(Some(Report::StepFinished {
+                id: 10, ok, output, ..
+            })) => {
+                assert!(ok, "rollback step {}: {output}", finished.len() + 1);
+                finished.push(output);
+            }
+            Ok(Some(_)) => {}
+            other => panic!("the rollback did not finish: {other:?} after {finished:?}"),
+        }
+    }
+    assert_share(count_pools(&lab.url(), REQUESTS, None).await, 0);
+
+    let report = warroom::status::collect_with(
+        &rb,
+        warroom::engine::State::new(&rb),
+        &ep,
+        Duration::from_secs(3),
+    )
+    .await;
+    let j = warroom::status::to_json(&report);
+    assert_eq!(j["rollout_percent"], 0, "{j:#}");
+    assert_eq!(j["flags"]["unified_attributes_percentage"], 0, "{j:#}");
+    assert_eq!(
+        j["flag_server"]["unified_attributes_percentage"]["rollout"], 0,
+        "{j:#}"
+    );
+    assert_eq!(j["pools"]["green"]["weight"], 0, "{j:#}");
+    assert_eq!(j["pools"]["blue"]["weight"], 100, "{j:#}");
+    assert_eq!(j["pools"]["blue"]["active"], true, "{j:#}");
+    for t in tasks {
+        t.abort();
+    }
+    lab.stop().await;
+}

@@ -128,13 +128,7 @@ impl Lab {
             self.include().display().to_string(),
             self.url(),
         );
-        let list = |l: &[support::Server]| {
-            l.iter()
-                .map(|s| s.host_port())
-                .collect::<Vec<_>>()
-                .join(",")
-        };
-        let (blue, green) = (list(&self.pools.blue), list(&self.pools.green));
+        let (blue, green) = self.pools.lists();
         let lookup = move |k: &str| match k {
             "WARROOM_NGINX_PREFIX" => Some(prefix.clone()),
             "WARROOM_NGINX_CONFIG" => Some(config.clone()),
@@ -228,7 +222,7 @@ async fn nginx_canary_switch_and_rollback_are_measured_through_the_balancer() {
         )
         .await;
         assert!(ok, "canary {percent}%: {out}");
-        assert!(out.contains(&format!("reads green {percent}%")), "{out}");
+        assert!(out.contains(&format!("serves green {percent}%")), "{out}");
         assert_share(count_pools(&lab.url(), REQUESTS, None).await, percent);
     }
     // The cookie overrides the split.
@@ -309,6 +303,38 @@ async fn nginx_refused_config_fails_the_step_and_the_old_split_keeps_serving() {
         "{:?}",
         o.errors
     );
+}
+
+/// The share shown is the split of the configuration nginx serves, read from its answers
+/// (the included file's X-Green-Share header), not the file on disk: a file changed and not
+/// reloaded shows the old share, with the difference said.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nginx_share_is_read_from_what_nginx_serves_not_the_file() {
+    let Some(lab) = Lab::start().await else {
+        return;
+    };
+    let ep = lab.endpoints();
+    let b = Balancer::new(None, ep.balancer.as_ref(), Duration::from_secs(5))
+        .expect("an nginx balancer")
+        .expect("built");
+    let (r, _) = b.set_weights(10).await.expect("sent");
+    let out = r.expect("a served split");
+    assert!(out.contains("serves green 10% / blue 90%"), "{out}");
+    // The file now says 100 %, but nobody reloaded nginx.
+    std::fs::write(lab.include(), warroom::real::nginx::render(100, 99)).expect("write");
+    let o = b.read().await;
+    assert_eq!(o.pools.as_ref().and_then(|p| p.green_share), Some(10));
+    assert_eq!(
+        o.pools.as_ref().and_then(|p| p.active),
+        Some(PoolName::Blue)
+    );
+    let said: Vec<&str> = o.errors.iter().map(|e| e.message.as_str()).collect();
+    assert!(
+        said.iter()
+            .any(|m| m.contains("serves configuration version 1, the file is version 99")),
+        "{said:?}"
+    );
+    assert_share(count_pools(&lab.url(), REQUESTS, None).await, 10);
 }
 
 /// nginx (open source) has no API for its upstream servers' state: the pools' health comes

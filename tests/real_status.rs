@@ -122,7 +122,7 @@ async fn status_reports_every_source_and_exits_1_on_a_critical_metric() {
     );
 
     let text = status::to_text(&r);
-    assert!(text.contains("rollout: 25 %"), "{text}");
+    assert!(text.contains("rollout flag: 25 %"), "{text}");
     assert!(text.contains("CRITICAL error_rate 2"), "{text}");
     assert!(text.contains("kube: not configured"), "{text}");
     assert!(text.contains("1/2 healthy"), "{text}");

@@ -330,6 +330,18 @@ impl Pools {
         }
         Pools { blue, green }
     }
+
+    /// The pools' servers as `WARROOM_BLUE_SERVERS` and `WARROOM_GREEN_SERVERS` give them:
+    /// comma-separated `host:port`.
+    pub fn lists(&self) -> (String, String) {
+        let list = |l: &[Server]| {
+            l.iter()
+                .map(Server::host_port)
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        (list(&self.blue), list(&self.green))
+    }
 }
 
 /// Send `n` requests to `url` (a few at a time, each on a new connection, optionally with a

@@ -5,12 +5,14 @@
 //! (`nginx -t`) BEFORE the reload — a refused configuration fails the step with nginx's message
 //! and the old file is put back, so the old configuration keeps serving — then the reload
 //! command, then waits (bounded) until responses carry the new version: old workers drain.
+//! The file also adds an `X-Green-Share` header: the split is read from what nginx answers,
+//! so what is shown is the configuration serving, and a refused one leaves the old share.
 //!
 //! The included file's text is in `nginx/include.rs`.
 
 mod include;
 
-pub use include::{Split, VERSION_HEADER, diff, parse, render};
+pub use include::{SHARE_HEADER, Split, VERSION_HEADER, diff, parse, render};
 
 use super::files::write_atomic;
 use super::http::{http_client, http_error, server_text};
@@ -20,6 +22,13 @@ use crate::engine::{Observation, PoolsObs, SourceError};
 use crate::runbook::PoolName;
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// What a response says of the configuration that answered it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Served {
+    version: Option<u64>,
+    green: Option<u32>,
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -133,8 +142,9 @@ impl Nginx {
         }
     }
 
-    /// The version the server answers with now.
-    async fn serving(&self) -> Result<Option<u64>, String> {
+    /// What the configuration answering now says of itself: its version and green's share,
+    /// from the headers the included file adds (`None` without a `version_url`).
+    async fn serving(&self) -> Result<Option<Served>, String> {
         let (Some(url), Some(client)) = (&self.cfg.version_url, &self.client) else {
             return Ok(None);
         };
@@ -144,26 +154,34 @@ impl Nginx {
             .send()
             .await
             .map_err(|e| format!("nginx: version_url: {}", http_error(&e, self.timeout)))?;
-        Ok(resp
-            .headers()
-            .get(VERSION_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse().ok()))
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.trim().to_string())
+        };
+        Ok(Some(Served {
+            version: header(VERSION_HEADER).and_then(|v| v.parse().ok()),
+            green: header(SHARE_HEADER)
+                .and_then(|v| v.parse::<u32>().ok())
+                .filter(|g| *g <= 100),
+        }))
     }
 
     /// Wait until `version` serves: several answers in a row carry it (old workers drained).
-    async fn wait_serving(&self, version: u64) -> Result<String, String> {
+    /// Gives what that configuration says of its split.
+    async fn wait_serving(&self, version: u64) -> Result<Option<Served>, String> {
         if self.cfg.version_url.is_none() {
-            return Ok("not waited for (no version_url)".into());
+            return Ok(None);
         }
         let wait = async {
             let mut in_a_row = 0;
             loop {
                 match self.serving().await {
-                    Ok(Some(v)) if v == version => {
+                    Ok(Some(s)) if s.version == Some(version) => {
                         in_a_row += 1;
                         if in_a_row >= 5 {
-                            return format!("serving version {version}");
+                            return Some(s);
                         }
                     }
                     // An old worker's answer, or none yet: start counting again.
@@ -215,26 +233,40 @@ impl Nginx {
         }
         let served = self.wait_serving(version).await;
         let obs = self.read().await;
-        let back = match self.current().await {
-            Ok(Some(t)) => parse(&t),
-            Ok(None) => Err("the included file is gone".into()),
-            Err(e) => Err(e),
-        };
-        let result = match (served, back) {
-            (Err(e), _) => Err(format!("{what}: {e}")),
-            (Ok(_), Err(e)) => Err(format!(
-                "{what}: reloaded, but the read-back failed: {}",
-                safe(&e)
+        let result = match served {
+            Err(e) => Err(format!("{what}: {e}")),
+            // What nginx serves, read over HTTP: the outcome.
+            Ok(Some(Served { green: Some(g), .. })) if g == green => Ok(format!(
+                "nginx: {what}: tested, reloaded; version {version} serves green {g}% / blue {}%",
+                100 - g
             )),
-            (Ok(s), Ok(b)) if b.green == green => Ok(format!(
-                "nginx: {what}: tested, reloaded, {s}; the file reads green {}% / blue {}%",
-                b.green,
-                100 - b.green
+            Ok(Some(Served { green: Some(g), .. })) => Err(format!(
+                "nginx: {what}: wrote green {green}%, version {version} serves green {g}%"
             )),
-            (Ok(_), Ok(b)) => Err(format!(
-                "nginx: {what}: wrote green {green}%, the file reads {}%",
-                b.green
+            Ok(Some(Served { green: None, .. })) => Err(format!(
+                "nginx: {what}: reloaded, but version {version} answers with no {SHARE_HEADER} header"
             )),
+            // No version_url: the file is all there is to read back.
+            Ok(None) => match self.current().await {
+                Ok(Some(t)) => match parse(&t) {
+                    Ok(b) if b.green == green => Ok(format!(
+                        "nginx: {what}: tested, reloaded (not waited for: no version_url); \
+                         the file reads green {}% / blue {}%",
+                        b.green,
+                        100 - b.green
+                    )),
+                    Ok(b) => Err(format!(
+                        "nginx: {what}: wrote green {green}%, the file reads {}%",
+                        b.green
+                    )),
+                    Err(e) => Err(format!(
+                        "{what}: reloaded, but the read-back failed: {}",
+                        safe(&e)
+                    )),
+                },
+                Ok(None) => Err(format!("{what}: reloaded, but the included file is gone")),
+                Err(e) => Err(format!("{what}: reloaded, but the read-back failed: {e}")),
+            },
         };
         (result, Some(obs))
     }
@@ -265,46 +297,60 @@ impl Source for Nginx {
         SourceId::Lb
     }
 
+    /// With a `version_url`, the split is what the configuration answering there says of
+    /// itself (the headers the included file adds): the split nginx serves. The file on disk
+    /// only tells whether a newer one waits for a reload. Without one, the file's split.
     async fn read(&self) -> Observation {
-        let text = match self.current().await {
-            Ok(Some(t)) => t,
-            Ok(None) => {
-                return self.failed(format!("nginx: {} does not exist yet", self.include()));
-            }
-            Err(e) => return self.failed(e),
-        };
-        let split = match parse(&text) {
-            Ok(s) => s,
-            Err(e) => return self.failed(format!("nginx: {}: {e}", self.include())),
+        let file = match self.current().await {
+            Ok(Some(t)) => parse(&t).map_err(|e| format!("nginx: {}: {e}", self.include())),
+            Ok(None) => Err(format!("nginx: {} does not exist yet", self.include())),
+            Err(e) => Err(e),
         };
         let mut errors = Vec::new();
-        match self.serving().await {
-            Ok(Some(v)) if v != split.version => errors.push(SourceError {
+        let mut error = |message: String| {
+            errors.push(SourceError {
                 source: SourceId::Lb.into(),
-                message: format!(
-                    "nginx serves configuration version {v}, the file is version {} (not reloaded yet?)",
-                    split.version
-                ),
-            }),
-            Ok(None) if self.cfg.version_url.is_some() => errors.push(SourceError {
-                source: SourceId::Lb.into(),
-                message: format!("nginx: no {VERSION_HEADER} header at version_url"),
-            }),
-            Err(e) => errors.push(SourceError {
-                source: SourceId::Lb.into(),
-                message: safe(&e),
-            }),
-            _ => {}
-        }
+                message: safe(&message),
+            })
+        };
+        let green = match self.serving().await {
+            Err(e) => return self.failed(e),
+            Ok(None) => match file {
+                Ok(f) => f.green,
+                Err(e) => return self.failed(e),
+            },
+            Ok(Some(served)) => {
+                let Some(green) = served.green else {
+                    return self.failed(format!(
+                        "nginx: no {SHARE_HEADER} header at version_url: the configuration \
+                         serving predates warroom's included file (reload nginx), or a \
+                         location's own add_header hides the http block's"
+                    ));
+                };
+                match (&file, served.version) {
+                    (Ok(f), Some(v)) if f.version != v => error(format!(
+                        "nginx serves configuration version {v}, the file is version {} \
+                         (not reloaded yet?)",
+                        f.version
+                    )),
+                    (Ok(_), None) => {
+                        error(format!("nginx: no {VERSION_HEADER} header at version_url"))
+                    }
+                    (Err(e), _) => error(e.clone()),
+                    _ => {}
+                }
+                green
+            }
+        };
         Observation {
             source: SourceId::Lb.into(),
             pools: Some(PoolsObs {
-                active: Some(if split.green >= 100 {
+                active: Some(if green >= 100 {
                     PoolName::Green
                 } else {
                     PoolName::Blue
                 }),
-                green_share: Some(split.green),
+                green_share: Some(green),
                 blue: Vec::new(),
                 green: Vec::new(),
                 complete: Vec::new(),

@@ -20,7 +20,7 @@ pub(super) fn text(r: &StatusReport) -> String {
         r.at.format("%Y-%m-%d %H:%M:%S UTC")
     ));
     line(format!(
-        "phase: {}   rollout: {}",
+        "phase: {}   rollout flag: {}",
         r.phase.as_deref().unwrap_or("none started"),
         r.rollout_percent
             .map(|p| format!("{p} %"))
@@ -161,9 +161,17 @@ fn pool(p: &PoolStatus, served_total: u64, line: &mut impl FnMut(String)) {
             "    served {n} since the load balancer's last change"
         ));
     }
+    // The address column fits the longest (HAProxy's rows are `backend/name ADDRESS`).
+    let w = p
+        .servers
+        .iter()
+        .map(|s| s.address.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(23);
     for s in &p.servers {
         line(format!(
-            "    {:<24}{:<6}{}",
+            "    {:<w$} {:<6}{}",
             s.address,
             if s.healthy { "ok" } else { "DOWN" },
             match (&s.error, s.latency_ms) {

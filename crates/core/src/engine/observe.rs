@@ -70,11 +70,30 @@ pub(super) fn observe(st: &mut State, rb: &Runbook, at: Time, o: &Observation) {
         if p.served.is_some() {
             st.pools.served = p.served;
         }
-        if p.complete.contains(&PoolName::Blue) || !p.blue.is_empty() {
-            st.pools.blue = conv(&p.blue);
-        }
-        if p.complete.contains(&PoolName::Green) || !p.green.is_empty() {
-            st.pools.green = conv(&p.green);
+        let stale_after = rb.monitoring.every() * 3;
+        for (i, pool, rows) in [(0, PoolName::Blue, &p.blue), (1, PoolName::Green, &p.green)] {
+            if !p.complete.contains(&pool) && rows.is_empty() {
+                continue;
+            }
+            let by = st.pools.rows_from[i];
+            let target = match pool {
+                PoolName::Blue => &mut st.pools.blue,
+                PoolName::Green => &mut st.pools.green,
+            };
+            if rows_kept(by, o.source.source, at, stale_after) {
+                add_latency(target, rows);
+            } else {
+                let mut new: Vec<ServerState> = conv(rows);
+                // A server's latency stays until a reading measures it again (the balancer's
+                // reading measures none).
+                for r in new.iter_mut().filter(|r| r.latency_ms.is_none()) {
+                    if let Some(old) = target.iter().find(|o| same_server(&r.address, &o.address)) {
+                        r.latency_ms = old.latency_ms;
+                    }
+                }
+                *target = new;
+                st.pools.rows_from[i] = Some((o.source.source, at));
+            }
         }
         st.pools.observed_at = Some(at);
     }
@@ -101,4 +120,52 @@ pub(super) fn observe(st: &mut State, rb: &Runbook, at: Time, o: &Observation) {
         st.source_errors
             .insert(e.source.clone(), (e.message.clone(), at, o.source.clone()));
     }
+}
+
+/// How much a source's reading of a pool's servers counts when two report them: the load
+/// balancer's (HAProxy's `show stat`) first, since it decides which server takes traffic — a
+/// server it holds in maintenance or drain takes none, however its health endpoint answers;
+/// then Kubernetes' pods; then the health probe; the simulator alone. One reading wins, so the
+/// rows do not alternate between two views of one server.
+pub fn rows_rank(source: SourceId) -> u8 {
+    match source {
+        SourceId::Lb => 3,
+        SourceId::Kube => 2,
+        SourceId::Health => 1,
+        _ => 0,
+    }
+}
+
+/// Whether a pool's rows, read by `by`, stay when `from` reports the pool at `at`: they were
+/// read by a higher-ranked source, recently (within `stale_after`: three monitoring
+/// intervals; past that the lower-ranked reading takes over rather than show old rows).
+fn rows_kept(
+    by: Option<(SourceId, Time)>,
+    from: SourceId,
+    at: Time,
+    stale_after: std::time::Duration,
+) -> bool {
+    by.is_some_and(|(by, t)| {
+        rows_rank(by) > rows_rank(from) && (at - t).to_std().unwrap_or_default() <= stale_after
+    })
+}
+
+/// A lower-ranked reading of rows that stay: only the latency it measured, on the row of the
+/// same server.
+fn add_latency(rows: &mut [ServerState], lower: &[ServerObs]) {
+    for r in rows.iter_mut() {
+        if let Some(s) = lower.iter().find(|s| same_server(&r.address, &s.address)) {
+            r.latency_ms = s.latency_ms;
+        }
+    }
+}
+
+/// Whether two rows name one server: the balancer names it `backend/name ADDRESS`, the health
+/// checks `ADDRESS`.
+fn same_server(a: &str, b: &str) -> bool {
+    let ends = |long: &str, short: &str| {
+        long.strip_suffix(short)
+            .is_some_and(|head| head.ends_with(' '))
+    };
+    a == b || ends(a, b) || ends(b, a)
 }

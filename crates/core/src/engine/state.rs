@@ -89,6 +89,9 @@ pub struct PoolsState {
     /// What each pool took since the load balancer's last change, as it counted.
     pub served: Option<Served>,
     pub observed_at: Option<Time>,
+    /// Whose reading each pool's server rows are (blue, green), and when it came: the rows
+    /// of one source win over another's by `observe::rows_rank`.
+    pub rows_from: [Option<(SourceId, Time)>; 2],
 }
 
 impl PoolsState {

@@ -1,8 +1,13 @@
 //! The included file warroom owns: written for a share (`render`), read back (`parse`), and
 //! compared for a dry run (`diff`).
 
-/// The header the included file adds to every response.
+/// The header the included file adds to every response: the file's version.
 pub const VERSION_HEADER: &str = "X-Config-Version";
+
+/// The header the included file adds to every response: green's share in percent, as the
+/// configuration answering it splits. Read over HTTP, it is the split nginx serves, not the
+/// one on disk.
+pub const SHARE_HEADER: &str = "X-Green-Share";
 
 /// What the included file says.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -28,7 +33,8 @@ pub fn render(green: u32, version: u64) -> String {
              blue backend_blue;\n    \
              default $warroom_split;\n\
          }}\n\
-         add_header {VERSION_HEADER} {version} always;\n"
+         add_header {VERSION_HEADER} {version} always;\n\
+         add_header {SHARE_HEADER} {green} always;\n"
     )
 }
 
@@ -113,6 +119,8 @@ mod tests {
             );
         }
         assert!(parse("split_clients x $y {\n}\n").is_err());
+        // What nginx answers says the split it serves.
+        assert!(render(25, 3).contains("add_header X-Green-Share 25 always;"));
         let d = diff(&render(10, 1), &render(25, 2));
         assert!(d.contains("-    10% backend_green;"), "{d}");
         assert!(d.contains("+    25% backend_green;"), "{d}");

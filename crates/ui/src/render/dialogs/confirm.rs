@@ -74,11 +74,16 @@ pub(crate) fn draw(
                     "Dry run (nothing was changed)",
                     th.get(StyleName::DialogTitle),
                 )));
+                // A step's answer may have lines of its own (nginx's diff of the included
+                // file): each is drawn on its own line, under the step's.
                 for l in lines {
-                    head.push(Line::from(Span::styled(
-                        format!("  {}", clean(l)),
-                        th.get(StyleName::Text),
-                    )));
+                    for (i, part) in l.lines().enumerate() {
+                        let indent = if i == 0 { "  " } else { "    " };
+                        head.push(Line::from(Span::styled(
+                            format!("{indent}{}", clean(part)),
+                            th.get(StyleName::Text),
+                        )));
+                    }
                 }
             }
         }
