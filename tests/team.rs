@@ -1243,6 +1243,31 @@ impl Lead {
     }
 }
 
+/// A watcher's screen at 120×40, as text, one line per row.
+fn frame(w: &Watch, ui: &Ui) -> String {
+    let th = warroom::ui::theme::Theme::load("default").expect("theme");
+    let mut term =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).expect("terminal");
+    let chrome = warroom::ui::render::Chrome {
+        audit: "postgres://…",
+        head: "0",
+        clock: "WATCH".into(),
+        log: Some(&[]),
+        now: None,
+    };
+    term.draw(|f| warroom::ui::render::render(f, &w.rb, &w.st, ui, &th, &chrome))
+        .expect("draw");
+    let buf = term.backend().buffer().clone();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Alice leads `rollout` and signs GO, which waits for another operator.
 async fn go_awaiting(loaded: &Loaded, url: &str, rollout: &str) -> Lead {
     let mut alice = takes_the_lead(loaded, url, rollout, "alice").await;
@@ -1296,7 +1321,21 @@ async fn a_two_person_go_approved_while_no_lead_runs_expires_and_one_approved_li
     .expect("watch opens");
     let mut ui = warroom::ui::watch::ui(&w);
     assert!(watch_until(&mut w, 30, |w| w.st.awaiting_approval().is_some()).await);
-    observer_keys(&mut ui, &w, "Aapprove go\n");
+    // Bob's screen says the move is his: `A` on the Next line.
+    let screen = frame(&w, &ui);
+    let next = screen.lines().last().unwrap_or_default().to_string();
+    assert!(
+        next.contains("LEAD NEXT") && next.contains("awaiting approval") && next.contains("(A)"),
+        "{next}"
+    );
+    // A shows the gate's checks as his console sees them, each name apart from its evidence.
+    observer_keys(&mut ui, &w, "A");
+    let screen = frame(&w, &ui);
+    assert!(
+        screen.contains("  16/16 ticked") && !screen.contains("complet16/16"),
+        "the check's name runs into its evidence:\n{screen}"
+    );
+    observer_keys(&mut ui, &w, "approve go\n");
     assert!(ui.dialog.is_none(), "{:?} {:?}", ui.dialog, ui.message);
     assert!(
         watch_until(&mut w, 30, |w| w.st.awaiting_approval().is_none()).await,

@@ -13,12 +13,23 @@ pub struct NextMove {
     pub text: String,
     /// The key, as the hint bar writes it; `None` when the move is to wait.
     pub key: Option<&'static str>,
+    /// The key another operator's console (an observer) presses for it: `A` for an action
+    /// awaiting a second operator's approval; `None` when the move is the lead's alone.
+    pub others_key: Option<&'static str>,
 }
 
 fn next(text: impl Into<String>, key: Option<&'static str>) -> NextMove {
     NextMove {
         text: text.into(),
         key,
+        others_key: None,
+    }
+}
+
+impl NextMove {
+    fn for_others(mut self, key: &'static str) -> NextMove {
+        self.others_key = Some(key);
+        self
     }
 }
 
@@ -46,7 +57,8 @@ pub fn next_move(st: &State, rb: &Runbook) -> NextMove {
                 a.action.label()
             ),
             None,
-        );
+        )
+        .for_others("A");
     }
     if let Some(w) = super::waiting(st, rb) {
         return next(
