@@ -3,6 +3,7 @@
 //! database, tampering caught, a watcher following the lead's console, one console writing a
 //! rollout, and the store going away mid-session.
 
+mod common;
 mod support;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -1245,27 +1246,8 @@ impl Lead {
 
 /// A watcher's screen at 120×40, as text, one line per row.
 fn frame(w: &Watch, ui: &Ui) -> String {
-    let th = warroom::ui::theme::Theme::load("default").expect("theme");
-    let mut term =
-        ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).expect("terminal");
-    let chrome = warroom::ui::render::Chrome {
-        audit: "postgres://…",
-        head: "0",
-        clock: "WATCH".into(),
-        log: Some(&[]),
-        now: None,
-    };
-    term.draw(|f| warroom::ui::render::render(f, &w.rb, &w.st, ui, &th, &chrome))
-        .expect("draw");
-    let buf = term.backend().buffer().clone();
-    (0..buf.area.height)
-        .map(|y| {
-            (0..buf.area.width)
-                .map(|x| buf[(x, y)].symbol().to_string())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    let term = common::draw(&w.rb, &w.st, &[], ui, "default", 120, 40);
+    common::screen::rows(term.backend().buffer()).join("\n")
 }
 
 /// Alice leads `rollout` and signs GO, which waits for another operator.
