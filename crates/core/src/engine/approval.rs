@@ -298,6 +298,59 @@ mod tests {
         }
     }
 
+    /// An approved phase change with steps starts its phase when the lead's console carries
+    /// it out (its steps then run): the phase is not left pending while they do.
+    #[test]
+    fn carrying_out_an_approved_phase_start_with_steps_starts_the_phase() {
+        let rb = seed();
+        let i = rb
+            .phases
+            .iter()
+            .position(|p| !p.on_start.is_empty())
+            .expect("a phase with steps");
+        let phase = rb.phases[i].id.value.clone();
+        let action = Action::PhaseChange {
+            from: None,
+            to: Some(phase.clone()),
+        };
+        let steps = crate::engine::phase_steps(&rb, &phase);
+        let mut st = State::new(&rb);
+        for e in [
+            Event::ActionRequested {
+                id: 1,
+                action,
+                operator: "alice".into(),
+                checks: Vec::new(),
+                evidence: Default::default(),
+                steps,
+                preview: Vec::new(),
+                reason: None,
+                optional: Vec::new(),
+            },
+            Event::ApprovalRequested {
+                id: 1,
+                operator: "alice".into(),
+            },
+            Event::ApprovalGiven {
+                id: 1,
+                operator: "bob".into(),
+                checks: Vec::new(),
+            },
+        ] {
+            apply(&mut st, &rb, t(1), &e);
+        }
+        let out = carry_out(&st, &rb, 1, "alice").expect("carried out");
+        assert!(
+            matches!(out.as_slice(), [Event::ApprovalCarriedOut { .. }, Event::PhaseStarted { phase: p }] if *p == phase),
+            "{out:?}"
+        );
+        for e in &out {
+            apply(&mut st, &rb, t(2), e);
+        }
+        assert_eq!(st.phases[i].status, PhaseStatus::Active);
+        assert!(st.running().is_some_and(may_run), "its steps run now");
+    }
+
     /// Every action a runbook can mark waits the same way: a GO (not a NO-GO), a switch to a
     /// marked pool (not back to the other), retrying and skipping a marked phase's steps as
     /// well as starting it. Unmarked, none waits.
