@@ -98,8 +98,16 @@ enum Cmd {
         #[arg(long)]
         runbook: PathBuf,
         /// An audit log to take the phase, rollout and alerts from.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "store")]
         audit: Option<PathBuf>,
+        /// The log as a store: a path (SQLite) or a postgres:// URL (team mode: the rollout
+        /// the lead's console writes).
+        #[arg(long)]
+        store: Option<String>,
+        /// The rollout in a PostgreSQL store. Default: the runbook file's name without
+        /// `.yaml`, as a console names it.
+        #[arg(long)]
+        rollout: Option<String>,
         #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
         format: StatusFormat,
     },
@@ -310,8 +318,10 @@ fn main() -> ExitCode {
         Cmd::Status {
             runbook,
             audit,
+            store,
+            rollout,
             format,
-        } => status(runbook, audit, format),
+        } => status(runbook, audit, store, rollout, format),
         Cmd::Run {
             runbook,
             audit,
@@ -364,7 +374,7 @@ fn run(
 ) -> Result<ExitCode, Failure> {
     let operator = operator_name(operator)?;
     let (loaded, theme_loaded) = runbook_and_theme(runbook, theme)?;
-    prepare_resume(&audit, continue_unverified)?;
+    prepare_resume(&audit, runbook, continue_unverified)?;
     if let Some(code) = cmd::team::before_console(&audit, &loaded, &operator, theme)? {
         return Ok(code);
     }
@@ -397,7 +407,7 @@ fn demo(
     if !(speed.is_finite() && (0.1..=10_000.0).contains(&speed)) {
         return Err(Failure::config("--speed must be between 0.1 and 10000"));
     }
-    prepare_resume(&audit, continue_unverified)?;
+    prepare_resume(&audit, runbook, continue_unverified)?;
     if let Some(code) = cmd::team::before_console(&audit, &loaded, &operator, theme_name)? {
         return Ok(code);
     }
@@ -491,13 +501,24 @@ fn operator_name(given: Option<String>) -> Result<String, Failure> {
 /// Before a console opens an existing log: refuse one that another console holds, and one
 /// that does not verify unless `--continue-unverified` (which moves its head file aside).
 /// Says what it did on stderr, where it stays visible after the console closes.
-fn prepare_resume(at: &audit::Location, continue_unverified: bool) -> Result<(), Failure> {
+fn prepare_resume(
+    at: &audit::Location,
+    runbook: &std::path::Path,
+    continue_unverified: bool,
+) -> Result<(), Failure> {
     let Some(audit) = at.path() else {
-        // A rollout in PostgreSQL: its writer lock and its verification are taken on open.
-        if continue_unverified {
-            return Err(Failure::config(
-                "--continue-unverified applies to a file log; a PostgreSQL rollout that does not verify is not continued",
-            ));
+        // A rollout in PostgreSQL: its writer lock and its verification are taken on open,
+        // which continues one that does not verify only when told to (said here first).
+        if continue_unverified && let audit::Location::Postgres { url, .. } = at {
+            let at = at.clone().or_rollout(&audit::default_rollout(runbook));
+            let rollout = at.rollout().unwrap_or_default().to_string();
+            if let Ok(audit::Verdict::Bad { seq, problem }) = runtime().block_on(at.verify(None)) {
+                eprintln!(
+                    "warroom: {}: the log does not verify: at seq {seq}: {problem}; continuing it as asked (--continue-unverified; the session record says so)",
+                    at.shown()
+                );
+            }
+            audit::continue_rollout_unverified(url, &rollout);
         }
         return Ok(());
     };
@@ -618,15 +639,35 @@ pub(crate) fn default_audit_path(mode: &str) -> PathBuf {
 fn status(
     path: PathBuf,
     audit: Option<PathBuf>,
+    store: Option<String>,
+    rollout: Option<String>,
     format: StatusFormat,
 ) -> Result<ExitCode, Failure> {
     let loaded = runbook::load(&path).map_err(|e| Failure::input(e.to_string()))?;
     let rb = &loaded.runbook;
-    let base = match &audit {
+    // The log the state is rebuilt from: `--audit` (a file, as before) or `--store`, a rollout
+    // in PostgreSQL named as a console names it.
+    let at = if store.is_some() || rollout.is_some() {
+        Some(
+            cmd::store::console_location(audit, store, rollout, "status")?
+                .or_rollout(&audit::default_rollout(&path)),
+        )
+    } else {
+        audit.map(audit::Location::File)
+    };
+    let base = match &at {
         None => warroom::engine::State::new(rb),
-        Some(a) => audit::read_all(a)
-            .and_then(|records| audit::export::fold(rb, &records))
-            .map_err(Failure::config)?,
+        Some(at) => {
+            let (records, head) = runtime().block_on(at.read()).map_err(Failure::config)?;
+            if let audit::Verdict::Bad { seq, problem } = audit::verify(&records, None, head) {
+                eprintln!(
+                    "warroom: warning: {}: the log does not verify at seq {seq}: {problem}",
+                    at.shown()
+                );
+            }
+            audit::export::fold(rb, &records)
+                .map_err(|e| Failure::config(format!("{}: {e}", at.shown())))?
+        }
     };
     let endpoints = warroom::real::Endpoints::from_env(rb);
     let collect = warroom::status::collect_with(rb, base, &endpoints, warroom::status::TIMEOUT);

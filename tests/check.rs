@@ -1089,6 +1089,35 @@ fn values_that_make_no_sense_are_warnings() {
     assert!(r.stderr.contains("two-person"), "{}", r.all());
 }
 
+/// `approval: two-person` on a pool marks `s` to that pool: on the pool the deployment starts
+/// from (the way back) it is a warning at its line, on the other pool it is not.
+#[test]
+fn a_two_person_switch_back_to_the_starting_pool_is_a_warning() {
+    let text = std::fs::read_to_string(fixture("minimal.yaml")).expect("fixture");
+    let dir = tempfile::tempdir().expect("tmp");
+    let f = dir.path().join("pools.yaml");
+    for (pool, warned) in [("blue", true), ("green", false)] {
+        let marked = text.replacen(
+            &format!("  {pool}:\n    servers: [{pool}-1:3000]\n"),
+            &format!("  {pool}:\n    servers: [{pool}-1:3000]\n    approval: two-person\n"),
+            1,
+        );
+        assert_ne!(marked, text, "the fixture's {pool} pool moved");
+        std::fs::write(&f, &marked).expect("write");
+        let r = check1(&f);
+        r.assert_no_panic();
+        assert_eq!(r.code, Some(0), "{}", r.all());
+        let ds = diags(&f, &r.stdout);
+        let w = ds
+            .iter()
+            .find(|d| d.severity == "warning" && d.message.contains("pool `blue` has approval"));
+        assert_eq!(w.is_some(), warned, "{pool}: {}", r.all());
+        if let Some(w) = w {
+            assert_eq!(w.line, 9, "at the pool's approval\n{}", r.all());
+        }
+    }
+}
+
 fn minimal_with_metric(dir: &Path, metric: &str) -> PathBuf {
     let text = std::fs::read_to_string(fixture("minimal.yaml")).expect("fixture");
     let text = text.replace("metrics:\n", &format!("metrics:\n{metric}"));

@@ -3,6 +3,7 @@
 //! database, tampering caught, a watcher following the lead's console, one console writing a
 //! rollout, and the store going away mid-session.
 
+mod common;
 mod support;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -777,20 +778,29 @@ async fn an_observer_asks_to_lead_and_the_lead_hands_over_with_a_key() {
     );
 }
 
-/// The seed plan with `approval: two-person` on a flag (`fallback_enabled`), written next to
-/// the seed (a runbook's relative paths are its own directory's).
-fn with_two_person_flag(dir: &Path) -> Loaded {
+/// The seed plan with one `approval: two-person` added (`from` replaced by `to`), written next
+/// to the seed as `name` (a runbook's relative paths are its own directory's).
+fn marked_seed(dir: &Path, from: &str, to: &str, name: &str) -> Loaded {
     let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/unified-attributes.yaml");
     let text = std::fs::read_to_string(&seed).expect("seed");
-    let marked = text.replacen(
-        "    env: UNIFIED_ATTRIBUTES_FALLBACK\n",
-        "    env: UNIFIED_ATTRIBUTES_FALLBACK\n    approval: two-person\n",
-        1,
+    let marked = text.replacen(from, to, 1);
+    assert_ne!(
+        marked, text,
+        "the seed moved: mark another place than {from:?}"
     );
-    assert_ne!(marked, text, "the seed's fallback flag moved: mark another");
-    let p = dir.join("two-person.yaml");
+    let p = dir.join(name);
     std::fs::write(&p, marked).expect("write");
     runbook::load(&p).unwrap_or_else(|e| panic!("the marked runbook loads: {e}"))
+}
+
+/// The seed plan with `approval: two-person` on a flag (`fallback_enabled`).
+fn with_two_person_flag(dir: &Path) -> Loaded {
+    marked_seed(
+        dir,
+        "    env: UNIFIED_ATTRIBUTES_FALLBACK\n",
+        "    env: UNIFIED_ATTRIBUTES_FALLBACK\n    approval: two-person\n",
+        "two-person.yaml",
+    )
 }
 
 const FLAG: &str = "fallback_enabled";
@@ -1183,4 +1193,288 @@ async fn a_two_person_action_on_a_console_alone_says_it_needs_a_second_operator(
         );
     }
     lead.s.close().await;
+}
+
+/// The seed plan with `approval: two-person` on its go/no-go (a GO waits for a second
+/// operator; a NO-GO never does).
+fn with_two_person_go(dir: &Path) -> Loaded {
+    marked_seed(
+        dir,
+        "go_no_go:\n  by: product\n",
+        "go_no_go:\n  by: product\n  approval: two-person\n",
+        "two-person-go.yaml",
+    )
+}
+
+fn go() -> warroom::engine::Action {
+    warroom::engine::Action::GoNoGo { go: true }
+}
+
+impl Lead {
+    /// Tick the checklist shown with Space until a GO's own checks pass (the two-person
+    /// check aside), then sign GO: g, Enter on GO, type `go`, Enter.
+    async fn sign_go(&mut self) {
+        let ready = |l: &Lead, _: Option<&Watch>| {
+            warroom::engine::propose(&l.s.ahead, &l.s.rb, go())
+                .checks
+                .iter()
+                .all(|c| c.pass)
+        };
+        for _ in 0..40 {
+            if ready(self, None) {
+                break;
+            }
+            let before = self.ticked();
+            self.press(KeyCode::Char(' '));
+            assert!(
+                pump(self, None, 30, |l, _| l.ticked() != before).await,
+                "a tick was not committed"
+            );
+        }
+        assert!(
+            pump(self, None, 30, ready).await,
+            "{:?}",
+            warroom::engine::propose(&self.s.ahead, &self.s.rb, go()).checks
+        );
+        self.press(KeyCode::Char('g'));
+        self.press(KeyCode::Enter);
+        self.typing("go");
+        self.press(KeyCode::Enter);
+        assert!(self.ui.dialog.is_none(), "{:?}", self.ui.message);
+    }
+}
+
+/// A watcher's screen at 120×40, as text, one line per row.
+fn frame(w: &Watch, ui: &Ui) -> String {
+    let term = common::draw(&w.rb, &w.st, &[], ui, "default", 120, 40);
+    common::screen::rows(term.backend().buffer()).join("\n")
+}
+
+/// Alice leads `rollout` and signs GO, which waits for another operator.
+async fn go_awaiting(loaded: &Loaded, url: &str, rollout: &str) -> Lead {
+    let mut alice = takes_the_lead(loaded, url, rollout, "alice").await;
+    alice.sign_go().await;
+    assert!(
+        pump(&mut alice, None, 30, |l, _| l
+            .s
+            .st
+            .awaiting_approval()
+            .is_some())
+        .await,
+        "{:?} {:?}",
+        alice.ui.message,
+        alice.s.log
+    );
+    alice
+}
+
+/// Handle a watcher's wake-ups until `cond` holds; false after `secs` (a guard against a
+/// hang, not a speed claim).
+async fn watch_until(w: &mut Watch, secs: u64, mut cond: impl FnMut(&Watch) -> bool) -> bool {
+    let end = tokio::time::Instant::now() + Duration::from_secs(secs);
+    while !cond(w) {
+        if tokio::time::Instant::now() >= end {
+            return false;
+        }
+        let _ = tokio::time::timeout(Duration::from_millis(100), w.next()).await;
+    }
+    true
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_two_person_go_approved_while_no_lead_runs_expires_and_one_approved_live_is_carried_out()
+{
+    let Some((dir, _cluster, url, _)) = cluster() else {
+        return;
+    };
+    let loaded = with_two_person_go(dir.path());
+    let (rollout, rb) = ("gate", loaded.runbook.clone());
+    // Alice signs GO: it waits for another operator, and nothing is signed meanwhile.
+    let alice = go_awaiting(&loaded, &url, rollout).await;
+    assert!(alice.s.st.decision.is_none(), "GO signed before approval");
+    let id = alice.s.st.awaiting_approval().map(|a| a.id).expect("id");
+    // Her console dies; bob approves from his (nobody leads to carry it out).
+    drop(alice);
+    let mut w = Watch::open(&url, Some(rollout), "bob", {
+        let rb = rb.clone();
+        move |_| Ok(rb)
+    })
+    .await
+    .expect("watch opens");
+    let mut ui = warroom::ui::watch::ui(&w);
+    assert!(watch_until(&mut w, 30, |w| w.st.awaiting_approval().is_some()).await);
+    // Bob's screen says the move is his: `A` on the Next line.
+    let screen = frame(&w, &ui);
+    let next = screen.lines().last().unwrap_or_default().to_string();
+    assert!(
+        next.contains("LEAD NEXT") && next.contains("awaiting approval") && next.contains("(A)"),
+        "{next}"
+    );
+    // A shows the gate's checks as his console sees them, each name apart from its evidence.
+    observer_keys(&mut ui, &w, "A");
+    let screen = frame(&w, &ui);
+    assert!(
+        screen.contains("  16/16 ticked") && !screen.contains("complet16/16"),
+        "the check's name runs into its evidence:\n{screen}"
+    );
+    observer_keys(&mut ui, &w, "approve go\n");
+    assert!(ui.dialog.is_none(), "{:?} {:?}", ui.dialog, ui.message);
+    assert!(
+        watch_until(&mut w, 30, |w| w.st.awaiting_approval().is_none()).await,
+        "the approval was not recorded"
+    );
+    // Carol takes the lead: the approval nobody carried out expires, said and recorded; no
+    // GO is signed under her.
+    let mut carol = takes_the_lead(&loaded, &url, rollout, "carol").await;
+    assert!(
+        pump(&mut carol, None, 30, |l, _| l.s.st.running().is_none()).await,
+        "{:?}",
+        carol.s.log
+    );
+    let a = carol.s.st.actions.iter().find(|a| a.id == id).expect("#id");
+    assert!(
+        matches!(&a.outcome, warroom::engine::Outcome::Cancelled(r) if r.contains("approval expired") && r.contains("approved by bob")),
+        "{:?}",
+        a.outcome
+    );
+    assert!(
+        carol.s.st.decision.is_none(),
+        "an expired approval signed GO"
+    );
+    assert!(
+        carol.s.log.iter().any(|l| l.contains("approval expired")),
+        "{:?}",
+        carol.s.log
+    );
+    // Carol asks again while her console runs: bob's approval is carried out by it at once.
+    carol.sign_go().await;
+    assert!(watch_until(&mut w, 30, |w| w.st.awaiting_approval().is_some()).await);
+    observer_keys(&mut ui, &w, "Aapprove go\n");
+    assert!(ui.dialog.is_none(), "{:?}", ui.message);
+    let signed = pump(&mut carol, Some(&mut w), 30, |l, _| {
+        l.s.st.decision.as_ref().is_some_and(|d| d.is_go())
+    })
+    .await;
+    assert!(signed, "{:?}", carol.s.log);
+    assert_eq!(
+        carol.s.st.decision.as_ref().map(|d| d.operator.as_str()),
+        Some("carol")
+    );
+    carol.s.close().await;
+    let (code, md, e) = export(&url, rollout, "markdown");
+    assert_eq!(code, 0, "{e}");
+    for want in [
+        "approval expired",
+        "carried out by carol",
+        "alice",
+        "bob",
+        "carol",
+    ] {
+        assert!(md.contains(want), "{want}: {md}");
+    }
+    let (code, out, _) = warroom(&["audit", "verify", &url, "--rollout", rollout]);
+    assert_eq!(code, 0, "{out}");
+    // `warroom status` reads the rollout from the shared store: who leads, what is signed.
+    let (code, json, e) = warroom(&[
+        "status",
+        "--runbook",
+        &loaded.path.display().to_string(),
+        "--store",
+        &url,
+        "--rollout",
+        rollout,
+        "--format",
+        "json",
+    ]);
+    assert!(code == 0 || code == 1, "{code}: {e}");
+    let v: serde_json::Value =
+        serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    assert_eq!(v["lead"]["operator"], "carol", "{v}");
+    assert_eq!(v["lead"]["ended"], true, "{v}");
+    assert!(v.get("awaiting_approval").is_none(), "{v}");
+    let (_, text, _) = warroom(&[
+        "status",
+        "--runbook",
+        &loaded.path.display().to_string(),
+        "--store",
+        &url,
+        "--rollout",
+        rollout,
+    ]);
+    assert!(text.contains("lead: carol"), "{text}");
+    // --rollout without a store is refused, naming the fix.
+    let (code, _, e) = warroom(&[
+        "status",
+        "--runbook",
+        &loaded.path.display().to_string(),
+        "--rollout",
+        rollout,
+    ]);
+    assert_eq!(code, 2, "{e}");
+    assert!(e.contains("--store postgres://"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_shows_an_action_awaiting_approval_and_a_rollout_that_does_not_verify_is_continued_only_when_asked()
+ {
+    let Some((dir, _cluster, url, _)) = cluster() else {
+        return;
+    };
+    let loaded = with_two_person_go(dir.path());
+    let rollout = "knowingly";
+    let alice = go_awaiting(&loaded, &url, rollout).await;
+    let path = loaded.path.display().to_string();
+    let (_, json, e) = warroom(&[
+        "status",
+        "--runbook",
+        &path,
+        "--store",
+        &url,
+        "--rollout",
+        rollout,
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value =
+        serde_json::from_str(&json).unwrap_or_else(|x| panic!("{x}: {json} {e}"));
+    assert_eq!(v["awaiting_approval"]["action"], "sign GO", "{v}");
+    assert_eq!(v["awaiting_approval"]["requested_by"], "alice", "{v}");
+    assert_eq!(v["lead"]["operator"], "alice", "{v}");
+    assert_eq!(v["lead"]["ended"], false, "{v}");
+    alice.s.close().await;
+    // A record changed behind the triggers' back: the rollout no longer verifies.
+    sql(
+        &url,
+        "SET session_replication_role = replica;
+         UPDATE warroom.audit SET operator = 'mallory' WHERE rollout = 'knowingly' AND seq = 3",
+    )
+    .await
+    .expect("the superuser bypasses the triggers");
+    let refused = Lead::open(&loaded, pg_at(&url, rollout), "alice").await;
+    let Err(e) = refused else {
+        panic!("a rollout that does not verify was continued")
+    };
+    assert!(
+        e.contains("does not verify") && e.contains("--continue-unverified"),
+        "{e}"
+    );
+    // Continued knowingly (what `--continue-unverified` does for a PostgreSQL store): the
+    // session record says what verify found.
+    warroom::audit::continue_rollout_unverified(&url, rollout);
+    let again = takes_the_lead(&loaded, &url, rollout, "alice").await;
+    again.s.close().await;
+    let (code, jsonl, e) = export(&url, rollout, "jsonl");
+    assert_eq!(code, 0, "{e}");
+    let noted = jsonl
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["kind"] == "session_started")
+        .filter_map(|v| {
+            v["payload"]["continued_unverified"]
+                .as_str()
+                .map(String::from)
+        })
+        .collect::<Vec<_>>();
+    assert_eq!(noted.len(), 1, "{jsonl}");
+    assert!(noted[0].contains("at seq 3"), "{noted:?}");
 }

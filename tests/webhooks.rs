@@ -69,23 +69,10 @@ fn texts(got: &Arc<Mutex<Vec<Req>>>) -> Vec<serde_json::Value> {
 }
 
 fn sent(s: &Session, target: &str) -> Vec<(bool, u32, String)> {
-    warroom::audit::read_all(match &s.audit {
-        warroom::audit::Location::File(p) => p,
+    match &s.audit {
+        warroom::audit::Location::File(p) => sent_in(p, target),
         _ => panic!("a file"),
-    })
-    .expect("read")
-    .iter()
-    .filter_map(|r| match r.event() {
-        Ok(Event::NotificationSent {
-            target: t,
-            ok,
-            attempts,
-            detail,
-            ..
-        }) if t == target => Some((ok, attempts, detail)),
-        _ => None,
-    })
-    .collect()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -116,25 +103,12 @@ async fn the_chat_hears_what_the_room_did_and_a_dead_receiver_delays_nothing() {
     );
     demo.close().await;
     // `warroom run`'s session, its systems simulated.
-    let at = warroom::audit::Location::File(audit.clone());
-    let how = warroom::session::Start::real(&loaded, &at, "alice", "run");
-    let rb = loaded.runbook.clone();
-    let mut s = Session::start(how, move |st, jobs, reports| {
-        let clock = warroom::clock::Clock::new(st.now.unwrap_or_else(chrono::Utc::now), 10.0);
-        let mut world = warroom::sim::World::new(&rb, Scenario::Healthy, 7);
-        world.resume(st);
-        let every = rb.monitoring.every();
-        let task = tokio::spawn(warroom::sim::run(world, clock, every, jobs, reports));
-        (clock, vec![task])
-    })
-    .await
-    .expect("session");
+    let mut s = run_session(&loaded, &audit).await;
     assert!(
         texts(&slack_got).is_empty() && texts(&json_got).is_empty(),
         "the demo posted"
     );
     let mut ui = Ui::new(Mode::Live);
-    assert!(until(&mut s, 30, |s| s.st.events > 2).await);
 
     // A blocked GO (the checklist is open): Enter records the attempt.
     press(&mut ui, &mut s, KeyCode::Char('g'));
@@ -260,4 +234,169 @@ async fn the_chat_hears_what_the_room_did_and_a_dead_receiver_delays_nothing() {
         (out.status, String::from_utf8_lossy(&out.stdout).to_string())
     };
     assert!(!md.contains(TOKEN), "the webhook URL reached the export");
+}
+
+/// The seed plan with one webhook target that hears every kind of event.
+fn with_one_webhook(dir: &Path, name: &str, url: &str) -> Loaded {
+    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/unified-attributes.yaml");
+    let text = std::fs::read_to_string(&seed).expect("seed");
+    let hooks = format!(
+        "  webhooks:\n    - {{ name: {name}, url: \"{url}/hooks/{TOKEN}\" }}\n\nmonitoring:\n"
+    );
+    let marked = text.replacen("\nmonitoring:\n", &format!("\n{hooks}"), 1);
+    assert_ne!(marked, text, "the seed's monitoring section moved");
+    let p = dir.join(format!("{name}.yaml"));
+    std::fs::write(&p, marked).expect("write");
+    runbook::load(&p).unwrap_or_else(|e| panic!("the runbook with a webhook loads: {e}"))
+}
+
+/// `warroom run`'s session on `audit`, its systems simulated.
+async fn run_session(loaded: &Loaded, audit: &Path) -> Session {
+    let at = warroom::audit::Location::File(audit.to_path_buf());
+    let how = warroom::session::Start::real(loaded, &at, "alice", "run");
+    let rb = loaded.runbook.clone();
+    let mut s = Session::start(how, move |st, jobs, reports| {
+        let clock = warroom::clock::Clock::new(st.now.unwrap_or_else(chrono::Utc::now), 10.0);
+        let mut world = warroom::sim::World::new(&rb, Scenario::Healthy, 7);
+        world.resume(st);
+        let every = rb.monitoring.every();
+        let task = tokio::spawn(warroom::sim::run(world, clock, every, jobs, reports));
+        (clock, vec![task])
+    })
+    .await
+    .expect("session");
+    assert!(until(&mut s, 30, |s| s.st.events > 2).await);
+    s
+}
+
+/// Three blocked GO attempts (the checklist is open), each a notice for the chat.
+async fn three_blocked_gos(s: &mut Session) {
+    let mut ui = Ui::new(Mode::Live);
+    for n in 1..=3 {
+        press(&mut ui, s, KeyCode::Char('g'));
+        press(&mut ui, s, KeyCode::Enter);
+        press(&mut ui, s, KeyCode::Enter);
+        assert!(until(s, 30, |s| s.st.blocked_attempts.len() == n).await);
+    }
+}
+
+type Keys = std::pin::Pin<
+    Box<dyn futures_util::Stream<Item = std::io::Result<ratatui::crossterm::event::Event>>>,
+>;
+
+/// No key is pressed while quitting waits.
+fn no_keys() -> Keys {
+    Box::pin(futures_util::stream::pending())
+}
+
+/// `q` is pressed while quitting waits.
+fn q_pressed() -> Keys {
+    use futures_util::StreamExt;
+    let q = ratatui::crossterm::event::Event::Key(KeyEvent::new(
+        KeyCode::Char('q'),
+        KeyModifiers::NONE,
+    ));
+    Box::pin(futures_util::stream::iter([Ok(q)]).chain(futures_util::stream::pending()))
+}
+
+/// What quitting said on the screen while it waited, and the notices it left.
+async fn quit(s: &mut Session, keys: &mut Keys, wait: Duration) -> Vec<String> {
+    let mut said = Vec::new();
+    let mut ui = Ui::new(Mode::Live);
+    warroom::ui::live::flush_notices(s, &mut ui, keys, wait, |_, ui| {
+        said.extend(ui.message.clone());
+        Ok(())
+    })
+    .await
+    .expect("the wait ends");
+    said
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quitting_sends_the_queued_notices_first_and_records_what_it_could_not_send() {
+    let dir = tempfile::tempdir().expect("tmp");
+    // A receiver that takes a while over each notice: quitting waits until it has them all.
+    let got = Arc::new(Mutex::new(0usize));
+    let count = got.clone();
+    let late = Server::start(move |_| {
+        *count.lock().expect("lock") += 1;
+        Resp::text(200, "ok").after(Duration::from_millis(300))
+    })
+    .await;
+    let loaded = with_one_webhook(dir.path(), "late", &late.url());
+    let audit = dir.path().join("late.audit");
+    let mut s = run_session(&loaded, &audit).await;
+    three_blocked_gos(&mut s).await;
+    assert!(
+        !s.notices_waiting().is_empty(),
+        "the notices were all sent before quitting: nothing to wait for"
+    );
+    let said = quit(&mut s, &mut no_keys(), Duration::from_secs(600)).await;
+    assert!(
+        said.iter()
+            .any(|m| m.contains("quitting: sending") && m.contains("webhook notice")),
+        "{said:?}"
+    );
+    assert!(s.notices_waiting().is_empty(), "{:?}", s.notices_waiting());
+    s.close().await;
+    let records = sent_in(&audit, "late");
+    assert!(records.len() >= 3, "{records:?}");
+    assert!(records.iter().all(|(ok, _, _)| *ok), "{records:?}");
+    assert!(*got.lock().expect("lock") >= 3);
+
+    // A receiver that never answers in time: the wait is bounded, and `q` cuts it short;
+    // either way what was not delivered is recorded as such.
+    let stuck = Server::start(|_| Resp::text(200, "late").after(Duration::from_secs(120))).await;
+    for (name, mut keys, wait) in [
+        ("stuck", no_keys(), Duration::from_secs(1)),
+        ("cut", q_pressed(), Duration::from_secs(600)),
+    ] {
+        let loaded = with_one_webhook(dir.path(), name, &stuck.url());
+        let audit = dir.path().join(format!("{name}.audit"));
+        let mut s = run_session(&loaded, &audit).await;
+        three_blocked_gos(&mut s).await;
+        let waiting = s.notices_waiting().len();
+        assert!(waiting >= 3, "{waiting}");
+        quit(&mut s, &mut keys, wait).await;
+        assert_eq!(s.notices_waiting().len(), waiting, "{name}: one was sent");
+        s.close().await;
+        let records = sent_in(&audit, name);
+        assert_eq!(records.len(), waiting, "{name}: {records:?}");
+        assert!(
+            records
+                .iter()
+                .all(|(ok, _, d)| !ok && d.contains("the console quit")),
+            "{name}: {records:?}"
+        );
+        let (_, md) = {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+                .args(["audit", "export"])
+                .arg(&audit)
+                .args(["--runbook"])
+                .arg(dir.path().join(format!("{name}.yaml")))
+                .args(["--format", "markdown"])
+                .output()
+                .expect("export");
+            (out.status, String::from_utf8_lossy(&out.stdout).to_string())
+        };
+        assert!(!md.contains(TOKEN), "the webhook URL reached the export");
+    }
+}
+
+/// The deliveries a log records for `target`: whether delivered, attempts, detail.
+fn sent_in(audit: &Path, target: &str) -> Vec<(bool, u32, String)> {
+    warroom::audit::read_all(audit)
+        .expect("read")
+        .iter()
+        .filter_map(|r| match r.event() {
+            Ok(Event::NotificationSent {
+                target: t,
+                ok,
+                attempts,
+                detail,
+                ..
+            }) if t == target => Some((ok, attempts, detail)),
+            _ => None,
+        })
+        .collect()
 }

@@ -16,7 +16,7 @@
 use crate::adapters::{Job, Report};
 use crate::audit::{AuditStore, Location, PgStore, Record, Store};
 use crate::clock::Clock;
-use crate::engine::{self, Event, Outcome, State, Time};
+use crate::engine::{self, Event, State, Time};
 use crate::runbook::{Loaded, Runbook};
 use crate::sim::{self, Scenario, World};
 use chrono::Timelike;
@@ -132,11 +132,7 @@ pub fn startup_events(
         speed,
         continued_unverified: None,
     }];
-    for a in &st.actions {
-        if a.outcome == Outcome::Running && a.approval != Some(engine::ApprovalState::Awaiting) {
-            evs.push(Event::ActionOutcomeUnknown { id: a.id });
-        }
-    }
+    evs.extend(engine::found_on_open(st, operator));
     evs
 }
 
@@ -506,7 +502,12 @@ impl Session {
                     Report::StepFinished { id, at, step, name, ok, output } => (at, Event::StepFinished { id, step, name, ok, output }),
                     Report::Finished { id, at, ok: true, detail } => (at, Event::ActionSucceeded { id, detail }),
                     Report::Finished { id, at, ok: false, detail } => (at, Event::ActionFailed { id, error: detail }),
-                    Report::Notified { at, target, seq, ok, attempts, detail } => (at, Event::NotificationSent { target, seq, ok, attempts, detail }),
+                    Report::Notified { at, target, seq, ok, attempts, detail } => {
+                        if let Some(n) = &mut self.notifier {
+                            n.reported(&target, seq);
+                        }
+                        (at, Event::NotificationSent { target, seq, ok, attempts, detail })
+                    }
                 };
                 self.write_at(at, vec![ev]);
                 Wake::Reported
@@ -585,16 +586,10 @@ impl Session {
 
     fn commit(&mut self, recs: &[Record]) {
         let mut run = Vec::new();
+        let mut approved = Vec::new();
         for r in recs {
             let (Ok(at), Ok(ev)) = (r.time(), r.event()) else {
                 continue;
-            };
-            // An approval carries the action out only when it is the decision (the first).
-            let decides = match &ev {
-                Event::ApprovalGiven { id, .. } => {
-                    self.st.awaiting_approval().is_some_and(|a| a.id == *id)
-                }
-                _ => true,
             };
             engine::apply(&mut self.st, &self.rb, at, &ev);
             if let Some(l) = engine::log_line(&self.rb, at, &ev) {
@@ -602,7 +597,7 @@ impl Session {
                 self.log.push(l);
             }
             // The chat hears it: handed to the webhooks' queues, never waited for.
-            if let Some(n) = &self.notifier
+            if let Some(n) = &mut self.notifier
                 && let Some((topic, text)) = engine::notification(&self.st, &self.rb, &ev)
             {
                 let notice = crate::real::webhook::Notice {
@@ -623,8 +618,17 @@ impl Session {
                 Event::ActionCancelled { id, .. } => {
                     self.job(Job::Cancel { id: *id });
                 }
-                Event::ActionRequested { id, .. } | Event::ApprovalGiven { id, .. } if decides => {
+                Event::ActionRequested { id, .. } | Event::ApprovalCarriedOut { id, .. }
+                    if !run.contains(id) =>
+                {
                     run.push(*id)
+                }
+                // Two-person rule: the lead's console carries out what was approved — it
+                // records so first, and the steps run once that is committed.
+                Event::ApprovalGiven { id, .. }
+                    if engine::may_act(&self.st, &self.operator).is_ok() =>
+                {
+                    approved.push(*id)
                 }
                 Event::SqlCheckAsked { metrics, .. } => {
                     self.job(Job::Once {
@@ -651,26 +655,22 @@ impl Session {
                 _ => {}
             }
         }
-        // An action runs once its request is committed — or, when it awaits a second
-        // operator, once the approval is (two-person rule): this console carries it out.
-        let mut taken = Vec::new();
+        // An action runs once its request is committed — or, when it awaited a second
+        // operator, once this console recorded that it carries out the approval.
         for id in run {
             let Some(a) = self.st.running().filter(|a| a.id == id) else {
                 continue;
             };
-            match &a.approval {
-                Some(engine::ApprovalState::Awaiting) => {}
-                _ if !a.steps.is_empty() => {
-                    let steps = a.steps.clone();
-                    self.job(Job::Run { id, steps });
-                }
-                Some(engine::ApprovalState::Approved { .. }) => {
-                    taken.extend(
-                        engine::approved_effects(&self.st, &self.rb, id).unwrap_or_default(),
-                    );
-                }
-                _ => {}
+            if !a.steps.is_empty() && engine::may_run(a) {
+                let steps = a.steps.clone();
+                self.job(Job::Run { id, steps });
             }
+        }
+        let mut taken = Vec::new();
+        for id in approved {
+            taken.extend(
+                engine::carry_out(&self.st, &self.rb, id, &self.operator).unwrap_or_default(),
+            );
         }
         if !taken.is_empty() {
             self.write(taken);
@@ -683,12 +683,32 @@ impl Session {
         }
     }
 
-    /// Record the session's end and wait (a little) for the store to write everything.
-    /// Returns the log's head as committed last (`seq`, hash), to show after the console.
+    /// The webhooks' notices handed on and not yet delivered or given up: `(target, seq)`,
+    /// oldest first. Quitting waits for them a while (`live::FLUSH_WAIT`).
+    pub fn notices_waiting(&self) -> &[(String, i64)] {
+        self.notifier.as_ref().map_or(&[], |n| n.waiting())
+    }
+
+    /// Record the session's end — after a record of each webhook notice still waiting, not
+    /// sent since the console quits first — and wait (a little) for the store to write
+    /// everything. Returns the log's head as committed last (`seq`, hash), to show after
+    /// the console.
     pub async fn close(mut self) -> Option<(i64, String)> {
-        self.write(vec![Event::SessionEnded {
+        let mut last = Vec::new();
+        for (target, seq) in self.notices_waiting() {
+            last.push(Event::NotificationSent {
+                target: target.clone(),
+                seq: *seq,
+                ok: false,
+                attempts: 0,
+                detail: "not delivered: the console quit while it was queued or being retried"
+                    .into(),
+            });
+        }
+        last.push(Event::SessionEnded {
             operator: self.operator.clone(),
-        }]);
+        });
+        self.write(last);
         for t in &self.tasks {
             t.abort();
         }

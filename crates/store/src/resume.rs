@@ -134,3 +134,30 @@ pub fn prepare_resume(audit: &Path, continue_unverified: bool) -> Result<Vec<Str
         .push((log_key(audit), note));
     Ok(said)
 }
+
+/// Rollouts in PostgreSQL (`url`, rollout) this process was told to continue although they may
+/// not verify (`--continue-unverified`): taken by the next [`PgStore::open`](crate::PgStore::open)
+/// of that rollout, which then records what verify said in the session record.
+static CONTINUE_ROLLOUTS: std::sync::Mutex<Vec<(String, String)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Continue the rollout `rollout` in the PostgreSQL store `url` even if it does not verify
+/// (`--continue-unverified`, as for a file): the next console that opens it records what
+/// verify said in its session record. PostgreSQL keeps no head file to move aside.
+pub fn continue_rollout_unverified(url: &str, rollout: &str) {
+    CONTINUE_ROLLOUTS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((url.to_string(), rollout.to_string()));
+}
+
+pub(crate) fn take_continue_rollout(url: &str, rollout: &str) -> bool {
+    let mut list = CONTINUE_ROLLOUTS.lock().unwrap_or_else(|e| e.into_inner());
+    match list.iter().position(|(u, r)| u == url && r == rollout) {
+        Some(i) => {
+            list.swap_remove(i);
+            true
+        }
+        None => false,
+    }
+}

@@ -131,6 +131,29 @@ fn readings_known(st: &crate::engine::State) -> usize {
         + usize::from(st.pools.observed_at.is_some())
 }
 
+/// One frame of the live console.
+fn draw(
+    terminal: &mut ratatui::DefaultTerminal,
+    session: &Session,
+    ui: &Ui,
+    theme: &Theme,
+    audit_label: &str,
+    clock_label: &str,
+) -> std::io::Result<()> {
+    let head = short(&session.head);
+    let chrome = Chrome {
+        audit: audit_label,
+        head: &head,
+        clock: clock_label.to_string(),
+        // The log of record: what the audit log says, its history after a resume included.
+        log: Some(&session.log),
+        now: Some(session.clock.now()),
+    };
+    terminal
+        .draw(|f| render(f, &session.rb, &session.st, ui, theme, &chrome))
+        .map(|_| ())
+}
+
 /// The console loop over a started session.
 pub async fn run_console(
     mut session: Session,
@@ -153,23 +176,19 @@ pub async fn run_console(
     let result: color_eyre::Result<()> = loop {
         // Draw only when something changed since the last frame.
         if std::mem::take(&mut dirty) {
-            let head = short(&session.head);
-            let chrome = Chrome {
-                audit: &audit_label,
-                head: &head,
-                clock: clock_label.clone(),
-                // The log of record: what the audit log says, its history after a resume
-                // included.
-                log: Some(&session.log),
-                now: Some(session.clock.now()),
-            };
+            // Tab follows the panes in the order this frame lays them out.
             if let Ok(size) = terminal.size() {
                 let area = ratatui::layout::Rect::from((ratatui::layout::Position::ORIGIN, size));
                 super::render::follow_layout(&mut ui, area, &session.rb, &session.st, theme);
             }
-            if let Err(e) =
-                terminal.draw(|f| render(f, &session.rb, &session.st, &ui, theme, &chrome))
-            {
+            if let Err(e) = draw(
+                &mut terminal,
+                &session,
+                &ui,
+                theme,
+                &audit_label,
+                &clock_label,
+            ) {
                 break Err(e.into());
             }
         }
@@ -228,6 +247,19 @@ pub async fn run_console(
             _ = tick.tick() => dirty = true,
         }
     };
+    // The webhooks' notices still queued go out first, for a bounded wait the screen counts
+    // down (`q` stops waiting); what is left is recorded as not delivered.
+    let result = match result {
+        Ok(()) => {
+            let draw = |s: &Session, ui: &Ui| {
+                draw(&mut terminal, s, ui, theme, &audit_label, &clock_label)
+            };
+            flush_notices(&mut session, &mut ui, &mut input, FLUSH_WAIT, draw)
+                .await
+                .map_err(Into::into)
+        }
+        e => e,
+    };
     let _ = follow_mouse(&mut captured, false);
     ratatui::restore();
     let location = session.audit.clone();
@@ -242,6 +274,59 @@ pub async fn run_console(
         println!("  {line}");
     }
     result
+}
+
+/// How long quitting waits for the webhooks' notices still queued.
+pub const FLUSH_WAIT: Duration = Duration::from_secs(10);
+
+/// Quitting with webhook notices still queued or being retried: the session keeps running
+/// (recording each delivery) until every one is reported, `wait` has passed, or `q`, `Esc` or
+/// `Ctrl-c` says not to wait; the screen says how many are left and how long it still waits.
+/// What is left is recorded as not delivered when the session closes (`Session::close`).
+/// Returns at once when nothing waits.
+pub async fn flush_notices<S>(
+    session: &mut Session,
+    ui: &mut Ui,
+    input: &mut S,
+    wait: Duration,
+    mut draw: impl FnMut(&Session, &Ui) -> std::io::Result<()>,
+) -> std::io::Result<()>
+where
+    S: futures_util::Stream<Item = std::io::Result<TermEvent>> + Unpin,
+{
+    use crossterm::event::{KeyCode, KeyModifiers};
+    let end = tokio::time::Instant::now() + wait;
+    loop {
+        let n = session.notices_waiting().len();
+        let left = end.saturating_duration_since(tokio::time::Instant::now());
+        if n == 0 || left.is_zero() {
+            return Ok(());
+        }
+        ui.dialog = None;
+        ui.message = Some(format!(
+            "quitting: sending {n} webhook notice{} — waiting {} s more at most (q: quit now, recording {} as not delivered)",
+            if n == 1 { "" } else { "s" },
+            left.as_secs_f64().ceil() as u64,
+            if n == 1 { "it" } else { "them" },
+        ));
+        draw(session, ui)?;
+        tokio::select! {
+            ev = input.next() => match ev {
+                Some(Ok(TermEvent::Key(k))) if k.kind == KeyEventKind::Press
+                    && (matches!(k.code, KeyCode::Char('q') | KeyCode::Esc)
+                        || (k.code == KeyCode::Char('c')
+                            && k.modifiers.contains(KeyModifiers::CONTROL))) => return Ok(()),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e),
+                None => return Ok(()),
+            },
+            w = session.next() => if w == Wake::Closed {
+                return Ok(());
+            },
+            // The countdown on screen moves on even when nothing is reported.
+            _ = tokio::time::sleep(Duration::from_millis(250).min(left)) => {}
+        }
+    }
 }
 
 /// The commands to verify, replay and export a log, as a shell takes them. A PostgreSQL URL

@@ -30,25 +30,46 @@ pub struct Notice {
     pub text: String,
 }
 
-/// The session's side: each target's name, the topics it hears, and its queue.
+/// The session's side: each target's name, the topics it hears, and its queue; and the
+/// notices handed to a target whose delivery has not been reported yet (queued, or being
+/// posted or retried), oldest first.
 pub struct Notifier {
     targets: Vec<(String, Vec<Topic>, Sender<Notice>)>,
+    waiting: Vec<(String, i64)>,
 }
 
 impl Notifier {
     /// Hand a notice to every target that hears its topic, without waiting. Returns the
     /// names of the targets whose queue was full (the notice is dropped for them).
-    pub fn notify(&self, n: &Notice) -> Vec<String> {
+    pub fn notify(&mut self, n: &Notice) -> Vec<String> {
         let mut full = Vec::new();
         for (name, topics, tx) in &self.targets {
             if !topics.is_empty() && !topics.contains(&n.topic) {
                 continue;
             }
-            if let Err(TrySendError::Full(_)) = tx.try_send(n.clone()) {
-                full.push(name.clone());
+            match tx.try_send(n.clone()) {
+                Ok(()) => self.waiting.push((name.clone(), n.seq)),
+                Err(TrySendError::Full(_)) => full.push(name.clone()),
+                Err(TrySendError::Closed(_)) => {}
             }
         }
         full
+    }
+
+    /// A target reported its delivery of record `seq` (delivered or given up).
+    pub fn reported(&mut self, target: &str, seq: i64) {
+        if let Some(i) = self
+            .waiting
+            .iter()
+            .position(|(t, s)| t == target && *s == seq)
+        {
+            self.waiting.remove(i);
+        }
+    }
+
+    /// The notices handed to a target and not yet reported: `(target, seq)`, oldest first.
+    pub fn waiting(&self) -> &[(String, i64)] {
+        &self.waiting
     }
 }
 
@@ -108,7 +129,10 @@ pub fn spawn(
         tasks.push(tokio::spawn(deliver(t, rx, clock, reports.clone())));
         targets.push((name, w.events.clone(), tx));
     }
-    let notifier = (!targets.is_empty()).then_some(Notifier { targets });
+    let notifier = (!targets.is_empty()).then_some(Notifier {
+        targets,
+        waiting: Vec::new(),
+    });
     (notifier, tasks, left_out)
 }
 

@@ -26,6 +26,26 @@ pub(super) fn text(r: &StatusReport) -> String {
             .map(|p| format!("{p} %"))
             .unwrap_or_else(|| "unknown".into())
     ));
+    if let Some(l) = &r.lead {
+        line(format!(
+            "lead: {}{}{}",
+            l.operator,
+            l.since
+                .map(|t| format!(" since {}", t.format("%H:%M:%S UTC")))
+                .unwrap_or_default(),
+            if l.ended {
+                " (quit: nobody leads until a console opens)"
+            } else {
+                ""
+            }
+        ));
+    }
+    if let Some(a) = &r.awaiting_approval {
+        line(format!(
+            "awaiting approval: #{} {} (requested by {}; another operator approves with A)",
+            a.id, a.action, a.requested_by
+        ));
+    }
     if r.flags.is_empty() {
         line("flags: unknown".into());
     } else {

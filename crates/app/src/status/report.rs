@@ -43,6 +43,30 @@ pub struct StatusReport {
     pub errors: Vec<SourceError>,
     /// What the rollout gate needs and this reading could not give, in words.
     pub unreadable: Vec<String>,
+    /// Team mode (a rollout read from PostgreSQL, `--store`): who leads it, as the log says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead: Option<LeadStatus>,
+    /// Team mode: the action waiting for a second operator's approval, if one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub awaiting_approval: Option<AwaitingStatus>,
+}
+
+/// Who leads a rollout, as its log says.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LeadStatus {
+    pub operator: String,
+    #[serde(serialize_with = "rfc3339")]
+    pub since: Option<Time>,
+    /// The lead's console quit (`session_ended`): nobody leads until the next one opens.
+    pub ended: bool,
+}
+
+/// An action awaiting a second operator's approval.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AwaitingStatus {
+    pub id: u64,
+    pub action: String,
+    pub requested_by: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -173,6 +197,16 @@ impl StatusReport {
             replication_lag_seconds,
             errors,
             unreadable,
+            lead: st.lead.as_ref().map(|l| LeadStatus {
+                operator: l.operator.clone(),
+                since: Some(l.since),
+                ended: l.ended,
+            }),
+            awaiting_approval: st.awaiting_approval().map(|a| AwaitingStatus {
+                id: a.id,
+                action: a.action.label(),
+                requested_by: a.operator.clone(),
+            }),
         }
     }
 

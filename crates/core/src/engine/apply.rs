@@ -317,7 +317,9 @@ pub fn apply(st: &mut State, rb: &Runbook, at: Time, ev: &Event) {
         Event::AlertAcknowledged { .. }
         | Event::ApprovalRequested { .. }
         | Event::ApprovalGiven { .. }
-        | Event::ApprovalRejected { .. } => apply_team(st, at, ev),
+        | Event::ApprovalRejected { .. }
+        | Event::ApprovalCarriedOut { .. }
+        | Event::ApprovalExpired { .. } => apply_team(st, at, ev),
         Event::AlertResolved { metric, level, .. } => {
             close_alerts(st, metric, at);
             if let Some(m) = st.metrics.get_mut(metric) {
@@ -367,7 +369,25 @@ fn apply_team(st: &mut State, at: Time, ev: &Event) {
                     operator: operator.clone(),
                     at,
                     checks: checks.clone(),
+                    carried_out_by: None,
                 });
+            }
+        }
+        Event::ApprovalCarriedOut { id, operator } => {
+            if let Some(a) = find(st, *id)
+                && let Some(ApprovalState::Approved { carried_out_by, .. }) = &mut a.approval
+            {
+                carried_out_by.get_or_insert_with(|| operator.clone());
+            }
+        }
+        // Not carried out: the action is not taken (as a rejection leaves it), and no phase
+        // step failed, since none ran.
+        Event::ApprovalExpired { id, reason, .. } => {
+            if let Some(a) = find(st, *id)
+                && a.outcome == Outcome::Running
+            {
+                a.outcome = Outcome::Cancelled(format!("approval expired: {reason}"));
+                a.finished_at = Some(at);
             }
         }
         Event::ApprovalRejected { id, operator } => {

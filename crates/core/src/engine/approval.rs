@@ -13,29 +13,37 @@ use crate::runbook::{Approval, Runbook};
 /// The longest remark, in characters.
 pub const COMMENT_MAX: usize = 500;
 
-/// Whether the runbook asks a second operator to approve `action` (`approval: two-person` on
-/// the phase it starts, the rollout step, the flag, or the rollback's procedure).
+/// Whether the runbook asks a second operator to approve `action` (`approval: two-person`):
+/// the phase it starts — or whose failed steps it retries or skips —, the rollout step, the
+/// flag, the pool a switch sends all traffic to, the go/no-go (a GO; a NO-GO never waits), or
+/// the rollback's procedure.
 pub fn needs_approval(rb: &Runbook, action: &Action) -> bool {
+    let phase = |id: &str| {
+        rb.phase_index(id)
+            .and_then(|i| rb.phases.get(i))
+            .and_then(|p| p.approval)
+    };
     let marked = match action {
         Action::RolloutStep { step, .. } => step
             .checked_sub(1)
             .and_then(|i| rb.rollout.steps.get(i))
             .and_then(|s| s.approval),
-        Action::PhaseChange { to: Some(to), .. } => rb
-            .phase_index(to)
-            .and_then(|i| rb.phases.get(i))
-            .and_then(|p| p.approval),
+        Action::PhaseChange { to: Some(to), .. } => phase(to),
+        Action::PhaseChange { to: None, .. } => None,
+        Action::RetryPhase { phase: p, .. } | Action::SkipStep { phase: p, .. } => phase(p),
         Action::FlipFlag { flag, .. } => rb
             .flags
             .iter()
             .find(|f| &f.id.value == flag)
             .and_then(|f| f.approval),
+        Action::SwitchPool { to } => rb.pools.get(*to).approval.as_ref().map(|a| a.value),
+        Action::GoNoGo { go: true } => rb.go_no_go.as_ref().and_then(|g| g.approval),
+        Action::GoNoGo { go: false } => None,
         Action::Rollback { procedure } => rb
             .procedures
             .iter()
             .find(|p| &p.id.value == procedure)
             .and_then(|p| p.approval),
-        _ => None,
     };
     marked == Some(Approval::TwoPerson)
 }
@@ -200,22 +208,74 @@ pub fn decide_approval(
     })
 }
 
-/// What the lead's console writes once an action was approved, when the action has no steps
-/// to run (a phase change, a GO): its effects, as they would have gone with its request. An
-/// action with steps is carried out by running them (`None`: not approved, or already done).
-pub fn approved_effects(st: &State, rb: &Runbook, id: u64) -> Option<Vec<Event>> {
+/// What the lead's console writes once the action `id` was approved, before anything of it
+/// runs: `approval_carried_out` with its name — and, for an action without steps (a GO, a
+/// phase change with none), its effects and its success, as they would have gone with its
+/// request; for one with steps, the phase it starts (its steps then run once this is
+/// committed). `None` when it is not approved, or already carried out.
+pub fn carry_out(st: &State, rb: &Runbook, id: u64, operator: &str) -> Option<Vec<Event>> {
     let a = st.running().filter(|a| a.id == id)?;
-    if !matches!(a.approval, Some(ApprovalState::Approved { .. })) || !a.steps.is_empty() {
+    if !matches!(
+        a.approval,
+        Some(ApprovalState::Approved {
+            carried_out_by: None,
+            ..
+        })
+    ) {
         return None;
     }
-    Some(super::gate::taken(
+    let mut out = vec![Event::ApprovalCarriedOut {
+        id,
+        operator: operator.to_string(),
+    }];
+    out.extend(super::gate::taken(
         rb,
         id,
         &a.action,
         &a.operator,
         a.reason.clone(),
-        true,
-    ))
+        a.steps.is_empty(),
+    ));
+    Some(out)
+}
+
+/// Whether the action's steps may run now: it needs no approval, or its approval was
+/// carried out by the lead's console.
+pub fn may_run(a: &ActionRecord) -> bool {
+    match &a.approval {
+        None => true,
+        Some(ApprovalState::Approved { carried_out_by, .. }) => carried_out_by.is_some(),
+        Some(_) => false,
+    }
+}
+
+/// What a console that opens a log writes about the actions still running in it: an approval
+/// that no lead's console carried out (given while none ran) expires — production must not
+/// change under a console that is only opening, on a gate judged at another time; the action
+/// may be requested again —, an action still awaiting approval keeps waiting, and any other
+/// was cut off with its outcome unknown (`action_outcome_unknown`: verify).
+pub fn found_on_open(st: &State, operator: &str) -> Vec<Event> {
+    let mut out = Vec::new();
+    for a in st.actions.iter().filter(|a| a.outcome == Outcome::Running) {
+        match &a.approval {
+            Some(ApprovalState::Awaiting) => {}
+            Some(ApprovalState::Approved {
+                operator: approver,
+                at,
+                carried_out_by: None,
+                ..
+            }) if a.steps_done.is_empty() => out.push(Event::ApprovalExpired {
+                id: a.id,
+                operator: operator.to_string(),
+                reason: format!(
+                    "approved by {approver} at {} while no lead's console ran to carry it out; not taken — request it again if it is still wanted",
+                    at.format("%H:%M:%S UTC")
+                ),
+            }),
+            _ => out.push(Event::ActionOutcomeUnknown { id: a.id }),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -235,6 +295,114 @@ mod tests {
         Action::FlipFlag {
             flag: rb.flags[0].id.value.clone(),
             to: serde_json::Value::Bool(true),
+        }
+    }
+
+    /// An approved phase change with steps starts its phase when the lead's console carries
+    /// it out (its steps then run): the phase is not left pending while they do.
+    #[test]
+    fn carrying_out_an_approved_phase_start_with_steps_starts_the_phase() {
+        let rb = seed();
+        let i = rb
+            .phases
+            .iter()
+            .position(|p| !p.on_start.is_empty())
+            .expect("a phase with steps");
+        let phase = rb.phases[i].id.value.clone();
+        let action = Action::PhaseChange {
+            from: None,
+            to: Some(phase.clone()),
+        };
+        let steps = crate::engine::phase_steps(&rb, &phase);
+        let mut st = State::new(&rb);
+        for e in [
+            Event::ActionRequested {
+                id: 1,
+                action,
+                operator: "alice".into(),
+                checks: Vec::new(),
+                evidence: Default::default(),
+                steps,
+                preview: Vec::new(),
+                reason: None,
+                optional: Vec::new(),
+            },
+            Event::ApprovalRequested {
+                id: 1,
+                operator: "alice".into(),
+            },
+            Event::ApprovalGiven {
+                id: 1,
+                operator: "bob".into(),
+                checks: Vec::new(),
+            },
+        ] {
+            apply(&mut st, &rb, t(1), &e);
+        }
+        let out = carry_out(&st, &rb, 1, "alice").expect("carried out");
+        assert!(
+            matches!(out.as_slice(), [Event::ApprovalCarriedOut { .. }, Event::PhaseStarted { phase: p }] if *p == phase),
+            "{out:?}"
+        );
+        for e in &out {
+            apply(&mut st, &rb, t(2), e);
+        }
+        assert_eq!(st.phases[i].status, PhaseStatus::Active);
+        assert!(st.running().is_some_and(may_run), "its steps run now");
+    }
+
+    /// Every action a runbook can mark waits the same way: a GO (not a NO-GO), a switch to a
+    /// marked pool (not back to the other), retrying and skipping a marked phase's steps as
+    /// well as starting it. Unmarked, none waits.
+    #[test]
+    fn every_action_the_runbook_marks_waits_and_nothing_else_does() {
+        let mut rb = seed();
+        let phase = rb.phases[1].id.value.clone();
+        let actions = [
+            Action::GoNoGo { go: true },
+            Action::SwitchPool {
+                to: crate::runbook::PoolName::Green,
+            },
+            Action::RetryPhase {
+                phase: phase.clone(),
+                from: 0,
+            },
+            Action::SkipStep {
+                phase: phase.clone(),
+                step: 0,
+            },
+            Action::PhaseChange {
+                from: None,
+                to: Some(phase.clone()),
+            },
+        ];
+        let never = [
+            Action::GoNoGo { go: false },
+            Action::SwitchPool {
+                to: crate::runbook::PoolName::Blue,
+            },
+        ];
+        for a in actions.iter().chain(&never) {
+            assert!(!needs_approval(&rb, a), "{a:?} waits unmarked");
+        }
+        if let Some(g) = rb.go_no_go.as_mut() {
+            g.approval = Some(Approval::TwoPerson);
+        }
+        let unknown = serde_saphyr::Location::UNKNOWN;
+        rb.pools.green.approval = Some(serde_saphyr::Spanned::new(
+            Approval::TwoPerson,
+            unknown,
+            unknown,
+        ));
+        rb.phases[1].approval = Some(Approval::TwoPerson);
+        for a in &actions {
+            assert!(needs_approval(&rb, a), "{a:?} does not wait");
+            // Alone, the gate says how to get a second operator; no override passes it.
+            let c = approval_check(&State::new(&rb), &rb, a).expect("a check");
+            assert!(!c.pass && !c.overridable, "{a:?}: {c:?}");
+        }
+        for a in &never {
+            assert!(!needs_approval(&rb, a), "{a:?} waits");
         }
     }
 
@@ -335,7 +503,36 @@ mod tests {
         // Approved: a flip has steps, which the lead's console runs (no effects written here).
         apply(&mut st, &rb, t(2), &given);
         assert!(st.awaiting_approval().is_none() && st.running().is_some());
-        assert_eq!(approved_effects(&st, &rb, id), None);
+        let carried = carry_out(&st, &rb, id, "alice").expect("carried out");
+        assert!(
+            matches!(carried.as_slice(), [Event::ApprovalCarriedOut { .. }]),
+            "{carried:?}"
+        );
+        assert!(
+            !st.running().is_some_and(may_run),
+            "not before it is carried out"
+        );
+        // Had no lead's console run to carry it out, the next one finds it and says why.
+        let found = found_on_open(&st, "carol");
+        assert!(
+            matches!(found.as_slice(), [Event::ApprovalExpired { reason, .. }] if reason.contains("approved by bob")),
+            "{found:?}"
+        );
+        let mut expired = st.clone();
+        apply(&mut expired, &rb, t(3), &found[0]);
+        assert!(expired.running().is_none());
+        for e in &carried {
+            apply(&mut st, &rb, t(2), e);
+        }
+        assert!(st.running().is_some_and(may_run));
+        assert_eq!(carry_out(&st, &rb, id, "alice"), None, "carried out once");
+        assert!(
+            matches!(
+                found_on_open(&st, "carol").as_slice(),
+                [Event::ActionOutcomeUnknown { .. }]
+            ),
+            "carried out: its steps may have run"
+        );
         // Only the first decision counts: a late rejection or a second approval (two
         // observers at once) changes nothing.
         let before = st.actions.clone();

@@ -21,12 +21,17 @@ fn words(rb: &Runbook, ev: &Event) -> Option<String> {
             operator,
             mode,
             scenario,
+            continued_unverified,
             ..
         } => format!(
-            "session started by {operator} ({mode}{})",
+            "session started by {operator} ({mode}{}){}",
             scenario
                 .as_ref()
                 .map(|s| format!(", scenario {s}"))
+                .unwrap_or_default(),
+            continued_unverified
+                .as_ref()
+                .map(|n| format!(" — continuing a log that does not verify ({n})"))
                 .unwrap_or_default()
         ),
         Event::SessionEnded { operator } => format!("session ended by {operator}"),
@@ -69,6 +74,14 @@ fn words(rb: &Runbook, ev: &Event) -> Option<String> {
         Event::ApprovalRejected { id, operator } => {
             format!("#{id} rejected by {operator}: not taken")
         }
+        Event::ApprovalCarriedOut { id, operator } => {
+            format!("#{id} approved: carried out by {operator}'s console")
+        }
+        Event::ApprovalExpired {
+            id,
+            operator,
+            reason,
+        } => format!("#{id} approval expired (found by {operator}'s console): {reason}"),
         Event::NotificationSent {
             target,
             seq,

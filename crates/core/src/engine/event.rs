@@ -259,6 +259,22 @@ pub enum Event {
         metrics: Vec<String>,
         operator: String,
     },
+    /// Two-person rule: the lead's console (`operator`) carries out the approved action `id`.
+    /// Written before anything of it runs — with what takes effect at once, for an action
+    /// without steps (a GO, a phase change with none) — so that a console that starts later
+    /// knows an approval nobody carried out from one whose steps may have run.
+    ApprovalCarriedOut {
+        id: u64,
+        operator: String,
+    },
+    /// Two-person rule: an approved action that no lead's console carried out (approved while
+    /// none ran) is not: the next lead's console (`operator`) records why when it opens. The
+    /// action is not taken; it may be requested again.
+    ApprovalExpired {
+        id: u64,
+        operator: String,
+        reason: String,
+    },
 }
 
 impl Event {
@@ -331,6 +347,8 @@ mod tests {
         "approval_rejected",
         "notification_sent",
         "sql_check_asked",
+        "approval_carried_out",
+        "approval_expired",
     ];
 
     /// One event of each kind, in the order of the variants.
@@ -482,6 +500,15 @@ mod tests {
             Event::SqlCheckAsked {
                 metrics: Vec::new(),
                 operator: s(),
+            },
+            Event::ApprovalCarriedOut {
+                id: 1,
+                operator: s(),
+            },
+            Event::ApprovalExpired {
+                id: 1,
+                operator: s(),
+                reason: s(),
             },
         ]
     }

@@ -14,9 +14,12 @@ pub struct NextMove {
     /// The key, as the hint bar writes it; `None` when the move is to wait, or when the text
     /// names its keys itself.
     pub key: Option<&'static str>,
-    /// Other keys the text names ("r rolls back now"): the hint bar keeps them however
-    /// narrow the screen.
+    /// Other keys the text names ("r rolls back"): the hint bar keeps them however narrow
+    /// the screen.
     pub also: &'static [&'static str],
+    /// The key another operator's console (an observer) presses for it: `A` for an action
+    /// awaiting a second operator's approval; `None` when the move is the lead's alone.
+    pub others_key: Option<&'static str>,
 }
 
 fn next(text: impl Into<String>, key: Option<&'static str>) -> NextMove {
@@ -24,6 +27,14 @@ fn next(text: impl Into<String>, key: Option<&'static str>) -> NextMove {
         text: text.into(),
         key,
         also: &[],
+        others_key: None,
+    }
+}
+
+impl NextMove {
+    fn for_others(mut self, key: &'static str) -> NextMove {
+        self.others_key = Some(key);
+        self
     }
 }
 
@@ -55,7 +66,8 @@ pub fn next_move(st: &State, rb: &Runbook) -> NextMove {
                 a.action.label()
             ),
             None,
-        );
+        )
+        .for_others("A");
     }
     if let Some(w) = super::waiting(st, rb) {
         return next(

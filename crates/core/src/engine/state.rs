@@ -188,6 +188,8 @@ pub enum ApprovalState {
         operator: String,
         at: Time,
         checks: Vec<Check>,
+        /// The lead's console that carries it out (`approval_carried_out`), once it does.
+        carried_out_by: Option<String>,
     },
     /// Rejected: the action is not taken.
     Rejected { operator: String, at: Time },

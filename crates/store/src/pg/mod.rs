@@ -408,6 +408,9 @@ pub struct PgStore {
     operator: String,
     last_seq: i64,
     last_hash: String,
+    /// Continued although it does not verify (`--continue-unverified`): what verify said,
+    /// until the next session record carries it.
+    unverified: Option<String>,
 }
 
 impl PgStore {
@@ -428,12 +431,18 @@ impl PgStore {
         renew(&mut writer, &rollout, &operator, false)
             .await
             .map_err(|e| failed(url, "cannot take the lease", &e))?;
+        // A rollout that does not verify is continued only when asked (`--continue-unverified`):
+        // its next session record then says what verify found.
+        let mut unverified = None;
         if let Verdict::Bad { seq, problem } = verify(&records, None, None) {
-            return Err(format!(
-                "{}: rollout `{}` does not verify: at seq {seq}: {problem}. It is not continued: check it with `warroom audit verify`",
-                redact(url),
-                crate::text::clean(&rollout)
-            ));
+            if !crate::resume::take_continue_rollout(url, &rollout) {
+                return Err(format!(
+                    "{}: rollout `{}` does not verify: at seq {seq}: {problem}. It is not continued: check it with `warroom audit verify`, or continue it knowingly with --continue-unverified (recorded in the session record)",
+                    redact(url),
+                    crate::text::clean(&rollout)
+                ));
+            }
+            unverified = Some(format!("at seq {seq}: {problem}"));
         }
         let (last_seq, last_hash) = records
             .last()
@@ -469,6 +478,7 @@ impl PgStore {
                 operator,
                 last_seq,
                 last_hash,
+                unverified,
             },
             records,
         ))
@@ -521,7 +531,12 @@ impl PgStore {
         } else {
             Vec::new()
         };
-        let (mut out, seq, prev, _) = stamp((head.0, &head.1), &self.operator, batches, None)?;
+        let (mut out, seq, prev, noted) = stamp(
+            (head.0, &head.1),
+            &self.operator,
+            batches,
+            self.unverified.as_deref(),
+        )?;
         let records: Vec<&Record> = out.iter().flatten().collect();
         insert(&mut tx, &self.rollout, &records)
             .await
@@ -531,6 +546,9 @@ impl PgStore {
             .map_err(|e| failed(&self.url, "commit failed", &e))?;
         self.last_seq = seq;
         self.last_hash = prev;
+        if noted {
+            self.unverified = None;
+        }
         if let Some(first) = out.first_mut() {
             first.splice(0..0, foreign);
         }

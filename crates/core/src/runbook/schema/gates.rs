@@ -8,8 +8,9 @@ use serde_saphyr::Spanned;
 use std::time::Duration;
 use strum::{EnumIter, EnumString, IntoEnumIterator, IntoStaticStr};
 
-/// Who must agree before an action runs (`approval:` on a phase, a rollout step, a flag or a
-/// procedure): `two-person`, a second operator approves it from their own console (team mode).
+/// Who must agree before an action runs (`approval:` on a phase, a rollout step, a flag, a
+/// pool, the go/no-go or a procedure): `two-person`, a second operator approves it from their
+/// own console (team mode).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 pub enum Approval {
     #[serde(rename = "two-person")]

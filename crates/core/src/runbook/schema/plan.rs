@@ -95,7 +95,8 @@ pub struct Phase {
     /// Starting this phase is destructive: typed confirmation.
     #[serde(default)]
     pub confirm: bool,
-    /// `two-person`: a second operator approves starting this phase.
+    /// `two-person`: a second operator approves starting this phase, and retrying or
+    /// skipping its failed steps.
     #[serde(default)]
     pub approval: Option<super::Approval>,
     /// Conditions on metrics, each held for a time, that completing the phase waits for
@@ -142,6 +143,9 @@ pub struct GoNoGo {
     /// Checklists that must be complete before the decision can be GO.
     #[serde(default)]
     pub requires: Vec<Ref>,
+    /// `two-person`: a second operator approves signing GO (a NO-GO never waits).
+    #[serde(default)]
+    pub approval: Option<super::Approval>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

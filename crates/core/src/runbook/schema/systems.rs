@@ -79,6 +79,11 @@ pub struct Pool {
     /// Service selector when switching to it, and the pod selector for its health.
     #[serde(default)]
     pub labels: std::collections::BTreeMap<String, String>,
+    /// `two-person`: a second operator approves switching all traffic to this pool (`s`).
+    /// The pool the deployment starts from should not be marked: a switch back to it is the
+    /// way out, which should never wait (`warroom check` warns).
+    #[serde(default)]
+    pub approval: Option<Spanned<super::Approval>>,
 }
 
 fn default_health_path() -> String {

@@ -219,6 +219,20 @@ pub fn validate(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>) -> Vec<Diag>
             &mut out,
         );
     }
+    // A switch back to the pool the deployment starts from is the way out: it should never
+    // wait for a second operator, as a rollback should not.
+    let from = rb.pools.active;
+    if let Some(a) = &rb.pools.get(from).approval {
+        out.push(
+            Diag::warning(
+                at(a),
+                format!(
+                    "pool `{from}` has approval: two-person, and it is the pool the deployment starts from: switching traffic back to it (s) waits for a second operator"
+                ),
+            )
+            .hint(format!("a switch back to {from} is the way out and should never wait: mark the other pool, or remove `approval:` unless the team has agreed that it must")),
+        );
+    }
     for p in &rb.phases {
         check_steps(
             rb,

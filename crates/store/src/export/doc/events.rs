@@ -88,7 +88,9 @@ pub(super) fn timeline(pm: &Postmortem) -> Section {
             | Event::AlertAcknowledged { .. }
             | Event::ApprovalRequested { .. }
             | Event::ApprovalGiven { .. }
-            | Event::ApprovalRejected { .. } => match engine::describe(rb, &ev) {
+            | Event::ApprovalRejected { .. }
+            | Event::ApprovalCarriedOut { .. }
+            | Event::ApprovalExpired { .. } => match engine::describe(rb, &ev) {
                 Some(l) => Line::new(l),
                 None => continue,
             },

@@ -36,7 +36,8 @@ pub(crate) fn draw(
     }
 }
 
-/// One gate check: `✓ PASS` or `✗ FAIL`, its name in `name_w` columns, its evidence. The
+/// One gate check: `✓ PASS` or `✗ FAIL`, its name in `name_w` columns (a gap of two
+/// included), its evidence. The
 /// confirm dialog and a log line's record show checks alike.
 pub(crate) fn check_line(c: &engine::Check, name_w: usize, th: &Theme) -> Line<'static> {
     Line::from(vec![
@@ -48,7 +49,12 @@ pub(crate) fn check_line(c: &engine::Check, name_w: usize, th: &Theme) -> Line<'
                 StyleName::GateBlocked
             }),
         ),
-        Span::styled(fit(&clean(&c.name), name_w), th.get(StyleName::Text)),
+        // A name longer than its column is cut with `…`, and a gap always parts it from
+        // the evidence.
+        Span::styled(
+            fit(&cut(&clean(&c.name), name_w.saturating_sub(2)), name_w),
+            th.get(StyleName::Text),
+        ),
         Span::styled(clean(&c.evidence).into_owned(), th.get(StyleName::Muted)),
     ])
 }

@@ -115,11 +115,10 @@ pub(crate) fn hint_bar(
         .sum::<usize>();
     if let Some(n) = next {
         // What to do next, first: the engine says it, from the same gates as the dialogs. An
-        // observer reads it as the lead's next move, without the key.
+        // observer reads it as the lead's next move, without the lead's key — with its own
+        // when the move is another operator's (approving, `A`).
         let label = if read_only { " LEAD NEXT " } else { " NEXT " };
-        let key = n
-            .key
-            .filter(|_| !read_only)
+        let key = if read_only { n.others_key } else { n.key }
             .map(|k| format!("({k}) "))
             .unwrap_or_default();
         // The text gets what the label, its key and the keys that always stay leave: cut with
