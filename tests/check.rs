@@ -15,6 +15,7 @@ const TIMEOUT: Duration = Duration::from_secs(20);
 const UNSET_VARS: &[&str] = &[
     "WARROOM_TEST_UNSET_PROMETHEUS_URL",
     "WARROOM_TEST_UNSET_FLAGS_URL",
+    "WARROOM_TEST_EMPTY_GREEN",
 ];
 
 struct Run {
@@ -405,19 +406,23 @@ fn wrong_type_has_a_hint() {
     );
 }
 
+/// A missing key names the item it is missing from and points at the item's first line.
 #[test]
-fn missing_key_names_the_key() {
-    let d = expect_error(
+fn missing_key_names_the_key_and_its_item() {
+    expect_error(
         "missing-key",
-        None,
-        None,
-        &["missing field `kind`"],
+        Some(12),
+        Some(5),
+        &["flags[0] (id: pct) is missing `kind`"],
         Some("add the key"),
     );
-    // The flag `pct` without `kind` spans lines 12–13.
-    assert!(
-        (12..=13).contains(&d.line),
-        "the line is within the flag: {d:?}"
+    // Not at the last key of the plan (where the YAML reader notices), at the third phase.
+    expect_error(
+        "phase-missing-name",
+        Some(40),
+        Some(5),
+        &["phases[2] (id: cutover) is missing `name`"],
+        Some("add the key"),
     );
 }
 
@@ -428,7 +433,7 @@ fn missing_top_level_key_points_at_the_document() {
         "missing-name",
         None,
         None,
-        &["missing field `name`"],
+        &["the runbook is missing `name`"],
         Some("add the key"),
     );
     assert!(
@@ -595,12 +600,32 @@ fn set_flag_step_naming_an_unknown_flag() {
 fn procedure_step_errors_point_at_the_step() {
     expect_error("step-two-actions", Some(67), None, &["2 actions"], None);
     expect_error("step-no-action", Some(67), None, &["0 actions"], None);
-    // A `set_flag` error points at the `set_flag` itself, the line after the step's name.
+    // A `set_flag` error points at the flag it names, on the line after the step's name.
     expect_error(
         "set-flag-unknown",
         Some(68),
-        Some(19),
+        Some(27),
         &["unknown flag `enabeld`"],
+        None,
+    );
+}
+
+/// A `set_flag` written as a block mapping: the error points at the offending value (the flag
+/// it names, the value it sets), not at its first key.
+#[test]
+fn a_block_set_flag_is_pointed_at_its_offending_value() {
+    expect_error(
+        "set-flag-block-unknown",
+        Some(70),
+        Some(17),
+        &["names unknown flag `enabeld`"],
+        Some("known flags: pct, enabled"),
+    );
+    expect_error(
+        "set-flag-block-bad-value",
+        Some(70),
+        Some(18),
+        &["value 7 does not fit flag `enabled`"],
         None,
     );
 }
@@ -1279,5 +1304,36 @@ fn a_pool_server_s_variable_is_pointed_at_its_entry() {
         Some(9),
         &["pools.green.servers: `${` without a closing `}`"],
         None,
+    );
+}
+
+/// Servers written as a `${…}` that expands to nothing leave the pool with no servers: an
+/// error at that entry, not at the top of the file.
+#[test]
+fn a_pool_whose_servers_expand_to_nothing_is_pointed_at_the_variable() {
+    expect_error(
+        "pool-servers-expand-to-nothing",
+        Some(10),
+        Some(15),
+        &["pools.green has no servers: `${WARROOM_TEST_EMPTY_GREEN:-}` expands to nothing"],
+        Some("or name the pool's Kubernetes deployment"),
+    );
+    // A pool with neither servers nor a deployment: at the pool's own line.
+    let text = std::fs::read_to_string(fixture("minimal.yaml")).expect("fixture");
+    let text = text.replace(
+        "  green:\n    servers: [green-1:3000]",
+        "  green:\n    health_path: /up",
+    );
+    let dir = tmp();
+    let f = dir.path().join("no-servers.yaml");
+    std::fs::write(&f, text).expect("write");
+    let r = check1(&f);
+    assert_eq!(r.code, Some(2), "{}", r.all());
+    let ds = diags(&f, &r.stderr);
+    assert!(
+        ds.iter().any(|d| (d.line, d.col) == (10, 5)
+            && d.message == "pools.green has no servers and no deployment"),
+        "{}",
+        r.all()
     );
 }

@@ -137,7 +137,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, LoadError> {
         Err(e) => {
             return Err(LoadError::Yaml {
                 path: path.to_path_buf(),
-                diag: yaml_diag(&e),
+                diag: yaml_diag(&e, text),
             });
         }
     };
@@ -157,7 +157,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, LoadError> {
     })
 }
 
-fn yaml_diag(e: &serde_saphyr::Error) -> Diag {
+fn yaml_diag(e: &serde_saphyr::Error, text: &str) -> Diag {
     let (line, col) = e
         .location()
         .map(|l| (l.line(), l.column()))
@@ -172,6 +172,14 @@ fn yaml_diag(e: &serde_saphyr::Error) -> Diag {
     }
     let msg = msg.trim().to_string();
     let kind = yaml_kind(e);
+    // A missing key is reported at a place inside the mapping that lacks it (its last key):
+    // name that item and point at its first line.
+    if let Some(field) = missing_key(e)
+        && let Some(item) = super::item::around(text, (line, col))
+    {
+        return Diag::error(item.at, format!("{} is missing `{field}`", item.label))
+            .hint("add the key; runbooks/README.md lists the required ones");
+    }
     // A key missing from the top-level mapping is reported at that mapping's end, which reads
     // as if the last section lacked it: point at the document instead.
     let (line, col) = if kind == YamlKind::MissingKey && col == 1 {
@@ -225,6 +233,19 @@ fn unknown_key_near(e: &serde_saphyr::Error) -> Option<(String, &'static str)> {
         .filter(|(d, _)| *d <= limit)
         .min()
         .map(|(_, k)| (crate::text::clean(field).into_owned(), k))
+}
+
+/// The key a mapping lacks, for a missing-key error.
+fn missing_key(e: &serde_saphyr::Error) -> Option<&'static str> {
+    use serde_saphyr::Error as E;
+    let mut e = e;
+    while let E::WithSnippet { error, .. } | E::AliasError { error, .. } = e {
+        e = error;
+    }
+    match e {
+        E::SerdeMissingField { field, .. } => Some(field),
+        _ => None,
+    }
 }
 
 /// What a YAML error is about, for its hint: told by the error's case, never by its text.

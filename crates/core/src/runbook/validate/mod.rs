@@ -268,7 +268,7 @@ pub fn validate(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>) -> Vec<Diag>
             metrics.check_ref(m, &format!("risk `{}` metrics", r.name), &mut out);
         }
     }
-    targets::pools(rb, &mut out);
+    targets::pools(rb, env, &mut out);
     targets::targets(rb, env, &mut out);
     targets::webhooks(rb, env, &mut out);
     out
