@@ -1100,7 +1100,13 @@ fn values_that_make_no_sense_are_warnings() {
     assert_eq!(bake.line, 23, "at the step\n{}", r.all());
     let target = find("has a target of 0s: every run of it will be over target");
     assert!(target.line > 23, "at the procedure\n{}", r.all());
-    find("monitoring.interval is 0s: every source is read every 100ms");
+    let interval = find("monitoring.interval is 0s: every source is read every 100ms");
+    assert_eq!(
+        interval.line as usize,
+        text.lines().count(),
+        "at the monitoring mapping, the last line\n{}",
+        r.all()
+    );
     // A rollback that waits for a second operator: said, at its procedure.
     let waits = find("procedure `flag-off` has approval: two-person: this rollback waits");
     assert_eq!(waits.line, target.line, "{}", r.all());
@@ -1333,6 +1339,81 @@ fn a_pool_whose_servers_expand_to_nothing_is_pointed_at_the_variable() {
     assert!(
         ds.iter().any(|d| (d.line, d.col) == (10, 5)
             && d.message == "pools.green has no servers and no deployment"),
+        "{}",
+        r.all()
+    );
+}
+
+/// Write `text` to a file and check it: exit 2 and its one error.
+fn one_error(name: &str, text: &str) -> (Diag, Run) {
+    let dir = tmp();
+    let f = dir.path().join(name);
+    std::fs::write(&f, text).expect("write");
+    let r = check1(&f);
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(2), "{}", r.all());
+    let mut ds = diags(&f, &r.stderr);
+    assert_eq!(ds.len(), 1, "{}", r.all());
+    (ds.remove(0), r)
+}
+
+/// Mistakes YAML makes easy, said in words: text with a comma inside `{ … }` (the rest reads
+/// as a key), an alias inside the anchor it names, a negative duration.
+#[test]
+fn yaml_slips_are_said_in_words() {
+    let minimal = std::fs::read_to_string(fixture("minimal.yaml")).expect("fixture");
+    let (d, r) = one_error(
+        "comma.yaml",
+        &minimal.replace("text: Backup done }", "text: Backup done, then verified }"),
+    );
+    assert_eq!((d.line, d.col), (34, 47), "{}", r.all());
+    assert!(
+        d.message.contains("unknown field `then verified`"),
+        "{}",
+        r.all()
+    );
+    assert_eq!(
+        d.hint.as_deref(),
+        Some(
+            "inside `{ … }` a comma ends a value: if `then verified` belongs to the text before it, put that text in quotes, e.g. text: \"Backup done, then verified\""
+        ),
+        "{}",
+        r.all()
+    );
+    // Outside a flow mapping an unknown key keeps the list of the keys there are.
+    let (d, r) = one_error(
+        "block.yaml",
+        &minimal.replace(
+            "    owner: ops\n    checklist:",
+            "    owner: ops\n    then verified: x\n    checklist:",
+        ),
+    );
+    assert!(d.message.contains("expected one of"), "{}", r.all());
+    assert!(!r.stderr.contains("comma"), "{}", r.all());
+
+    let (d, r) = one_error(
+        "alias.yaml",
+        &minimal.replace(
+            "teams:\n  - { id: ops, name: Ops Team }",
+            "teams: &crew\n  - { id: ops, name: Ops Team, responsibilities: *crew }",
+        ),
+    );
+    assert_eq!((d.line, d.col), (5, 50), "at the alias\n{}", r.all());
+    assert_eq!(
+        d.message,
+        "the alias `*crew` refers to itself: it is inside the value anchored as `&crew`, which would contain itself forever",
+        "{}",
+        r.all()
+    );
+    assert!(!r.stderr.contains("weak"), "{}", r.all());
+
+    let (d, r) = one_error(
+        "negative.yaml",
+        &minimal.replace("target: 30s", "target: -30s"),
+    );
+    assert!(
+        d.message
+            .contains("`-30s` is negative: a duration says how long"),
         "{}",
         r.all()
     );

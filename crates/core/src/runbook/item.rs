@@ -2,7 +2,7 @@
 //! itself. A key missing from a mapping is reported by the YAML reader at a place inside it;
 //! `check` names the item and points at its first line.
 
-use serde_saphyr::granit_parser::{Event, Marker, Parser};
+use serde_saphyr::granit_parser::{Event, Marker, Parser, StructureStyle};
 
 /// The innermost mapping around a place: how to name it and where it starts.
 #[derive(Debug, Clone, PartialEq)]
@@ -11,6 +11,10 @@ pub(crate) struct Item {
     pub label: String,
     /// Its first line and column (1-based).
     pub at: (u64, u64),
+    /// Written as a flow mapping, `{ … }`.
+    pub flow: bool,
+    /// The last key before the place with the text it was given, if it was given text.
+    pub before: Option<(String, String)>,
 }
 
 /// A mapping being read: its path, where it starts, the key whose value comes next (if a
@@ -18,8 +22,10 @@ pub(crate) struct Item {
 struct Map {
     path: String,
     start: (u64, u64),
+    flow: bool,
     key: Option<String>,
     id: Option<(&'static str, String)>,
+    before: Option<(String, String)>,
 }
 
 enum Frame {
@@ -64,11 +70,13 @@ pub(crate) fn around(text: &str, at: (u64, u64)) -> Option<Item> {
             _ => None,
         };
         match ev {
-            Event::MappingStart(..) => stack.push(Frame::Map(Map {
+            Event::MappingStart(style, ..) => stack.push(Frame::Map(Map {
                 path: child_path.unwrap_or_default(),
                 start: place(&span.start),
+                flow: style == StructureStyle::Flow,
                 key: None,
                 id: None,
+                before: None,
             })),
             Event::SequenceStart(..) => stack.push(Frame::Seq {
                 path: child_path.unwrap_or_default(),
@@ -78,10 +86,14 @@ pub(crate) fn around(text: &str, at: (u64, u64)) -> Option<Item> {
                 // An `id` (or, lacking one, a `name`) names the mapping it is in.
                 if let (Some(p), Some(Frame::Map(m))) = (&child_path, stack.last_mut()) {
                     let v = || crate::text::clean(&v).into_owned();
-                    match p.rsplit('.').next() {
-                        Some("id") => m.id = Some(("id", v())),
-                        Some("name") if m.id.is_none() => m.id = Some(("name", v())),
+                    let key = p.rsplit('.').next().unwrap_or_default();
+                    match key {
+                        "id" => m.id = Some(("id", v())),
+                        "name" if m.id.is_none() => m.id = Some(("name", v())),
                         _ => {}
+                    }
+                    if place(&span.start) < at {
+                        m.before = Some((key.to_string(), v()));
                     }
                 }
             }
@@ -99,7 +111,12 @@ pub(crate) fn around(text: &str, at: (u64, u64)) -> Option<Item> {
                             None => m.path.clone(),
                         }
                     };
-                    return Some(Item { label, at: m.start });
+                    return Some(Item {
+                        label,
+                        at: m.start,
+                        flow: m.flow,
+                        before: m.before,
+                    });
                 }
             }
             Event::SequenceEnd => {
@@ -132,6 +149,16 @@ phases:
 
     fn label(at: (u64, u64)) -> Option<(String, (u64, u64))> {
         around(TEXT, at).map(|i| (i.label, i.at))
+    }
+
+    #[test]
+    fn says_whether_the_item_is_a_flow_mapping_and_what_came_before_the_place() {
+        let block = around(TEXT, (7, 5)).expect("phases[0]");
+        assert!(!block.flow);
+        assert_eq!(block.before, Some(("id".into(), "prepare".into())));
+        let flow = around(TEXT, (8, 19)).expect("phases[1]");
+        assert!(flow.flow);
+        assert_eq!(flow.before, Some(("id".into(), "canary".into())));
     }
 
     #[test]
