@@ -15,6 +15,7 @@ const TIMEOUT: Duration = Duration::from_secs(20);
 const UNSET_VARS: &[&str] = &[
     "WARROOM_TEST_UNSET_PROMETHEUS_URL",
     "WARROOM_TEST_UNSET_FLAGS_URL",
+    "WARROOM_TEST_EMPTY_GREEN",
 ];
 
 struct Run {
@@ -405,19 +406,23 @@ fn wrong_type_has_a_hint() {
     );
 }
 
+/// A missing key names the item it is missing from and points at the item's first line.
 #[test]
-fn missing_key_names_the_key() {
-    let d = expect_error(
+fn missing_key_names_the_key_and_its_item() {
+    expect_error(
         "missing-key",
-        None,
-        None,
-        &["missing field `kind`"],
+        Some(12),
+        Some(5),
+        &["flags[0] (id: pct) is missing `kind`"],
         Some("add the key"),
     );
-    // The flag `pct` without `kind` spans lines 12–13.
-    assert!(
-        (12..=13).contains(&d.line),
-        "the line is within the flag: {d:?}"
+    // Not at the last key of the plan (where the YAML reader notices), at the third phase.
+    expect_error(
+        "phase-missing-name",
+        Some(40),
+        Some(5),
+        &["phases[2] (id: cutover) is missing `name`"],
+        Some("add the key"),
     );
 }
 
@@ -428,7 +433,7 @@ fn missing_top_level_key_points_at_the_document() {
         "missing-name",
         None,
         None,
-        &["missing field `name`"],
+        &["the runbook is missing `name`"],
         Some("add the key"),
     );
     assert!(
@@ -595,12 +600,32 @@ fn set_flag_step_naming_an_unknown_flag() {
 fn procedure_step_errors_point_at_the_step() {
     expect_error("step-two-actions", Some(67), None, &["2 actions"], None);
     expect_error("step-no-action", Some(67), None, &["0 actions"], None);
-    // A `set_flag` error points at the `set_flag` itself, the line after the step's name.
+    // A `set_flag` error points at the flag it names, on the line after the step's name.
     expect_error(
         "set-flag-unknown",
         Some(68),
-        Some(19),
+        Some(27),
         &["unknown flag `enabeld`"],
+        None,
+    );
+}
+
+/// A `set_flag` written as a block mapping: the error points at the offending value (the flag
+/// it names, the value it sets), not at its first key.
+#[test]
+fn a_block_set_flag_is_pointed_at_its_offending_value() {
+    expect_error(
+        "set-flag-block-unknown",
+        Some(70),
+        Some(17),
+        &["names unknown flag `enabeld`"],
+        Some("known flags: pct, enabled"),
+    );
+    expect_error(
+        "set-flag-block-bad-value",
+        Some(70),
+        Some(18),
+        &["value 7 does not fit flag `enabled`"],
         None,
     );
 }
@@ -1075,7 +1100,13 @@ fn values_that_make_no_sense_are_warnings() {
     assert_eq!(bake.line, 23, "at the step\n{}", r.all());
     let target = find("has a target of 0s: every run of it will be over target");
     assert!(target.line > 23, "at the procedure\n{}", r.all());
-    find("monitoring.interval is 0s: every source is read every 100ms");
+    let interval = find("monitoring.interval is 0s: every source is read every 100ms");
+    assert_eq!(
+        interval.line as usize,
+        text.lines().count(),
+        "at the monitoring mapping, the last line\n{}",
+        r.all()
+    );
     // A rollback that waits for a second operator: said, at its procedure.
     let waits = find("procedure `flag-off` has approval: two-person: this rollback waits");
     assert_eq!(waits.line, target.line, "{}", r.all());
@@ -1308,5 +1339,111 @@ fn a_pool_server_s_variable_is_pointed_at_its_entry() {
         Some(9),
         &["pools.green.servers: `${` without a closing `}`"],
         None,
+    );
+}
+
+/// Servers written as a `${…}` that expands to nothing leave the pool with no servers: an
+/// error at that entry, not at the top of the file.
+#[test]
+fn a_pool_whose_servers_expand_to_nothing_is_pointed_at_the_variable() {
+    expect_error(
+        "pool-servers-expand-to-nothing",
+        Some(10),
+        Some(15),
+        &["pools.green has no servers: `${WARROOM_TEST_EMPTY_GREEN:-}` expands to nothing"],
+        Some("or name the pool's Kubernetes deployment"),
+    );
+    // A pool with neither servers nor a deployment: at the pool's own line.
+    let text = std::fs::read_to_string(fixture("minimal.yaml")).expect("fixture");
+    let text = text.replace(
+        "  green:\n    servers: [green-1:3000]",
+        "  green:\n    health_path: /up",
+    );
+    let dir = tmp();
+    let f = dir.path().join("no-servers.yaml");
+    std::fs::write(&f, text).expect("write");
+    let r = check1(&f);
+    assert_eq!(r.code, Some(2), "{}", r.all());
+    let ds = diags(&f, &r.stderr);
+    assert!(
+        ds.iter().any(|d| (d.line, d.col) == (10, 5)
+            && d.message == "pools.green has no servers and no deployment"),
+        "{}",
+        r.all()
+    );
+}
+
+/// Write `text` to a file and check it: exit 2 and its one error.
+fn one_error(name: &str, text: &str) -> (Diag, Run) {
+    let dir = tmp();
+    let f = dir.path().join(name);
+    std::fs::write(&f, text).expect("write");
+    let r = check1(&f);
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(2), "{}", r.all());
+    let mut ds = diags(&f, &r.stderr);
+    assert_eq!(ds.len(), 1, "{}", r.all());
+    (ds.remove(0), r)
+}
+
+/// Mistakes YAML makes easy, said in words: text with a comma inside `{ … }` (the rest reads
+/// as a key), an alias inside the anchor it names, a negative duration.
+#[test]
+fn yaml_slips_are_said_in_words() {
+    let minimal = std::fs::read_to_string(fixture("minimal.yaml")).expect("fixture");
+    let (d, r) = one_error(
+        "comma.yaml",
+        &minimal.replace("text: Backup done }", "text: Backup done, then verified }"),
+    );
+    assert_eq!((d.line, d.col), (34, 47), "{}", r.all());
+    assert!(
+        d.message.contains("unknown field `then verified`"),
+        "{}",
+        r.all()
+    );
+    assert_eq!(
+        d.hint.as_deref(),
+        Some(
+            "inside `{ … }` a comma ends a value: if `then verified` belongs to the text before it, put that text in quotes, e.g. text: \"Backup done, then verified\""
+        ),
+        "{}",
+        r.all()
+    );
+    // Outside a flow mapping an unknown key keeps the list of the keys there are.
+    let (d, r) = one_error(
+        "block.yaml",
+        &minimal.replace(
+            "    owner: ops\n    checklist:",
+            "    owner: ops\n    then verified: x\n    checklist:",
+        ),
+    );
+    assert!(d.message.contains("expected one of"), "{}", r.all());
+    assert!(!r.stderr.contains("comma"), "{}", r.all());
+
+    let (d, r) = one_error(
+        "alias.yaml",
+        &minimal.replace(
+            "teams:\n  - { id: ops, name: Ops Team }",
+            "teams: &crew\n  - { id: ops, name: Ops Team, responsibilities: *crew }",
+        ),
+    );
+    assert_eq!((d.line, d.col), (5, 50), "at the alias\n{}", r.all());
+    assert_eq!(
+        d.message,
+        "the alias `*crew` refers to itself: it is inside the value anchored as `&crew`, which would contain itself forever",
+        "{}",
+        r.all()
+    );
+    assert!(!r.stderr.contains("weak"), "{}", r.all());
+
+    let (d, r) = one_error(
+        "negative.yaml",
+        &minimal.replace("target: 30s", "target: -30s"),
+    );
+    assert!(
+        d.message
+            .contains("`-30s` is negative: a duration says how long"),
+        "{}",
+        r.all()
     );
 }

@@ -19,11 +19,76 @@ type Time = DateTime<Utc>;
 const LEAD: &str = "lead";
 
 fn seed() -> Runbook {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/unified-attributes.yaml");
+    plan(PLANS[0])
+}
+
+/// Both shipped plans: the seed, and a second one written from runbooks/README.md alone
+/// (other phases, no migration, a flag-only canary, other metrics). The tests that say what
+/// any plan does run over both.
+const PLANS: [&str; 2] = [
+    "runbooks/unified-attributes.yaml",
+    "runbooks/checkout-v2.yaml",
+];
+
+fn plan(path: &str) -> Runbook {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
     match runbook::load(&p) {
         Ok(l) => l.runbook,
-        Err(e) => panic!("the seed runbook must load: {e}"),
+        Err(e) => panic!("{path} must load: {e}"),
     }
+}
+
+/// A plan's rollout phase running, its pools healthy (blue active), the flags its rollout
+/// requires set, the canary at 0 % and every gate metric well inside its thresholds, at `t(0)`.
+fn in_rollout_of(rb: Runbook) -> Harness {
+    let mut h = Harness::of(rb);
+    let phase = h.rb.rollout.phase.value.clone();
+    h.apply(t(0), Event::PhaseStarted { phase });
+    let mut flags: BTreeMap<String, serde_json::Value> =
+        h.rb.rollout
+            .requires_flags
+            .iter()
+            .map(|(f, v)| (f.clone(), v.clone()))
+            .collect();
+    flags.insert(h.rb.rollout.flag.value.clone(), json!(0));
+    h.apply(
+        t(0),
+        Event::Observed(Observation {
+            source: SourceId::Sim.into(),
+            pools: Some(PoolsObs {
+                active: Some(PoolName::Blue),
+                green_share: Some(0),
+                blue: servers("blue", true),
+                green: servers("green", true),
+                complete: vec![PoolName::Blue, PoolName::Green],
+                served: None,
+            }),
+            flags: Some(flags),
+            ..Default::default()
+        }),
+    );
+    h.apply(t(0), healthy(&h.rb));
+    h
+}
+
+/// Every gate metric well inside its thresholds, and a fresh reading of the pools (healthy).
+fn healthy(rb: &Runbook) -> Event {
+    let metrics: Vec<(&str, Option<f64>)> = rb
+        .rollout
+        .gate
+        .iter()
+        .filter_map(|g| rb.metric(&g.value))
+        .map(|m| {
+            let w = m.warning.as_ref().or(m.critical.as_ref()).map(|w| w.value);
+            let v = match (m.direction, w) {
+                (runbook::Direction::Below, Some(w)) => w * 2.0,
+                (_, Some(w)) => w / 4.0,
+                (_, None) => 0.0,
+            };
+            (m.id.value.as_str(), Some(v))
+        })
+        .collect();
+    with_healthy_pools(&metrics)
 }
 
 /// 2025-09-15 09:00:00 UTC plus `s` seconds.
@@ -43,7 +108,10 @@ struct Harness {
 
 impl Harness {
     fn new() -> Harness {
-        let rb = seed();
+        Harness::of(seed())
+    }
+
+    fn of(rb: Runbook) -> Harness {
         let st = State::new(&rb);
         Harness {
             rb,
@@ -194,12 +262,17 @@ fn observed(metrics: &[(&str, Option<f64>)]) -> Event {
 
 /// The gate metrics at healthy values, and a fresh reading of the pools (healthy).
 fn fresh() -> Event {
-    let Event::Observed(mut o) = observed(&[
+    with_healthy_pools(&[
         ("error_rate", Some(0.1)),
         ("green_error_rate", Some(0.1)),
         ("latency_p95", Some(40.0)),
         ("replication_lag", Some(0.2)),
-    ]) else {
+    ])
+}
+
+/// These readings, and a fresh reading of the pools (healthy).
+fn with_healthy_pools(metrics: &[(&str, Option<f64>)]) -> Event {
+    let Event::Observed(mut o) = observed(metrics) else {
         unreachable!("observed() makes an observation")
     };
     o.pools = Some(PoolsObs {
@@ -245,18 +318,9 @@ fn systems(blue_healthy: bool) -> Event {
     })
 }
 
-/// The green deployment phase running, the systems healthy, at `t(0)`.
+/// The seed's rollout phase (green deployment) running, the systems healthy, at `t(0)`.
 fn in_rollout() -> Harness {
-    let mut h = Harness::new();
-    h.apply(
-        t(0),
-        Event::PhaseStarted {
-            phase: "green-deployment".into(),
-        },
-    );
-    h.apply(t(0), systems(true));
-    h.apply(t(0), fresh());
-    h
+    in_rollout_of(seed())
 }
 
 /// Tick the pre-deployment checklist and sign GO at `t(0)`.
@@ -552,53 +616,71 @@ fn an_action_without_outcome_stays_running() {
 
 #[test]
 fn an_alert_fires_after_its_for_duration_and_resolves_when_back() {
-    let mut h = Harness::new();
-    let m = h.rb.metric("error_rate").unwrap();
-    assert_eq!(m.r#for, std::time::Duration::from_secs(30));
-    // 0.7 % is beyond the 0.5 % warning, within the 1 % critical.
-    for s in [0, 10, 20] {
-        h.metric(t(s), "error_rate", Some(0.7));
-        assert_eq!(h.alerts(t(s)), vec![], "not held 30s yet at +{s}s");
+    for path in PLANS {
+        // The plan's first gate metric, between its warning and its critical.
+        let mut h = Harness::of(plan(path));
+        let id = h.rb.rollout.gate[0].value.clone();
+        let m = h.rb.metric(&id).expect("gate metric").clone();
+        let (w, c) = (
+            m.warning.as_ref().expect("a warning").value,
+            m.critical.as_ref().expect("a critical").value,
+        );
+        let f = m.r#for.as_secs() as i64;
+        assert!(f >= 20, "{path}: `for` of {f}s");
+        let (mid, low) = ((w + c) / 2.0, w / 4.0);
+        for s in (0..f).step_by(10) {
+            h.metric(t(s), &id, Some(mid));
+            assert_eq!(h.alerts(t(s)), vec![], "{path}: not held {f}s yet at +{s}s");
+        }
+        assert_eq!(h.st.metric_level(&h.rb, &id), MetricLevel::Warning);
+        h.metric(t(f), &id, Some(mid));
+        assert_eq!(
+            h.alerts(t(f)),
+            vec![Event::AlertFired {
+                metric: id.clone(),
+                level: Level::Warning,
+                value: Some(mid),
+                threshold: w,
+            }],
+            "{path}"
+        );
+        assert_eq!(h.st.firing().count(), 1);
+        assert_eq!(h.st.metrics[&id].firing, Level::Warning);
+        // Held: no second event.
+        h.metric(t(f + 10), &id, Some(mid));
+        assert_eq!(h.alerts(t(f + 10)), vec![], "{path}");
+
+        h.metric(t(f + 20), &id, Some(low));
+        assert_eq!(
+            h.alerts(t(f + 20)),
+            vec![Event::AlertResolved {
+                metric: id.clone(),
+                level: Level::Warning,
+                value: Some(low),
+            }],
+            "{path}"
+        );
+        assert_eq!(h.st.firing().count(), 0);
+        let a = &h.st.alerts[0];
+        assert_eq!((a.fired_at, a.resolved_at), (t(f), Some(t(f + 20))));
+
+        // A breach that ends before its `for` never fires; one that starts again counts from
+        // its new start.
+        let b = f + 30;
+        h.metric(t(b), &id, Some(mid));
+        h.metric(t(b + 10), &id, Some(low));
+        h.metric(t(b + 20), &id, Some(mid));
+        assert_eq!(h.alerts(t(b + 20)), vec![], "{path}");
+        h.metric(t(b + 20 + f - 10), &id, Some(mid));
+        assert_eq!(
+            h.alerts(t(b + 20 + f - 10)),
+            vec![],
+            "{path}: the breach restarted at +{}s",
+            b + 20
+        );
+        h.metric(t(b + 20 + f), &id, Some(mid));
+        assert_eq!(h.alerts(t(b + 20 + f)).len(), 1, "{path}");
     }
-    assert_eq!(h.st.metric_level(&h.rb, "error_rate"), MetricLevel::Warning);
-    h.metric(t(30), "error_rate", Some(0.7));
-    assert_eq!(
-        h.alerts(t(30)),
-        vec![Event::AlertFired {
-            metric: "error_rate".into(),
-            level: Level::Warning,
-            value: Some(0.7),
-            threshold: 0.5,
-        }]
-    );
-    assert_eq!(h.st.firing().count(), 1);
-    assert_eq!(h.st.metrics["error_rate"].firing, Level::Warning);
-    // Held: no second event.
-    h.metric(t(40), "error_rate", Some(0.8));
-    assert_eq!(h.alerts(t(40)), vec![]);
-
-    h.metric(t(50), "error_rate", Some(0.2));
-    assert_eq!(
-        h.alerts(t(50)),
-        vec![Event::AlertResolved {
-            metric: "error_rate".into(),
-            level: Level::Warning,
-            value: Some(0.2),
-        }]
-    );
-    assert_eq!(h.st.firing().count(), 0);
-    let a = &h.st.alerts[0];
-    assert_eq!((a.fired_at, a.resolved_at), (t(30), Some(t(50))));
-
-    // A breach that ends before its `for` never fires.
-    h.metric(t(60), "error_rate", Some(0.9));
-    h.metric(t(80), "error_rate", Some(0.1));
-    h.metric(t(100), "error_rate", Some(0.9));
-    assert_eq!(h.alerts(t(100)), vec![]);
-    h.metric(t(120), "error_rate", Some(0.9));
-    assert_eq!(h.alerts(t(120)), vec![], "the breach restarted at +100s");
-    h.metric(t(130), "error_rate", Some(0.9));
-    assert_eq!(h.alerts(t(130)).len(), 1);
 }
 
 #[test]
@@ -726,54 +808,68 @@ fn a_critical_supersedes_the_warning() {
 
 #[test]
 fn a_rollout_step_needs_the_previous_step_baked() {
-    let mut h = in_rollout();
-    let a = next_advance(&h.st, &h.rb).unwrap();
-    assert_eq!(
-        a,
-        Action::RolloutStep {
-            step: 1,
-            percent: 10
-        }
-    );
-    let p = h.propose(a.clone());
-    assert_eq!(p.verdict(), Verdict::Allowed, "{:#?}", failing(&p));
-    assert!(
-        !p.checks.iter().any(|c| c.name.starts_with("bake")),
-        "the first step has nothing to bake"
-    );
-    h.run(t(M), a);
-    assert_eq!(h.st.rollout_step, 1);
-    assert_eq!(h.st.rollout_step_at, Some(t(M)));
-    assert_eq!(h.st.rollout_percent(&h.rb), 10);
-    assert_eq!(h.st.pools.green_share, Some(10));
+    for path in PLANS {
+        let mut h = in_rollout_of(plan(path));
+        let (first, second) = (&h.rb.rollout.steps[0], &h.rb.rollout.steps[1]);
+        let (p1, p2, bake) = (first.percent.value, second.percent.value, first.bake);
+        let bake_s = bake.as_secs() as i64;
+        assert!(bake_s > 5 * M, "{path}: the first step bakes {bake_s}s");
+        let a = next_advance(&h.st, &h.rb).unwrap();
+        assert_eq!(
+            a,
+            Action::RolloutStep {
+                step: 1,
+                percent: p1
+            },
+            "{path}"
+        );
+        let p = h.propose(a.clone());
+        assert_eq!(p.verdict(), Verdict::Allowed, "{path}: {:#?}", failing(&p));
+        assert!(
+            !p.checks.iter().any(|c| c.name.starts_with("bake")),
+            "{path}: the first step has nothing to bake"
+        );
+        h.run(t(M), a);
+        assert_eq!(h.st.rollout_step, 1);
+        assert_eq!(h.st.rollout_step_at, Some(t(M)));
+        assert_eq!(h.st.rollout_percent(&h.rb), p1, "{path}");
 
-    h.apply(t(6 * M), fresh());
-    let a = next_advance(&h.st, &h.rb).unwrap();
-    assert_eq!(
-        a,
-        Action::RolloutStep {
-            step: 2,
-            percent: 25
-        }
-    );
-    let p = h.propose(a.clone());
-    assert_eq!(p.verdict(), Verdict::Blocked);
-    let c = check(&p, "bake at 10 % for 15m");
-    assert!(!c.pass);
-    assert_eq!(c.evidence, "baked 5m of 15m");
-    assert_eq!(failing(&p).len(), 1, "{:#?}", failing(&p));
+        h.apply(t(6 * M), healthy(&h.rb));
+        let a = next_advance(&h.st, &h.rb).unwrap();
+        assert_eq!(
+            a,
+            Action::RolloutStep {
+                step: 2,
+                percent: p2
+            },
+            "{path}"
+        );
+        let p = h.propose(a.clone());
+        assert_eq!(p.verdict(), Verdict::Blocked, "{path}");
+        let name = format!("bake at {p1} % for {}", runbook::fmt_duration(bake));
+        let c = check(&p, &name);
+        assert!(!c.pass);
+        assert_eq!(
+            c.evidence,
+            format!("baked 5m of {}", runbook::fmt_duration(bake)),
+            "{path}"
+        );
+        assert_eq!(failing(&p).len(), 1, "{path}: {:#?}", failing(&p));
 
-    h.apply(t(15 * M + 59), fresh());
-    let c = check(&h.propose(a.clone()), "bake at 10 %").clone();
-    assert!(!c.pass);
-    assert_eq!(c.evidence, "baked 14m59s of 15m");
+        h.apply(t(M + bake_s - 1), healthy(&h.rb));
+        assert!(!check(&h.propose(a.clone()), &name).pass, "{path}");
 
-    h.apply(t(16 * M), fresh());
-    let p = h.propose(a.clone());
-    let c = check(&p, "bake at 10 %");
-    assert!(c.pass);
-    assert_eq!(c.evidence, "baked 15m of 15m");
-    assert_eq!(p.verdict(), Verdict::Allowed, "{:#?}", failing(&p));
+        h.apply(t(M + bake_s), healthy(&h.rb));
+        let p = h.propose(a.clone());
+        let c = check(&p, &name);
+        assert!(c.pass, "{path}");
+        assert_eq!(
+            c.evidence,
+            format!("baked {0} of {0}", runbook::fmt_duration(bake)),
+            "{path}"
+        );
+        assert_eq!(p.verdict(), Verdict::Allowed, "{path}: {:#?}", failing(&p));
+    }
 }
 
 #[test]
@@ -1041,21 +1137,40 @@ fn a_blocked_action_is_recorded_or_overridden_with_a_reason() {
 
 #[test]
 fn rollback_always_needs_the_typed_phrase() {
-    let targets = [("instant", 60), ("database", 300), ("feature-flag", 30)];
-    for (healthy, running) in [(true, false), (false, false), (true, true)] {
-        let mut h = in_rollout();
-        h.apply(t(0), systems(healthy));
+    for (path, (healthy, running)) in PLANS
+        .into_iter()
+        .flat_map(|p| [(true, false), (false, false), (true, true)].map(|c| (p, c)))
+    {
+        let mut h = in_rollout_of(plan(path));
+        if !healthy {
+            h.apply(
+                t(0),
+                Event::Observed(Observation {
+                    source: SourceId::Sim.into(),
+                    pools: Some(PoolsObs {
+                        blue: servers("blue", false),
+                        green: servers("green", true),
+                        complete: vec![PoolName::Blue, PoolName::Green],
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+            );
+        }
         if running {
-            let p = h.propose(Action::RolloutStep {
-                step: 1,
-                percent: 10,
-            });
+            let p = h.propose(next_advance(&h.st, &h.rb).expect("the first step"));
             let evs = h.submit(&p, "", None).unwrap();
             h.apply_all(t(1), evs);
-            assert!(h.st.running().is_some());
+            assert!(h.st.running().is_some(), "{path}");
         }
-        assert_eq!(h.rb.procedures.len(), 3);
+        let targets: Vec<(String, u64)> =
+            h.rb.procedures
+                .iter()
+                .map(|p| (p.id.value.clone(), p.target.as_secs()))
+                .collect();
+        assert!(targets.len() >= 3, "{path}");
         for (id, secs) in targets {
+            let id = id.as_str();
             let p = h.propose(Action::Rollback {
                 procedure: id.into(),
             });
@@ -1108,11 +1223,19 @@ fn rollback_always_needs_the_typed_phrase() {
                 "{id}: {evs:#?}"
             );
         }
-        // The instant rollback checks the pool it switches to.
-        let p = h.propose(Action::Rollback {
-            procedure: "instant".into(),
-        });
-        assert_eq!(check(&p, "blue pool healthy").pass, healthy);
+        // A rollback that switches to blue checks that pool.
+        for pr in &h.rb.procedures {
+            if pr
+                .steps
+                .iter()
+                .any(|s| s.kind() == StepKind::SwitchPool(PoolName::Blue))
+            {
+                let p = h.propose(Action::Rollback {
+                    procedure: pr.id.value.clone(),
+                });
+                assert_eq!(check(&p, "blue pool healthy").pass, healthy, "{path}");
+            }
+        }
     }
 
     // The optional database step is shown, not run.

@@ -195,6 +195,36 @@ fn a_script_rolls_back_at_25_percent_and_its_expectations_are_checked() {
     assert_eq!(r["rollout_percent_max"], 25);
 }
 
+/// The issue's own check, as written: a script that rolls back at 25 % and expects the rollout
+/// at 0 % with the first step next passes, and `rehearse` says so with exit 0.
+#[test]
+fn a_script_that_rolls_back_at_25_percent_passes_with_exit_0() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = script(
+        dir.path(),
+        "- advance_to: 25\n- rollback: instant\n\
+         - expect: {rollout_percent: 0, next_rollout_percent: 10}\n",
+    );
+    let (code, r, out) = rehearse(
+        dir.path(),
+        "pass.audit",
+        &["runbooks/unified-attributes.yaml", "--script", &s],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(r["rollout_percent"], 0, "{out}");
+    assert_eq!(r["rollout_percent_max"], 25, "{out}");
+    assert_eq!(
+        r["expectations"],
+        serde_json::json!([{
+            "index": 3,
+            "ok": true,
+            "detail": "rollout_percent 0, next_rollout_percent 10"
+        }]),
+        "{out}"
+    );
+    verifies(&dir.path().join("pass.audit"));
+}
+
 #[test]
 fn a_broken_script_is_refused_with_its_place() {
     let dir = tempfile::tempdir().expect("tmp");

@@ -3,7 +3,7 @@
 
 mod common;
 use common::harness::Rehearsal;
-use common::seed;
+use common::{PLANS, seed};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -28,7 +28,7 @@ fn draw(r: &Rehearsal, ui: &Ui, theme: &str, w: u16, h: u16) -> Terminal<TestBac
         .collect();
     let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
     let chrome = Chrome {
-        audit: "/var/lib/warroom/unified.audit",
+        audit: &r.audit,
         head: "3f9a0c1e77b2",
         clock: if ui.mode == Mode::Replay {
             "REPLAY 812/2650 ×10 ⏸".into()
@@ -87,59 +87,79 @@ fn greenish(c: Color) -> bool {
 
 #[test]
 fn before_the_start() {
-    let mut r = Rehearsal::new(seed().runbook, Scenario::Healthy);
-    r.wait(120);
-    let ui = Ui::new(Mode::Live);
-    for (w, h) in SIZES {
-        insta::assert_snapshot!(
-            format!("start_{w}x{h}"),
-            draw(&r, &ui, "default", w, h).backend()
-        );
+    for (plan, tag) in PLANS {
+        let mut r = Rehearsal::plan(plan, Scenario::Healthy);
+        r.wait(120);
+        let ui = Ui::new(Mode::Live);
+        for (w, h) in SIZES {
+            insta::assert_snapshot!(
+                format!("{tag}start_{w}x{h}"),
+                draw(&r, &ui, "default", w, h).backend()
+            );
+        }
     }
+}
+
+/// On both plans: the bad canary at the rollout's first step, a gate metric critical.
+fn at_the_first_step_of_a_bad_canary(plan: &str) -> Rehearsal {
+    let mut r = Rehearsal::plan(plan, Scenario::BadCanary);
+    let phase = r.rb.rollout.phase.value.clone();
+    r.run_to_phase(&phase);
+    let first = r.rb.rollout.steps[0].percent.value;
+    r.canary_to(first);
+    assert_eq!(r.st.rollout_percent(&r.rb), first, "{plan}");
+    assert!(
+        r.st.critical_firing()
+            .any(|a| r.rb.rollout.gate.iter().any(|g| g.value == a.metric)),
+        "{plan}: a gate metric is critical"
+    );
+    r
 }
 
 #[test]
 fn bad_canary_at_the_first_step_shows_the_critical_alert_and_blocks() {
-    let mut r = Rehearsal::new(seed().runbook, Scenario::BadCanary);
-    r.run_to_phase("green-deployment");
-    r.canary_to(10);
-    assert!(
-        r.st.critical_firing()
-            .any(|a| a.metric == "green_error_rate")
-    );
-    let mut ui = Ui::new(Mode::Live);
-    for (w, h) in SIZES {
-        insta::assert_snapshot!(
-            format!("canary_critical_{w}x{h}"),
-            draw(&r, &ui, "default", w, h).backend()
-        );
-    }
-    // `a` opens the gate dialog: blocked, with each failing check and its evidence.
-    ui.on_key(key(KeyCode::Char('a')), &r.st, &r.rb, "alice");
-    for (w, h) in SIZES {
-        let term = draw(&r, &ui, "default", w, h);
-        insta::assert_snapshot!(format!("advance_blocked_{w}x{h}"), term.backend());
-    }
-    // Critical is never green, in any theme: the banner, the metric's state, the FAIL mark.
-    for theme in ["default", "light", "high-contrast"] {
-        let term = draw(&r, &ui, theme, 240, 67);
-        let buf = term.backend().buffer();
-        let (_, bg) = style_of(buf, "● CRITICAL").expect("critical banner");
-        assert!(
-            reddish(bg),
-            "{theme}: critical banner background {bg:?} is red"
-        );
-        let (fg, _) = style_of(buf, "CRITICAL│")
-            .or_else(|| style_of(buf, "CRITICAL"))
-            .expect("metric state");
-        assert!(
-            !greenish(fg),
-            "{theme}: critical metric is never green ({fg:?})"
-        );
-        let (fg, _) = style_of(buf, "✗ FAIL").expect("failing check");
-        assert!(reddish(fg), "{theme}: a failing check is red ({fg:?})");
-        let (fg, _) = style_of(buf, "✓ PASS").expect("passing check");
-        assert!(greenish(fg), "{theme}: a passing check is green ({fg:?})");
+    for (plan, tag) in PLANS {
+        let r = at_the_first_step_of_a_bad_canary(plan);
+        let mut ui = Ui::new(Mode::Live);
+        for (w, h) in SIZES {
+            insta::assert_snapshot!(
+                format!("{tag}canary_critical_{w}x{h}"),
+                draw(&r, &ui, "default", w, h).backend()
+            );
+        }
+        // `a` opens the gate dialog: blocked, with each failing check and its evidence.
+        ui.on_key(key(KeyCode::Char('a')), &r.st, &r.rb, "alice");
+        for (w, h) in SIZES {
+            let term = draw(&r, &ui, "default", w, h);
+            insta::assert_snapshot!(format!("{tag}advance_blocked_{w}x{h}"), term.backend());
+        }
+        // Critical is never green, in any theme: the banner, the metric's state, the FAIL mark.
+        for theme in ["default", "light", "high-contrast"] {
+            let term = draw(&r, &ui, theme, 240, 67);
+            let buf = term.backend().buffer();
+            let (_, bg) = style_of(buf, "● CRITICAL").expect("critical banner");
+            assert!(
+                reddish(bg),
+                "{plan} {theme}: critical banner background {bg:?} is red"
+            );
+            let (fg, _) = style_of(buf, "CRITICAL│")
+                .or_else(|| style_of(buf, "CRITICAL"))
+                .expect("metric state");
+            assert!(
+                !greenish(fg),
+                "{plan} {theme}: critical metric is never green ({fg:?})"
+            );
+            let (fg, _) = style_of(buf, "✗ FAIL").expect("failing check");
+            assert!(
+                reddish(fg),
+                "{plan} {theme}: a failing check is red ({fg:?})"
+            );
+            let (fg, _) = style_of(buf, "✓ PASS").expect("passing check");
+            assert!(
+                greenish(fg),
+                "{plan} {theme}: a passing check is green ({fg:?})"
+            );
+        }
     }
 }
 
@@ -174,24 +194,32 @@ fn going_to_100_percent_asks_for_the_phrase() {
 
 #[test]
 fn a_running_rollback_shows_its_stopwatch_against_the_target() {
-    let mut r = Rehearsal::new(seed().runbook, Scenario::BadCanary);
-    r.run_to_phase("green-deployment");
-    r.canary_to(10);
-    let id = r.act(
-        Action::Rollback {
-            procedure: "instant".into(),
-        },
-        false,
-    );
-    r.run_steps(id, 1);
-    r.wait(20);
-    let ui = Ui::new(Mode::Live);
-    for (w, h) in SIZES {
-        let term = draw(&r, &ui, "default", w, h);
-        let text = format!("{}", term.backend());
-        assert!(text.contains("ROLLBACK INSTANT running"), "stopwatch shown");
-        assert!(text.contains("target 1:00"), "target shown");
-        insta::assert_snapshot!(format!("rollback_running_{w}x{h}"), term.backend());
+    // The seed's instant switch back; the second plan's flag off (its canary moves a flag).
+    for ((plan, tag), procedure) in PLANS.into_iter().zip(["instant", "flag-off"]) {
+        let mut r = at_the_first_step_of_a_bad_canary(plan);
+        let target =
+            r.rb.procedure(procedure)
+                .expect("procedure")
+                .target
+                .as_secs();
+        let id = r.act(
+            Action::Rollback {
+                procedure: procedure.into(),
+            },
+            false,
+        );
+        r.run_steps(id, 1);
+        r.wait(20);
+        let ui = Ui::new(Mode::Live);
+        for (w, h) in SIZES {
+            let term = draw(&r, &ui, "default", w, h);
+            let text = format!("{}", term.backend());
+            let running = format!("ROLLBACK {} running", procedure.to_uppercase());
+            assert!(text.contains(&running), "{plan}: stopwatch shown\n{text}");
+            let target = format!("target {}:{:02}", target / 60, target % 60);
+            assert!(text.contains(&target), "{plan}: {target} shown\n{text}");
+            insta::assert_snapshot!(format!("{tag}rollback_running_{w}x{h}"), term.backend());
+        }
     }
 }
 

@@ -13,10 +13,29 @@ pub struct Rehearsal {
     pub world: World,
     pub t: Time,
     pub events: Vec<(Time, Event)>,
+    /// The audit log's path the screen's status line shows.
+    pub audit: String,
 }
 
 impl Rehearsal {
+    /// A rehearsal of the seed plan (or a variant of it).
     pub fn new(rb: Runbook, scenario: Scenario) -> Self {
+        Rehearsal::at(Self::SEED, rb, scenario)
+    }
+
+    const SEED: &str = "runbooks/unified-attributes.yaml";
+
+    /// A rehearsal of a shipped plan, by its path in the repository.
+    pub fn plan(path: &str, scenario: Scenario) -> Self {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+        let rb = match warroom::runbook::load(&p) {
+            Ok(l) => l.runbook,
+            Err(e) => panic!("{path} must load: {e}"),
+        };
+        Rehearsal::at(path, rb, scenario)
+    }
+
+    fn at(path: &str, rb: Runbook, scenario: Scenario) -> Self {
         let t = chrono::Utc
             .with_ymd_and_hms(2026, 11, 26, 9, 0, 0)
             .single()
@@ -29,11 +48,21 @@ impl Rehearsal {
             world,
             t,
             events: Vec::new(),
+            // The seed's screens have always shown this one.
+            audit: if path == Self::SEED {
+                "/var/lib/warroom/unified.audit".into()
+            } else {
+                let stem = std::path::Path::new(path)
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or("rollout");
+                format!("/var/lib/warroom/{stem}.audit")
+            },
         };
         r.event(Event::SessionStarted {
             operator: "alice".into(),
             mode: "demo".into(),
-            runbook: "runbooks/unified-attributes.yaml".into(),
+            runbook: path.into(),
             runbook_sha256: "0".repeat(64),
             scenario: Some(scenario.label(&r.rb)),
             speed: Some(30.0),
@@ -147,19 +176,26 @@ impl Rehearsal {
         }
     }
 
-    /// Sign GO and run phases up to (and including starting) `phase`, ticking each checklist.
+    /// Tick the checklists the go/no-go requires, sign GO and run phases up to (and including
+    /// starting) `phase`, ticking each phase's checklist and waiting out its exit gate.
     pub fn run_to_phase(&mut self, phase: &str) {
-        let pre = self
+        let lists: Vec<String> = self
             .rb
-            .checklist("pre-deployment-checklist")
-            .expect("checklist")
-            .clone();
-        let items: Vec<String> = pre
-            .sections
+            .go_no_go
             .iter()
-            .flat_map(|s| s.items.iter().map(|i| i.id.value.clone()))
+            .flat_map(|g| g.requires.iter().map(|r| r.value.clone()))
             .collect();
-        self.tick_all("pre-deployment-checklist", &items);
+        for list in lists {
+            let items: Vec<String> = self
+                .rb
+                .checklist(&list)
+                .expect("checklist")
+                .sections
+                .iter()
+                .flat_map(|s| s.items.iter().map(|i| i.id.value.clone()))
+                .collect();
+            self.tick_all(&list, &items);
+        }
         self.wait(30);
         self.act(Action::GoNoGo { go: true }, true);
         loop {
@@ -176,20 +212,32 @@ impl Rehearsal {
                 self.tick_all(&p.id.value, &items);
             }
             let a = engine::next_advance(&self.st, &self.rb).expect("advance");
+            // A phase's exit gate holds for a time: wait it out (at most a day).
+            for _ in 0..24 * 60 {
+                if engine::propose(&self.st, &self.rb, a.clone()).verdict()
+                    != engine::Verdict::Blocked
+                {
+                    break;
+                }
+                self.wait(60);
+            }
             self.act(a, true);
             self.wait(600);
         }
     }
 
-    /// Flip the feature on and step the canary to `percent`, baking each step.
+    /// Set the flags the rollout requires and step the canary to `percent`, baking each step.
     pub fn canary_to(&mut self, percent: u32) {
-        self.act(
-            Action::FlipFlag {
-                flag: "unified_attributes_enabled".into(),
-                to: serde_json::json!(true),
-            },
-            true,
-        );
+        let required: Vec<(String, serde_json::Value)> = self
+            .rb
+            .rollout
+            .requires_flags
+            .iter()
+            .map(|(f, v)| (f.clone(), v.clone()))
+            .collect();
+        for (flag, to) in required {
+            self.act(Action::FlipFlag { flag, to }, true);
+        }
         self.wait(60);
         while self.st.rollout_percent(&self.rb) < percent {
             let a = engine::next_advance(&self.st, &self.rb).expect("step");

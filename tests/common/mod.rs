@@ -15,6 +15,14 @@ pub fn seed() -> Loaded {
     }
 }
 
+/// Both shipped plans: the seed, and a second one written from runbooks/README.md alone
+/// (other phases, no migration, a flag-only canary, other metrics). The tag names a plan's
+/// snapshots: the seed's keep their names from before the second plan.
+pub const PLANS: [(&str, &str); 2] = [
+    ("runbooks/unified-attributes.yaml", ""),
+    ("runbooks/checkout-v2.yaml", "checkout-v2_"),
+];
+
 pub fn tmp_audit(dir: &tempfile::TempDir, name: &str) -> PathBuf {
     dir.path().join(name)
 }

@@ -137,7 +137,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, LoadError> {
         Err(e) => {
             return Err(LoadError::Yaml {
                 path: path.to_path_buf(),
-                diag: yaml_diag(&e),
+                diag: yaml_diag(&e, text),
             });
         }
     };
@@ -157,7 +157,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, LoadError> {
     })
 }
 
-fn yaml_diag(e: &serde_saphyr::Error) -> Diag {
+fn yaml_diag(e: &serde_saphyr::Error, text: &str) -> Diag {
     let (line, col) = e
         .location()
         .map(|l| (l.line(), l.column()))
@@ -172,6 +172,27 @@ fn yaml_diag(e: &serde_saphyr::Error) -> Diag {
     }
     let msg = msg.trim().to_string();
     let kind = yaml_kind(e);
+    // A missing key is reported at a place inside the mapping that lacks it (its last key):
+    // name that item and point at its first line.
+    if let Some(field) = missing_key(e)
+        && let Some(item) = super::item::around(text, (line, col))
+    {
+        return Diag::error(item.at, format!("{} is missing `{field}`", item.label))
+            .hint("add the key; runbooks/README.md lists the required ones");
+    }
+    // An alias inside the anchor it names would repeat forever: say so in words.
+    if matches!(
+        inner(e),
+        serde_saphyr::Error::RecursiveReferencesRequireWeakTypes { .. }
+    ) {
+        let what = match alias_at(text, (line, col)) {
+            Some(n) => format!("the alias `*{n}` refers to itself: it is inside the value anchored as `&{n}`, which would contain itself forever"),
+            None => "this alias refers to itself: it is inside the value its anchor names, which would contain itself forever".to_string(),
+        };
+        return Diag::error((line, col), what).hint(
+            "write the value out here, or anchor a smaller part that does not contain the alias",
+        );
+    }
     // A key missing from the top-level mapping is reported at that mapping's end, which reads
     // as if the last section lacked it: point at the document instead.
     let (line, col) = if kind == YamlKind::MissingKey && col == 1 {
@@ -197,6 +218,20 @@ fn yaml_diag(e: &serde_saphyr::Error) -> Diag {
         return Diag::error((line, col), format!("unknown field `{field}`"))
             .hint(format!("fix its spelling: did you mean `{near}`?"));
     }
+    // Inside `{ … }` a comma ends a value: the words after it read as a key of their own.
+    if let serde_saphyr::Error::SerdeUnknownField { field, .. } = inner(e)
+        && let Some(item) = super::item::around(text, (line, col))
+        && item.flow
+    {
+        let field = crate::text::clean(field);
+        let example = match &item.before {
+            Some((k, v)) => format!(", e.g. {k}: \"{v}, {field}\""),
+            None => String::new(),
+        };
+        return Diag::error((line, col), msg).hint(format!(
+            "inside `{{ … }}` a comma ends a value: if `{field}` belongs to the text before it, put that text in quotes{example}"
+        ));
+    }
     let d = Diag::error((line, col), msg);
     match hint {
         Some(h) => d.hint(h),
@@ -207,14 +242,9 @@ fn yaml_diag(e: &serde_saphyr::Error) -> Diag {
 /// For an unknown key, the known key it is a likely misspelling of (a small edit distance
 /// for its length), if there is one.
 fn unknown_key_near(e: &serde_saphyr::Error) -> Option<(String, &'static str)> {
-    use serde_saphyr::Error as E;
-    let mut e = e;
-    while let E::WithSnippet { error, .. } | E::AliasError { error, .. } = e {
-        e = error;
-    }
-    let E::SerdeUnknownField {
+    let serde_saphyr::Error::SerdeUnknownField {
         field, expected, ..
-    } = e
+    } = inner(e)
     else {
         return None;
     };
@@ -225,6 +255,39 @@ fn unknown_key_near(e: &serde_saphyr::Error) -> Option<(String, &'static str)> {
         .filter(|(d, _)| *d <= limit)
         .min()
         .map(|(_, k)| (crate::text::clean(field).into_owned(), k))
+}
+
+/// The error itself, inside the wrappers that add a snippet or an alias's places.
+fn inner(e: &serde_saphyr::Error) -> &serde_saphyr::Error {
+    use serde_saphyr::Error as E;
+    let mut e = e;
+    while let E::WithSnippet { error, .. } | E::AliasError { error, .. } = e {
+        e = error;
+    }
+    e
+}
+
+/// The key a mapping lacks, for a missing-key error.
+fn missing_key(e: &serde_saphyr::Error) -> Option<&'static str> {
+    match inner(e) {
+        serde_saphyr::Error::SerdeMissingField { field, .. } => Some(field),
+        _ => None,
+    }
+}
+
+/// The alias written at a place (`*name`), read from the text.
+fn alias_at(text: &str, (line, col): (u64, u64)) -> Option<String> {
+    let l = text
+        .lines()
+        .nth(usize::try_from(line).ok()?.checked_sub(1)?)?;
+    let rest: String = l
+        .chars()
+        .skip(usize::try_from(col).ok()?.saturating_sub(1))
+        .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | ']' | '}'))
+        .collect();
+    rest.strip_prefix('*')
+        .filter(|n| !n.is_empty())
+        .map(|n| crate::text::clean(n).into_owned())
 }
 
 /// What a YAML error is about, for its hint: told by the error's case, never by its text.
@@ -242,12 +305,7 @@ enum YamlKind {
 fn yaml_kind(e: &serde_saphyr::Error) -> YamlKind {
     use serde_saphyr::Error as E;
     use serde_saphyr::granit_parser::ErrorKind as Scan;
-    // The error itself, inside the wrappers that add a snippet or an alias's places.
-    let mut e = e;
-    while let E::WithSnippet { error, .. } | E::AliasError { error, .. } = e {
-        e = error;
-    }
-    match e {
+    match inner(e) {
         E::SerdeUnknownField { .. } => YamlKind::UnknownKey,
         E::SerdeMissingField { .. } => YamlKind::MissingKey,
         E::Budget { .. }

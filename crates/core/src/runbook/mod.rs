@@ -1,6 +1,7 @@
 //! Runbooks: load a YAML file, check it, and report problems as `FILE:LINE:COL: message`.
 
 mod envexp;
+mod item;
 mod load;
 mod schema;
 mod validate;

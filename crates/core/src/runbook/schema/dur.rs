@@ -13,6 +13,11 @@ pub fn serialize<S: Serializer>(v: &Duration, s: S) -> Result<S::Ok, S::Error> {
 }
 
 pub fn parse(s: &str) -> Result<Duration, String> {
+    if s.trim().starts_with('-') {
+        return Err(format!(
+            "`{s}` is negative: a duration says how long; write e.g. 30s, 15m, 4h or 1h30m"
+        ));
+    }
     humantime::parse_duration(s.trim())
         .map_err(|e| format!("`{s}` is not a duration ({e}); write e.g. 30s, 15m, 4h or 1h30m"))
 }

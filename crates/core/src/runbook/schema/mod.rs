@@ -72,7 +72,7 @@ pub struct Runbook {
     #[serde(default)]
     pub communication: Communication,
     #[serde(default)]
-    pub monitoring: Monitoring,
+    pub monitoring: Placed<Monitoring>,
     /// Where the real systems are (`warroom run`); the simulator ignores it.
     #[serde(default)]
     pub targets: Targets,

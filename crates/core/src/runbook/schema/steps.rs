@@ -17,7 +17,7 @@ pub struct ProcedureStep {
     #[serde(default)]
     pub switch_pool: Option<PoolName>,
     #[serde(default)]
-    pub set_flag: Option<Spanned<SetFlag>>,
+    pub set_flag: Option<SetFlagWritten>,
     /// Percent of traffic the load balancer sends to green.
     #[serde(default)]
     pub set_weights: Option<u32>,
@@ -47,7 +47,7 @@ impl ProcedureStep {
             v.push(StepKind::SwitchPool(p));
         }
         if let Some(f) = &self.set_flag {
-            v.push(StepKind::SetFlag(f.value.clone()));
+            v.push(StepKind::SetFlag(f.step()));
         }
         if let Some(g) = self.set_weights {
             v.push(StepKind::SetWeights { green: g });
@@ -91,6 +91,25 @@ impl ProcedureStep {
                 timeout: default_timeout(),
                 expect_migration_version: None,
             }))
+    }
+}
+
+/// A step's `set_flag` as written: each part with its place, so that `check` points at the
+/// flag or the value at fault however the mapping is written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetFlagWritten {
+    pub flag: Spanned<String>,
+    pub value: Spanned<serde_json::Value>,
+}
+
+impl SetFlagWritten {
+    /// What the step does.
+    pub fn step(&self) -> SetFlag {
+        SetFlag {
+            flag: self.flag.value.clone(),
+            value: self.value.value.clone(),
+        }
     }
 }
 

@@ -35,8 +35,8 @@ impl std::fmt::Display for PoolName {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Pools {
-    pub blue: Pool,
-    pub green: Pool,
+    pub blue: Placed<Pool>,
+    pub green: Placed<Pool>,
     /// The pool serving production traffic before the deployment.
     #[serde(default = "default_active")]
     pub active: PoolName,
@@ -265,6 +265,48 @@ pub struct LbSpec {
     pub unknown: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+/// A value with the place it was written (for `check`), read and written as the value itself.
+#[derive(Debug, Clone, Default)]
+pub struct Placed<T> {
+    value: T,
+    place: Option<(u64, u64)>,
+}
+
+impl<T> Placed<T> {
+    /// Where it was written, if it was read from a file.
+    pub fn place(&self) -> Option<(u64, u64)> {
+        self.place
+    }
+}
+
+impl<T> std::ops::Deref for Placed<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T> std::ops::DerefMut for Placed<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.value
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Placed<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = Spanned::<T>::deserialize(d)?;
+        Ok(Placed {
+            place: spanned_place(&s),
+            value: s.value,
+        })
+    }
+}
+
+fn spanned_place<T>(s: &Spanned<T>) -> Option<(u64, u64)> {
+    let l = &s.referenced;
+    (l.line() > 0).then(|| (l.line(), l.column().max(1)))
+}
+
 /// A pool's servers as written (`host:port` or a `${VAR}` that expands to a list), each with
 /// the place it was written, so that `check` points at the entry. Reads as the list.
 #[derive(Debug, Clone, Default)]
@@ -300,7 +342,7 @@ impl<'de> Deserialize<'de> for Servers {
         Ok(Servers {
             places: v
                 .iter()
-                .map(|s| (s.referenced.line().max(1), s.referenced.column().max(1)))
+                .map(|s| spanned_place(s).unwrap_or((1, 1)))
                 .collect(),
             list: v.into_iter().map(|s| s.value).collect(),
         })

@@ -109,7 +109,7 @@ pub fn validate(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>) -> Vec<Diag>
     if rb.monitoring.interval < std::time::Duration::from_secs(1) {
         out.push(
             Diag::warning(
-                (1, 1),
+                rb.monitoring.place().unwrap_or((1, 1)),
                 format!(
                     "monitoring.interval is {}: every source is read every {} and each reading that changed is written to the audit log",
                     humantime::format_duration(rb.monitoring.interval),
@@ -282,7 +282,7 @@ pub fn validate(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>) -> Vec<Diag>
             metrics.check_ref(m, &format!("risk `{}` metrics", r.name), &mut out);
         }
     }
-    targets::pools(rb, &mut out);
+    targets::pools(rb, env, &mut out);
     targets::targets(rb, env, &mut out);
     targets::webhooks(rb, env, &mut out);
     out

@@ -68,11 +68,15 @@ pub(super) fn check_steps(
                     .hint("one of: switch_pool, set_flag, set_weights, set_image, set_env, restart, wait_rollout, run, wait_until"),
             );
         }
-        let flag_place = s.set_flag.as_ref().map(at).unwrap_or(place);
+        // A `set_flag`'s errors point at its flag or its value, not at the step's name.
+        let (flag_place, value_place) = s
+            .set_flag
+            .as_ref()
+            .map(|f| (at(&f.flag), at(&f.value)))
+            .unwrap_or((place, place));
         for a in actions {
             match a {
                 StepKind::SetFlag(sf) => match rb.flag(&sf.flag) {
-                    // The errors point at the `set_flag` itself, not the step's name.
                     None => out.push(
                         Diag::error(
                             flag_place,
@@ -88,7 +92,7 @@ pub(super) fn check_steps(
                         )),
                     ),
                     Some(f) if !value_fits(f.kind, &sf.value) => out.push(Diag::error(
-                        flag_place,
+                        value_place,
                         format!(
                             "{owner}, step `{}`: value {} does not fit flag `{}`",
                             name, sf.value, sf.flag

@@ -7,13 +7,34 @@ use crate::runbook::{
     Diag, FLAG_KINDS, FlagsSpec, FlagsTarget, LB_KINDS, LbSpec, LbTarget, Runbook, expand,
 };
 
-/// Each pool has servers or a Kubernetes deployment.
-pub(super) fn pools(rb: &Runbook, out: &mut Vec<Diag>) {
+/// Each pool has servers or a Kubernetes deployment: servers listed, and not all of them
+/// `${…}` that expand to nothing (an unset variable is only a warning: `run` resolves it).
+pub(super) fn pools(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>, out: &mut Vec<Diag>) {
     for (name, pool) in [("blue", &rb.pools.blue), ("green", &rb.pools.green)] {
-        if pool.servers.is_empty() && pool.deployment.is_none() {
+        if pool.deployment.is_some() {
+            continue;
+        }
+        if pool.servers.is_empty() {
             out.push(
-                Diag::error((1, 1), format!("pools.{name} has no servers and no deployment"))
+                Diag::error(pool.place().unwrap_or((1, 1)), format!("pools.{name} has no servers and no deployment"))
                     .hint("list the servers (host:port, health checked over HTTP) or name the pool's Kubernetes deployment"),
+            );
+            continue;
+        }
+        // Split on commas as `server_list` does (a variable may list several).
+        let nothing = pool.servers.iter().all(|s| {
+            expand(s, env).is_ok_and(|e| {
+                e.unset.is_empty() && e.value.split(',').all(|a| a.trim().is_empty())
+            })
+        });
+        if nothing {
+            let written = crate::text::clean(&pool.servers[0]).into_owned();
+            out.push(
+                Diag::error(
+                    pool.servers.place(0).unwrap_or((1, 1)),
+                    format!("pools.{name} has no servers: `{written}` expands to nothing"),
+                )
+                .hint("give the variable a value or a default list (${VAR:-host:port,host:port}), or name the pool's Kubernetes deployment"),
             );
         }
     }
