@@ -482,10 +482,30 @@ fn the_palette_and_a_phase_detail_as_drawn() {
             text.contains("Phase 2 — ") && text.contains("Steps ("),
             "{w}x{h}\n{text}"
         );
+        if h >= 40 {
+            // The plan's notes: the day with its date (`day_one`) and the channels.
+            assert!(
+                text.contains("Day 13 (Tue 2025-08-26)") && text.contains("Communication ("),
+                "{w}x{h}\n{text}"
+            );
+        }
         if (w, h) == (120, 40) {
             insta::assert_snapshot!("detail_phase_120x40", text);
         }
     }
+    // The last phase's detail also says what follows it (`post_deployment`).
+    press(&mut ui, &r, KeyCode::Esc);
+    for _ in 0..r.rb.phases.len() {
+        press(&mut ui, &r, KeyCode::Down);
+    }
+    press(&mut ui, &r, KeyCode::Enter);
+    let text = format!("{}", draw_r(&r, &ui, "default", 240, 67).backend());
+    assert!(
+        text.contains(&format!("Phase {} — ", r.rb.phases.len()))
+            && text.contains("After the last phase")
+            && text.contains("Remove feature flags"),
+        "{text}"
+    );
 }
 
 /// Tab visits the panes in the order the screen shows them, column by column and the log

@@ -147,12 +147,36 @@ fn markdown_and_html_tell_the_same_post_mortem_on_both_plans() {
             ("## Time at each rollout step", "Time at each rollout step"),
             ("## Rollbacks", "Rollbacks"),
             ("## Success criteria", "Success criteria"),
+            // The plan's own notes: owners and tasks on both plans.
+            ("## Owners and tasks", "Owners and tasks"),
         ] {
             assert!(md.contains(md_head), "{ctx}: {md_head}\n{md}");
             assert!(
                 page.contains(&format!("<h2>{title}</h2>")),
                 "{ctx}: {title}"
             );
+        }
+        // The seed plan gives Day 1's date, a schedule, channels and what follows the last
+        // phase: each is in both formats, the day numbers with their dates.
+        if plan.path == SEED.path {
+            for (md_says, html_says) in [
+                ("## Schedule as planned", "<h2>Schedule as planned</h2>"),
+                (
+                    "## Communication channels",
+                    "<h2>Communication channels</h2>",
+                ),
+                ("## Post-deployment tasks", "<h2>Post-deployment tasks</h2>"),
+                ("Day 21 (Wed 2025-09-03)", "Day 21 (Wed 2025-09-03)"),
+                (
+                    "| Day 13 (Tue 2025-08-26) |",
+                    "<td>Day 13 (Tue 2025-08-26)</td>",
+                ),
+                ("#deployment-unified-attrs", "#deployment-unified-attrs"),
+                ("Remove feature flags", "Remove feature flags"),
+            ] {
+                assert!(md.contains(md_says), "{ctx}: markdown says {md_says}\n{md}");
+                assert!(page.contains(html_says), "{ctx}: html says {html_says}");
+            }
         }
         let first = plan.first;
         for (md_says, html_says) in [

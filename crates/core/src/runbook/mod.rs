@@ -108,6 +108,21 @@ impl Runbook {
     pub fn checklist(&self, id: &str) -> Option<&Checklist> {
         self.checklists.iter().find(|c| c.id.value == id)
     }
+    /// A day number as the plan says it, with its date when the runbook gives Day 1's:
+    /// `Day 14 (Thu 2025-08-27)`, else `Day 14`.
+    pub fn day_words(&self, day: u32) -> String {
+        match self
+            .day_one
+            .and_then(|d| d.checked_add_days(chrono::Days::new(u64::from(day.saturating_sub(1)))))
+        {
+            Some(date) => format!("Day {day} ({})", date.format("%a %Y-%m-%d")),
+            None => format!("Day {day}"),
+        }
+    }
+    /// The plan's schedule for a day (`timeline`), if it has one.
+    pub fn schedule(&self, day: u32) -> Option<&TimelineDay> {
+        self.timeline.iter().find(|t| t.day == day)
+    }
     pub fn team_name(&self, id: &str) -> String {
         self.teams
             .iter()

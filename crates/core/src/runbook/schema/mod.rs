@@ -61,6 +61,10 @@ pub struct Runbook {
     pub success_criteria: Vec<Criterion>,
     #[serde(default)]
     pub procedures: Vec<Procedure>,
+    /// The calendar date of the plan's Day 1: the phases' and the timeline's day numbers are
+    /// then shown as dates too.
+    #[serde(default)]
+    pub day_one: Option<chrono::NaiveDate>,
     #[serde(default)]
     pub timeline: Vec<TimelineDay>,
     #[serde(default)]

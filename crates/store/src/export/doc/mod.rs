@@ -3,7 +3,8 @@
 //! their way (and the HTML adds its charts), so the two never tell different stories.
 //!
 //! Here: the document's shape. The sections about the plan (summary, phases, checklists,
-//! success criteria) are in `plan.rs`, those about what happened (timeline, alerts, rollout
+//! success criteria, and the plan's own notes: owners and tasks, schedule, channels,
+//! post-deployment tasks) are in `plan.rs`, those about what happened (timeline, alerts, rollout
 //! steps, rollbacks) in `events.rs`.
 
 mod events;
@@ -98,7 +99,7 @@ fn or_none(s: Option<String>) -> Line {
 pub fn document(pm: &Postmortem) -> Doc {
     Doc {
         title: format!("Post-mortem draft: {}", pm.rb.name),
-        sections: vec![
+        sections: [
             plan::summary(pm),
             plan::phases(pm),
             plan::checklists(pm),
@@ -107,6 +108,9 @@ pub fn document(pm: &Postmortem) -> Doc {
             events::rollout_steps(pm),
             events::rollbacks(pm),
             plan::criteria(pm),
-        ],
+        ]
+        .into_iter()
+        .chain(plan::notes(pm))
+        .collect(),
     }
 }

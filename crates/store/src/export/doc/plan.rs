@@ -129,7 +129,7 @@ pub(super) fn phases(pm: &Postmortem) -> Section {
             let took = st.phase_took(i);
             vec![
                 Line::new(p.name.clone()),
-                Line::new(format!("Day {}", p.day)),
+                Line::new(rb.day_words(p.day)),
                 Line::new(fmt_duration(p.duration)),
                 or_none(s.started.map(ts)),
                 or_none(s.ended.map(ts)),
@@ -291,4 +291,94 @@ pub(super) fn criteria(pm: &Postmortem) -> Section {
         title: "Success criteria",
         blocks,
     }
+}
+
+/// The plan's own notes, as the runbook gives them (never acted on): each phase's owner and
+/// tasks, the schedule by day, the communication channels and what follows the last phase.
+/// A section the runbook leaves empty is left out.
+pub(super) fn notes(pm: &Postmortem) -> Vec<Section> {
+    let rb = pm.rb;
+    let mut out = Vec::new();
+    let owners = rb
+        .phases
+        .iter()
+        .map(|p| Item {
+            line: Line::strong(p.name.clone()).and(format!(
+                " — {}, {}",
+                rb.team_name(&p.owner.value),
+                rb.day_words(p.day)
+            )),
+            sub: p.tasks.iter().map(|t| Line::new(t.clone())).collect(),
+        })
+        .collect();
+    out.push(Section {
+        id: "owners",
+        title: "Owners and tasks",
+        blocks: vec![Block::List(owners)],
+    });
+    if !rb.timeline.is_empty() {
+        let days = rb
+            .timeline
+            .iter()
+            .map(|d| Item {
+                line: Line::strong(rb.day_words(d.day)).and(
+                    d.title
+                        .as_deref()
+                        .map(|t| format!(": {t}"))
+                        .unwrap_or_default(),
+                ),
+                sub: d
+                    .slots
+                    .iter()
+                    .map(|s| Line::new(format!("{}–{} {}", s.from, s.to, s.what)))
+                    .collect(),
+            })
+            .collect();
+        out.push(Section {
+            id: "schedule",
+            title: "Schedule as planned",
+            blocks: vec![Block::List(days)],
+        });
+    }
+    let c = &rb.communication;
+    if !c.internal.is_empty() || !c.external.is_empty() {
+        let rows = c
+            .internal
+            .iter()
+            .map(|ch| ("internal", ch))
+            .chain(c.external.iter().map(|ch| ("external", ch)))
+            .map(|(side, ch)| {
+                vec![
+                    Line::new(side),
+                    Line::new(ch.kind.clone()),
+                    Line::new(ch.address.clone()),
+                    or_none(ch.when.clone()),
+                ]
+            })
+            .collect();
+        out.push(Section {
+            id: "communication",
+            title: "Communication channels",
+            blocks: vec![Block::Table {
+                head: vec!["Side", "Kind", "Where", "When"],
+                rows,
+            }],
+        });
+    }
+    if !rb.post_deployment.is_empty() {
+        let items = rb
+            .post_deployment
+            .iter()
+            .map(|pd| Item {
+                line: Line::strong(pd.when.clone()),
+                sub: pd.items.iter().map(|t| Line::new(t.clone())).collect(),
+            })
+            .collect();
+        out.push(Section {
+            id: "post-deployment",
+            title: "Post-deployment tasks",
+            blocks: vec![Block::List(items)],
+        });
+    }
+    out
 }

@@ -50,9 +50,9 @@ fn phase(rb: &Runbook, st: &State, i: usize, th: &Theme) -> (String, Vec<Line<'s
             Span::styled(format!("{mark} {word}"), th.get(style)),
             Span::styled(
                 format!(
-                    " · owner {} · day {} · planned {} · actual {took}",
+                    " · owner {} · {} · planned {} · actual {took}",
                     rb.team_name(&p.owner.value),
-                    p.day,
+                    rb.day_words(p.day),
                     fmt_duration(p.duration)
                 ),
                 text,
@@ -136,6 +136,62 @@ fn phase(rb: &Runbook, st: &State, i: usize, th: &Theme) -> (String, Vec<Line<'s
             Span::styled(format!("  {mark} {}. ", n + 1), th.get(style)),
             Span::styled(format!("{}: {answer}", step.name.value), text),
         ]));
+    }
+    // The plan's own notes for this phase: its day's schedule, who to tell, and after the
+    // last phase what follows it.
+    if let Some(day) = rb.schedule(p.day) {
+        lines.push(Line::from(""));
+        let title = day
+            .title
+            .as_deref()
+            .map(|t| format!(": {t}"))
+            .unwrap_or_default();
+        let day_title = format!("{}{title}", rb.day_words(p.day));
+        lines.push(heading(clean(&day_title).into_owned(), th));
+        lines.extend(day.slots.iter().map(|s| {
+            Line::from(Span::styled(
+                clean(&format!("  {}–{}  {}", s.from, s.to, s.what)).into_owned(),
+                text,
+            ))
+        }));
+    }
+    let channels: Vec<_> = rb
+        .communication
+        .internal
+        .iter()
+        .map(|c| ("internal", c))
+        .chain(rb.communication.external.iter().map(|c| ("external", c)))
+        .collect();
+    if !channels.is_empty() {
+        lines.push(Line::from(""));
+        lines.push(heading(format!("Communication ({})", channels.len()), th));
+        lines.extend(channels.iter().map(|(side, c)| {
+            let when = c
+                .when
+                .as_deref()
+                .map(|w| format!(" — {w}"))
+                .unwrap_or_default();
+            Line::from(Span::styled(
+                clean(&format!("  · {side} {}: {}{when}", c.kind, c.address)).into_owned(),
+                text,
+            ))
+        }));
+    }
+    if i + 1 == rb.phases.len() && !rb.post_deployment.is_empty() {
+        lines.push(Line::from(""));
+        lines.push(heading("After the last phase".into(), th));
+        for pd in &rb.post_deployment {
+            lines.push(Line::from(Span::styled(
+                clean(&format!("  {}", pd.when)).into_owned(),
+                text,
+            )));
+            lines.extend(pd.items.iter().map(|t| {
+                Line::from(Span::styled(
+                    clean(&format!("    · {t}")).into_owned(),
+                    text,
+                ))
+            }));
+        }
     }
     (format!("Phase {} — {}", i + 1, p.name), lines)
 }
