@@ -319,13 +319,20 @@ async fn a_console_role_with_insert_and_select_only_writes_and_cannot_change_the
         &url,
         "CREATE ROLE warroom_console LOGIN PASSWORD 'console-pw';
          GRANT USAGE ON SCHEMA warroom TO warroom_console;
-         GRANT SELECT, INSERT ON warroom.audit, warroom.leases TO warroom_console;
-         GRANT SELECT ON warroom.meta TO warroom_console;",
+         GRANT SELECT, INSERT ON warroom.audit, warroom.leases, warroom.snapshots TO warroom_console;
+         GRANT SELECT ON warroom.meta TO warroom_console;
+         CREATE ROLE warroom_older LOGIN PASSWORD 'older-pw';
+         GRANT USAGE ON SCHEMA warroom TO warroom_older;
+         GRANT SELECT, INSERT ON warroom.audit, warroom.leases TO warroom_older;
+         GRANT SELECT ON warroom.meta TO warroom_older;",
     )
     .await
     .expect("grants");
     let console = url.replace("postgres:pw-Zx81-secret", "warroom_console:console-pw");
     lead_writes(&loaded, pg_at(&console, "seed"), 1).await;
+    // A role granted as before snapshots existed still leads (it keeps and reads none).
+    let older = url.replace("postgres:pw-Zx81-secret", "warroom_older:older-pw");
+    lead_writes(&loaded, pg_at(&older, "seed"), 1).await;
     let e = sql(&console, "UPDATE warroom.audit SET operator = 'x'")
         .await
         .expect_err("no UPDATE");
@@ -419,7 +426,7 @@ async fn a_watcher_follows_the_lead_and_cannot_act() {
 
     // A second console on the same rollout opens as an observer, naming who leads; opened
     // anyway, its store is refused.
-    match survey(&url, "room", "carol", &loaded.runbook).await {
+    match survey(&url, "room", "carol", &loaded).await {
         Ok(Opening::Observer(h, lease)) => {
             assert_eq!(h.operator, "alice", "{h:?}");
             assert!(lease.is_some_and(|l| l.operator == "alice"));
@@ -584,7 +591,7 @@ async fn a_lead_whose_console_stopped_is_taken_over_and_both_names_are_recorded(
     };
     // Nobody has opened the rollout: the first console leads it.
     assert_eq!(
-        survey(&url, "relay", "alice", &loaded.runbook).await,
+        survey(&url, "relay", "alice", &loaded).await,
         Ok(Opening::Lead {
             take_over_from: None
         })
@@ -595,7 +602,7 @@ async fn a_lead_whose_console_stopped_is_taken_over_and_both_names_are_recorded(
     let taken = {
         let end = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
-            let s = survey(&url, "relay", "bob", &loaded.runbook).await;
+            let s = survey(&url, "relay", "bob", &loaded).await;
             if matches!(s, Ok(Opening::Lead { .. })) || tokio::time::Instant::now() >= end {
                 break s;
             }
@@ -667,7 +674,7 @@ async fn a_lead_cut_off_after_its_lease_ended_is_taken_over_by_ending_its_connec
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(locked);
-    match survey(&url, "cut", "bob", &loaded.runbook).await {
+    match survey(&url, "cut", "bob", &loaded).await {
         Ok(Opening::TakeOverExpired(h, lease)) => {
             assert_eq!(h.operator, "alice");
             assert_eq!(lease.operator, "alice");

@@ -24,7 +24,7 @@ pub fn before_console(
         .clone()
         .unwrap_or_else(|| audit::default_rollout(&loaded.path));
     let opening = runtime()
-        .block_on(survey(url, &rollout, operator, &loaded.runbook))
+        .block_on(survey(url, &rollout, operator, loaded))
         .map_err(Failure::config)?;
     match opening {
         Opening::Observer(h, lease) => {

@@ -14,7 +14,9 @@
 //! them together.
 
 use crate::adapters::{Job, Report};
-use crate::audit::{AuditStore, Location, PgStore, Record, Store};
+use crate::audit::{
+    AuditStore, Location, PgStore, Record, Resumed, SNAPSHOT_EVERY, Snapshot, Snapshotter, Store,
+};
 use crate::clock::Clock;
 use crate::engine::{self, Event, State, Time};
 use crate::runbook::{Loaded, Runbook};
@@ -235,27 +237,37 @@ impl Session {
             .or_rollout(&crate::audit::default_rollout(&how.loaded.path));
         // The store task writes through whichever store the location names.
         let mut requests = None;
-        let (records, store_task) = match &audit {
+        // The state is the newest state snapshot that matches the chain and the records after
+        // it, folded; the store task keeps taking snapshots as it commits.
+        let basis = crate::audit::Basis {
+            rb: &rb,
+            runbook_sha256: &how.loaded.sha256,
+        };
+        let sha = &how.loaded.sha256;
+        let (resumed, store_task) = match &audit {
             Location::File(path) => {
-                let (store, records) = Store::open(path, how.operator).await?;
+                let (store, resumed) = Store::resume(path, how.operator, basis).await?;
                 let store = if how.virtual_time {
                     store.write_inline()
                 } else {
                     store
                 };
-                let task = tokio::spawn(store_loop(store, store_rx, commit_tx));
-                (records, task)
+                let snaps = Snapshots::after(&rb, sha, &resumed);
+                let task = tokio::spawn(store_loop(store, snaps, store_rx, commit_tx));
+                (resumed, task)
             }
             Location::Postgres { url, rollout } => {
                 let rollout = rollout.as_deref().unwrap_or_default();
-                let (mut store, records) = PgStore::open(url, rollout, how.operator).await?;
+                let (mut store, resumed) =
+                    PgStore::resume(url, rollout, how.operator, basis).await?;
                 requests = store.take_requests();
-                let task = tokio::spawn(store_loop(store, store_rx, commit_tx));
-                (records, task)
+                let snaps = Snapshots::after(&rb, sha, &resumed);
+                let task = tokio::spawn(store_loop(store, snaps, store_rx, commit_tx));
+                (resumed, task)
             }
         };
-        let st = crate::audit::export::fold(&rb, &records)
-            .map_err(|e| format!("{}: {e}", audit.shown()))?;
+        let st = resumed.state;
+        let records = resumed.tail;
         let ((job_tx, job_rx), (report_tx, report_rx)) = crate::adapters::channels();
         let notified = report_tx.clone();
         let (clock, mut tasks) = spawn(&st, job_rx, report_tx);
@@ -276,7 +288,11 @@ impl Session {
             ));
         }
         tasks.extend(webhooks);
-        let head = records.last().map(|r| r.hash.clone()).unwrap_or_default();
+        let head = if resumed.head.0 > 0 {
+            resumed.head.1.clone()
+        } else {
+            String::new()
+        };
         let mut s = Session {
             log: records.iter().filter_map(|r| line(&rb, r)).collect(),
             rb,
@@ -300,12 +316,17 @@ impl Session {
             notifier,
         };
         s.log.extend(left_out);
-        if !records.is_empty() {
-            s.log.push(format!(
-                "resumed from {} ({} records)",
-                audit.shown(),
-                records.len()
-            ));
+        s.log.extend(resumed.notes);
+        if resumed.head.0 > 0 {
+            s.log.push(match resumed.snapshot {
+                Some(seq) => format!(
+                    "resumed from {} ({} records; the state snapshot after seq {seq} and the {} records after it — the log above starts there)",
+                    audit.shown(),
+                    resumed.head.0,
+                    records.len()
+                ),
+                None => format!("resumed from {} ({} records)", audit.shown(), resumed.head.0),
+            });
         }
         let mut first = startup_events(
             &s.st,
@@ -782,11 +803,46 @@ enum Stored {
     Arrived(Vec<Record>),
 }
 
+/// What the store task snapshots with: the fold it continues, and a snapshot of the resumed
+/// state to keep at once when the resume folded [`SNAPSHOT_EVERY`] records or more (a log
+/// written before snapshots, or copied: the next resume then starts there).
+struct Snapshots {
+    snaps: Snapshotter,
+    first: Option<Snapshot>,
+}
+
+impl Snapshots {
+    fn after(rb: &Runbook, runbook_sha256: &str, r: &Resumed) -> Snapshots {
+        let first = (r.tail.len() as i64 >= SNAPSHOT_EVERY)
+            .then(|| Snapshot::take(&r.state, r.head.0, &r.head.1, runbook_sha256).ok())
+            .flatten();
+        Snapshots {
+            snaps: Snapshotter::new(rb, runbook_sha256, r.state.clone()),
+            first,
+        }
+    }
+}
+
 /// The audit store task: appends what is queued in one transaction (readings that arrived
 /// while the last write was on disk go together) and reports each batch's commit, in order;
 /// between writes, hands on what other operators appended (team mode), so that the session
 /// applies the rollout in `seq` order.
-async fn store_loop(mut store: impl AuditStore, mut rx: Receiver<Batch>, tx: Sender<Stored>) {
+///
+/// It folds what it commits (`snaps`) and keeps a state snapshot beside the chain every
+/// `audit::SNAPSHOT_EVERY` records, after the commit; one that cannot be kept is only missed
+/// by the next resume, which folds more records.
+async fn store_loop(
+    mut store: impl AuditStore,
+    snaps: Snapshots,
+    mut rx: Receiver<Batch>,
+    tx: Sender<Stored>,
+) {
+    let Snapshots { mut snaps, first } = snaps;
+    if let Some(s) = first
+        && let Err(e) = store.write_snapshot(&s).await
+    {
+        tracing::warn!("{e}");
+    }
     enum Woke {
         Queued(usize),
         Arrived(Vec<Record>),
@@ -815,10 +871,21 @@ async fn store_loop(mut store: impl AuditStore, mut rx: Receiver<Batch>, tx: Sen
                 results
             }
         };
+        let mut due = Vec::new();
+        for r in &results {
+            if let Stored::Batch(Ok(recs)) | Stored::Arrived(recs) = r {
+                due.extend(recs.iter().filter_map(|r| snaps.fold(r)));
+            }
+        }
         for r in results {
             if tx.send(r).await.is_err() {
                 store.close().await;
                 return;
+            }
+        }
+        for snap in due {
+            if let Err(e) = store.write_snapshot(&snap).await {
+                tracing::warn!("{e}");
             }
         }
     }

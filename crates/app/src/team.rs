@@ -5,7 +5,7 @@
 
 use crate::audit::pg::{self, PgLog};
 use crate::engine;
-use crate::runbook::Runbook;
+use crate::runbook::Loaded;
 
 /// What a console opening a rollout does.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,7 +27,7 @@ pub async fn survey(
     url: &str,
     rollout: &str,
     operator: &str,
-    rb: &Runbook,
+    loaded: &Loaded,
 ) -> Result<Opening, String> {
     match pg::writer_holder(url, rollout).await? {
         Some((h, Some(l))) if l.expired(chrono::Utc::now()) && l.operator == h.operator => {
@@ -37,15 +37,19 @@ pub async fn survey(
         None => {}
     }
     // Nobody holds it. A rollout (or a database) with no log yet has no lead to take over.
-    let records = match PgLog::open(url, Some(rollout)).await {
-        Ok(mut log) => {
-            let r = log.read_all().await;
-            log.close().await;
-            r?
-        }
-        Err(_) => Vec::new(),
+    // Its state as the console will resume it: the newest snapshot and what follows.
+    let basis = crate::audit::Basis {
+        rb: &loaded.runbook,
+        runbook_sha256: &loaded.sha256,
     };
-    let st = crate::audit::export::fold(rb, &records)?;
+    let st = match PgLog::open(url, Some(rollout)).await {
+        Ok(mut log) => {
+            let r = log.resume(basis).await;
+            log.close().await;
+            r?.state
+        }
+        Err(_) => engine::State::new(&loaded.runbook),
+    };
     Ok(Opening::Lead {
         take_over_from: engine::lead_to_take_over(&st, operator).map(|l| l.operator.clone()),
     })

@@ -3,7 +3,8 @@
 //! state is the fold of these records.
 //!
 //! `chain` (records and their hashes), `head` (the head kept elsewhere), `writer` (the SQLite
-//! appender), `verify`, `read` (the bulk reader), `resume` (locks and refusals), `export`,
+//! appender), `verify`, `read` (the bulk reader), `resume` (locks and refusals), `snapshot`
+//! (state snapshots beside the chain, and the bounded resume), `export`,
 //! `pg` (the PostgreSQL store, reader and follower), `location` (`--store`: which of them).
 
 mod chain;
@@ -13,6 +14,7 @@ mod location;
 pub mod pg;
 mod read;
 mod resume;
+mod snapshot;
 mod verify;
 mod writer;
 
@@ -22,6 +24,7 @@ pub use location::*;
 pub use pg::PgStore;
 pub use read::*;
 pub use resume::*;
+pub use snapshot::*;
 pub use verify::*;
 pub use writer::*;
 
@@ -38,6 +41,12 @@ pub trait AuditStore: Send + 'static {
         &mut self,
         batches: &[B],
     ) -> impl std::future::Future<Output = Result<Vec<Vec<Record>>, String>> + Send;
+
+    /// Keep a state snapshot beside the chain (never in it: `snapshot.rs`).
+    fn write_snapshot(
+        &mut self,
+        s: &Snapshot,
+    ) -> impl std::future::Future<Output = Result<(), String>> + Send;
 
     /// Let go of the store (its connections and locks).
     fn close(self) -> impl std::future::Future<Output = ()> + Send;
@@ -59,6 +68,13 @@ impl AuditStore for Store {
         batches: &[B],
     ) -> impl std::future::Future<Output = Result<Vec<Vec<Record>>, String>> + Send {
         Store::append_batches(self, batches)
+    }
+
+    fn write_snapshot(
+        &mut self,
+        s: &Snapshot,
+    ) -> impl std::future::Future<Output = Result<(), String>> + Send {
+        Store::write_snapshot(self, s)
     }
 
     fn close(self) -> impl std::future::Future<Output = ()> + Send {

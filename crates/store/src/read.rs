@@ -53,3 +53,98 @@ pub fn read_all(path: &Path) -> Result<Vec<Record>, String> {
     let rows = stmt.query_map([], bulk_record).map_err(err)?;
     rows.map(|r| r.map_err(err)).collect()
 }
+
+/// A log file read for a resume (snapshots, the chain at a `seq`, the records after one).
+pub(crate) struct FileSource {
+    c: rusqlite::Connection,
+    path: std::path::PathBuf,
+    snapshots: bool,
+}
+
+impl FileSource {
+    pub(crate) fn open(path: &Path) -> Result<FileSource, String> {
+        let c = open_bulk(path)?;
+        // A log written before snapshots existed has no table for them.
+        let snapshots = c
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'snapshot'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(|e| format!("{}: cannot read audit log: {e}", path.display()))?
+            > 0;
+        Ok(FileSource {
+            c,
+            path: path.to_path_buf(),
+            snapshots,
+        })
+    }
+
+    fn err(&self) -> impl Fn(rusqlite::Error) -> String + '_ {
+        |e| format!("{}: cannot read audit log: {e}", self.path.display())
+    }
+}
+
+impl SnapshotSource for FileSource {
+    async fn newest(&mut self) -> Result<Vec<i64>, String> {
+        if !self.snapshots {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self
+            .c
+            .prepare("SELECT seq FROM snapshot ORDER BY seq DESC LIMIT ?1")
+            .map_err(self.err())?;
+        let rows = stmt.query_map([TRIED], |r| r.get(0)).map_err(self.err())?;
+        rows.map(|r| r.map_err(self.err())).collect()
+    }
+
+    async fn snapshot(&mut self, seq: i64) -> Result<Option<Snapshot>, String> {
+        use rusqlite::OptionalExtension;
+        self.c
+            .query_row(
+                "SELECT seq, hash, runbook_sha256, format, state, digest FROM snapshot WHERE seq = ?1",
+                [seq],
+                |r| {
+                    Ok(Snapshot {
+                        seq: r.get(0)?,
+                        hash: r.get(1)?,
+                        runbook_sha256: r.get(2)?,
+                        format: r.get(3)?,
+                        state: r.get(4)?,
+                        digest: r.get(5)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(self.err())
+    }
+
+    async fn hash_at(&mut self, seq: i64) -> Result<Option<String>, String> {
+        use rusqlite::OptionalExtension;
+        self.c
+            .query_row("SELECT hash FROM audit WHERE seq = ?1", [seq], |r| r.get(0))
+            .optional()
+            .map_err(self.err())
+    }
+
+    async fn after(&mut self, seq: i64) -> Result<Vec<Record>, String> {
+        let mut stmt = self.c.prepare(SELECT_AFTER).map_err(self.err())?;
+        let rows = stmt.query_map([seq], bulk_record).map_err(self.err())?;
+        rows.map(|r| r.map_err(self.err())).collect()
+    }
+}
+
+pub(crate) const SELECT_AFTER: &str = "SELECT seq, at, operator, kind, payload, prev_hash, hash FROM audit WHERE seq > ?1 ORDER BY seq";
+
+/// Run a resume's reads of a file to the end on this thread (they block: SQLite's calls are
+/// synchronous, and never wait on anything else).
+pub(crate) fn block_on_file<T>(f: impl std::future::Future<Output = T>) -> T {
+    let waker = std::task::Waker::noop();
+    let mut cx = std::task::Context::from_waker(waker);
+    let mut f = std::pin::pin!(f);
+    loop {
+        if let std::task::Poll::Ready(t) = f.as_mut().poll(&mut cx) {
+            return t;
+        }
+    }
+}

@@ -87,7 +87,8 @@ pub(crate) fn take_continue_unverified(audit: &Path) -> Option<String> {
 }
 
 /// Before a console opens `audit` (`warroom demo` and `run`): refused when another console
-/// holds the log, and when it does not verify, unless `continue_unverified`: then the head
+/// holds the log, and when it does not verify from its newest state snapshot to its head (the
+/// whole log without one), unless `continue_unverified`: then the head
 /// file (the evidence of a truncation) is moved aside, never rewritten, and the next
 /// [`Store::open`] of the log continues it, recording what verify said in the session record.
 /// Returns what was done, for the operator to read.
@@ -100,7 +101,13 @@ pub fn prepare_resume(audit: &Path, continue_unverified: bool) -> Result<Vec<Str
     if !exists_nonempty(audit)? {
         return Ok(Vec::new());
     }
-    let (seq, problem) = match verify_file(audit, None)? {
+    // The chain from the newest snapshot to the head (all of it without one): walking the
+    // whole chain is `warroom audit verify`'s.
+    let verdict = block_on_file(async {
+        let mut src = FileSource::open(audit)?;
+        verify_resumable(&mut src, read_head(audit)).await
+    })?;
+    let (seq, problem) = match verdict {
         Verdict::Ok { .. } => return Ok(Vec::new()),
         Verdict::Bad { seq, problem } => (seq, problem),
     };

@@ -43,6 +43,20 @@ impl Verifier {
         }
     }
 
+    /// Check records that follow the record `seq` with `hash` (a snapshot's): the chain
+    /// from there on.
+    pub fn after(
+        seq: i64,
+        hash: &str,
+        expect: Option<&str>,
+        sidecar: Option<(i64, String)>,
+    ) -> Verifier {
+        let mut v = Verifier::new(expect, sidecar);
+        v.prev = hash.to_string();
+        v.next_seq = seq + 1;
+        v
+    }
+
     /// Check the next record; false once something is wrong (the rest need not be read).
     #[allow(clippy::too_many_arguments)]
     pub fn push(

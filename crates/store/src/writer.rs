@@ -72,6 +72,7 @@ fn open_writer(path: &Path, create: bool) -> Result<Connection, String> {
         }
         tx.commit().map_err(fail)?;
     }
+    c.execute_batch(SNAPSHOT_SCHEMA).map_err(fail)?;
     Ok(c)
 }
 
@@ -119,6 +120,27 @@ fn insert<R: AsRef<[Record]>>(
     Ok(())
 }
 
+/// Before a log is opened for appending: the operator's name as recorded, the log's lock (its
+/// directory created), and whether the log holds anything yet.
+fn take(path: &Path, operator: &str) -> Result<(String, std::fs::File, bool), String> {
+    let operator = operator_name(operator)?;
+    if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+        return Err(format!(
+            "{}: is a directory, not an audit log",
+            path.display()
+        ));
+    }
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("{}: cannot create directory: {e}", dir.display()))?;
+    }
+    let lock = lock(path, &operator)?;
+    let existed = exists_nonempty(path)?;
+    Ok((operator, lock, existed))
+}
+
 /// The writer. One task owns it.
 pub struct Store {
     /// `None` only while a write is on a blocking thread.
@@ -139,25 +161,12 @@ pub struct Store {
 }
 
 impl Store {
-    /// Open (or create) an audit log for appending, returning the store and the records it
-    /// already holds. Refused when another console holds the log, and when the log does not
-    /// verify unless [`prepare_resume`] was told to continue it.
+    /// Open (or create) an audit log for appending, returning the store and every record it
+    /// already holds (a console resumes with [`Store::resume`], which reads no more than the
+    /// records after the newest state snapshot). Refused when another console holds the log,
+    /// and when the log does not verify unless [`prepare_resume`] was told to continue it.
     pub async fn open(path: &Path, operator: &str) -> Result<(Store, Vec<Record>), String> {
-        let operator = operator_name(operator)?;
-        if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
-            return Err(format!(
-                "{}: is a directory, not an audit log",
-                path.display()
-            ));
-        }
-        if let Some(dir) = path.parent()
-            && !dir.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("{}: cannot create directory: {e}", dir.display()))?;
-        }
-        let lock = lock(path, &operator)?;
-        let existed = exists_nonempty(path)?;
+        let (operator, lock, existed) = take(path, operator)?;
         // Existing records are read through SQLite with the bulk reader (the same one verify
         // uses), before the writer connects.
         // Reading a large log takes a while: off the async runtime's threads.
@@ -176,28 +185,118 @@ impl Store {
         {
             return Err(refusal(path, seq, &problem));
         }
+        let head = records
+            .last()
+            .map(|r| (r.seq, r.hash.clone()))
+            .unwrap_or((0, GENESIS.to_string()));
+        let store = Store::connect(path, operator, lock, existed, head, continued_unverified);
+        Ok((store.await?, records))
+    }
+
+    /// The writer's connection (the schema created in a new log), after the log was read.
+    async fn connect(
+        path: &Path,
+        operator: String,
+        lock: std::fs::File,
+        existed: bool,
+        (last_seq, last_hash): (i64, String),
+        continued_unverified: Option<String>,
+    ) -> Result<Store, String> {
         let p = path.to_path_buf();
         let conn = tokio::task::spawn_blocking(move || open_writer(&p, !existed))
             .await
             .map_err(|e| format!("{}: opening stopped: {e}", path.display()))??;
-        let (last_seq, last_hash) = records
-            .last()
-            .map(|r| (r.seq, r.hash.clone()))
-            .unwrap_or((0, GENESIS.to_string()));
-        Ok((
-            Store {
-                conn: Some(conn),
-                inline: false,
-                path: path.to_path_buf(),
-                operator,
-                last_seq,
-                last_hash,
-                synchronous_full: true,
-                continued_unverified,
-                _lock: lock,
-            },
-            records,
-        ))
+        Ok(Store {
+            conn: Some(conn),
+            inline: false,
+            path: path.to_path_buf(),
+            operator,
+            last_seq,
+            last_hash,
+            synchronous_full: true,
+            continued_unverified,
+            _lock: lock,
+        })
+    }
+
+    /// Open (or create) an audit log for appending, as a console does: the state it holds
+    /// is the newest state snapshot that matches the chain and the fold of the records after
+    /// it (the whole log without one), the chain checked from that snapshot to the head and
+    /// against the head file. Refused when another console holds the log, and when that check
+    /// fails unless [`prepare_resume`] was told to continue it (the whole log is then read and
+    /// folded, as before snapshots).
+    pub async fn resume(
+        path: &Path,
+        operator: &str,
+        basis: Basis<'_>,
+    ) -> Result<(Store, Resumed), String> {
+        let (operator, lock, existed) = take(path, operator)?;
+        let continued_unverified = take_continue_unverified(path);
+        let resumed = if existed {
+            let shown = path.display().to_string();
+            // SQLite's reads block, and wait on nothing else: run on this thread to the end.
+            let r = block_on_file(async {
+                let mut src = FileSource::open(path)?;
+                resume_from(&mut src, basis, read_head(path), &shown).await
+            })?;
+            match (r, &continued_unverified) {
+                (Ok(r), _) => r,
+                (Err((seq, problem)), None) => return Err(refusal(path, seq, &problem)),
+                // Continued knowingly: every record, folded as it is.
+                (Err(_), Some(_)) => {
+                    let records = read_all(path)?;
+                    let state = crate::export::fold(basis.rb, &records)
+                        .map_err(|e| format!("{}: {e}", path.display()))?;
+                    let head = records
+                        .last()
+                        .map_or((0, GENESIS.to_string()), |r| (r.seq, r.hash.clone()));
+                    Resumed {
+                        state,
+                        tail: records,
+                        snapshot: None,
+                        head,
+                        notes: Vec::new(),
+                    }
+                }
+            }
+        } else {
+            Resumed::empty(basis.rb)
+        };
+        let head = resumed.head.clone();
+        let store = Store::connect(path, operator, lock, existed, head, continued_unverified);
+        Ok((store.await?, resumed))
+    }
+
+    /// Keep a state snapshot beside the chain (one already kept after that record stays).
+    pub async fn write_snapshot(&mut self, s: &Snapshot) -> Result<(), String> {
+        let Some(conn) = self.conn.take() else {
+            return Err(format!(
+                "{}: the audit log was lost by an earlier failed write",
+                self.path.display()
+            ));
+        };
+        let (path, s) = (self.path.clone(), s.clone());
+        let put = move |c: &Connection| {
+            c.execute(
+                "INSERT OR IGNORE INTO snapshot (seq, hash, runbook_sha256, format, state, digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![s.seq, s.hash, s.runbook_sha256, s.format, s.state, s.digest],
+            )
+            .map(|_| ())
+            .map_err(|e| format!("{}: cannot keep a state snapshot: {e}", path.display()))
+        };
+        let (conn, r) = if self.inline {
+            let r = put(&conn);
+            (conn, r)
+        } else {
+            tokio::task::spawn_blocking(move || {
+                let r = put(&conn);
+                (conn, r)
+            })
+            .await
+            .map_err(|e| format!("{}: the write stopped: {e}", self.path.display()))?
+        };
+        self.conn = Some(conn);
+        r
     }
 
     pub fn head(&self) -> (i64, &str) {
@@ -341,3 +440,14 @@ const SCHEMA: &[&str] = &[
     "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
 ];
+
+/// State snapshots, beside the chain (`snapshot.rs`): created in a new log, and added to a log
+/// written before they existed when a console next writes it.
+const SNAPSHOT_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS snapshot (
+        seq INTEGER PRIMARY KEY,
+        hash TEXT NOT NULL,
+        runbook_sha256 TEXT NOT NULL,
+        format TEXT NOT NULL,
+        state TEXT NOT NULL,
+        digest TEXT NOT NULL
+    )";

@@ -11,14 +11,37 @@ use std::time::Duration;
 /// Samples kept per metric for the sparklines.
 pub const HISTORY: usize = 120;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A map whose keys are not strings, serialised as a list of `[key, value]` pairs (a state
+/// snapshot is JSON, whose object keys are strings).
+mod pairs {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::BTreeMap;
+
+    pub fn serialize<K: Serialize, V: Serialize, S: Serializer>(
+        m: &BTreeMap<K, V>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(m.iter())
+    }
+
+    pub fn deserialize<'de, K, V, D>(d: D) -> Result<BTreeMap<K, V>, D::Error>
+    where
+        K: Deserialize<'de> + Ord,
+        V: Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        Ok(Vec::<(K, V)>::deserialize(d)?.into_iter().collect())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PhaseStatus {
     Pending,
     Active,
     Done,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PhaseState {
     pub status: PhaseStatus,
     pub started: Option<Time>,
@@ -28,7 +51,7 @@ pub struct PhaseState {
     pub failed: Option<PhaseFailure>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PhaseFailure {
     /// The step's index among the phase's planned steps.
     pub step: usize,
@@ -37,7 +60,7 @@ pub struct PhaseFailure {
 }
 
 /// An auto-abort countdown on the banner.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Countdown {
     pub rule: usize,
     pub procedure: String,
@@ -47,20 +70,20 @@ pub struct Countdown {
 }
 
 /// A pool server that stopped answering.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ServerDown {
     pub pool: PoolName,
     pub since: Time,
     pub error: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Tick {
     pub operator: String,
     pub at: Time,
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct MetricState {
     pub history: VecDeque<Option<f64>>,
     pub last: Option<f64>,
@@ -72,7 +95,7 @@ pub struct MetricState {
     pub firing: Level,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ServerState {
     pub address: String,
     pub healthy: bool,
@@ -80,7 +103,7 @@ pub struct ServerState {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct PoolsState {
     pub active: Option<PoolName>,
     pub green_share: Option<u32>,
@@ -115,7 +138,7 @@ impl PoolsState {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AlertRecord {
     pub metric: String,
     pub level: Level,
@@ -127,7 +150,7 @@ pub struct AlertRecord {
     pub acknowledged_by: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Outcome {
     Running,
     Succeeded(String),
@@ -139,7 +162,7 @@ pub enum Outcome {
 
 /// An action the gate refused, recorded when the operator pressed Enter on it: what was
 /// asked, by whom, when, and each check with its evidence as the dialog showed them.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BlockedAttempt {
     pub action: Action,
     pub operator: String,
@@ -151,7 +174,7 @@ pub struct BlockedAttempt {
     pub preview: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ActionRecord {
     pub id: u64,
     pub action: Action,
@@ -179,7 +202,7 @@ pub struct ActionRecord {
 }
 
 /// Where an action's approval by a second operator stands (the two-person rule).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum ApprovalState {
     /// Waiting for another operator: nothing of the action runs meanwhile.
     Awaiting,
@@ -195,7 +218,7 @@ pub enum ApprovalState {
     Rejected { operator: String, at: Time },
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Decision {
     pub go: bool,
     pub operator: String,
@@ -214,7 +237,7 @@ impl Decision {
 }
 
 /// Team mode: the console that leads the rollout (writes its log), and since when.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Lead {
     pub operator: String,
     pub since: Time,
@@ -225,7 +248,7 @@ pub struct Lead {
 }
 
 /// The whole state. Clone is cheap enough for replay snapshots.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct State {
     pub now: Option<Time>,
     pub session_started: Option<Time>,
@@ -238,6 +261,7 @@ pub struct State {
     pub lead: Option<Lead>,
     pub phases: Vec<PhaseState>,
     /// `(checklist id, item id)` → who ticked it and when. Phase checklists use the phase id.
+    #[serde(with = "pairs")]
     pub ticks: BTreeMap<(String, String), Tick>,
     pub decision: Option<Decision>,
     /// Rollout steps completed: 0 before the first, `steps.len()` at 100 %.

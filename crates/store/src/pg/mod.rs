@@ -150,6 +150,23 @@ const SCHEMA: &[&str] = &[
         FOR EACH ROW EXECUTE FUNCTION warroom.append_only()",
 ];
 
+/// State snapshots beside the chains (`snapshot.rs`): part of a new schema, and added to one
+/// that predates them (`ensure_snapshots`). Insert-only, like the log.
+const SNAPSHOT_SCHEMA: &[&str] = &[
+    "CREATE TABLE warroom.snapshots (
+        rollout text NOT NULL,
+        seq bigint NOT NULL,
+        hash text NOT NULL,
+        runbook_sha256 text NOT NULL,
+        format text NOT NULL,
+        state text NOT NULL,
+        digest text NOT NULL,
+        PRIMARY KEY (rollout, seq)
+    )",
+    "CREATE TRIGGER snapshots_no_update_or_delete BEFORE UPDATE OR DELETE ON warroom.snapshots
+        FOR EACH ROW EXECUTE FUNCTION warroom.append_only()",
+];
+
 /// Whether the database holds warroom's schema.
 pub(crate) async fn has_schema(c: &mut PgConnection) -> Result<bool, sqlx::Error> {
     let t: Option<String> = sqlx::query_scalar("SELECT to_regclass('warroom.audit')::text")
@@ -163,18 +180,8 @@ pub(crate) async fn has_schema(c: &mut PgConnection) -> Result<bool, sqlx::Error
 pub(crate) async fn ensure_schema(c: &mut PgConnection, url: &str) -> Result<(), String> {
     let fail = |e: sqlx::Error| failed(url, "cannot create the audit schema", &e);
     if !has_schema(c).await.map_err(fail)? {
-        let mut tx = c.begin().await.map_err(fail)?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(SCHEMA_LOCK)
-            .execute(&mut *tx)
-            .await
-            .map_err(fail)?;
-        if !has_schema(&mut tx).await.map_err(fail)? {
-            for &stmt in SCHEMA {
-                sqlx::query(stmt).execute(&mut *tx).await.map_err(fail)?;
-            }
-        }
-        tx.commit().await.map_err(fail)?;
+        let all: Vec<&'static str> = SCHEMA.iter().chain(SNAPSHOT_SCHEMA).copied().collect();
+        create_once(c, "warroom.audit", &all).await.map_err(fail)?;
     }
     check_format(c, url).await
 }
@@ -428,26 +435,90 @@ impl PgStore {
         ensure_schema(&mut writer, url).await?;
         take_writer_lock(&mut writer, url, &rollout).await?;
         let records = read_after(&mut writer, url, &rollout, 0).await?;
-        renew(&mut writer, &rollout, &operator, false)
-            .await
-            .map_err(|e| failed(url, "cannot take the lease", &e))?;
         // A rollout that does not verify is continued only when asked (`--continue-unverified`):
         // its next session record then says what verify found.
         let mut unverified = None;
         if let Verdict::Bad { seq, problem } = verify(&records, None, None) {
             if !crate::resume::take_continue_rollout(url, &rollout) {
-                return Err(format!(
-                    "{}: rollout `{}` does not verify: at seq {seq}: {problem}. It is not continued: check it with `warroom audit verify`, or continue it knowingly with --continue-unverified (recorded in the session record)",
-                    redact(url),
-                    crate::text::clean(&rollout)
-                ));
+                return Err(not_continued(url, &rollout, seq, &problem));
             }
             unverified = Some(format!("at seq {seq}: {problem}"));
         }
-        let (last_seq, last_hash) = records
+        let head = records
             .last()
             .map(|r| (r.seq, r.hash.clone()))
             .unwrap_or((0, GENESIS.to_string()));
+        let store = PgStore::lead(url, rollout, operator, writer, head, unverified).await?;
+        Ok((store, records))
+    }
+
+    /// Open a rollout for appending as a console does (created with the schema when new): the
+    /// state it holds is the newest state snapshot that matches the chain and the fold of the
+    /// records after it (the whole log without one), the chain checked from that snapshot to
+    /// the head. Refused when another console writes the rollout, and when that check fails.
+    pub async fn resume(
+        url: &str,
+        rollout: &str,
+        operator: &str,
+        basis: Basis<'_>,
+    ) -> Result<(PgStore, Resumed), String> {
+        let operator = operator_name(operator)?;
+        let rollout = rollout_name(rollout)?;
+        let mut writer = connect(url, &format!("warroom: {operator}")).await?;
+        ensure_schema(&mut writer, url).await?;
+        take_writer_lock(&mut writer, url, &rollout).await?;
+        let mut notes = Vec::new();
+        if let Err(e) = ensure_snapshots(&mut writer, url).await {
+            notes.push(e);
+        }
+        let shown = format!("{} rollout {}", redact(url), crate::text::clean(&rollout));
+        let continue_asked = crate::resume::take_continue_rollout(url, &rollout);
+        let checked = {
+            let mut src = PgSource::new(&mut writer, url, &rollout).await?;
+            resume_from(&mut src, basis, None, &shown).await?
+        };
+        let mut unverified = None;
+        let mut resumed = match checked {
+            Ok(r) => r,
+            Err((seq, problem)) if !continue_asked => {
+                return Err(not_continued(url, &rollout, seq, &problem));
+            }
+            // Continued knowingly: every record, folded as it is.
+            Err((seq, problem)) => {
+                let records = read_after(&mut writer, url, &rollout, 0).await?;
+                let state =
+                    crate::export::fold(basis.rb, &records).map_err(|e| format!("{shown}: {e}"))?;
+                unverified = Some(format!("at seq {seq}: {problem}"));
+                Resumed {
+                    state,
+                    head: records
+                        .last()
+                        .map_or((0, GENESIS.to_string()), |r| (r.seq, r.hash.clone())),
+                    tail: records,
+                    snapshot: None,
+                    notes: Vec::new(),
+                }
+            }
+        };
+        resumed.notes.splice(0..0, notes);
+        let head = resumed.head.clone();
+        let store = PgStore::lead(url, rollout, operator, writer, head, unverified).await?;
+        Ok((store, resumed))
+    }
+
+    /// The store of the console that holds the rollout's writer lock on `writer`: the lease
+    /// taken, its heartbeat and the listener started.
+    async fn lead(
+        url: &str,
+        rollout: String,
+        operator: String,
+        mut writer: PgConnection,
+        (last_seq, last_hash): (i64, String),
+        unverified: Option<String>,
+    ) -> Result<PgStore, String> {
+        renew(&mut writer, &rollout, &operator, false)
+            .await
+            .map_err(|e| failed(url, "cannot take the lease", &e))?;
         let (lease_tx, lease) = tokio::sync::watch::channel(LeaseState::Held);
         let heartbeat = tokio::spawn(lease::heartbeat(
             url.to_string(),
@@ -464,24 +535,35 @@ impl PgStore {
             req_tx,
             appended_tx,
         ));
-        Ok((
-            PgStore {
-                pool: pool(url, 2)?,
-                heartbeat,
-                lease,
-                requests: Some(requests),
-                appended,
-                nudged: false,
-                listener,
-                url: url.to_string(),
-                rollout,
-                operator,
-                last_seq,
-                last_hash,
-                unverified,
-            },
-            records,
-        ))
+        Ok(PgStore {
+            pool: pool(url, 2)?,
+            heartbeat,
+            lease,
+            requests: Some(requests),
+            appended,
+            nudged: false,
+            listener,
+            url: url.to_string(),
+            rollout,
+            operator,
+            last_seq,
+            last_hash,
+            unverified,
+        })
+    }
+
+    /// Keep a state snapshot beside the rollout's chain (one already kept after that record
+    /// stays). A database whose schema predates snapshots, created by a role this console's
+    /// cannot create tables as, keeps none: said once, when the console opens.
+    pub async fn write_snapshot(&mut self, s: &Snapshot) -> Result<(), String> {
+        let mut c = self
+            .pool
+            .acquire()
+            .await
+            .map_err(|e| failed(&self.url, "cannot keep a state snapshot", &e))?;
+        insert_snapshot(&mut c, &self.rollout, s)
+            .await
+            .map_err(|e| failed(&self.url, "cannot keep a state snapshot", &e))
     }
 
     pub fn head(&self) -> (i64, &str) {
@@ -645,6 +727,85 @@ impl PgStore {
     }
 }
 
+/// Why a rollout that does not verify is not continued.
+fn not_continued(url: &str, rollout: &str, seq: i64, problem: &str) -> String {
+    format!(
+        "{}: rollout `{}` does not verify: at seq {seq}: {problem}. It is not continued: check it with `warroom audit verify`, or continue it knowingly with --continue-unverified (recorded in the session record)",
+        redact(url),
+        crate::text::clean(rollout)
+    )
+}
+
+/// Create the snapshots' table in a database whose schema predates it (as a role that may:
+/// README); a role that may not is told so, and snapshots are not kept.
+pub(crate) async fn ensure_snapshots(c: &mut PgConnection, url: &str) -> Result<(), String> {
+    if has_snapshots(c).await {
+        return Ok(());
+    }
+    let fail = |e: sqlx::Error| {
+        failed(
+            url,
+            "no state snapshots are kept (the schema predates them; a role that may create tables creates them when it next opens a rollout)",
+            &e,
+        )
+    };
+    create_once(c, "warroom.snapshots", SNAPSHOT_SCHEMA)
+        .await
+        .map_err(fail)
+}
+
+/// Run `stmts` in one transaction under the schema lock, unless `table` exists by then
+/// (another console created it meanwhile).
+async fn create_once(
+    c: &mut PgConnection,
+    table: &str,
+    stmts: &[&'static str],
+) -> Result<(), sqlx::Error> {
+    let mut tx = c.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(SCHEMA_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    let there: Option<String> = sqlx::query_scalar("SELECT to_regclass($1)::text")
+        .bind(table)
+        .fetch_one(&mut *tx)
+        .await?;
+    if there.is_none() {
+        for &stmt in stmts {
+            sqlx::query(stmt).execute(&mut *tx).await?;
+        }
+    }
+    tx.commit().await
+}
+
+pub(crate) async fn has_snapshots(c: &mut PgConnection) -> bool {
+    sqlx::query_scalar::<_, Option<String>>("SELECT to_regclass('warroom.snapshots')::text")
+        .fetch_one(&mut *c)
+        .await
+        .is_ok_and(|t| t.is_some())
+}
+
+async fn insert_snapshot(
+    c: &mut PgConnection,
+    rollout: &str,
+    s: &Snapshot,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO warroom.snapshots (rollout, seq, hash, runbook_sha256, format, state, digest)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+    )
+    .bind(rollout)
+    .bind(s.seq)
+    .bind(&s.hash)
+    .bind(&s.runbook_sha256)
+    .bind(&s.format)
+    .bind(&s.state)
+    .bind(&s.digest)
+    .execute(&mut *c)
+    .await
+    .map(|_| ())
+}
+
 impl AuditStore for PgStore {
     fn head(&self) -> (i64, &str) {
         PgStore::head(self)
@@ -655,6 +816,13 @@ impl AuditStore for PgStore {
         batches: &[B],
     ) -> impl std::future::Future<Output = Result<Vec<Vec<Record>>, String>> + Send {
         PgStore::append_batches(self, batches)
+    }
+
+    fn write_snapshot(
+        &mut self,
+        s: &Snapshot,
+    ) -> impl std::future::Future<Output = Result<(), String>> + Send {
+        PgStore::write_snapshot(self, s)
     }
 
     fn close(self) -> impl std::future::Future<Output = ()> + Send {

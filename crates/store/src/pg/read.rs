@@ -57,6 +57,23 @@ impl PgLog {
             ));
         }
         check_format(&mut conn, url).await?;
+        // A rollout named and there is found by its key; listing them all reads every record.
+        if let Some(r) = rollout {
+            let r = rollout_name(r)?;
+            let held: Option<i64> =
+                sqlx::query_scalar("SELECT max(seq) FROM warroom.audit WHERE rollout = $1")
+                    .bind(&r)
+                    .fetch_one(&mut conn)
+                    .await
+                    .map_err(fail)?;
+            if held.is_some() {
+                return Ok(PgLog {
+                    url: url.to_string(),
+                    rollout: r,
+                    conn,
+                });
+            }
+        }
         let known = rollouts(&mut conn, url).await?;
         let names = || {
             known
@@ -147,4 +164,110 @@ pub(crate) async fn rollouts(
         .fetch_all(&mut *c)
         .await
         .map_err(|e| failed(url, "cannot list the rollouts", &e))
+}
+
+/// A rollout read for a resume (snapshots, the chain at a `seq`, the records after one).
+pub(crate) struct PgSource<'a> {
+    c: &'a mut PgConnection,
+    url: &'a str,
+    rollout: &'a str,
+    snapshots: bool,
+}
+
+impl<'a> PgSource<'a> {
+    pub(crate) async fn new(
+        c: &'a mut PgConnection,
+        url: &'a str,
+        rollout: &'a str,
+    ) -> Result<PgSource<'a>, String> {
+        // A schema that predates snapshots has no table for them, and a role granted before
+        // them may not read it: the whole log is folded then.
+        let snapshots = has_snapshots(c).await
+            && sqlx::query_scalar::<_, bool>(
+                "SELECT has_table_privilege('warroom.snapshots', 'SELECT')",
+            )
+            .fetch_one(&mut *c)
+            .await
+            .unwrap_or(false);
+        Ok(PgSource {
+            c,
+            url,
+            rollout,
+            snapshots,
+        })
+    }
+
+    fn fail(&self) -> impl Fn(sqlx::Error) -> String + '_ {
+        |e| failed(self.url, "cannot read the audit log", &e)
+    }
+}
+
+impl SnapshotSource for PgSource<'_> {
+    async fn newest(&mut self) -> Result<Vec<i64>, String> {
+        if !self.snapshots {
+            return Ok(Vec::new());
+        }
+        let r = sqlx::query_scalar(
+            "SELECT seq FROM warroom.snapshots WHERE rollout = $1 ORDER BY seq DESC LIMIT $2",
+        )
+        .bind(self.rollout)
+        .bind(TRIED)
+        .fetch_all(&mut *self.c)
+        .await;
+        r.map_err(self.fail())
+    }
+
+    async fn snapshot(&mut self, seq: i64) -> Result<Option<Snapshot>, String> {
+        type Row = (i64, String, String, String, String, String);
+        let r: Result<Option<Row>, _> = sqlx::query_as(
+            "SELECT seq, hash, runbook_sha256, format, state, digest
+               FROM warroom.snapshots WHERE rollout = $1 AND seq = $2",
+        )
+        .bind(self.rollout)
+        .bind(seq)
+        .fetch_optional(&mut *self.c)
+        .await;
+        Ok(r.map_err(self.fail())?
+            .map(
+                |(seq, hash, runbook_sha256, format, state, digest)| Snapshot {
+                    seq,
+                    hash,
+                    runbook_sha256,
+                    format,
+                    state,
+                    digest,
+                },
+            ))
+    }
+
+    async fn hash_at(&mut self, seq: i64) -> Result<Option<String>, String> {
+        let r =
+            sqlx::query_scalar("SELECT hash FROM warroom.audit WHERE rollout = $1 AND seq = $2")
+                .bind(self.rollout)
+                .bind(seq)
+                .fetch_optional(&mut *self.c)
+                .await;
+        r.map_err(self.fail())
+    }
+
+    async fn after(&mut self, seq: i64) -> Result<Vec<Record>, String> {
+        read_after(self.c, self.url, self.rollout, seq).await
+    }
+}
+
+impl PgLog {
+    /// The rollout's state as a console resumes it (`snapshot.rs`): for a console about to
+    /// open it (who led it?) and for `status`.
+    pub async fn resume(&mut self, basis: Basis<'_>) -> Result<Resumed, String> {
+        let shown = format!(
+            "{} rollout {}",
+            redact(&self.url),
+            crate::text::clean(&self.rollout)
+        );
+        let mut src = PgSource::new(&mut self.conn, &self.url, &self.rollout).await?;
+        match resume_from(&mut src, basis, None, &shown).await? {
+            Ok(r) => Ok(r),
+            Err((seq, problem)) => Err(format!("{shown}: does not verify at seq {seq}: {problem}")),
+        }
+    }
 }
