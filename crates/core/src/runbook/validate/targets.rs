@@ -7,8 +7,10 @@ use crate::runbook::{
     Diag, FLAG_KINDS, FlagsSpec, FlagsTarget, LB_KINDS, LbSpec, LbTarget, Runbook, expand,
 };
 
-/// Each pool has servers or a Kubernetes deployment: servers listed, and not all of them
-/// `${…}` that expand to nothing (an unset variable is only a warning: `run` resolves it).
+/// Each pool has servers or a Kubernetes deployment (an error without either). Servers that
+/// are all `${…}` expanding to nothing (`${VAR:-}`: empty allowed on purpose) leave nothing to
+/// health-check: a warning at the entry. An unset variable is only a warning too: `run`
+/// resolves it.
 pub(super) fn pools(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>, out: &mut Vec<Diag>) {
     for (name, pool) in [("blue", &rb.pools.blue), ("green", &rb.pools.green)] {
         if pool.deployment.is_some() {
@@ -30,9 +32,9 @@ pub(super) fn pools(rb: &Runbook, env: &dyn Fn(&str) -> Option<String>, out: &mu
         if nothing {
             let written = crate::text::clean(&pool.servers[0]).into_owned();
             out.push(
-                Diag::error(
+                Diag::warning(
                     pool.servers.place(0).unwrap_or((1, 1)),
-                    format!("pools.{name} has no servers: `{written}` expands to nothing"),
+                    format!("pools.{name} has no servers: `{written}` expands to nothing, so nothing is health-checked"),
                 )
                 .hint("give the variable a value or a default list (${VAR:-host:port,host:port}), or name the pool's Kubernetes deployment"),
             );
