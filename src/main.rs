@@ -555,7 +555,9 @@ fn runtime() -> tokio::runtime::Runtime {
 
 fn init_tracing() {
     use tracing_subscriber::prelude::*;
-    let _ = tui_logger::init_logger(tui_logger::LevelFilter::Info);
+    // Not `tui_logger::init_logger`: it starts a thread that wakes every 10 ms for as long as
+    // the console runs (a tenth of the idle CPU). Only the tracing layer feeds the widget,
+    // and the log pane moves what arrived when it draws (`tui_logger::move_events`).
     tui_logger::set_default_level(tui_logger::LevelFilter::Info);
     let _ = tracing_subscriber::registry()
         .with(tui_logger::TuiTracingSubscriberLayer)

@@ -49,6 +49,9 @@ pub(crate) fn log_pane(f: &mut Frame, area: Rect, ui: &Ui, th: &Theme, ch: &Chro
             f.render_widget(Rows::new(shown).block(block(&title, focused, th)), area);
         }
         None => {
+            // What was logged since the last frame, from the logger's intake to its buffer (in
+            // memory; no thread does it in the background).
+            tui_logger::move_events();
             let w = tui_logger::TuiLoggerWidget::default()
                 .block(block("Log", focused, th))
                 .style(th.get(StyleName::Text))
