@@ -513,7 +513,7 @@ fn the_palette_and_a_phase_detail_as_drawn() {
 /// the left. The order is the one the loop learns from each frame's layout.
 #[test]
 fn tab_follows_the_screen_at_each_size() {
-    use ratatui::layout::Rect;
+    use ratatui::layout::Size;
     use warroom::ui::app::Pane::*;
     let r = Rehearsal::new(seed().runbook, Scenario::Healthy);
     let th = warroom::ui::theme::Theme::load("default").expect("theme");
@@ -523,7 +523,7 @@ fn tab_follows_the_screen_at_each_size() {
         (240, 67, [Phases, Checklist, Pools, Metrics, Flags, Log]),
     ] {
         let mut ui = Ui::new(Mode::Live);
-        warroom::ui::render::follow_layout(&mut ui, Rect::new(0, 0, w, h), &r.rb, &r.st, &th);
+        warroom::ui::render::follow_layout(&mut ui, Size::new(w, h), &r.rb, &r.st, &th);
         let mut seen = vec![ui.focus];
         for _ in 1..order.len() {
             press(&mut ui, &r, KeyCode::Tab);

@@ -187,6 +187,26 @@ pub struct Resumed {
 }
 
 impl Resumed {
+    /// A log continued knowingly although it does not verify (`--continue-unverified`): every
+    /// record folded as it is, no snapshot.
+    pub(crate) fn whole(
+        rb: &Runbook,
+        records: Vec<Record>,
+        shown: &str,
+    ) -> Result<Resumed, String> {
+        let state = crate::export::fold(rb, &records).map_err(|e| format!("{shown}: {e}"))?;
+        let head = records
+            .last()
+            .map_or((0, GENESIS.to_string()), |r| (r.seq, r.hash.clone()));
+        Ok(Resumed {
+            state,
+            tail: records,
+            snapshot: None,
+            head,
+            notes: Vec::new(),
+        })
+    }
+
     /// An empty log.
     pub fn empty(rb: &Runbook) -> Resumed {
         Resumed {

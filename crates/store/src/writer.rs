@@ -243,21 +243,7 @@ impl Store {
                 (Ok(r), _) => r,
                 (Err((seq, problem)), None) => return Err(refusal(path, seq, &problem)),
                 // Continued knowingly: every record, folded as it is.
-                (Err(_), Some(_)) => {
-                    let records = read_all(path)?;
-                    let state = crate::export::fold(basis.rb, &records)
-                        .map_err(|e| format!("{}: {e}", path.display()))?;
-                    let head = records
-                        .last()
-                        .map_or((0, GENESIS.to_string()), |r| (r.seq, r.hash.clone()));
-                    Resumed {
-                        state,
-                        tail: records,
-                        snapshot: None,
-                        head,
-                        notes: Vec::new(),
-                    }
-                }
+                (Err(_), Some(_)) => Resumed::whole(basis.rb, read_all(path)?, &shown)?,
             }
         } else {
             Resumed::empty(basis.rb)

@@ -178,8 +178,7 @@ pub async fn run_console(
         if std::mem::take(&mut dirty) {
             // Tab follows the panes in the order this frame lays them out.
             if let Ok(size) = terminal.size() {
-                let area = ratatui::layout::Rect::from((ratatui::layout::Position::ORIGIN, size));
-                super::render::follow_layout(&mut ui, area, &session.rb, &session.st, theme);
+                super::render::follow_layout(&mut ui, size, &session.rb, &session.st, theme);
             }
             if let Err(e) = draw(
                 &mut terminal,

@@ -287,8 +287,7 @@ pub async fn run_replay(
                 now: None,
             };
             if let Ok(size) = terminal.size() {
-                let area = ratatui::layout::Rect::from((ratatui::layout::Position::ORIGIN, size));
-                super::render::follow_layout(&mut ui, area, &rp.rb, &rp.st, &theme);
+                super::render::follow_layout(&mut ui, size, &rp.rb, &rp.st, &theme);
             }
             if let Err(e) = terminal.draw(|f| render(f, &rp.rb, &rp.st, &ui, &theme, &chrome)) {
                 break Err(e.into());

@@ -94,8 +94,7 @@ pub async fn run_watch(mut w: Watch, theme: &Theme) -> color_eyre::Result<WatchE
                 now: None,
             };
             if let Ok(size) = terminal.size() {
-                let area = ratatui::layout::Rect::from((ratatui::layout::Position::ORIGIN, size));
-                super::render::follow_layout(&mut ui, area, &w.rb, &w.st, theme);
+                super::render::follow_layout(&mut ui, size, &w.rb, &w.st, theme);
             }
             if let Err(e) = terminal.draw(|f| render(f, &w.rb, &w.st, &ui, theme, &chrome)) {
                 break Err(e.into());

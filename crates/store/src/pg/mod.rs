@@ -485,19 +485,9 @@ impl PgStore {
             }
             // Continued knowingly: every record, folded as it is.
             Err((seq, problem)) => {
-                let records = read_after(&mut writer, url, &rollout, 0).await?;
-                let state =
-                    crate::export::fold(basis.rb, &records).map_err(|e| format!("{shown}: {e}"))?;
                 unverified = Some(format!("at seq {seq}: {problem}"));
-                Resumed {
-                    state,
-                    head: records
-                        .last()
-                        .map_or((0, GENESIS.to_string()), |r| (r.seq, r.hash.clone())),
-                    tail: records,
-                    snapshot: None,
-                    notes: Vec::new(),
-                }
+                let records = read_after(&mut writer, url, &rollout, 0).await?;
+                Resumed::whole(basis.rb, records, &shown)?
             }
         };
         resumed.notes.splice(0..0, notes);

@@ -145,7 +145,14 @@ impl PaneAreas {
 }
 
 /// Before a frame: Tab follows the panes in the order this screen shows them.
-pub fn follow_layout(ui: &mut Ui, area: Rect, rb: &Runbook, st: &State, th: &Theme) {
+pub fn follow_layout(
+    ui: &mut Ui,
+    size: ratatui::layout::Size,
+    rb: &Runbook,
+    st: &State,
+    th: &Theme,
+) {
+    let area = Rect::from((ratatui::layout::Position::ORIGIN, size));
     if let Some(order) = pane_areas(area, rb, st, th).tab_order() {
         ui.tab_order = order;
     }
