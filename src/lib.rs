@@ -5,7 +5,7 @@
 //! is the binary and a facade that names each module where it has always been.
 
 pub use warroom_adapters::{adapters, clock, real, sim};
-pub use warroom_app::{session, status, team, watch};
+pub use warroom_app::{replay, session, status, team, watch};
 pub use warroom_core::{engine, runbook, text};
 pub use warroom_store as audit;
 pub use warroom_ui as ui;

@@ -659,16 +659,34 @@ fn status(
     };
     let base = match &at {
         None => warroom::engine::State::new(rb),
+        // As a console resumes it: the newest snapshot that matches and the records after it
+        // (a log of any length read in bounded time); one that does not verify from there is
+        // said, and folded whole as it is.
         Some(at) => {
-            let (records, head) = runtime().block_on(at.read()).map_err(Failure::config)?;
-            if let audit::Verdict::Bad { seq, problem } = audit::verify(&records, None, head) {
-                eprintln!(
-                    "warroom: warning: {}: the log does not verify at seq {seq}: {problem}",
-                    at.shown()
-                );
+            let basis = audit::Basis {
+                rb,
+                runbook_sha256: &loaded.sha256,
+            };
+            match runtime()
+                .block_on(at.resume(basis))
+                .map_err(Failure::config)?
+            {
+                Ok(resumed) => {
+                    for n in &resumed.notes {
+                        eprintln!("warroom: note: {n}");
+                    }
+                    resumed.state
+                }
+                Err((seq, problem)) => {
+                    eprintln!(
+                        "warroom: warning: {}: the log does not verify at seq {seq}: {problem}",
+                        at.shown()
+                    );
+                    let (records, _) = runtime().block_on(at.read()).map_err(Failure::config)?;
+                    audit::export::fold(rb, &records)
+                        .map_err(|e| Failure::config(format!("{}: {e}", at.shown())))?
+                }
             }
-            audit::export::fold(rb, &records)
-                .map_err(|e| Failure::config(format!("{}: {e}", at.shown())))?
         }
     };
     let endpoints = warroom::real::Endpoints::from_env(rb);
@@ -729,25 +747,34 @@ fn replay(
     if !(speed.is_finite() && (1.0..=1000.0).contains(&speed)) {
         return Err(Failure::config("--speed must be between 1 and 1000"));
     }
-    let (records, head) = runtime().block_on(at.read()).map_err(Failure::config)?;
-    if let audit::Verdict::Bad { seq, problem } = audit::verify(&records, None, head) {
-        eprintln!(
-            "warroom: warning: {}: the log does not verify at seq {seq}: {problem}",
-            at.shown()
-        );
-    }
-    let loaded = runbook_for(&records, runbook).map_err(Failure::input)?;
+    // The log is read a page at a time as the replay moves (`audit::ReplayLog`), and its
+    // chain verified beside it: a log of any length opens at once.
+    let rt = runtime();
+    let opened = rt
+        .block_on(audit::Opened::open(&at))
+        .map_err(Failure::config)?;
+    let loaded = runbook_for(&opened.first, runbook).map_err(Failure::input)?;
     let theme = Theme::load(&theme).map_err(Failure::config)?;
-    let head = records
-        .last()
-        .map(|r| r.hash.chars().take(12).collect())
-        .unwrap_or_default();
-    let rp = warroom::ui::replay::Replay::new(loaded.runbook, &records, speed)
-        .map_err(|e| Failure::config(format!("{}: {e}", at.shown())))?;
+    let head = opened.head.1.chars().take(12).collect();
     let label = at.shown();
-    runtime()
-        .block_on(warroom::ui::replay::run_replay(rp, theme, label, head))
-        .map_err(Failure::run)?;
+    let first_at = opened
+        .first_at()
+        .map_err(|e| Failure::config(format!("{label}: {e}")))?;
+    let len = opened.head.0;
+    let unverified = rt.block_on(async {
+        let log = opened
+            .reader(loaded.runbook.clone(), &loaded.sha256)
+            .await
+            .map_err(Failure::config)?;
+        let (ask, replies) = warroom::replay::spawn(log, Some(at.clone())).map_err(Failure::run)?;
+        let rp = warroom::ui::replay::Replay::following(loaded.runbook, ask, first_at, len, speed);
+        warroom::ui::replay::run_replay(rp, theme, label.clone(), head, Some(replies))
+            .await
+            .map_err(Failure::run)
+    })?;
+    if let Some(words) = unverified {
+        eprintln!("warroom: warning: {}: {words}", at.shown());
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -99,12 +99,12 @@ async fn a_decisions_record_shows_the_dry_run_the_dialog_showed_live_and_in_repl
     while ui.focus != Pane::Log {
         key(&mut ui, &mut rp, KeyCode::Tab);
     }
-    for _ in 0..lines_back(&rp.lines(), &wanted) {
+    for _ in 0..lines_back(rp.lines(), &wanted) {
         key(&mut ui, &mut rp, KeyCode::Char('k'));
     }
     key(&mut ui, &mut rp, KeyCode::Enter);
     assert!(matches!(ui.dialog, Some(Dialog::Record { .. })));
-    let replayed = frame(&rp.rb, &rp.st, &rp.lines(), &ui, 240, 67);
+    let replayed = frame(&rp.rb, &rp.st, rp.lines(), &ui, 240, 67);
     expect(&replayed, "replay");
 }
 
@@ -267,7 +267,7 @@ async fn slash_filters_the_focused_list_and_esc_clears_it() {
         key(&mut ui, &mut rp, KeyCode::Char(ch));
     }
     assert!(ui.dialog.is_none());
-    let text = frame(&rp.rb, &rp.st, &rp.lines(), &ui, 120, 40);
+    let text = frame(&rp.rb, &rp.st, rp.lines(), &ui, 120, 40);
     assert!(text.contains("/ticked▏"), "{text}");
 }
 

@@ -415,6 +415,34 @@ async fn postgres_keeps_snapshots_beside_the_chain_and_ignores_a_bad_one() {
         "{:?}",
         resumed.notes
     );
+    // Replay reads the rollout a page at a time, from the snapshot that matches.
+    let opened = audit::Opened::open(&at).await.expect("open");
+    assert_eq!(opened.head.0, n as i64);
+    let mut rp = opened
+        .reader(l.runbook.clone(), &l.sha256)
+        .await
+        .expect("reader");
+    let end = rp.view(audit::Target::End).await.expect("view");
+    assert_eq!((end.cursor, &end.state), (n as i64, &whole));
+    assert!(
+        end.notes.iter().any(|x| x.contains("edited")),
+        "{:?}",
+        end.notes
+    );
+    let back = rp
+        .view(audit::Target::Seq(n as i64 / 4))
+        .await
+        .expect("view");
+    assert_eq!(back.state, fold(&l, &records[..n / 4]));
+    let step = rp
+        .view(audit::Target::Event { forward: true })
+        .await
+        .expect("view");
+    let next = records[n / 4..]
+        .iter()
+        .find(|r| r.kind != "observed")
+        .expect("an event");
+    assert_eq!(step.cursor, next.seq);
     // The table is insert-only, like the log; verify still walks the whole chain.
     let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
         .await
@@ -439,8 +467,16 @@ async fn a_long_log_without_snapshots_gets_one_when_a_console_resumes_it() {
     let p = dir.path().join("long.audit");
     copy(&log, &p);
     lengthen(&p, &records, SNAPSHOT_EVERY as usize + 10).await;
-    let head = audit::read_all(&p).expect("read").len() as i64;
+    let all = audit::read_all(&p).expect("read");
+    let head = all.len() as i64;
     assert!(head % SNAPSHOT_EVERY != 0);
+    // Read a page at a time: every record folded, only the newest kept for the log pane.
+    let (store, first) = Store::resume(&p, "bob", basis(&l)).await.expect("resume");
+    store.close().await;
+    assert_eq!(first.folded, head);
+    assert_eq!(first.tail.len(), audit::TAIL_KEPT);
+    assert_eq!(first.tail[..], all[all.len() - audit::TAIL_KEPT..]);
+    assert_eq!(first.state, fold(&l, &all));
     let s = Session::start_demo(&l, &p, "bob", 10.0, Scenario::Healthy)
         .await
         .expect("resume");
@@ -449,4 +485,239 @@ async fn a_long_log_without_snapshots_gets_one_when_a_console_resumes_it() {
     store.close().await;
     assert_eq!(resumed.snapshot, Some(head), "{:?}", resumed.notes);
     assert_eq!(resumed.state, fold(&l, &audit::read_all(&p).expect("read")));
+}
+
+/// The honest snapshot after the first `k` records, then edited (a session count changed):
+/// its digest no longer matches.
+fn edited(l: &Loaded, all: &[Record], k: usize) -> Snapshot {
+    let r = &all[k - 1];
+    let mut s = Snapshot::take(&fold(l, &all[..k]), r.seq, &r.hash, &l.sha256).expect("take");
+    s.state = s.state.replacen("\"sessions\":1", "\"sessions\":5", 1);
+    s
+}
+
+/// The log lines of the first records, as the replay shows them (the newest `LINES`).
+fn lines_of(l: &Loaded, records: &[Record]) -> Vec<String> {
+    let all: Vec<String> = records
+        .iter()
+        .filter_map(|r| {
+            warroom::engine::log_line(&l.runbook, r.time().expect("t"), &r.event().expect("e"))
+        })
+        .collect();
+    all[all.len().saturating_sub(audit::LINES)..].to_vec()
+}
+
+/// Replay reads a long log a page at a time: wherever it goes — the end, back, forward, a
+/// time, the next event or operator action — it shows the state of folding every record up to
+/// there, with the log's lines leading to it; a stored snapshot it passes is where it starts
+/// from, and one that does not match is ignored with a note. Through the reader the console
+/// uses, over the file as `warroom replay FILE` opens it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_log_replays_a_page_at_a_time_to_the_states_of_the_whole_fold() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let l = plan("checkout-v2.yaml");
+    let (log, records) = session_log(dir.path(), "checkout-v2.yaml", "bad-canary");
+    let p = dir.path().join("long.audit");
+    copy(&log, &p);
+    lengthen(&p, &records, 2 * SNAPSHOT_EVERY as usize + 500).await;
+    let all = audit::read_all(&p).expect("read");
+    let n = all.len();
+    let k = 2 * SNAPSHOT_EVERY as usize;
+    let honest = Snapshot::take(
+        &fold(&l, &all[..k]),
+        all[k - 1].seq,
+        &all[k - 1].hash,
+        &l.sha256,
+    )
+    .expect("take");
+    keep(&p, &l, &honest).await;
+    // One at the first mark that was edited: ignored, said once.
+    let j = SNAPSHOT_EVERY as usize;
+    keep(&p, &l, &edited(&l, &all, j)).await;
+
+    let opened = audit::Opened::open(&Location::File(p.clone()))
+        .await
+        .expect("open");
+    assert_eq!(opened.head, (n as i64, all[n - 1].hash.clone()));
+    assert_eq!(
+        opened.first.first(),
+        all.first(),
+        "the first page names the runbook"
+    );
+    let mut rp = opened
+        .reader(l.runbook.clone(), &l.sha256)
+        .await
+        .expect("reader");
+    let mut notes = Vec::new();
+    let mut at = |v: audit::View, want: usize, why: &str| {
+        assert_eq!(v.cursor, want as i64, "{why}");
+        assert_eq!(v.len, n as i64);
+        assert!(
+            v.state == fold(&l, &all[..want]),
+            "{why}: the state of the fold"
+        );
+        let full = lines_of(&l, &all[..want]);
+        assert!(
+            full.ends_with(&v.lines),
+            "{why}: the log's own lines, in order"
+        );
+        let next: Vec<_> = all[want..]
+            .iter()
+            .take(v.upcoming.len())
+            .map(|r| r.time().expect("t"))
+            .collect();
+        assert_eq!(v.upcoming, next, "{why}: the times playback moves by");
+        notes.extend(v.notes);
+    };
+    use audit::Target::*;
+    at(rp.view(Seq(0)).await.expect("view"), 0, "the start");
+    // Forward from the start: every line up to there.
+    let v = rp.view(Seq(records.len() as i64)).await.expect("view");
+    assert_eq!(v.lines, lines_of(&l, &records), "the session's lines");
+    at(v, records.len(), "the end of the session");
+    at(rp.view(End).await.expect("view"), n, "the end");
+    at(
+        rp.view(Seq(j as i64 + 7)).await.expect("view"),
+        j + 7,
+        "back past the edited snapshot",
+    );
+    at(
+        rp.view(Seq(k as i64 + 3)).await.expect("view"),
+        k + 3,
+        "just past the kept snapshot",
+    );
+    at(rp.view(Seq(5)).await.expect("view"), 5, "near the start");
+    // Steps: the next record that is not a reading; the last operator action before the end.
+    let first_event = all
+        .iter()
+        .skip(5)
+        .find(|r| r.kind != "observed")
+        .expect("an event");
+    at(
+        rp.view(Event { forward: true }).await.expect("view"),
+        first_event.seq as usize,
+        "the next event",
+    );
+    rp.view(End).await.expect("view");
+    let last_action = all
+        .iter()
+        .rev()
+        .find(|r| warroom::engine::EventKind::from(&r.event().expect("e")).is_operator_action())
+        .expect("an operator action");
+    at(
+        rp.view(Action { forward: false }).await.expect("view"),
+        last_action.seq as usize,
+        "the previous operator action",
+    );
+    // A time: the first record at or after it.
+    let t = all[n - 200].time().expect("t");
+    let want = all.partition_point(|r| r.time().expect("t") < t);
+    at(rp.view(Time(t)).await.expect("view"), want, "a time");
+    assert_eq!(notes.len(), 1, "the edited snapshot said once: {notes:?}");
+    assert!(notes[0].contains("edited"), "{notes:?}");
+
+    // The kept snapshot is where a seek past it starts: one that holds another state (forged
+    // with a valid digest, which verify would not catch but the chain hash does not cover)
+    // shows through — so the records before it were not folded again.
+    let q = dir.path().join("forged.audit");
+    copy(&p, &q);
+    let mut other = fold(&l, &all[..3 * SNAPSHOT_EVERY as usize / 2]);
+    other.events += 1_000_000;
+    let r = &all[k + 100 - 1];
+    keep(
+        &q,
+        &l,
+        &Snapshot::take(&other, r.seq, &r.hash, &l.sha256).expect("take"),
+    )
+    .await;
+    let opened = audit::Opened::open(&Location::File(q)).await.expect("open");
+    let mut rq = opened
+        .reader(l.runbook.clone(), &l.sha256)
+        .await
+        .expect("reader");
+    let v = rq.view(End).await.expect("view");
+    assert!(
+        v.state.events > 1_000_000,
+        "the replay started from the snapshot"
+    );
+}
+
+/// The console's replay through its keys: `G` goes to the end, `g` to the start and `]` to the
+/// next operator action, each answered by the reader task while the screen keeps drawing
+/// (`seeking…`); an edited snapshot is said on the message line.
+#[tokio::test(flavor = "multi_thread")]
+async fn replay_keys_ask_the_reader_and_the_screen_shows_its_answer() {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use warroom::ui::app::Ui;
+    use warroom::ui::keymap::Mode;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let l = plan("unified-attributes.yaml");
+    let (log, records) = session_log(dir.path(), "unified-attributes.yaml", "healthy");
+    let p = dir.path().join("keys.audit");
+    copy(&log, &p);
+    lengthen(&p, &records, SNAPSHOT_EVERY as usize + 10).await;
+    let all = audit::read_all(&p).expect("read");
+    let j = SNAPSHOT_EVERY as usize;
+    keep(&p, &l, &edited(&l, &all, j)).await;
+    let at = Location::File(p.clone());
+    let opened = audit::Opened::open(&at).await.expect("open");
+    let first_at = opened.first_at().expect("time");
+    let len = opened.head.0;
+    let log = opened
+        .reader(l.runbook.clone(), &l.sha256)
+        .await
+        .expect("reader");
+    let (ask, mut replies) = warroom::replay::spawn(log, Some(at)).expect("reader task");
+    let mut rp =
+        warroom::ui::replay::Replay::following(l.runbook.clone(), ask, first_at, len, 10.0);
+    let mut ui = Ui::new(Mode::Replay);
+    let mut verified = false;
+    // Wait for every answer due, as the console's loop does.
+    let mut settle = async |rp: &mut warroom::ui::replay::Replay, ui: &mut Ui| {
+        while rp.seeking() {
+            match replies.recv().await.expect("the reader answers") {
+                warroom::replay::Reply::View(v) => rp.show(*v),
+                warroom::replay::Reply::Verified(v) => {
+                    assert!(matches!(v, Ok(Verdict::Ok { .. })), "{v:?}");
+                    verified = true;
+                }
+            }
+            warroom::ui::replay::follow_view(ui, rp);
+        }
+    };
+    settle(&mut rp, &mut ui).await;
+    assert_eq!((rp.cursor, rp.len()), (0, all.len()));
+    let key = |c| KeyEvent::new(c, KeyModifiers::NONE);
+    warroom::ui::replay::handle_key(&mut ui, &mut rp, key(KeyCode::Char('G')));
+    assert!(
+        rp.clock_label().contains("seeking…"),
+        "{}",
+        rp.clock_label()
+    );
+    settle(&mut rp, &mut ui).await;
+    assert_eq!(rp.cursor, all.len());
+    assert!(rp.st == fold(&l, &all), "the end: the whole fold");
+    assert!(
+        ui.message.as_deref().is_some_and(|m| m.contains("edited")),
+        "{:?}",
+        ui.message
+    );
+    warroom::ui::replay::handle_key(&mut ui, &mut rp, key(KeyCode::Char('g')));
+    settle(&mut rp, &mut ui).await;
+    assert_eq!(rp.cursor, 0);
+    warroom::ui::replay::handle_key(&mut ui, &mut rp, key(KeyCode::Char(']')));
+    settle(&mut rp, &mut ui).await;
+    let first_action = all
+        .iter()
+        .find(|r| warroom::engine::EventKind::from(&r.event().expect("e")).is_operator_action())
+        .expect("an operator action");
+    assert_eq!(rp.cursor, first_action.seq as usize);
+    assert!(rp.st == fold(&l, &all[..rp.cursor]));
+    // The verdict comes too, in its own time.
+    while !verified {
+        if let warroom::replay::Reply::Verified(v) = replies.recv().await.expect("verdict") {
+            assert!(matches!(v, Ok(Verdict::Ok { .. })), "{v:?}");
+            verified = true;
+        }
+    }
 }

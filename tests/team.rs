@@ -358,8 +358,8 @@ async fn a_watcher_follows_the_lead_and_cannot_act() {
         .await
         .expect("lead");
     assert!(pump(&mut lead, None, 30, |l, _| l.s.st.events >= 1).await);
-    let rb = loaded.runbook.clone();
-    let mut w = Watch::open(&url, Some("room"), "bob", move |_| Ok(rb))
+    let l = loaded.clone();
+    let mut w = Watch::open(&url, Some("room"), "bob", move |_| Ok(l))
         .await
         .expect("watch opens");
     assert_eq!(w.st.operator, "alice", "the lead's session, as recorded");
@@ -712,8 +712,8 @@ async fn an_observer_asks_to_lead_and_the_lead_hands_over_with_a_key() {
         return;
     };
     let mut alice = takes_the_lead(&loaded, &url, "relay", "alice").await;
-    let rb = loaded.runbook.clone();
-    let mut w = Watch::open(&url, Some("relay"), "bob", move |_| Ok(rb))
+    let l = loaded.clone();
+    let mut w = Watch::open(&url, Some("relay"), "bob", move |_| Ok(l))
         .await
         .expect("watch opens");
     // Bob presses L on his console; the lead's console hears it and says so. (A request sent
@@ -905,8 +905,8 @@ async fn an_observer_comments_and_acknowledges_an_alert_on_the_leads_screen_and_
         ui: Ui::new(Mode::Live),
     };
     assert!(pump(&mut lead, None, 30, |l, _| l.s.st.lead.is_some()).await);
-    let rb = loaded.runbook.clone();
-    let mut w = Watch::open(&url, Some("notes"), "bob", move |_| Ok(rb))
+    let l = loaded.clone();
+    let mut w = Watch::open(&url, Some("notes"), "bob", move |_| Ok(l))
         .await
         .expect("watch opens");
     // An alert fires on the lead's console (as the engine writes it when a metric holds
@@ -1040,8 +1040,8 @@ async fn a_two_person_flip_waits_for_a_second_operator_who_approves_or_rejects_i
     assert!(lead.s.st.awaiting_approval().is_some());
 
     // Bob approves from his console with the typed phrase: the lead's console carries it out.
-    let rb = loaded.runbook.clone();
-    let mut w = Watch::open(&url, Some("pair"), "bob", move |_| Ok(rb))
+    let l = loaded.clone();
+    let mut w = Watch::open(&url, Some("pair"), "bob", move |_| Ok(l))
         .await
         .expect("watch opens");
     let mut ui = warroom::ui::watch::ui(&w);
@@ -1295,7 +1295,7 @@ async fn a_two_person_go_approved_while_no_lead_runs_expires_and_one_approved_li
         return;
     };
     let loaded = with_two_person_go(dir.path());
-    let (rollout, rb) = ("gate", loaded.runbook.clone());
+    let rollout = "gate";
     // Alice signs GO: it waits for another operator, and nothing is signed meanwhile.
     let alice = go_awaiting(&loaded, &url, rollout).await;
     assert!(alice.s.st.decision.is_none(), "GO signed before approval");
@@ -1303,8 +1303,8 @@ async fn a_two_person_go_approved_while_no_lead_runs_expires_and_one_approved_li
     // Her console dies; bob approves from his (nobody leads to carry it out).
     drop(alice);
     let mut w = Watch::open(&url, Some(rollout), "bob", {
-        let rb = rb.clone();
-        move |_| Ok(rb)
+        let l = loaded.clone();
+        move |_| Ok(l)
     })
     .await
     .expect("watch opens");

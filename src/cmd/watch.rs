@@ -47,7 +47,7 @@ pub fn observe(
             store,
             rollout.as_deref(),
             operator,
-            |records| runbook_for(records, runbook).map(|l| l.runbook),
+            |records| runbook_for(records, runbook),
         ))
         .map_err(Failure::config)?;
     init_tracing();

@@ -2,6 +2,7 @@
 //! them (`session`), an observer following a rollout in PostgreSQL (`watch`), whether a
 //! console leads or observes a rollout (`team`), and `warroom status` (`status`).
 
+pub mod replay;
 pub mod session;
 pub mod status;
 pub mod team;

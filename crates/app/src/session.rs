@@ -813,7 +813,7 @@ struct Snapshots {
 
 impl Snapshots {
     fn after(rb: &Runbook, runbook_sha256: &str, r: &Resumed) -> Snapshots {
-        let first = (r.tail.len() as i64 >= SNAPSHOT_EVERY)
+        let first = (r.folded >= SNAPSHOT_EVERY)
             .then(|| Snapshot::take(&r.state, r.head.0, &r.head.1, runbook_sha256).ok())
             .flatten();
         Snapshots {

@@ -6,9 +6,9 @@
 //! (`pg::append_as`) in the background — the lead's console reads it when notified.
 
 use crate::audit::pg::{self, Followed, PgLog};
-use crate::audit::{Location, Record, Verifier};
+use crate::audit::{Basis, Location, Record, Resumed, Verifier};
 use crate::engine::{self, State};
-use crate::runbook::Runbook;
+use crate::runbook::{Loaded, Runbook};
 use tokio::sync::mpsc::{Receiver, Sender, channel};
 use tokio::task::JoinHandle;
 
@@ -62,55 +62,98 @@ impl Drop for Watch {
 }
 
 impl Watch {
-    /// Read the rollout's log, fold it, and follow it. `runbook` picks the runbook from the
-    /// records (the one their session record names, or one given).
+    /// Read the rollout's state as a console resumes it — the newest stored snapshot that
+    /// matches and the records after it, checked to chain on it — and follow it. `runbook`
+    /// picks the runbook from the first records (the one their session record names, or one
+    /// given). A log that does not verify from there is read whole and folded as it is, and
+    /// said to be broken.
     pub async fn open(
         url: &str,
         rollout: Option<&str>,
         operator: &str,
-        runbook: impl FnOnce(&[Record]) -> Result<Runbook, String>,
+        runbook: impl FnOnce(&[Record]) -> Result<Loaded, String>,
     ) -> Result<Watch, String> {
         let mut log = PgLog::open(url, rollout).await?;
-        let records = log.read_all().await;
+        let read = Watch::read(&mut log, runbook).await;
         let rollout = log.rollout.clone();
         log.close().await;
-        let records = records?;
-        let rb = runbook(&records)?;
+        let (loaded, resumed, folded) = read?;
         let at = Location::Postgres {
             url: url.to_string(),
             rollout: Some(rollout.clone()),
         };
         let (tx, rx) = channel(64);
-        let seq = records.last().map_or(0, |r| r.seq);
-        let task = tokio::spawn(pg::follow(url.to_string(), rollout, seq, tx));
+        let task = tokio::spawn(pg::follow(url.to_string(), rollout, resumed.head.0, tx));
         let (wrote_tx, wrote_rx) = channel(8);
+        // The chain is checked on from the first record kept (the newest of those the resume
+        // folded, or every record read), or from the head when none came after the snapshot.
+        let (from, from_hash) = match resumed.tail.first() {
+            Some(r) => (r.seq - 1, r.prev_hash.clone()),
+            None => resumed.head.clone(),
+        };
         let mut w = Watch {
-            st: State::new(&rb),
-            rb,
-            seq: 0,
-            head: String::new(),
+            st: resumed.state,
+            rb: loaded.runbook,
+            seq: from,
+            head: from_hash.clone(),
             log: Vec::new(),
             at,
             operator: operator.to_string(),
             lost: None,
             broken: None,
             lease: None,
-            verifier: Verifier::new(None, None),
+            verifier: Verifier::after(from, &from_hash, None, None),
             rx,
             wrote_tx,
             wrote_rx,
             task,
         };
-        w.apply(&records);
+        // Resumed, the state holds the records after the snapshot already: they give the log
+        // its lines and move the chain's check to the head.
+        w.take(&resumed.tail, !folded);
         w.log.push(format!(
             "watching {} ({} records): read-only",
             w.at.shown(),
-            records.len()
+            resumed.head.0
         ));
         Ok(w)
     }
 
+    /// The runbook, and where to start: resumed (bounded; true: its state holds its tail),
+    /// or, when the log does not verify from the newest snapshot, every record, to fold as
+    /// it is (false).
+    async fn read(
+        log: &mut PgLog,
+        runbook: impl FnOnce(&[Record]) -> Result<Loaded, String>,
+    ) -> Result<(Loaded, Resumed, bool), String> {
+        let first = log.first_page().await?;
+        let loaded = runbook(&first)?;
+        let basis = Basis {
+            rb: &loaded.runbook,
+            runbook_sha256: &loaded.sha256,
+        };
+        let resumed = log.resume(basis).await;
+        let (resumed, folded) = match resumed {
+            Ok(r) => (r, true),
+            Err(_) => {
+                let mut r = Resumed::empty(&loaded.runbook);
+                r.tail = log.read_all().await?;
+                if let Some(last) = r.tail.last() {
+                    r.head = (last.seq, last.hash.clone());
+                }
+                (r, false)
+            }
+        };
+        Ok((loaded, resumed, folded))
+    }
+
     fn apply(&mut self, records: &[Record]) {
+        self.take(records, true);
+    }
+
+    /// Records read: the chain checked on them, their log lines kept, and (`fold`) their
+    /// events applied.
+    fn take(&mut self, records: &[Record], fold: bool) {
         for r in records {
             if self.broken.is_none() && !self.verifier.push_record(r) {
                 self.broken = Some(format!(
@@ -121,7 +164,9 @@ impl Watch {
             let (Ok(at), Ok(ev)) = (r.time(), r.event()) else {
                 continue;
             };
-            engine::apply(&mut self.st, &self.rb, at, &ev);
+            if fold {
+                engine::apply(&mut self.st, &self.rb, at, &ev);
+            }
             if let Some(l) = engine::log_line(&self.rb, at, &ev) {
                 self.log.push(l);
             }

@@ -3,7 +3,7 @@
 //! state is the fold of these records.
 //!
 //! `chain` (records and their hashes), `head` (the head kept elsewhere), `writer` (the SQLite
-//! appender), `verify`, `read` (the bulk reader), `resume` (locks and refusals), `snapshot`
+//! appender), `verify`, `read` (the bulk reader), `resume` (locks and refusals), `replay` (a log read a page at a time for replay), `snapshot`
 //! (state snapshots beside the chain, and the bounded resume), `export`,
 //! `pg` (the PostgreSQL store, reader and follower), `location` (`--store`: which of them).
 
@@ -13,6 +13,7 @@ mod head;
 mod location;
 pub mod pg;
 mod read;
+mod replay;
 mod resume;
 mod snapshot;
 mod verify;
@@ -23,6 +24,7 @@ pub use head::*;
 pub use location::*;
 pub use pg::PgStore;
 pub use read::*;
+pub use replay::{LINES, Opened, ReplayLog, Target, View};
 pub use resume::*;
 pub use snapshot::*;
 pub use verify::*;

@@ -126,6 +126,41 @@ impl Location {
         }
     }
 
+    /// The log's state as a console would resume it, read-only: the newest stored snapshot
+    /// that matches the chain and the runbook, and the records after it, checked to chain on
+    /// it (and to reach a file's head file). Else the first bad record from there and what
+    /// is wrong. Walking the whole chain is [`Location::verify`]'s.
+    pub async fn resume(&self, basis: Basis<'_>) -> Result<Result<Resumed, (i64, String)>, String> {
+        match self {
+            Location::File(p) => {
+                let (p, rb, sha) = (
+                    p.clone(),
+                    basis.rb.clone(),
+                    basis.runbook_sha256.to_string(),
+                );
+                tokio::task::spawn_blocking(move || {
+                    let shown = p.display().to_string();
+                    block_on_file(async {
+                        let mut src = FileSource::open(&p)?;
+                        let basis = Basis {
+                            rb: &rb,
+                            runbook_sha256: &sha,
+                        };
+                        resume_from(&mut src, basis, read_head(&p), &shown).await
+                    })
+                })
+                .await
+                .map_err(|e| format!("reading the log stopped: {e}"))?
+            }
+            Location::Postgres { url, rollout } => {
+                let mut log = pg::PgLog::open(url, rollout.as_deref()).await?;
+                let r = log.resume_checked(basis).await;
+                log.close().await;
+                r
+            }
+        }
+    }
+
     /// Verify the log in one streamed pass: against `expect`, else against the head kept
     /// beside it (a file's head file; PostgreSQL keeps none).
     pub async fn verify(&self, expect: Option<&str>) -> Result<Verdict, String> {

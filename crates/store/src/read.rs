@@ -127,14 +127,19 @@ impl SnapshotSource for FileSource {
             .map_err(self.err())
     }
 
-    async fn after(&mut self, seq: i64) -> Result<Vec<Record>, String> {
-        let mut stmt = self.c.prepare(SELECT_AFTER).map_err(self.err())?;
-        let rows = stmt.query_map([seq], bulk_record).map_err(self.err())?;
+    async fn page(&mut self, after: i64, limit: i64) -> Result<Vec<Record>, String> {
+        let mut stmt = self
+            .c
+            .prepare_cached(
+                "SELECT seq, at, operator, kind, payload, prev_hash, hash FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([after, limit], bulk_record)
+            .map_err(self.err())?;
         rows.map(|r| r.map_err(self.err())).collect()
     }
 }
-
-pub(crate) const SELECT_AFTER: &str = "SELECT seq, at, operator, kind, payload, prev_hash, hash FROM audit WHERE seq > ?1 ORDER BY seq";
 
 /// Run a resume's reads of a file to the end on this thread (they block: SQLite's calls are
 /// synchronous, and never wait on anything else).
@@ -146,5 +151,52 @@ pub(crate) fn block_on_file<T>(f: impl std::future::Future<Output = T>) -> T {
         if let std::task::Poll::Ready(t) = f.as_mut().poll(&mut cx) {
             return t;
         }
+    }
+}
+
+impl crate::replay::PageSource for FileSource {
+    async fn len(&mut self) -> Result<i64, String> {
+        self.c
+            .query_row("SELECT coalesce(max(seq), 0) FROM audit", [], |r| r.get(0))
+            .map_err(self.err())
+    }
+
+    async fn snapshots_upto(&mut self, seq: i64) -> Result<Vec<i64>, String> {
+        if !self.snapshots {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self
+            .c
+            .prepare_cached("SELECT seq FROM snapshot WHERE seq <= ?1 ORDER BY seq DESC LIMIT ?2")
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([seq, TRIED], |r| r.get(0))
+            .map_err(self.err())?;
+        rows.map(|r| r.map_err(self.err())).collect()
+    }
+
+    async fn times(&mut self, after: i64, limit: i64) -> Result<Vec<(i64, String)>, String> {
+        let mut stmt = self
+            .c
+            .prepare_cached("SELECT seq, at FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2")
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([after, limit], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(self.err())?;
+        rows.map(|r| r.map_err(self.err())).collect()
+    }
+
+    async fn find(
+        &mut self,
+        from: i64,
+        forward: bool,
+        kinds: crate::replay::Kinds,
+    ) -> Result<Option<i64>, String> {
+        use rusqlite::OptionalExtension;
+        let sql = kinds.find_sql(forward, "audit", "TRUE", "?1");
+        self.c
+            .query_row(&sql, [from], |r| r.get(0))
+            .optional()
+            .map_err(self.err())
     }
 }

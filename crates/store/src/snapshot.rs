@@ -24,6 +24,13 @@ pub const STATE_FORMAT: &str = "warroom-state-1";
 /// How many of the newest snapshots a resume tries before folding the whole log.
 pub(crate) const TRIED: i64 = 4;
 
+/// Records read from a store at once: a resume, a verification from a snapshot and a replay
+/// hold at most a page of records besides what they keep.
+pub(crate) const PAGE: i64 = 1000;
+
+/// The newest records a resume keeps (for the log pane), of those it folds.
+pub const TAIL_KEPT: usize = SNAPSHOT_EVERY as usize;
+
 /// The state after a record, as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
@@ -176,8 +183,12 @@ impl Snapshotter {
 #[derive(Debug, Clone)]
 pub struct Resumed {
     pub state: State,
-    /// The records after the snapshot (all of them without one), checked to chain on it.
+    /// The newest records folded (at most [`TAIL_KEPT`]): the log pane's lines. The log
+    /// holds them at `seq`s up to the head.
     pub tail: Vec<Record>,
+    /// How many records were folded: those after the snapshot (all of them without one),
+    /// checked to chain on it.
+    pub folded: i64,
     /// The record the snapshot follows, when one was used.
     pub snapshot: Option<i64>,
     /// How many records the log holds (its head's `seq`) and the head's hash.
@@ -200,6 +211,7 @@ impl Resumed {
             .map_or((0, GENESIS.to_string()), |r| (r.seq, r.hash.clone()));
         Ok(Resumed {
             state,
+            folded: records.len() as i64,
             tail: records,
             snapshot: None,
             head,
@@ -212,6 +224,7 @@ impl Resumed {
         Resumed {
             state: State::new(rb),
             tail: Vec::new(),
+            folded: 0,
             snapshot: None,
             head: (0, GENESIS.to_string()),
             notes: Vec::new(),
@@ -241,26 +254,38 @@ pub(crate) trait SnapshotSource {
         &mut self,
         seq: i64,
     ) -> impl std::future::Future<Output = Result<Option<String>, String>> + Send;
-    fn after(
+    /// Up to `limit` records after `after`, in order.
+    fn page(
         &mut self,
-        seq: i64,
+        after: i64,
+        limit: i64,
     ) -> impl std::future::Future<Output = Result<Vec<Record>, String>> + Send;
 }
 
 /// The chain from the record `from` (with `hash`; `0` and the genesis hash for the start)
-/// to the head, over `tail` (the records after it), and the head kept beside the log
-/// (`sidecar`, a file's head file), which the log must reach and hold. The head `(seq, hash)`;
-/// else the first bad record and what is wrong.
+/// to the head, read a page at a time, each record handed to `each` once it is checked to
+/// chain (`each` may refuse it, saying why); then the head kept beside the log (`sidecar`, a
+/// file's head file), which the log must reach and hold. The head `(seq, hash)`; else the
+/// first bad record and what is wrong.
 async fn walk(
     src: &mut impl SnapshotSource,
     from: (i64, &str),
-    tail: &[Record],
     sidecar: Option<(i64, String)>,
+    mut each: impl FnMut(&Record) -> Result<(), String>,
 ) -> Result<Result<(i64, String), (i64, String)>, String> {
     let mut v = Verifier::after(from.0, from.1, None, None);
-    for r in tail {
-        if !v.push_record(r) {
-            break;
+    let mut at = from.0;
+    'pages: loop {
+        let page = src.page(at, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        at = last.seq;
+        for r in &page {
+            if !v.push_record(r) {
+                break 'pages;
+            }
+            if let Err(e) = each(r) {
+                return Ok(Err((r.seq, e)));
+            }
         }
     }
     let (count, head) = match v.finish() {
@@ -274,12 +299,7 @@ async fn walk(
                 format!("the log ends at seq {count} but its head file says seq {seq}: truncated"),
             )));
         }
-        let held = if seq > from.0 {
-            tail.iter().find(|r| r.seq == seq).map(|r| r.hash.clone())
-        } else {
-            src.hash_at(seq).await?
-        };
-        if held.as_deref() != Some(hash.as_str()) {
+        if src.hash_at(seq).await?.as_deref() != Some(hash.as_str()) {
             return Ok(Err((
                 seq,
                 "does not match the hash in the head file (rewritten)".into(),
@@ -331,24 +351,30 @@ pub(crate) async fn resume_from(
     let (from, hash) = base
         .as_ref()
         .map_or((0, GENESIS), |(seq, hash, _)| (*seq, hash.as_str()));
-    let tail = src.after(from).await?;
-    let head = match walk(src, (from, hash), &tail, sidecar).await? {
+    let mut state = match &base {
+        Some((_, _, st)) => st.clone(),
+        None => State::new(basis.rb),
+    };
+    let mut tail = std::collections::VecDeque::new();
+    let mut folded = 0;
+    let walked = walk(src, (from, hash), sidecar, |r| {
+        engine::apply(&mut state, basis.rb, r.time()?, &r.event()?);
+        folded += 1;
+        if tail.len() == TAIL_KEPT {
+            tail.pop_front();
+        }
+        tail.push_back(r.clone());
+        Ok(())
+    })
+    .await?;
+    let head = match walked {
         Ok(head) => head,
         Err(bad) => return Ok(Err(bad)),
     };
-    let mut state = match base {
-        Some((_, _, st)) => st,
-        None => State::new(basis.rb),
-    };
-    for r in &tail {
-        match (r.time(), r.event()) {
-            (Ok(at), Ok(ev)) => engine::apply(&mut state, basis.rb, at, &ev),
-            (Err(e), _) | (_, Err(e)) => return Ok(Err((r.seq, e))),
-        }
-    }
     Ok(Ok(Resumed {
         state,
-        tail,
+        tail: tail.into(),
+        folded,
         snapshot: (from > 0).then_some(from),
         head,
         notes,
@@ -367,8 +393,7 @@ pub(crate) async fn verify_resumable(
     let (from, hash) = base
         .as_ref()
         .map_or((0, GENESIS), |(seq, hash, _)| (*seq, hash.as_str()));
-    let tail = src.after(from).await?;
-    Ok(match walk(src, (from, hash), &tail, sidecar).await? {
+    Ok(match walk(src, (from, hash), sidecar, |_| Ok(())).await? {
         Ok((records, head)) => Verdict::Ok { records, head },
         Err((seq, problem)) => Verdict::Bad { seq, problem },
     })

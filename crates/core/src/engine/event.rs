@@ -277,6 +277,33 @@ pub enum Event {
     },
 }
 
+impl EventKind {
+    /// What an operator did themselves — asked for an action, ticked an item, decided,
+    /// stopped an abort, acknowledged a rollback: replay's `[` / `]` step between these.
+    pub fn is_operator_action(self) -> bool {
+        matches!(
+            self,
+            EventKind::ActionRequested
+                | EventKind::ActionBlocked
+                | EventKind::ChecklistTicked
+                | EventKind::ChecklistUnticked
+                | EventKind::Decision
+                | EventKind::AbortCancelled
+                | EventKind::RollbackAcknowledged
+        )
+    }
+
+    /// The stored kinds of [`EventKind::is_operator_action`], for a reader that selects
+    /// records by kind.
+    pub fn operator_actions() -> Vec<&'static str> {
+        use strum::IntoEnumIterator;
+        EventKind::iter()
+            .filter(|k| k.is_operator_action())
+            .map(Into::into)
+            .collect()
+    }
+}
+
 impl Event {
     /// The audit kind, as stored in the `kind` column: the same word as the serialised
     /// event's `kind` tag (both are the variant's name in snake_case).

@@ -125,6 +125,22 @@ impl PgLog {
         self.read_after(0).await
     }
 
+    /// The first records (a page): the session record names the runbook.
+    pub async fn first_page(&mut self) -> Result<Vec<Record>, String> {
+        let rows: Result<Vec<Row>, _> = sqlx::query_as(
+            "SELECT seq, at, operator, kind, payload, prev_hash, hash
+               FROM warroom.audit WHERE rollout = $1 ORDER BY seq LIMIT 1000",
+        )
+        .bind(&self.rollout)
+        .fetch_all(&mut self.conn)
+        .await;
+        Ok(rows
+            .map_err(|e| failed(&self.url, "cannot read the audit log", &e))?
+            .into_iter()
+            .map(record)
+            .collect())
+    }
+
     /// The records after `seq`.
     pub async fn read_after(&mut self, seq: i64) -> Result<Vec<Record>, String> {
         read_after(&mut self.conn, &self.url, &self.rollout, seq).await
@@ -250,8 +266,17 @@ impl SnapshotSource for PgSource<'_> {
         r.map_err(self.fail())
     }
 
-    async fn after(&mut self, seq: i64) -> Result<Vec<Record>, String> {
-        read_after(self.c, self.url, self.rollout, seq).await
+    async fn page(&mut self, after: i64, limit: i64) -> Result<Vec<Record>, String> {
+        let rows: Result<Vec<Row>, _> = sqlx::query_as(
+            "SELECT seq, at, operator, kind, payload, prev_hash, hash
+               FROM warroom.audit WHERE rollout = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        )
+        .bind(self.rollout)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&mut *self.c)
+        .await;
+        Ok(rows.map_err(self.fail())?.into_iter().map(record).collect())
     }
 }
 
@@ -264,10 +289,121 @@ impl PgLog {
             redact(&self.url),
             crate::text::clean(&self.rollout)
         );
-        let mut src = PgSource::new(&mut self.conn, &self.url, &self.rollout).await?;
-        match resume_from(&mut src, basis, None, &shown).await? {
+        match self.resume_checked(basis).await? {
             Ok(r) => Ok(r),
             Err((seq, problem)) => Err(format!("{shown}: does not verify at seq {seq}: {problem}")),
         }
+    }
+
+    /// [`PgLog::resume`], or the first bad record from the snapshot on and what is wrong.
+    pub(crate) async fn resume_checked(
+        &mut self,
+        basis: Basis<'_>,
+    ) -> Result<Result<Resumed, (i64, String)>, String> {
+        let shown = format!(
+            "{} rollout {}",
+            redact(&self.url),
+            crate::text::clean(&self.rollout)
+        );
+        let mut src = PgSource::new(&mut self.conn, &self.url, &self.rollout).await?;
+        resume_from(&mut src, basis, None, &shown).await
+    }
+}
+
+/// A rollout read for a replay, a page at a time (`replay.rs`).
+pub struct PgPages {
+    log: PgLog,
+    snapshots: bool,
+}
+
+impl PgPages {
+    pub(crate) async fn open(url: &str, rollout: Option<&str>) -> Result<PgPages, String> {
+        let mut log = PgLog::open(url, rollout).await?;
+        let snapshots = PgSource::new(&mut log.conn, &log.url, &log.rollout)
+            .await?
+            .snapshots;
+        Ok(PgPages { log, snapshots })
+    }
+
+    fn src(&mut self) -> PgSource<'_> {
+        PgSource {
+            c: &mut self.log.conn,
+            url: &self.log.url,
+            rollout: &self.log.rollout,
+            snapshots: self.snapshots,
+        }
+    }
+}
+
+impl SnapshotSource for PgPages {
+    async fn newest(&mut self) -> Result<Vec<i64>, String> {
+        self.src().newest().await
+    }
+    async fn snapshot(&mut self, seq: i64) -> Result<Option<Snapshot>, String> {
+        self.src().snapshot(seq).await
+    }
+    async fn hash_at(&mut self, seq: i64) -> Result<Option<String>, String> {
+        self.src().hash_at(seq).await
+    }
+    async fn page(&mut self, after: i64, limit: i64) -> Result<Vec<Record>, String> {
+        self.src().page(after, limit).await
+    }
+}
+
+impl crate::replay::PageSource for PgPages {
+    async fn len(&mut self) -> Result<i64, String> {
+        let s = self.src();
+        let r = sqlx::query_scalar(
+            "SELECT coalesce(max(seq), 0) FROM warroom.audit WHERE rollout = $1",
+        )
+        .bind(s.rollout)
+        .fetch_one(&mut *s.c)
+        .await;
+        r.map_err(s.fail())
+    }
+
+    async fn snapshots_upto(&mut self, seq: i64) -> Result<Vec<i64>, String> {
+        let s = self.src();
+        if !s.snapshots {
+            return Ok(Vec::new());
+        }
+        let r = sqlx::query_scalar(
+            "SELECT seq FROM warroom.snapshots WHERE rollout = $1 AND seq <= $2 ORDER BY seq DESC LIMIT $3",
+        )
+        .bind(s.rollout)
+        .bind(seq)
+        .bind(TRIED)
+        .fetch_all(&mut *s.c)
+        .await;
+        r.map_err(s.fail())
+    }
+
+    async fn times(&mut self, after: i64, limit: i64) -> Result<Vec<(i64, String)>, String> {
+        let s = self.src();
+        let r = sqlx::query_as(
+            "SELECT seq, at FROM warroom.audit WHERE rollout = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        )
+        .bind(s.rollout)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&mut *s.c)
+        .await;
+        r.map_err(s.fail())
+    }
+
+    async fn find(
+        &mut self,
+        from: i64,
+        forward: bool,
+        kinds: crate::replay::Kinds,
+    ) -> Result<Option<i64>, String> {
+        let s = self.src();
+        let sql = kinds.find_sql(forward, "warroom.audit", "rollout = $1", "$2");
+        let r = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(s.rollout)
+            .bind(from)
+            .fetch_optional(&mut *s.c)
+            .await;
+        r.map_err(s.fail())
     }
 }
