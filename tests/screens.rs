@@ -458,3 +458,50 @@ fn the_pools_pane_shows_what_each_pool_really_served() {
         );
     }
 }
+
+/// Runbook text is foreign text too: a plan from elsewhere whose phase name, tasks and
+/// checklist items hold control, bidi-override and zero-width characters shows none of them,
+/// on the screen or in a phase's detail (Enter on the phases pane).
+#[test]
+fn no_control_bidi_or_zero_width_character_from_the_runbook_reaches_the_screen() {
+    let evil = "\u{202E}txt.exe\u{1b}[2J\u{200B}\u{7}";
+    let mut rb = seed().runbook;
+    for p in &mut rb.phases {
+        p.name.push_str(evil);
+        p.tasks.iter_mut().for_each(|t| t.push_str(evil));
+        p.checklist.iter_mut().for_each(|it| it.text.push_str(evil));
+    }
+    let r = Rehearsal::new(rb, Scenario::Healthy);
+    let mut ui = Ui::new(Mode::Live);
+    ui.focus = warroom::ui::app::Pane::Phases;
+    ui.on_key(key(KeyCode::Enter), &r.st, &r.rb, "alice");
+    let mut presented = ui.clone();
+    presented.on_key(key(KeyCode::Esc), &r.st, &r.rb, "alice");
+    presented.on_key(key(KeyCode::Char('p')), &r.st, &r.rb, "alice");
+    for (w, h) in SIZES {
+        let text = format!("{}", draw(&r, &presented, "default", w, h).backend());
+        assert!(
+            !text
+                .chars()
+                .any(|c| c != '\n' && warroom::text::is_unsafe(c)),
+            "{w}x{h}, presentation mode:\n{text}"
+        );
+        let text = format!("{}", draw(&r, &ui, "default", w, h).backend());
+        let bad: Vec<char> = text
+            .chars()
+            .filter(|c| *c != '\n' && warroom::text::is_unsafe(*c))
+            .collect();
+        assert!(
+            bad.is_empty(),
+            "{w}x{h}: {bad:?}\n{}",
+            text.lines()
+                .filter(|l| l.chars().any(warroom::text::is_unsafe))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        assert!(
+            text.contains("Tasks ("),
+            "{w}x{h}: the detail is open\n{text}"
+        );
+    }
+}

@@ -79,16 +79,24 @@ pub(crate) fn scrolling_text(
 }
 
 /// Lines in a box `w` wide (and as high as they wrap to, up to the screen), centred, titled,
-/// scrolled `scroll` lines.
+/// scrolled `scroll` lines. Every span goes through `text::clean` here, once for every text
+/// box: a detail or a record holds runbook text, server answers and operators' words.
 pub(crate) fn text_box(
     f: &mut Frame,
     area: Rect,
     title: &str,
-    lines: Vec<Line<'_>>,
+    mut lines: Vec<Line<'_>>,
     w: u16,
     scroll: usize,
     th: &Theme,
 ) {
+    for span in lines.iter_mut().flat_map(|l| l.spans.iter_mut()) {
+        if span.content.chars().any(crate::text::is_unsafe) {
+            span.content = clean(&span.content).into_owned().into();
+        }
+    }
+    let title = clean(title);
+    let title = title.as_ref();
     let h = (wrapped_height(&lines, w.saturating_sub(2)) + 2).min(area.height);
     let r = area.centered(Constraint::Length(w), Constraint::Length(h));
     f.render_widget(Clear, r);

@@ -35,7 +35,7 @@ pub(crate) fn phase_pane(
     struct Shown<'a> {
         number: String,
         style: StyleName,
-        name: &'a str,
+        name: std::borrow::Cow<'a, str>,
         owner: Option<String>,
         planned: String,
         actual: String,
@@ -63,12 +63,13 @@ pub(crate) fn phase_pane(
         // The wall's second line: the owner, and the tasks when the phase lists any.
         let owner = big.then(|| {
             let team = rb.team_name(&p.owner.value);
-            if p.tasks.is_empty() {
+            let words = if p.tasks.is_empty() {
                 team.to_string()
             } else {
                 let tasks: Vec<&str> = p.tasks.iter().map(|t| t.as_str()).collect();
                 format!("{team}: {}", tasks.join(" · "))
-            }
+            };
+            clean(&words).into_owned()
         });
         shown.push(Shown {
             number: if only.is_some() {
@@ -77,7 +78,7 @@ pub(crate) fn phase_pane(
                 format!("{mark} {} ", i + 1)
             },
             style,
-            name: &p.name,
+            name: clean(&p.name),
             owner,
             // Planned and actual in their own columns: `2h │ 2m`, never `2h 2m`.
             planned: format!(" D{:<2} {:>3} │ ", p.day, fmt_duration(p.duration)),
@@ -105,7 +106,7 @@ pub(crate) fn phase_pane(
             Row::new(vec![
                 Cell::from(Span::styled(s.number.as_str(), th.get(s.style))),
                 // A cut name says so.
-                Cell::from(Span::styled(cut(s.name, name_w.min(36)), th.get(s.style))),
+                Cell::from(Span::styled(cut(&s.name, name_w.min(36)), th.get(s.style))),
                 Cell::from(Span::styled(s.planned.as_str(), th.get(StyleName::Muted))),
                 Cell::from(Line::from(vec![
                     Span::styled(
