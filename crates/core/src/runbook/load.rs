@@ -193,6 +193,18 @@ fn yaml_diag(e: &serde_saphyr::Error, text: &str) -> Diag {
             "write the value out here, or anchor a smaller part that does not contain the alias",
         );
     }
+    // An empty value where text belongs: the library's words name a Rust type.
+    if matches!(
+        inner(e),
+        serde_saphyr::Error::NullIntoString { .. } | serde_saphyr::Error::InvalidCharNull { .. }
+    ) {
+        let what = match key_at(text, line) {
+            Some(k) => format!("`{k}` is empty (null): it needs text"),
+            None => "this value is empty (null): text is needed here".to_string(),
+        };
+        return Diag::error((line, col), what)
+            .hint("write the text; put it in quotes if it is the word `null` or `~`");
+    }
     // A key missing from the top-level mapping is reported at that mapping's end, which reads
     // as if the last section lacked it: point at the document instead.
     let (line, col) = if kind == YamlKind::MissingKey && col == 1 {
@@ -275,6 +287,20 @@ fn missing_key(e: &serde_saphyr::Error) -> Option<&'static str> {
     }
 }
 
+/// The key written on a line (`  - name: …` gives `name`), read from the text.
+fn key_at(text: &str, line: u64) -> Option<String> {
+    let l = text
+        .lines()
+        .nth(usize::try_from(line).ok()?.checked_sub(1)?)?;
+    let key = l
+        .trim_start()
+        .trim_start_matches("- ")
+        .split(':')
+        .next()?
+        .trim();
+    (!key.is_empty() && !key.contains(' ')).then(|| crate::text::clean(key).into_owned())
+}
+
 /// The alias written at a place (`*name`), read from the text.
 fn alias_at(text: &str, (line, col): (u64, u64)) -> Option<String> {
     let l = text
@@ -355,6 +381,20 @@ mod tests {
 
     fn parsed(text: &str) -> Result<Loaded, LoadError> {
         parse(Path::new("plan.yaml"), text.as_bytes())
+    }
+
+    #[test]
+    fn an_empty_value_where_text_belongs_is_named_in_words() {
+        let text = BUILTIN.replacen("\nname:", "\nname: null\nold_name:", 1);
+        let Err(LoadError::Yaml { diag, .. }) = parsed(&text) else {
+            panic!("null where a name belongs must fail");
+        };
+        assert!(
+            diag.message.contains("`name` is empty (null)"),
+            "{}",
+            diag.message
+        );
+        assert!(!diag.message.contains("Option"), "{}", diag.message);
     }
 
     #[test]
