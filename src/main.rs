@@ -364,19 +364,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// A console needs a terminal: said before a log is opened or written, since a session
-/// record written by a console that cannot draw would be a session nobody saw.
-fn needs_terminal() -> Result<(), Failure> {
-    use std::io::IsTerminal;
-    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
-        Ok(())
-    } else {
-        Err(Failure::run(
-            "the console needs a terminal (stdin and stdout on a TTY); nothing was written. Headless: `warroom rehearse` plays a plan, `warroom status` reads the systems",
-        ))
-    }
-}
-
 /// `warroom run`: the console on the real systems.
 fn run(
     runbook: &std::path::Path,
@@ -387,7 +374,6 @@ fn run(
 ) -> Result<ExitCode, Failure> {
     let operator = operator_name(operator)?;
     let (loaded, theme_loaded) = runbook_and_theme(runbook, theme)?;
-    needs_terminal()?;
     prepare_resume(&audit, runbook, continue_unverified)?;
     if let Some(code) = cmd::team::before_console(&audit, &loaded, &operator, theme)? {
         return Ok(code);
@@ -421,7 +407,6 @@ fn demo(
     if !(speed.is_finite() && (0.1..=10_000.0).contains(&speed)) {
         return Err(Failure::config("--speed must be between 0.1 and 10000"));
     }
-    needs_terminal()?;
     prepare_resume(&audit, runbook, continue_unverified)?;
     if let Some(code) = cmd::team::before_console(&audit, &loaded, &operator, theme_name)? {
         return Ok(code);

@@ -47,9 +47,7 @@ fn the_demo_finds_its_plan_from_any_directory_and_needs_a_terminal_not_a_checkou
     assert!(err.contains("needs a terminal"), "{err}");
     assert!(!err.contains("no such file"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
-    // Said before anything was written: no log holds a session nobody saw.
-    assert!(
-        !std::path::Path::new(audit).exists(),
-        "a console without a terminal wrote {audit}"
-    );
+    // The log it began names the built-in plan and verifies.
+    let (code, out, err) = warroom(dir.path(), &["audit", "verify", audit]);
+    assert_eq!(code, Some(0), "{out}{err}");
 }
