@@ -11,8 +11,12 @@ pub(crate) fn open_bulk(path: &Path) -> Result<rusqlite::Connection, String> {
             path.display()
         ));
     }
-    let c = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(|e| format!("{}: cannot open audit log: {e}", path.display()))?;
+    let c = rusqlite::Connection::open_with_flags(
+        path,
+        // One thread at a time uses a reading connection: SQLite's own locks are not needed.
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| format!("{}: cannot open audit log: {e}", path.display()))?;
     let format = c.query_row("SELECT value FROM meta WHERE key = 'format'", [], |r| {
         r.get::<_, String>(0)
     });

@@ -207,7 +207,11 @@ pub fn verify_file(path: &Path, expect: Option<&str>) -> Result<Verdict, String>
     let mut rows = stmt.query([]).map_err(err)?;
     const BATCH: usize = 2048;
     std::thread::scope(|sc| {
+        // Batches go to the checker and come back emptied of meaning but not of memory: the
+        // reader refills their records' strings in place, so a million records cost no
+        // allocation after the first few batches (and no frees across threads).
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Record>>(4);
+        let (back_tx, back_rx) = std::sync::mpsc::sync_channel::<Vec<Record>>(6);
         let checker = sc.spawn(move || {
             for batch in rx {
                 for r in &batch {
@@ -215,31 +219,40 @@ pub fn verify_file(path: &Path, expect: Option<&str>) -> Result<Verdict, String>
                         return v; // dropping rx stops the reader
                     }
                 }
+                let _ = back_tx.try_send(batch);
             }
             v
         });
-        let mut batch = Vec::with_capacity(BATCH);
+        let spare = || {
+            back_rx
+                .try_recv()
+                .unwrap_or_else(|_| Vec::with_capacity(BATCH))
+        };
+        let mut batch = spare();
+        let mut filled = 0;
         let mut read_error = None;
         loop {
             match rows.next() {
                 Ok(Some(r)) => {
-                    let rec = bulk_record(r);
-                    match rec {
-                        Ok(rec) => batch.push(rec),
-                        Err(e) => {
-                            read_error = Some(err(e));
+                    let read = match batch.get_mut(filled) {
+                        Some(rec) => refill(rec, r),
+                        None => bulk_record(r).map(|rec| batch.push(rec)),
+                    };
+                    if let Err(e) = read {
+                        read_error = Some(err(e));
+                        break;
+                    }
+                    filled += 1;
+                    if filled == BATCH {
+                        batch.truncate(filled);
+                        if tx.send(std::mem::replace(&mut batch, spare())).is_err() {
                             break;
                         }
-                    }
-                    if batch.len() == BATCH
-                        && tx
-                            .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
-                            .is_err()
-                    {
-                        break;
+                        filled = 0;
                     }
                 }
                 Ok(None) => {
+                    batch.truncate(filled);
                     let _ = tx.send(std::mem::take(&mut batch));
                     break;
                 }
@@ -258,4 +271,24 @@ pub fn verify_file(path: &Path, expect: Option<&str>) -> Result<Verdict, String>
             None => Ok(v.finish()),
         }
     })
+}
+
+/// A row read into a record that already has room for it (its strings reused).
+fn refill(rec: &mut Record, r: &rusqlite::Row) -> rusqlite::Result<()> {
+    rec.seq = r.get(0)?;
+    for (i, field) in [
+        (1, &mut rec.at),
+        (2, &mut rec.operator),
+        (3, &mut rec.kind),
+        (4, &mut rec.payload),
+        (5, &mut rec.prev_hash),
+        (6, &mut rec.hash),
+    ] {
+        let text = r.get_ref(i)?.as_str().map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+        })?;
+        field.clear();
+        field.push_str(text);
+    }
+    Ok(())
 }
