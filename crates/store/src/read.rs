@@ -35,15 +35,37 @@ pub(crate) fn open_bulk(path: &Path) -> Result<rusqlite::Connection, String> {
 }
 
 pub(crate) fn bulk_record(r: &rusqlite::Row) -> rusqlite::Result<Record> {
-    Ok(Record {
-        seq: r.get(0)?,
-        at: r.get(1)?,
-        operator: r.get(2)?,
-        kind: r.get(3)?,
-        payload: r.get(4)?,
-        prev_hash: r.get(5)?,
-        hash: r.get(6)?,
-    })
+    let mut rec = Record {
+        seq: 0,
+        at: String::new(),
+        operator: String::new(),
+        kind: String::new(),
+        payload: String::new(),
+        prev_hash: String::new(),
+        hash: String::new(),
+    };
+    refill(&mut rec, r)?;
+    Ok(rec)
+}
+
+/// A row read into a record, its strings reused (the bulk verifier refills its batches).
+pub(crate) fn refill(rec: &mut Record, r: &rusqlite::Row) -> rusqlite::Result<()> {
+    rec.seq = r.get(0)?;
+    for (i, field) in [
+        (1, &mut rec.at),
+        (2, &mut rec.operator),
+        (3, &mut rec.kind),
+        (4, &mut rec.payload),
+        (5, &mut rec.prev_hash),
+        (6, &mut rec.hash),
+    ] {
+        let text = r.get_ref(i)?.as_str().map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+        })?;
+        field.clear();
+        field.push_str(text);
+    }
+    Ok(())
 }
 
 pub(crate) const SELECT_ALL: &str =

@@ -272,23 +272,3 @@ pub fn verify_file(path: &Path, expect: Option<&str>) -> Result<Verdict, String>
         }
     })
 }
-
-/// A row read into a record that already has room for it (its strings reused).
-fn refill(rec: &mut Record, r: &rusqlite::Row) -> rusqlite::Result<()> {
-    rec.seq = r.get(0)?;
-    for (i, field) in [
-        (1, &mut rec.at),
-        (2, &mut rec.operator),
-        (3, &mut rec.kind),
-        (4, &mut rec.payload),
-        (5, &mut rec.prev_hash),
-        (6, &mut rec.hash),
-    ] {
-        let text = r.get_ref(i)?.as_str().map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-        })?;
-        field.clear();
-        field.push_str(text);
-    }
-    Ok(())
-}

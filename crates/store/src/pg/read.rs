@@ -127,18 +127,13 @@ impl PgLog {
 
     /// The first records (a page): the session record names the runbook.
     pub async fn first_page(&mut self) -> Result<Vec<Record>, String> {
-        let rows: Result<Vec<Row>, _> = sqlx::query_as(
-            "SELECT seq, at, operator, kind, payload, prev_hash, hash
-               FROM warroom.audit WHERE rollout = $1 ORDER BY seq LIMIT 1000",
-        )
-        .bind(&self.rollout)
-        .fetch_all(&mut self.conn)
-        .await;
-        Ok(rows
-            .map_err(|e| failed(&self.url, "cannot read the audit log", &e))?
-            .into_iter()
-            .map(record)
-            .collect())
+        let mut src = PgSource {
+            c: &mut self.conn,
+            url: &self.url,
+            rollout: &self.rollout,
+            snapshots: false,
+        };
+        src.page(0, PAGE).await
     }
 
     /// The records after `seq`.

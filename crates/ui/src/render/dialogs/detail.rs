@@ -128,8 +128,8 @@ fn phase(rb: &Runbook, st: &State, i: usize, th: &Theme) -> (String, Vec<Line<'s
                 .and_then(|k| a.steps_done.get(k))
         });
         let (mark, answer, style) = match done {
-            Some((_, true, out)) => ("✓", clean(out).into_owned(), StyleName::GatePass),
-            Some((_, false, out)) => ("✗", clean(out).into_owned(), StyleName::GateBlocked),
+            Some((_, true, out)) => ("✓", out.clone(), StyleName::GatePass),
+            Some((_, false, out)) => ("✗", out.clone(), StyleName::GateBlocked),
             None => ("○", "not run".to_string(), StyleName::PhasePending),
         };
         lines.push(Line::from(vec![
@@ -147,10 +147,10 @@ fn phase(rb: &Runbook, st: &State, i: usize, th: &Theme) -> (String, Vec<Line<'s
             .map(|t| format!(": {t}"))
             .unwrap_or_default();
         let day_title = format!("{}{title}", rb.day_words(p.day));
-        lines.push(heading(clean(&day_title).into_owned(), th));
+        lines.push(heading(day_title, th));
         lines.extend(day.slots.iter().map(|s| {
             Line::from(Span::styled(
-                clean(&format!("  {}–{}  {}", s.from, s.to, s.what)).into_owned(),
+                format!("  {}–{}  {}", s.from, s.to, s.what),
                 text,
             ))
         }));
@@ -172,7 +172,7 @@ fn phase(rb: &Runbook, st: &State, i: usize, th: &Theme) -> (String, Vec<Line<'s
                 .map(|w| format!(" — {w}"))
                 .unwrap_or_default();
             Line::from(Span::styled(
-                clean(&format!("  · {side} {}: {}{when}", c.kind, c.address)).into_owned(),
+                format!("  · {side} {}: {}{when}", c.kind, c.address),
                 text,
             ))
         }));
@@ -181,16 +181,12 @@ fn phase(rb: &Runbook, st: &State, i: usize, th: &Theme) -> (String, Vec<Line<'s
         lines.push(Line::from(""));
         lines.push(heading("After the last phase".into(), th));
         for pd in &rb.post_deployment {
-            lines.push(Line::from(Span::styled(
-                clean(&format!("  {}", pd.when)).into_owned(),
-                text,
-            )));
-            lines.extend(pd.items.iter().map(|t| {
-                Line::from(Span::styled(
-                    clean(&format!("    · {t}")).into_owned(),
-                    text,
-                ))
-            }));
+            lines.push(Line::from(Span::styled(format!("  {}", pd.when), text)));
+            lines.extend(
+                pd.items
+                    .iter()
+                    .map(|t| Line::from(Span::styled(format!("    · {t}"), text))),
+            );
         }
     }
     (format!("Phase {} — {}", i + 1, p.name), lines)
@@ -236,7 +232,7 @@ fn pool(rb: &Runbook, st: &State, p: PoolName, th: &Theme) -> (String, Vec<Line<
     ];
     for s in st.pools.servers(p) {
         let detail = match (&s.error, s.latency_ms) {
-            (Some(e), _) => clean(e).into_owned(),
+            (Some(e), _) => e.clone(),
             (None, Some(l)) => format!("{l:.0} ms"),
             (None, None) => String::new(),
         };
@@ -253,7 +249,7 @@ fn pool(rb: &Runbook, st: &State, p: PoolName, th: &Theme) -> (String, Vec<Line<
                     StyleName::PoolDown
                 }),
             ),
-            Span::styled(format!("{}  {detail}", clean(&s.address)), text),
+            Span::styled(format!("{}  {detail}", s.address), text),
         ]));
     }
     let down: Vec<_> = st
@@ -265,12 +261,7 @@ fn pool(rb: &Runbook, st: &State, p: PoolName, th: &Theme) -> (String, Vec<Line<
     lines.push(heading(format!("Down now ({})", down.len()), th));
     for (addr, d) in down {
         lines.push(Line::from(Span::styled(
-            format!(
-                "  ✗ {} since {}: {}",
-                clean(addr),
-                hms(Some(d.since)),
-                clean(&d.error)
-            ),
+            format!("  ✗ {} since {}: {}", addr, hms(Some(d.since)), d.error),
             th.get(StyleName::PoolDown),
         )));
     }

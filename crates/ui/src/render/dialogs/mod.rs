@@ -80,7 +80,8 @@ pub(crate) fn scrolling_text(
 
 /// Lines in a box `w` wide (and as high as they wrap to, up to the screen), centred, titled,
 /// scrolled `scroll` lines. Every span goes through `text::clean` here, once for every text
-/// box: a detail or a record holds runbook text, server answers and operators' words.
+/// box: a detail or a record holds runbook text, server answers and operators' words, and
+/// their own code does not clean them.
 pub(crate) fn text_box(
     f: &mut Frame,
     area: Rect,

@@ -13,7 +13,7 @@ pub(crate) fn draw(f: &mut Frame, area: Rect, st: &State, d: &Dialog, th: &Theme
     };
     let text = th.get(StyleName::Text);
     let muted = th.get(StyleName::Muted);
-    let mut lines = vec![Line::from(Span::styled(clean(line).into_owned(), muted))];
+    let mut lines = vec![Line::from(Span::styled(line.clone(), muted))];
     let mut title = "Log record".to_string();
     if let Some(a) = action_of(line).and_then(|id| st.actions.iter().find(|a| a.id == id)) {
         title = format!("#{} {}", a.id, a.action.label());
@@ -35,7 +35,7 @@ pub(crate) fn draw(f: &mut Frame, area: Rect, st: &State, d: &Dialog, th: &Theme
                 text,
             ),
             Span::styled(
-                clean(&outcome).into_owned(),
+                outcome,
                 th.get(if bad {
                     StyleName::ActionFailed
                 } else {
@@ -54,7 +54,7 @@ pub(crate) fn draw(f: &mut Frame, area: Rect, st: &State, d: &Dialog, th: &Theme
             if let Some(w) = words {
                 lines.push(Line::from(vec![
                     Span::styled(format!("{what}: "), th.get(StyleName::Key)),
-                    Span::styled(clean(w).into_owned(), text),
+                    Span::styled(w.clone(), text),
                 ]));
             }
         }
@@ -72,7 +72,7 @@ pub(crate) fn draw(f: &mut Frame, area: Rect, st: &State, d: &Dialog, th: &Theme
                 };
                 lines.push(Line::from(vec![
                     Span::styled(format!("  {mark} {}. ", i + 1), th.get(style)),
-                    Span::styled(format!("{}: {}", clean(&s.name), clean(answer)), text),
+                    Span::styled(format!("{}: {answer}", s.name), text),
                 ]));
             }
         }
@@ -117,7 +117,7 @@ fn action_of(line: &str) -> Option<u64> {
 fn evidence(lines: &mut Vec<Line<'_>>, ev: &engine::Evidence, th: &Theme) {
     lines.push(Line::from(vec![
         Span::styled("Evidence: ", th.get(StyleName::Key)),
-        Span::styled(clean(&ev.summary()).into_owned(), th.get(StyleName::Text)),
+        Span::styled(ev.summary(), th.get(StyleName::Text)),
     ]));
 }
 
@@ -139,12 +139,11 @@ fn dry_run(lines: &mut Vec<Line<'_>>, preview: &[String], had_steps: bool, th: &
         "Dry run the dialog showed (nothing was changed by it)",
         th.get(StyleName::DialogTitle),
     )));
-    lines.extend(preview.iter().map(|l| {
-        Line::from(Span::styled(
-            format!("  {}", clean(l)),
-            th.get(StyleName::Text),
-        ))
-    }));
+    lines.extend(
+        preview
+            .iter()
+            .map(|l| Line::from(Span::styled(format!("  {l}"), th.get(StyleName::Text)))),
+    );
 }
 
 /// The gate checks, as the operator saw them in the dialog.
